@@ -1,0 +1,24 @@
+// kernel/sys: the system-call boundary. Everything above uses `sys()`; tests
+// may install a fake with `setSys()`.
+import { createNativeSys } from "./native.ts";
+import type { Sys } from "./sys.ts";
+
+export * from "./arch.ts";
+export * from "./errors.ts";
+export { FakeSys } from "./fake.ts";
+export * from "./sys.ts";
+
+let current: Sys | undefined;
+
+/** The Sys in use: the native one unless a test installed another. */
+export function sys(): Sys {
+	if (!current) current = createNativeSys();
+	return current;
+}
+
+/** Install a Sys (a fake in unit tests); returns the previous one. */
+export function setSys(next: Sys | undefined): Sys | undefined {
+	const prev = current;
+	current = next;
+	return prev;
+}
