@@ -1,0 +1,80 @@
+// The read-only picture of a tracing session that the UI and batch printers
+// render. The session produces a fresh SessionView every tick; nothing in it is
+// live kernel state.
+
+export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize";
+
+/** One component of an aggregation key. Strings are raw (not yet escaped). */
+export type KeyPart =
+	| { kind: "int"; value: bigint }
+	| { kind: "string"; value: string }
+	/** A symbolized stack, innermost frame first, each `module`function+0xoff`. */
+	| { kind: "stack"; frames: string[]; user: boolean };
+
+/** A histogram bucket: values in [lo, hi) counted `count` times (DTrace's buckets). */
+export interface HistogramBucket {
+	/** Lower bound of the bucket; for quantize a power of two (or 0 / negative powers). */
+	lo: bigint;
+	count: number;
+	/** DTrace's underflow/overflow rows for lquantize: `< lo` and `>= hi`. */
+	edge?: "under" | "over";
+}
+
+export interface AggRow {
+	key: KeyPart[];
+	/** The aggregated value as DTrace prints it (count, sum, avg, min, max, stddev). For
+	 * quantize/lquantize: the total number of values recorded. */
+	value: number;
+	histogram?: HistogramBucket[];
+	/** Firings per second during the last tick. */
+	rate: number;
+	/** Firings in the last 10 s and 60 s (sliding windows), and since enabled. */
+	last10s: number;
+	last60s: number;
+	total: number;
+	/** Firings per tick, oldest first, up to 60 entries (for sparklines). */
+	history: number[];
+}
+
+export interface AggregationView {
+	/** Aggregation name without `@` ("" for the anonymous one). */
+	name: string;
+	fn: AggFunction;
+	/** D text of each key expression, e.g. ["execname", "ustack()"]. */
+	keys: string[];
+	rows: AggRow[];
+	/** Keys evicted from an LRU aggregation map since enabled (lost data: shown, never hidden). */
+	evictions: number;
+}
+
+export interface EnablingView {
+	id: number;
+	/** The clause as D text. */
+	d: string;
+	/** A short label: the probe description, or the clause's first description. */
+	label: string;
+	probes: number;
+	rate: number;
+	total: number;
+	history: number[];
+	aggregations: AggregationView[];
+	/** Events the kernel could not record (full maps, failed stack walks). */
+	drops: number;
+	evictions: number;
+	error?: string;
+}
+
+export interface SessionView {
+	host: string;
+	kernel: string;
+	cpus: number;
+	tickMs: number;
+	paused: boolean;
+	/** Sum of enablings' rates. */
+	rate: number;
+	drops: number;
+	evictions: number;
+	enablings: EnablingView[];
+	/** Milliseconds since the session started. */
+	uptimeMs: number;
+}
