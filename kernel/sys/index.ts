@@ -6,6 +6,7 @@ import type { Sys } from "./sys.ts";
 export * from "./arch.ts";
 export * from "./errors.ts";
 export { FakeSys } from "./fake.ts";
+export * from "./native-memory.ts";
 export * from "./sys.ts";
 
 let current: Sys | undefined;

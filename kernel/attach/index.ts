@@ -1,0 +1,6 @@
+export * from "./cpus.ts";
+export * from "./link.ts";
+export * from "./perf.ts";
+export * from "./perf-attr.ts";
+export * from "./tracepoint.ts";
+export * from "./uprobe.ts";
