@@ -1,0 +1,63 @@
+// Start the test fixtures and talk to them.
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const FIXTURES = fileURLToPath(new URL("../fixtures/bin/", import.meta.url));
+export const SIMPLE = `${FIXTURES}simple`;
+export const LIBSIMPLE = `${FIXTURES}libsimple.so`;
+export const THROWER = `${FIXTURES}thrower`;
+
+export interface Running {
+	child: ChildProcessWithoutNullStreams;
+	pid: number;
+	/** Next stdout line. */
+	line(): Promise<string>;
+	/** Tell a `--wait` fixture to go; resolves with its `semaphore N` value. */
+	go(): Promise<number>;
+	/** Resolves with the exit code. */
+	exited: Promise<number | null>;
+	kill(): void;
+}
+
+/** Start `simple --wait ARGS` and wait until it says it is ready. */
+export async function startSimple(args: string[], binary = SIMPLE): Promise<Running> {
+	const child = spawn(binary, ["--wait", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+	const lines: string[] = [];
+	const waiters: ((l: string) => void)[] = [];
+	createInterface({ input: child.stdout }).on("line", (l) => {
+		const w = waiters.shift();
+		if (w) w(l);
+		else lines.push(l);
+	});
+	const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+	const line = () =>
+		new Promise<string>((resolve, reject) => {
+			const l = lines.shift();
+			if (l !== undefined) return resolve(l);
+			const t = setTimeout(() => reject(new Error("fixture said nothing for 20 s")), 20_000);
+			waiters.push((x) => {
+				clearTimeout(t);
+				resolve(x);
+			});
+		});
+	const ready = await line();
+	const m = /^ready (\d+)$/.exec(ready);
+	if (!m) throw new Error(`fixture said '${ready}', not 'ready PID'`);
+	return {
+		child,
+		pid: Number(m[1]),
+		line,
+		async go() {
+			child.stdin.write("\n");
+			const s = await line();
+			const sm = /^semaphore (\d+)$/.exec(s);
+			if (!sm) throw new Error(`fixture said '${s}', not 'semaphore N'`);
+			return Number(sm[1]);
+		},
+		exited,
+		kill() {
+			if (child.exitCode === null) child.kill("SIGKILL");
+		},
+	};
+}
