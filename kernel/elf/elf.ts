@@ -1,0 +1,661 @@
+// An ELF64 reader that never trusts the file: every offset, size and count is
+// checked against the file before use, so a truncated or corrupt object gives
+// an ElfError naming the file and the problem, never a RangeError or a hang.
+//
+// Addresses and offsets are JavaScript numbers: user-space objects live below
+// 2^47, far inside the 2^53 that numbers hold exactly.
+import { readFileSync } from "node:fs";
+import {
+	DF_1_PIE,
+	DT_FLAGS_1,
+	DT_NULL,
+	DT_SONAME,
+	DT_STRTAB,
+	EM_AARCH64,
+	EM_X86_64,
+	ET_DYN,
+	ET_EXEC,
+	machineName,
+	NT_GNU_BUILD_ID,
+	NT_STAPSDT,
+	PF_X,
+	PN_XNUM,
+	PT_DYNAMIC,
+	PT_INTERP,
+	PT_LOAD,
+	PT_NOTE,
+	SHN_UNDEF,
+	SHN_XINDEX,
+	SHT_DYNAMIC,
+	SHT_DYNSYM,
+	SHT_NOBITS,
+	SHT_NOTE,
+	SHT_STRTAB,
+	SHT_SYMTAB,
+	STT_FUNC,
+	STT_GNU_IFUNC,
+	typeName,
+} from "./constants.ts";
+import { ElfError, hex } from "./errors.ts";
+import { type ElfNote, parseNotes } from "./notes.ts";
+import { BufferSource, type ByteSource, FileSource } from "./source.ts";
+import { type ElfSymbol, type Symbolized, SymbolTable } from "./symbols.ts";
+
+const EHDR_SIZE = 64;
+const SHDR_SIZE = 64;
+const PHDR_SIZE = 56;
+const SYM_SIZE = 24;
+const DYN_SIZE = 16;
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+export interface ElfHeader {
+	/** Always 64: 32-bit objects are refused. */
+	class: 64;
+	endianness: "little" | "big";
+	osabi: number;
+	/** e_type: ET_EXEC (2), ET_DYN (3), ... */
+	type: number;
+	/** "EXEC", "DYN", "REL", "CORE" or "type N". */
+	typeName: string;
+	/** e_machine: EM_X86_64 (62), EM_AARCH64 (183), ... */
+	machine: number;
+	/** "x86_64", "aarch64", ... */
+	machineName: string;
+	entry: number;
+	flags: number;
+}
+
+export interface SectionHeader {
+	index: number;
+	name: string;
+	type: number;
+	flags: number;
+	addr: number;
+	offset: number;
+	size: number;
+	link: number;
+	info: number;
+	addralign: number;
+	entsize: number;
+}
+
+export interface ProgramHeader {
+	index: number;
+	type: number;
+	/** PF_X 1, PF_W 2, PF_R 4. */
+	flags: number;
+	offset: number;
+	vaddr: number;
+	paddr: number;
+	filesz: number;
+	memsz: number;
+	align: number;
+}
+
+/** One USDT probe from `.note.stapsdt`. */
+export interface UsdtProbe {
+	provider: string;
+	name: string;
+	/** Argument specs as written by the compiler, e.g. `-4@%edi 8@-80(%rbx)`. */
+	args: string;
+	/** Address of the probe's nop, adjusted for `.stapsdt.base` (see usdtProbes). */
+	pc: number;
+	/** `.stapsdt.base` as recorded in the note (before adjustment). */
+	base: number;
+	/** Address of the semaphore (adjusted like pc), 0 when the probe has none. */
+	semaphore: number;
+	/** File offset of the probe: what a uprobe is attached to. */
+	pcOffset: number;
+	/** File offset of the semaphore (a uprobe's ref_ctr_offset), 0 when none. */
+	semaphoreOffset: number;
+	/** The function containing the probe, when the symbol tables say. */
+	function: string | undefined;
+}
+
+export interface OpenOptions {
+	/**
+	 * Read only what is asked for (headers at once; sections, notes and symbols
+	 * on first use) instead of the whole file. For scanning many objects.
+	 */
+	lazy?: boolean;
+}
+
+export class ElfFile {
+	/** The path (or the name given to fromBuffer) used in error messages. */
+	readonly name: string;
+	/** File size in bytes. */
+	readonly size: number;
+	readonly header: ElfHeader;
+	/** Section headers in file order; index 0 is the null section, as in readelf. */
+	readonly sections: readonly SectionHeader[];
+	readonly programHeaders: readonly ProgramHeader[];
+
+	private readonly source: ByteSource;
+	private readonly le: boolean;
+	private readonly lazy: boolean;
+	private readonly byName = new Map<string, SectionHeader>();
+	private readonly dataCache = new Map<number, Buffer>();
+	private symbolTable: SymbolTable | undefined;
+	private dynamicInfo: { soname: string | undefined; flags1: number } | undefined;
+
+	/** Reads and parses `path`. Throws ElfError when it cannot be read or is not a valid ELF64 object. */
+	static open(path: string, options: OpenOptions = {}): ElfFile {
+		if (options.lazy) return new ElfFile(path, new FileSource(path), true);
+		let buf: Buffer;
+		try {
+			buf = readFileSync(path);
+		} catch (err) {
+			const code = (err as NodeJS.ErrnoException).code;
+			const why =
+				code === "ENOENT"
+					? "no such file"
+					: code === "EACCES" || code === "EPERM"
+						? "permission denied"
+						: code === "EISDIR"
+							? "is a directory"
+							: (code ?? String(err));
+			throw new ElfError(path, `cannot read the file (${why})`);
+		}
+		return new ElfFile(path, new BufferSource(buf), false);
+	}
+
+	/** Parses an object already in memory; `name` is used in error messages. */
+	static fromBuffer(buf: Buffer, name: string): ElfFile {
+		return new ElfFile(name, new BufferSource(buf), false);
+	}
+
+	private constructor(name: string, source: ByteSource, lazy: boolean) {
+		this.name = name;
+		this.source = source;
+		this.size = source.size;
+		this.lazy = lazy;
+
+		const identLen = Math.min(this.size, EHDR_SIZE);
+		const eh = source.read(0, identLen);
+		if (identLen < 4 || eh[0] !== 0x7f || eh[1] !== 0x45 || eh[2] !== 0x4c || eh[3] !== 0x46) {
+			this.fail("not an ELF file (no \\x7fELF magic at the start)");
+		}
+		if (identLen < 16) this.fail(`the ELF header is truncated (file ${hex(this.size)} bytes)`);
+		if (eh[4] === 1) this.fail("a 32-bit ELF file; dtop reads only 64-bit objects");
+		if (eh[4] !== 2) this.fail(`unknown ELF class ${eh[4]}`);
+		if (eh[5] !== 1 && eh[5] !== 2) this.fail(`unknown ELF byte order ${eh[5]}`);
+		this.le = eh[5] === 1;
+		if (identLen < EHDR_SIZE) this.fail(`the ELF header is truncated (file ${hex(this.size)} bytes, header 0x40)`);
+
+		const type = this.u16(eh, 16);
+		const machine = this.u16(eh, 18);
+		this.header = {
+			class: 64,
+			endianness: this.le ? "little" : "big",
+			osabi: eh[7],
+			type,
+			typeName: typeName(type),
+			machine,
+			machineName: machineName(machine),
+			entry: this.u64(eh, 24),
+			flags: this.u32(eh, 48),
+		};
+		const phoff = this.u64(eh, 32);
+		const shoff = this.u64(eh, 40);
+		const phentsize = this.u16(eh, 54);
+		let phnum = this.u16(eh, 56);
+		const shentsize = this.u16(eh, 58);
+		let shnum = this.u16(eh, 60);
+		let shstrndx = this.u16(eh, 62);
+
+		// Section headers. With more than 0xff00 sections (or program headers),
+		// the real counts live in section header 0 (gABI "extended numbering").
+		const sections: SectionHeader[] = [];
+		if (shoff !== 0) {
+			if (shentsize < SHDR_SIZE) this.fail(`section header entries are ${shentsize} bytes; ELF64 needs ${SHDR_SIZE}`);
+			this.checkRange(shoff, SHDR_SIZE, "the section header table");
+			const first = source.read(shoff, SHDR_SIZE);
+			if (shnum === 0) shnum = this.u64(first, 32);
+			if (shstrndx === SHN_XINDEX) shstrndx = this.u32(first, 40);
+			if (phnum === PN_XNUM) phnum = this.u32(first, 44);
+			if (shnum > Math.floor(this.size / SHDR_SIZE)) {
+				this.fail(`the section header table claims ${shnum} sections, more than the file can hold`);
+			}
+			this.checkRange(shoff, shnum * shentsize, "the section header table");
+			const table = source.read(shoff, shnum * shentsize);
+			for (let i = 0; i < shnum; i++) {
+				const o = i * shentsize;
+				sections.push({
+					index: i,
+					name: "",
+					type: this.u32(table, o + 4),
+					flags: this.u64(table, o + 8),
+					addr: this.u64(table, o + 16),
+					offset: this.u64(table, o + 24),
+					size: this.u64(table, o + 32),
+					link: this.u32(table, o + 40),
+					info: this.u32(table, o + 44),
+					addralign: this.u64(table, o + 48),
+					entsize: this.u64(table, o + 56),
+				});
+			}
+			if (shstrndx !== SHN_UNDEF && shnum > 0) {
+				if (shstrndx >= shnum)
+					this.fail(`the section name table index ${shstrndx} is not a section (there are ${shnum})`);
+				const names = this.sectionData(sections[shstrndx]);
+				for (let i = 0; i < shnum; i++) {
+					sections[i].name = this.cstring(
+						names,
+						this.u32(table, i * shentsize),
+						`the name of section header ${i}`,
+						"the section name table",
+					);
+				}
+			}
+		}
+		this.sections = sections;
+		for (const s of sections) if (s.name && !this.byName.has(s.name)) this.byName.set(s.name, s);
+
+		const segments: ProgramHeader[] = [];
+		if (phoff !== 0 && phnum > 0) {
+			if (phentsize < PHDR_SIZE) this.fail(`program header entries are ${phentsize} bytes; ELF64 needs ${PHDR_SIZE}`);
+			if (phnum > Math.floor(this.size / PHDR_SIZE)) {
+				this.fail(`the program header table claims ${phnum} entries, more than the file can hold`);
+			}
+			this.checkRange(phoff, phnum * phentsize, "the program header table");
+			const table = source.read(phoff, phnum * phentsize);
+			for (let i = 0; i < phnum; i++) {
+				const o = i * phentsize;
+				segments.push({
+					index: i,
+					type: this.u32(table, o),
+					flags: this.u32(table, o + 4),
+					offset: this.u64(table, o + 8),
+					vaddr: this.u64(table, o + 16),
+					paddr: this.u64(table, o + 24),
+					filesz: this.u64(table, o + 32),
+					memsz: this.u64(table, o + 40),
+					align: this.u64(table, o + 48),
+				});
+			}
+		}
+		this.programHeaders = segments;
+	}
+
+	// ---- basics ---------------------------------------------------------------
+
+	/** e_type: ET_EXEC (fixed addresses) or ET_DYN (PIE or shared object, loaded anywhere). */
+	get type(): number {
+		return this.header.type;
+	}
+
+	/** True when the object is loaded at an address chosen at run time (ET_DYN). */
+	get isDynamic(): boolean {
+		return this.header.type === ET_DYN;
+	}
+
+	/** kernel/sys's name for the architecture, or undefined for others. */
+	get arch(): "x64" | "arm64" | undefined {
+		if (this.header.machine === EM_X86_64) return "x64";
+		if (this.header.machine === EM_AARCH64) return "arm64";
+		return undefined;
+	}
+
+	/**
+	 * A position-independent executable: ET_DYN marked DF_1_PIE, or (linkers
+	 * before binutils 2.35 did not mark it) ET_DYN with an interpreter and no
+	 * soname. libc.so.6 has an interpreter too, but also a soname.
+	 */
+	get isPie(): boolean {
+		if (this.header.type !== ET_DYN) return false;
+		const dyn = this.dynamic();
+		if (dyn.flags1 & DF_1_PIE) return true;
+		return this.programHeaders.some((p) => p.type === PT_INTERP) && dyn.soname === undefined;
+	}
+
+	get isExecutable(): boolean {
+		return this.header.type === ET_EXEC || this.isPie;
+	}
+
+	section(name: string): SectionHeader | undefined {
+		return this.byName.get(name);
+	}
+
+	/** The bytes of a section (empty for SHT_NOBITS). */
+	sectionData(section: SectionHeader): Buffer {
+		if (section.type === SHT_NOBITS || section.size === 0) return Buffer.alloc(0);
+		const cached = this.dataCache.get(section.index);
+		if (cached) return cached;
+		if (section.offset > this.size || section.size > this.size - section.offset) {
+			this.fail(
+				`section header ${section.index}${section.name ? ` (${section.name})` : ""} points past the end of the file (offset ${hex(section.offset)}, size ${hex(section.size)}, file ${hex(this.size)} bytes)`,
+			);
+		}
+		const data = this.source.read(section.offset, section.size);
+		if (this.lazy) this.dataCache.set(section.index, data);
+		return data;
+	}
+
+	// ---- addresses ------------------------------------------------------------
+
+	/** The PT_LOAD segment whose file-backed part holds `vaddr`. */
+	segmentFor(vaddr: number): ProgramHeader | undefined {
+		for (const p of this.programHeaders) {
+			if (p.type === PT_LOAD && vaddr >= p.vaddr && vaddr - p.vaddr < p.filesz) return p;
+		}
+		return undefined;
+	}
+
+	/** File offset of virtual address `vaddr` through the PT_LOAD segments, if the file backs it. */
+	addressToOffset(vaddr: number): number | undefined {
+		const p = this.segmentFor(vaddr);
+		return p ? vaddr - p.vaddr + p.offset : undefined;
+	}
+
+	/** Virtual address of file offset `offset` through the PT_LOAD segments, if loaded. */
+	offsetToAddress(offset: number): number | undefined {
+		for (const p of this.programHeaders) {
+			if (p.type === PT_LOAD && offset >= p.offset && offset - p.offset < p.filesz) return offset - p.offset + p.vaddr;
+		}
+		return undefined;
+	}
+
+	// ---- symbols --------------------------------------------------------------
+
+	/** Function symbols of `.symtab` and `.dynsym`, deduplicated and sorted by address. */
+	symbols(): SymbolTable {
+		if (!this.symbolTable) {
+			const out: ElfSymbol[] = [];
+			for (const s of this.sections) if (s.type === SHT_SYMTAB || s.type === SHT_DYNSYM) this.readSymbols(s, out);
+			this.symbolTable = new SymbolTable(out);
+		}
+		return this.symbolTable;
+	}
+
+	/** The function containing virtual address `vaddr`, as name and offset into it. */
+	symbolize(vaddr: number): Symbolized | undefined {
+		return this.symbols().symbolize(vaddr);
+	}
+
+	/**
+	 * The functions containing each of `addresses` (undefined where none does),
+	 * without building the whole table when it is not built yet: one pass over
+	 * the symbol tables that decodes only the names of enclosing symbols. USDT
+	 * discovery needs a handful of names per object, not tens of thousands.
+	 */
+	enclosingFunctions(addresses: readonly number[]): (string | undefined)[] {
+		if (this.symbolTable || addresses.length === 0) {
+			return addresses.map((a) => this.symbols().symbolize(a)?.name);
+		}
+		const sorted = Float64Array.from(addresses).sort();
+		const want = (address: number, size: number): boolean => {
+			// Size 0 means "extends to the next symbol", which needs the full table.
+			if (size === 0) return address <= sorted[sorted.length - 1];
+			let lo = 0;
+			let hi = sorted.length;
+			while (lo < hi) {
+				const mid = (lo + hi) >>> 1;
+				if (sorted[mid] < address) lo = mid + 1;
+				else hi = mid;
+			}
+			return lo < sorted.length && sorted[lo] - address < size;
+		};
+		const found: ElfSymbol[] = [];
+		for (const s of this.sections) if (s.type === SHT_SYMTAB || s.type === SHT_DYNSYM) this.readSymbols(s, found, want);
+		const sized = new SymbolTable(found.filter((s) => s.size > 0));
+		const names = addresses.map((a) => sized.symbolize(a)?.name);
+		if (names.some((n) => n === undefined) && found.some((s) => s.size === 0)) {
+			// An address outside every sized symbol may belong to a size-0 one.
+			return addresses.map((a) => this.symbols().symbolize(a)?.name);
+		}
+		return names;
+	}
+
+	private readSymbols(sec: SectionHeader, out: ElfSymbol[], want?: (address: number, size: number) => boolean): void {
+		const label = `section ${sec.index} (${sec.name || "symbols"})`;
+		const entsize = sec.entsize === 0 ? SYM_SIZE : sec.entsize;
+		if (entsize < SYM_SIZE) this.fail(`${label} has ${entsize}-byte entries; ELF64 symbols take ${SYM_SIZE}`);
+		if (sec.link >= this.sections.length) this.fail(`${label} links to string table ${sec.link}, which does not exist`);
+		const strSec = this.sections[sec.link];
+		if (strSec.type !== SHT_STRTAB) this.fail(`${label} links to section ${sec.link}, which is not a string table`);
+		const data = this.sectionData(sec);
+		const strings = this.sectionData(strSec);
+		const count = Math.floor(data.length / entsize);
+		// Hot loop (tens of thousands of symbols in big binaries): constants are
+		// copied to locals and only function symbols have their names decoded.
+		const le = this.le;
+		const FUNC = STT_FUNC;
+		const IFUNC = STT_GNU_IFUNC;
+		for (let i = 0; i < count; i++) {
+			const o = i * entsize;
+			const info = data[o + 4];
+			const kind = info & 0xf;
+			if (kind !== FUNC && kind !== IFUNC) continue;
+			if ((le ? data.readUInt16LE(o + 6) : data.readUInt16BE(o + 6)) === 0) continue; // SHN_UNDEF
+			const address = this.u64(data, o + 8);
+			if (address === 0 || address > SAFE) continue;
+			const size = this.u64(data, o + 16);
+			if (want && !want(address, size > SAFE ? 0 : size)) continue;
+			const nameAt = le ? data.readUInt32LE(o) : data.readUInt32BE(o);
+			if (nameAt === 0) continue;
+			const name = this.cstring(strings, nameAt, `the name of symbol ${i} in ${label}`, "its string table");
+			const bind = info >> 4;
+			out.push({
+				name,
+				address,
+				size: size > SAFE ? 0 : size,
+				binding: bind === 1 ? "global" : bind === 2 ? "weak" : "local", // STB_GLOBAL, STB_WEAK
+			});
+		}
+	}
+
+	// ---- notes ----------------------------------------------------------------
+
+	/** Notes of one SHT_NOTE section. */
+	sectionNotes(section: SectionHeader): ElfNote[] {
+		return parseNotes(
+			this.sectionData(section),
+			section.addralign,
+			this.le,
+			`section ${section.index}${section.name ? ` (${section.name})` : ""}`,
+			(p) => this.fail(p),
+		);
+	}
+
+	/** Notes of one PT_NOTE segment. */
+	segmentNotes(segment: ProgramHeader): ElfNote[] {
+		const what = `program header ${segment.index} (PT_NOTE)`;
+		if (segment.offset > this.size || segment.filesz > this.size - segment.offset) {
+			this.fail(
+				`${what} points past the end of the file (offset ${hex(segment.offset)}, size ${hex(segment.filesz)}, file ${hex(this.size)} bytes)`,
+			);
+		}
+		const data = this.source.read(segment.offset, segment.filesz);
+		return parseNotes(data, segment.align, this.le, what, (p) => this.fail(p));
+	}
+
+	/**
+	 * The GNU build-id as lowercase hex (what `readelf -n` prints), from
+	 * `.note.gnu.build-id`, any note section, or the PT_NOTE segments when the
+	 * section headers are stripped.
+	 */
+	buildId(): string | undefined {
+		const pick = (notes: ElfNote[]) =>
+			notes.find((n) => n.owner === "GNU" && n.type === NT_GNU_BUILD_ID && n.desc.length > 0)?.desc.toString("hex");
+		const named = this.section(".note.gnu.build-id");
+		if (named && named.type === SHT_NOTE) {
+			const id = pick(this.sectionNotes(named));
+			if (id) return id;
+		}
+		const noteSections = this.sections.filter((s) => s.type === SHT_NOTE && s !== named);
+		for (const s of noteSections) {
+			const id = pick(this.sectionNotes(s));
+			if (id) return id;
+		}
+		if (named || noteSections.length > 0) return undefined;
+		for (const p of this.programHeaders) {
+			if (p.type !== PT_NOTE) continue;
+			const id = pick(this.segmentNotes(p));
+			if (id) return id;
+		}
+		return undefined;
+	}
+
+	/** `.gnu_debuglink`: the separate debug file's name and its CRC32. */
+	debugLink(): { file: string; crc: number } | undefined {
+		const s = this.section(".gnu_debuglink");
+		if (!s || s.type === SHT_NOBITS) return undefined;
+		const data = this.sectionData(s);
+		const file = this.cstring(data, 0, "the debug link file name", ".gnu_debuglink");
+		const crcAt = Math.ceil((Buffer.byteLength(file) + 1) / 4) * 4;
+		if (crcAt + 4 > data.length) this.fail(`.gnu_debuglink is truncated (no CRC after the file name)`);
+		return { file, crc: this.u32(data, crcAt) };
+	}
+
+	/**
+	 * USDT probes from `.note.stapsdt` (SystemTap SDT notes, type 3, owner
+	 * "stapsdt"): pc, base and semaphore addresses, then provider, name and
+	 * argument strings. If the object was relocated after linking (prelink), the
+	 * `.stapsdt.base` section's address differs from the base each note recorded;
+	 * the difference is added to pc and semaphore, as SystemTap specifies. The
+	 * addresses then become file offsets through the PT_LOAD segments: a uprobe
+	 * is placed by file offset, and the kernel increments the semaphore at its
+	 * file offset (ref_ctr_offset, Linux 4.20+).
+	 *
+	 * With `functions: false` the enclosing function names are not looked up,
+	 * which saves reading the symbol tables.
+	 */
+	usdtProbes(options: { functions?: boolean } = {}): UsdtProbe[] {
+		const notesSec = this.section(".note.stapsdt");
+		if (!notesSec || notesSec.type !== SHT_NOTE) return [];
+		const baseSec = this.section(".stapsdt.base");
+		const actualBase = baseSec && baseSec.type !== SHT_NOTE ? baseSec.addr : 0;
+		const probes: UsdtProbe[] = [];
+		for (const note of this.sectionNotes(notesSec)) {
+			if (note.owner !== "stapsdt" || note.type !== NT_STAPSDT) continue;
+			const at = `the USDT note at offset ${hex(note.offset)} of .note.stapsdt`;
+			const d = note.desc;
+			if (d.length < 24) this.fail(`${at} is too short (${d.length} bytes; addresses alone take 24)`);
+			let pc = this.u64(d, 0);
+			const base = this.u64(d, 8);
+			let semaphore = this.u64(d, 16);
+			if (pc > SAFE || base > SAFE || semaphore > SAFE) this.fail(`${at} has an address beyond 2^53`);
+			const provider = this.cstring(d, 24, `the provider in ${at}`, "the note");
+			const nameAt = 24 + Buffer.byteLength(provider) + 1;
+			const name = this.cstring(d, nameAt, `the probe name in ${at}`, "the note");
+			const argsAt = nameAt + Buffer.byteLength(name) + 1;
+			// Notes with no arguments may end right after the name.
+			const args = argsAt < d.length ? this.cstring(d, argsAt, `the arguments in ${at}`, "the note") : "";
+			if (provider === "" || name === "") this.fail(`${at} has an empty provider or probe name`);
+			const probe = `USDT probe ${provider}:${name}`;
+
+			if (actualBase !== 0 && base !== 0 && actualBase !== base) {
+				const delta = actualBase - base;
+				pc += delta;
+				if (semaphore !== 0) semaphore += delta;
+			}
+			const seg = this.segmentFor(pc);
+			if (!seg || !(seg.flags & PF_X)) {
+				this.fail(`${probe} is at ${hex(pc)}, which is not inside an executable loadable segment`);
+			}
+			const pcOffset = pc - seg.vaddr + seg.offset;
+			if (pcOffset >= this.size) this.fail(`${probe} is at file offset ${hex(pcOffset)}, past the end of the file`);
+			let semaphoreOffset = 0;
+			if (semaphore !== 0) {
+				const sseg = this.segmentFor(semaphore);
+				if (!sseg || sseg.flags & PF_X) {
+					this.fail(`the semaphore of ${probe} is at ${hex(semaphore)}, which is not inside a loadable data segment`);
+				}
+				semaphoreOffset = semaphore - sseg.vaddr + sseg.offset;
+			}
+			probes.push({ provider, name, args, pc, base, semaphore, pcOffset, semaphoreOffset, function: undefined });
+		}
+		if (options.functions !== false && probes.length > 0) {
+			const names = this.enclosingFunctions(probes.map((p) => p.pc));
+			probes.forEach((p, i) => {
+				p.function = names[i];
+			});
+		}
+		return probes;
+	}
+
+	// ---- dynamic section ------------------------------------------------------
+
+	/** DT_SONAME, if the object has one. */
+	soname(): string | undefined {
+		return this.dynamic().soname;
+	}
+
+	private dynamic(): { soname: string | undefined; flags1: number } {
+		if (this.dynamicInfo) return this.dynamicInfo;
+		let data: Buffer | undefined;
+		let strings: Buffer | undefined;
+		const sec = this.sections.find((s) => s.type === SHT_DYNAMIC);
+		if (sec) {
+			data = this.sectionData(sec);
+			const link = this.sections[sec.link];
+			if (link && link.type === SHT_STRTAB) strings = this.sectionData(link);
+		} else {
+			const seg = this.programHeaders.find((p) => p.type === PT_DYNAMIC);
+			if (seg) {
+				if (seg.offset > this.size || seg.filesz > this.size - seg.offset) {
+					this.fail(`program header ${seg.index} (PT_DYNAMIC) points past the end of the file`);
+				}
+				data = this.source.read(seg.offset, seg.filesz);
+			}
+		}
+		let sonameAt: number | undefined;
+		let strtabAddr: number | undefined;
+		let flags1 = 0;
+		const count = data ? Math.floor(data.length / DYN_SIZE) : 0;
+		for (let i = 0; i < count && data; i++) {
+			const tag = this.u64(data, i * DYN_SIZE);
+			const val = this.u64(data, i * DYN_SIZE + 8);
+			if (tag === DT_NULL) break;
+			if (tag === DT_SONAME) sonameAt = val;
+			else if (tag === DT_FLAGS_1) flags1 = val % 0x100000000;
+			else if (tag === DT_STRTAB) strtabAddr = val;
+		}
+		let soname: string | undefined;
+		if (sonameAt !== undefined) {
+			if (!strings && strtabAddr !== undefined) {
+				// No section headers: find the string table through its address.
+				const off = this.addressToOffset(strtabAddr);
+				if (off !== undefined && off < this.size) strings = this.source.read(off, Math.min(this.size - off, 1 << 20));
+			}
+			if (strings) soname = this.cstring(strings, sonameAt, "DT_SONAME", "the dynamic string table");
+		}
+		this.dynamicInfo = { soname, flags1 };
+		return this.dynamicInfo;
+	}
+
+	// ---- helpers ----------------------------------------------------------------
+
+	private fail(problem: string): never {
+		throw new ElfError(this.name, problem);
+	}
+
+	private checkRange(offset: number, length: number, what: string): void {
+		if (offset > this.size || length > this.size - offset) {
+			this.fail(
+				`${what} points past the end of the file (offset ${hex(offset)}, size ${hex(length)}, file ${hex(this.size)} bytes)`,
+			);
+		}
+	}
+
+	private cstring(buf: Buffer, at: number, what: string, table: string): string {
+		if (at >= buf.length) this.fail(`${what} is at ${hex(at)}, past the end of ${table} (${hex(buf.length)} bytes)`);
+		const end = buf.indexOf(0, at);
+		if (end < 0) this.fail(`${what} at ${hex(at)} runs past the end of ${table} (no terminating NUL)`);
+		return buf.toString("utf8", at, end);
+	}
+
+	// Callers have checked that the whole structure lies inside `b`.
+	private u16(b: Buffer, o: number): number {
+		return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
+	}
+	private u32(b: Buffer, o: number): number {
+		return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
+	}
+	/** A u64 as a number; values past 2^53 are approximate and fail every bounds check. */
+	private u64(b: Buffer, o: number): number {
+		return this.le
+			? b.readUInt32LE(o + 4) * 0x100000000 + b.readUInt32LE(o)
+			: b.readUInt32BE(o) * 0x100000000 + b.readUInt32BE(o + 4);
+	}
+}
