@@ -1,0 +1,317 @@
+// The abstract syntax tree of the D subset dtop speaks, plus builders so code can
+// make clauses without going through text, and a structural equality that ignores
+// where things were written.
+//
+// Every node has a `kind` tag and a `pos` (1-based line/column of its first
+// character; for binary expressions the operator, for calls the function name).
+// Nodes made with the builders below carry NO_POS (line 0).
+
+import { NO_POS, type Position } from "./errors.ts";
+
+export type { Position } from "./errors.ts";
+
+/** Built-in variables (all integers except those listed in STRING_BUILTINS). */
+export const BUILTIN_VARIABLES = [
+	"pid",
+	"tid",
+	"ppid",
+	"uid",
+	"gid",
+	"cpu",
+	"execname",
+	"probeprov",
+	"probemod",
+	"probefunc",
+	"probename",
+	"timestamp",
+	"vtimestamp",
+	"walltimestamp",
+	"arg0",
+	"arg1",
+	"arg2",
+	"arg3",
+	"arg4",
+	"arg5",
+	"arg6",
+	"arg7",
+	"arg8",
+	"arg9",
+	"retval",
+] as const;
+export type BuiltinName = (typeof BUILTIN_VARIABLES)[number];
+
+/** Built-in variables whose value is a string; every other builtin is a 64-bit integer. */
+export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
+	"execname",
+	"probeprov",
+	"probemod",
+	"probefunc",
+	"probename",
+]);
+
+/** Functions usable inside expressions: `copyinstr(addr[, len])` → string,
+ * `strlen(s)` → integer, `ustack([n])` / `kstack([n])` → stack (aggregation keys only). */
+export const FUNCTIONS = ["copyinstr", "strlen", "ustack", "kstack"] as const;
+export type FunctionName = (typeof FUNCTIONS)[number];
+
+/** Aggregating functions, usable only on the right of `@name[keys] = ...`. */
+export const AGG_FUNCTIONS = ["count", "sum", "avg", "min", "max", "stddev", "quantize", "lquantize"] as const;
+export type AggFunction = (typeof AGG_FUNCTIONS)[number];
+
+export type UnaryOp = "!" | "-" | "~";
+
+export const BINARY_OPS = [
+	"*",
+	"/",
+	"%",
+	"+",
+	"-",
+	"<<",
+	">>",
+	"&",
+	"^",
+	"|",
+	"<",
+	"<=",
+	">",
+	">=",
+	"==",
+	"!=",
+	"&&",
+	"||",
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+/** C precedence of each binary operator: higher binds tighter. All are left-associative. */
+export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
+	"||": 1,
+	"&&": 2,
+	"|": 3,
+	"^": 4,
+	"&": 5,
+	"==": 6,
+	"!=": 6,
+	"<": 7,
+	"<=": 7,
+	">": 7,
+	">=": 7,
+	"<<": 8,
+	">>": 8,
+	"+": 9,
+	"-": 9,
+	"*": 10,
+	"/": 10,
+	"%": 10,
+};
+
+// ---------------------------------------------------------------------------
+// Probe descriptions
+
+/**
+ * `provider:module:function:name`. Fewer fields in the text fill the rightmost ones
+ * (`read:entry` is function `read`, name `entry`). An empty string matches anything;
+ * fields may hold globs (`*`, `?`, `[...]`) and unexpanded macros (`$target`, `$1`).
+ */
+export interface ProbeDescription {
+	kind: "probe";
+	provider: string;
+	module: string;
+	function: string;
+	name: string;
+	/** The description as written in the source (ignored by equalIgnoringPositions). */
+	text: string;
+	pos: Position;
+}
+
+// ---------------------------------------------------------------------------
+// Expressions
+
+/** An integer constant (decimal, hex, octal or character constant in the source).
+ * Always in [0, 2^64); a negative number is a unary minus applied to a literal. */
+export interface IntLiteral {
+	kind: "int";
+	value: bigint;
+	pos: Position;
+}
+
+/** A string constant, escapes already decoded. Only ASCII escapes are accepted, so
+ * encoding `value` as UTF-8 gives the bytes the user meant. */
+export interface StringLiteral {
+	kind: "string";
+	value: string;
+	pos: Position;
+}
+
+/** A built-in variable such as `pid` or `execname`. */
+export interface BuiltinVar {
+	kind: "builtin";
+	name: BuiltinName;
+	pos: Position;
+}
+
+/** A thread-local variable `self->name`. Read before any assignment it is 0. */
+export interface SelfVar {
+	kind: "self";
+	name: string;
+	pos: Position;
+}
+
+export interface UnaryExpr {
+	kind: "unary";
+	op: UnaryOp;
+	operand: Expr;
+	pos: Position;
+}
+
+export interface BinaryExpr {
+	kind: "binary";
+	op: BinaryOp;
+	left: Expr;
+	right: Expr;
+	/** Position of the operator. */
+	pos: Position;
+}
+
+/** `copyinstr(e)`, `copyinstr(e, len)`, `strlen(e)`, `ustack()`, `ustack(n)`, `kstack()`, `kstack(n)`. */
+export interface CallExpr {
+	kind: "call";
+	fn: FunctionName;
+	args: Expr[];
+	/** Position of the function name. */
+	pos: Position;
+}
+
+export type Expr = IntLiteral | StringLiteral | BuiltinVar | SelfVar | UnaryExpr | BinaryExpr | CallExpr;
+
+// ---------------------------------------------------------------------------
+// Statements, clauses, programs
+
+/** `@name[key, ...] = fn(args)`. `name` is "" for the anonymous `@`; `keys` is empty
+ * when there are no brackets (`@x = count()`; `@x[]` is not valid D). */
+export interface AggregateStmt {
+	kind: "aggregate";
+	name: string;
+	keys: Expr[];
+	fn: AggFunction;
+	args: Expr[];
+	/** Position of the `@`. */
+	pos: Position;
+	/** Position of the aggregating function's name. */
+	fnPos: Position;
+}
+
+/** `self->name = value`. */
+export interface AssignStmt {
+	kind: "assign";
+	target: SelfVar;
+	value: Expr;
+	/** Position of `self`. */
+	pos: Position;
+}
+
+export type Statement = AggregateStmt | AssignStmt;
+
+/** One clause: probe descriptions, an optional predicate, and a body. A clause written
+ * without a body (`syscall::read:entry`) has an empty `statements` list. */
+export interface Clause {
+	kind: "clause";
+	probes: ProbeDescription[];
+	predicate: Expr | null;
+	statements: Statement[];
+	pos: Position;
+}
+
+export interface Program {
+	kind: "program";
+	clauses: Clause[];
+	pos: Position;
+}
+
+export type Node = Program | Clause | Statement | Expr | ProbeDescription;
+
+// ---------------------------------------------------------------------------
+// Builders (positions are NO_POS)
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+/** An integer literal; `value` must be in [0, 2^64) — build negatives with `unary("-", int(n))`. */
+export function int(value: bigint | number): IntLiteral {
+	const v = typeof value === "number" ? BigInt(value) : value;
+	if (v < 0n || v > MAX_U64) throw new RangeError(`integer literal ${v} is outside [0, 2^64)`);
+	return { kind: "int", value: v, pos: NO_POS };
+}
+
+export function str(value: string): StringLiteral {
+	return { kind: "string", value, pos: NO_POS };
+}
+
+export function builtin(name: BuiltinName): BuiltinVar {
+	return { kind: "builtin", name, pos: NO_POS };
+}
+
+export function selfVar(name: string): SelfVar {
+	if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RangeError(`'${name}' is not a valid variable name`);
+	return { kind: "self", name, pos: NO_POS };
+}
+
+export function unary(op: UnaryOp, operand: Expr): UnaryExpr {
+	return { kind: "unary", op, operand, pos: NO_POS };
+}
+
+export function binary(op: BinaryOp, left: Expr, right: Expr): BinaryExpr {
+	return { kind: "binary", op, left, right, pos: NO_POS };
+}
+
+export function call(fn: FunctionName, args: Expr[] = []): CallExpr {
+	return { kind: "call", fn, args, pos: NO_POS };
+}
+
+/** `@name[keys] = fn(args)`; name without `@`, "" for the anonymous aggregation. */
+export function aggregate(name: string, keys: Expr[], fn: AggFunction, args: Expr[] = []): AggregateStmt {
+	if (name !== "" && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+		throw new RangeError(`'@${name}' is not a valid aggregation name`);
+	return { kind: "aggregate", name, keys, fn, args, pos: NO_POS, fnPos: NO_POS };
+}
+
+/** `self->name = value`. */
+export function assign(name: string, value: Expr): AssignStmt {
+	return { kind: "assign", target: selfVar(name), value, pos: NO_POS };
+}
+
+export function clause(probes: ProbeDescription[], predicate: Expr | null, statements: Statement[]): Clause {
+	if (probes.length === 0) throw new RangeError("a clause needs at least one probe description");
+	return { kind: "clause", probes, predicate, statements, pos: NO_POS };
+}
+
+export function program(clauses: Clause[]): Program {
+	return { kind: "program", clauses, pos: NO_POS };
+}
+
+// ---------------------------------------------------------------------------
+// Equality
+
+/** Structural equality of two nodes (or lists/values of them), ignoring `pos`,
+ * `fnPos` and a probe description's `text`. */
+export function equalIgnoringPositions(a: unknown, b: unknown): boolean {
+	if (a === b) return true;
+	if (typeof a !== typeof b) return false;
+	if (typeof a !== "object" || a === null || b === null) return false;
+	if (Array.isArray(a)) {
+		if (!Array.isArray(b) || a.length !== b.length) return false;
+		for (let i = 0; i < a.length; i++) if (!equalIgnoringPositions(a[i], b[i])) return false;
+		return true;
+	}
+	if (Array.isArray(b)) return false;
+	const ra = a as Record<string, unknown>;
+	const rb = b as Record<string, unknown>;
+	const keys = (r: Record<string, unknown>) =>
+		Object.keys(r).filter((k) => k !== "pos" && k !== "fnPos" && !(k === "text" && r.kind === "probe"));
+	const ka = keys(ra);
+	const kb = keys(rb);
+	if (ka.length !== kb.length) return false;
+	for (const k of ka) {
+		if (!Object.hasOwn(rb, k)) return false;
+		if (!equalIgnoringPositions(ra[k], rb[k])) return false;
+	}
+	return true;
+}

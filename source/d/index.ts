@@ -1,0 +1,7 @@
+// The D subset dtop speaks: parse, check, print, and build clauses in code.
+
+export * from "./ast.ts";
+export { DError, DSyntaxError, DTypeError, NO_POS, type Position } from "./errors.ts";
+export { parseExpression, parseProgram } from "./parser.ts";
+export { print, quoteString } from "./print.ts";
+export { expandMacros, type MacroValues, parseProbeDescription, probe, probeText } from "./probe.ts";

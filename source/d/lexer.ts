@@ -1,0 +1,388 @@
+// The D lexer. Like DTrace's it has two modes: at the outer level of a program it
+// reads probe descriptions (which may contain `-`, `.`, `*`, `?`, `[...]`, `$` and
+// `:`), inside predicates and bodies it reads C-like tokens. The parser says which
+// mode it wants; the lexer keeps no mode of its own.
+
+import { DSyntaxError, type Position } from "./errors.ts";
+
+export type TokenKind = "ident" | "agg" | "int" | "string" | "punct" | "macro" | "pspec" | "eof";
+
+export interface Token {
+	kind: TokenKind;
+	/** The source text of the token (for `agg`, including the `@`). */
+	text: string;
+	/** Decoded value: bigint for `int`, string for `string`, the name (no `@`) for `agg`. */
+	value?: bigint | string;
+	pos: Position;
+	/** Offset just past the token. */
+	end: number;
+}
+
+export interface LexState {
+	offset: number;
+	line: number;
+	column: number;
+}
+
+const PUNCTUATORS = [
+	"<<=",
+	">>=",
+	"...",
+	"->",
+	"++",
+	"--",
+	"+=",
+	"-=",
+	"*=",
+	"/=",
+	"%=",
+	"&=",
+	"^=",
+	"|=",
+	"<<",
+	">>",
+	"<=",
+	">=",
+	"==",
+	"!=",
+	"&&",
+	"||",
+	"^^",
+	"(",
+	")",
+	"[",
+	"]",
+	"{",
+	"}",
+	",",
+	";",
+	"=",
+	"<",
+	">",
+	"+",
+	"-",
+	"*",
+	"/",
+	"%",
+	"&",
+	"|",
+	"^",
+	"!",
+	"~",
+	"?",
+	":",
+	".",
+];
+
+const MAX_U64 = (1n << 64n) - 1n;
+
+const isIdentStart = (c: string) => (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_";
+const isDigit = (c: string) => c >= "0" && c <= "9";
+const isIdentChar = (c: string) => isIdentStart(c) || isDigit(c);
+const isHexDigit = (c: string) => isDigit(c) || (c >= "a" && c <= "f") || (c >= "A" && c <= "F");
+const isSpace = (c: string) => c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v";
+/** Characters of a probe description (DTrace's RGX_PSPEC, digits allowed first too so
+ * that the parser can say that probe ids are not supported). */
+export const isProbeChar = (c: string) => isIdentChar(c) || "-$:.?*\\[]!`".includes(c);
+
+/** Quote a piece of source for an error message: `"x"`, shortened when long. */
+export function near(text: string): string {
+	const t = text.length > 24 ? `${text.slice(0, 21)}...` : text;
+	return `"${t}"`;
+}
+
+export class Lexer {
+	readonly text: string;
+	private offset = 0;
+	private line = 1;
+	private column = 1;
+
+	constructor(text: string) {
+		this.text = text;
+	}
+
+	save(): LexState {
+		return { offset: this.offset, line: this.line, column: this.column };
+	}
+
+	restore(s: LexState): void {
+		this.offset = s.offset;
+		this.line = s.line;
+		this.column = s.column;
+	}
+
+	position(): Position {
+		return { line: this.line, column: this.column, offset: this.offset };
+	}
+
+	/** The position of an offset at or after the current one (scans forward). */
+	positionAt(offset: number): Position {
+		let { line, column } = this;
+		for (let i = this.offset; i < offset; i++) {
+			if (this.text[i] === "\n") {
+				line++;
+				column = 1;
+			} else column++;
+		}
+		return { line, column, offset };
+	}
+
+	private peekChar(k = 0): string {
+		return this.text[this.offset + k] ?? "";
+	}
+
+	private advance(n: number): void {
+		for (let i = 0; i < n; i++) {
+			if (this.text[this.offset] === "\n") {
+				this.line++;
+				this.column = 1;
+			} else this.column++;
+			this.offset++;
+		}
+	}
+
+	private atLineStart(): boolean {
+		for (let i = this.offset - 1; i >= 0; i--) {
+			const c = this.text[i];
+			if (c === "\n") return true;
+			if (c !== " " && c !== "\t" && c !== "\f" && c !== "\v" && c !== "\r") return false;
+		}
+		return true;
+	}
+
+	/** Skip whitespace, comments and `#!` interpreter lines. */
+	skipTrivia(): void {
+		for (;;) {
+			const c = this.peekChar();
+			if (c === "") return;
+			if (isSpace(c)) {
+				this.advance(1);
+			} else if (c === "/" && this.peekChar(1) === "*") {
+				const start = this.position();
+				const close = this.text.indexOf("*/", this.offset + 2);
+				if (close < 0) throw new DSyntaxError(start, "end-of-file encountered before matching */");
+				this.advance(close + 2 - this.offset);
+			} else if (c === "/" && this.peekChar(1) === "/") {
+				while (this.peekChar() !== "" && this.peekChar() !== "\n") this.advance(1);
+			} else if (c === "#" && this.peekChar(1) === "!" && this.atLineStart()) {
+				while (this.peekChar() !== "" && this.peekChar() !== "\n") this.advance(1);
+			} else return;
+		}
+	}
+
+	private eof(): Token {
+		return { kind: "eof", text: "", pos: this.position(), end: this.offset };
+	}
+
+	/** `#pragma`, `#define`, ... : C preprocessor and D control lines are not supported. */
+	private controlLine(): never {
+		let end = this.offset + 1;
+		while (end < this.text.length && isIdentChar(this.text[end]!)) end++;
+		const word = this.text.slice(this.offset, end);
+		if (word === "#") throw new DSyntaxError(this.position(), `syntax error near "#"`);
+		throw new DSyntaxError(this.position(), `'${word}' is not supported`);
+	}
+
+	/** The next token at the outer level of a program: a probe description, `,`, `/`, `{`. */
+	nextProbe(): Token {
+		this.skipTrivia();
+		const c = this.peekChar();
+		if (c === "") return this.eof();
+		const pos = this.position();
+		if (c === "," || c === "/" || c === "{") {
+			this.advance(1);
+			return { kind: "punct", text: c, pos, end: this.offset };
+		}
+		if (c === "#") this.controlLine();
+		if (isProbeChar(c)) {
+			let end = this.offset;
+			while (end < this.text.length && isProbeChar(this.text[end]!)) end++;
+			const text = this.text.slice(this.offset, end);
+			this.advance(end - this.offset);
+			return { kind: "pspec", text, pos, end };
+		}
+		if (c === '"') throw new DSyntaxError(pos, "syntax error near '\"': expected a probe description");
+		throw new DSyntaxError(pos, `syntax error near ${near(c)}: expected a probe description`);
+	}
+
+	/** The next token inside a predicate or a clause body. */
+	next(): Token {
+		this.skipTrivia();
+		const c = this.peekChar();
+		if (c === "") return this.eof();
+		const pos = this.position();
+		const start = this.offset;
+		if (isIdentStart(c)) {
+			let end = start + 1;
+			while (end < this.text.length && isIdentChar(this.text[end]!)) end++;
+			const text = this.text.slice(start, end);
+			this.advance(end - start);
+			return { kind: "ident", text, pos, end };
+		}
+		if (isDigit(c) || (c === "." && isDigit(this.peekChar(1)))) return this.number(pos);
+		if (c === '"') return this.string(pos);
+		if (c === "'") return this.charConstant(pos);
+		if (c === "@") {
+			let end = start + 1;
+			if (end < this.text.length && isIdentStart(this.text[end]!)) {
+				while (end < this.text.length && isIdentChar(this.text[end]!)) end++;
+			}
+			const text = this.text.slice(start, end);
+			this.advance(end - start);
+			return { kind: "agg", text, value: text.slice(1), pos, end };
+		}
+		if (c === "$") {
+			let end = start + 1;
+			if (this.text[end] === "$") end++;
+			if (isDigit(this.text[end] ?? "")) {
+				while (end < this.text.length && isDigit(this.text[end]!)) end++;
+			} else {
+				while (end < this.text.length && isIdentChar(this.text[end]!)) end++;
+			}
+			const text = this.text.slice(start, end);
+			this.advance(end - start);
+			return { kind: "macro", text, pos, end };
+		}
+		if (c === "#") this.controlLine();
+		for (const p of PUNCTUATORS) {
+			if (this.text.startsWith(p, start)) {
+				this.advance(p.length);
+				return { kind: "punct", text: p, pos, end: this.offset };
+			}
+		}
+		throw new DSyntaxError(pos, `syntax error near ${near(c)}`);
+	}
+
+	private number(pos: Position): Token {
+		const start = this.offset;
+		let end = start;
+		while (end < this.text.length && (isIdentChar(this.text[end]!) || this.text[end] === ".")) {
+			// A sign right after an exponent belongs to a floating-point constant.
+			end++;
+			if ((this.text[end - 1] === "e" || this.text[end - 1] === "E") && "+-".includes(this.text[end] ?? "x")) {
+				if (!/^0[xX]/.test(this.text.slice(start, end))) end++;
+			}
+		}
+		const text = this.text.slice(start, end);
+		const isHex = /^0[xX]/.test(text);
+		if (!isHex && /^[0-9]*\.[0-9]*([eE][+-]?[0-9]+)?[fFlL]?$|^[0-9]+[eE][+-]?[0-9]+[fFlL]?$/.test(text)) {
+			throw new DSyntaxError(pos, "floating-point constants are not supported");
+		}
+		const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)([uU]?[lL]?[lL]?)$/.exec(text);
+		if (!m) {
+			// Find the first character that cannot be part of this constant.
+			const digits = isHex ? text.slice(2) : text;
+			const valid = isHex ? isHexDigit : isDigit;
+			let bad = [...digits].find((ch) => !valid(ch)) ?? "";
+			if (isHex && digits === "") bad = text[2] ?? "";
+			if (bad === "") throw new DSyntaxError(pos, `constant ${text} has no digits after 0x`);
+			throw new DSyntaxError(pos, `constant ${text} contains invalid digit ${bad}`);
+		}
+		const digits = m[1]!;
+		let value: bigint;
+		if (isHex) value = BigInt(digits);
+		else if (digits.length > 1 && digits[0] === "0") {
+			const bad = [...digits].find((ch) => ch === "8" || ch === "9");
+			if (bad) throw new DSyntaxError(pos, `constant ${text} contains invalid digit ${bad}`);
+			value = BigInt(`0o${digits.slice(1)}`);
+		} else value = BigInt(digits);
+		if (value > MAX_U64) throw new DSyntaxError(pos, `constant ${text} results in integer overflow`);
+		this.advance(end - start);
+		return { kind: "int", text, value, pos, end };
+	}
+
+	/** Decode the escape at `i` (just after the backslash); returns the character and the next index. */
+	private escape(i: number, pos: Position, what: string): [string, number] {
+		const c = this.text[i] ?? "";
+		const simple: Record<string, string> = {
+			n: "\n",
+			t: "\t",
+			v: "\v",
+			b: "\b",
+			r: "\r",
+			f: "\f",
+			a: "\x07",
+			"\\": "\\",
+			"?": "?",
+			"'": "'",
+			'"': '"',
+		};
+		if (c in simple) return [simple[c]!, i + 1];
+		let code: number;
+		let j = i;
+		if (c >= "0" && c <= "7") {
+			while (j < i + 3 && (this.text[j] ?? "") >= "0" && (this.text[j] ?? "") <= "7") j++;
+			code = Number.parseInt(this.text.slice(i, j), 8);
+		} else if (c === "x") {
+			j = i + 1;
+			while (j < i + 3 && isHexDigit(this.text[j] ?? "")) j++;
+			if (j === i + 1) throw new DSyntaxError(pos, `\\x used with no following hex digits in ${what}`);
+			code = Number.parseInt(this.text.slice(i + 1, j), 16);
+		} else {
+			throw new DSyntaxError(pos, `unknown escape sequence '\\${c}' in ${what}`);
+		}
+		if (code > 0x7f) {
+			throw new DSyntaxError(
+				pos,
+				`escape '\\${this.text.slice(i, j)}' in ${what} is not an ASCII character; write the character itself`,
+			);
+		}
+		return [String.fromCharCode(code), j];
+	}
+
+	private string(pos: Position): Token {
+		const start = this.offset;
+		let i = start + 1;
+		let value = "";
+		for (;;) {
+			const c = this.text[i];
+			if (c === undefined) throw new DSyntaxError(pos, 'end-of-file encountered before matching "');
+			if (c === "\n") throw new DSyntaxError(pos, "newline encountered in string literal");
+			if (c === '"') break;
+			if (c === "\\") {
+				if (this.text[i + 1] === "\n") throw new DSyntaxError(pos, "newline encountered in string literal");
+				const [ch, next] = this.escape(i + 1, pos, "string literal");
+				value += ch;
+				i = next;
+			} else {
+				value += c;
+				i++;
+			}
+		}
+		const end = i + 1;
+		const text = this.text.slice(start, end);
+		this.advance(end - start);
+		return { kind: "string", text, value, pos, end };
+	}
+
+	private charConstant(pos: Position): Token {
+		const start = this.offset;
+		let i = start + 1;
+		const bytes: number[] = [];
+		for (;;) {
+			const c = this.text[i];
+			if (c === undefined) throw new DSyntaxError(pos, "end-of-file encountered before matching '");
+			if (c === "\n") throw new DSyntaxError(pos, "newline encountered in character constant");
+			if (c === "'") break;
+			let ch: string;
+			if (c === "\\") {
+				if (this.text[i + 1] === "\n") throw new DSyntaxError(pos, "newline encountered in character constant");
+				[ch, i] = this.escape(i + 1, pos, "character constant");
+			} else {
+				ch = c;
+				i++;
+			}
+			const code = ch.charCodeAt(0);
+			if (code > 0x7f) throw new DSyntaxError(pos, "character constants must be ASCII");
+			bytes.push(code);
+		}
+		if (bytes.length === 0) throw new DSyntaxError(pos, "empty character constant");
+		if (bytes.length > 8) throw new DSyntaxError(pos, "character constant is too long");
+		const end = i + 1;
+		let value = 0n;
+		for (const b of bytes) value = (value << 8n) | BigInt(b);
+		const text = this.text.slice(start, end);
+		this.advance(end - start);
+		return { kind: "int", text, value, pos, end };
+	}
+}
