@@ -1,0 +1,14 @@
+// kernel/bpf: the BPF assembler, maps, ring buffers, program loading and kernel
+// feature probes, over raw bpf(2) from kernel/sys.
+
+// The errors this layer throws, so callers need not import kernel/sys for them.
+export { NotSupportedError, SyscallError, VerifierError } from "../sys/index.ts";
+export * from "./asm.ts";
+export { Btf, BtfKind, VMLINUX_BTF, vmlinuxBtf } from "./btf.ts";
+export * from "./features.ts";
+export * from "./helpers.ts";
+export * from "./map.ts";
+export { NativeMemory, pageSize } from "./native.ts";
+export * from "./program.ts";
+export { type ObjectKind, type OpenObject, openObjectList, openObjects, track, untrack } from "./registry.ts";
+export { RingBuffer } from "./ringbuf.ts";
