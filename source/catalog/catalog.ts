@@ -1,0 +1,513 @@
+// The probe catalog: every provider's probes, with stable ids, a DTrace
+// matcher, and live USDT discovery as processes come and go.
+//
+// Live discovery is a /proc rescan, chosen by measurement (scripts/bench-list.ts):
+// with 285 processes, listing /proc costs ~0.5 ms, reading every
+// /proc/PID/stat ~11 ms and every /proc/PID/maps ~15–25 ms. A rescan reads
+// stat for all (start time tells a reused pid, comm an exec) and maps only
+// for new, young or exec'd processes, plus a rotating tenth of the others (to
+// see libraries loaded with dlopen within ~10 scans). An exec/exit tracepoint
+// feed would save the stat reads but needs BPF objects for a job a 500 ms poll
+// does within the 1 s budget.
+
+import { EventEmitter } from "node:events";
+import { tracefs as defaultTracefs, syscallNumber, type Tracefs } from "../../kernel/tracefs/index.ts";
+import { compileDescription, DescriptionError, type ProbeDescription, parseDescription } from "./description.ts";
+import { type FbtAvailability, fbtAvailability, fbtFunctions } from "./fbt.ts";
+import { compileGlob, isGlob } from "./glob.ts";
+import { type MappedObject, ObjectCache } from "./objects.ts";
+import type {
+	FbtProbe,
+	PidProbe,
+	Probe,
+	ProfileProbe,
+	ProviderInfo,
+	SyscallProbe,
+	TracepointProbe,
+	UsdtProbe,
+	UsdtSite,
+} from "./probe.ts";
+import { TracepointRef } from "./probe.ts";
+import { listPids, readExecMappings, readStat } from "./procfs.ts";
+import { LISTED_PROFILE_NAMES, parseProfileName } from "./profile.ts";
+
+export interface CatalogOptions {
+	tracefs?: Tracefs;
+	/** Scan processes for USDT probes (default true). */
+	usdt?: boolean;
+	/** Leave dtop's own process out (default true). */
+	excludeSelf?: boolean;
+	/** Override fbt detection (tests). */
+	fbt?: FbtAvailability;
+}
+
+export interface CatalogChange {
+	added: Probe[];
+	removed: Probe[];
+	started: number[];
+	exited: number[];
+}
+
+export const STATIC_PROVIDERS = ["syscall", "sdt", "profile", "fbt"] as const;
+
+interface ProcState {
+	pid: number;
+	startTime: number;
+	comm: string;
+	objects: MappedObject[];
+	usdt: UsdtProbe[];
+	/** pid-provider probes made on demand, by `${objectKey}\0${symbol}\0${which}`. */
+	pidProbes: Map<string, PidProbe>;
+	/** Scans left during which maps are re-read (a fork is followed by exec shortly after). */
+	young: number;
+}
+
+/** A process-bound description names a process that is not there. */
+export class ProcessNotFoundError extends Error {
+	override readonly name = "ProcessNotFoundError";
+	readonly pid: number;
+	constructor(pid: number, what = `process ${pid} does not exist`) {
+		super(what);
+		this.pid = pid;
+	}
+}
+
+const dtraceName = (n: string) => n.replaceAll("__", "-");
+const byId = (a: Probe, b: Probe) => a.id - b.id;
+
+export class Catalog extends EventEmitter {
+	readonly tracefs: Tracefs;
+	readonly fbt: FbtAvailability;
+	readonly #objects = new ObjectCache();
+	readonly #probes = new Map<number, Probe>();
+	readonly #procs = new Map<number, ProcState>();
+	readonly #profiles = new Map<string, ProfileProbe>();
+	readonly #usdtEnabled: boolean;
+	readonly #self: number;
+	#nextId = 1;
+	#scans = 0;
+	#timer: NodeJS.Timeout | undefined;
+
+	constructor(options: CatalogOptions = {}) {
+		super();
+		this.tracefs = options.tracefs ?? defaultTracefs();
+		this.#usdtEnabled = options.usdt !== false;
+		this.#self = options.excludeSelf === false ? -1 : process.pid;
+		this.fbt = options.fbt ?? fbtAvailability(this.tracefs.root);
+		this.#loadSyscalls();
+		this.#loadTracepoints();
+		for (const n of LISTED_PROFILE_NAMES) this.#profile(n);
+		if (this.fbt.available) this.#loadFbt();
+		if (this.#usdtEnabled) this.refresh();
+	}
+
+	#id(): number {
+		return this.#nextId++;
+	}
+
+	#add<P extends Probe>(p: P): P {
+		this.#probes.set(p.id, p);
+		return p;
+	}
+
+	#loadSyscalls(): void {
+		const t = this.tracefs;
+		const rawEnter = new TracepointRef(t, "raw_syscalls", "sys_enter");
+		const rawExit = new TracepointRef(t, "raw_syscalls", "sys_exit");
+		const exits = new Set(t.eventsOf("syscalls").filter((e) => e.startsWith("sys_exit_")));
+		const names = t
+			.eventsOf("syscalls")
+			.filter((e) => e.startsWith("sys_enter_"))
+			.map((e) => e.slice(10))
+			.sort();
+		for (const name of names) {
+			const nr = syscallNumber(name);
+			this.#add<SyscallProbe>({
+				id: this.#id(),
+				provider: "syscall",
+				module: "vmlinux",
+				function: name,
+				name: "entry",
+				kind: "syscall",
+				which: "entry",
+				tracepoint: new TracepointRef(t, "syscalls", `sys_enter_${name}`),
+				raw: rawEnter,
+				nr,
+			});
+			if (!exits.has(`sys_exit_${name}`)) continue;
+			this.#add<SyscallProbe>({
+				id: this.#id(),
+				provider: "syscall",
+				module: "vmlinux",
+				function: name,
+				name: "return",
+				kind: "syscall",
+				which: "return",
+				tracepoint: new TracepointRef(t, "syscalls", `sys_exit_${name}`),
+				raw: rawExit,
+				nr,
+			});
+		}
+	}
+
+	#loadTracepoints(): void {
+		for (const e of this.tracefs.events()) {
+			this.#add<TracepointProbe>({
+				id: this.#id(),
+				provider: "sdt",
+				module: e.group,
+				function: "",
+				name: e.name,
+				kind: "tracepoint",
+				tracepoint: new TracepointRef(this.tracefs, e.group, e.name),
+			});
+		}
+	}
+
+	#loadFbt(): void {
+		for (const fn of fbtFunctions(this.tracefs.root)) {
+			for (const which of ["entry", "return"] as const) {
+				this.#add<FbtProbe>({
+					id: this.#id(),
+					provider: "fbt",
+					module: "vmlinux",
+					function: fn,
+					name: which,
+					kind: "fbt",
+					which,
+					symbol: fn,
+				});
+			}
+		}
+	}
+
+	/** The profile probe called `name`, made on first use; undefined if the name is not valid. */
+	#profile(name: string): ProfileProbe | undefined {
+		const have = this.#profiles.get(name);
+		if (have) return have;
+		const spec = parseProfileName(name);
+		if (!spec) return undefined;
+		const p = this.#add<ProfileProbe>({
+			id: this.#id(),
+			provider: "profile",
+			module: "",
+			function: "",
+			name,
+			kind: "profile",
+			...spec,
+		});
+		this.#profiles.set(name, p);
+		return p;
+	}
+
+	// ---- processes --------------------------------------------------------------
+
+	/**
+	 * Rescans processes: new ones get their USDT probes, exited ones lose them.
+	 * Emits "change" when something changed; returns what changed.
+	 */
+	refresh(): CatalogChange {
+		const change: CatalogChange = { added: [], removed: [], started: [], exited: [] };
+		this.#scans++;
+		this.#objects.beginScan();
+		const alive = new Set<number>();
+		for (const pid of listPids()) {
+			if (pid === this.#self) continue;
+			const st = readStat(pid);
+			if (!st) continue;
+			alive.add(pid);
+			let state = this.#procs.get(pid);
+			if (state && state.startTime !== st.startTime) {
+				this.#drop(state, change);
+				state = undefined;
+			}
+			if (!state) {
+				state = {
+					pid,
+					startTime: st.startTime,
+					comm: st.comm,
+					objects: [],
+					usdt: [],
+					pidProbes: new Map(),
+					young: 2,
+				};
+				this.#procs.set(pid, state);
+				change.started.push(pid);
+				this.#remap(state, change);
+				continue;
+			}
+			if (state.comm !== st.comm || state.young > 0 || (pid + this.#scans) % 10 === 0) {
+				if (state.young > 0) state.young--;
+				state.comm = st.comm;
+				this.#remap(state, change);
+			}
+		}
+		for (const state of [...this.#procs.values()]) if (!alive.has(state.pid)) this.#drop(state, change);
+		if (change.added.length || change.removed.length || change.started.length || change.exited.length) {
+			this.emit("change", change);
+		}
+		return change;
+	}
+
+	/** Re-reads a process's maps; rebuilds its USDT probes if the set of objects changed. */
+	#remap(state: ProcState, change: CatalogChange): void {
+		const maps = readExecMappings(state.pid);
+		if (!maps) return;
+		const keys = maps.map((m) => `${m.dev}:${m.inode}`);
+		if (keys.length === state.objects.length && keys.every((k, i) => state.objects[i]?.key === k)) return;
+		const old = state.objects;
+		state.objects = maps.map((m) => this.#objects.acquire(state.pid, m));
+		for (const o of old) this.#objects.release(o);
+		this.#rebuildUsdt(state, change);
+	}
+
+	#rebuildUsdt(state: ProcState, change: CatalogChange): void {
+		const previous = new Map(state.usdt.map((p) => [`${p.provider}\0${p.module}\0${p.function}\0${p.name}`, p]));
+		const groups = new Map<string, { note: MappedObject["usdt"][number]; obj: MappedObject; sites: UsdtSite[] }>();
+		for (const obj of state.objects) {
+			for (const note of obj.usdt) {
+				const key = `${note.provider}${state.pid}\0${obj.module}\0${note.function}\0${dtraceName(note.name)}`;
+				let g = groups.get(key);
+				if (!g) groups.set(key, (g = { note, obj, sites: [] }));
+				g.sites.push({
+					path: obj.path,
+					openPath: obj.openPath,
+					dev: obj.dev,
+					inode: obj.inode,
+					pcOffset: note.pcOffset,
+					semaphoreOffset: note.semaphoreOffset,
+					args: note.args,
+				});
+			}
+		}
+		const next: UsdtProbe[] = [];
+		const sorted = [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+		for (const [key, g] of sorted) {
+			const old = previous.get(key);
+			if (old && sameSites(old.sites, g.sites)) {
+				previous.delete(key);
+				next.push(old);
+				continue;
+			}
+			const p = this.#add<UsdtProbe>({
+				id: this.#id(),
+				provider: `${g.note.provider}${state.pid}`,
+				module: g.obj.module,
+				function: g.note.function,
+				name: dtraceName(g.note.name),
+				kind: "usdt",
+				pid: state.pid,
+				usdtProvider: g.note.provider,
+				usdtName: g.note.name,
+				sites: g.sites,
+			});
+			next.push(p);
+			change.added.push(p);
+		}
+		for (const p of previous.values()) {
+			this.#probes.delete(p.id);
+			change.removed.push(p);
+		}
+		state.usdt = next;
+	}
+
+	#drop(state: ProcState, change: CatalogChange): void {
+		this.#procs.delete(state.pid);
+		for (const p of state.usdt) {
+			this.#probes.delete(p.id);
+			change.removed.push(p);
+		}
+		for (const p of state.pidProbes.values()) {
+			this.#probes.delete(p.id);
+			change.removed.push(p);
+		}
+		for (const o of state.objects) this.#objects.release(o);
+		state.objects = [];
+		change.exited.push(state.pid);
+	}
+
+	/** The state of `pid`, scanning it now if the catalog has not seen it yet. */
+	#process(pid: number): ProcState {
+		let state = this.#procs.get(pid);
+		if (state) return state;
+		const st = readStat(pid);
+		if (!st) throw new ProcessNotFoundError(pid);
+		const change: CatalogChange = { added: [], removed: [], started: [pid], exited: [] };
+		state = { pid, startTime: st.startTime, comm: st.comm, objects: [], usdt: [], pidProbes: new Map(), young: 2 };
+		this.#procs.set(pid, state);
+		this.#remap(state, change);
+		if (change.added.length) this.emit("change", change);
+		return state;
+	}
+
+	/** Rescans every `intervalMs` (default 500 ms) and emits "change"; close() stops it. */
+	watch(intervalMs = 500): this {
+		if (this.#timer) return this;
+		this.#timer = setInterval(() => this.refresh(), intervalMs);
+		this.#timer.unref();
+		return this;
+	}
+
+	close(): void {
+		if (this.#timer) clearInterval(this.#timer);
+		this.#timer = undefined;
+	}
+
+	/** Subscribes to changes; returns the function that unsubscribes. */
+	subscribe(listener: (change: CatalogChange) => void): () => void {
+		this.on("change", listener);
+		return () => this.off("change", listener);
+	}
+
+	// ---- queries ------------------------------------------------------------------
+
+	/** Every probe the catalog has made so far (listed and on-demand), by id. */
+	probes(): Probe[] {
+		return [...this.#probes.values()].sort(byId);
+	}
+
+	probe(id: number): Probe | undefined {
+		return this.#probes.get(id);
+	}
+
+	/** Processes being tracked (with their comm), by pid. */
+	processes(): { pid: number; comm: string; objects: number; usdt: number }[] {
+		return [...this.#procs.values()]
+			.sort((a, b) => a.pid - b.pid)
+			.map((s) => ({ pid: s.pid, comm: s.comm, objects: s.objects.length, usdt: s.usdt.length }));
+	}
+
+	/** Counts for tests and benchmarks: tracked processes, cached objects, ELF parses so far, probes. */
+	stats(): { processes: number; objects: number; parses: number; probes: number } {
+		return {
+			processes: this.#procs.size,
+			objects: this.#objects.size,
+			parses: this.#objects.parses,
+			probes: this.#probes.size,
+		};
+	}
+
+	providers(): ProviderInfo[] {
+		const out: ProviderInfo[] = [
+			{ name: "syscall", kind: "syscall", available: true },
+			{ name: "sdt", kind: "tracepoint", available: true },
+			{ name: "profile", kind: "profile", available: true },
+			this.fbt.available
+				? { name: "fbt", kind: "fbt", available: true }
+				: { name: "fbt", kind: "fbt", available: false, reason: this.fbt.reason },
+		];
+		const usdt = new Map<string, number>();
+		for (const s of this.#procs.values()) for (const p of s.usdt) usdt.set(p.provider, s.pid);
+		for (const [name, pid] of [...usdt.entries()].sort()) out.push({ name, kind: "usdt", available: true, pid });
+		return out;
+	}
+
+	/** Probes of one process: its USDT probes and (made now) its whole pid provider. */
+	processProbes(pid: number, options: { pidProvider?: boolean } = {}): Probe[] {
+		const state = this.#process(pid);
+		if (options.pidProvider !== false) this.#ensurePidProbes(state, "", "", "");
+		return [...state.usdt, ...state.pidProbes.values()].sort(byId);
+	}
+
+	/**
+	 * Checks that a description's provider can exist: throws DescriptionError
+	 * for an unknown provider and ProcessNotFoundError for a dead pid.
+	 */
+	checkProvider(d: ProbeDescription): void {
+		const f = d.provider;
+		if (f === "" || isGlob(f)) return;
+		if ((STATIC_PROVIDERS as readonly string[]).includes(f)) return;
+		const m = /^(.*?)(\d+)$/.exec(f);
+		if (m && m[1] !== "") {
+			const pid = Number(m[2]);
+			if (!this.#procs.has(pid) && !readStat(pid)) {
+				throw new ProcessNotFoundError(pid, `provider '${f}' names process ${pid}, which does not exist`);
+			}
+			return;
+		}
+		const usdtNames = new Set<string>();
+		for (const s of this.#procs.values()) for (const p of s.usdt) usdtNames.add(p.usdtProvider);
+		if (f === "pid" || usdtNames.has(f)) {
+			throw new DescriptionError(`provider '${f}' needs a process id, like '${f}1234', '${f}$target' or '${f}*'`, f);
+		}
+		throw new DescriptionError(
+			`unknown provider '${f}'; providers are syscall, sdt, profile, fbt, pid<PID> and USDT providers like python<PID>`,
+			f,
+		);
+	}
+
+	/**
+	 * Probes matching a description (text or parsed). Creates on-demand probes
+	 * the description names concretely: `pid<PID>` functions and `profile-N`/`tick-N`.
+	 * Throws DescriptionError (malformed, unknown provider) or ProcessNotFoundError.
+	 */
+	match(desc: string | ProbeDescription, options: { target?: number } = {}): Probe[] {
+		const d = typeof desc === "string" ? parseDescription(desc, options.target) : desc;
+		this.checkProvider(d);
+		// profile-N / tick-N: valid names are probes as soon as they are named.
+		if (compileGlob(d.provider)("profile") && compileGlob(d.module)("") && compileGlob(d.function)("")) {
+			if (!isGlob(d.name)) this.#profile(d.name);
+		}
+		const pidMatch = /^pid(\d+)$/.exec(d.provider);
+		if (pidMatch) this.#ensurePidProbes(this.#process(Number(pidMatch[1])), d.module, d.function, d.name);
+		const test = compileDescription(d);
+		const out: Probe[] = [];
+		for (const p of this.#probes.values()) if (test(p)) out.push(p);
+		return out.sort(byId);
+	}
+
+	#ensurePidProbes(state: ProcState, module: string, fn: string, name: string): void {
+		const mod = compileGlob(module);
+		const func = compileGlob(fn);
+		const nm = compileGlob(name);
+		const whiches = (["entry", "return"] as const).filter((w) => nm(w));
+		if (whiches.length === 0) return;
+		const added: Probe[] = [];
+		for (const obj of state.objects) {
+			if (!mod(obj.module) || obj.error) continue;
+			for (const sym of this.#objects.functions(obj)) {
+				if (!func(sym.name)) continue;
+				for (const which of whiches) {
+					const key = `${obj.key}\0${sym.name}\0${which}`;
+					if (state.pidProbes.has(key)) continue;
+					const p = this.#add<PidProbe>({
+						id: this.#id(),
+						provider: `pid${state.pid}`,
+						module: obj.module,
+						function: sym.name,
+						name: which,
+						kind: "uprobe",
+						pid: state.pid,
+						which,
+						path: obj.path,
+						openPath: obj.openPath,
+						dev: obj.dev,
+						inode: obj.inode,
+						offset: sym.offset,
+						symbol: sym.name,
+					});
+					state.pidProbes.set(key, p);
+					added.push(p);
+				}
+			}
+		}
+		if (added.length) this.emit("change", { added, removed: [], started: [], exited: [] } satisfies CatalogChange);
+	}
+}
+
+function sameSites(a: readonly UsdtSite[], b: readonly UsdtSite[]): boolean {
+	if (a.length !== b.length) return false;
+	for (let i = 0; i < a.length; i++) {
+		const x = a[i];
+		const y = b[i];
+		if (
+			x.inode !== y.inode ||
+			x.dev !== y.dev ||
+			x.pcOffset !== y.pcOffset ||
+			x.semaphoreOffset !== y.semaphoreOffset
+		) {
+			return false;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,173 @@
+// Mapped ELF objects, parsed once and shared by every process that maps them.
+// Identity is (device, inode) as /proc/PID/maps reports it; size and mtime are
+// checked so a file rewritten in place is parsed again. An object is freed when
+// no process maps it any more.
+
+import { statSync } from "node:fs";
+import { basename } from "node:path";
+import { ElfFile } from "../../kernel/elf/index.ts";
+import type { ExecMapping } from "./procfs.ts";
+
+export interface UsdtNote {
+	provider: string;
+	name: string;
+	args: string;
+	pcOffset: number;
+	semaphoreOffset: number;
+	/** Enclosing function symbol, "" when the symbol tables do not say. */
+	function: string;
+}
+
+export interface FunctionSymbol {
+	name: string;
+	/** File offset of the function's entry. */
+	offset: number;
+}
+
+export interface MappedObject {
+	/** `${dev}:${inode}`. */
+	readonly key: string;
+	readonly dev: number;
+	readonly inode: number;
+	/** The path the first process mapped it under. */
+	readonly path: string;
+	/** A path that opens exactly this object from dtop's mount namespace. */
+	readonly openPath: string;
+	/** The object's file name: the DTrace module. */
+	readonly module: string;
+	readonly size: number;
+	readonly mtimeMs: number;
+	readonly usdt: readonly UsdtNote[];
+	/** Why the object could not be read, if it could not (it then has no probes). */
+	readonly error?: string;
+	/** Processes mapping it. */
+	refs: number;
+}
+
+function objectKey(dev: number, inode: number): string {
+	return `${dev}:${inode}`;
+}
+
+export class ObjectCache {
+	readonly #objects = new Map<string, MappedObject>();
+	readonly #symbols = new Map<string, FunctionSymbol[]>();
+	/** Objects whose size/mtime were checked in the current scan. */
+	#checked = new Set<string>();
+	/** Parse counters, for tests and benchmarks. */
+	parses = 0;
+
+	get size(): number {
+		return this.#objects.size;
+	}
+
+	/** Starts a scan: each object is re-validated (one stat) at most once per scan. */
+	beginScan(): void {
+		this.#checked = new Set();
+	}
+
+	/** Parses (or reuses) the object of a mapping of process `pid`, and takes a reference. */
+	acquire(pid: number, m: ExecMapping): MappedObject {
+		const key = objectKey(m.dev, m.inode);
+		let obj = this.#objects.get(key);
+		if (obj && !this.#checked.has(key)) {
+			this.#checked.add(key);
+			try {
+				const st = statSync(obj.openPath);
+				if (st.size !== obj.size || st.mtimeMs !== obj.mtimeMs || st.ino !== obj.inode) {
+					// Rewritten in place (or the path now names another file): parse again.
+					this.#objects.delete(key);
+					this.#symbols.delete(key);
+					const refs = obj.refs;
+					obj = this.#load(pid, m, key);
+					obj.refs = refs;
+					this.#objects.set(key, obj);
+				}
+			} catch {
+				// The path went away; the object we parsed is still what is mapped.
+			}
+		}
+		if (!obj) {
+			obj = this.#load(pid, m, key);
+			this.#checked.add(key);
+			this.#objects.set(key, obj);
+		}
+		obj.refs++;
+		return obj;
+	}
+
+	release(obj: MappedObject): void {
+		if (--obj.refs > 0) return;
+		if (this.#objects.get(obj.key) === obj) {
+			this.#objects.delete(obj.key);
+			this.#symbols.delete(obj.key);
+		}
+	}
+
+	/** Finds a path from which dtop opens exactly the mapped object (same device and inode). */
+	#openPath(pid: number, m: ExecMapping): { path: string; size: number; mtimeMs: number } | undefined {
+		const candidates = m.deleted ? [] : [m.path, `/proc/${pid}/root${m.path}`];
+		// map_files (Linux 3.3+, root) opens the mapped file itself, even replaced or deleted.
+		candidates.push(`/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`);
+		for (const path of candidates) {
+			try {
+				const st = statSync(path);
+				if (st.ino === m.inode && st.dev === m.dev && st.isFile()) return { path, size: st.size, mtimeMs: st.mtimeMs };
+			} catch {}
+		}
+		return undefined;
+	}
+
+	#load(pid: number, m: ExecMapping, key: string): MappedObject {
+		this.parses++;
+		const base = {
+			key,
+			dev: m.dev,
+			inode: m.inode,
+			path: m.path,
+			module: basename(m.path),
+			refs: 0,
+		};
+		const where = this.#openPath(pid, m);
+		if (!where)
+			return { ...base, openPath: m.path, size: 0, mtimeMs: 0, usdt: [], error: "cannot open the mapped file" };
+		let usdt: UsdtNote[] = [];
+		let error: string | undefined;
+		try {
+			const elf = ElfFile.open(where.path, { lazy: true });
+			usdt = elf.usdtProbes().map((p) => ({
+				provider: p.provider,
+				name: p.name,
+				args: p.args,
+				pcOffset: p.pcOffset,
+				semaphoreOffset: p.semaphoreOffset,
+				function: p.function ?? "",
+			}));
+		} catch (e) {
+			error = (e as Error).message;
+		}
+		return { ...base, openPath: where.path, size: where.size, mtimeMs: where.mtimeMs, usdt, error };
+	}
+
+	/** Function symbols with file offsets (for the pid provider), read on first use. */
+	functions(obj: MappedObject): FunctionSymbol[] {
+		let syms = this.#symbols.get(obj.key);
+		if (syms) return syms;
+		syms = [];
+		try {
+			const elf = ElfFile.open(obj.openPath, { lazy: true });
+			const seen = new Set<string>();
+			for (const s of elf.symbols().symbols) {
+				if (seen.has(s.name)) continue;
+				const offset = elf.addressToOffset(s.address);
+				if (offset === undefined) continue;
+				seen.add(s.name);
+				syms.push({ name: s.name, offset });
+			}
+			syms.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+		} catch {
+			// Unreadable objects have no pid probes.
+		}
+		if (this.#objects.get(obj.key) === obj) this.#symbols.set(obj.key, syms);
+		return syms;
+	}
+}
