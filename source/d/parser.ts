@@ -458,8 +458,17 @@ class Parser {
 		}
 		this.take();
 		this.take();
-		const args = this.is(this.peek(), ")") ? (this.take(), []) : this.list(")");
+		const args = this.optionalList(")");
 		return { kind: "aggregate", name, keys, fn: fn.text as AggFunction, args, pos: at.pos, fnPos: fn.pos };
+	}
+
+	/** Like list(), but `close` may come at once (no items). */
+	private optionalList(close: string): Expr[] {
+		if (this.is(this.peek(), close)) {
+			this.take();
+			return [];
+		}
+		return this.list(close);
 	}
 
 	/** Comma-separated expressions up to and including `close`. */
@@ -603,7 +612,7 @@ class Parser {
 			const open = this.take();
 			if (!this.is(open, "(")) throw syntax(open, `'(' after ${name}`);
 			this.enter(t);
-			const args = this.is(this.peek(), ")") ? (this.take(), []) : this.list(")");
+			const args = this.optionalList(")");
 			this.nesting--;
 			return this.node({ kind: "call", fn: name as FunctionName, args, pos: t.pos }, ...args);
 		}
