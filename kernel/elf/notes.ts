@@ -13,7 +13,7 @@ export interface ElfNote {
 
 /**
  * Splits a note area into records. `align` is 8 for areas aligned to 8 (GNU
- * property notes), 4 otherwise. `fail` throws the caller's ElfError; the loop
+ * property notes, binutils 2.29+), 4 otherwise. `fail` throws the caller's ElfError; the loop
  * advances at least 12 bytes per record, so it ends on any input.
  */
 export function parseNotes(
@@ -32,7 +32,10 @@ export function parseNotes(
 		const descsz = littleEndian ? data.readUInt32LE(off + 4) : data.readUInt32BE(off + 4);
 		const type = littleEndian ? data.readUInt32LE(off + 8) : data.readUInt32BE(off + 8);
 		const nameStart = off + 12;
-		const descStart = nameStart + up(namesz);
+		// Padding aligns the description's offset from the start of the area: with
+		// 8-byte alignment the 12-byte header plus "GNU\0" ends at 16 and needs
+		// none. (With 4-byte alignment this equals padding the name itself.)
+		const descStart = up(nameStart + namesz);
 		const descEnd = descStart + descsz;
 		if (descEnd > data.length) {
 			fail(
