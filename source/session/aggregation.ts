@@ -1,0 +1,148 @@
+// Decoding aggregation maps: per-CPU values merged, keys turned back into
+// values, and each key's rolling statistics kept across ticks.
+import type { AggFn, LQuantize } from "../../kernel/codegen/ir.ts";
+import { lquantizeBuckets, QUANTIZE_BUCKETS, quantizeBucketLow } from "../../kernel/codegen/layout.ts";
+import type { KeyDecode } from "./lower.ts";
+import type { RollingCounter } from "./rolling.ts";
+import type { HistogramBucket } from "./view.ts";
+
+export interface Merged {
+	count: bigint;
+	/** sum/avg: the sum; min/max: the extreme; stddev: the sum. */
+	v: bigint;
+	sumsq?: bigint;
+	buckets?: bigint[];
+}
+
+/** Merge one entry's per-CPU values (each at `cpuStride` bytes within `buf` from `at`). */
+export function mergePerCpu(
+	fn: AggFn,
+	lq: LQuantize | undefined,
+	buf: Buffer,
+	at: number,
+	cpus: number,
+	cpuStride: number,
+): Merged {
+	let count = 0n;
+	let v = 0n;
+	let sumsq = 0n;
+	let seen = false;
+	let buckets: bigint[] | undefined;
+	const nb = fn === "quantize" ? QUANTIZE_BUCKETS : fn === "lquantize" ? lquantizeBuckets(lq!) : 0;
+	if (nb) buckets = new Array<bigint>(nb).fill(0n);
+	for (let c = 0; c < cpus; c++) {
+		const o = at + c * cpuStride;
+		const n = buf.readBigUInt64LE(o);
+		count += n;
+		switch (fn) {
+			case "sum":
+			case "avg":
+				v += buf.readBigInt64LE(o + 8);
+				break;
+			case "min":
+			case "max":
+				if (n > 0n) {
+					const x = buf.readBigInt64LE(o + 8);
+					if (!seen || (fn === "min" ? x < v : x > v)) v = x;
+					seen = true;
+				}
+				break;
+			case "stddev":
+				v += buf.readBigInt64LE(o + 8);
+				sumsq += buf.readBigUInt64LE(o + 16) + (buf.readBigUInt64LE(o + 24) << 64n);
+				break;
+			case "quantize":
+			case "lquantize":
+				for (let b = 0; b < nb; b++) buckets![b] += buf.readBigUInt64LE(o + 8 + b * 8);
+				break;
+		}
+	}
+	return { count, v, sumsq, buckets };
+}
+
+/** The value DTrace would print. */
+export function displayValue(fn: AggFn, m: Merged): number {
+	switch (fn) {
+		case "count":
+		case "quantize":
+		case "lquantize":
+			return Number(m.count);
+		case "sum":
+		case "min":
+		case "max":
+			return Number(m.v);
+		case "avg":
+			return m.count ? Number(m.v / m.count) : 0;
+		case "stddev": {
+			if (!m.count) return 0;
+			// DTrace: sqrt(E[x²] - E[x]²), integer arithmetic.
+			const mean = m.v / m.count;
+			const msq = (m.sumsq ?? 0n) / m.count;
+			const variance = msq - mean * mean;
+			return variance > 0n ? Math.floor(Math.sqrt(Number(variance))) : 0;
+		}
+	}
+}
+
+export function histogram(fn: AggFn, lq: LQuantize | undefined, m: Merged): HistogramBucket[] | undefined {
+	if (!m.buckets) return undefined;
+	if (fn === "quantize") {
+		return m.buckets.map((c, i) => ({ lo: quantizeBucketLow(i), count: Number(c) }));
+	}
+	const q = lq!;
+	const n = m.buckets.length;
+	return m.buckets.map((c, i) => {
+		if (i === 0) return { lo: q.lo, count: Number(c), edge: "under" as const };
+		if (i === n - 1) return { lo: q.hi, count: Number(c), edge: "over" as const };
+		return { lo: q.lo + BigInt(i - 1) * q.step, count: Number(c) };
+	});
+}
+
+export type DecodedKeyPart =
+	| { kind: "int"; value: bigint }
+	| { kind: "string"; value: string }
+	| { kind: "stack"; user: boolean; pid: number; id: number };
+
+/** Split a key's bytes into its fields. */
+export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): DecodedKeyPart[] {
+	const out: DecodedKeyPart[] = [];
+	let o = at;
+	for (const d of decode) {
+		switch (d.k) {
+			case "int":
+				out.push({ kind: "int", value: key.readBigInt64LE(o) });
+				o += 8;
+				break;
+			case "probe":
+				out.push({ kind: "int", value: key.readBigInt64LE(o) });
+				o += 8;
+				break;
+			case "str": {
+				const end = key.indexOf(0, o);
+				const stop = end < 0 || end > o + d.size ? o + d.size : end;
+				out.push({ kind: "string", value: key.toString("utf8", o, stop) });
+				o += d.size;
+				break;
+			}
+			case "stack": {
+				const raw = key.readBigUInt64LE(o);
+				out.push({
+					kind: "stack",
+					user: d.user,
+					id: Number(BigInt.asIntN(32, raw & 0xffffffffn)),
+					pid: Number(raw >> 32n),
+				});
+				o += 8;
+				break;
+			}
+		}
+	}
+	return out;
+}
+
+export interface RowState {
+	counter: RollingCounter;
+	parts: DecodedKeyPart[];
+	merged: Merged;
+	seenTick: number;
+}

@@ -1,0 +1,130 @@
+// Turns stack addresses into `module`function+0xoff` frames, DTrace-style.
+// User frames: the process's mappings (captured when the pid is first seen, so
+// processes that exit before the next tick still symbolize) → file offset →
+// ELF symbols; JIT frames from /tmp/perf-PID.map. Kernel frames: /proc/kallsyms.
+import { readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { ElfFile } from "../../kernel/elf/index.ts";
+import { type Mapping, readMaps, resolveAddress } from "../../kernel/elf/procmaps.ts";
+import { KernelSymbols } from "../../kernel/ksyms/index.ts";
+
+interface PerfMapEntry {
+	start: number;
+	end: number;
+	name: string;
+}
+
+const MAPS_TTL_MS = 2000;
+
+export class Symbolizer {
+	private maps = new Map<number, { maps: Mapping[]; at: number; dead: boolean }>();
+	private elves = new Map<string, ElfFile | null>();
+	private perfMaps = new Map<number, PerfMapEntry[] | null>();
+	private kernel: KernelSymbols | undefined | null;
+
+	/** Remember a process's mappings now (call when a pid first appears). */
+	capture(pid: number): void {
+		const have = this.maps.get(pid);
+		if (have && (have.dead || Date.now() - have.at < MAPS_TTL_MS)) return;
+		try {
+			this.maps.set(pid, { maps: readMaps(pid), at: Date.now(), dead: false });
+		} catch {
+			// The process is gone: keep what we had, if anything.
+			if (have) have.dead = true;
+		}
+	}
+
+	/** Forget processes not in `alive` (bounded memory over many short-lived pids). */
+	retain(alive: Set<number>): void {
+		for (const pid of this.maps.keys()) if (!alive.has(pid)) this.maps.delete(pid);
+		for (const pid of this.perfMaps.keys()) if (!alive.has(pid)) this.perfMaps.delete(pid);
+	}
+
+	private elf(path: string, pid: number): ElfFile | null {
+		const key = path;
+		let e = this.elves.get(key);
+		if (e === undefined) {
+			try {
+				e = ElfFile.open(path.startsWith("/") ? `/proc/${pid}/root${path}` : path, { lazy: true });
+			} catch {
+				try {
+					e = ElfFile.open(path, { lazy: true });
+				} catch {
+					e = null;
+				}
+			}
+			this.elves.set(key, e);
+		}
+		return e;
+	}
+
+	private perfMap(pid: number): PerfMapEntry[] | null {
+		let m = this.perfMaps.get(pid);
+		if (m === undefined) {
+			m = null;
+			try {
+				const file = `/tmp/perf-${pid}.map`;
+				statSync(file);
+				m = [];
+				for (const line of readFileSync(file, "utf8").split("\n")) {
+					const f = /^([0-9a-fA-F]+) ([0-9a-fA-F]+) (.*)$/.exec(line);
+					if (!f) continue;
+					const start = Number.parseInt(f[1], 16);
+					m.push({ start, end: start + Number.parseInt(f[2], 16), name: f[3] });
+				}
+				m.sort((a, b) => a.start - b.start);
+			} catch {
+				m = null;
+			}
+			this.perfMaps.set(pid, m);
+		}
+		return m;
+	}
+
+	userFrame(pid: number, addr: bigint): string {
+		const a = Number(addr);
+		this.capture(pid);
+		const maps = this.maps.get(pid)?.maps;
+		const hex = `0x${addr.toString(16)}`;
+		if (maps) {
+			const r = resolveAddress(maps, a);
+			if (r?.path?.startsWith("/")) {
+				const mod = basename(r.path);
+				const elf = this.elf(r.path, pid);
+				if (elf) {
+					const vaddr = elf.offsetToAddress(r.fileOffset);
+					const s = vaddr !== undefined ? elf.symbolize(vaddr) : undefined;
+					if (s) return `${mod}\`${s.name}+0x${s.offset.toString(16)}`;
+				}
+				return `${mod}\`${hex}`;
+			}
+		}
+		const pm = this.perfMap(pid);
+		if (pm) {
+			let lo = 0;
+			let hi = pm.length - 1;
+			while (lo <= hi) {
+				const mid = (lo + hi) >> 1;
+				if (pm[mid].end <= a) lo = mid + 1;
+				else if (pm[mid].start > a) hi = mid - 1;
+				else return `[jit]\`${pm[mid].name}+0x${(a - pm[mid].start).toString(16)}`;
+			}
+		}
+		return hex;
+	}
+
+	kernelFrame(addr: bigint): string {
+		if (this.kernel === undefined) {
+			try {
+				this.kernel = KernelSymbols.load();
+			} catch {
+				this.kernel = null;
+			}
+		}
+		if (this.kernel) {
+			const h = this.kernel.lookup(addr);
+			if (h) return `vmlinux\`${this.kernel.symbolize(addr)}`;
+		}
+		return `0x${addr.toString(16)}`;
+	}
+}
