@@ -1,6 +1,7 @@
-// A minimal reader of the kernel's BTF (/sys/kernel/btf/vmlinux): enough to find
+// A minimal, internal reader of the kernel's BTF (/sys/kernel/btf/vmlinux): enough to find
 // the type id of a kernel function, which fentry/fexit programs name in
 // attach_btf_id. Format: include/uapi/linux/btf.h (Documentation/bpf/btf.rst).
+// Only the fentry feature probe uses it; kernel/btf is the full reader for everyone else.
 import { readFileSync } from "node:fs";
 
 export const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";

@@ -4,7 +4,6 @@
 // The errors this layer throws, so callers need not import kernel/sys for them.
 export { NotSupportedError, SyscallError, VerifierError } from "../sys/index.ts";
 export * from "./asm.ts";
-export { Btf, BtfKind, VMLINUX_BTF, vmlinuxBtf } from "./btf.ts";
 export * from "./features.ts";
 export * from "./helpers.ts";
 export * from "./map.ts";
