@@ -1,0 +1,297 @@
+// `dtop -l`: the probe catalog as a table (`ID PROVIDER MODULE FUNCTION NAME`,
+// aligned like `dtrace -l`), as JSON lines, or with argument information (-v).
+
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { NotSupportedError } from "../kernel/sys/index.ts";
+import {
+	Catalog,
+	compileGlob,
+	DescriptionError,
+	type Probe,
+	type ProbeDescription,
+	ProcessNotFoundError,
+	readStat,
+} from "./catalog/index.ts";
+import type { Flags } from "./cli.ts";
+import { DError, expandMacros, parseProbeDescription } from "./d/index.ts";
+import { escapeForTerminal } from "./util/escape.ts";
+
+export type ListOptions = Pick<
+	Flags,
+	"name" | "provider" | "module" | "function" | "pid" | "command" | "verbose" | "json"
+>;
+
+export interface ListIo {
+	out: (s: string) => void;
+	err: (s: string) => void;
+}
+
+const stdio: ListIo = {
+	out: (s) => process.stdout.write(s),
+	err: (s) => process.stderr.write(s),
+};
+
+/** A failure with its exit status; the message is printed as `dtop: MESSAGE`. */
+class ListFailure extends Error {
+	readonly status: number;
+	constructor(message: string, status: number) {
+		super(message);
+		this.status = status;
+	}
+}
+
+interface Wanted {
+	text: string;
+	desc: ProbeDescription;
+}
+
+/** Parses -n/-P/-m/-f into descriptions (syntax errors are usage errors: status 2). */
+function descriptions(o: ListOptions, target: number | undefined): Wanted[] {
+	const out: Wanted[] = [];
+	const field = (flag: string, v: string): string => {
+		if (v.includes(":")) throw new ListFailure(`${flag} takes one field, not '${escapeForTerminal(v)}'`, 2);
+		return v;
+	};
+	const parse = (text: string): ProbeDescription => {
+		try {
+			const expanded = expandMacros(text, target === undefined ? {} : { target });
+			const d = parseProbeDescription(expanded);
+			return { provider: d.provider, module: d.module, function: d.function, name: d.name };
+		} catch (e) {
+			if (e instanceof DError) {
+				const hint = /\$target/.test(text) && target === undefined ? " (give the process with -p PID or -c 'CMD')" : "";
+				throw new ListFailure(`invalid probe description '${escapeForTerminal(text)}': ${e.reason}${hint}`, 2);
+			}
+			throw e;
+		}
+	};
+	for (const n of o.name) out.push({ text: n, desc: parse(n) });
+	for (const p of o.provider) out.push({ text: p, desc: parse(`${field("-P", p)}:::`) });
+	for (const m of o.module) out.push({ text: m, desc: parse(`:${field("-m", m)}::`) });
+	for (const f of o.function) out.push({ text: f, desc: parse(`::${field("-f", f)}:`) });
+	return out;
+}
+
+/** Checks that a pid names a live process whose maps dtop can read. */
+function checkProcess(pid: number): void {
+	if (!readStat(pid)) throw new ListFailure(`process ${pid} does not exist (or has exited)`, 1);
+	try {
+		readFileSync(`/proc/${pid}/maps`, "latin1");
+	} catch (e) {
+		const code = (e as NodeJS.ErrnoException).code;
+		if (code === "ENOENT" || code === "ESRCH") throw new ListFailure(`process ${pid} has exited`, 1);
+		throw new ListFailure(`cannot read the memory map of process ${pid} (${code}); run dtop as root`, 1);
+	}
+}
+
+function sleep(ms: number): Promise<void> {
+	return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Starts `sh -c 'kill -STOP $$; exec CMD'`, lets it exec, and stops it again
+ * once its loader has mapped the libraries (maps unchanged for a few polls).
+ * Returns the pid; the caller kills it.
+ */
+async function startCommand(command: string): Promise<{ pid: number; kill: () => void }> {
+	const child = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], { stdio: ["ignore", "ignore", "ignore"] });
+	const pid = child.pid;
+	if (pid === undefined) throw new ListFailure(`cannot start '${escapeForTerminal(command)}'`, 1);
+	let exited = false;
+	child.on("exit", () => {
+		exited = true;
+	});
+	const kill = () => {
+		if (!exited) child.kill("SIGKILL");
+	};
+	const state = () => readStat(pid)?.state;
+	const exe = () => {
+		try {
+			return readFileSync(`/proc/${pid}/maps`, "latin1");
+		} catch {
+			return undefined;
+		}
+	};
+	try {
+		for (let i = 0; state() !== "T"; i++) {
+			if (exited || i > 2000) throw new ListFailure(`'${escapeForTerminal(command)}' did not start`, 1);
+			await sleep(1);
+		}
+		const shellMaps = exe();
+		process.kill(pid, "SIGCONT");
+		let last = shellMaps;
+		let stable = 0;
+		for (let i = 0; i < 1000; i++) {
+			await sleep(2);
+			if (exited) break;
+			const now = exe();
+			if (now === undefined) break;
+			if (now !== shellMaps && now === last) stable++;
+			else stable = 0;
+			last = now;
+			if (stable >= 3) break;
+		}
+		if (!exited) process.kill(pid, "SIGSTOP");
+		if (exited || readStat(pid)?.state === "Z") {
+			throw new ListFailure(`'${escapeForTerminal(command)}' exited before its probes could be listed`, 1);
+		}
+		return { pid, kill };
+	} catch (e) {
+		kill();
+		throw e;
+	}
+}
+
+function pad(s: string, width: number): string {
+	return s.length >= width ? s : " ".repeat(width - s.length) + s;
+}
+
+/** Rows aligned like `dtrace -l` (right-aligned columns of at least DTrace's widths, wider when needed). */
+export function formatTable(probes: readonly Probe[]): string {
+	const rows = probes.map((p) => [
+		String(p.id),
+		escapeForTerminal(p.provider),
+		escapeForTerminal(p.module),
+		escapeForTerminal(p.function),
+		escapeForTerminal(p.name),
+	]);
+	const widths = [5, 10, 17, 33];
+	for (const r of rows) for (let i = 0; i < 4; i++) if (r[i].length > widths[i]) widths[i] = r[i].length;
+	const line = (r: string[]) =>
+		`${pad(r[0], widths[0])} ${pad(r[1], widths[1])} ${pad(r[2], widths[2])} ${pad(r[3], widths[3])} ${r[4]}`;
+	const out = [line(["ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"])];
+	for (const r of rows) out.push(line(r));
+	return `${out.join("\n")}\n`;
+}
+
+/** Lines of argument information for -v. */
+export function verboseLines(p: Probe): string[] {
+	const out: string[] = [];
+	switch (p.kind) {
+		case "syscall":
+		case "tracepoint": {
+			const tp = p.tracepoint;
+			out.push(`tracepoint ${tp.group}:${tp.event} (id ${tp.id})`);
+			if (p.kind === "syscall") {
+				out.push(p.nr === undefined ? "system call number unknown on this architecture" : `system call number ${p.nr}`);
+			}
+			let i = 0;
+			for (const f of tp.format().fields) {
+				if (f.common || f.name === "__syscall_nr") continue;
+				const argn = p.kind === "syscall" && p.which === "entry" ? `args[${i++}]: ` : "";
+				out.push(
+					`${argn}${escapeForTerminal(f.type)} ${escapeForTerminal(f.name)}  (offset ${f.offset}, size ${f.size})`,
+				);
+			}
+			break;
+		}
+		case "usdt":
+			for (const s of p.sites) {
+				out.push(
+					`${escapeForTerminal(s.path)} +0x${s.pcOffset.toString(16)}${s.semaphoreOffset ? ` semaphore +0x${s.semaphoreOffset.toString(16)}` : ""}`,
+				);
+				const args = s.args.trim() === "" ? [] : s.args.trim().split(/\s+/);
+				args.forEach((a, i) => {
+					out.push(`args[${i}]: ${escapeForTerminal(a)}`);
+				});
+			}
+			break;
+		case "uprobe":
+			out.push(`${escapeForTerminal(p.path)} +0x${p.offset.toString(16)}${p.which === "return" ? " (return)" : ""}`);
+			break;
+		case "profile": {
+			const every = p.frequencyHz !== undefined ? `${p.frequencyHz} Hz` : `every ${p.periodNs} ns`;
+			out.push(`${every}, ${p.perCpu ? "on every CPU" : "on one CPU"}`);
+			break;
+		}
+		case "fbt":
+			out.push(`kernel function ${escapeForTerminal(p.symbol)}`);
+			break;
+	}
+	return out;
+}
+
+function jsonLine(p: Probe, verbose: boolean): string {
+	if (!verbose) return JSON.stringify(p);
+	const extra: Record<string, unknown> = {};
+	if (p.kind === "syscall" || p.kind === "tracepoint") {
+		const f = p.tracepoint.format();
+		extra.tracepoint = { group: p.tracepoint.group, event: p.tracepoint.event, id: f.id };
+		extra.fields = f.fields.filter((x) => !x.common);
+	}
+	return JSON.stringify({ ...p, ...extra });
+}
+
+/** Runs `dtop -l`; resolves to the exit status. */
+export async function runList(o: ListOptions, io: ListIo = stdio): Promise<number> {
+	let started: { pid: number; kill: () => void } | undefined;
+	try {
+		if (o.pid !== undefined) checkProcess(o.pid);
+		// Syntax first (status 2), before any work.
+		descriptions(o, o.pid ?? (o.command !== undefined ? 1 : undefined));
+		if (o.command !== undefined) started = await startCommand(o.command);
+		const target = o.pid ?? started?.pid;
+		const wanted = descriptions(o, target);
+
+		let catalog: Catalog;
+		try {
+			catalog = new Catalog();
+		} catch (e) {
+			if (e instanceof NotSupportedError) throw new ListFailure(e.message, 1);
+			throw e;
+		}
+
+		let probes: Probe[];
+		if (wanted.length === 0) {
+			if (target !== undefined) probes = catalog.processProbes(target);
+			else {
+				probes = catalog.probes();
+				if (!catalog.fbt.available) io.err(`dtop: note: ${catalog.fbt.reason}\n`);
+			}
+		} else {
+			const seen = new Map<number, Probe>();
+			for (const w of wanted) {
+				let found: Probe[];
+				try {
+					found = catalog.match(w.desc);
+				} catch (e) {
+					if (e instanceof DescriptionError) throw new ListFailure(e.message, 2);
+					if (e instanceof ProcessNotFoundError) throw new ListFailure(e.message, 1);
+					throw e;
+				}
+				if (found.length === 0) {
+					if (!catalog.fbt.available && compileGlob(w.desc.provider)("fbt") && !w.desc.provider.includes("*")) {
+						throw new ListFailure(catalog.fbt.reason ?? "fbt is not available", 1);
+					}
+					throw new ListFailure(`no probes match '${escapeForTerminal(w.text)}'`, 1);
+				}
+				for (const p of found) seen.set(p.id, p);
+			}
+			probes = [...seen.values()].sort((a, b) => a.id - b.id);
+		}
+
+		if (o.json) {
+			io.out(`${probes.map((p) => jsonLine(p, o.verbose)).join("\n")}\n`);
+		} else if (o.verbose) {
+			const table = formatTable(probes).split("\n");
+			const out = [table[0]];
+			probes.forEach((p, i) => {
+				out.push(table[i + 1]);
+				for (const l of verboseLines(p)) out.push(`\t\t${l}`);
+			});
+			io.out(`${out.join("\n")}\n`);
+		} else {
+			io.out(formatTable(probes));
+		}
+		return 0;
+	} catch (e) {
+		if (e instanceof ListFailure) {
+			io.err(`dtop: ${e.message}\n`);
+			return e.status;
+		}
+		throw e;
+	} finally {
+		started?.kill();
+	}
+}
