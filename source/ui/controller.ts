@@ -1,0 +1,69 @@
+// The only way the interactive UI talks to the tracer. The session layer (or a
+// fake in tests) implements it; the UI never touches kernel state itself.
+// Actions may be synchronous or return a promise; a thrown error or a rejected
+// promise is shown on the message line as it is (make its message one clear
+// sentence plus what to do).
+
+import type { SessionView } from "../session/view.ts";
+import type { TreeSource } from "./tree.ts";
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** What an action reports back: shown on the message line (error in red). Nothing is fine. */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets implementations simply not return anything
+export type Outcome = void | undefined | { message?: string; error?: string };
+
+export type ToggleOutcome = Outcome | { needsConfirm?: number; message?: string; error?: string };
+
+/**
+ * What `s` and `l` act on: an existing enabling, or a probe-tree node that is not
+ * enabled yet (pressed in the tree on a probe without an enabling).
+ */
+export type Target = { enablingId: number } | { path: readonly string[] };
+
+export interface Controller {
+	/** The current picture of the session (cheap: called on every frame). */
+	view(): SessionView;
+	/** Calls `listener` whenever view() changed (once per tick, after toggles). Returns an unsubscribe. */
+	subscribe(listener: () => void): () => void;
+	/** The probe tree (lazily expanded). */
+	readonly tree: TreeSource;
+	/**
+	 * Space in the tree: enables the probe (or every probe below an inner node) with the
+	 * default clause, or disables it when it is enabled. Without `confirmed`, a subtree of
+	 * more than 100 probes is not enabled; instead `{ needsConfirm: n }` says how many
+	 * there are, and the UI asks and calls again with `{ confirmed: true }`.
+	 */
+	toggle(path: readonly string[], opts?: { confirmed?: boolean }): MaybePromise<ToggleOutcome>;
+	/** Space in the enabled table: removes the enabling. */
+	disable(enablingId: number): MaybePromise<Outcome>;
+	/**
+	 * `k`: switches the enabling's aggregation key to the next of none, execname, pid,
+	 * tid, probefunc, arg0–arg2, copyinstr(argN) (string arguments), ustack, kstack.
+	 */
+	cycleKey(enablingId: number): MaybePromise<Outcome>;
+	/** `s`: adds ustack() to the key, or removes it. */
+	toggleStacks(target: Target): MaybePromise<Outcome>;
+	/** `l`: turns an entry probe into an entry/return latency quantize() (error if not an entry probe). */
+	latency(target: Target): MaybePromise<Outcome>;
+	/** `:`: enables a D clause. Returns the D error (with line and column) or undefined. */
+	enableClause(text: string): MaybePromise<string | undefined>;
+	/** `d`: the enabling as D. */
+	d(enablingId: number): string;
+	/** `+`/`-`: the tick (aggregation read interval) in milliseconds. */
+	setTick(ms: number): void;
+	/** `Z`: stops or resumes reading (the kernel keeps counting). */
+	pause(paused: boolean): void;
+	/** `c`: forgets history (rates, totals, sparklines). */
+	clear(): void;
+	/** `q`: the user is leaving; release what can be released. The runner's cleanup still runs. */
+	quit(): void;
+}
+
+/** Tick lengths `+`/`-` step through. */
+export const TICK_STEPS_MS = [100, 200, 250, 500, 1000, 2000, 5000, 10000];
+
+export function nextTick(current: number, direction: 1 | -1): number {
+	if (direction > 0) return TICK_STEPS_MS.find((t) => t > current) ?? TICK_STEPS_MS[TICK_STEPS_MS.length - 1];
+	return [...TICK_STEPS_MS].reverse().find((t) => t < current) ?? TICK_STEPS_MS[0];
+}
