@@ -156,12 +156,12 @@ export class ElfFile {
 							: (code ?? String(err));
 			throw new ElfError(path, `cannot read the file (${why})`);
 		}
-		return new ElfFile(path, new BufferSource(buf), false);
+		return new ElfFile(path, new BufferSource(buf, path), false);
 	}
 
 	/** Parses an object already in memory; `name` is used in error messages. */
 	static fromBuffer(buf: Buffer, name: string): ElfFile {
-		return new ElfFile(name, new BufferSource(buf), false);
+		return new ElfFile(name, new BufferSource(buf, name), false);
 	}
 
 	private constructor(name: string, source: ByteSource, lazy: boolean) {

@@ -16,10 +16,20 @@ export interface ByteSource {
 
 export class BufferSource implements ByteSource {
 	readonly size: number;
-	constructor(private readonly buf: Buffer) {
+	constructor(
+		private readonly buf: Buffer,
+		private readonly name: string,
+	) {
 		this.size = buf.length;
 	}
 	read(offset: number, length: number): Buffer {
+		// subarray() would silently clamp; a short read must never pass as data.
+		if (!(offset >= 0 && length >= 0 && offset + length <= this.size)) {
+			throw new ElfError(
+				this.name,
+				`read of ${hex(length)} bytes at ${hex(offset)} is past the end of the file (${hex(this.size)} bytes)`,
+			);
+		}
 		return this.buf.subarray(offset, offset + length);
 	}
 }
