@@ -1,9 +1,13 @@
 #!/usr/bin/env node
 // dtop's command line: flags shared by every mode, then one branch per mode.
 // `-l` must start fast: it never imports Ink/React (the interactive UI is
-// loaded with a dynamic import in a branch `-l` never takes).
+// loaded with a dynamic import in a branch `-l` never takes). FLAGS is written
+// in meow's format, but argv is parsed by the small table-driven parser below:
+// importing meow costs 30–50 ms here (its bundled dependencies build SPDX
+// license tables at import time), half of the `-l` budget, and meow reports an
+// unknown flag on two lines and a repeated flag with a stack trace, where dtop
+// prints one line and exits 2.
 
-import meow from "meow";
 import pkg from "../package.json" with { type: "json" };
 
 export const HELP = `
@@ -115,20 +119,29 @@ function show(s: string): string {
 	return JSON.stringify(s).slice(1, -1);
 }
 
-/**
- * Checks argv against FLAGS before meow sees it: meow reports unknown flags on
- * two lines and throws (with a stack) on a repeated single-value flag, and
- * dtop's rule is one line naming the bad part, exit status 2.
- */
-export function validateArgv(argv: readonly string[]): void {
+type Value = string | string[] | boolean;
+
+/** Parses argv against FLAGS: `-lv`, `-nDESC`, `-n DESC`, `--name=DESC`, `--name DESC`, `--no-color`, `--`. */
+export function tokenize(argv: readonly string[]): Record<string, Value> {
+	const out: Record<string, Value> = {};
 	const seen = new Set<string>();
-	const take = (key: string, shown: string, value: string | undefined) => {
+	const setString = (key: string, shown: string, value: string | undefined) => {
 		const spec = SPECS[key];
-		if (spec.type === "string") {
-			if (value === undefined) throw new UsageError(`${shown} needs ${spec.valueName ?? "a value"}`);
+		if (value === undefined) throw new UsageError(`${shown} needs ${spec.valueName ?? "a value"}`);
+		if (spec.isMultiple) {
+			const list = (out[key] as string[] | undefined) ?? [];
+			list.push(value);
+			out[key] = list;
+			return;
 		}
-		if (!spec.isMultiple && seen.has(key)) throw new UsageError(`${shown} can be given only once`);
+		if (seen.has(key)) throw new UsageError(`${shown} can be given only once`);
 		seen.add(key);
+		out[key] = value;
+	};
+	const setBoolean = (key: string, shown: string, value: boolean) => {
+		if (seen.has(key)) throw new UsageError(`${shown} can be given only once`);
+		seen.add(key);
+		out[key] = value;
 	};
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -149,12 +162,9 @@ export function validateArgv(argv: readonly string[]): void {
 			if (!spec || long.length === 0) throw new UsageError(`unknown option '${show(eq < 0 ? a : a.slice(0, eq))}'`);
 			if (spec.type === "boolean") {
 				if (eq >= 0) throw new UsageError(`--${long} takes no value`);
-				if (!negated && seen.has(key)) throw new UsageError(`--${long} can be given only once`);
-				seen.add(key);
-				continue;
-			}
-			if (eq >= 0) take(key, `--${long}`, a.slice(eq + 1));
-			else take(key, `--${long}`, argv[++i]);
+				setBoolean(key, `--${long}`, !negated);
+			} else if (eq >= 0) setString(key, `--${long}`, a.slice(eq + 1));
+			else setString(key, `--${long}`, argv[++i]);
 			continue;
 		}
 		if (a.startsWith("-") && a.length > 1) {
@@ -162,21 +172,19 @@ export function validateArgv(argv: readonly string[]): void {
 				const c = a[j];
 				const key = BY_SHORT.get(c);
 				if (!key) throw new UsageError(`unknown option '-${show(c)}'`);
-				const spec = SPECS[key];
-				if (spec.type === "boolean") {
-					if (seen.has(key)) throw new UsageError(`-${c} can be given only once`);
-					seen.add(key);
+				if (SPECS[key].type === "boolean") {
+					setBoolean(key, `-${c}`, true);
 					continue;
 				}
 				const rest = a.slice(j + 1);
-				if (rest.length > 0) take(key, `-${c}`, rest);
-				else take(key, `-${c}`, argv[++i]);
+				setString(key, `-${c}`, rest.length > 0 ? rest : argv[++i]);
 				break;
 			}
 			continue;
 		}
 		throw new UsageError(`unexpected argument '${show(a)}'; probe descriptions and clauses go after -n`);
 	}
+	return out;
 }
 
 /** Seconds or DTrace-style times (`500ms`, `1s`, `2hz`) → milliseconds. */
@@ -195,18 +203,7 @@ export function parseTime(text: string, what: string): number {
 
 /** Parses and validates argv into Flags; throws UsageError. */
 export function parseFlags(argv: readonly string[]): Flags {
-	validateArgv(argv);
-	const cli = meow(HELP, {
-		importMeta: import.meta,
-		argv: [...argv],
-		flags: FLAGS,
-		pkg: { name: pkg.name, version: pkg.version },
-		description: false,
-		autoHelp: false,
-		autoVersion: false,
-		allowUnknownFlags: false,
-	});
-	const f = cli.flags as Record<string, unknown>;
+	const f = tokenize(argv);
 	const str = (k: string) => (typeof f[k] === "string" ? (f[k] as string) : undefined);
 	const list = (k: string) => (Array.isArray(f[k]) ? (f[k] as unknown[]).map(String) : []);
 	let pid: number | undefined;
@@ -277,10 +274,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 		const { runList } = await import("./list.ts");
 		return runList(flags);
 	}
-	// Tracing modes (-n clauses, -s, batch, the interactive UI, --demo) are
-	// wired here; the UI (Ink/React) must stay behind a dynamic import.
-	process.stderr.write("dtop: tracing modes are not available in this build yet; use -l to list probes.\n");
-	return 2;
+	// Tracing modes (-n clauses, -s, batch, the interactive UI, --demo); the UI
+	// (Ink/React) stays behind a further dynamic import inside.
+	const { runTrace } = await import("./trace.ts");
+	return runTrace(flags);
 }
 
 function fatal(e: unknown): never {
@@ -293,6 +290,9 @@ function fatal(e: unknown): never {
 
 const invoked = process.argv[1] ?? "";
 if (/(?:^|\/)(?:cli\.(?:ts|js|mjs)|dtop)$/.test(invoked)) {
+	// Errors dtop catches (ENOENT from /proc races, ELF objects it cannot read)
+	// are many and their stacks are never shown; capturing them cost ~5 ms of `-l`.
+	if (!process.env.DTOP_DEBUG) Error.stackTraceLimit = 0;
 	process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 		if (e.code === "EPIPE") process.exit(0);
 		fatal(e);

@@ -14,7 +14,8 @@ import {
 	readStat,
 } from "./catalog/index.ts";
 import type { Flags } from "./cli.ts";
-import { DError, expandMacros, parseProbeDescription } from "./d/index.ts";
+import { DError } from "./d/errors.ts";
+import { expandMacros, parseProbeDescription } from "./d/probe.ts";
 import { escapeForTerminal } from "./util/escape.ts";
 
 export type ListOptions = Pick<

@@ -42,14 +42,24 @@ export function fbtAvailability(tracefsRoot: string, paths: Partial<FbtPaths> = 
 	const listPath = `${p.tracefs}/available_filter_functions`;
 	const listError = existsSync(listPath) ? readableError(listPath) : "missing";
 	if ((kprobes || btf) && listError === undefined) return { available: true, via: kprobes ? "kprobe" : "fentry" };
-	const missing: string[] = [];
-	if (!kprobes) missing.push(`no kprobe PMU at ${p.kprobePmu} (CONFIG_KPROBES is off)`);
-	if (!btf) missing.push(`no BTF at ${p.btf} for fentry (CONFIG_DEBUG_INFO_BTF is off)`);
-	if (listError === "missing") missing.push("no list of traceable functions in tracefs (no function tracer)");
-	else if (listError !== undefined) missing.push(`the function tracer refuses its list of functions (${listError})`);
+	const parts: string[] = [];
+	parts.push(
+		kprobes
+			? "kprobes are there but the function tracer's list of functions is not"
+			: `there is no kprobe PMU at ${p.kprobePmu} (CONFIG_KPROBES is off)`,
+	);
+	const tracer =
+		listError === "missing"
+			? "tracefs has no available_filter_functions (no function tracer)"
+			: listError !== undefined
+				? `the function tracer refuses access to available_filter_functions (${listError})`
+				: undefined;
+	if (!btf) parts.push(`fentry needs BTF and there is none at ${p.btf} (CONFIG_DEBUG_INFO_BTF is off)`);
+	else if (tracer) parts.push(`fentry cannot attach because ${tracer}, although BTF is present`);
+	if (!btf && tracer) parts.push(tracer);
 	return {
 		available: false,
-		reason: `fbt needs kprobes or BTF-based fentry, and this kernel has ${missing.join(", ")}; kernel function probes cannot be used here.`,
+		reason: `fbt (kernel function probes) is not available on this kernel: ${parts.join("; ")}.`,
 	};
 }
 
