@@ -1,4 +1,6 @@
 export * from "./cpus.ts";
+export * from "./fentry.ts";
+export * from "./kprobe.ts";
 export * from "./link.ts";
 export * from "./perf.ts";
 export * from "./perf-attr.ts";
