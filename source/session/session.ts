@@ -72,7 +72,6 @@ interface Group {
 	links: Link[];
 	hits: BpfMap;
 	syscallMap?: BpfMap;
-	counters: RollingCounter[];
 }
 
 interface EnablingState {
@@ -395,7 +394,7 @@ export class Session {
 			maxEntries: probes.length,
 			name: "dtop_hits",
 		});
-		const group: Group = { probes, program: undefined as unknown as Program, links: [], hits, counters: [] };
+		const group: Group = { probes, program: undefined as unknown as Program, links: [], hits };
 		st.groups.push(group);
 		const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 		let syscallMapFd: number | undefined;
@@ -444,7 +443,7 @@ export class Session {
 			name: `dtop_${st.id}`,
 			expectedAttachType: plans.ctx === "uprobe-multi" ? 48 : undefined,
 		});
-		group.counters = probes.map((p) => this.probeCounter(p.id));
+		for (const p of probes) this.probeCounter(p.id);
 		this.attachGroup(group, plans.ctx, cookie);
 	}
 
@@ -576,6 +575,8 @@ export class Session {
 
 	private readEnabling(st: EnablingState, now: number): void {
 		let total = 0;
+		// A probe may have several sites (and so several slots): sum them per probe.
+		const perProbe = new Map<number, number>();
 		for (const g of st.groups) {
 			const raw = g.hits.batchLookupRaw();
 			const cpus = raw.cpuStride ? raw.valueStride / raw.cpuStride : 1;
@@ -583,10 +584,12 @@ export class Session {
 				const idx = raw.keys.readUInt32LE(e * raw.keyStride);
 				let n = 0;
 				for (let c = 0; c < cpus; c++) n += Number(raw.values.readBigUInt64LE(e * raw.valueStride + c * raw.cpuStride));
-				g.counters[idx]?.observe(now, n);
+				const p = g.probes[idx];
+				if (p) perProbe.set(p.id, (perProbe.get(p.id) ?? 0) + n);
 				total += n;
 			}
 		}
+		for (const [id, n] of perProbe) this.probeCounter(id).observe(now, n);
 		st.counter.observe(now, total);
 		st.drops = this.readCounter(st.dropSlot);
 		for (const a of st.aggs.values()) this.readAggregation(a, now);

@@ -1,0 +1,213 @@
+// Adapts the catalog's probes to what the session traces, and adds "planned"
+// probes: USDT probes of objects a -c command will map but has not mapped yet
+// (uprobes are placed on the file, so they fire once the loader maps it).
+import { execFileSync } from "node:child_process";
+import { basename } from "node:path";
+import { ElfFile } from "../../kernel/elf/index.ts";
+import type { Catalog, Probe } from "../catalog/index.ts";
+import { compileDescription } from "../catalog/index.ts";
+import type { MatchRequest, ProbeSource, TraceProbe, TracepointField } from "./probes.ts";
+
+const PLANNED_BASE = 1 << 30;
+
+export class CatalogProbes implements ProbeSource {
+	private planned: TraceProbe[] = [];
+	private plannedIds = PLANNED_BASE;
+	private cache = new Map<number, TraceProbe[]>();
+
+	constructor(
+		readonly catalog: Catalog,
+		readonly target?: number,
+	) {}
+
+	match(d: MatchRequest): TraceProbe[] {
+		const out: TraceProbe[] = [];
+		const names = new Set<string>();
+		for (const p of this.catalog.match(d, { target: this.target })) {
+			for (const t of this.adapt(p)) out.push(t);
+			names.add(`${p.provider}:${p.module}:${p.function}:${p.name}`);
+		}
+		if (this.planned.length) {
+			const test = compileDescription(d);
+			for (const p of this.planned)
+				if (test(p) && !names.has(`${p.provider}:${p.module}:${p.function}:${p.name}`)) out.push(p);
+		}
+		return out;
+	}
+
+	byId(id: number): TraceProbe | undefined {
+		if (id >= PLANNED_BASE) return this.planned.find((p) => p.id === id);
+		const p = this.catalog.probe(id);
+		return p ? this.adapt(p)[0] : undefined;
+	}
+
+	/** One TraceProbe per attach site (a USDT probe may sit in several places). */
+	adapt(p: Probe): TraceProbe[] {
+		const cached = this.cache.get(p.id);
+		if (cached) return cached;
+		const base = { id: p.id, provider: p.provider, module: p.module, function: p.function, name: p.name };
+		let out: TraceProbe[];
+		switch (p.kind) {
+			case "syscall":
+				out =
+					p.nr === undefined
+						? [
+								{
+									...base,
+									target: {
+										kind: "tracepoint",
+										group: p.tracepoint.group,
+										event: p.tracepoint.event,
+										id: p.tracepoint.id,
+									},
+								},
+							]
+						: [{ ...base, target: { kind: "syscall", nr: p.nr, ret: p.which === "return" } }];
+				break;
+			case "tracepoint": {
+				const tp = p.tracepoint;
+				out = [
+					{
+						...base,
+						target: {
+							kind: "tracepoint",
+							group: tp.group,
+							event: tp.event,
+							id: tp.id,
+							fields: () => tracepointFields(() => tp.format()),
+						},
+					},
+				];
+				break;
+			}
+			case "usdt":
+				out = p.sites.map((s) => ({
+					...base,
+					target: {
+						kind: "uprobe" as const,
+						path: s.openPath,
+						offset: BigInt(s.pcOffset),
+						ret: false,
+						pid: p.pid,
+						refCtrOffset: s.semaphoreOffset ? BigInt(s.semaphoreOffset) : undefined,
+						usdtArgs: s.args,
+					},
+				}));
+				break;
+			case "uprobe":
+				out = [
+					{
+						...base,
+						target: {
+							kind: "uprobe",
+							path: p.openPath,
+							offset: BigInt(p.offset),
+							ret: p.which === "return",
+							pid: p.pid,
+						},
+					},
+				];
+				break;
+			case "profile":
+				out = [
+					{
+						...base,
+						target: p.perCpu
+							? { kind: "profile", hz: p.frequencyHz ?? Math.max(1, Math.round(1e9 / p.periodNs)) }
+							: { kind: "profile", periodNs: BigInt(p.periodNs) },
+					},
+				];
+				break;
+			case "fbt":
+				out = [
+					{
+						...base,
+						target: { kind: "fbt", func: p.symbol, ret: p.which === "return", unavailable: this.fbtReason() },
+					},
+				];
+				break;
+		}
+		this.cache.set(p.id, out);
+		return out;
+	}
+
+	private fbtReason(): string | undefined {
+		const f = this.catalog.providers().find((x) => x.name === "fbt");
+		return f && !f.available ? f.reason : undefined;
+	}
+
+	/**
+	 * USDT probes of `binary` and the shared libraries it links against, for a
+	 * process that has not mapped them yet (a -c command stopped before exec).
+	 */
+	planObjects(pid: number, binary: string): void {
+		for (const path of [binary, ...sharedLibraries(binary)]) {
+			let probes: ReturnType<ElfFile["usdtProbes"]>;
+			try {
+				probes = ElfFile.open(path, { lazy: true }).usdtProbes({ functions: true });
+			} catch {
+				continue;
+			}
+			const byName = new Map<string, TraceProbe>();
+			for (const u of probes) {
+				const name = u.name.replaceAll("__", "-");
+				const fn = u.function ?? "";
+				const key = `${u.provider}:${fn}:${name}`;
+				const id = byName.get(key)?.id ?? this.plannedIds++;
+				const t: TraceProbe = {
+					id,
+					provider: `${u.provider}${pid}`,
+					module: basename(path),
+					function: fn,
+					name,
+					target: {
+						kind: "uprobe",
+						path,
+						offset: BigInt(u.pcOffset),
+						ret: false,
+						pid,
+						refCtrOffset: u.semaphoreOffset ? BigInt(u.semaphoreOffset) : undefined,
+						usdtArgs: u.args,
+					},
+				};
+				byName.set(key, t);
+				this.planned.push(t);
+			}
+		}
+	}
+}
+
+function tracepointFields(format: () => { fields: readonly unknown[] }): TracepointField[] {
+	const f = format().fields as {
+		name: string;
+		offset: number;
+		size: number;
+		signed: boolean;
+		common?: boolean;
+		type?: string;
+	}[];
+	return f
+		.filter((x) => !x.common && !x.name.startsWith("common_"))
+		.map((x) => ({
+			name: x.name,
+			offset: x.offset,
+			size: x.size,
+			signed: x.signed,
+			integer: !(x.type ?? "").includes("[") && !(x.type ?? "").includes("__data_loc"),
+		}));
+}
+
+/** The shared libraries the dynamic loader would map for `binary` (ldd's answer). */
+export function sharedLibraries(binary: string): string[] {
+	try {
+		const out = execFileSync("ldd", [binary], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+		const libs: string[] = [];
+		for (const line of out.split("\n")) {
+			const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line);
+			if (m) libs.push(m[1]);
+		}
+		return libs;
+	} catch {
+		return [];
+	}
+}

@@ -1,0 +1,139 @@
+// Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
+// is not a terminal (or with -b), the interactive UI otherwise.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Catalog, DescriptionError, ProcessNotFoundError } from "./catalog/index.ts";
+import type { Flags } from "./cli.ts";
+import { formatAll, formatFolded, formatJson } from "./output/printa.ts";
+import { CatalogProbes } from "./session/catalog-source.ts";
+import { Session, SessionError } from "./session/session.ts";
+import { attachTo, startStopped, type Target } from "./target.ts";
+
+export const DEMO_BINARY = fileURLToPath(new URL("../test/fixtures/bin/simple", import.meta.url));
+
+export interface Io {
+	out(s: string): void;
+	err(s: string): void;
+}
+
+const stdio: Io = {
+	out: (s) => process.stdout.write(s),
+	err: (s) => process.stderr.write(s),
+};
+
+/** A -n argument with no body is a bare probe description: count its firings per probe. */
+export function clauseText(arg: string): string {
+	const t = arg.trim();
+	if (/[{/]/.test(t)) return t;
+	return `${t} { @[probeprov, probemod, probefunc, probename] = count(); }`;
+}
+
+export function programText(flags: Flags): string {
+	const parts: string[] = [];
+	if (flags.script) {
+		try {
+			parts.push(readFileSync(flags.script, "utf8"));
+		} catch (e) {
+			throw new SessionError(`cannot read script '${flags.script}': ${(e as NodeJS.ErrnoException).code ?? e}.`);
+		}
+	}
+	for (const n of flags.name) parts.push(clauseText(n));
+	return parts.join("\n");
+}
+
+export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
+	const interactive = !flags.batch && process.stdout.isTTY === true && !flags.json && !flags.folded;
+	let text = programText(flags);
+	if (!text.trim() && !interactive && !flags.demo) {
+		io.err(
+			"dtop: nothing to trace: give a clause with -n or a script with -s (or run on a terminal for the interactive UI).\n",
+		);
+		return 2;
+	}
+	let target: Target | undefined;
+	let catalog: Catalog | undefined;
+	let session: Session | undefined;
+	let exitCode = 0;
+	const cleanup = () => {
+		try {
+			session?.close();
+		} catch {
+			// releasing is best effort on the way out; the kernel frees the rest with our fds
+		}
+		catalog?.close();
+		target?.kill();
+	};
+	try {
+		if (flags.demo) {
+			target = await startStopped(`${DEMO_BINARY} --loop`, "ignore");
+			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
+		} else if (flags.command) target = await startStopped(flags.command);
+		else if (flags.pid !== undefined) target = attachTo(flags.pid);
+		catalog = new Catalog();
+		const probes = new CatalogProbes(catalog, target?.pid);
+		if (target?.binary) probes.planObjects(target.pid, target.binary);
+		session = new Session({ probes, target: target?.pid, tickMs: flags.aggrate });
+		if (interactive) {
+			const { runInteractiveSession } = await import("./ui-session.ts");
+			return await runInteractiveSession({ session, catalog, probes, flags, target, initial: text, cleanup });
+		}
+		if (text.trim()) {
+			const id = session.enable(text);
+			const view = session.view().enablings.find((e) => e.id === id);
+			if (!flags.quiet)
+				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+		}
+		target?.resume();
+		exitCode = await batchLoop(session, flags, io, target);
+	} catch (e) {
+		cleanup();
+		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {
+			io.err(`dtop: ${e.message}\n`);
+			return e instanceof DescriptionError ? 2 : 1;
+		}
+		throw e;
+	}
+	cleanup();
+	return exitCode;
+}
+
+function print(session: Session, flags: Flags, io: Io): void {
+	const view = session.tick();
+	if (flags.json) io.out(formatJson(view));
+	else if (flags.folded) io.out(formatFolded(view));
+	else io.out(formatAll(view));
+	for (const e of view.enablings) {
+		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
+		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
+	}
+}
+
+async function batchLoop(session: Session, flags: Flags, io: Io, target: Target | undefined): Promise<number> {
+	const tickMs = flags.aggrate ?? 1000;
+	return await new Promise<number>((resolve) => {
+		let done = false;
+		const timers: NodeJS.Timeout[] = [];
+		const finish = (code: number) => {
+			if (done) return;
+			done = true;
+			for (const t of timers) clearInterval(t);
+			process.off("SIGINT", onSignal);
+			process.off("SIGTERM", onSignal);
+			process.off("SIGHUP", onSignal);
+			try {
+				print(session, flags, io);
+			} catch (e) {
+				io.err(`dtop: ${(e as Error).message}\n`);
+			}
+			resolve(code);
+		};
+		const onSignal = () => finish(0);
+		process.on("SIGINT", onSignal);
+		process.on("SIGTERM", onSignal);
+		process.on("SIGHUP", onSignal);
+		timers.push(setInterval(() => session.tick(), tickMs));
+		if (flags.interval) timers.push(setInterval(() => print(session, flags, io), flags.interval));
+		if (flags.duration) timers.push(setTimeout(() => finish(0), flags.duration * 1000));
+		target?.exited.then(() => finish(0));
+	});
+}
