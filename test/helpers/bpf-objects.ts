@@ -1,0 +1,79 @@
+// Enumerate the kernel's BPF programs and links (BPF_PROG_GET_NEXT_ID and
+// friends), so tests can prove that nothing of dtop's is left behind.
+import { sys } from "../../kernel/sys/index.ts";
+
+const BPF_PROG_GET_NEXT_ID = 11;
+const BPF_PROG_GET_FD_BY_ID = 13;
+const BPF_OBJ_GET_INFO_BY_FD = 15;
+const BPF_LINK_GET_FD_BY_ID = 30;
+const BPF_LINK_GET_NEXT_ID = 31;
+
+function ids(cmd: number): number[] {
+	const out: number[] = [];
+	let id = 0;
+	for (;;) {
+		const attr = Buffer.alloc(16);
+		attr.writeUInt32LE(id, 0);
+		const r = sys().bpfTry(cmd, attr);
+		if (r.ret < 0) break;
+		id = attr.readUInt32LE(4);
+		out.push(id);
+	}
+	return out;
+}
+
+function info(getFd: number, id: number, size: number): Buffer | undefined {
+	const a = Buffer.alloc(16);
+	a.writeUInt32LE(id, 0);
+	const r = sys().bpfTry(getFd, a);
+	if (r.ret < 0) return undefined;
+	try {
+		const buf = Buffer.alloc(size);
+		const attr = Buffer.alloc(16);
+		attr.writeUInt32LE(r.ret, 0);
+		attr.writeUInt32LE(size, 4);
+		// info pointer: a Buffer's address is not available, so read through native memory
+		const mem = nativeInfo(size);
+		attr.writeBigUInt64LE(mem.addr, 8);
+		if (sys().bpfTry(BPF_OBJ_GET_INFO_BY_FD, attr).ret < 0) return undefined;
+		Buffer.from(sys().view(mem.addr, size)).copy(buf);
+		mem.free();
+		return buf;
+	} finally {
+		sys().close(r.ret);
+	}
+}
+
+function nativeInfo(size: number): { addr: bigint; free(): void } {
+	const len = 4096;
+	const addr = sys().mmap(len, 3, 0x22, -1, 0);
+	new Uint8Array(sys().view(addr, len)).fill(0, 0, size);
+	return { addr, free: () => sys().munmap(addr, len) };
+}
+
+export interface ProgInfo {
+	id: number;
+	name: string;
+}
+
+export function programs(): ProgInfo[] {
+	const out: ProgInfo[] = [];
+	for (const id of ids(BPF_PROG_GET_NEXT_ID)) {
+		const b = info(BPF_PROG_GET_FD_BY_ID, id, 128);
+		if (!b) continue;
+		const raw = b.subarray(64, 80);
+		const end = raw.indexOf(0);
+		out.push({ id, name: raw.toString("utf8", 0, end < 0 ? 16 : end) });
+	}
+	return out;
+}
+
+/** Links and the program each one runs. */
+export function links(): { id: number; progId: number }[] {
+	const out: { id: number; progId: number }[] = [];
+	for (const id of ids(BPF_LINK_GET_NEXT_ID)) {
+		const b = info(BPF_LINK_GET_FD_BY_ID, id, 64);
+		if (b) out.push({ id, progId: b.readUInt32LE(8) });
+	}
+	return out;
+}
