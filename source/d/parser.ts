@@ -220,6 +220,35 @@ function syntax(t: Token, expected: string): DSyntaxError {
 	return new DSyntaxError(t.pos, `syntax error near ${describe(t)}: expected ${expected}`);
 }
 
+/** Edit distance between two short words (insertions, deletions, substitutions, swaps). */
+function distance(a: string, b: string): number {
+	const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+	for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+	for (let i = 1; i <= a.length; i++) {
+		for (let j = 1; j <= b.length; j++) {
+			const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+			let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+			d[i]![j] = v;
+		}
+	}
+	return d[a.length]![b.length]!;
+}
+
+/** The known name closest to a misspelt one, if it is close enough to be a likely typo. */
+function suggest(name: string, known: readonly string[]): string | undefined {
+	let best: string | undefined;
+	let bestDistance = Math.min(2, Math.floor(name.length / 3));
+	for (const k of known) {
+		const dist = k === name.toLowerCase() ? 0 : distance(name, k);
+		if (dist <= bestDistance) {
+			best = k;
+			bestDistance = dist;
+		}
+	}
+	return best;
+}
+
 function aggLabel(name: string): string {
 	return `@${name}`;
 }
@@ -633,8 +662,20 @@ class Parser {
 				`associative arrays are not supported; use an aggregation such as @${name}[key] = count()`,
 			);
 		}
-		if (this.is(next, "(")) throw new DSyntaxError(t.pos, `unknown function '${name}'`);
-		throw new DSyntaxError(t.pos, `unknown variable '${name}'`);
+		if (this.is(next, "(")) {
+			const guess = suggest(name, [...FUNCTIONS, ...AGG_FUNCTIONS]);
+			throw new DSyntaxError(t.pos, `unknown function '${name}'${guess ? `; did you mean '${guess}'?` : ""}`);
+		}
+		if (/^arg[0-9]+$/.test(name)) {
+			throw new DSyntaxError(t.pos, `'${name}' is not available; the probe arguments are arg0 to arg9`);
+		}
+		const guess = suggest(name, BUILTIN_VARIABLES);
+		throw new DSyntaxError(
+			t.pos,
+			guess
+				? `unknown variable '${name}'; did you mean '${guess}'?`
+				: `unknown variable '${name}'; use a built-in variable such as pid or execname, or self->${name}`,
+		);
 	}
 
 	/** Parse a whole text as one expression. */

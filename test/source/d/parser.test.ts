@@ -456,8 +456,24 @@ describe("unsupported D is named", () => {
 			"line 1, column 23: a statement must update an aggregation (@name[key] = count()) or a thread-local variable (self->name = value)",
 		],
 		["syscall::read:entry { pid = 1; }", "line 1, column 23: built-in variable 'pid' cannot be assigned"],
-		["syscall::read:entry { @[foo] = count(); }", "line 1, column 25: unknown variable 'foo'"],
+		[
+			"syscall::read:entry { @[foo] = count(); }",
+			"line 1, column 25: unknown variable 'foo'; use a built-in variable such as pid or execname, or self->foo",
+		],
 		["syscall::read:entry { @[foo(1)] = count(); }", "line 1, column 25: unknown function 'foo'"],
+		[
+			"syscall::read:entry { @[execnam] = count(); }",
+			"line 1, column 25: unknown variable 'execnam'; did you mean 'execname'?",
+		],
+		["syscall::read:entry /PID == 1/ { }", "line 1, column 22: unknown variable 'PID'; did you mean 'pid'?"],
+		[
+			"syscall::read:entry { @[arg10] = count(); }",
+			"line 1, column 25: 'arg10' is not available; the probe arguments are arg0 to arg9",
+		],
+		[
+			"syscall::read:entry { @[ustak()] = count(); }",
+			"line 1, column 25: unknown function 'ustak'; did you mean 'ustack'?",
+		],
 		[
 			"syscall::read:entry { @[pid()] = count(); }",
 			"line 1, column 28: 'pid' is a variable, not a function; remove the parentheses",
