@@ -146,7 +146,12 @@ export function App(props: AppProps) {
 				<Header view={view} width={layout.cols} />
 				<Body st={st} layout={layout} view={view} rows={rows} sorted={sorted} selected={selected} detail={detail} />
 				<Status st={st} layout={layout} />
-				<Footer context={footerContext(st)} width={layout.cols} />
+				{st.modal.kind === "prompt" && st.message ? (
+					// A D error from `:` stays visible under the clause being corrected.
+					<StatusLine message={st.message} width={layout.cols} />
+				) : (
+					<Footer context={footerContext(st)} width={layout.cols} />
+				)}
 			</Box>
 		</UiContext.Provider>
 	);
@@ -313,6 +318,8 @@ function settle<T>(st: AppState, rerender: () => void, run: () => T | Promise<T>
 	}
 }
 
+const ignore = (): void => {};
+
 function showOutcome(st: AppState, outcome: Outcome | ToggleOutcome): void {
 	if (!outcome) return;
 	if (outcome.error) st.message = { text: outcome.error, error: true };
@@ -340,6 +347,15 @@ function actionTarget(st: AppState, view: SessionView): Target | undefined {
 }
 
 export function handleKey(st: AppState, live: Live, input: string, key: Key, rerender: () => void): void {
+	// Ink hands several plain characters read at once ("jjj" from key repeat) over as
+	// one input; outside a prompt each is a key of its own.
+	if (st.modal.kind !== "prompt" && input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
+		for (const ch of input) {
+			handleKey(st, live, ch, { ...key, shift: /[A-Z]/.test(ch) }, rerender);
+			if (st.modal.kind === "prompt") break;
+		}
+		return;
+	}
 	const { controller } = live.props;
 	const modal = st.modal;
 
@@ -384,7 +400,11 @@ export function handleKey(st: AppState, live: Live, input: string, key: Key, rer
 	st.message = undefined;
 
 	if ((key.ctrl && input === "c") || input === "q") {
-		controller.quit();
+		try {
+			controller.quit();
+		} catch {
+			// Leaving anyway: the runner's cleanup releases what quit() could not.
+		}
 		live.props.onQuit?.();
 		live.exit();
 		return;
@@ -422,18 +442,24 @@ export function handleKey(st: AppState, live: Live, input: string, key: Key, rer
 			return;
 		case "+":
 		case "=":
-			controller.setTick(nextTick(live.view.tickMs, 1));
+			settle(st, rerender, () => controller.setTick(nextTick(live.view.tickMs, 1)), ignore);
 			return;
 		case "-":
 		case "_":
-			controller.setTick(nextTick(live.view.tickMs, -1));
+			settle(st, rerender, () => controller.setTick(nextTick(live.view.tickMs, -1)), ignore);
 			return;
 		case "Z":
-			controller.pause(!live.view.paused);
+			settle(st, rerender, () => controller.pause(!live.view.paused), ignore);
 			return;
 		case "c":
-			controller.clear();
-			st.message = { text: "History cleared." };
+			settle(
+				st,
+				rerender,
+				() => controller.clear(),
+				() => {
+					st.message = { text: "History cleared." };
+				},
+			);
 			return;
 		case "d": {
 			const id = targetEnabling(st, live.view);
