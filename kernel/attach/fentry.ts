@@ -62,6 +62,13 @@ export function fentryTarget(fn: string, kind: FentryKind, btf?: Btf): FentryTar
 	if (func.variadic) {
 		throw new NotSupportedError(what, `${fn} takes variable arguments, which BPF trampolines cannot pass`);
 	}
+	const big = func.params.find((p) => p.size > 16);
+	if (big) {
+		throw new NotSupportedError(
+			what,
+			`${fn} takes ${big.typeName} (${big.size} bytes) by value, and BPF trampolines pass at most 16 bytes per argument`,
+		);
+	}
 	return {
 		kind,
 		function: func,

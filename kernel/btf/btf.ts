@@ -75,8 +75,9 @@ export interface BtfFunction {
 	returnTypeName: string;
 	/**
 	 * u64 slots the arguments take in a tracing program's context: one per
-	 * argument of up to 8 bytes, two for a 9–16 byte struct passed by value
-	 * (Linux 6.1+ on x86_64). fexit finds the return value in slot `argSlots`.
+	 * scalar or pointer, ceil(size / 8) for a struct or union passed by value (two
+	 * for 9–16 bytes, none when empty; Linux 6.1+ on x86_64). fexit finds the
+	 * return value in slot `argSlots`.
 	 */
 	argSlots: number;
 }
@@ -302,7 +303,7 @@ export class Btf {
 			}
 			const size = this.sizeOf(ptype);
 			params.push({ name: this.string(pname), type: ptype, size, typeName: this.typeName(ptype) });
-			argSlots += Math.max(1, Math.ceil(size / 8));
+			argSlots += this.isAggregate(ptype) ? Math.ceil(size / 8) : 1;
 		}
 		return {
 			id,
@@ -316,6 +317,30 @@ export class Btf {
 			returnTypeName: this.typeName(ret),
 			argSlots,
 		};
+	}
+
+	/** `id` with typedefs and qualifiers (const, volatile, restrict, type tags) peeled off. */
+	resolve(id: number): number {
+		for (let depth = 0; depth < MAX_CHAIN; depth++) {
+			switch (this.kind(id)) {
+				case BtfKind.TYPEDEF:
+				case BtfKind.VOLATILE:
+				case BtfKind.CONST:
+				case BtfKind.RESTRICT:
+				case BtfKind.TYPE_TAG:
+					id = this.header(id)[2];
+					continue;
+				default:
+					return id;
+			}
+		}
+		throw new BtfError(`type ${id} is part of a loop of typedefs or qualifiers`);
+	}
+
+	/** A struct or union passed by value takes ceil(size / 8) slots (none when empty); scalars one. */
+	private isAggregate(id: number): boolean {
+		const k = this.kind(this.resolve(id));
+		return k === BtfKind.STRUCT || k === BtfKind.UNION;
 	}
 
 	/** Size in bytes of a value of type `id` (typedefs and qualifiers resolved; pointers are 8). */
