@@ -17,7 +17,7 @@ import type {
 	Statement,
 } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
-import { DTypeError, type Position } from "./errors.ts";
+import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
 import { probeFromText, probeText } from "./probe.ts";
 
 /** Integers are 64-bit. Stacks (`ustack()`, `kstack()`) exist only as aggregation keys. */
@@ -221,7 +221,15 @@ class Checker {
 	constructor(private readonly inferred: Map<string, "int" | "string">) {}
 
 	clause(c: Clause): ClauseInfo {
-		for (const d of c.probes) probeFromText(probeText(d), d.pos);
+		for (const d of c.probes) {
+			// A description built in code must be as valid as a parsed one.
+			for (const f of [d.provider, d.module, d.function, d.name]) {
+				if (f.includes(":")) {
+					throw new DSyntaxError(d.pos, `probe description field ${JSON.stringify(f)} contains ':'`);
+				}
+			}
+			probeFromText(probeText(d), d.pos);
+		}
 		this.info = {
 			clause: c,
 			builtins: new Set(),

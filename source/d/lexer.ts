@@ -115,18 +115,6 @@ export class Lexer {
 		return { line: this.line, column: this.column, offset: this.offset };
 	}
 
-	/** The position of an offset at or after the current one (scans forward). */
-	positionAt(offset: number): Position {
-		let { line, column } = this;
-		for (let i = this.offset; i < offset; i++) {
-			if (this.text[i] === "\n") {
-				line++;
-				column = 1;
-			} else column++;
-		}
-		return { line, column, offset };
-	}
-
 	private peekChar(k = 0): string {
 		return this.text[this.offset + k] ?? "";
 	}

@@ -22,7 +22,7 @@ import {
 	type Statement,
 	type UnaryOp,
 } from "./ast.ts";
-import { DSyntaxError, type Position } from "./errors.ts";
+import { DSyntaxError } from "./errors.ts";
 import { Lexer, near, type Token } from "./lexer.ts";
 import { probeFromText } from "./probe.ts";
 
@@ -696,6 +696,3 @@ export function parseProgram(text: string): Program {
 export function parseExpression(text: string): Expr {
 	return new Parser(text).standaloneExpression();
 }
-
-/** Where each syntax error points; exported for tests. */
-export type { Position };

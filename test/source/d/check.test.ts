@@ -10,6 +10,7 @@ import {
 	check,
 	clause,
 	constantValue,
+	DSyntaxError,
 	DTypeError,
 	type Expr,
 	int,
@@ -400,6 +401,14 @@ describe("built programs check like parsed ones", () => {
 		const c = check(p);
 		assert.equal(c.aggregations.get("")!.fn, "quantize");
 		assert.equal(c.selfVars.get("ts"), "int");
+	});
+
+	test("probe descriptions built by hand are validated", () => {
+		const good = probe({ provider: "syscall", name: "entry" });
+		const withColon = program([clause([{ ...good, function: "x:y" }], null, [])]);
+		assertDError(() => check(withColon), "probe description field \"x:y\" contains ':'", DSyntaxError);
+		const badGlob = program([clause([{ ...good, function: "re[ad" }], null, [])]);
+		assertDError(() => check(badGlob), "'[' in probe description has no matching ']'", DSyntaxError);
 	});
 
 	test("keys of every type", () => {
