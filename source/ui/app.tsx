@@ -352,7 +352,8 @@ export function handleKey(st: AppState, live: Live, input: string, key: Key, rer
 	if (st.modal.kind !== "prompt" && input.length > 1 && !key.ctrl && !key.meta && /^[\x20-\x7e]+$/.test(input)) {
 		for (const ch of input) {
 			handleKey(st, live, ch, { ...key, shift: /[A-Z]/.test(ch) }, rerender);
-			if (st.modal.kind === "prompt") break;
+			// A key of the burst may open a prompt; the rest of the burst is then not keys.
+			if ((st.modal as Modal).kind === "prompt") break;
 		}
 		return;
 	}

@@ -5,7 +5,7 @@ import { EventEmitter } from "node:events";
 import { render as inkRender } from "ink";
 import type { ReactElement } from "react";
 import type { AggregationView, EnablingView, SessionView } from "../../../source/session/view.ts";
-import type { Controller, Outcome, Target, ToggleOutcome } from "../../../source/ui/controller.ts";
+import type { Controller, MaybePromise, Outcome, Target, ToggleOutcome } from "../../../source/ui/controller.ts";
 import type { TreeEntry, TreeSource } from "../../../source/ui/tree.ts";
 
 class FakeStdout extends EventEmitter {
@@ -229,16 +229,16 @@ export class FakeController implements Controller {
 		this.calls.push(["toggle", path.join(":"), opts?.confirmed ?? false]);
 		return this.toggleAnswer(path, opts?.confirmed ?? false);
 	}
-	disable(id: number): Outcome {
+	disable(id: number): MaybePromise<Outcome> {
 		this.calls.push(["disable", id]);
 	}
-	cycleKey(id: number): Outcome {
+	cycleKey(id: number): MaybePromise<Outcome> {
 		this.calls.push(["cycleKey", id]);
 	}
-	toggleStacks(target: Target): Outcome {
+	toggleStacks(target: Target): MaybePromise<Outcome> {
 		this.calls.push(["toggleStacks", "enablingId" in target ? target.enablingId : target.path.join(":")]);
 	}
-	latency(target: Target): Outcome {
+	latency(target: Target): MaybePromise<Outcome> {
 		this.calls.push(["latency", "enablingId" in target ? target.enablingId : target.path.join(":")]);
 	}
 	enableClause(text: string): string | undefined {
@@ -255,7 +255,7 @@ export class FakeController implements Controller {
 	pause(paused: boolean) {
 		this.calls.push(["pause", paused]);
 	}
-	clear() {
+	clear(): void {
 		this.calls.push(["clear"]);
 	}
 	quit() {
