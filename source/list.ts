@@ -86,6 +86,16 @@ function checkProcess(pid: number): void {
 	}
 }
 
+/** Where `-l` remembers parsed objects: $DTOP_CACHE_DIR, else $XDG_CACHE_HOME/dtop, else ~/.cache/dtop; "" for none. */
+export function defaultObjectIndex(): string | undefined {
+	const env = process.env;
+	if (env.DTOP_CACHE_DIR === "") return undefined;
+	const dir =
+		env.DTOP_CACHE_DIR ??
+		(env.XDG_CACHE_HOME ? `${env.XDG_CACHE_HOME}/dtop` : env.HOME ? `${env.HOME}/.cache/dtop` : undefined);
+	return dir ? `${dir}/objects-v1.json` : undefined;
+}
+
 function sleep(ms: number): Promise<void> {
 	return new Promise((r) => setTimeout(r, ms));
 }
@@ -237,7 +247,7 @@ export async function runList(o: ListOptions, io: ListIo = stdio): Promise<numbe
 
 		let catalog: Catalog;
 		try {
-			catalog = new Catalog();
+			catalog = new Catalog({ objectIndex: defaultObjectIndex() });
 		} catch (e) {
 			if (e instanceof NotSupportedError) throw new ListFailure(e.message, 1);
 			throw e;
@@ -272,6 +282,7 @@ export async function runList(o: ListOptions, io: ListIo = stdio): Promise<numbe
 			probes = [...seen.values()].sort((a, b) => a.id - b.id);
 		}
 
+		catalog.saveIndex();
 		if (o.json) {
 			io.out(`${probes.map((p) => jsonLine(p, o.verbose)).join("\n")}\n`);
 		} else if (o.verbose) {

@@ -88,19 +88,21 @@ export class Tracefs {
 	/** Every event the kernel offers, read from `available_events` (one file, not ~2,300 directories). */
 	events(): TraceEvent[] {
 		if (this.#events) return this.#events;
-		let list: TraceEvent[];
+		let keys: string[];
 		try {
-			list = readFileSync(`${this.root}/available_events`, "latin1")
+			// "group:name" lines → "group\0name", so a plain sort orders by group, then name.
+			keys = readFileSync(`${this.root}/available_events`, "latin1")
 				.split("\n")
 				.filter((l) => l.length > 0)
-				.map((l) => {
-					const i = l.indexOf(":");
-					return { group: l.slice(0, i), name: l.slice(i + 1) };
-				});
+				.map((l) => l.replace(":", "\0"));
 		} catch {
-			list = this.#eventsFromDirectories();
+			keys = this.#eventsFromDirectories().map((e) => `${e.group}\0${e.name}`);
 		}
-		list.sort((a, b) => (a.group === b.group ? cmp(a.name, b.name) : cmp(a.group, b.group)));
+		keys.sort();
+		const list = keys.map((k) => {
+			const i = k.indexOf("\0");
+			return { group: k.slice(0, i), name: k.slice(i + 1) };
+		});
 		this.#events = list;
 		return list;
 	}
@@ -176,10 +178,6 @@ export class Tracefs {
 		this.#formats.set(key, f);
 		return f;
 	}
-}
-
-function cmp(a: string, b: string): number {
-	return a < b ? -1 : a > b ? 1 : 0;
 }
 
 let shared: Tracefs | undefined;

@@ -39,6 +39,8 @@ export interface CatalogOptions {
 	excludeSelf?: boolean;
 	/** Override fbt detection (tests). */
 	fbt?: FbtAvailability;
+	/** A file remembering parsed objects across runs (see ObjectCache); saveIndex() writes it. */
+	objectIndex?: string;
 }
 
 export interface CatalogChange {
@@ -78,7 +80,7 @@ const byId = (a: Probe, b: Probe) => a.id - b.id;
 export class Catalog extends EventEmitter {
 	readonly tracefs: Tracefs;
 	readonly fbt: FbtAvailability;
-	readonly #objects = new ObjectCache();
+	readonly #objects: ObjectCache;
 	readonly #probes = new Map<number, Probe>();
 	readonly #procs = new Map<number, ProcState>();
 	readonly #profiles = new Map<string, ProfileProbe>();
@@ -90,6 +92,7 @@ export class Catalog extends EventEmitter {
 
 	constructor(options: CatalogOptions = {}) {
 		super();
+		this.#objects = new ObjectCache({ indexPath: options.objectIndex });
 		this.tracefs = options.tracefs ?? defaultTracefs();
 		this.#usdtEnabled = options.usdt !== false;
 		this.#self = options.excludeSelf === false ? -1 : process.pid;
@@ -363,7 +366,8 @@ export class Catalog extends EventEmitter {
 
 	/** Every probe the catalog has made so far (listed and on-demand), by id. */
 	probes(): Probe[] {
-		return [...this.#probes.values()].sort(byId);
+		// Ids are given in insertion order and the Map keeps it: already sorted.
+		return [...this.#probes.values()];
 	}
 
 	probe(id: number): Probe | undefined {
@@ -377,14 +381,20 @@ export class Catalog extends EventEmitter {
 			.map((s) => ({ pid: s.pid, comm: s.comm, objects: s.objects.length, usdt: s.usdt.length }));
 	}
 
-	/** Counts for tests and benchmarks: tracked processes, cached objects, ELF parses so far, probes. */
-	stats(): { processes: number; objects: number; parses: number; probes: number } {
+	/** Counts for tests and benchmarks: tracked processes, cached objects, ELF parses so far, index hits, probes. */
+	stats(): { processes: number; objects: number; parses: number; indexHits: number; probes: number } {
 		return {
 			processes: this.#procs.size,
 			objects: this.#objects.size,
 			parses: this.#objects.parses,
+			indexHits: this.#objects.indexHits,
 			probes: this.#probes.size,
 		};
+	}
+
+	/** Writes the object index given as `objectIndex`, if anything new was parsed. */
+	saveIndex(): void {
+		this.#objects.saveIndex();
 	}
 
 	providers(): ProviderInfo[] {
