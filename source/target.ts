@@ -13,7 +13,7 @@ export interface Target {
 	kill(): void;
 }
 
-function procState(pid: number): string | undefined {
+export function procState(pid: number): string | undefined {
 	try {
 		const s = readFileSync(`/proc/${pid}/stat`, "utf8");
 		return s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);

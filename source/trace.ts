@@ -1,15 +1,19 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "./catalog/index.ts";
 import type { Flags } from "./cli.ts";
 import { formatAll, formatFolded, formatJson } from "./output/printa.ts";
 import { CatalogProbes } from "./session/catalog-source.ts";
 import { Session, SessionError } from "./session/session.ts";
-import { attachTo, startStopped, type Target } from "./target.ts";
+import { attachTo, procState, startStopped, type Target } from "./target.ts";
 
-export const DEMO_BINARY = fileURLToPath(new URL("../test/fixtures/bin/simple", import.meta.url));
+import { projectRoot } from "./util/root.ts";
+
+export function demoBinary(): string {
+	return join(projectRoot(), "test/fixtures/bin/simple");
+}
 
 export interface Io {
 	out(s: string): void;
@@ -65,7 +69,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	};
 	try {
 		if (flags.demo) {
-			target = await startStopped(`${DEMO_BINARY} --loop`, "ignore");
+			target = await startStopped(`${demoBinary()} --loop`, "ignore");
 			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
 		} else if (flags.command) target = await startStopped(flags.command);
 		else if (flags.pid !== undefined) target = attachTo(flags.pid);
@@ -83,6 +87,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			if (!flags.quiet)
 				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
 		}
+		if (target) holdTarget(session, target, probes);
 		target?.resume();
 		exitCode = await batchLoop(session, flags, io, target);
 	} catch (e) {
@@ -95,6 +100,26 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	}
 	cleanup();
 	return exitCode;
+}
+
+/**
+ * Stop the target as it calls exit() so its mappings can be read (its stacks
+ * symbolize after it is gone), then let it finish.
+ */
+function holdTarget(session: Session, target: Target, probes: CatalogProbes): void {
+	const libc = probes.libraries(target).find((l) => /\/libc\.so\.6$/.test(l));
+	if (!libc || !session.holdAtExit(target.pid, libc)) return;
+	const timer = setInterval(() => {
+		if (procState(target.pid) !== "T") return;
+		session.captureProcess(target.pid);
+		try {
+			process.kill(target.pid, "SIGCONT");
+		} catch {
+			// gone
+		}
+	}, 10);
+	timer.unref();
+	target.exited.then(() => clearInterval(timer));
 }
 
 function print(session: Session, flags: Flags, io: Io): void {

@@ -2,6 +2,7 @@
 // probes: USDT probes of objects a -c command will map but has not mapped yet
 // (uprobes are placed on the file, so they fire once the loader maps it).
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
@@ -134,6 +135,22 @@ export class CatalogProbes implements ProbeSource {
 	private fbtReason(): string | undefined {
 		const f = this.catalog.providers().find((x) => x.name === "fbt");
 		return f && !f.available ? f.reason : undefined;
+	}
+
+	/** The objects a target maps or will map: its binary's libraries, or its current mappings. */
+	libraries(target: { pid: number; binary?: string }): string[] {
+		if (target.binary) return sharedLibraries(target.binary);
+		try {
+			return [
+				...new Set(
+					readFileSync(`/proc/${target.pid}/maps`, "utf8")
+						.split("\n")
+						.map((l) => l.split(/\s+/)[5] ?? ""),
+				),
+			].filter((p) => p.startsWith("/"));
+		} catch {
+			return [];
+		}
 	}
 
 	/**

@@ -11,9 +11,11 @@ import {
 } from "../../kernel/attach/index.ts";
 import { BpfMap, MapType, Program, ProgType, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { CodegenError, compileClause } from "../../kernel/codegen/compile.ts";
+import { compileStopProcess } from "../../kernel/codegen/hold.ts";
 import type { AggFn, ArgPlan, ClauseProgram, ContextKind, LQuantize, Stmt } from "../../kernel/codegen/ir.ts";
 import { STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
+import { ElfFile } from "../../kernel/elf/index.ts";
 import { archFor, NotSupportedError, SyscallError, VerifierError } from "../../kernel/sys/index.ts";
 import { tracefs } from "../../kernel/tracefs/index.ts";
 import type { Clause, Program as DProgram } from "../d/ast.ts";
@@ -726,6 +728,45 @@ export class Session {
 		for (const c of this.probeCounters.values()) c.clear();
 	}
 
+	private holds: { program: Program; link: Link }[] = [];
+
+	/**
+	 * Stop `pid` as it calls exit() in `libc` (a uprobe that sends SIGSTOP), so
+	 * `captureStopped` can read its mappings before they vanish. Best effort:
+	 * returns false when it cannot be placed.
+	 */
+	holdAtExit(pid: number, libc: string): boolean {
+		try {
+			const sym = ElfFile.open(libc, { lazy: true }).symbols().byName("exit");
+			const elf = ElfFile.open(libc, { lazy: true });
+			const offset = sym ? elf.addressToOffset(sym.address) : undefined;
+			if (offset === undefined) return false;
+			const multi = this.sharedMaps().multi;
+			const program = Program.load({
+				type: ProgType.KPROBE,
+				insns: compileStopProcess(),
+				name: "dtop_hold",
+				expectedAttachType: multi ? 48 : undefined,
+			});
+			const spec = { path: libc, pid, sites: [{ offset: BigInt(offset), cookie: 0n }] };
+			try {
+				const link = multi ? attachUprobeMulti(program.fd, spec) : attachUprobePerf(program.fd, spec);
+				this.holds.push({ program, link });
+			} catch {
+				program.close();
+				return false;
+			}
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */
+	captureProcess(pid: number): void {
+		this.symbolizer.capture(pid, true);
+	}
+
 	/** Release every program, link and map. Idempotent. */
 	close(): void {
 		if (this.closed) return;
@@ -739,6 +780,15 @@ export class Session {
 			}
 		}
 		this.enablings.clear();
+		for (const h of this.holds) {
+			try {
+				h.link.close();
+				h.program.close();
+			} catch (e) {
+				first ??= e;
+			}
+		}
+		this.holds = [];
 		if (this.shared) {
 			for (const m of [this.shared.counters, this.shared.zero, this.shared.tls, this.shared.stacks]) {
 				try {

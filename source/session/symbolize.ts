@@ -23,9 +23,9 @@ export class Symbolizer {
 	private kernel: KernelSymbols | undefined | null;
 
 	/** Remember a process's mappings now (call when a pid first appears). */
-	capture(pid: number): void {
+	capture(pid: number, force = false): void {
 		const have = this.maps.get(pid);
-		if (have && (have.dead || Date.now() - have.at < MAPS_TTL_MS)) return;
+		if (!force && have && (have.dead || Date.now() - have.at < MAPS_TTL_MS)) return;
 		try {
 			this.maps.set(pid, { maps: readMaps(pid), at: Date.now(), dead: false });
 		} catch {

@@ -1,39 +1,28 @@
-// USDT argument specs → how the generated program reads each argument.
+// USDT argument specs → how the generated program reads each argument
+// (kernel/usdt parses the specs; unreadable ones become "not available").
 import type { ArgPlan } from "../../kernel/codegen/ir.ts";
 import type { ArchTable } from "../../kernel/sys/index.ts";
-import { canonicalRegister } from "../../kernel/sys/index.ts";
+import { type ArgReadPlan, argumentReadPlan, splitUsdtArgs } from "../../kernel/usdt/index.ts";
 
-/** Parse `-4@%edi 8@-80(%rbx) 8@$5` (x86_64) or `-4@x1 8@[sp, 16]` (aarch64). */
-export function usdtArgPlans(specs: string, arch: ArchTable): (ArgPlan | undefined)[] {
-	const out: (ArgPlan | undefined)[] = [];
-	// aarch64 memory operands contain a space after the comma: split carefully.
-	const parts = specs.trim() ? specs.trim().split(/\s+(?=-?\d+@)/) : [];
-	for (const spec of parts) out.push(planOne(spec, arch));
-	return out;
+function toPlan(p: ArgReadPlan): ArgPlan {
+	switch (p.kind) {
+		case "const":
+			return { k: "const", v: p.value };
+		case "reg":
+			return { k: "ctx", offset: p.ptRegsOffset, size: p.size, signed: p.signed };
+		case "mem":
+			return { k: "mem", regOffset: p.ptRegsOffset, offset: p.offset, size: p.size, signed: p.signed };
+	}
 }
 
-function planOne(spec: string, arch: ArchTable): ArgPlan | undefined {
-	const m = /^(-?)(1|2|4|8)@(.+)$/.exec(spec);
-	if (!m) return undefined;
-	const signed = m[1] === "-";
-	const size = Number(m[2]) as 1 | 2 | 4 | 8;
-	const loc = m[3];
-	let r: RegExpExecArray | null;
-	if ((r = /^\$(-?\d+)$/.exec(loc)) || (arch.name === "arm64" && (r = /^(-?\d+)$/.exec(loc)))) {
-		return { k: "const", v: BigInt(r[1]) };
+function planFor(spec: string, arch: ArchTable): ArgPlan | undefined {
+	try {
+		return toPlan(argumentReadPlan(spec, arch.name));
+	} catch {
+		return undefined;
 	}
-	if ((r = /^%(\w+)$/.exec(loc)) || (arch.name === "arm64" && (r = /^(\w+)$/.exec(loc)))) {
-		const reg = canonicalRegister(arch, r[1]);
-		if (!reg || arch.regs[reg] === undefined) return undefined;
-		return { k: "ctx", offset: arch.regs[reg], size, signed };
-	}
-	if ((r = /^(-?\d+)?\(%(\w+)\)$/.exec(loc)) || (r = /^\[(\w+)(?:,\s*(-?\d+))?\]$/.exec(loc))) {
-		const isX86 = loc.includes("(");
-		const regName = isX86 ? r[2] : r[1];
-		const off = Number((isX86 ? r[1] : r[2]) ?? 0);
-		const reg = canonicalRegister(arch, regName);
-		if (!reg || arch.regs[reg] === undefined || reg === "rip") return undefined;
-		return { k: "mem", regOffset: arch.regs[reg], offset: off, size, signed };
-	}
-	return undefined;
+}
+
+export function usdtArgPlans(specs: string, arch: ArchTable): (ArgPlan | undefined)[] {
+	return splitUsdtArgs(specs).map((spec) => planFor(spec, arch));
 }

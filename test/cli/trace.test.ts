@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { runDtop } from "../helpers/cli.ts";
+import { SIMPLE, startSimple, THROWER } from "../helpers/fixture.ts";
+
+test("-c runs the command with probes in its shared libraries attached before they are mapped: 500 throws count 500", async () => {
+	const r = await runDtop(["-n", "libstdcxx$target:::throw { @ = count(); }", "-c", `${THROWER} 500`]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.trim(), "500");
+});
+
+test("--json prints one object per aggregation with exact counts keyed by pid and string", async () => {
+	const r = await runDtop([
+		"--json",
+		"-n",
+		"simple$target:::saw-word { @w[copyinstr(arg0)] = count(); @p[pid] = count(); }",
+		"-c",
+		`${SIMPLE} --count 400`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const objs = r.stdout
+		.trim()
+		.split("\n")
+		.map((l) => JSON.parse(l));
+	assert.equal(objs.length, 2);
+	const w = objs.find((o) => o.aggregation === "@w");
+	assert.equal(w.function, "count");
+	assert.deepEqual(w.keys, ["copyinstr(arg0)"]);
+	assert.equal(w.rows.length, 8);
+	for (const row of w.rows) assert.equal(row.value, 50);
+	const p = objs.find((o) => o.aggregation === "@p");
+	assert.equal(p.rows.length, 1);
+	assert.equal(p.rows[0].value, 400);
+	assert.equal(typeof p.rows[0].key[0], "number");
+});
+
+test("quantize prints DTrace's distribution", async () => {
+	const r = await runDtop(["-n", "simple$target:::saw-line { @ = quantize(arg0); }", "-c", `${SIMPLE} --count 16`]);
+	assert.equal(r.code, 0, r.stderr);
+	const lines = r.stdout.split("\n").filter((l) => l.trim());
+	assert.match(lines[0], /^\s+value\s+-------------\s+Distribution\s+-------------\s+count$/);
+	const row = (v: number) => lines.find((l) => new RegExp(`^\\s+${v} \\|`).test(l));
+	assert.match(row(0)!, /\|\s+0$/);
+	assert.match(row(1)!, /\|@{2,3} +1$/); // 1 of 16: 40/16 = 2.5 @
+	assert.match(row(8)!, /\|@{20} +8$/);
+	assert.match(row(16)!, /\|@{2,3} +1$/);
+	assert.match(row(32)!, /\|\s+0$/);
+});
+
+test("-p follows a running process and exits when it exits", async () => {
+	const fx = await startSimple(["--count", "250"]);
+	try {
+		const run = runDtop(["-n", "simple$target:::saw-line { @ = count(); }", "-p", String(fx.pid), "-q"]);
+		await new Promise((r) => setTimeout(r, 1500));
+		await fx.go();
+		const r = await run;
+		assert.equal(r.code, 0, r.stderr);
+		assert.equal(r.stdout.trim(), "250");
+	} finally {
+		fx.kill();
+	}
+});
+
+test("-s reads clauses from a file; --folded prints folded stacks", async () => {
+	const dir = mkdtempSync(join(tmpdir(), "dtop-"));
+	const file = join(dir, "stacks.d");
+	writeFileSync(file, "/* count stacks */\nsimple$target:::saw-line\n{\n\t@[ustack()] = count();\n}\n");
+	const r = await runDtop(["-s", file, "--folded", "-c", `${SIMPLE} --count 30`]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.match(
+		r.stdout.trim(),
+		/(^|;)simple`main\+0x[0-9a-f]+;simple`run\+0x[0-9a-f]+;simple`fire_line\+0x[0-9a-f]+ 30$/m,
+	);
+});
+
+test("errors are one line with where and what, never a stack trace", async () => {
+	const bad = await runDtop(["-n", 'syscall::read:entry { printf("%d", 1); }']);
+	assert.equal(bad.code, 1);
+	assert.equal(bad.stderr, "dtop: line 1, column 23: 'printf' is not supported\n");
+	const none = await runDtop(["-n", "nosuchprov123:::x { @ = count(); }", "-d", "1"]);
+	assert.notEqual(none.code, 0);
+	assert.equal(none.stderr.split("\n").filter(Boolean).length, 1, none.stderr);
+	assert.match(none.stderr, /^dtop: /);
+	const target = await runDtop(["-n", "simple$target:::saw-line { @ = count(); }", "-d", "1"]);
+	assert.equal(target.code, 1);
+	assert.match(target.stderr, /^dtop: .*\$target.*-c or -p/);
+	const cmd = await runDtop(["-n", "syscall::read:entry { @ = count(); }", "-c", "/nonexistent/program"]);
+	assert.equal(cmd.code, 1);
+	assert.match(cmd.stderr, /^dtop: cannot run '\/nonexistent\/program': no such command/);
+});
+
+test("-d stops after the given seconds and a tick-N probe counts", async () => {
+	const t0 = Date.now();
+	const r = await runDtop(["-n", "profile:::tick-10hz { @ = count(); }", "-d", "1", "-q"]);
+	assert.equal(r.code, 0, r.stderr);
+	const n = Number(r.stdout.trim());
+	assert.ok(n >= 7 && n <= 12, `tick-10hz fired ${n} times in 1 s`);
+	assert.ok(Date.now() - t0 < 10_000);
+});
