@@ -229,3 +229,28 @@ test("strings from binaries are escaped before printing", async () => {
 	assert.match(out, /evil\\e\]0;x\\x07/);
 	assert.equal(out.trimEnd().split("\n").length, 2);
 });
+
+test("the -l path never loads Ink or React", async () => {
+	const { readdirSync } = await import("node:fs");
+	const dir = `${ROOT}build/`;
+	// Files reachable from a chunk through static imports (what loading it loads).
+	const closure = (file: string, seen = new Set<string>()): Set<string> => {
+		if (seen.has(file)) return seen;
+		seen.add(file);
+		const text = readFileSync(`${dir}${file}`, "utf8");
+		const base = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+		for (const m of text.matchAll(/(?:^|[;\n}])\s*import\s*(?:[^"'();]*?\bfrom\s*)?["'](\.\/[^"']+)["']/g)) {
+			closure(`${base}${m[1].slice(2)}`, seen);
+		}
+		return seen;
+	};
+	const chunks = readdirSync(`${dir}chunks`);
+	const list = chunks.find((c) => c.startsWith("list-"));
+	assert.ok(list, "the list chunk exists");
+	const files = new Set([...closure("cli.js"), ...closure(`chunks/${list}`)]);
+	assert.ok(files.size >= 3, `static imports were followed (${[...files].join(", ")})`);
+	const REACT = "react.transitional.element";
+	for (const f of files) assert.ok(!readFileSync(`${dir}${f}`, "utf8").includes(REACT), `${f} holds React`);
+	// The marker is real: some chunk (the UI's) does hold React.
+	assert.ok(chunks.some((c) => readFileSync(`${dir}chunks/${c}`, "utf8").includes(REACT)));
+});
