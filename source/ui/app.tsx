@@ -215,7 +215,7 @@ function Body(p: {
 function Separator({ height }: { height: number }) {
 	return (
 		<UiContext.Consumer>
-			{({ cs }) => <Lines lines={Array.from({ length: height }, () => [seg(cs.vline, { dim: true })])} />}
+			{({ cs }) => <Lines lines={Array.from({ length: height }, () => [seg(cs.vline)])} />}
 		</UiContext.Consumer>
 	);
 }

@@ -17,6 +17,8 @@ export interface BreakdownRow {
 	rate?: number;
 }
 
+const MAX_BAR = 32;
+
 /** A bar `cells` columns at most, `fraction` (0…1) of it filled. */
 export function bar(fraction: number, cells: number, cs: Charset): string {
 	if (cells <= 0 || !(fraction > 0)) return "";
@@ -41,16 +43,19 @@ export function breakdownLines(rows: readonly BreakdownRow[], cols: number, cs: 
 	const rates = shown.map((r) => (r.rate === undefined ? "" : `${formatRate(r.rate)}/s`));
 	const rateWidth = withRate ? Math.max(...rates.map((r) => r.length)) : 0;
 	const fixed = valueWidth + (withRate ? rateWidth + 2 : 0) + 2;
+	const longest = Math.max(...shown.map((r) => width(r.key)));
 	const keyWidth = Math.max(
 		4,
-		Math.min(Math.max(...shown.map((r) => width(r.key))), Math.floor((cols - fixed) * 0.45), cols - fixed - 6),
+		Math.min(longest, Math.max(Math.floor((cols - fixed) * 0.45), cols - fixed - 1 - MAX_BAR), cols - fixed - 6),
 	);
-	const barWidth = Math.max(0, cols - keyWidth - fixed - 1);
+	// Bars longer than MAX_BAR cells read no better and cost bytes on every tick
+	// (a block is 3 bytes of UTF-8); the spare room goes to long keys instead.
+	const barWidth = Math.max(0, Math.min(MAX_BAR, cols - keyWidth - fixed - 1));
 	const lines = shown.map((r, i): Line => {
 		const line: Line = [
 			seg(`${padEnd(r.key, keyWidth, cs.ellipsis)} `),
 			seg(padEnd(bar(max > 0 ? Math.abs(r.value) / max : 0, barWidth, cs), barWidth), { color: "cyan" }),
-			seg(` ${padStart(values[i], valueWidth)}`, { bold: true }),
+			seg(` ${padStart(values[i], valueWidth)}`),
 		];
 		if (withRate) line.push(seg(`  ${padStart(rates[i], rateWidth)}`, { dim: true }));
 		return line;

@@ -94,7 +94,7 @@ function rowLine(
 	const line: Line = [
 		seg(selected ? cs.cursor : " ", { dim: !selected }),
 		seg(padEnd(escapeForTerminal(e.label), c.label, cs.ellipsis), { color: e.error ? "red" : undefined }),
-		seg(` ${padStart(formatRate(e.rate), c.rate)}`, { color: "green", bold: true }),
+		seg(` ${padStart(formatRate(e.rate), c.rate)}`, { color: "green" }),
 		seg(` ${padStart(formatCount(e.total), c.total)}`),
 	];
 	if (c.spark > 0) line.push(seg(" "), seg(sparkline(e.history, c.spark, cs), { color: "green" }));

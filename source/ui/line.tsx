@@ -76,12 +76,31 @@ function sameLine(a: Line, b: Line): boolean {
 	return true;
 }
 
+const sameStyle = (a: Seg, b: Seg): boolean =>
+	!!a.color === !!b.color &&
+	a.color === b.color &&
+	!!a.bold === !!b.bold &&
+	!!a.dim === !!b.dim &&
+	!!a.inverse === !!b.inverse;
+
+/** Joins neighbouring segments of one style: fewer SGR sequences on the wire each tick. */
+export function mergeSegments(line: Line): Line {
+	const out: Line = [];
+	for (const part of line) {
+		if (part.text === "") continue;
+		const last = out[out.length - 1];
+		if (last && sameStyle(last, part)) out[out.length - 1] = { ...last, text: last.text + part.text };
+		else out.push(part);
+	}
+	return out;
+}
+
 function LineViewImpl({ line, color }: { line: Line; color: boolean }) {
 	if (!color) return <Text wrap="truncate-end">{lineText(line) || " "}</Text>;
 	if (line.length === 0) return <Text> </Text>;
 	return (
 		<Text wrap="truncate-end">
-			{line.map((part, i) =>
+			{mergeSegments(line).map((part, i) =>
 				part.color || part.bold || part.dim || part.inverse ? (
 					<Text
 						// biome-ignore lint/suspicious/noArrayIndexKey: segments have no identity beyond position
