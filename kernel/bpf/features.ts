@@ -4,9 +4,12 @@
 // Results are cached for the life of the process.
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
+import { vmlinuxBtf } from "../btf/index.ts";
 import { errnoName, NotSupportedError, PERF_FLAG_FD_CLOEXEC, SyscallError, sys, VerifierError } from "../sys/index.ts";
 import { Asm, R0 } from "./asm.ts";
-import { VMLINUX_BTF, vmlinuxBtf } from "./btf.ts";
+
+const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
+
 import { BpfMap, MapType } from "./map.ts";
 import { NativeMemory, pageSize } from "./native.ts";
 import { AttachType, Program, ProgType } from "./program.ts";
@@ -336,7 +339,7 @@ const PROBES: Record<FeatureName, () => FeatureResult> = {
 		const btf = probeFeature("btf");
 		if (!btf.supported) return { supported: false, reason: btf.reason };
 		const fn = "vfs_read";
-		const id = vmlinuxBtf().findFunc(fn);
+		const id = vmlinuxBtf().functionId(fn);
 		if (id === undefined)
 			return { supported: false, reason: `the kernel's BTF has no function ${fn} to test fentry with` };
 		let prog: Program;
