@@ -75,17 +75,15 @@ export interface AppProps {
 
 function useTerminalSize(columns?: number, rows?: number): { cols: number; rows: number } {
 	const { stdout } = useStdout();
-	const read = () => ({ cols: columns ?? stdout.columns ?? 80, rows: rows ?? stdout.rows ?? 24 });
-	const [size, setSize] = useState(read);
+	const [size, setSize] = useState(() => ({ cols: stdout.columns ?? 80, rows: stdout.rows ?? 24 }));
 	useEffect(() => {
-		if (columns !== undefined && rows !== undefined) return;
-		const onResize = () => setSize(read());
+		const onResize = () => setSize({ cols: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
 		stdout.on("resize", onResize);
 		return () => {
 			stdout.off("resize", onResize);
 		};
-	});
-	return columns !== undefined && rows !== undefined ? { cols: columns, rows } : size;
+	}, [stdout]);
+	return { cols: columns ?? size.cols, rows: rows ?? size.rows };
 }
 
 export function App(props: AppProps) {
@@ -144,7 +142,7 @@ export function App(props: AppProps) {
 		<UiContext.Provider value={ui}>
 			<Box flexDirection="column" width={layout.cols} height={layout.height}>
 				<Header view={view} width={layout.cols} />
-				<Body st={st} layout={layout} view={view} rows={rows} sorted={sorted} selected={selected} detail={detail} />
+				<Body st={st} layout={layout} rows={rows} sorted={sorted} selected={selected} detail={detail} />
 				<Status st={st} layout={layout} />
 				{st.modal.kind === "prompt" && st.message ? (
 					// A D error from `:` stays visible under the clause being corrected.
@@ -160,7 +158,6 @@ export function App(props: AppProps) {
 function Body(p: {
 	st: AppState;
 	layout: Layout;
-	view: SessionView;
 	rows: TreeRow[];
 	sorted: EnablingView[];
 	selected: EnablingView | undefined;

@@ -122,9 +122,25 @@ function LineViewImpl({ line, color }: { line: Line; color: boolean }) {
 
 const MemoLine = memo(LineViewImpl, (a, b) => a.color === b.color && sameLine(a.line, b.line));
 
+const NON_ASCII = /[^\x20-\x7e]/;
+const NON_ASCII_ALL = /[^\x20-\x7e]/gu;
+
+/**
+ * For a terminal without UTF-8: what is left that is not ASCII (a comm or a path
+ * with accents, CJK symbol names) becomes '?' per column, so the layout holds and
+ * no byte the terminal cannot show is written.
+ */
+export function asciiOnly(line: Line): Line {
+	if (!line.some((part) => NON_ASCII.test(part.text))) return line;
+	return line.map((part) => ({
+		...part,
+		text: part.text.replace(NON_ASCII_ALL, (ch) => "?".repeat(width(ch))),
+	}));
+}
+
 export function LineView({ line }: { line: Line }) {
-	const { color } = useUi();
-	return <MemoLine line={line} color={color} />;
+	const { color, cs } = useUi();
+	return <MemoLine line={cs.unicode ? line : asciiOnly(line)} color={color} />;
 }
 
 /** A column of lines, exactly `height` rows tall (blank rows fill the rest), each cut to `width`. */

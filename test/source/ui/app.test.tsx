@@ -445,8 +445,11 @@ describe("App: layout and terminal", () => {
 		assert.ok(tree.calls.length > 0);
 	});
 
-	it("writes nothing but printable ASCII in ASCII mode", async () => {
-		const { r, tree } = setup({ ascii: true, cols: 120, rows: 40 });
+	it("writes nothing but printable ASCII in ASCII mode, even for data that is not", async () => {
+		const enablings = sampleEnablings();
+		enablings[0].aggregations[0].rows.push(row("café日本", 3000));
+		const { r, tree } = setup({ ascii: true, cols: 120, rows: 40, enablings });
+		assert.match(r.lastFrame(), /caf\?\?\?\?\? /);
 		tree.enabled.set("syscall:vmlinux:read:entry", { rate: 5, enablingId: 1 });
 		const frames: string[] = [];
 		await r.press(KEY.right, KEY.right, KEY.right, KEY.right);
