@@ -582,6 +582,8 @@ export function compileClause(p: ClauseProgram): Asm {
 		a.ldx(8, R0, R6, 8).stx(4, R10, TLS_KEY, R0);
 		a.ldMapFd(R1, p.syscallMapFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
 		a.jeq(R0, 0, exit).ldx(8, R7, R0, 0);
+	} else if (p.fixedCookie !== undefined) {
+		a.ldImm64(R7, p.fixedCookie);
 	} else {
 		a.mov(R1, R6).call(Helper.get_attach_cookie).mov(R7, R0);
 	}

@@ -112,6 +112,8 @@ export interface ClauseProgram {
 	zeroFd: number;
 	predicate?: IntExpr;
 	statements: Stmt[];
+	/** A program bound to one probe (fentry) knows its cookie without asking the kernel. */
+	fixedCookie?: bigint;
 }
 
 /** Longest string (bytes, including the NUL) read by copyinstr or kept in a key. */

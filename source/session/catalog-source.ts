@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileDescription } from "../catalog/index.ts";
+import { compileDescription, compileGlob } from "../catalog/index.ts";
 import type { MatchRequest, ProbeSource, TraceProbe, TracepointField } from "./probes.ts";
 
 const PLANNED_BASE = 1 << 30;
@@ -130,6 +130,13 @@ export class CatalogProbes implements ProbeSource {
 		}
 		this.cache.set(p.id, out);
 		return out;
+	}
+
+	whyNot(d: MatchRequest): string | undefined {
+		const reason = this.fbtReason();
+		if (reason && (d.provider === "" || compileGlob(d.provider)("fbt")))
+			return `fbt probes are unavailable here (${reason})`;
+		return undefined;
 	}
 
 	private fbtReason(): string | undefined {

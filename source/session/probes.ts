@@ -52,4 +52,6 @@ export interface ProbeSource {
 	/** Probes matching a description (fields already macro-expanded); may create on-demand probes. */
 	match(desc: MatchRequest): TraceProbe[];
 	byId(id: number): TraceProbe | undefined;
+	/** Why a description that matched nothing cannot match here (e.g. fbt on a kernel without kprobes). */
+	whyNot?(desc: MatchRequest): string | undefined;
 }

@@ -2,6 +2,7 @@
 // reads the per-CPU maps every tick, and keeps rolling windows per key. UI-free:
 // batch mode and the interactive UI both sit on it.
 import { hostname, release } from "node:os";
+import { attachFentry, fbtMode, fentryTarget } from "../../kernel/attach/fentry.ts";
 import {
 	attachSampling,
 	attachTracepoint,
@@ -9,6 +10,7 @@ import {
 	attachUprobePerf,
 	type Link,
 } from "../../kernel/attach/index.ts";
+import { attachKprobe } from "../../kernel/attach/kprobe.ts";
 import { BpfMap, MapType, Program, ProgType, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { CodegenError, compileClause } from "../../kernel/codegen/compile.ts";
 import { compileStopProcess } from "../../kernel/codegen/hold.ts";
@@ -261,7 +263,10 @@ export class Session {
 				name: expand(desc.name),
 			};
 			const found = this.probes.match(req);
-			if (found.length === 0) throw new SessionError(`no probes match '${desc.text || probeText(req)}'.`);
+			if (found.length === 0) {
+				const why = this.probes.whyNot?.(req);
+				throw new SessionError(`no probes match '${desc.text || probeText(req)}'${why ? `: ${why}` : ""}.`);
+			}
 			for (const p of found) seen.set(p.id, p);
 		}
 		return [...seen.values()];
@@ -274,7 +279,7 @@ export class Session {
 			throw new SessionError(
 				`the enabling matches ${st.probeCount} probes, more than the limit of ${this.maxProbes}; narrow the description (or raise --max-probes).`,
 			);
-		const unavailable = probes.find((p) => p.target.kind === "fbt");
+		const unavailable = probes.find((p) => p.target.kind === "fbt" && p.target.unavailable);
 		if (unavailable && unavailable.target.kind === "fbt")
 			throw new SessionError(
 				`fbt probes cannot be enabled on this kernel: ${unavailable.target.unavailable ?? "kprobes and fentry are unavailable"}.`,
@@ -347,8 +352,19 @@ export class Session {
 			}
 			case "profile":
 				return { ctx: "perf", args: [reg64(arch.regs[arch.ipReg]), reg64(arch.regs[arch.ipReg])] };
-			case "fbt":
-				throw new SessionError("fbt probes are not available on this kernel.");
+			case "fbt": {
+				const mode = fbtMode().mode;
+				if (mode === "kprobe") {
+					const reg = (name: string): ArgPlan => ({ k: "ctx", offset: arch.regs[name], size: 8, signed: true });
+					if (t.ret) return { ctx: "kprobe", args: [reg(arch.retReg), reg(arch.retReg)], retval: reg(arch.retReg) };
+					return { ctx: "kprobe", args: arch.argRegs.map(reg) };
+				}
+				const fn = fentryTarget(t.func, t.ret ? "return" : "entry").function;
+				const slot = (i: number): ArgPlan => ({ k: "ctx", offset: 8 * i, size: 8, signed: true });
+				const args = Array.from({ length: Math.min(10, fn.argSlots) }, (_, i) => slot(i));
+				if (t.ret) return { ctx: "fentry", args: [slot(fn.argSlots), slot(fn.argSlots)], retval: slot(fn.argSlots) };
+				return { ctx: "fentry", args };
+			}
 		}
 	}
 
@@ -439,12 +455,17 @@ export class Session {
 				: plans.ctx === "perf"
 					? ProgType.PERF_EVENT
 					: ProgType.KPROBE;
-		group.program = Program.load({
+		let load: { type: number; expectedAttachType?: number; attachBtfId?: number } = {
 			type,
-			insns: compileClause(cp),
-			name: `dtop_${st.id}`,
 			expectedAttachType: plans.ctx === "uprobe-multi" ? 48 : undefined,
-		});
+		};
+		const first = probes[0].target;
+		if (plans.ctx === "fentry" && first.kind === "fbt") {
+			// A trampoline program is bound to its function when loaded.
+			load = fentryTarget(first.func, first.ret ? "return" : "entry").load;
+			cp.fixedCookie = cookie(0);
+		}
+		group.program = Program.load({ ...load, insns: compileClause(cp), name: `dtop_${st.id}` });
 		for (const p of probes) this.probeCounter(p.id);
 		this.attachGroup(group, plans.ctx, cookie);
 	}
@@ -493,7 +514,16 @@ export class Session {
 				g.links.push(attachSampling(fd, { hz: first.hz, periodNs: first.periodNs }, cookie(0)));
 				return;
 			case "fbt":
-				throw new SessionError("fbt probes are not available on this kernel.");
+				g.probes.forEach((p, i) => {
+					if (p.target.kind !== "fbt") return;
+					const t = p.target;
+					g.links.push(
+						ctx === "fentry"
+							? attachFentry(fd, { function: t.func, kind: t.ret ? "return" : "entry" })
+							: attachKprobe(fd, { function: t.func, retprobe: t.ret, cookie: cookie(i) }),
+					);
+				});
+				return;
 		}
 	}
 

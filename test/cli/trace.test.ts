@@ -87,6 +87,9 @@ test("errors are one line with where and what, never a stack trace", async () =>
 	const target = await runDtop(["-n", "simple$target:::saw-line { @ = count(); }", "-d", "1"]);
 	assert.equal(target.code, 1);
 	assert.match(target.stderr, /^dtop: .*\$target.*-c or -p/);
+	const fbt = await runDtop(["-n", "fbt::vfs_read:entry { @ = count(); }", "-d", "1"]);
+	assert.equal(fbt.code, 1);
+	assert.match(fbt.stderr, /^dtop: no probes match 'fbt::vfs_read:entry': fbt probes are unavailable here \(.*kprobe.*\)\.\n$/);
 	const cmd = await runDtop(["-n", "syscall::read:entry { @ = count(); }", "-c", "/nonexistent/program"]);
 	assert.equal(cmd.code, 1);
 	assert.match(cmd.stderr, /^dtop: cannot run '\/nonexistent\/program': no such command/);
