@@ -117,7 +117,7 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 		if (!exited) child.kill("SIGKILL");
 	};
 	const state = () => readStat(pid)?.state;
-	const exe = () => {
+	const maps = () => {
 		try {
 			return readFileSync(`/proc/${pid}/maps`, "latin1");
 		} catch {
@@ -129,14 +129,14 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 			if (exited || i > 2000) throw new ListFailure(`'${escapeForTerminal(command)}' did not start`, 1);
 			await sleep(1);
 		}
-		const shellMaps = exe();
+		const shellMaps = maps();
 		process.kill(pid, "SIGCONT");
 		let last = shellMaps;
 		let stable = 0;
 		for (let i = 0; i < 1000; i++) {
 			await sleep(2);
 			if (exited) break;
-			const now = exe();
+			const now = maps();
 			if (now === undefined) break;
 			if (now !== shellMaps && now === last) stable++;
 			else stable = 0;
@@ -154,26 +154,41 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 	}
 }
 
+const SPACES = " ".repeat(256);
+
 function pad(s: string, width: number): string {
-	return s.length >= width ? s : " ".repeat(width - s.length) + s;
+	const n = width - s.length;
+	if (n <= 0) return s;
+	return (n <= SPACES.length ? SPACES.slice(0, n) : " ".repeat(n)) + s;
 }
 
 /** Rows aligned like `dtrace -l` (right-aligned columns of at least DTrace's widths, wider when needed). */
 export function formatTable(probes: readonly Probe[]): string {
-	const rows = probes.map((p) => [
-		String(p.id),
-		escapeForTerminal(p.provider),
-		escapeForTerminal(p.module),
-		escapeForTerminal(p.function),
-		escapeForTerminal(p.name),
-	]);
-	const widths = [5, 10, 17, 33];
-	for (const r of rows) for (let i = 0; i < 4; i++) if (r[i].length > widths[i]) widths[i] = r[i].length;
-	const line = (r: string[]) =>
-		`${pad(r[0], widths[0])} ${pad(r[1], widths[1])} ${pad(r[2], widths[2])} ${pad(r[3], widths[3])} ${r[4]}`;
-	const out = [line(["ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"])];
-	for (const r of rows) out.push(line(r));
-	return `${out.join("\n")}\n`;
+	const n = probes.length;
+	const prov = new Array<string>(n);
+	const mod = new Array<string>(n);
+	const fn = new Array<string>(n);
+	let w0 = 5;
+	let w1 = 10;
+	let w2 = 17;
+	let w3 = 33;
+	for (let i = 0; i < n; i++) {
+		const p = probes[i];
+		const a = (prov[i] = escapeForTerminal(p.provider));
+		const b = (mod[i] = escapeForTerminal(p.module));
+		const c = (fn[i] = escapeForTerminal(p.function));
+		const id = p.id < 100000 ? 5 : String(p.id).length;
+		if (id > w0) w0 = id;
+		if (a.length > w1) w1 = a.length;
+		if (b.length > w2) w2 = b.length;
+		if (c.length > w3) w3 = c.length;
+	}
+	let out = `${pad("ID", w0)} ${pad("PROVIDER", w1)} ${pad("MODULE", w2)} ${pad("FUNCTION", w3)} NAME\n`;
+	for (let i = 0; i < n; i++) {
+		const p = probes[i];
+		out += `${pad(String(p.id), w0)} ${pad(prov[i], w1)} ${pad(mod[i], w2)} ${pad(fn[i], w3)} ${escapeForTerminal(p.name)}\n`;
+	}
+	return out;
 }
 
 /** Lines of argument information for -v. */
@@ -247,7 +262,7 @@ export async function runList(o: ListOptions, io: ListIo = stdio): Promise<numbe
 
 		let catalog: Catalog;
 		try {
-			catalog = new Catalog({ objectIndex: defaultObjectIndex() });
+			catalog = new Catalog({ objectIndex: defaultObjectIndex(), live: false });
 		} catch (e) {
 			if (e instanceof NotSupportedError) throw new ListFailure(e.message, 1);
 			throw e;

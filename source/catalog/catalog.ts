@@ -41,6 +41,11 @@ export interface CatalogOptions {
 	fbt?: FbtAvailability;
 	/** A file remembering parsed objects across runs (see ObjectCache); saveIndex() writes it. */
 	objectIndex?: string;
+	/**
+	 * false for a one-shot listing (`dtop -l`): processes are scanned once, so
+	 * their start times and comm (one /proc/PID/stat read each) are not needed.
+	 */
+	live?: boolean;
 }
 
 export interface CatalogChange {
@@ -86,6 +91,7 @@ export class Catalog extends EventEmitter {
 	readonly #profiles = new Map<string, ProfileProbe>();
 	readonly #usdtEnabled: boolean;
 	readonly #self: number;
+	readonly #live: boolean;
 	#nextId = 1;
 	#scans = 0;
 	#timer: NodeJS.Timeout | undefined;
@@ -96,6 +102,7 @@ export class Catalog extends EventEmitter {
 		this.tracefs = options.tracefs ?? defaultTracefs();
 		this.#usdtEnabled = options.usdt !== false;
 		this.#self = options.excludeSelf === false ? -1 : process.pid;
+		this.#live = options.live !== false;
 		this.fbt = options.fbt ?? fbtAvailability(this.tracefs.root);
 		this.#loadSyscalls();
 		this.#loadTracepoints();
@@ -216,7 +223,7 @@ export class Catalog extends EventEmitter {
 		const alive = new Set<number>();
 		for (const pid of listPids()) {
 			if (pid === this.#self) continue;
-			const st = readStat(pid);
+			const st = this.#live ? readStat(pid) : { startTime: 0, comm: "" };
 			if (!st) continue;
 			alive.add(pid);
 			let state = this.#procs.get(pid);
