@@ -71,7 +71,9 @@ test("this kernel's /proc/kallsyms indexes quickly and resolves vfs_read", () =>
 	const ms = performance.now() - t0;
 	assert.ok(k.size > 10_000, `${k.size} text symbols`);
 	assert.equal(k.restricted, false, "running as root, addresses are visible");
-	assert.ok(ms < 2000, `indexed in ${ms.toFixed(0)} ms`);
+	// scripts/vm-test runs this under software emulation, about ten times slower.
+	const limit = process.env.DTOP_IN_VM === "1" ? 20_000 : 2000;
+	assert.ok(ms < limit, `indexed in ${ms.toFixed(0)} ms`);
 	const a = k.address("vfs_read");
 	assert.ok(a !== undefined && a > 0n);
 	assert.equal(k.symbolize(a), "vfs_read+0x0");
@@ -79,7 +81,7 @@ test("this kernel's /proc/kallsyms indexes quickly and resolves vfs_read", () =>
 	// Cross-check with the file itself: every T symbol of a sample resolves to itself.
 	const lines = readFileSync("/proc/kallsyms", "latin1").split("\n");
 	let checked = 0;
-	for (let i = 0; i < lines.length; i += 997) {
+	for (let i = 0; i < lines.length; i += 211) {
 		const [hex, type, name, mod] = lines[i].split(/\s+/);
 		if (type !== "T" || mod) continue;
 		const hit = k.lookup(BigInt(`0x${hex}`));
