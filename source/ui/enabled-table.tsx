@@ -43,21 +43,26 @@ export interface TableColumns {
 	summary: number;
 }
 
+/**
+ * Column widths for a table `cols` wide. The label comes first (a cut probe name is
+ * useless), then the sparkline (up to 60 ticks), then the summary, which is left
+ * out below 16 columns.
+ */
 export function tableColumns(cols: number, enablings: readonly EnablingView[]): TableColumns {
 	const rate = 7;
 	const total = 7;
 	const avail = Math.max(0, cols - 1 - rate - total - 2);
 	const longest = Math.max(8, ...enablings.map((e) => width(e.label)));
-	let label = Math.min(longest, Math.max(10, Math.floor(avail * 0.4)));
-	let rem = avail - label;
-	let spark = 0;
-	let summary = 0;
-	if (rem >= 9) {
-		spark = Math.min(60, Math.max(8, Math.floor((rem - 1) * 0.5)));
-		rem -= spark + 1;
+	const spark = avail >= 24 ? Math.min(60, Math.max(8, Math.floor(avail * 0.3))) : 0;
+	const room = avail - (spark > 0 ? spark + 1 : 0);
+	const wantsSummary = room - Math.min(longest, room) >= 17 || room >= 60;
+	let label = Math.min(longest, wantsSummary ? Math.max(10, room - 17) : room);
+	let summary = wantsSummary ? room - label - 1 : 0;
+	if (summary > 0 && summary < 16) {
+		label += summary + 1;
+		summary = 0;
 	}
-	if (rem >= 9) summary = rem - 1;
-	else label += Math.max(0, rem);
+	label = Math.max(1, Math.min(label, room));
 	return { label, rate, total, spark, summary };
 }
 
