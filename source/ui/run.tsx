@@ -13,6 +13,7 @@ import { type Instance, render } from "ink";
 import { App } from "./app.tsx";
 import { type Charset, charsetFor, detectColor, detectUnicode } from "./charset.ts";
 import type { Controller } from "./controller.ts";
+import { FrameStream } from "./frame-writer.ts";
 
 export const ENTER_ALT_SCREEN = "\x1b[?1049h";
 export const LEAVE_ALT_SCREEN = "\x1b[?1049l";
@@ -71,6 +72,7 @@ export function runInteractive(controller: Controller, opts: RunOptions): Promis
 	const timeoutMs = opts.cleanupTimeoutMs ?? 5000;
 
 	let instance: Instance | undefined;
+	let frames: FrameStream | undefined;
 	let restored = false;
 	let finishing: Promise<void> | undefined;
 	let resolveRun!: () => void;
@@ -88,6 +90,7 @@ export function runInteractive(controller: Controller, opts: RunOptions): Promis
 		} catch {
 			// Unmounting a broken tree may throw; the terminal still has to be restored.
 		}
+		frames?.close();
 		try {
 			if (stdin.isTTY) stdin.setRawMode?.(false);
 		} catch {
@@ -152,15 +155,18 @@ export function runInteractive(controller: Controller, opts: RunOptions): Promis
 	install();
 	try {
 		if (tty) writeNow(stdout, ENTER_ALT_SCREEN + HIDE_CURSOR);
+		// Ink hands whole frames to the FrameStream (debug mode), which rewrites
+		// only changed lines at absolute positions; the App itself redraws at most
+		// ~10 times a second for ticks.
+		frames = tty ? new FrameStream(stdout) : undefined;
 		instance = render(<App controller={controller} ui={{ cs, color }} />, {
-			stdout,
+			stdout: (frames ?? stdout) as unknown as NodeJS.WriteStream,
 			stdin,
 			stderr: opts.stderr ?? process.stderr,
 			exitOnCtrlC: false,
-			patchConsole: true,
-			// At most ~10 frames a second; only changed lines are rewritten.
+			patchConsole: false,
+			debug: tty,
 			maxFps: 10,
-			incrementalRendering: true,
 		});
 		instance.waitUntilExit().then(
 			() => finish({ kind: "quit" }),
