@@ -212,8 +212,12 @@ export class KernelSymbols {
 
 let cached: KernelSymbols | undefined;
 
-/** /proc/kallsyms, indexed once per process. Throws NotSupportedError if unreadable. */
-export function kernelSymbols(): KernelSymbols {
-	cached ??= KernelSymbols.load();
+/**
+ * /proc/kallsyms, indexed once per process; `refresh` re-reads it (BPF programs and
+ * trampolines enter kallsyms when loaded, so stacks through newer ones need it).
+ * Throws NotSupportedError if unreadable.
+ */
+export function kernelSymbols(opts: { refresh?: boolean } = {}): KernelSymbols {
+	if (opts.refresh || !cached) cached = KernelSymbols.load();
 	return cached;
 }
