@@ -84,10 +84,17 @@ export class Symbolizer {
 	userFrame(pid: number, addr: bigint): string {
 		const a = Number(addr);
 		this.capture(pid);
-		const maps = this.maps.get(pid)?.maps;
+		let entry = this.maps.get(pid);
+		let r = entry ? resolveAddress(entry.maps, a) : undefined;
+		// Mappings read before an exec (a -c target captured while still the
+		// shell) or before a dlopen do not cover the address: read them again.
+		if (entry && !entry.dead && !r?.path?.startsWith("/") && Date.now() - entry.at > 50) {
+			this.capture(pid, true);
+			entry = this.maps.get(pid);
+			r = entry ? resolveAddress(entry.maps, a) : undefined;
+		}
 		const hex = `0x${addr.toString(16)}`;
-		if (maps) {
-			const r = resolveAddress(maps, a);
+		if (entry) {
 			if (r?.path?.startsWith("/")) {
 				const mod = basename(r.path);
 				const elf = this.elf(r.path, pid);

@@ -12,8 +12,11 @@ export class FrameStream extends EventEmitter {
 	private previous: string[] = [];
 	private pending: string | undefined;
 	private scheduled = false;
+	private clear = false;
 	private readonly onResize = () => {
+		// Terminals reflow or truncate what was on screen when resized: start clean.
 		this.previous = [];
+		this.clear = true;
 		this.emit("resize");
 	};
 	/** Bytes written to the terminal so far (for tests and benchmarks). */
@@ -54,7 +57,8 @@ export class FrameStream extends EventEmitter {
 		const lines = frame.split("\n");
 		if (lines.at(-1) === "") lines.pop();
 		const rows = this.rows;
-		let out = "";
+		let out = this.clear ? "\x1b[H\x1b[2J" : "";
+		this.clear = false;
 		const n = Math.min(Math.max(lines.length, this.previous.length), rows);
 		for (let i = 0; i < n; i++) {
 			const line = lines[i] ?? "";

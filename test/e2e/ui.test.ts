@@ -1,0 +1,184 @@
+// The real dtop in a pseudo-terminal, read through a terminal emulator.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { test } from "node:test";
+import { programs } from "../helpers/bpf-objects.ts";
+import { SIMPLE } from "../helpers/fixture.ts";
+import { KEYS, type Screen, startDtop } from "../helpers/pty.ts";
+
+/** The BPF program ids and link count held by a process (from its fds). */
+function bpfHeld(pid: number): { progs: number[]; links: number } {
+	const progs: number[] = [];
+	let links = 0;
+	for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+		let target = "";
+		try {
+			target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+		} catch {
+			continue;
+		}
+		if (target === "anon_inode:bpf_link") links++;
+		if (target === "anon_inode:bpf-prog") {
+			const m = /prog_id:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
+			if (m) progs.push(Number(m[1]));
+		}
+	}
+	return { progs, links };
+}
+
+async function gone(ids: number[], ms = 3000): Promise<boolean> {
+	const t0 = Date.now();
+	for (;;) {
+		const live = new Set(programs().map((p) => p.id));
+		if (!ids.some((id) => live.has(id))) return true;
+		if (Date.now() - t0 > ms) return false;
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+/** Press `key` until its one-line prompt shows at the bottom (the first keys may beat raw mode). */
+async function openPrompt(s: Screen, key: string): Promise<void> {
+	for (let i = 0; i < 20; i++) {
+		s.press(key);
+		try {
+			await s.waitFor((t) => t.split("\n").some((l) => l.startsWith(`${key} `) || l === key), 500);
+			return;
+		} catch {
+			// not yet
+		}
+	}
+	throw new Error(`the ${key} prompt never opened:\n${s.text()}`);
+}
+
+/** The demo program dtop started (its only child). */
+function demoPid(dtop: number): number {
+	const kids = readdirSync(`/proc/${dtop}/task`).flatMap((t) =>
+		readFileSync(`/proc/${dtop}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean),
+	);
+	assert.equal(kids.length, 1, `dtop has one child: ${kids}`);
+	return Number(kids[0]);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Move the tree selection (marked ›) onto the row whose text matches `re`. */
+async function select(s: Screen, re: RegExp): Promise<void> {
+	for (let i = 0; i < 40; i++) {
+		const sel = s.lines().find((l) => l.startsWith("›"));
+		if (sel && re.test(sel)) return;
+		s.press(KEYS.down);
+		await sleep(120);
+	}
+	throw new Error(`could not select ${re}; screen:\n${s.text()}`);
+}
+
+function assertLayout(s: Screen, cols: number, rows: number): void {
+	const lines = s.lines();
+	assert.equal(lines.length, rows);
+	const wide = lines.filter((l) => [...l].length > cols);
+	assert.deepEqual(wide, [], "no line wider than the terminal");
+	assert.match(lines[0], /^dtop /, `header on the first row:\n${s.text()}`);
+	assert.equal(lines.filter((l) => /Probes/.test(l)).length, 1, `one tree title:\n${s.text()}`);
+}
+
+test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, resize, quit", async () => {
+	const s = startDtop(["--demo"], { cols: 120, rows: 40 });
+	let held: number[] = [];
+	try {
+		await s.waitFor(/simple\d+/);
+		assert.ok(s.alternate(), "runs in the alternate screen");
+		const pid = demoPid(s.pid);
+		// Filter the tree to the demo's probe.
+		await openPrompt(s, "/");
+		s.press(`simple${pid}:::saw-line`);
+		s.press(KEYS.enter);
+		await s.waitFor((t) => /saw-line/.test(t) && !/sdt/.test(t));
+		await select(s, /saw-line/);
+		s.press(KEYS.space);
+		// Its rate appears within two ticks (1 s each).
+		await s.waitFor(/saw-line\s+\d{2,}\s+\d+/, 2500);
+		held = bpfHeld(s.pid).progs;
+		assert.ok(held.length >= 1, "a program is loaded");
+		assert.ok(bpfHeld(s.pid).links >= 1, "and attached");
+		// k in the enabled table: a per-pid breakdown (the key after none and execname).
+		s.press(KEYS.tab);
+		await sleep(200);
+		s.press("k");
+		await s.waitFor(/@\[execname\]/, 4000);
+		s.press("k");
+		await s.waitFor(new RegExp(`@\\[pid\\][\\s\\S]*${pid}`), 4000);
+		// s: stacks with the demo's function names.
+		s.press("s");
+		await s.waitFor(/fire_line/, 5000);
+		assertLayout(s, 120, 40);
+		// Resize mid-run: still a valid layout.
+		s.resize(80, 24);
+		await sleep(600);
+		await s.waitFor(/^dtop /);
+		assertLayout(s, 80, 24);
+		s.resize(160, 50);
+		await sleep(600);
+		assertLayout(s, 160, 50);
+		// Space in the table disables it: its links are gone from the kernel.
+		const before = bpfHeld(s.pid).progs;
+		s.press(KEYS.space);
+		await s.waitFor((t) => /nothing enabled/.test(t), 4000);
+		assert.equal(bpfHeld(s.pid).links, 0, "no links left");
+		assert.ok(await gone(before), "its programs are released");
+		// Enable again, then quit with q: the screen is restored and nothing is left.
+		await openPrompt(s, ":");
+		s.press("simple$target:::saw-word { @[copyinstr(arg0)] = count(); }");
+		s.press(KEYS.enter);
+		await s.waitFor(/saw-word/, 4000);
+		held = bpfHeld(s.pid).progs;
+		s.press("q");
+		const exit = await s.exited;
+		assert.equal(exit.exitCode, 0);
+		assert.ok(!s.alternate(), "left the alternate screen");
+		assert.ok(!s.cursorHidden(), "cursor shown again");
+		assert.ok(await gone(held), "nothing left in the kernel after q");
+	} finally {
+		s.kill();
+	}
+});
+
+test("a traced process whose name holds an escape sequence is shown escaped", async () => {
+	const { spawn } = await import("node:child_process");
+	const evil = spawn(SIMPLE, ["--loop", "--comm", "\x1b[31mevil"], { stdio: "ignore" });
+	try {
+		await sleep(300);
+		const s = startDtop(["-p", String(evil.pid), "-n", "simple$target:::saw-line { @[execname] = count(); }"], {
+			cols: 120,
+			rows: 30,
+		});
+		try {
+			s.press(KEYS.tab);
+			await s.waitFor(/\\x1b\[31mevil|\\e\[31mevil|\^\[\[31mevil/, 6000);
+			assert.ok(!s.raw().includes("\x1b[31mevil"), "the raw escape never reaches the terminal");
+			s.press("q");
+			await s.exited;
+		} finally {
+			s.kill();
+		}
+	} finally {
+		evil.kill("SIGKILL");
+	}
+});
+
+for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+	test(`${signal} restores the terminal and releases everything`, async () => {
+		const s = startDtop(["--demo", "-n", "simple$target:::saw-line { @ = count(); }"], { cols: 100, rows: 30 });
+		try {
+			await s.waitFor(/saw-line/, 8000);
+			const held = bpfHeld(s.pid).progs;
+			assert.ok(held.length >= 1);
+			process.kill(s.pid, signal);
+			await s.exited;
+			assert.ok(!s.alternate(), "left the alternate screen");
+			assert.ok(s.raw().endsWith("\x1b[?25h") || !s.cursorHidden(), "cursor shown again");
+			assert.ok(await gone(held), "programs released");
+		} finally {
+			s.kill();
+		}
+	});
+}
