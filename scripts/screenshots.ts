@@ -101,6 +101,7 @@ async function clause(s: Screen, d: string): Promise<void> {
 	s.press(":");
 	await new Promise((r) => setTimeout(r, 200));
 	s.press(d);
+	await new Promise((r) => setTimeout(r, 200));
 	s.press(KEYS.enter);
 	await new Promise((r) => setTimeout(r, 600));
 }

@@ -69,7 +69,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	};
 	try {
 		if (flags.demo) {
-			target = await startStopped(`${demoBinary()} --loop`, "ignore");
+			target = await startStopped(`${demoBinary()} --loop --with-parent`, "ignore");
 			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
 		} else if (flags.command) target = await startStopped(flags.command);
 		else if (flags.pid !== undefined) target = attachTo(flags.pid);

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { programs } from "../helpers/bpf-objects.ts";
 import { runDtop } from "../helpers/cli.ts";
 import { SIMPLE, startSimple, THROWER } from "../helpers/fixture.ts";
 
@@ -64,6 +65,56 @@ test("-p follows a running process and exits when it exits", async () => {
 	}
 });
 
+test("kill -9 of dtop leaves nothing in the kernel, and the traced process runs on", async () => {
+	const fx = await startSimple(["--count", "100"]);
+	let dtopPid = 0;
+	try {
+		const run = runDtop(
+			["-n", "simple$target:::sema-probe, simple$target:::saw-line { @ = count(); }", "-p", String(fx.pid)],
+			{
+				onStart: (p) => {
+					dtopPid = p;
+				},
+			},
+		);
+		// Wait until dtop holds its programs.
+		const t0 = Date.now();
+		let held: number[] = [];
+		while (Date.now() - t0 < 10_000) {
+			held = bpfPrograms(dtopPid);
+			if (held.length >= 1) break;
+			await new Promise((r) => setTimeout(r, 50));
+		}
+		assert.ok(held.length >= 1, "dtop loaded its programs");
+		await new Promise((r) => setTimeout(r, 300));
+		process.kill(dtopPid, "SIGKILL");
+		await run;
+		const t1 = Date.now();
+		while (Date.now() - t1 < 2000 && programs().some((p) => held.includes(p.id)))
+			await new Promise((r) => setTimeout(r, 20));
+		assert.ok(!programs().some((p) => held.includes(p.id)), "programs gone within 2 s");
+		assert.equal(await fx.go(), 0, "no uprobe keeps the semaphore up");
+		assert.equal(await fx.exited, 0);
+	} finally {
+		fx.kill();
+	}
+});
+
+/** Program ids a process holds, from its fds. */
+function bpfPrograms(pid: number): number[] {
+	const ids: number[] = [];
+	try {
+		for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+			const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
+			const m = /prog_id:\s+(\d+)/.exec(info);
+			if (m && /prog_type/.test(info)) ids.push(Number(m[1]));
+		}
+	} catch {
+		// not started yet
+	}
+	return ids;
+}
+
 test("-s reads clauses from a file; --folded prints folded stacks", async () => {
 	const dir = mkdtempSync(join(tmpdir(), "dtop-"));
 	const file = join(dir, "stacks.d");
@@ -89,7 +140,10 @@ test("errors are one line with where and what, never a stack trace", async () =>
 	assert.match(target.stderr, /^dtop: .*\$target.*-c or -p/);
 	const fbt = await runDtop(["-n", "fbt::vfs_read:entry { @ = count(); }", "-d", "1"]);
 	assert.equal(fbt.code, 1);
-	assert.match(fbt.stderr, /^dtop: no probes match 'fbt::vfs_read:entry': fbt probes are unavailable here \(.*kprobe.*\)\.\n$/);
+	assert.match(
+		fbt.stderr,
+		/^dtop: no probes match 'fbt::vfs_read:entry': fbt probes are unavailable here \(.*kprobe.*\)\.\n$/,
+	);
 	const cmd = await runDtop(["-n", "syscall::read:entry { @ = count(); }", "-c", "/nonexistent/program"]);
 	assert.equal(cmd.code, 1);
 	assert.match(cmd.stderr, /^dtop: cannot run '\/nonexistent\/program': no such command/);

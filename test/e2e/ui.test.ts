@@ -1,6 +1,6 @@
 // The real dtop in a pseudo-terminal, read through a terminal emulator.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { test } from "node:test";
 import { programs } from "../helpers/bpf-objects.ts";
 import { SIMPLE } from "../helpers/fixture.ts";
@@ -91,6 +91,7 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 		// Filter the tree to the demo's probe.
 		await openPrompt(s, "/");
 		s.press(`simple${pid}:::saw-line`);
+		await sleep(150); // a key arriving in the same read as the text would be taken as text
 		s.press(KEYS.enter);
 		await s.waitFor((t) => /saw-line/.test(t) && !/sdt/.test(t));
 		await select(s, /saw-line/);
@@ -128,6 +129,7 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 		// Enable again, then quit with q: the screen is restored and nothing is left.
 		await openPrompt(s, ":");
 		s.press("simple$target:::saw-word { @[copyinstr(arg0)] = count(); }");
+		await sleep(150);
 		s.press(KEYS.enter);
 		await s.waitFor(/saw-word/, 4000);
 		held = bpfHeld(s.pid).progs;
@@ -182,3 +184,20 @@ for (const signal of ["SIGTERM", "SIGHUP"] as const) {
 		}
 	});
 }
+
+test("kill -9 of dtop --demo takes the demo program with it and leaves no program in the kernel", async () => {
+	const s = startDtop(["--demo", "-n", "simple$target:::saw-line { @ = count(); }"], { cols: 100, rows: 30 });
+	try {
+		await s.waitFor(/saw-line/, 8000);
+		const demo = demoPid(s.pid);
+		const held = bpfHeld(s.pid).progs;
+		process.kill(s.pid, "SIGKILL");
+		await s.exited;
+		const t0 = Date.now();
+		while (Date.now() - t0 < 2000 && existsSync(`/proc/${demo}`)) await sleep(20);
+		assert.ok(!existsSync(`/proc/${demo}`), "the demo program ended");
+		assert.ok(await gone(held, 2000), "programs gone within 2 s");
+	} finally {
+		s.kill();
+	}
+});
