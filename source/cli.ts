@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // dtop's command line: flags shared by every mode, then one branch per mode.
 // `-l` must start fast: it never imports Ink/React (the interactive UI is
-// loaded with a dynamic import in a branch `-l` never takes). FLAGS is written
-// in meow's format, but argv is parsed by the small table-driven parser below:
-// importing meow costs 30–50 ms here (its bundled dependencies build SPDX
-// license tables at import time), half of the `-l` budget, and meow reports an
-// unknown flag on two lines and a repeated flag with a stack trace, where dtop
-// prints one line and exits 2.
+// loaded with a dynamic import in a branch `-l` never takes). FLAGS keeps the
+// shape meow uses, but argv is parsed by the small table-driven parser below
+// instead of meow: importing meow cost 30–50 ms here (its bundled dependencies
+// build SPDX license tables at import time), half of the `-l` budget, and meow
+// reports an unknown flag on two lines and a repeated flag with a stack trace,
+// where dtop prints one line and exits 2.
 
 import pkg from "../package.json" with { type: "json" };
 
@@ -57,7 +57,7 @@ interface FlagSpec {
 	valueName?: string;
 }
 
-/** Every flag of every mode, defined once (meow parses with these; the validator below uses them too). */
+/** Every flag of every mode, defined once (the parser below reads this table). */
 export const FLAGS = {
 	list: { type: "boolean", shortFlag: "l" },
 	name: { type: "string", shortFlag: "n", isMultiple: true, valueName: "a probe description or clause" },

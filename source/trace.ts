@@ -46,7 +46,9 @@ export function programText(flags: Flags): string {
 }
 
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
-	const interactive = !flags.batch && process.stdout.isTTY === true && !flags.json && !flags.folded;
+	// The UI needs a terminal on both ends (raw keyboard input, a screen).
+	const interactive =
+		!flags.batch && process.stdout.isTTY === true && process.stdin.isTTY === true && !flags.json && !flags.folded;
 	let text = programText(flags);
 	if (!text.trim() && !interactive && !flags.demo) {
 		io.err(

@@ -55,7 +55,8 @@ test("after disable the probe stops counting, and its program and links are gone
 		s.disable(id);
 		// The kernel frees programs and links after an RCU grace period.
 		const t0 = Date.now();
-		while (Date.now() - t0 < 1000 && programs().some((p) => p.id === added[0].id)) await new Promise((r) => setTimeout(r, 10));
+		while (Date.now() - t0 < 1000 && programs().some((p) => p.id === added[0].id))
+			await new Promise((r) => setTimeout(r, 10));
 		assert.ok(!programs().some((p) => p.id === added[0].id), "program released");
 		assert.equal(links().filter((l) => l.progId === added[0].id).length, 0);
 		// Enable a second counter that stays on; the first must not count any more.
