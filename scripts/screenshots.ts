@@ -106,6 +106,22 @@ async function clause(s: Screen, d: string): Promise<void> {
 	await new Promise((r) => setTimeout(r, 600));
 }
 
+/** Move the enabled table's selection (›) to the row matching `re`. */
+async function selectRow(s: Screen, re: RegExp): Promise<void> {
+	s.press("g"); // first row
+	await new Promise((r) => setTimeout(r, 300));
+	for (let i = 0; i < 12; i++) {
+		const row = s.lines().find((l) => l.includes("│›"));
+		if (row && re.test(row)) {
+			await new Promise((r) => setTimeout(r, 1200));
+			return;
+		}
+		s.press(KEYS.down);
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	throw new Error(`no enabled row matches ${re}:\n${s.text()}`);
+}
+
 async function main(): Promise<void> {
 	mkdirSync(OUT, { recursive: true });
 	const s = startDtop(["--demo"], { cols: 120, rows: 40 });
@@ -117,15 +133,16 @@ async function main(): Promise<void> {
 		await clause(s, "simple$target:::saw-line { @[ustack()] = count(); }");
 		await clause(s, "syscall:::entry /pid == $target/ { @[probefunc] = count(); }");
 		await new Promise((r) => setTimeout(r, 2500));
-		// The enabled table: select the breakdown.
-		s.press(KEYS.tab);
-		await new Promise((r) => setTimeout(r, 1200));
+		// The enabled table: a breakdown, a histogram, a stack.
+		for (let i = 0; i < 3 && !/\[ Enabled/.test(s.text()); i++) {
+			s.press(KEYS.tab);
+			await new Promise((r) => setTimeout(r, 400));
+		}
+		await selectRow(s, /the \d+/);
 		await shoot(s, "dtop");
-		s.press(KEYS.down);
-		await new Promise((r) => setTimeout(r, 1200));
+		await selectRow(s, /quantize/);
 		await shoot(s, "histogram");
-		s.press(KEYS.down);
-		await new Promise((r) => setTimeout(r, 1200));
+		await selectRow(s, /fire_line/);
 		await shoot(s, "stacks");
 		s.press("q");
 		await s.exited;

@@ -63,6 +63,7 @@ interface AggState {
 	lq?: LQuantize;
 	decode: KeyDecode[];
 	keyText: string[];
+	argText: string[];
 	map: BpfMap;
 	lru: boolean;
 	insertSlot: number;
@@ -393,6 +394,7 @@ export class Session {
 				st,
 				low,
 				s.keys.map((k) => printD(k)),
+				s.args.map((x) => printD(x)),
 			);
 			statements.push({
 				k: "agg",
@@ -527,7 +529,12 @@ export class Session {
 		}
 	}
 
-	private aggregation(st: EnablingState, low: ReturnType<typeof lowerAggregate>, keyText: string[]): AggState {
+	private aggregation(
+		st: EnablingState,
+		low: ReturnType<typeof lowerAggregate>,
+		keyText: string[],
+		argText: string[],
+	): AggState {
 		const have = st.aggs.get(low.name);
 		if (have) {
 			if (have.fn !== low.fn || have.decode.length !== low.decode.length)
@@ -551,6 +558,7 @@ export class Session {
 			lq: low.lq,
 			decode: low.decode,
 			keyText,
+			argText,
 			map,
 			lru,
 			insertSlot: -1,
@@ -700,7 +708,7 @@ export class Session {
 					});
 				}
 				ev += a.evictions;
-				aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, rows, evictions: a.evictions });
+				aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, args: a.argText, rows, evictions: a.evictions });
 			}
 			enablings.push({
 				id: st.id,

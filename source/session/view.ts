@@ -42,6 +42,8 @@ export interface AggregationView {
 	fn: AggFunction;
 	/** D text of each key expression, e.g. ["execname", "ustack()"]. */
 	keys: string[];
+	/** D text of the aggregating function's arguments, e.g. ["timestamp - self->ts"] (absent: none). */
+	args?: string[];
 	rows: AggRow[];
 	/** Keys evicted from an LRU aggregation map since enabled (lost data: shown, never hidden). */
 	evictions: number;

@@ -33,7 +33,7 @@ export function isHistogram(agg: AggregationView): boolean {
 /** `@name[key, …] = fn()` as D would spell the aggregation. */
 export function aggTitle(agg: AggregationView): string {
 	const keys = agg.keys.length > 0 ? `[${agg.keys.map(escapeForTerminal).join(", ")}]` : "";
-	return `@${escapeForTerminal(agg.name)}${keys} = ${agg.fn}()`;
+	return `@${escapeForTerminal(agg.name)}${keys} = ${agg.fn}(${escapeForTerminal((agg.args ?? []).join(", "))})`;
 }
 
 function formatValue(v: number): string {
