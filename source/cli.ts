@@ -36,6 +36,7 @@ export const HELP = `
         --aggrate TIME      how often aggregations are read (default 1s)
         --json              JSON lines instead of tables
         --folded            stacks in folded form (flame graphs)
+    -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
         --demo              start the fixture workload and show what dtop does
         --no-color          no colors
 
@@ -76,6 +77,7 @@ export const FLAGS = {
 	json: { type: "boolean" },
 	folded: { type: "boolean" },
 	demo: { type: "boolean" },
+	zero: { type: "boolean", shortFlag: "Z" },
 	color: { type: "boolean", default: true },
 	help: { type: "boolean", shortFlag: "h" },
 	version: { type: "boolean", shortFlag: "V" },
@@ -102,6 +104,7 @@ export interface Flags {
 	json: boolean;
 	folded: boolean;
 	demo: boolean;
+	zero: boolean;
 	color: boolean;
 	help: boolean;
 	version: boolean;
@@ -244,6 +247,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		json: f.json === true,
 		folded: f.folded === true,
 		demo: f.demo === true,
+		zero: f.zero === true,
 		color: f.color !== false,
 		help: f.help === true,
 		version: f.version === true,

@@ -79,17 +79,24 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		const probes = new CatalogProbes(catalog, target?.pid);
 		if (target?.binary) probes.planObjects(target.pid, target.binary);
 		session = new Session({ probes, target: target?.pid, tickMs: flags.aggrate });
+		if (target) holdTarget(session, target, probes, catalog);
 		if (interactive) {
 			const { runInteractiveSession } = await import("./ui-session.ts");
 			return await runInteractiveSession({ session, catalog, probes, flags, target, initial: text, cleanup });
 		}
 		if (text.trim()) {
-			const id = session.enable(text);
+			const id = session.enable(text, undefined, { allowZero: flags.zero });
 			const view = session.view().enablings.find((e) => e.id === id);
 			if (!flags.quiet)
 				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
 		}
-		if (target) holdTarget(session, target, probes);
+		// Follow the machine: processes that start (or libraries loaded with
+		// dlopen) get the enablings that match them; exited ones are released.
+		const live = session;
+		catalog.watch(500);
+		catalog.subscribe((change) => {
+			if (change.added.length || change.exited.length) live.rematch(new Set(change.exited));
+		});
 		target?.resume();
 		exitCode = await batchLoop(session, flags, io, target);
 	} catch (e) {
@@ -105,21 +112,34 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 }
 
 /**
- * Stop the target as it calls exit() so its mappings can be read (its stacks
- * symbolize after it is gone), then let it finish.
+ * Hold the target at two moments, like DTrace's process control: when the
+ * dynamic loader has mapped a library (dlopen included) — rescan and attach
+ * matching probes before the library runs — and when it calls exit() — read its
+ * mappings so its stacks symbolize after it is gone. Then let it go on.
  */
-function holdTarget(session: Session, target: Target, probes: CatalogProbes): void {
-	const libc = probes.libraries(target).find((l) => /\/libc\.so\.6$/.test(l));
-	if (!libc || !session.holdAtExit(target.pid, libc)) return;
+function holdTarget(session: Session, target: Target, probes: CatalogProbes, catalog: Catalog): void {
+	const libs = probes.libraries(target);
+	const libc = libs.find((l) => /\/libc\.so\.6$/.test(l));
+	const loader = libs.find((l) => /\/ld-linux[^/]*\.so(\.\d+)*$/.test(l));
+	let held = false;
+	if (libc) held = session.holdAt(target.pid, libc, "exit") || held;
+	if (loader) held = session.holdAt(target.pid, loader, "_dl_debug_state") || held;
+	if (!held) return;
 	const timer = setInterval(() => {
 		if (procState(target.pid) !== "T") return;
+		try {
+			const change = catalog.refreshProcess(target.pid);
+			if (change.added.length) session.rematch();
+		} catch {
+			// the catalog's own errors do not stop the target
+		}
 		session.captureProcess(target.pid);
 		try {
 			process.kill(target.pid, "SIGCONT");
 		} catch {
 			// gone
 		}
-	}, 10);
+	}, 5);
 	timer.unref();
 	target.exited.then(() => clearInterval(timer));
 }

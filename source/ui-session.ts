@@ -141,7 +141,8 @@ export class SessionController implements Controller {
 	) {
 		this.tree = new Tree(catalog, this);
 		catalog.watch(500);
-		this.unsub = catalog.subscribe(() => {
+		this.unsub = catalog.subscribe((change) => {
+			if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
 			this.tree.rebuild();
 			this.emit();
 		});

@@ -259,6 +259,27 @@ export class Catalog extends EventEmitter {
 		return change;
 	}
 
+	/**
+	 * Re-reads one process's maps now (a traced process stopped after its loader
+	 * mapped a library); emits "change" when its probes changed.
+	 */
+	refreshProcess(pid: number): CatalogChange {
+		const change: CatalogChange = { added: [], removed: [], started: [], exited: [] };
+		const state = this.#procs.get(pid);
+		if (!state) {
+			try {
+				this.#process(pid);
+			} catch {
+				return change;
+			}
+			return { ...change, started: [pid], added: this.#procs.get(pid)?.usdt.slice() ?? [] };
+		}
+		this.#objects.beginScan();
+		this.#remap(state, change);
+		if (change.added.length || change.removed.length) this.emit("change", change);
+		return change;
+	}
+
 	/** Re-reads a process's maps; rebuilds its USDT probes if the set of objects changed. */
 	#remap(state: ProcState, change: CatalogChange): void {
 		const maps = readExecMappings(state.pid);

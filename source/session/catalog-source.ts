@@ -2,7 +2,7 @@
 // probes: USDT probes of objects a -c command will map but has not mapped yet
 // (uprobes are placed on the file, so they fire once the loader maps it).
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
@@ -165,7 +165,14 @@ export class CatalogProbes implements ProbeSource {
 	 * process that has not mapped them yet (a -c command stopped before exec).
 	 */
 	planObjects(pid: number, binary: string): void {
-		for (const path of [binary, ...sharedLibraries(binary)]) {
+		for (const named of [binary, ...sharedLibraries(binary)]) {
+			// The file itself, as the process's maps will name it (libstdc++.so.6 → libstdc++.so.6.0.30).
+			let path = named;
+			try {
+				path = realpathSync(named);
+			} catch {
+				// keep the name
+			}
 			let probes: ReturnType<ElfFile["usdtProbes"]>;
 			try {
 				probes = ElfFile.open(path, { lazy: true }).usdtProbes({ functions: true });

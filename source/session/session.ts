@@ -1,6 +1,7 @@
 // The consumer: turns D programs into loaded programs and links, toggles them,
 // reads the per-CPU maps every tick, and keeps rolling windows per key. UI-free:
 // batch mode and the interactive UI both sit on it.
+import { statSync } from "node:fs";
 import { hostname, release } from "node:os";
 import { attachFentry, fbtMode, fentryTarget } from "../../kernel/attach/fentry.ts";
 import {
@@ -91,6 +92,39 @@ interface EnablingState {
 	drops: number;
 	counter: RollingCounter;
 	probeCount: number;
+	/** Each clause and the probes it is attached to (by name: a probe seen again under a new id is the same probe). */
+	clauses: { clause: Clause; names: Set<string> }[];
+	/** A problem met while following new processes (shown, not thrown). */
+	error?: string;
+	/** Firings counted by groups released since (their processes exited). */
+	retired: number;
+}
+
+const inodes = new Map<string, string>();
+
+/**
+ * What makes two probes the same attachment: for uprobes the file (device and
+ * inode, whatever path or symlink named it), offset, direction and process —
+ * a library's probe planned before exec and the one the catalog finds after it
+ * are one probe; for the rest, the name.
+ */
+function probeKey(p: TraceProbe): string {
+	const t = p.target;
+	if (t.kind === "uprobe") {
+		let file = inodes.get(t.path);
+		if (file === undefined) {
+			try {
+				const st = statSync(t.path);
+				file = `${st.dev}:${st.ino}`;
+			} catch {
+				file = t.path;
+			}
+			if (inodes.size > 10_000) inodes.clear();
+			inodes.set(t.path, file);
+		}
+		return `u:${file}:${t.offset}:${t.ret}:${t.pid ?? 0}`;
+	}
+	return `${p.provider}:${p.module}:${p.function}:${p.name}`;
 }
 
 const COUNTER_SLOTS = 4096;
@@ -187,7 +221,7 @@ export class Session {
 	}
 
 	/** Enable a D program (one or more clauses sharing aggregations). Returns its id. */
-	enable(source: string | DProgram, label?: string): number {
+	enable(source: string | DProgram, label?: string, opts: { allowZero?: boolean } = {}): number {
 		if (this.closed) throw new SessionError("the session is closed.");
 		let program: DProgram;
 		try {
@@ -210,10 +244,12 @@ export class Session {
 			drops: 0,
 			counter: new RollingCounter(),
 			probeCount: 0,
+			clauses: [],
+			retired: 0,
 		};
 		try {
 			st.dropSlot = this.allocSlot();
-			for (const clause of program.clauses) this.enableClause(st, clause);
+			for (const clause of program.clauses) this.enableClause(st, clause, opts.allowZero === true);
 		} catch (e) {
 			this.release(st);
 			throw this.explain(e, d);
@@ -273,9 +309,22 @@ export class Session {
 		return [...seen.values()];
 	}
 
-	private enableClause(st: EnablingState, clause: Clause): void {
-		const probes = this.matchClause(clause);
-		st.probeCount += probes.length;
+	private enableClause(st: EnablingState, clause: Clause, allowZero: boolean): void {
+		let probes: TraceProbe[] = [];
+		try {
+			probes = this.matchClause(clause);
+		} catch (e) {
+			// -Z: a description may match nothing yet; rematch() attaches it later.
+			if (!(allowZero && e instanceof SessionError && e.message.startsWith("no probes match"))) throw e;
+		}
+		const names = new Set(probes.map(probeKey));
+		st.clauses.push({ clause, names });
+		this.attachProbes(st, clause, probes);
+	}
+
+	private attachProbes(st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
+		if (probes.length === 0) return;
+		st.probeCount += new Set(probes.map((p) => p.id)).size;
 		if (st.probeCount > this.maxProbes)
 			throw new SessionError(
 				`the enabling matches ${st.probeCount} probes, more than the limit of ${this.maxProbes}; narrow the description (or raise --max-probes).`,
@@ -570,6 +619,63 @@ export class Session {
 		return a;
 	}
 
+	/**
+	 * Follow the machine: attach every enabling to probes that appeared since it
+	 * was enabled (a new process of a matching provider, a library loaded with
+	 * dlopen), and release programs whose processes have all exited. Call when
+	 * the probe catalog changes. Problems are recorded on the enabling, not thrown.
+	 */
+	rematch(exited: ReadonlySet<number> = new Set()): void {
+		if (this.closed) return;
+		for (const st of this.enablings.values()) {
+			for (const c of st.clauses) {
+				let probes: TraceProbe[];
+				try {
+					probes = this.matchClause(c.clause);
+				} catch {
+					continue; // nothing matches right now
+				}
+				const fresh = probes.filter(
+					(p) => !c.names.has(probeKey(p)) && !(p.target.kind === "uprobe" && p.target.pid && exited.has(p.target.pid)),
+				);
+				if (fresh.length === 0) continue;
+				for (const p of fresh) c.names.add(probeKey(p));
+				try {
+					this.attachProbes(st, c.clause, fresh);
+				} catch (e) {
+					st.error = this.explain(e, st.d).message;
+				}
+			}
+			if (exited.size) this.dropExited(st, exited);
+		}
+	}
+
+	/** Release groups whose probes all belong to processes that have exited. */
+	private dropExited(st: EnablingState, exited: ReadonlySet<number>): void {
+		st.groups = st.groups.filter((g) => {
+			const dead = g.probes.every(
+				(p) => p.target.kind === "uprobe" && p.target.pid !== undefined && exited.has(p.target.pid),
+			);
+			if (!dead) return true;
+			for (const l of g.links) l.close();
+			g.program.close();
+			// Keep the firings counted so far: fold the group's hits into the enabling.
+			st.retired += this.groupHits(g);
+			g.hits.close();
+			g.syscallMap?.close();
+			return false;
+		});
+	}
+
+	private groupHits(g: Group): number {
+		const raw = g.hits.batchLookupRaw();
+		const cpus = raw.cpuStride ? raw.valueStride / raw.cpuStride : 1;
+		let n = 0;
+		for (let e = 0; e < raw.count; e++)
+			for (let c = 0; c < cpus; c++) n += Number(raw.values.readBigUInt64LE(e * raw.valueStride + c * raw.cpuStride));
+		return n;
+	}
+
 	disable(id: number): boolean {
 		const st = this.enablings.get(id);
 		if (!st) return false;
@@ -630,7 +736,7 @@ export class Session {
 			}
 		}
 		for (const [id, n] of perProbe) this.probeCounter(id).observe(now, n);
-		st.counter.observe(now, total);
+		st.counter.observe(now, total + st.retired);
 		st.drops = this.readCounter(st.dropSlot);
 		for (const a of st.aggs.values()) this.readAggregation(a, now);
 	}
@@ -720,6 +826,7 @@ export class Session {
 				history: [...st.counter.history],
 				aggregations,
 				drops: st.drops,
+				...(st.error ? { error: st.error } : {}),
 				evictions: ev,
 			});
 			rate += st.counter.rate;
@@ -769,14 +876,17 @@ export class Session {
 	private holds: { program: Program; link: Link }[] = [];
 
 	/**
-	 * Stop `pid` as it calls exit() in `libc` (a uprobe that sends SIGSTOP), so
-	 * `captureStopped` can read its mappings before they vanish. Best effort:
-	 * returns false when it cannot be placed.
+	 * Stop `pid` (SIGSTOP from a uprobe) whenever it calls `symbol` in `path`:
+	 * libc's exit(), so its mappings can be read before they vanish, and the
+	 * dynamic loader's _dl_debug_state(), called after every library it maps, so
+	 * probes in a library loaded with dlopen are attached before it runs. The
+	 * caller watches for the stop, does its work and sends SIGCONT. Best effort:
+	 * returns false when the hold cannot be placed.
 	 */
-	holdAtExit(pid: number, libc: string): boolean {
+	holdAt(pid: number, path: string, symbol: string): boolean {
 		try {
-			const sym = ElfFile.open(libc, { lazy: true }).symbols().byName("exit");
-			const elf = ElfFile.open(libc, { lazy: true });
+			const elf = ElfFile.open(path, { lazy: true });
+			const sym = elf.symbols().byName(symbol);
 			const offset = sym ? elf.addressToOffset(sym.address) : undefined;
 			if (offset === undefined) return false;
 			const multi = this.sharedMaps().multi;
@@ -786,7 +896,7 @@ export class Session {
 				name: "dtop_hold",
 				expectedAttachType: multi ? 48 : undefined,
 			});
-			const spec = { path: libc, pid, sites: [{ offset: BigInt(offset), cookie: 0n }] };
+			const spec = { path, pid, sites: [{ offset: BigInt(offset), cookie: 0n }] };
 			try {
 				const link = multi ? attachUprobeMulti(program.fd, spec) : attachUprobePerf(program.fd, spec);
 				this.holds.push({ program, link });

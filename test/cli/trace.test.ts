@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { programs } from "../helpers/bpf-objects.ts";
 import { runDtop } from "../helpers/cli.ts";
-import { SIMPLE, startSimple, THROWER } from "../helpers/fixture.ts";
+import { DLOPENER, LIBSIMPLE, SIMPLE, startSimple, THROWER } from "../helpers/fixture.ts";
 
 test("-c runs the command with probes in its shared libraries attached before they are mapped: 500 throws count 500", async () => {
 	const r = await runDtop(["-n", "libstdcxx$target:::throw { @ = count(); }", "-c", `${THROWER} 500`]);
@@ -114,6 +114,42 @@ function bpfPrograms(pid: number): number[] {
 	}
 	return ids;
 }
+
+test("an enabling follows processes that start after it", async () => {
+	// Two fixtures started while dtop runs: both are counted under their own pid.
+	const run = runDtop(["-Z", "-n", "simple*:::saw-line { @[pid] = count(); }", "-d", "4", "-q", "--json"]);
+	await new Promise((r) => setTimeout(r, 1500));
+	const a = await startSimple(["--count", "300"]);
+	const b = await startSimple(["--count", "400"]);
+	try {
+		// Let the catalog see them (it rescans every 500 ms) before they fire.
+		await new Promise((r) => setTimeout(r, 1200));
+		await Promise.all([a.go(), b.go()]);
+		const r = await run;
+		assert.equal(r.code, 0, r.stderr);
+		const rows = new Map<number, number>(
+			JSON.parse(r.stdout.trim()).rows.map((x: { key: number[]; value: number }) => [x.key[0], x.value]),
+		);
+		assert.equal(rows.get(a.pid), 300);
+		assert.equal(rows.get(b.pid), 400);
+	} finally {
+		a.kill();
+		b.kill();
+	}
+});
+
+test("-c attaches probes in a library loaded with dlopen before it runs", async () => {
+	const r = await runDtop([
+		"-Z",
+		"-q",
+		"-n",
+		"simplelib$target:::lib-call { @ = count(); }",
+		"-c",
+		`${DLOPENER} ${LIBSIMPLE} 321`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.trim(), "321");
+});
 
 test("-s reads clauses from a file; --folded prints folded stacks", async () => {
 	const dir = mkdtempSync(join(tmpdir(), "dtop-"));

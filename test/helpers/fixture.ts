@@ -7,6 +7,7 @@ export const FIXTURES = fileURLToPath(new URL("../fixtures/bin/", import.meta.ur
 export const SIMPLE = `${FIXTURES}simple`;
 export const LIBSIMPLE = `${FIXTURES}libsimple.so`;
 export const THROWER = `${FIXTURES}thrower`;
+export const DLOPENER = `${FIXTURES}dlopener`;
 
 export interface Running {
 	child: ChildProcessWithoutNullStreams;
