@@ -19,7 +19,7 @@ const MAPS_TTL_MS = 2000;
 export class Symbolizer {
 	private maps = new Map<number, { maps: Mapping[]; at: number; dead: boolean }>();
 	private elves = new Map<string, ElfFile | null>();
-	private perfMaps = new Map<number, PerfMapEntry[] | null>();
+	private perfMaps = new Map<number, { entries: PerfMapEntry[] | null; size: number; checked: number }>();
 	private kernel: KernelSymbols | undefined | null;
 
 	/** Remember a process's mappings now (call when a pid first appears). */
@@ -58,27 +58,41 @@ export class Symbolizer {
 		return e;
 	}
 
+	/**
+	 * The JIT's symbol map (/tmp/perf-PID.map, written by e.g. node
+	 * --perf-basic-prof). It grows as code is compiled: read it again when it
+	 * changed size, at most once a second.
+	 */
 	private perfMap(pid: number): PerfMapEntry[] | null {
-		let m = this.perfMaps.get(pid);
-		if (m === undefined) {
-			m = null;
-			try {
-				const file = `/tmp/perf-${pid}.map`;
-				statSync(file);
-				m = [];
-				for (const line of readFileSync(file, "utf8").split("\n")) {
-					const f = /^([0-9a-fA-F]+) ([0-9a-fA-F]+) (.*)$/.exec(line);
-					if (!f) continue;
-					const start = Number.parseInt(f[1], 16);
-					m.push({ start, end: start + Number.parseInt(f[2], 16), name: f[3] });
-				}
-				m.sort((a, b) => a.start - b.start);
-			} catch {
-				m = null;
-			}
-			this.perfMaps.set(pid, m);
+		const file = `/tmp/perf-${pid}.map`;
+		const have = this.perfMaps.get(pid);
+		const now = Date.now();
+		if (have && now - have.checked < 1000) return have.entries;
+		let size: number;
+		try {
+			size = statSync(file).size;
+		} catch {
+			this.perfMaps.set(pid, { entries: have?.entries ?? null, size: -1, checked: now });
+			return have?.entries ?? null;
 		}
-		return m;
+		if (have && have.size === size) {
+			have.checked = now;
+			return have.entries;
+		}
+		const entries: PerfMapEntry[] = [];
+		try {
+			for (const line of readFileSync(file, "utf8").split("\n")) {
+				const f = /^([0-9a-fA-F]+) ([0-9a-fA-F]+) (.*)$/.exec(line);
+				if (!f) continue;
+				const start = Number.parseInt(f[1], 16);
+				entries.push({ start, end: start + Number.parseInt(f[2], 16), name: f[3] });
+			}
+		} catch {
+			// unreadable now: keep what we had
+		}
+		entries.sort((a, b) => a.start - b.start);
+		this.perfMaps.set(pid, { entries, size, checked: now });
+		return entries;
 	}
 
 	userFrame(pid: number, addr: bigint): string {

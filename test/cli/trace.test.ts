@@ -151,6 +151,33 @@ test("-c attaches probes in a library loaded with dlopen before it runs", async 
 	assert.equal(r.stdout.trim(), "321");
 });
 
+test("JIT frames symbolize from /tmp/perf-PID.map (node --perf-basic-prof)", async () => {
+	const dir = mkdtempSync(join(tmpdir(), "dtop-jit-"));
+	const js = join(dir, "hot.js");
+	writeFileSync(
+		js,
+		"function dtopHotLoop(n) { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003; return x; }\n" +
+			"const end = Date.now() + 1500; let s = 0; while (Date.now() < end) s += dtopHotLoop(100000);\n",
+	);
+	const r = await runDtop([
+		"--folded",
+		"-n",
+		"profile:::profile-997 /pid == $target/ { @[ustack()] = count(); }",
+		"-c",
+		`${process.execPath} --perf-basic-prof ${js}`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	let total = 0;
+	let hot = 0;
+	for (const line of r.stdout.trim().split("\n")) {
+		const n = Number(line.slice(line.lastIndexOf(" ") + 1));
+		total += n;
+		if (/\[jit\]`JS:\*?dtopHotLoop [^;]*$/.test(line.slice(0, line.lastIndexOf(" ")))) hot += n;
+	}
+	assert.ok(total >= 100, `${total} samples`);
+	assert.ok(hot / total >= 0.5, `${hot} of ${total} samples end in the JIT-compiled dtopHotLoop`);
+});
+
 test("-s reads clauses from a file; --folded prints folded stacks", async () => {
 	const dir = mkdtempSync(join(tmpdir(), "dtop-"));
 	const file = join(dir, "stacks.d");
