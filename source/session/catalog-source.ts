@@ -173,39 +173,47 @@ export class CatalogProbes implements ProbeSource {
 			} catch {
 				// keep the name
 			}
-			let probes: ReturnType<ElfFile["usdtProbes"]>;
-			try {
-				probes = ElfFile.open(path, { lazy: true }).usdtProbes({ functions: true });
-			} catch {
-				continue;
-			}
-			const byName = new Map<string, TraceProbe>();
-			for (const u of probes) {
-				const name = u.name.replaceAll("__", "-");
-				const fn = u.function ?? "";
-				const key = `${u.provider}:${fn}:${name}`;
-				const id = byName.get(key)?.id ?? this.plannedIds++;
-				const t: TraceProbe = {
-					id,
-					provider: `${u.provider}${pid}`,
-					module: basename(path),
-					function: fn,
-					name,
-					target: {
-						kind: "uprobe",
-						path,
-						offset: BigInt(u.pcOffset),
-						ret: false,
-						pid,
-						refCtrOffset: u.semaphoreOffset ? BigInt(u.semaphoreOffset) : undefined,
-						usdtArgs: u.args,
-					},
-				};
-				byName.set(key, t);
-				this.planned.push(t);
-			}
+			this.planned.push(...usdtProbesOf(path, pid, basename(path), () => this.plannedIds++));
 		}
 	}
+}
+
+/**
+ * The USDT probes of one object as `PROVIDER<PID>:MODULE:FUNCTION:NAME` trace
+ * probes; sites of the same probe share an id (from `nextId`). Empty when the
+ * file cannot be read.
+ */
+export function usdtProbesOf(path: string, pid: number, module: string, nextId: () => number): TraceProbe[] {
+	let notes: ReturnType<ElfFile["usdtProbes"]>;
+	try {
+		notes = ElfFile.open(path, { lazy: true }).usdtProbes({ functions: true });
+	} catch {
+		return [];
+	}
+	const ids = new Map<string, number>();
+	return notes.map((u) => {
+		const name = u.name.replaceAll("__", "-");
+		const fn = u.function ?? "";
+		const key = `${u.provider}:${fn}:${name}`;
+		let id = ids.get(key);
+		if (id === undefined) ids.set(key, (id = nextId()));
+		return {
+			id,
+			provider: `${u.provider}${pid}`,
+			module,
+			function: fn,
+			name,
+			target: {
+				kind: "uprobe" as const,
+				path,
+				offset: BigInt(u.pcOffset),
+				ret: false,
+				pid,
+				refCtrOffset: u.semaphoreOffset ? BigInt(u.semaphoreOffset) : undefined,
+				usdtArgs: u.args,
+			},
+		};
+	});
 }
 
 function tracepointFields(format: () => { fields: readonly unknown[] }): TracepointField[] {

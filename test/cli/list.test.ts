@@ -174,7 +174,7 @@ test("-c 'CMD ARGS' lists the command's probes (pid provider included) and kills
 test("errors: one line, status 2 for bad input, 1 for no match or a dead pid", async () => {
 	const cases: [string[], number, RegExp][] = [
 		[["-l", "--bogus"], 2, /^dtop: unknown option '--bogus'$/],
-		[["-l", "-Z"], 2, /^dtop: unknown option '-Z'$/],
+		[["-l", "-Y"], 2, /^dtop: unknown option '-Y'$/],
 		[["-l", "-n"], 2, /^dtop: -n needs a probe description/],
 		[["-l", "-n", "a:b:c:d:e"], 2, /^dtop: invalid probe description 'a:b:c:d:e': .*too many fields/],
 		[["-l", "-n", "syscall::re ad:entry"], 2, /^dtop: invalid probe description/],

@@ -1,9 +1,9 @@
 // A fixed probe source for session tests: the fixture's USDT probes for one
 // process, chosen system calls and tracepoints. (The real catalog is tested on
 // its own; these tests prove tracing.)
-import { ElfFile } from "../../kernel/elf/index.ts";
 import { syscallNumber, tracefs } from "../../kernel/tracefs/index.ts";
 import { compileGlob } from "../../source/catalog/glob.ts";
+import { usdtProbesOf } from "../../source/session/catalog-source.ts";
 import type { MatchRequest, ProbeSource, TraceProbe } from "../../source/session/probes.ts";
 
 export class ListProbes implements ProbeSource {
@@ -25,23 +25,9 @@ export class ListProbes implements ProbeSource {
 
 	/** USDT probes of an object, as provider<pid>. */
 	addUsdt(path: string, pid: number, moduleName: string): this {
-		for (const u of ElfFile.open(path).usdtProbes({ functions: true })) {
-			this.add({
-				provider: `${u.provider}${pid}`,
-				module: moduleName,
-				function: u.function ?? "",
-				name: u.name.replaceAll("__", "-"),
-				target: {
-					kind: "uprobe",
-					path,
-					offset: BigInt(u.pcOffset),
-					ret: false,
-					pid,
-					refCtrOffset: u.semaphoreOffset ? BigInt(u.semaphoreOffset) : undefined,
-					usdtArgs: u.args,
-				},
-			});
-		}
+		const probes = usdtProbesOf(path, pid, moduleName, () => this.nextId++);
+		if (probes.length === 0) throw new Error(`${path} has no USDT probes`);
+		this.list.push(...probes);
 		return this;
 	}
 
