@@ -40,6 +40,31 @@ interface State {
 	p: ClauseProgram;
 	depth: number;
 	labels: number;
+	/**
+	 * Whether per-CPU updates must be atomic. Programs of one kind attached to
+	 * user-mode traps (uprobes) or to tracepoints do not nest on one CPU for the
+	 * same aggregation (tracepoint and perf programs are serialised by the
+	 * kernel's bpf_prog_active; a uprobe fires only from user mode), so a plain
+	 * load-add-store of a per-CPU value is exact and cheaper than a locked add.
+	 * Sampling (NMI) and trampoline programs, or a mix of kinds sharing an
+	 * aggregation, can interrupt another program mid-update: atomics there.
+	 */
+	atomic: boolean;
+}
+
+/** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
+function addTo(s: State, ptr: Reg, off: number, value: Reg | number): void {
+	const a = s.a;
+	if (s.atomic) {
+		if (typeof value === "number") {
+			a.mov(R1, value);
+			value = R1;
+		}
+		a.atomicAdd(8, ptr, off, value);
+		return;
+	}
+	const tmp = value === R1 ? R2 : R1;
+	a.ldx(8, tmp, ptr, off).add(tmp, value).stx(8, ptr, off, tmp);
 }
 
 function slot(depth: number): number {
@@ -393,7 +418,8 @@ function counterAdd(s: State, slotNo: number): void {
 	const skip = label(s, "ctr_skip");
 	a.st(4, R10, TLS_KEY, slotNo);
 	a.ldMapFd(R1, s.p.countersFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, skip).mov(R1, 1).atomicAdd(8, R0, 0, R1);
+	a.jeq(R0, 0, skip);
+	addTo(s, R0, 0, 1);
 	a.label(skip);
 }
 
@@ -427,13 +453,13 @@ function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: string): vo
 	a.mov(R8, R0);
 	a.ldx(8, R9, R10, valOff);
 	// count (every function's first field)
-	a.mov(R1, 1).atomicAdd(8, R8, 0, R1);
+	addTo(s, R8, 0, 1);
 	switch (st.fn) {
 		case "count":
 			break;
 		case "sum":
 		case "avg":
-			a.atomicAdd(8, R8, 8, R9);
+			addTo(s, R8, 8, R9);
 			break;
 		case "min":
 		case "max": {
@@ -447,13 +473,13 @@ function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: string): vo
 			break;
 		}
 		case "stddev":
-			a.atomicAdd(8, R8, 8, R9);
+			addTo(s, R8, 8, R9);
 			square128(s);
 			break;
 		case "quantize":
 			quantizeIndex(s);
 			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
-			a.mov(R1, 1).atomicAdd(8, R8, 0, R1);
+			addTo(s, R8, 0, 1);
 			break;
 		case "lquantize": {
 			const lq = st.lq!;
@@ -478,7 +504,7 @@ function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: string): vo
 			a.label(over).mov(R0, n - 1);
 			a.label(add);
 			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
-			a.mov(R1, 1).atomicAdd(8, R8, 0, R1);
+			addTo(s, R8, 0, 1);
 			break;
 		}
 	}
@@ -573,7 +599,7 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 /** The program for one clause. */
 export function compileClause(p: ClauseProgram): Asm {
 	const a = new Asm();
-	const s: State = { a, p, depth: 0, labels: 0 };
+	const s: State = { a, p, depth: 0, labels: 0, atomic: p.atomic ?? true };
 	const exit = "exit";
 	a.mov(R6, R1);
 	if (p.ctx === "syscall-enter" || p.ctx === "syscall-exit") {
@@ -597,7 +623,8 @@ export function compileClause(p: ClauseProgram): Asm {
 	// Count the firing against its probe.
 	a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
 	a.ldMapFd(R1, p.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, "hit_done").mov(R1, 1).atomicAdd(8, R0, 0, R1);
+	a.jeq(R0, 0, "hit_done");
+	addTo(s, R0, 0, 1);
 	a.label("hit_done");
 	for (const st of p.statements) {
 		if (st.k === "agg") compileAgg(s, st, exit);

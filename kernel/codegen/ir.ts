@@ -114,6 +114,12 @@ export interface ClauseProgram {
 	statements: Stmt[];
 	/** A program bound to one probe (fentry) knows its cookie without asking the kernel. */
 	fixedCookie?: bigint;
+	/**
+	 * Use atomic adds for per-CPU values. Needed when another program updating the
+	 * same aggregation could run nested on the same CPU (see compile.ts); plain
+	 * adds are cheaper and exact otherwise.
+	 */
+	atomic?: boolean;
 }
 
 /** Longest string (bytes, including the NUL) read by copyinstr or kept in a key. */

@@ -98,6 +98,8 @@ interface EnablingState {
 	error?: string;
 	/** Firings counted by groups released since (their processes exited). */
 	retired: number;
+	/** Per-CPU updates must be atomic (see ClauseProgram.atomic). */
+	atomic: boolean;
 }
 
 const inodes = new Map<string, string>();
@@ -246,6 +248,7 @@ export class Session {
 			probeCount: 0,
 			clauses: [],
 			retired: 0,
+			atomic: this.needsAtomic(program),
 		};
 		try {
 			st.dropSlot = this.allocSlot();
@@ -256,6 +259,24 @@ export class Session {
 		}
 		this.enablings.set(st.id, st);
 		return st.id;
+	}
+
+	/**
+	 * Whether the program's updates must be atomic: it samples (NMI context),
+	 * uses trampolines, or mixes probe kinds that could nest on one CPU.
+	 */
+	private needsAtomic(program: DProgram): boolean {
+		const kinds = new Set<string>();
+		for (const c of program.clauses) {
+			let probes: TraceProbe[] = [];
+			try {
+				probes = this.matchClause(c);
+			} catch {
+				continue;
+			}
+			for (const p of probes) kinds.add(p.target.kind === "syscall" ? "tracepoint" : p.target.kind);
+		}
+		return kinds.size !== 1 || kinds.has("profile") || kinds.has("fbt");
 	}
 
 	/** `$target` is a macro: replace it in the text before parsing, as DTrace does. */
@@ -499,6 +520,7 @@ export class Session {
 			zeroFd: sh.zero.fd,
 			predicate,
 			statements,
+			atomic: st.atomic,
 		};
 		const type =
 			plans.ctx === "tracepoint" || plans.ctx === "syscall-enter" || plans.ctx === "syscall-exit"
@@ -598,7 +620,14 @@ export class Session {
 			type: lru ? MapType.LRU_PERCPU_HASH : MapType.PERCPU_HASH,
 			keySize: keySize(low.keys),
 			valueSize: valueSize(low.fn, low.lq),
-			maxEntries: bounded ? Math.max(64, this.maxProbes) : this.aggEntries,
+			// Keyless: one entry. Keyed by probe: room for every probe the enabling
+			// may match (preallocated maps cost their size at creation).
+			maxEntries:
+				low.decode.length === 0
+					? 1
+					: bounded
+						? Math.min(this.maxProbes, Math.max(64, 4 * st.probeCount))
+						: this.aggEntries,
 			name: `dtop_${low.name || "agg"}`,
 		});
 		const a: AggState = {
