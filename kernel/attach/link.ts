@@ -12,6 +12,8 @@ export interface Link {
 	readonly count: number;
 	readonly fds: readonly number[];
 	close(): void;
+	/** Detach without blocking the caller (the kernel's teardown runs on a worker thread). */
+	closeAsync(): Promise<void>;
 }
 
 export const BPF_LINK_CREATE = 28;
@@ -45,6 +47,14 @@ export function makeLink(kind: string, target: string, count: number, fds: numbe
 				}
 			}
 			if (first) throw first;
+		},
+		async closeAsync() {
+			if (closed) return;
+			closed = true;
+			open.delete(link);
+			const results = await Promise.allSettled(fds.map((fd) => sys().closeAsync(fd)));
+			const failed = results.find((r) => r.status === "rejected");
+			if (failed) throw (failed as PromiseRejectedResult).reason;
 		},
 	};
 	open.add(link);

@@ -42,6 +42,10 @@ export class FakeSys implements Sys {
 		this.calls.push({ call: "close", args: [fd] });
 		this.open.delete(fd);
 	}
+	closeAsync(fd: number): Promise<void> {
+		this.close(fd);
+		return Promise.resolve();
+	}
 	private memory = new Map<bigint, ArrayBuffer>();
 	private nextAddr = 0x10000n;
 	mmap(length: number, prot: number, flags: number, fd: number, offset: number): bigint {

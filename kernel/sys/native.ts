@@ -22,7 +22,7 @@ export function bpfCommandName(cmd: number): string {
 	return BPF_CMD_NAMES[cmd] ?? `cmd ${cmd}`;
 }
 
-type Fn = (...args: unknown[]) => unknown;
+type Fn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 
 export function createNativeSys(): Sys {
 	const require = createRequire(import.meta.url);
@@ -66,6 +66,17 @@ export function createNativeSys(): Sys {
 		close(fd) {
 			if (fd < 0) return;
 			if (Number(cClose(fd)) < 0) throw new SyscallError("close", koffi.errno());
+		},
+		closeAsync(fd) {
+			if (fd < 0) return Promise.resolve();
+			return new Promise((resolve, reject) => {
+				cClose.async(fd, (err: unknown, ret: unknown) => {
+					// errno lives on the worker thread; close fails only on a bad descriptor.
+					if (err) reject(err);
+					else if (Number(ret) < 0) reject(new SyscallError("close", 9));
+					else resolve();
+				});
+			});
 		},
 		mmap(length, prot, flags, fd, offset) {
 			const p = cMmap(null, length, prot, flags, fd, offset) as bigint;

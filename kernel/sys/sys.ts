@@ -9,6 +9,11 @@ export interface Sys {
 	perfEventOpen(attr: Buffer, pid: number, cpu: number, groupFd: number, flags: number): number;
 	ioctl(fd: number, request: number, arg: number | bigint): number;
 	close(fd: number): void;
+	/**
+	 * close(2) on a worker thread: detaching a uprobe or tracepoint link waits for
+	 * the kernel's RCU grace periods (tens of ms), which must not block the UI.
+	 */
+	closeAsync(fd: number): Promise<void>;
 	/** mmap a file descriptor; returns the mapping's address. */
 	mmap(length: number, prot: number, flags: number, fd: number, offset: number): bigint;
 	munmap(addr: bigint, length: number): void;

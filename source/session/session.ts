@@ -705,13 +705,35 @@ export class Session {
 		return n;
 	}
 
+	/**
+	 * Disable an enabling. It leaves the view at once; its links are detached on
+	 * a worker thread (the kernel's teardown waits for RCU grace periods, tens of
+	 * milliseconds), then its programs and maps are freed. `settled()` waits.
+	 */
 	disable(id: number): boolean {
 		const st = this.enablings.get(id);
 		if (!st) return false;
 		this.enablings.delete(id);
-		this.release(st);
+		for (const g of st.groups) for (const p of g.probes) this.probeCounters.delete(p.id);
+		const links = st.groups.flatMap((g) => g.links);
+		for (const g of st.groups) g.links = [];
+		this.retiring.add(st);
+		const done = Promise.allSettled(links.map((l) => l.closeAsync())).then(() => {
+			this.retiring.delete(st);
+			if (!this.closed) this.release(st);
+		});
+		this.pending.add(done);
+		done.finally(() => this.pending.delete(done));
 		return true;
 	}
+
+	/** Resolves when every disable() has finished releasing. */
+	async settled(): Promise<void> {
+		while (this.pending.size) await Promise.all([...this.pending]);
+	}
+
+	private retiring = new Set<EnablingState>();
+	private pending = new Set<Promise<void>>();
 
 	private release(st: EnablingState): void {
 		let first: unknown;
@@ -949,7 +971,7 @@ export class Session {
 		if (this.closed) return;
 		this.closed = true;
 		let first: unknown;
-		for (const st of this.enablings.values()) {
+		for (const st of [...this.enablings.values(), ...this.retiring]) {
 			try {
 				this.release(st);
 			} catch (e) {
@@ -957,6 +979,7 @@ export class Session {
 			}
 		}
 		this.enablings.clear();
+		this.retiring.clear();
 		for (const h of this.holds) {
 			try {
 				h.link.close();

@@ -117,14 +117,22 @@ function bpfPrograms(pid: number): number[] {
 
 test("an enabling follows processes that start after it", async () => {
 	// Two fixtures started while dtop runs: both are counted under their own pid.
-	const run = runDtop(["-Z", "-n", "simple*:::saw-line { @[pid] = count(); }", "-d", "4", "-q", "--json"]);
+	let dtopPid = 0;
+	const run = runDtop(["-Z", "-n", "simple*:::saw-line { @[pid] = count(); }", "-q", "--json"], {
+		onStart: (p) => {
+			dtopPid = p;
+		},
+	});
 	await new Promise((r) => setTimeout(r, 1500));
 	const a = await startSimple(["--count", "300"]);
 	const b = await startSimple(["--count", "400"]);
 	try {
 		// Let the catalog see them (it rescans every 500 ms) before they fire.
-		await new Promise((r) => setTimeout(r, 1200));
+		await new Promise((r) => setTimeout(r, 2000));
 		await Promise.all([a.go(), b.go()]);
+		await Promise.all([a.exited, b.exited]);
+		await new Promise((r) => setTimeout(r, 300));
+		process.kill(dtopPid, "SIGINT");
 		const r = await run;
 		assert.equal(r.code, 0, r.stderr);
 		const rows = new Map<number, number>(

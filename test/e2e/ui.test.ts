@@ -128,6 +128,8 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 		assert.ok(before.length >= 1);
 		s.press(KEYS.space);
 		await s.waitFor((t) => /nothing enabled/.test(t), 4000);
+		// Links are detached on a worker thread: gone within moments.
+		for (let i = 0; i < 100 && bpfHeld(s.pid).links !== baseLinks; i++) await sleep(20);
 		assert.equal(bpfHeld(s.pid).links, baseLinks, "its links are gone");
 		assert.ok(await gone(before), "its programs are released");
 		// Enable again, then quit with q: the screen is restored and nothing is left.
