@@ -207,3 +207,23 @@ test("kill -9 of dtop --demo takes the demo program with it and leaves no progra
 		s.kill();
 	}
 });
+
+test("LANG=C and NO_COLOR: plain ASCII on screen and no colour sequences", async () => {
+	const s = startDtop(["--demo", "-n", "simple$target:::saw-line { @ = quantize(arg0); }"], {
+		cols: 100,
+		rows: 30,
+		env: { LANG: "C", LC_ALL: "C", NO_COLOR: "1" },
+	});
+	try {
+		await s.waitFor(/saw-line/, 8000);
+		await s.waitFor(/Distribution|quantize/, 5000);
+		await sleep(1200);
+		const text = s.text();
+		assert.ok(/^[\x20-\x7e\n]*$/.test(text), `non-ASCII on screen:\n${text}`);
+		assert.ok(!/\x1b\[[0-9;]*m/.test(s.raw().replace(/\x1b\[0m/g, "")), "no colours");
+		s.press("q");
+		await s.exited;
+	} finally {
+		s.kill();
+	}
+});
