@@ -15,6 +15,9 @@ export class CatalogProbes implements ProbeSource {
 	private planned: TraceProbe[] = [];
 	private plannedIds = PLANNED_BASE;
 	private cache = new Map<number, TraceProbe[]>();
+	/** Objects a -c command will map (its binary and libraries), for planned probes. */
+	private plannedObjects: { pid: number; paths: string[] } | undefined;
+	private plannedPid = new Map<string, TraceProbe>();
 
 	constructor(
 		readonly catalog: Catalog,
@@ -33,11 +36,59 @@ export class CatalogProbes implements ProbeSource {
 			for (const p of this.planned)
 				if (test(p) && !names.has(`${p.provider}:${p.module}:${p.function}:${p.name}`)) out.push(p);
 		}
+		for (const p of this.plannedPidProbes(d))
+			if (!names.has(`${p.provider}:${p.module}:${p.function}:${p.name}`)) out.push(p);
+		return out;
+	}
+
+	/**
+	 * `pid<PID>` probes in the objects a -c command will map: entry and return of
+	 * the functions a description names, made on demand like the catalog's own.
+	 */
+	private plannedPidProbes(d: MatchRequest): TraceProbe[] {
+		const plan = this.plannedObjects;
+		if (!plan || d.provider !== `pid${plan.pid}`) return [];
+		const any = (g: string) => (g === "" ? () => true : compileGlob(g));
+		const [mod, fn, nm] = [any(d.module), any(d.function), any(d.name)];
+		const whiches = (["entry", "return"] as const).filter((w) => nm(w));
+		const out: TraceProbe[] = [];
+		for (const path of plan.paths) {
+			const module = basename(path);
+			if (!mod(module) || whiches.length === 0) continue;
+			let elf: ElfFile;
+			try {
+				elf = ElfFile.open(path, { lazy: true });
+			} catch {
+				continue;
+			}
+			for (const sym of elf.symbols().symbols) {
+				if (!fn(sym.name)) continue;
+				const offset = elf.addressToOffset(sym.address);
+				if (offset === undefined) continue;
+				for (const which of whiches) {
+					const key = `${path}\0${sym.name}\0${which}`;
+					let p = this.plannedPid.get(key);
+					if (!p) {
+						p = {
+							id: this.plannedIds++,
+							provider: d.provider,
+							module,
+							function: sym.name,
+							name: which,
+							target: { kind: "uprobe", path, offset: BigInt(offset), ret: which === "return", pid: plan.pid },
+						};
+						this.plannedPid.set(key, p);
+					}
+					out.push(p);
+				}
+			}
+		}
 		return out;
 	}
 
 	byId(id: number): TraceProbe | undefined {
-		if (id >= PLANNED_BASE) return this.planned.find((p) => p.id === id);
+		if (id >= PLANNED_BASE)
+			return this.planned.find((p) => p.id === id) ?? [...this.plannedPid.values()].find((p) => p.id === id);
 		const p = this.catalog.probe(id);
 		return p ? this.adapt(p)[0] : undefined;
 	}
@@ -165,6 +216,7 @@ export class CatalogProbes implements ProbeSource {
 	 * process that has not mapped them yet (a -c command stopped before exec).
 	 */
 	planObjects(pid: number, binary: string): void {
+		this.plannedObjects = { pid, paths: [] };
 		for (const named of [binary, ...sharedLibraries(binary)]) {
 			// The file itself, as the process's maps will name it (libstdc++.so.6 → libstdc++.so.6.0.30).
 			let path = named;
@@ -173,6 +225,7 @@ export class CatalogProbes implements ProbeSource {
 			} catch {
 				// keep the name
 			}
+			this.plannedObjects.paths.push(path);
 			this.planned.push(...usdtProbesOf(path, pid, basename(path), () => this.plannedIds++));
 		}
 	}

@@ -147,7 +147,7 @@ export class Session {
 	private freeSlots: number[] = [];
 	private tickNo = 0;
 	private shared:
-		| { counters: BpfMap; zero: BpfMap; tls: BpfMap; stacks: BpfMap; cpus: number; multi: boolean }
+		| { counters: BpfMap; zero: BpfMap; tls?: BpfMap; stacks?: BpfMap; cpus: number; multi: boolean }
 		| undefined;
 	private readonly symbolizer = new Symbolizer();
 	private stackCache = new Map<string, string[]>();
@@ -182,14 +182,9 @@ export class Session {
 					name: "dtop_ctr",
 				});
 				const zero = mk({ type: MapType.ARRAY, keySize: 4, valueSize: ZERO_SIZE, maxEntries: 1, name: "dtop_zero" });
-				const tls = mk({ type: MapType.LRU_HASH, keySize: 16, valueSize: 8, maxEntries: 65536, name: "dtop_self" });
-				const stacks = BpfMap.createStackTrace({ maxEntries: 16384, maxDepth: STACK_DEPTH, name: "dtop_stacks" });
-				made.push(stacks);
 				this.shared = {
 					counters,
 					zero,
-					tls,
-					stacks,
 					cpus: possibleCpuCount(),
 					multi: probeFeature("uprobeMulti").supported,
 				};
@@ -199,6 +194,26 @@ export class Session {
 			}
 		}
 		return this.shared;
+	}
+
+	// The thread-local and stack maps are big (a 65,536-entry LRU hash, ~16 MB of
+	// stack slots): made on first use, not for every session.
+	private tlsMap(): BpfMap {
+		const sh = this.sharedMaps();
+		sh.tls ??= BpfMap.create({
+			type: MapType.LRU_HASH,
+			keySize: 16,
+			valueSize: 8,
+			maxEntries: 65536,
+			name: "dtop_self",
+		});
+		return sh.tls;
+	}
+
+	private stackMap(): BpfMap {
+		const sh = this.sharedMaps();
+		sh.stacks ??= BpfMap.createStackTrace({ maxEntries: 16384, maxDepth: STACK_DEPTH, name: "dtop_stacks" });
+		return sh.stacks;
 	}
 
 	private allocSlot(): number {
@@ -442,9 +457,11 @@ export class Session {
 	private enableGroup(st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
 		const sh = this.sharedMaps();
 		const plans = this.argPlans(probes[0]);
+		let usesTls = false;
 		const env: LowerEnv = {
 			probes,
 			tlsSlot: (name) => {
+				usesTls = true;
 				let s = st.tls.get(name);
 				if (s === undefined) {
 					s = this.nextTls++;
@@ -515,8 +532,8 @@ export class Session {
 			hitsFd: hits.fd,
 			countersFd: sh.counters.fd,
 			dropSlot: st.dropSlot,
-			tlsFd: sh.tls.fd,
-			stackFd: sh.stacks.fd,
+			tlsFd: usesTls ? this.tlsMap().fd : undefined,
+			stackFd: clauseUsesStacks(clause) ? this.stackMap().fd : undefined,
 			zeroFd: sh.zero.fd,
 			predicate,
 			statements,
@@ -815,7 +832,7 @@ export class Session {
 
 	private stackFrames(part: Extract<DecodedKeyPart, { kind: "stack" }>): string[] {
 		if (part.id < 0) return [`<stack unavailable: error ${-part.id}>`];
-		const raw = this.sharedMaps().stacks.lookup(Buffer.from(Uint32Array.of(part.id).buffer));
+		const raw = this.stackMap().lookup(Buffer.from(Uint32Array.of(part.id).buffer));
 		if (!raw) return ["<stack evicted>"];
 		const ck = `${part.user ? part.pid : "k"}:${raw.toString("hex")}`;
 		let frames = this.stackCache.get(ck);
@@ -991,6 +1008,7 @@ export class Session {
 		this.holds = [];
 		if (this.shared) {
 			for (const m of [this.shared.counters, this.shared.zero, this.shared.tls, this.shared.stacks]) {
+				if (!m) continue;
 				try {
 					m.close();
 				} catch (e) {

@@ -13,6 +13,19 @@ test("-c runs the command with probes in its shared libraries attached before th
 	assert.equal(r.stdout.trim(), "500");
 });
 
+test("-c with pid-provider probes in the command's binary and library, before they are mapped", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		"pid$target:simple:fire_line:entry { @[probefunc] = count(); } pid$target:libsimple.so:lib_work:return { @r = count(); }",
+		"-c",
+		`${SIMPLE} --count 123`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.match(r.stdout, /^\s+fire_line\s+123$/m);
+	assert.match(r.stdout, /^\s+123$/m);
+});
+
 test("--json prints one object per aggregation with exact counts keyed by pid and string", async () => {
 	const r = await runDtop([
 		"--json",
