@@ -632,19 +632,17 @@ export class Session {
 		// Keys that can take many values live in LRU maps (evictions are counted);
 		// a keyless or probe-keyed aggregation cannot outgrow its map.
 		const bounded = low.decode.every((d) => d.k === "probe");
-		const lru = !bounded;
+		const lru = !bounded && low.decode.length > 0;
+		// Keyless: a one-slot per-CPU array (its lookup is inlined by the verifier
+		// and never misses; the generated key's first four bytes are the index 0).
+		// Keyed by probe: room for every probe the enabling may match (preallocated
+		// maps cost their size at creation). Anything else: an LRU hash.
+		const keyless = low.decode.length === 0;
 		const map = BpfMap.create({
-			type: lru ? MapType.LRU_PERCPU_HASH : MapType.PERCPU_HASH,
-			keySize: keySize(low.keys),
+			type: keyless ? MapType.PERCPU_ARRAY : lru ? MapType.LRU_PERCPU_HASH : MapType.PERCPU_HASH,
+			keySize: keyless ? 4 : keySize(low.keys),
 			valueSize: valueSize(low.fn, low.lq),
-			// Keyless: one entry. Keyed by probe: room for every probe the enabling
-			// may match (preallocated maps cost their size at creation).
-			maxEntries:
-				low.decode.length === 0
-					? 1
-					: bounded
-						? Math.min(this.maxProbes, Math.max(64, 4 * st.probeCount))
-						: this.aggEntries,
+			maxEntries: keyless ? 1 : bounded ? Math.min(this.maxProbes, Math.max(64, 4 * st.probeCount)) : this.aggEntries,
 			name: `dtop_${low.name || "agg"}`,
 		});
 		const a: AggState = {
@@ -815,6 +813,8 @@ export class Session {
 		for (let e = 0; e < raw.count; e++) {
 			const keyHex = raw.keys.toString("hex", e * raw.keyStride, (e + 1) * raw.keyStride);
 			const merged = mergePerCpu(a.fn, a.lq, raw.values, e * raw.valueStride, cpus, raw.cpuStride);
+			// An array's slot exists before anything fired: no row until something did.
+			if (merged.count === 0n) continue;
 			let row = a.rows.get(keyHex);
 			if (!row) {
 				const parts = decodeKey(a.decode, raw.keys, e * raw.keyStride);
