@@ -37,6 +37,7 @@ export const HELP = `
         --json              JSON lines instead of tables
         --folded            stacks in folded form (flame graphs)
     -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
+        --max-probes N      most probes one enabling may match (default 10000)
         --demo              start the fixture workload and show what dtop does
         --no-color          no colors
 
@@ -78,6 +79,7 @@ export const FLAGS = {
 	folded: { type: "boolean" },
 	demo: { type: "boolean" },
 	zero: { type: "boolean", shortFlag: "Z" },
+	"max-probes": { type: "string", valueName: "a number of probes" },
 	color: { type: "boolean", default: true },
 	help: { type: "boolean", shortFlag: "h" },
 	version: { type: "boolean", shortFlag: "V" },
@@ -105,6 +107,8 @@ export interface Flags {
 	folded: boolean;
 	demo: boolean;
 	zero: boolean;
+	/** Most probes one enabling may match. */
+	maxProbes: number | undefined;
 	color: boolean;
 	help: boolean;
 	version: boolean;
@@ -204,6 +208,13 @@ export function parseTime(text: string, what: string): number {
 	return ms;
 }
 
+function maxProbes(text: string | undefined): number | undefined {
+	if (text === undefined) return undefined;
+	if (!/^\d{1,7}$/.test(text) || Number(text) < 1)
+		throw new UsageError(`--max-probes needs a positive number, not '${show(text)}'`);
+	return Number(text);
+}
+
 /** Parses and validates argv into Flags; throws UsageError. */
 export function parseFlags(argv: readonly string[]): Flags {
 	const f = tokenize(argv);
@@ -248,6 +259,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		folded: f.folded === true,
 		demo: f.demo === true,
 		zero: f.zero === true,
+		maxProbes: maxProbes(str("max-probes")),
 		color: f.color !== false,
 		help: f.help === true,
 		version: f.version === true,

@@ -78,7 +78,12 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		catalog = new Catalog();
 		const probes = new CatalogProbes(catalog, target?.pid);
 		if (target?.binary) probes.planObjects(target.pid, target.binary);
-		session = new Session({ probes, target: target?.pid, tickMs: flags.aggrate });
+		session = new Session({
+			probes,
+			target: target?.pid,
+			tickMs: flags.aggrate,
+			maxProbesPerEnabling: flags.maxProbes,
+		});
 		if (target) holdTarget(session, target, probes, catalog);
 		if (interactive) {
 			const { runInteractiveSession } = await import("./ui-session.ts");

@@ -222,6 +222,9 @@ test("errors are one line with where and what, never a stack trace", async () =>
 	const target = await runDtop(["-n", "simple$target:::saw-line { @ = count(); }", "-d", "1"]);
 	assert.equal(target.code, 1);
 	assert.match(target.stderr, /^dtop: .*\$target.*-c or -p/);
+	const cap = await runDtop(["-n", "syscall:::entry { @ = count(); }", "--max-probes", "50", "-d", "1"]);
+	assert.equal(cap.code, 1);
+	assert.match(cap.stderr, /^dtop: the enabling matches \d+ probes, more than the limit of 50; .*--max-probes/);
 	const fbt = await runDtop(["-n", "fbt::vfs_read:entry { @ = count(); }", "-d", "1"]);
 	assert.equal(fbt.code, 1);
 	assert.match(
