@@ -147,17 +147,23 @@ export async function attach(opts: { quick: boolean }): Promise<SectionResult> {
 		[`pid${loop2.pid}:bench-loop:bf_0*:entry { @ = count(); }`, "100 pid-provider probes", 5],
 		["syscall:::entry { @ = count(); }", "`syscall:::entry`", 5],
 	];
-	const sess: Record<string, { enable: number[]; disable: number[]; probes: number }> = {};
+	const sess: Record<string, { enable: number[]; disable: number[]; released: number[]; probes: number }> = {};
 	try {
 		for (let r = 0; r < 7; r++) {
 			for (const [clause, what, n] of clauses) {
 				if (r >= n) continue;
 				const [id, e] = timed(() => session.enable(clause));
 				const probes = session.view().enablings.find((x) => x.id === id)?.probes ?? 0;
+				// disable() returns at once and detaches on a worker thread; "released" is
+				// until the kernel has let go (and the next enable attaches afresh).
+				const t0 = performance.now();
 				const [, d] = timed(() => session.disable(id));
-				sess[what] ??= { enable: [], disable: [], probes };
+				await session.settled();
+				const released = performance.now() - t0;
+				sess[what] ??= { enable: [], disable: [], released: [], probes };
 				sess[what].enable.push(e);
 				sess[what].disable.push(d);
+				sess[what].released.push(released);
 			}
 		}
 	} finally {
@@ -172,7 +178,8 @@ export async function attach(opts: { quick: boolean }): Promise<SectionResult> {
 		const goalD = what === "1 USDT probe" ? 30 : Number.NaN;
 		for (const [w, xs, goal] of [
 			["enable", s.enable, goalE],
-			["disable", s.disable, goalD],
+			["disable (call returns)", s.disable, Number.NaN],
+			["disable until released", s.released, goalD],
 		] as const) {
 			rows.push({
 				what: `Session.${w}: ${what}${what.startsWith("`") ? ` (${s.probes} probes)` : ""}`,
@@ -184,10 +191,10 @@ export async function attach(opts: { quick: boolean }): Promise<SectionResult> {
 		}
 	}
 	const e1 = median(sess["1 USDT probe"].enable);
-	const d1 = median(sess["1 USDT probe"].disable);
+	const d1 = median(sess["1 USDT probe"].released);
 	after.push(
 		`Goals for one clause on one probe: enable ≤ 10 ms — ${fmt(e1, "ms")} (${e1 <= 10 ? "met" : "missed"}); ` +
-			`disable ≤ 30 ms — ${fmt(d1, "ms")} (${d1 <= 30 ? "met" : "missed"}).`,
+			`disable ≤ 30 ms (until the kernel released it) — ${fmt(d1, "ms")} (${d1 <= 30 ? "met" : "missed"}).`,
 	);
 
 	// ---- whole tools -----------------------------------------------------------------
