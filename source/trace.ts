@@ -100,6 +100,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		const live = session;
 		catalog.watch(500);
 		catalog.subscribe((change) => {
+			live.processesChanged(change.started, change.exited);
 			if (change.added.length || change.exited.length) live.rematch(new Set(change.exited));
 		});
 		target?.resume();

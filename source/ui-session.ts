@@ -142,6 +142,7 @@ export class SessionController implements Controller {
 		this.tree = new Tree(catalog, this);
 		catalog.watch(500);
 		this.unsub = catalog.subscribe((change) => {
+			session.processesChanged(change.started, change.exited);
 			if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
 			this.tree.rebuild();
 			this.emit();

@@ -100,6 +100,8 @@ interface EnablingState {
 	retired: number;
 	/** Per-CPU updates must be atomic (see ClauseProgram.atomic). */
 	atomic: boolean;
+	/** Some clause aggregates by ustack(). */
+	userStacks: boolean;
 }
 
 const inodes = new Map<string, string>();
@@ -264,6 +266,9 @@ export class Session {
 			clauses: [],
 			retired: 0,
 			atomic: this.needsAtomic(program),
+			userStacks: program.clauses.some((c) =>
+				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
+			),
 		};
 		try {
 			st.dropSlot = this.allocSlot();
@@ -780,6 +785,7 @@ export class Session {
 	tick(): SessionView {
 		const now = this.now();
 		this.tickNo++;
+		if (this.tickNo % 60 === 0) this.symbolizer.prune();
 		for (const st of this.enablings.values()) this.readEnabling(st, now);
 		this.lastView = this.buildView(now);
 		return this.lastView;
@@ -976,6 +982,17 @@ export class Session {
 		} catch {
 			return false;
 		}
+	}
+
+	/**
+	 * The catalog saw processes start and exit. While an enabling takes user
+	 * stacks, read each new process's mappings now, so its stacks symbolize even
+	 * if it exits before the next tick.
+	 */
+	processesChanged(started: readonly number[], exited: readonly number[]): void {
+		if (started.length && [...this.enablings.values()].some((st) => st.userStacks))
+			for (const pid of started) this.symbolizer.capture(pid);
+		for (const pid of exited) this.symbolizer.exited(pid);
 	}
 
 	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */

@@ -34,10 +34,25 @@ export class Symbolizer {
 		}
 	}
 
-	/** Forget processes not in `alive` (bounded memory over many short-lived pids). */
-	retain(alive: Set<number>): void {
-		for (const pid of this.maps.keys()) if (!alive.has(pid)) this.maps.delete(pid);
-		for (const pid of this.perfMaps.keys()) if (!alive.has(pid)) this.perfMaps.delete(pid);
+	/** A process exited: keep its mappings a while (its stacks may still be read), then forget them. */
+	exited(pid: number): void {
+		const have = this.maps.get(pid);
+		if (have) {
+			have.dead = true;
+			have.at = Date.now();
+		}
+	}
+
+	/** Forget processes that exited more than `ms` ago (bounded memory over many short-lived pids). */
+	prune(ms = 60_000): void {
+		const edge = Date.now() - ms;
+		for (const [pid, m] of this.maps) {
+			if (m.dead && m.at < edge) {
+				this.maps.delete(pid);
+				this.perfMaps.delete(pid);
+			}
+		}
+		if (this.elves.size > 2000) this.elves.clear();
 	}
 
 	private elf(path: string, pid: number): ElfFile | null {

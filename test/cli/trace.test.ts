@@ -159,6 +159,30 @@ test("an enabling follows processes that start after it", async () => {
 	}
 });
 
+test("user stacks of a process that exits before the next tick still symbolize", async () => {
+	let dtopPid = 0;
+	const d = 'syscall::openat:entry /execname == "simple"/ { @[ustack()] = count(); }';
+	const run = runDtop(["-n", d, "--folded", "--aggrate", "5s"], {
+		onStart: (p) => {
+			dtopPid = p;
+		},
+	});
+	await new Promise((r) => setTimeout(r, 1500));
+	const fx = await startSimple(["--count", "1", "--open", "40"]);
+	try {
+		await new Promise((r) => setTimeout(r, 2000)); // the catalog sees it start (and dtop reads its maps)
+		await fx.go();
+		await fx.exited; // gone long before dtop's next read (every 5 s)
+		process.kill(dtopPid, "SIGINT");
+		const r = await run;
+		assert.equal(r.code, 0, r.stderr);
+		// libc's openat keeps no frame pointer, so open_many's frame is skipped by the walk.
+		assert.match(r.stdout, /simple`main\+0x[0-9a-f]+;libc\.so\.6`openat\+0x[0-9a-f]+ 40$/m);
+	} finally {
+		fx.kill();
+	}
+});
+
 test("-c attaches probes in a library loaded with dlopen before it runs", async () => {
 	const r = await runDtop([
 		"-Z",
