@@ -50,6 +50,23 @@ async function openPrompt(s: Screen, key: string): Promise<void> {
 	throw new Error(`the ${key} prompt never opened:\n${s.text()}`);
 }
 
+/** Open the `key` prompt, type `text`, submit it, and wait until the prompt has closed. */
+async function submit(s: Screen, key: string, text: string): Promise<void> {
+	await openPrompt(s, key);
+	s.press(text);
+	await sleep(150); // a key arriving in the same read as the text would be taken as text
+	for (let i = 0; i < 10; i++) {
+		s.press(KEYS.enter);
+		try {
+			await s.waitFor((t) => !t.split("\n").some((l) => l.startsWith(`${key} `)), 1000);
+			return;
+		} catch {
+			// Enter not taken yet
+		}
+	}
+	throw new Error(`the ${key} prompt never closed:\n${s.text()}`);
+}
+
 /** The demo program dtop started (its only child). */
 function demoPid(dtop: number): number {
 	const kids = readdirSync(`/proc/${dtop}/task`).flatMap((t) =>
@@ -57,6 +74,16 @@ function demoPid(dtop: number): number {
 	);
 	assert.equal(kids.length, 1, `dtop has one child: ${kids}`);
 	return Number(kids[0]);
+}
+
+/** Wait for dtop to exit after q (bounded: a test must fail, not hang). */
+async function quit(s: Screen): Promise<{ exitCode: number }> {
+	const t = setTimeout(() => s.kill(), 8000);
+	try {
+		return await s.exited;
+	} finally {
+		clearTimeout(t);
+	}
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,10 +116,7 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 		assert.ok(s.alternate(), "runs in the alternate screen");
 		const pid = demoPid(s.pid);
 		// Filter the tree to the demo's probe.
-		await openPrompt(s, "/");
-		s.press(`simple${pid}:::saw-line`);
-		await sleep(150); // a key arriving in the same read as the text would be taken as text
-		s.press(KEYS.enter);
+		await submit(s, "/", `simple${pid}:::saw-line`);
 		await s.waitFor((t) => /saw-line/.test(t) && !/sdt/.test(t));
 		await select(s, /saw-line/);
 		// dtop's own holds on the demo (at the loader's hook and at exit) are links too.
@@ -133,14 +157,11 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 		assert.equal(bpfHeld(s.pid).links, baseLinks, "its links are gone");
 		assert.ok(await gone(before), "its programs are released");
 		// Enable again, then quit with q: the screen is restored and nothing is left.
-		await openPrompt(s, ":");
-		s.press("simple$target:::saw-word { @[copyinstr(arg0)] = count(); }");
-		await sleep(150);
-		s.press(KEYS.enter);
-		await s.waitFor(/saw-word/, 4000);
+		await submit(s, ":", "simple$target:::saw-word { @[copyinstr(arg0)] = count(); }");
+		await s.waitFor(/saw-word\s+\d+/, 4000);
 		held = bpfHeld(s.pid).progs;
 		s.press("q");
-		const exit = await s.exited;
+		const exit = await quit(s);
 		assert.equal(exit.exitCode, 0);
 		assert.ok(!s.alternate(), "left the alternate screen");
 		assert.ok(!s.cursorHidden(), "cursor shown again");
@@ -164,7 +185,7 @@ test("a traced process whose name holds an escape sequence is shown escaped", as
 			await s.waitFor(/\\x1b\[31mevil|\\e\[31mevil|\^\[\[31mevil/, 6000);
 			assert.ok(!s.raw().includes("\x1b[31mevil"), "the raw escape never reaches the terminal");
 			s.press("q");
-			await s.exited;
+			await quit(s);
 		} finally {
 			s.kill();
 		}
@@ -222,7 +243,30 @@ test("LANG=C and NO_COLOR: plain ASCII on screen and no colour sequences", async
 		assert.ok(/^[\x20-\x7e\n]*$/.test(text), `non-ASCII on screen:\n${text}`);
 		assert.ok(!/\x1b\[[0-9;]*m/.test(s.raw().replace(/\x1b\[0m/g, "")), "no colours");
 		s.press("q");
-		await s.exited;
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
+
+test("l turns an entry probe into an entry/return latency histogram", async () => {
+	const s = startDtop(["--demo"], { cols: 120, rows: 40 });
+	try {
+		await s.waitFor(/simple\d+/);
+		await submit(s, "/", "syscall::clock_nanosleep:entry");
+		await s.waitFor((t) => /clock_nanosleep/.test(t) && !/sdt/.test(t));
+		await select(s, /^›\s+entry/);
+		s.press(KEYS.space);
+		await s.waitFor(/clock_nanosleep/, 3000);
+		s.press("l");
+		// The demo sleeps 10 ms a round: its sleeps land in the 8 ms bucket (2^23 ns).
+		await s.waitFor(/quantize\(timestamp - self->dtop_ts\)[\s\S]*Distribution[\s\S]*8388608 \|@/, 6000);
+		s.press("d");
+		await s.waitFor(/syscall:vmlinux:clock_nanosleep:return \/self->dtop_ts\//, 3000);
+		s.press(KEYS.esc);
+		await s.waitFor((t) => !/self->dtop_ts = timestamp/.test(t), 3000);
+		s.press("q");
+		await quit(s);
 	} finally {
 		s.kill();
 	}
