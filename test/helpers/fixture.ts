@@ -1,13 +1,13 @@
 // Start the test fixtures and talk to them.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 
-export const FIXTURES = fileURLToPath(new URL("../fixtures/bin/", import.meta.url));
-export const SIMPLE = `${FIXTURES}simple`;
-export const LIBSIMPLE = `${FIXTURES}libsimple.so`;
-export const THROWER = `${FIXTURES}thrower`;
-export const DLOPENER = `${FIXTURES}dlopener`;
+import { BIN_DIR, SIMPLE } from "../fixtures/fixtures.ts";
+
+// Paths come from the fixtures' own module; this helper adds a line-by-line
+// handshake (`line()`) and a numeric exit code that the tracing tests use.
+export { LIBSIMPLE, SIMPLE, THROWER } from "../fixtures/fixtures.ts";
+export const DLOPENER = `${BIN_DIR}/dlopener`;
 
 export interface Running {
 	child: ChildProcessWithoutNullStreams;
