@@ -151,4 +151,4 @@ async function main(): Promise<void> {
 	}
 }
 
-await main();
+if (process.argv[1]?.endsWith("screenshots.ts")) await main();

@@ -1,5 +1,6 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "./catalog/index.ts";
@@ -131,6 +132,7 @@ function holdTarget(session: Session, target: Target, probes: CatalogProbes, cat
 	if (libc) held = session.holdAt(target.pid, libc, "exit") || held;
 	if (loader) held = session.holdAt(target.pid, loader, "_dl_debug_state") || held;
 	if (!held) return;
+	startWatchdog(target.pid);
 	const timer = setInterval(() => {
 		if (procState(target.pid) !== "T") return;
 		try {
@@ -148,6 +150,22 @@ function holdTarget(session: Session, target: Target, probes: CatalogProbes, cat
 	}, 5);
 	timer.unref();
 	target.exited.then(() => clearInterval(timer));
+}
+
+/**
+ * A held target must never stay stopped: if dtop dies (kill -9) between a hold
+ * and its SIGCONT, a small watchdog outside dtop continues the target. It ends
+ * by itself once dtop or the target is gone.
+ */
+function startWatchdog(target: number): void {
+	const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${target} 2>/dev/null; do sleep 0.2; done; kill -CONT ${target} 2>/dev/null; exit 0`;
+	try {
+		const w = spawn("/bin/sh", ["-c", script], { stdio: "ignore", detached: true });
+		w.on("error", () => {});
+		w.unref();
+	} catch {
+		// without a watchdog the hold still works; dtop continues the target itself
+	}
 }
 
 function print(session: Session, flags: Flags, io: Io): void {

@@ -113,6 +113,41 @@ test("kill -9 of dtop leaves nothing in the kernel, and the traced process runs 
 	}
 });
 
+test("a target held by dtop when dtop is killed -9 is let go and runs to the end", async () => {
+	const fx = await startSimple(["--count", "100"]);
+	let dtopPid = 0;
+	try {
+		const run = runDtop(["-n", "simple$target:::saw-line { @ = count(); }", "-p", String(fx.pid), "-q"], {
+			onStart: (p) => {
+				dtopPid = p;
+			},
+		});
+		await new Promise((r) => setTimeout(r, 2000));
+		// Freeze dtop, stop the target as a hold would, then kill dtop: nobody but
+		// its watchdog is left to continue the target.
+		process.kill(dtopPid, "SIGSTOP");
+		process.kill(fx.pid, "SIGSTOP");
+		process.kill(dtopPid, "SIGKILL");
+		await run;
+		const t0 = Date.now();
+		while (Date.now() - t0 < 3000 && stateOf(fx.pid) === "T") await new Promise((r) => setTimeout(r, 50));
+		assert.notEqual(stateOf(fx.pid), "T", "the target was continued");
+		assert.equal(await fx.go(), 0);
+		assert.equal(await fx.exited, 0);
+	} finally {
+		fx.kill();
+	}
+});
+
+function stateOf(pid: number): string | undefined {
+	try {
+		const st = readFileSync(`/proc/${pid}/stat`, "utf8");
+		return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3);
+	} catch {
+		return undefined;
+	}
+}
+
 /** Program ids a process holds, from its fds. */
 function bpfPrograms(pid: number): number[] {
 	const ids: number[] = [];
