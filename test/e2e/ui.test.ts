@@ -67,13 +67,20 @@ async function submit(s: Screen, key: string, text: string): Promise<void> {
 	throw new Error(`the ${key} prompt never closed:\n${s.text()}`);
 }
 
-/** The demo program dtop started (its only child). */
+/** The demo program dtop started (its child running `simple`; the other is the hold watchdog). */
 function demoPid(dtop: number): number {
 	const kids = readdirSync(`/proc/${dtop}/task`).flatMap((t) =>
 		readFileSync(`/proc/${dtop}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean),
 	);
-	assert.equal(kids.length, 1, `dtop has one child: ${kids}`);
-	return Number(kids[0]);
+	const demo = kids.filter((k) => {
+		try {
+			return readFileSync(`/proc/${k}/cmdline`, "utf8").includes("fixtures/bin/simple");
+		} catch {
+			return false;
+		}
+	});
+	assert.equal(demo.length, 1, `dtop has one demo child: ${kids}`);
+	return Number(demo[0]);
 }
 
 /** Wait for dtop to exit after q (bounded: a test must fail, not hang). */
