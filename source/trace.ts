@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "./catalog/index.ts";
 import type { Flags } from "./cli.ts";
+import { parseProgram } from "./d/index.ts";
 import { formatAll, formatFolded, formatJson } from "./output/printa.ts";
 import { CatalogProbes } from "./session/catalog-source.ts";
 import { Session, SessionError } from "./session/session.ts";
@@ -25,6 +26,18 @@ const stdio: Io = {
 	out: (s) => process.stdout.write(s),
 	err: (s) => process.stderr.write(s),
 };
+
+/** Could any clause's provider name a USDT provider (so every process must be scanned)? */
+export function needsUsdt(text: string): boolean {
+	if (!text.trim()) return true;
+	let program: ReturnType<typeof parseProgram>;
+	try {
+		program = parseProgram(text.replace(/\$target\b/g, "1"));
+	} catch {
+		return true; // the session reports the error
+	}
+	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)));
+}
 
 /** A -n argument with no body is a bare probe description: count its firings per probe. */
 export function clauseText(arg: string): string {
@@ -76,7 +89,9 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
 		} else if (flags.command) target = await startStopped(flags.command);
 		else if (flags.pid !== undefined) target = attachTo(flags.pid);
-		catalog = new Catalog();
+		// Scanning every process for USDT probes is the slowest part of starting;
+		// batch runs whose clauses name only kernel, profile or pid providers skip it.
+		catalog = new Catalog({ usdt: interactive || flags.demo || needsUsdt(text) });
 		const probes = new CatalogProbes(catalog, target?.pid);
 		if (target?.binary) probes.planObjects(target.pid, target.binary);
 		session = new Session({
