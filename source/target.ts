@@ -1,7 +1,8 @@
 // The traced process of -c and -p: started stopped (so probes are in place
 // before its first instruction), resumed, and watched until it exits.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readStat } from "./catalog/procfs.ts";
 
 export interface Target {
 	pid: number;
@@ -13,13 +14,9 @@ export interface Target {
 	kill(): void;
 }
 
+/** The process's state letter from /proc/PID/stat (T = stopped), or undefined when it is gone. */
 export function procState(pid: number): string | undefined {
-	try {
-		const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-		return s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
-	} catch {
-		return undefined;
-	}
+	return readStat(pid)?.state;
 }
 
 /** Resolve a command name like the shell would (PATH lookup). */

@@ -131,6 +131,17 @@ function probeKey(p: TraceProbe): string {
 	return `${p.provider}:${p.module}:${p.function}:${p.name}`;
 }
 
+/**
+ * Whether a program's per-CPU updates must be atomic: it samples (NMI context),
+ * uses trampolines, or mixes probe kinds that could nest on one CPU.
+ */
+function needsAtomic(matched: TraceProbe[][]): boolean {
+	const kinds = new Set<string>();
+	for (const probes of matched)
+		for (const p of probes) kinds.add(p.target.kind === "syscall" ? "tracepoint" : p.target.kind);
+	return kinds.size !== 1 || kinds.has("profile") || kinds.has("fbt");
+}
+
 const COUNTER_SLOTS = 4096;
 const ZERO_SIZE = 16384;
 
@@ -251,6 +262,12 @@ export class Session {
 			throw e;
 		}
 		const d = printD(program);
+		let matched: TraceProbe[][];
+		try {
+			matched = program.clauses.map((c) => this.matchForEnable(c, opts.allowZero === true));
+		} catch (e) {
+			throw this.explain(e, d);
+		}
 		const st: EnablingState = {
 			id: this.nextId++,
 			program,
@@ -265,38 +282,22 @@ export class Session {
 			probeCount: 0,
 			clauses: [],
 			retired: 0,
-			atomic: this.needsAtomic(program),
+			atomic: needsAtomic(matched),
 			userStacks: program.clauses.some((c) =>
 				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
 			),
 		};
 		try {
 			st.dropSlot = this.allocSlot();
-			for (const clause of program.clauses) this.enableClause(st, clause, opts.allowZero === true);
+			program.clauses.forEach((clause, i) => {
+				this.enableClause(st, clause, matched[i]);
+			});
 		} catch (e) {
 			this.release(st);
 			throw this.explain(e, d);
 		}
 		this.enablings.set(st.id, st);
 		return st.id;
-	}
-
-	/**
-	 * Whether the program's updates must be atomic: it samples (NMI context),
-	 * uses trampolines, or mixes probe kinds that could nest on one CPU.
-	 */
-	private needsAtomic(program: DProgram): boolean {
-		const kinds = new Set<string>();
-		for (const c of program.clauses) {
-			let probes: TraceProbe[] = [];
-			try {
-				probes = this.matchClause(c);
-			} catch {
-				continue;
-			}
-			for (const p of probes) kinds.add(p.target.kind === "syscall" ? "tracepoint" : p.target.kind);
-		}
-		return kinds.size !== 1 || kinds.has("profile") || kinds.has("fbt");
 	}
 
 	/** `$target` is a macro: replace it in the text before parsing, as DTrace does. */
@@ -350,14 +351,17 @@ export class Session {
 		return [...seen.values()];
 	}
 
-	private enableClause(st: EnablingState, clause: Clause, allowZero: boolean): void {
-		let probes: TraceProbe[] = [];
+	/** A clause's probes; with -Z, none yet is allowed (rematch() attaches them later). */
+	private matchForEnable(clause: Clause, allowZero: boolean): TraceProbe[] {
 		try {
-			probes = this.matchClause(clause);
+			return this.matchClause(clause);
 		} catch (e) {
-			// -Z: a description may match nothing yet; rematch() attaches it later.
-			if (!(allowZero && e instanceof SessionError && e.message.startsWith("no probes match"))) throw e;
+			if (allowZero && e instanceof SessionError && e.message.startsWith("no probes match")) return [];
+			throw e;
 		}
+	}
+
+	private enableClause(st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
 		const names = new Set(probes.map(probeKey));
 		st.clauses.push({ clause, names });
 		this.attachProbes(st, clause, probes);
@@ -716,12 +720,22 @@ export class Session {
 		});
 	}
 
-	private groupHits(g: Group): number {
+	/** Firings per slot of a group's hits map (one slot per probe site), summed over CPUs. */
+	private readHits(g: Group): Map<number, number> {
 		const raw = g.hits.batchLookupRaw();
 		const cpus = raw.cpuStride ? raw.valueStride / raw.cpuStride : 1;
-		let n = 0;
-		for (let e = 0; e < raw.count; e++)
+		const out = new Map<number, number>();
+		for (let e = 0; e < raw.count; e++) {
+			let n = 0;
 			for (let c = 0; c < cpus; c++) n += Number(raw.values.readBigUInt64LE(e * raw.valueStride + c * raw.cpuStride));
+			out.set(raw.keys.readUInt32LE(e * raw.keyStride), n);
+		}
+		return out;
+	}
+
+	private groupHits(g: Group): number {
+		let n = 0;
+		for (const v of this.readHits(g).values()) n += v;
 		return n;
 	}
 
@@ -796,12 +810,7 @@ export class Session {
 		// A probe may have several sites (and so several slots): sum them per probe.
 		const perProbe = new Map<number, number>();
 		for (const g of st.groups) {
-			const raw = g.hits.batchLookupRaw();
-			const cpus = raw.cpuStride ? raw.valueStride / raw.cpuStride : 1;
-			for (let e = 0; e < raw.count; e++) {
-				const idx = raw.keys.readUInt32LE(e * raw.keyStride);
-				let n = 0;
-				for (let c = 0; c < cpus; c++) n += Number(raw.values.readBigUInt64LE(e * raw.valueStride + c * raw.cpuStride));
+			for (const [idx, n] of this.readHits(g)) {
 				const p = g.probes[idx];
 				if (p) perProbe.set(p.id, (perProbe.get(p.id) ?? 0) + n);
 				total += n;

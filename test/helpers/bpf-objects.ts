@@ -1,6 +1,6 @@
 // Enumerate the kernel's BPF programs and links (BPF_PROG_GET_NEXT_ID and
 // friends), so tests can prove that nothing of dtop's is left behind.
-import { sys } from "../../kernel/sys/index.ts";
+import { nativeCopy, sys } from "../../kernel/sys/index.ts";
 
 const BPF_PROG_GET_NEXT_ID = 11;
 const BPF_PROG_GET_FD_BY_ID = 13;
@@ -32,8 +32,8 @@ function info(getFd: number, id: number, size: number): Buffer | undefined {
 		const attr = Buffer.alloc(16);
 		attr.writeUInt32LE(r.ret, 0);
 		attr.writeUInt32LE(size, 4);
-		// info pointer: a Buffer's address is not available, so read through native memory
-		const mem = nativeInfo(size);
+		// The info pointer must be native memory that stays put.
+		const mem = nativeCopy(Buffer.alloc(size));
 		attr.writeBigUInt64LE(mem.addr, 8);
 		if (sys().bpfTry(BPF_OBJ_GET_INFO_BY_FD, attr).ret < 0) return undefined;
 		Buffer.from(sys().view(mem.addr, size)).copy(buf);
@@ -42,13 +42,6 @@ function info(getFd: number, id: number, size: number): Buffer | undefined {
 	} finally {
 		sys().close(r.ret);
 	}
-}
-
-function nativeInfo(size: number): { addr: bigint; free(): void } {
-	const len = 4096;
-	const addr = sys().mmap(len, 3, 0x22, -1, 0);
-	new Uint8Array(sys().view(addr, len)).fill(0, 0, size);
-	return { addr, free: () => sys().munmap(addr, len) };
 }
 
 export interface ProgInfo {
