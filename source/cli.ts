@@ -40,6 +40,7 @@ export const HELP = `
         --max-probes N      most probes one enabling may match (default 10000)
         --demo              start the fixture workload and show what dtop does
         --no-color          no colors
+        --no-mouse          the interactive UI ignores the mouse (the terminal keeps selecting text)
 
     -h, --help              this text
     -V, --version           dtop's version
@@ -81,6 +82,7 @@ export const FLAGS = {
 	zero: { type: "boolean", shortFlag: "Z" },
 	"max-probes": { type: "string", valueName: "a number of probes" },
 	color: { type: "boolean", default: true },
+	mouse: { type: "boolean", default: true },
 	help: { type: "boolean", shortFlag: "h" },
 	version: { type: "boolean", shortFlag: "V" },
 } as const satisfies Record<string, FlagSpec>;
@@ -110,6 +112,8 @@ export interface Flags {
 	/** Most probes one enabling may match. */
 	maxProbes: number | undefined;
 	color: boolean;
+	/** Mouse reporting in the interactive UI (--no-mouse turns it off). */
+	mouse: boolean;
 	help: boolean;
 	version: boolean;
 }
@@ -261,6 +265,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		zero: f.zero === true,
 		maxProbes: maxProbes(str("max-probes")),
 		color: f.color !== false,
+		mouse: f.mouse !== false,
 		help: f.help === true,
 		version: f.version === true,
 	};

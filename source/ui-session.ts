@@ -7,7 +7,7 @@ import type { CatalogProbes } from "./session/catalog-source.ts";
 import type { Session } from "./session/session.ts";
 import type { SessionView } from "./session/view.ts";
 import type { Target as Proc } from "./target.ts";
-import type { Controller, Outcome, Target, ToggleOutcome } from "./ui/controller.ts";
+import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "./ui/controller.ts";
 import { runInteractive } from "./ui/run.tsx";
 import type { TreeEntry, TreeSource } from "./ui/tree.ts";
 
@@ -180,7 +180,7 @@ export class SessionController implements Controller {
 	}
 	private replace(id: number, change: (m: Meta) => void): Outcome {
 		const m = this.metas.get(id);
-		if (!m) return { error: "this enabling was typed as D; edit it with ':' instead." };
+		if (!m) throw new ActionError("this enabling was typed as D; edit it with ':' instead.");
 		const next = { ...m };
 		change(next);
 		this.session.disable(id);
@@ -189,7 +189,7 @@ export class SessionController implements Controller {
 			this.enableMeta(next);
 		} catch (e) {
 			this.enableMeta(m);
-			return { error: (e as Error).message };
+			throw e;
 		}
 		return undefined;
 	}
@@ -200,19 +200,15 @@ export class SessionController implements Controller {
 			for (const id of enabledBy) this.disable(id);
 			return undefined;
 		}
-		if (probes.length === 0) return { error: "nothing to enable here." };
+		if (probes.length === 0) throw new ActionError("nothing to enable here.");
 		if (probes.length > 100 && !opts?.confirmed) return { needsConfirm: probes.length };
-		try {
-			this.enableMeta({
-				desc: describePath(path),
-				key: 0,
-				stacks: false,
-				latency: false,
-				probeIds: probes.map((p) => p.id),
-			});
-		} catch (e) {
-			return { error: (e as Error).message };
-		}
+		this.enableMeta({
+			desc: describePath(path),
+			key: 0,
+			stacks: false,
+			latency: false,
+			probeIds: probes.map((p) => p.id),
+		});
 		return undefined;
 	}
 	disable(enablingId: number): Outcome {
@@ -227,48 +223,39 @@ export class SessionController implements Controller {
 			m.key = (m.key + 1) % KEY_CYCLE.length;
 		});
 	}
-	private idFor(target: Target): number | { error: string } {
+	private idFor(target: Target): number {
 		if ("enablingId" in target) return target.enablingId;
 		const probes = this.tree.probesUnder(target.path);
 		const existing = probes.map((p) => this.enablingOf(p.id)).find((x) => x !== undefined);
 		if (existing !== undefined) return existing;
-		try {
-			return this.enableMeta({
-				desc: describePath(target.path),
-				key: 0,
-				stacks: false,
-				latency: false,
-				probeIds: probes.map((p) => p.id),
-			});
-		} catch (e) {
-			return { error: (e as Error).message };
-		}
+		return this.enableMeta({
+			desc: describePath(target.path),
+			key: 0,
+			stacks: false,
+			latency: false,
+			probeIds: probes.map((p) => p.id),
+		});
 	}
 	toggleStacks(target: Target): Outcome {
 		const id = this.idFor(target);
-		if (typeof id !== "number") return id;
 		return this.replace(id, (m) => {
 			m.stacks = !m.stacks;
 		});
 	}
 	latency(target: Target): Outcome {
 		const id = this.idFor(target);
-		if (typeof id !== "number") return id;
 		const m = this.metas.get(id);
-		if (!m || !/:entry$/.test(m.desc)) return { error: "latency needs an entry probe (one with a matching return)." };
+		if (!m || !/:entry$/.test(m.desc))
+			throw new ActionError("latency needs an entry probe (one with a matching return).");
 		return this.replace(id, (x) => {
 			x.latency = !x.latency;
 		});
 	}
-	enableClause(text: string): string | undefined {
-		try {
-			this.session.enable(text);
-			this.session.tick();
-			this.emit();
-			return undefined;
-		} catch (e) {
-			return (e as Error).message;
-		}
+	enableClause(text: string): Outcome {
+		this.session.enable(text);
+		this.session.tick();
+		this.emit();
+		return undefined;
 	}
 	d(enablingId: number): string {
 		return this.session.view().enablings.find((e) => e.id === enablingId)?.d ?? "";
@@ -315,6 +302,7 @@ export async function runInteractiveSession(o: {
 			o.cleanup();
 		},
 		color: o.flags.color ? undefined : false,
+		mouse: o.flags.mouse,
 	});
 	return 0;
 }

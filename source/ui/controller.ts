@@ -1,19 +1,24 @@
 // The only way the interactive UI talks to the tracer. The session layer (or a
 // fake in tests) implements it; the UI never touches kernel state itself.
-// Actions may be synchronous or return a promise; a thrown error or a rejected
-// promise is shown on the message line as it is (make its message one clear
-// sentence plus what to do).
+// Actions may be synchronous or return a promise. Errors have one channel: a
+// thrown error or a rejected promise, shown on the message line as it is (make
+// its message one clear sentence plus what to do); nothing returns an error.
 
 import type { SessionView } from "../session/view.ts";
 import type { TreeSource } from "./tree.ts";
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** What an action reports back: shown on the message line (error in red). Nothing is fine. */
+/** What an action reports back: a message for the message line. Nothing is fine. */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets implementations simply not return anything
-export type Outcome = void | undefined | { message?: string; error?: string };
+export type Outcome = void | undefined | { message?: string };
 
-export type ToggleOutcome = Outcome | { needsConfirm?: number; message?: string; error?: string };
+export type ToggleOutcome = Outcome | { needsConfirm?: number; message?: string };
+
+/** An action the controller refuses (not a failure of the machine): its message is the whole story. */
+export class ActionError extends Error {
+	override readonly name = "ActionError";
+}
 
 /**
  * What `s` and `l` act on: an existing enabling, or a probe-tree node that is not
@@ -46,16 +51,16 @@ export interface Controller {
 	toggleStacks(target: Target): MaybePromise<Outcome>;
 	/** `l`: turns an entry probe into an entry/return latency quantize() (error if not an entry probe). */
 	latency(target: Target): MaybePromise<Outcome>;
-	/** `:`: enables a D clause. Returns the D error (with line and column) or undefined. */
-	enableClause(text: string): MaybePromise<string | undefined>;
+	/** `:`: enables a D clause; a D error (with line and column) is thrown. */
+	enableClause(text: string): MaybePromise<Outcome>;
 	/** `d`: the enabling as D. */
-	d(enablingId: number): string;
+	d(enablingId: number): MaybePromise<string>;
 	/** `+`/`-`: the tick (aggregation read interval) in milliseconds. */
-	setTick(ms: number): void;
+	setTick(ms: number): MaybePromise<Outcome>;
 	/** `Z`: stops or resumes reading (the kernel keeps counting). */
-	pause(paused: boolean): void;
+	pause(paused: boolean): MaybePromise<Outcome>;
 	/** `c`: forgets history (rates, totals, sparklines). */
-	clear(): void;
+	clear(): MaybePromise<Outcome>;
 	/** `q`: the user is leaving; release what can be released. The runner's cleanup still runs. */
 	quit(): void;
 }

@@ -1,82 +1,45 @@
-// The footer: the main keys, htop style (key highlighted, then what it does), as
-// many as fit.
+// The footer: the main keys of where the user is, htop style (key highlighted,
+// then what it does), as many as fit. Made from keys.ts; a click on an item
+// presses its key.
 
+import { FOOTERS, type KeyContext, type KeyRow, rowById } from "./keys.ts";
 import { type Line, Lines, seg } from "./line.tsx";
 import { width as textWidth } from "./text.ts";
 
-export type FooterContext = "tree" | "table" | "detail" | "help" | "prompt" | "confirm" | "dview";
+export type FooterContext = KeyContext;
 
-const MAIN: Record<string, [string, string][]> = {
-	tree: [
-		["?", "Help"],
-		["q", "Quit"],
-		["Space", "Toggle"],
-		["Enter", "Expand"],
-		["Tab", "Pane"],
-		["/", "Filter"],
-		[":", "D clause"],
-		["s", "Stacks"],
-		["l", "Latency"],
-		["d", "Show D"],
-		["Z", "Pause"],
-		["+-", "Tick"],
-	],
-	table: [
-		["?", "Help"],
-		["q", "Quit"],
-		["Space", "Disable"],
-		["k", "Key"],
-		["s", "Stacks"],
-		["l", "Latency"],
-		["<>", "Sort"],
-		["r", "Reverse"],
-		["d", "Show D"],
-		["Tab", "Pane"],
-		["Z", "Pause"],
-		["c", "Clear"],
-	],
-	detail: [
-		["?", "Help"],
-		["q", "Quit"],
-		["Up/Dn", "Scroll"],
-		["k", "Key"],
-		["s", "Stacks"],
-		["l", "Latency"],
-		["d", "Show D"],
-		["Tab", "Pane"],
-		["Z", "Pause"],
-		["c", "Clear"],
-	],
-	help: [
-		["Esc", "Close"],
-		["Up/Dn", "Scroll"],
-	],
-	dview: [
-		["Esc", "Close"],
-		["Up/Dn", "Scroll"],
-	],
-	prompt: [
-		["Enter", "Submit"],
-		["Esc", "Cancel"],
-		["Up/Dn", "History"],
-		["^U", "Erase"],
-	],
-	confirm: [
-		["y", "Yes"],
-		["n", "No"],
-	],
-};
+interface Item {
+	row: KeyRow;
+	key: string;
+	text: string;
+	/** First and one-past-last column. */
+	from: number;
+	to: number;
+}
 
-export function footerLine(context: FooterContext, cols: number): Line {
-	const line: Line = [];
+/** The items that fit in `cols` columns, with where each is. */
+export function footerItems(context: FooterContext, cols: number): Item[] {
+	const items: Item[] = [];
 	let used = 0;
-	for (const [key, label] of MAIN[context]) {
-		const w = textWidth(key) + textWidth(label) + 2;
+	for (const id of FOOTERS[context]) {
+		const row = rowById(id);
+		if (!row.footer) continue;
+		const [key, text] = row.footer;
+		const w = textWidth(key) + textWidth(text) + 2;
 		if (used + w > cols) break;
-		line.push(seg(key, { bold: true, inverse: true }), seg(` ${label} `));
+		items.push({ row, key, text, from: used, to: used + w });
 		used += w;
 	}
-	return line;
+	return items;
+}
+
+/** The key row of the footer item at column `x`. */
+export function footerHit(context: FooterContext, cols: number, x: number): KeyRow | undefined {
+	return footerItems(context, cols).find((i) => x >= i.from && x < i.to)?.row;
+}
+
+export function footerLine(context: FooterContext, cols: number): Line {
+	return footerItems(context, cols).flatMap((i) => [seg(i.key, { bold: true, inverse: true }), seg(` ${i.text} `)]);
 }
 
 export function Footer({ context, width }: { context: FooterContext; width: number }) {

@@ -1,77 +1,37 @@
-// What can take over part of the screen: the help (the full key table), the D
+// What can take over part of the screen: the help (the key table of keys.ts), the D
 // viewer, the status line (messages and errors, e.g. a D error from `:`) and the
 // confirmation asked before enabling many probes.
 
 import { escapeForTerminal } from "../util/escape.ts";
 import type { Charset } from "./charset.ts";
 import { useUi } from "./context.tsx";
+import { KEY_ROWS } from "./keys.ts";
 import { type Line, Lines, seg } from "./line.tsx";
 import { titleLine } from "./pane.tsx";
 import { formatInt, padEnd, width as textWidth, truncate } from "./text.ts";
 
-export const HELP_SECTIONS: { title: string; keys: [string, string][] }[] = [
-	{
-		title: "Moving around",
-		keys: [
-			["Up/Down  j/k", "move the selection (k is Up only in the probe tree)"],
-			["PgUp/PgDn", "move a page"],
-			["Home/End", "first / last row"],
-			["Enter  Right", "expand the selected node"],
-			["Left", "collapse, or go to the parent"],
-			["Tab  Shift-Tab", "next / previous pane: probes, enabled, detail"],
-		],
-	},
-	{
-		title: "Probes",
-		keys: [
-			["Space", "enable/disable the probe or the whole subtree (asks above 100 probes)"],
-			["/", "filter the tree by a probe description with globs (syscall::read*:entry)"],
-			["Esc", "clear the filter, a message, or close what is open"],
-			[":", "enable a D clause, e.g. syscall::read:entry { @[execname] = count(); }"],
-		],
-	},
-	{
-		title: "The selected enabling (enabled table or detail pane; an enabled probe in the tree)",
-		keys: [
-			[
-				"k",
-				"cycle the aggregation key: none, execname, pid, tid, probefunc, arg0-arg2, copyinstr(argN), ustack, kstack (table and detail panes; in the tree k moves up)",
-			],
-			["s", "toggle user stacks (ustack())"],
-			["l", "turn an entry probe into an entry/return latency histogram"],
-			["d", "show the enabling as D"],
-			["Space", "disable it (in the enabled table)"],
-			["Up/Down", "scroll the detail pane"],
-		],
-	},
-	{
-		title: "Display",
-		keys: [
-			["<  >", "sort the enabled table by the previous / next column"],
-			["r", "reverse the sort order"],
-			["+  -", "longer / shorter tick"],
-			["Z", "pause / resume"],
-			["c", "clear the history (rates, totals, sparklines)"],
-			["?", "this help"],
-			["q  Ctrl-C", "quit (everything is removed from the kernel)"],
-		],
-	},
-];
+/** Key labels longer than this stand on a line of their own, the description below. */
+const KEY_COLUMN = 18;
 
-/** The key table as lines: wraps descriptions under their key column. */
+/** The key table as lines (from keys.ts), section by section; descriptions wrap under their column. */
 export function helpLines(cols: number): Line[] {
-	const keyWidth = Math.max(...HELP_SECTIONS.flatMap((s) => s.keys.map(([k]) => textWidth(k)))) + 2;
+	const keyWidth = Math.min(KEY_COLUMN, Math.max(...KEY_ROWS.map((r) => textWidth(r.label)))) + 2;
 	const descWidth = Math.max(10, cols - keyWidth - 2);
 	const lines: Line[] = [];
-	for (const section of HELP_SECTIONS) {
-		if (lines.length > 0) lines.push([]);
-		lines.push([seg(truncate(section.title, cols), { bold: true, color: "cyan" })]);
-		for (const [key, desc] of section.keys) {
-			const parts = wrap(desc, descWidth);
-			parts.forEach((part, i) => {
-				lines.push([seg(`  ${padEnd(i === 0 ? key : "", keyWidth)}`, { bold: i === 0 }), seg(part)]);
-			});
+	let section = "";
+	for (const row of KEY_ROWS) {
+		if (row.section !== section) {
+			if (lines.length > 0) lines.push([]);
+			section = row.section;
+			lines.push([seg(truncate(section, cols), { bold: true, color: "cyan" })]);
 		}
+		const parts = wrap(row.help, descWidth);
+		const own = textWidth(row.label) > keyWidth - 2;
+		if (own) lines.push([seg(`  ${truncate(row.label, cols - 2)}`, { bold: true })]);
+		parts.forEach((part, i) => {
+			const keyText = i === 0 && !own ? row.label : "";
+			lines.push([seg(`  ${padEnd(keyText, keyWidth)}`, { bold: keyText !== "" }), seg(part)]);
+		});
 	}
 	return lines;
 }

@@ -22,6 +22,8 @@ export interface ProbeTreeProps {
 	filter?: string;
 	/** Shown instead of rows when the tree is empty. */
 	empty?: string;
+	/** Rows are still being read (a large filtered tree): the ones so far. */
+	loading?: boolean;
 }
 
 export function treeRowLine(row: TreeRow, cols: number, cs: Charset, selected: boolean, focused: boolean): Line {
@@ -56,11 +58,13 @@ export function treeLines(props: ProbeTreeProps, cs: Charset): Line[] {
 	const body = Math.max(0, height - 1);
 	const selected = Math.min(Math.max(0, props.selected), Math.max(0, rows.length - 1));
 	const top = keepVisible(props.top ?? 0, selected, body, rows.length);
-	const position = rows.length > 0 ? `${selected + 1}/${rows.length}` : "";
+	const more = props.loading ? cs.ellipsis : "";
+	const position = rows.length > 0 ? `${selected + 1}/${rows.length}${more}` : more;
 	const title = props.filter ? `Probes /${escapeForTerminal(props.filter)}` : "Probes";
 	const lines: Line[] = [titleLine(title, cols, focused, cs, position)];
 	if (rows.length === 0) {
-		lines.push([seg(` ${props.empty ?? (props.filter ? "nothing matches the filter" : "no probes")}`, { dim: true })]);
+		const why = props.loading ? "reading the probes" : props.filter ? "nothing matches the filter" : "no probes";
+		lines.push([seg(` ${props.empty ?? why}`, { dim: true })]);
 		return lines;
 	}
 	const end = Math.min(rows.length, top + body);

@@ -1,9 +1,9 @@
 // A one-line text input for `:` (a D clause) and `/` (a probe filter). The editing
-// is a pure function of (state, key) so the App can keep the state in its store and
-// handle keys that arrive in one burst (a paste, a fast typist) without losing any.
+// is a pure function of (state, edit): the reducer applies one edit per key (the
+// keys come from keys.ts) or per paste, so a burst loses nothing.
 
-import type { Key } from "ink";
 import { useUi } from "./context.tsx";
+import type { Command } from "./keys.ts";
 import { type Line, Lines, seg } from "./line.tsx";
 import { width as textWidth } from "./text.ts";
 
@@ -18,12 +18,15 @@ export interface PromptState {
 
 export type PromptAction = "submit" | "cancel" | undefined;
 
+/** Text to insert (typed or pasted), or one of the prompt's commands. */
+export type PromptEdit = { insert: string } | Command;
+
 export function newPrompt(value = "", history: readonly string[] = []): PromptState {
 	return { value, cursor: value.length, history, historyIndex: history.length };
 }
 
-// Typed or pasted text keeps only printable characters: newlines and other
-// controls from a paste would otherwise end up inside a D clause.
+// Inserted text keeps only printable characters: tabs and other controls from a
+// paste would otherwise end up inside a D clause.
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/g;
 
 function prevWord(value: string, cursor: number): number {
@@ -33,61 +36,54 @@ function prevWord(value: string, cursor: number): number {
 	return i;
 }
 
-export function editPrompt(state: PromptState, input: string, key: Key): { state: PromptState; action: PromptAction } {
+export function editPrompt(state: PromptState, edit: PromptEdit): { state: PromptState; action: PromptAction } {
 	const { value, cursor } = state;
 	const set = (v: string, c: number): { state: PromptState; action: PromptAction } => ({
 		state: { ...state, value: v, cursor: Math.max(0, Math.min(v.length, c)) },
 		action: undefined,
 	});
-	if (key.return) return { state, action: "submit" };
-	if (key.escape) return { state, action: "cancel" };
-	if (key.ctrl) {
-		switch (input) {
-			case "c":
-				return { state, action: "cancel" };
-			case "a":
-				return set(value, 0);
-			case "e":
-				return set(value, value.length);
-			case "u":
-				return set(value.slice(cursor), 0);
-			case "k":
-				return set(value.slice(0, cursor), cursor);
-			case "w": {
-				const start = prevWord(value, cursor);
-				return set(value.slice(0, start) + value.slice(cursor), start);
-			}
-			case "b":
-				return set(value, cursor - 1);
-			case "f":
-				return set(value, cursor + 1);
-			case "h":
-				return set(value.slice(0, Math.max(0, cursor - 1)) + value.slice(cursor), cursor - 1);
-			default:
-				return { state, action: undefined };
+	if (typeof edit === "object") {
+		const text = edit.insert.replace(CONTROL, "");
+		if (text === "") return { state, action: undefined };
+		return set(value.slice(0, cursor) + text + value.slice(cursor), cursor + text.length);
+	}
+	switch (edit) {
+		case "submit":
+			return { state, action: "submit" };
+		case "cancel":
+			return { state, action: "cancel" };
+		case "cursorStart":
+			return set(value, 0);
+		case "cursorEnd":
+			return set(value, value.length);
+		case "cursorLeft":
+			return set(value, cursor - 1);
+		case "cursorRight":
+			return set(value, cursor + 1);
+		case "eraseToStart":
+			return set(value.slice(cursor), 0);
+		case "eraseToEnd":
+			return set(value.slice(0, cursor), cursor);
+		case "eraseWord": {
+			const start = prevWord(value, cursor);
+			return set(value.slice(0, start) + value.slice(cursor), start);
 		}
+		case "eraseLeft":
+			if (cursor === 0) return { state, action: undefined };
+			return set(value.slice(0, cursor - 1) + value.slice(cursor), cursor - 1);
+		case "eraseRight":
+			return set(value.slice(0, cursor) + value.slice(cursor + 1), cursor);
+		case "historyPrev":
+		case "historyNext": {
+			const { history } = state;
+			if (history.length === 0) return { state, action: undefined };
+			const i = Math.max(0, Math.min(history.length, state.historyIndex + (edit === "historyPrev" ? -1 : 1)));
+			const v = i === history.length ? "" : history[i];
+			return { state: { ...state, value: v, cursor: v.length, historyIndex: i }, action: undefined };
+		}
+		default:
+			return { state, action: undefined };
 	}
-	// Most terminals send DEL (0x7f) for Backspace, which Ink reports as `delete`;
-	// both erase to the left, as in a shell.
-	if (key.backspace || key.delete) {
-		if (cursor === 0) return { state, action: undefined };
-		return set(value.slice(0, cursor - 1) + value.slice(cursor), cursor - 1);
-	}
-	if (key.leftArrow) return set(value, cursor - 1);
-	if (key.rightArrow) return set(value, cursor + 1);
-	if (key.home) return set(value, 0);
-	if (key.end) return set(value, value.length);
-	if (key.upArrow || key.downArrow) {
-		const { history } = state;
-		if (history.length === 0) return { state, action: undefined };
-		const i = Math.max(0, Math.min(history.length, state.historyIndex + (key.upArrow ? -1 : 1)));
-		const v = i === history.length ? "" : history[i];
-		return { state: { ...state, value: v, cursor: v.length, historyIndex: i }, action: undefined };
-	}
-	if (key.tab || key.pageUp || key.pageDown || key.meta) return { state, action: undefined };
-	const text = input.replace(CONTROL, "");
-	if (text === "") return { state, action: undefined };
-	return set(value.slice(0, cursor) + text + value.slice(cursor), cursor + text.length);
 }
 
 /** Appends a submitted value to a history, without repeats, at most 100 entries. */

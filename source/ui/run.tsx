@@ -1,11 +1,14 @@
 // Running the interactive UI on a terminal, and leaving it clean whatever happens.
 //
-// dtop enters the alternate screen and hides the cursor. Every way out — `q`,
-// Ctrl-C, SIGINT, SIGTERM, SIGHUP, an uncaught exception or rejection, an error
-// while rendering — goes through one finish(): Ink is unmounted, raw mode is
-// turned off and the screen and cursor are restored (synchronously, once), and
-// only then does the caller's cleanup run (it releases kernel state) and is any
-// error reported.
+// dtop enters the alternate screen, hides the cursor, asks for SGR mouse reports
+// (1000: presses, releases and the wheel; 1006: coordinates as decimal numbers,
+// of any size) unless --no-mouse, and for bracketed paste (2004: a paste arrives
+// marked, so it is never taken for keys). Every way out — `q`, Ctrl-C, SIGINT,
+// SIGTERM, SIGHUP, an uncaught exception or rejection, an error while rendering —
+// goes through one finish(): Ink is unmounted, raw mode is turned off, mouse and
+// paste modes, screen and cursor are restored (synchronously, once), and only then
+// does the caller's cleanup run (it releases kernel state) and is any error
+// reported.
 
 import { writeSync } from "node:fs";
 import { constants } from "node:os";
@@ -19,6 +22,10 @@ export const ENTER_ALT_SCREEN = "\x1b[?1049h";
 export const LEAVE_ALT_SCREEN = "\x1b[?1049l";
 export const HIDE_CURSOR = "\x1b[?25l";
 export const SHOW_CURSOR = "\x1b[?25h";
+export const MOUSE_ON = "\x1b[?1000h\x1b[?1006h";
+export const MOUSE_OFF = "\x1b[?1006l\x1b[?1000l";
+export const PASTE_ON = "\x1b[?2004h";
+export const PASTE_OFF = "\x1b[?2004l";
 
 export interface RunOptions {
 	/** Releases kernel state. Runs exactly once, after the terminal was restored, on every exit path. */
@@ -32,6 +39,8 @@ export interface RunOptions {
 	argv?: readonly string[];
 	/** Overrides what the environment says. */
 	color?: boolean;
+	/** Mouse reporting (clicks and the wheel); on unless false (--no-mouse). */
+	mouse?: boolean;
 	unicode?: boolean;
 	/** How a signal ends the process, after cleanup (default process.exit(128 + signal number)). */
 	exit?: (code: number) => void;
@@ -96,7 +105,9 @@ export function runInteractive(controller: Controller, opts: RunOptions): Promis
 		} catch {
 			// As above.
 		}
-		if (tty) writeNow(stdout, SHOW_CURSOR + LEAVE_ALT_SCREEN);
+		// Mouse and paste modes off too, whether or not they were asked for: a terminal left
+		// reporting clicks would type escape sequences into the shell.
+		if (tty) writeNow(stdout, MOUSE_OFF + PASTE_OFF + SHOW_CURSOR + LEAVE_ALT_SCREEN);
 	};
 
 	let cleaned: Promise<void> | undefined;
@@ -154,7 +165,7 @@ export function runInteractive(controller: Controller, opts: RunOptions): Promis
 
 	install();
 	try {
-		if (tty) writeNow(stdout, ENTER_ALT_SCREEN + HIDE_CURSOR);
+		if (tty) writeNow(stdout, ENTER_ALT_SCREEN + HIDE_CURSOR + (opts.mouse === false ? "" : MOUSE_ON) + PASTE_ON);
 		// Ink hands whole frames to the FrameStream (debug mode), which rewrites
 		// only changed lines at absolute positions; the App itself redraws at most
 		// ~10 times a second for ticks.

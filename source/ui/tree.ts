@@ -53,22 +53,63 @@ export interface FlattenOptions {
 	limit?: number;
 }
 
-/** The visible rows, depth first. Children are fetched only for expanded nodes. */
-export function flattenTree(source: TreeSource, opts: FlattenOptions): TreeRow[] {
-	const rows: TreeRow[] = [];
-	const limit = opts.limit ?? 100_000;
-	const walk = (path: string[], depth: number): void => {
-		for (const entry of source.children(path, opts.filter)) {
-			if (rows.length >= limit) return;
-			const childPath = [...path, entry.name];
-			const key = pathKey(childPath);
-			const expanded = !isLeaf(entry) && opts.isExpanded(key);
-			rows.push({ path: childPath, key, depth, entry, expanded });
-			if (expanded) walk(childPath, depth + 1);
+interface Frame {
+	path: string[];
+	depth: number;
+	/** Not read yet: the next step reads them. */
+	entries?: readonly TreeEntry[];
+	next: number;
+}
+
+/**
+ * The visible rows, depth first, read a few nodes at a time: children are fetched
+ * only for expanded nodes, and run() stops at a deadline between two reads of children, so a
+ * large filtered tree never holds the UI's thread for long. Errors from the source
+ * (a bad filter) are thrown by run().
+ */
+export class TreeWalk {
+	readonly rows: TreeRow[] = [];
+	private readonly stack: Frame[] = [{ path: [], depth: 0, next: 0 }];
+	private readonly limit: number;
+
+	constructor(
+		private readonly source: TreeSource,
+		private readonly opts: FlattenOptions,
+	) {
+		this.limit = opts.limit ?? 100_000;
+	}
+
+	/** Reads on until done (true) or until `deadline` (a performance.now() time) has passed (false). */
+	run(deadline: number): boolean {
+		const { stack, rows } = this;
+		let reads = 0;
+		while (stack.length > 0) {
+			const frame = stack[stack.length - 1];
+			if (frame.entries === undefined) {
+				// At least one read per run, so every run makes progress.
+				if (reads++ > 0 && performance.now() > deadline) return false;
+				frame.entries = this.source.children(frame.path, this.opts.filter);
+			}
+			if (frame.next >= frame.entries.length || rows.length >= this.limit) {
+				stack.pop();
+				continue;
+			}
+			const entry = frame.entries[frame.next++];
+			const path = [...frame.path, entry.name];
+			const key = pathKey(path);
+			const expanded = !isLeaf(entry) && this.opts.isExpanded(key);
+			rows.push({ path, key, depth: frame.depth, entry, expanded });
+			if (expanded) stack.push({ path, depth: frame.depth + 1, next: 0 });
 		}
-	};
-	walk([], 0);
-	return rows;
+		return true;
+	}
+}
+
+/** The visible rows, depth first, all at once. */
+export function flattenTree(source: TreeSource, opts: FlattenOptions): TreeRow[] {
+	const walk = new TreeWalk(source, opts);
+	walk.run(Number.POSITIVE_INFINITY);
+	return walk.rows;
 }
 
 /** The first visible row index that keeps `selected` on screen, moving as little as possible. */

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { test } from "node:test";
 import { programs } from "../helpers/bpf-objects.ts";
 import { SIMPLE } from "../helpers/fixture.ts";
-import { KEYS, type Screen, startDtop } from "../helpers/pty.ts";
+import { demoPid, exitOf, KEYS, type Screen, sleep, startDtop } from "../helpers/pty.ts";
 
 /** The BPF program ids and link count held by a process (from its fds). */
 function bpfHeld(pid: number): { progs: number[]; links: number } {
@@ -67,33 +67,8 @@ async function submit(s: Screen, key: string, text: string): Promise<void> {
 	throw new Error(`the ${key} prompt never closed:\n${s.text()}`);
 }
 
-/** The demo program dtop started (its child running `simple`; the other is the hold watchdog). */
-function demoPid(dtop: number): number {
-	const kids = readdirSync(`/proc/${dtop}/task`).flatMap((t) =>
-		readFileSync(`/proc/${dtop}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean),
-	);
-	const demo = kids.filter((k) => {
-		try {
-			return readFileSync(`/proc/${k}/cmdline`, "utf8").includes("fixtures/bin/simple");
-		} catch {
-			return false;
-		}
-	});
-	assert.equal(demo.length, 1, `dtop has one demo child: ${kids}`);
-	return Number(demo[0]);
-}
-
 /** Wait for dtop to exit after q (bounded: a test must fail, not hang). */
-async function quit(s: Screen): Promise<{ exitCode: number }> {
-	const t = setTimeout(() => s.kill(), 8000);
-	try {
-		return await s.exited;
-	} finally {
-		clearTimeout(t);
-	}
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quit = (s: Screen) => exitOf(s);
 
 /** Move the tree selection (marked ›) onto the row whose text matches `re`. */
 async function select(s: Screen, re: RegExp): Promise<void> {

@@ -1,5 +1,7 @@
 // Drive the real dtop in a pseudo-terminal and read the screen as a terminal
 // emulator (xterm.js, headless) sees it.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import xterm from "@xterm/headless";
 import * as pty from "node-pty";
 import { DTOP } from "./cli.ts";
@@ -14,7 +16,14 @@ export interface Screen {
 	lines(): string[];
 	/** Wait until the screen matches `re` (or `fn` says yes); throws with the screen after `ms`. */
 	waitFor(re: RegExp | ((text: string) => boolean), ms?: number): Promise<string>;
+	/** Writes `keys` to the terminal in one write (as SSH delivers a burst). */
 	press(keys: string): void;
+	/** A left click at column x, row y (from 0), as an xterm with SGR mouse reporting sends it. */
+	click(x: number, y: number): void;
+	/** One notch of the wheel at (x, y). */
+	wheel(x: number, y: number, direction: "up" | "down"): void;
+	/** Where `re` first matches on screen: column and row from 0. */
+	find(re: RegExp): { x: number; y: number } | undefined;
 	resize(cols: number, rows: number): void;
 	alternate(): boolean;
 	cursorHidden(): boolean;
@@ -91,6 +100,20 @@ export function startDtop(
 		press(keys) {
 			p.write(keys);
 		},
+		click(x, y) {
+			p.write(`\x1b[<0;${x + 1};${y + 1}M\x1b[<0;${x + 1};${y + 1}m`);
+		},
+		wheel(x, y, direction) {
+			p.write(`\x1b[<${direction === "up" ? 64 : 65};${x + 1};${y + 1}M`);
+		},
+		find(re) {
+			const all = lines();
+			for (let y = 0; y < all.length; y++) {
+				const m = re.exec(all[y]);
+				if (m) return { x: [...all[y].slice(0, m.index)].length, y };
+			}
+			return undefined;
+		},
 		resize(c, r) {
 			p.resize(c, r);
 			term.resize(c, r);
@@ -110,3 +133,31 @@ export function startDtop(
 	};
 	return screen;
 }
+
+/** Wait for dtop to exit (bounded: a test must fail, not hang; killed after `ms`). */
+export async function exitOf(s: Screen, ms = 8000): Promise<{ exitCode: number; signal?: number }> {
+	const t = setTimeout(() => s.kill(), ms);
+	try {
+		return await s.exited;
+	} finally {
+		clearTimeout(t);
+	}
+}
+
+/** The demo program dtop started (its child running `simple`; the other is the hold watchdog). */
+export function demoPid(dtop: number): number {
+	const kids = readdirSync(`/proc/${dtop}/task`).flatMap((t) =>
+		readFileSync(`/proc/${dtop}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean),
+	);
+	const demo = kids.filter((k) => {
+		try {
+			return readFileSync(`/proc/${k}/cmdline`, "utf8").includes("fixtures/bin/simple");
+		} catch {
+			return false;
+		}
+	});
+	assert.equal(demo.length, 1, `dtop has one demo child: ${kids}`);
+	return Number(demo[0]);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

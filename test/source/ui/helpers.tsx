@@ -6,6 +6,7 @@ import { render as inkRender } from "ink";
 import type { ReactElement } from "react";
 import type { AggregationView, EnablingView, SessionView } from "../../../source/session/view.ts";
 import type { Controller, MaybePromise, Outcome, Target, ToggleOutcome } from "../../../source/ui/controller.ts";
+import { ESCAPE_DELAY_MS } from "../../../source/ui/input.ts";
 import type { TreeEntry, TreeSource } from "../../../source/ui/tree.ts";
 
 class FakeStdout extends EventEmitter {
@@ -44,7 +45,7 @@ export interface Rendered {
 	frames: string[];
 	stdin: FakeStdin;
 	stdout: FakeStdout;
-	/** Writes keys one at a time, letting Ink and React settle after each. */
+	/** Writes keys one at a time (each one read), letting Ink and React settle after each. */
 	press(...keys: string[]): Promise<void>;
 	rerender(node: ReactElement): void;
 	unmount(): void;
@@ -74,6 +75,8 @@ export function renderAt(node: ReactElement, columns = 100, rows = 40): Rendered
 				stdin.write(k);
 				await tick();
 				await tick();
+				// A lone ESC is the Esc key only once no more input came for a moment.
+				if (k.endsWith("\x1b")) await new Promise((r) => setTimeout(r, ESCAPE_DELAY_MS + 15));
 			}
 		},
 		rerender: instance.rerender,
@@ -241,9 +244,9 @@ export class FakeController implements Controller {
 	latency(target: Target): MaybePromise<Outcome> {
 		this.calls.push(["latency", "enablingId" in target ? target.enablingId : target.path.join(":")]);
 	}
-	enableClause(text: string): string | undefined {
+	enableClause(text: string): Outcome {
 		this.calls.push(["enableClause", text]);
-		return this.clauseError;
+		if (this.clauseError) throw new Error(this.clauseError);
 	}
 	d(id: number): string {
 		this.calls.push(["d", id]);

@@ -1,0 +1,488 @@
+// Every key of the interactive UI, once: which key does what where, with the
+// text that explains it. The reducer looks keys up here; the help overlay, the
+// footer and the README's key table (scripts/readme-keys.ts) are made from it.
+
+import type { KeyName } from "./input.ts";
+
+/** Where a key is pressed: a pane, or what is open over the panes. */
+export type KeyContext = "tree" | "table" | "detail" | "help" | "dview" | "prompt" | "confirm";
+
+const PANES = ["tree", "table", "detail"] as const satisfies KeyContext[];
+const VIEWERS = ["help", "dview"] as const satisfies KeyContext[];
+
+/** What a key asks for; the reducer gives each its meaning in its context. */
+export type Command =
+	// panes and viewers
+	| "up"
+	| "down"
+	| "pageUp"
+	| "pageDown"
+	| "first"
+	| "last"
+	| "expand"
+	| "collapse"
+	| "toDetail"
+	| "toTable"
+	| "nextPane"
+	| "prevPane"
+	| "toggle"
+	| "disable"
+	| "filter"
+	| "escape"
+	| "clause"
+	| "cycleKey"
+	| "stacks"
+	| "latency"
+	| "showD"
+	| "sortPrev"
+	| "sortNext"
+	| "reverse"
+	| "tickLonger"
+	| "tickShorter"
+	| "pause"
+	| "clearHistory"
+	| "help"
+	| "quit"
+	| "close"
+	// prompts
+	| "submit"
+	| "cancel"
+	| "historyPrev"
+	| "historyNext"
+	| "cursorLeft"
+	| "cursorRight"
+	| "cursorStart"
+	| "cursorEnd"
+	| "eraseLeft"
+	| "eraseRight"
+	| "eraseToStart"
+	| "eraseToEnd"
+	| "eraseWord"
+	// the confirmation
+	| "yes"
+	| "no";
+
+type Bind = [keys: KeyName[], where: readonly KeyContext[], command: Command];
+
+export interface KeyRow {
+	id: string;
+	section: string;
+	/** The keys as the help shows them (every bound key appears here or in `help`). */
+	label: string;
+	help: string;
+	bind: Bind[];
+	/** In the footer: the key as shown there and what it does. */
+	footer?: [key: string, text: string];
+}
+
+export const SECTIONS = {
+	move: "Moving around",
+	probes: "Probes",
+	enabling: "The selected enabling (enabled table or detail pane; an enabled probe in the tree)",
+	display: "Display",
+	mouse: "Mouse (off with --no-mouse)",
+	viewer: "In the help and the D viewer",
+	prompt: "In a prompt (: and /)",
+	confirm: "When asked to confirm",
+};
+
+export const KEY_ROWS: KeyRow[] = [
+	{
+		id: "move",
+		section: SECTIONS.move,
+		label: "Up/Down  j/k",
+		help: "move the selection; scroll the detail pane (k is Up only in the probe tree)",
+		bind: [
+			[["Up"], PANES, "up"],
+			[["k"], ["tree"], "up"],
+			[["Down", "j"], PANES, "down"],
+		],
+		footer: ["Up/Dn", "Scroll"],
+	},
+	{
+		id: "page",
+		section: SECTIONS.move,
+		label: "PgUp/PgDn",
+		help: "move a page",
+		bind: [
+			[["PgUp"], PANES, "pageUp"],
+			[["PgDn"], PANES, "pageDown"],
+		],
+	},
+	{
+		id: "ends",
+		section: SECTIONS.move,
+		label: "Home/End  g/G",
+		help: "first / last row",
+		bind: [
+			[["Home", "g"], PANES, "first"],
+			[["End", "G"], PANES, "last"],
+		],
+	},
+	{
+		id: "expand",
+		section: SECTIONS.move,
+		label: "Enter  Right",
+		help: "expand the selected node, or step into it when it is open (in the enabled table: go to the detail pane)",
+		bind: [
+			[["Enter", "Right"], ["tree"], "expand"],
+			[["Enter", "Right"], ["table"], "toDetail"],
+		],
+		footer: ["Enter", "Expand"],
+	},
+	{
+		id: "collapse",
+		section: SECTIONS.move,
+		label: "Left",
+		help: "collapse, or go to the parent (in the detail pane: back to the enabled table)",
+		bind: [
+			[["Left"], ["tree"], "collapse"],
+			[["Left"], ["detail"], "toTable"],
+		],
+	},
+	{
+		id: "pane",
+		section: SECTIONS.move,
+		label: "Tab  Shift-Tab",
+		help: "next / previous pane: probes, enabled, detail",
+		bind: [
+			[["Tab"], PANES, "nextPane"],
+			[["S-Tab"], PANES, "prevPane"],
+		],
+		footer: ["Tab", "Pane"],
+	},
+	{
+		id: "toggle",
+		section: SECTIONS.probes,
+		label: "Space",
+		help: "enable/disable the probe or the whole subtree (asks above 100 probes)",
+		bind: [[[" "], ["tree"], "toggle"]],
+		footer: ["Space", "Toggle"],
+	},
+	{
+		id: "filter",
+		section: SECTIONS.probes,
+		label: "/",
+		help: "filter the tree by a probe description with globs (syscall::read*:entry)",
+		bind: [[["/"], PANES, "filter"]],
+		footer: ["/", "Filter"],
+	},
+	{
+		id: "escape",
+		section: SECTIONS.probes,
+		label: "Esc",
+		help: "clear the filter, a message, or close what is open",
+		bind: [[["Esc"], PANES, "escape"]],
+	},
+	{
+		id: "clause",
+		section: SECTIONS.probes,
+		label: ":",
+		help: "enable a D clause, e.g. syscall::read:entry { @[execname] = count(); }",
+		bind: [[[":"], PANES, "clause"]],
+		footer: [":", "D clause"],
+	},
+	{
+		id: "key",
+		section: SECTIONS.enabling,
+		label: "k",
+		help: "cycle the aggregation key: none, execname, pid, tid, probefunc, arg0-arg2, copyinstr(argN), ustack, kstack (table and detail panes; in the tree k moves up)",
+		bind: [[["k"], ["table", "detail"], "cycleKey"]],
+		footer: ["k", "Key"],
+	},
+	{
+		id: "stacks",
+		section: SECTIONS.enabling,
+		label: "s",
+		help: "toggle user stacks (ustack())",
+		bind: [[["s"], PANES, "stacks"]],
+		footer: ["s", "Stacks"],
+	},
+	{
+		id: "latency",
+		section: SECTIONS.enabling,
+		label: "l",
+		help: "turn an entry probe into an entry/return latency histogram",
+		bind: [[["l"], PANES, "latency"]],
+		footer: ["l", "Latency"],
+	},
+	{
+		id: "showD",
+		section: SECTIONS.enabling,
+		label: "d",
+		help: "show the enabling as D",
+		bind: [[["d"], PANES, "showD"]],
+		footer: ["d", "Show D"],
+	},
+	{
+		id: "disable",
+		section: SECTIONS.enabling,
+		label: "Space  Delete  Backspace",
+		help: "disable it (in the enabled table)",
+		bind: [[[" ", "Delete", "Backspace"], ["table"], "disable"]],
+		footer: ["Space", "Disable"],
+	},
+	{
+		id: "sort",
+		section: SECTIONS.display,
+		label: "<  >",
+		help: "sort the enabled table by the previous / next column",
+		bind: [
+			[["<"], PANES, "sortPrev"],
+			[[">"], PANES, "sortNext"],
+		],
+		footer: ["<>", "Sort"],
+	},
+	{
+		id: "reverse",
+		section: SECTIONS.display,
+		label: "r",
+		help: "reverse the sort order",
+		bind: [[["r"], PANES, "reverse"]],
+		footer: ["r", "Reverse"],
+	},
+	{
+		id: "tick",
+		section: SECTIONS.display,
+		label: "+  -",
+		help: "longer / shorter tick (= and _ work too)",
+		bind: [
+			[["+", "="], PANES, "tickLonger"],
+			[["-", "_"], PANES, "tickShorter"],
+		],
+		footer: ["+-", "Tick"],
+	},
+	{
+		id: "pause",
+		section: SECTIONS.display,
+		label: "Z",
+		help: "pause / resume reading (the kernel keeps counting)",
+		bind: [[["Z"], PANES, "pause"]],
+		footer: ["Z", "Pause"],
+	},
+	{
+		id: "clear",
+		section: SECTIONS.display,
+		label: "c",
+		help: "clear the history (rates, totals, sparklines)",
+		bind: [[["c"], PANES, "clearHistory"]],
+		footer: ["c", "Clear"],
+	},
+	{
+		id: "help",
+		section: SECTIONS.display,
+		label: "?  F1",
+		help: "this help",
+		bind: [[["?", "F1"], PANES, "help"]],
+		footer: ["?", "Help"],
+	},
+	{
+		id: "quit",
+		section: SECTIONS.display,
+		label: "q  Ctrl-C  F10",
+		help: "quit (everything is removed from the kernel)",
+		bind: [
+			[["q", "C-c", "F10"], PANES, "quit"],
+			[["C-c"], VIEWERS, "quit"],
+		],
+		footer: ["q", "Quit"],
+	},
+	{
+		id: "click",
+		section: SECTIONS.mouse,
+		label: "Click",
+		help: "select a row and its pane; a click on the selected tree row, or on its expand mark, opens or closes it; on a column title, sort by it; on a footer key, press it",
+		bind: [],
+	},
+	{
+		id: "wheel",
+		section: SECTIONS.mouse,
+		label: "Wheel",
+		help: "move through the pane under the pointer, three rows at a time",
+		bind: [],
+	},
+	{
+		id: "viewerScroll",
+		section: SECTIONS.viewer,
+		label: "Up/Down  j/k  PgUp/PgDn  Space  Home/End",
+		help: "scroll",
+		bind: [
+			[["Up", "k"], VIEWERS, "up"],
+			[["Down", "j"], VIEWERS, "down"],
+			[["PgUp"], VIEWERS, "pageUp"],
+			[["PgDn", " "], VIEWERS, "pageDown"],
+			[["Home"], VIEWERS, "first"],
+			[["End"], VIEWERS, "last"],
+		],
+		footer: ["Up/Dn", "Scroll"],
+	},
+	{
+		id: "viewerClose",
+		section: SECTIONS.viewer,
+		label: "Esc  Enter  q  ?  d",
+		help: "close (? closes the help, d the D viewer)",
+		bind: [
+			[["Esc", "Enter", "q"], VIEWERS, "close"],
+			[["?", "F1"], ["help"], "close"],
+			[["d"], ["dview"], "close"],
+		],
+		footer: ["Esc", "Close"],
+	},
+	{
+		id: "submit",
+		section: SECTIONS.prompt,
+		label: "Enter",
+		help: "submit (a newline typed or pasted submits too)",
+		bind: [[["Enter"], ["prompt"], "submit"]],
+		footer: ["Enter", "Submit"],
+	},
+	{
+		id: "cancel",
+		section: SECTIONS.prompt,
+		label: "Esc  Ctrl-C",
+		help: "cancel",
+		bind: [[["Esc", "C-c"], ["prompt"], "cancel"]],
+		footer: ["Esc", "Cancel"],
+	},
+	{
+		id: "history",
+		section: SECTIONS.prompt,
+		label: "Up/Down",
+		help: "earlier / later entries",
+		bind: [
+			[["Up"], ["prompt"], "historyPrev"],
+			[["Down"], ["prompt"], "historyNext"],
+		],
+		footer: ["Up/Dn", "History"],
+	},
+	{
+		id: "cursor",
+		section: SECTIONS.prompt,
+		label: "Left  Right  Ctrl-B  Ctrl-F",
+		help: "move the cursor",
+		bind: [
+			[["Left", "C-b"], ["prompt"], "cursorLeft"],
+			[["Right", "C-f"], ["prompt"], "cursorRight"],
+		],
+	},
+	{
+		id: "lineEnds",
+		section: SECTIONS.prompt,
+		label: "Home  End  Ctrl-A  Ctrl-E",
+		help: "to the start / end",
+		bind: [
+			[["Home", "C-a"], ["prompt"], "cursorStart"],
+			[["End", "C-e"], ["prompt"], "cursorEnd"],
+		],
+	},
+	{
+		id: "eraseLeft",
+		section: SECTIONS.prompt,
+		label: "Backspace  Ctrl-H",
+		help: "erase the character before the cursor",
+		bind: [[["Backspace", "C-h"], ["prompt"], "eraseLeft"]],
+	},
+	{
+		id: "eraseRight",
+		section: SECTIONS.prompt,
+		label: "Delete",
+		help: "erase the character under the cursor",
+		bind: [[["Delete"], ["prompt"], "eraseRight"]],
+	},
+	{
+		id: "eraseLine",
+		section: SECTIONS.prompt,
+		label: "Ctrl-U  Ctrl-K",
+		help: "erase to the start / to the end",
+		bind: [
+			[["C-u"], ["prompt"], "eraseToStart"],
+			[["C-k"], ["prompt"], "eraseToEnd"],
+		],
+		footer: ["^U", "Erase"],
+	},
+	{
+		id: "eraseWord",
+		section: SECTIONS.prompt,
+		label: "Ctrl-W",
+		help: "erase the word before the cursor",
+		bind: [[["C-w"], ["prompt"], "eraseWord"]],
+	},
+	{
+		id: "yes",
+		section: SECTIONS.confirm,
+		label: "y",
+		help: "yes, enable them",
+		bind: [[["y", "Y"], ["confirm"], "yes"]],
+		footer: ["y", "Yes"],
+	},
+	{
+		id: "no",
+		section: SECTIONS.confirm,
+		label: "n  Esc",
+		help: "no (so does any other key)",
+		bind: [[["n", "Esc"], ["confirm"], "no"]],
+		footer: ["n", "No"],
+	},
+];
+
+/** Which rows the footer shows in each context, most important first (as many as fit are shown). */
+export const FOOTERS: Record<KeyContext, string[]> = {
+	tree: ["help", "quit", "toggle", "expand", "pane", "filter", "clause", "stacks", "latency", "showD", "pause", "tick"],
+	table: ["help", "quit", "disable", "key", "stacks", "latency", "sort", "reverse", "showD", "pane", "pause", "clear"],
+	detail: ["help", "quit", "move", "key", "stacks", "latency", "showD", "pane", "pause", "clear"],
+	help: ["viewerClose", "viewerScroll"],
+	dview: ["viewerClose", "viewerScroll"],
+	prompt: ["submit", "cancel", "history", "eraseLine"],
+	confirm: ["yes", "no"],
+};
+
+const lookup = new Map<string, Command>();
+for (const row of KEY_ROWS) {
+	for (const [keys, where, command] of row.bind) {
+		for (const k of keys) for (const c of where) if (!lookup.has(`${c}\0${k}`)) lookup.set(`${c}\0${k}`, command);
+	}
+}
+
+/** What `key` does in `context`, if anything. */
+export function commandFor(context: KeyContext, key: KeyName): Command | undefined {
+	return lookup.get(`${context}\0${key}`);
+}
+
+/** The first key that gives `command` in `context` (a click on the footer presses it). */
+export function keyFor(context: KeyContext, row: KeyRow): KeyName | undefined {
+	for (const [keys, where] of row.bind) if (where.includes(context)) return keys[0];
+	return undefined;
+}
+
+export function rowById(id: string): KeyRow {
+	const row = KEY_ROWS.find((r) => r.id === id);
+	if (!row) throw new Error(`no key row '${id}'`);
+	return row;
+}
+
+/** How a key is written for people: Space, Ctrl-C, Shift-Tab. */
+export function keyLabel(key: KeyName): string {
+	if (key === " ") return "Space";
+	if (key === "S-Tab") return "Shift-Tab";
+	if (/^C-.$/.test(key)) return `Ctrl-${key[2].toUpperCase()}`;
+	return key;
+}
+
+/** The README's key table (Markdown), one row per key row, sections in bold. */
+export function keyTableMarkdown(): string {
+	const cell = (s: string) => s.replace(/\|/g, "\\|");
+	const lines = ["| key | action |", "|---|---|"];
+	let section = "";
+	for (const row of KEY_ROWS) {
+		if (row.section !== section) {
+			section = row.section;
+			lines.push(`| **${cell(section)}** | |`);
+		}
+		const keys = row.label
+			.split(/ {2,}/)
+			.map((k) => `\`${cell(k)}\``)
+			.join(" ");
+		lines.push(`| ${keys} | ${cell(row.help)} |`);
+	}
+	return lines.join("\n");
+}
