@@ -319,8 +319,8 @@ export const KEY_ROWS: KeyRow[] = [
 	{
 		id: "viewerClose",
 		section: SECTIONS.viewer,
-		label: "Esc  Enter  q  ?  d",
-		help: "close (? closes the help, d the D viewer)",
+		label: "Esc  Enter  q  ?  F1  d",
+		help: "close (? and F1 close the help, d the D viewer)",
 		bind: [
 			[["Esc", "Enter", "q"], VIEWERS, "close"],
 			[["?", "F1"], ["help"], "close"],
@@ -410,7 +410,7 @@ export const KEY_ROWS: KeyRow[] = [
 	{
 		id: "yes",
 		section: SECTIONS.confirm,
-		label: "y",
+		label: "y  Y",
 		help: "yes, enable them",
 		bind: [[["y", "Y"], ["confirm"], "yes"]],
 		footer: ["y", "Yes"],

@@ -161,23 +161,25 @@ function paneCommand(s: State, command: Command, hadMessage: boolean): State {
 	}
 }
 
+/** Where up/down/page/first/last take a selection at `index` among `count` rows (undefined: not a move). */
+function moveTo(command: Command, index: number, page: number, count: number): number | undefined {
+	const moves: Partial<Record<Command, number>> = {
+		up: index - 1,
+		down: index + 1,
+		pageUp: index - page,
+		pageDown: index + page,
+		first: 0,
+		last: count - 1,
+	};
+	return moves[command];
+}
+
 function treeCommand(s: State, command: Command): State {
-	const page = Math.max(1, layoutOf(s).body - 2);
 	const { selected, rows } = s.tree;
+	const to = moveTo(command, selected, Math.max(1, layoutOf(s).body - 2), rows.length);
+	if (to !== undefined) return moveTree(s, to);
 	const row = selectedRow(s);
 	switch (command) {
-		case "up":
-			return moveTree(s, selected - 1);
-		case "down":
-			return moveTree(s, selected + 1);
-		case "pageUp":
-			return moveTree(s, selected - page);
-		case "pageDown":
-			return moveTree(s, selected + page);
-		case "first":
-			return moveTree(s, 0);
-		case "last":
-			return moveTree(s, rows.length - 1);
 		case "expand":
 			if (!row || isLeaf(row.entry)) return s;
 			// Already open: step onto its first child.
@@ -201,21 +203,10 @@ function tableCommand(s: State, command: Command): State {
 	const sorted = sortEnablings(s.view.enablings, s.sort);
 	if (sorted.length === 0) return s;
 	const index = tableIndex(s);
-	const page = Math.max(1, layoutOf(s).tableHeight - 3);
+	const to = moveTo(command, index, Math.max(1, layoutOf(s).tableHeight - 3), sorted.length);
+	if (to !== undefined) return moveTable(s, to);
 	const id = sorted[index].id;
 	switch (command) {
-		case "up":
-			return moveTable(s, index - 1);
-		case "down":
-			return moveTable(s, index + 1);
-		case "pageUp":
-			return moveTable(s, index - page);
-		case "pageDown":
-			return moveTable(s, index + page);
-		case "first":
-			return moveTable(s, 0);
-		case "last":
-			return moveTable(s, sorted.length - 1);
 		case "toDetail":
 			return { ...s, focus: "detail" };
 		case "cycleKey":

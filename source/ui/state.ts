@@ -123,7 +123,7 @@ export function initialState(view: SessionView, cols: number, rows: number, ui: 
 			selectedKey: undefined,
 			top: 0,
 		},
-		tableSelectedId: view.enablings[0]?.id,
+		tableSelectedId: undefined,
 		tableTop: 0,
 		sort: DEFAULT_SORT,
 		detailTop: 0,

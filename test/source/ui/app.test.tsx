@@ -3,6 +3,7 @@ import { afterEach, describe, it } from "node:test";
 import type { AggRow, EnablingView } from "../../../source/session/view.ts";
 import { App } from "../../../source/ui/app.tsx";
 import { ASCII, UNICODE } from "../../../source/ui/charset.ts";
+import type { TreeSource } from "../../../source/ui/tree.ts";
 import {
 	agg,
 	enabling,
@@ -506,5 +507,41 @@ describe("App: layout and terminal", () => {
 		assert.equal(frameLines(r.lastFrame()).length, 39);
 		// Generous: a frame costs a few ms of our code plus Ink's layout, on a busy machine.
 		assert.ok(perKey < 250, `${perKey.toFixed(1)} ms per key`);
+	});
+});
+
+describe("App: a tree that takes long to read", () => {
+	it("answers keys, and quits, while a filter is read in slices", async () => {
+		// 400 providers, each read of children costing 3 ms: about 1.2 s for the whole filtered tree.
+		const slow: TreeSource = {
+			children(path) {
+				const until = performance.now() + 3;
+				while (performance.now() < until) {
+					// busy
+				}
+				if (path.length === 0)
+					return Array.from({ length: 400 }, (_, i) => ({ name: `p${i}`, childCount: 2, enabled: false }));
+				return [
+					{ name: "entry", probeId: 1, enabled: false },
+					{ name: "return", probeId: 2, enabled: false },
+				];
+			},
+		};
+		const controller = new FakeController(new FakeTree(SAMPLE_TREE), sessionView());
+		(controller as { tree: TreeSource }).tree = slow;
+		let quits = 0;
+		const r = renderAt(
+			<App controller={controller} columns={100} rows={30} ui={{ cs: UNICODE, color: false }} onQuit={() => quits++} />,
+			100,
+			30,
+		);
+		current = r;
+		await r.press("/p\r");
+		assert.match(r.lastFrame(), /Probes \/p.*…/, "the rows read so far, marked as still coming");
+		const t0 = performance.now();
+		await r.press("j", "q");
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		assert.equal(quits, 1);
+		assert.ok(performance.now() - t0 < 500, `q took ${(performance.now() - t0).toFixed(0)} ms`);
 	});
 });

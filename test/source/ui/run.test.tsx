@@ -7,6 +7,10 @@ import {
 	ENTER_ALT_SCREEN,
 	HIDE_CURSOR,
 	LEAVE_ALT_SCREEN,
+	MOUSE_OFF,
+	MOUSE_ON,
+	PASTE_OFF,
+	PASTE_ON,
 	runInteractive,
 	SHOW_CURSOR,
 } from "../../../source/ui/run.tsx";
@@ -45,7 +49,7 @@ class In extends EventEmitter {
 	unref() {}
 }
 
-function start(extra: { exit?: (code: number) => void; cleanup?: () => void | Promise<void> } = {}) {
+function start(extra: { exit?: (code: number) => void; cleanup?: () => void | Promise<void>; mouse?: boolean } = {}) {
 	const out = new Out();
 	const input = new In();
 	const events: string[] = [];
@@ -57,6 +61,7 @@ function start(extra: { exit?: (code: number) => void; cleanup?: () => void | Pr
 		env: { LANG: "C" },
 		argv: [],
 		exit: extra.exit,
+		mouse: extra.mouse,
 		cleanup:
 			extra.cleanup ??
 			(() => {
@@ -80,6 +85,22 @@ describe("runInteractive in process", () => {
 		assert.deepEqual(events, ["cleanup after restore: true"]);
 		assert.equal(out.text.split(LEAVE_ALT_SCREEN).length, 2, "restored exactly once");
 		assert.equal(input.rawModes.at(-1), false);
+	});
+
+	it("turns mouse reporting and bracketed paste on, and off again with the screen; --no-mouse leaves the mouse alone", async () => {
+		const a = start();
+		await tick();
+		assert.ok(a.out.text.startsWith(ENTER_ALT_SCREEN + HIDE_CURSOR + MOUSE_ON + PASTE_ON));
+		a.input.write("q");
+		await a.run;
+		assert.ok(a.out.text.endsWith(MOUSE_OFF + PASTE_OFF + SHOW_CURSOR + LEAVE_ALT_SCREEN));
+		const b = start({ mouse: false });
+		await tick();
+		assert.ok(!b.out.text.includes(MOUSE_ON));
+		assert.ok(b.out.text.includes(PASTE_ON));
+		b.input.write("q");
+		await b.run;
+		assert.ok(b.out.text.endsWith(MOUSE_OFF + PASTE_OFF + SHOW_CURSOR + LEAVE_ALT_SCREEN));
 	});
 
 	it("on SIGTERM restores, cleans up, and exits with 143", async () => {
@@ -165,6 +186,10 @@ function assertRestoredThen(run: ChildRun, after: RegExp) {
 	assert.ok(enter !== -1, "entered the alternate screen");
 	assert.ok(leave > enter, "left the alternate screen");
 	assert.ok(run.output.lastIndexOf(SHOW_CURSOR, leave) > enter, "showed the cursor again");
+	// Mouse reporting and bracketed paste are off again too, on every way out.
+	const mouseOn = run.output.lastIndexOf(MOUSE_ON);
+	assert.ok(mouseOn > -1 && mouseOn < leave && run.output.lastIndexOf(MOUSE_OFF, leave) > mouseOn, "mouse off");
+	assert.ok(run.output.lastIndexOf(PASTE_OFF, leave) > run.output.lastIndexOf(PASTE_ON), "bracketed paste off");
 	const tail = run.output.slice(leave);
 	assert.match(tail, after);
 	assert.match(tail, /CLEANUP/);
