@@ -2,8 +2,27 @@
 // test/source/ui/keys.test.ts fails when the README and the key table differ.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { keyTableMarkdown } from "../source/ui/keys.ts";
+import { KEY_ROWS } from "../source/ui/keys.ts";
 import { projectRoot } from "../source/util/root.ts";
+
+/** The README's key table (Markdown), one row per key row, sections in bold. */
+export function keyTableMarkdown(): string {
+	const cell = (s: string) => s.replace(/\|/g, "\\|");
+	const lines = ["| key | action |", "|---|---|"];
+	let section = "";
+	for (const row of KEY_ROWS) {
+		if (row.section !== section) {
+			section = row.section;
+			lines.push(`| **${cell(section)}** | |`);
+		}
+		const keys = row.label
+			.split(/ {2,}/)
+			.map((k) => `\`${cell(k)}\``)
+			.join(" ");
+		lines.push(`| ${keys} | ${cell(row.help)} |`);
+	}
+	return lines.join("\n");
+}
 
 export const BEGIN = "<!-- keys: made from source/ui/keys.ts by `npm run readme-keys`; edit there -->";
 export const END = "<!-- /keys -->";

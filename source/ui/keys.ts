@@ -467,22 +467,3 @@ export function keyLabel(key: KeyName): string {
 	if (/^C-.$/.test(key)) return `Ctrl-${key[2].toUpperCase()}`;
 	return key;
 }
-
-/** The README's key table (Markdown), one row per key row, sections in bold. */
-export function keyTableMarkdown(): string {
-	const cell = (s: string) => s.replace(/\|/g, "\\|");
-	const lines = ["| key | action |", "|---|---|"];
-	let section = "";
-	for (const row of KEY_ROWS) {
-		if (row.section !== section) {
-			section = row.section;
-			lines.push(`| **${cell(section)}** | |`);
-		}
-		const keys = row.label
-			.split(/ {2,}/)
-			.map((k) => `\`${cell(k)}\``)
-			.join(" ");
-		lines.push(`| ${keys} | ${cell(row.help)} |`);
-	}
-	return lines.join("\n");
-}

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { BEGIN, END, withKeyTable } from "../../../scripts/readme-keys.ts";
+import { BEGIN, END, keyTableMarkdown, withKeyTable } from "../../../scripts/readme-keys.ts";
 import { footerHit, footerItems, footerLine } from "../../../source/ui/footer.tsx";
-import { FOOTERS, KEY_ROWS, keyLabel, keyTableMarkdown, rowById } from "../../../source/ui/keys.ts";
+import { FOOTERS, KEY_ROWS, keyLabel, rowById } from "../../../source/ui/keys.ts";
 import { lineText } from "../../../source/ui/line.tsx";
 import { projectRoot } from "../../../source/util/root.ts";
 
