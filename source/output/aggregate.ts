@@ -24,7 +24,7 @@ const INT_WIDTH: Record<number, number> = { 1: 3, 2: 5, 4: 8, 8: 16 };
  * One key component in the default layout (dt_print_datum): integers
  * right-aligned by size (8- and 4-byte keys signed, 2- and 1-byte unsigned,
  * as DTrace reads them), strings and symbols "  %-50s", stacks one frame a
- * line. Key strings are always escaped (see README "Output and hostile strings").
+ * line. Key strings are always escaped (source/output/README.md, "Output and hostile strings").
  */
 export function formatKey(k: KeyValue, ctx: FormatContext = {}, packed = false): string {
 	switch (k.kind) {
@@ -125,6 +125,10 @@ export function joinRows(aggs: AggregationSnapshot[], o: AggOptions = {}): Bundl
 	return [...byKey.values()].sort((l, r) => (o.aggsortrev ? -cmp(l, r) : cmp(l, r)));
 }
 
+function argsOf(b: Bundle, aggs: AggregationSnapshot[]): AggArg[] {
+	return b.data.map((data, i) => ({ data, normal: aggs[i].normal }));
+}
+
 export interface PrintaOptions extends AggOptions {
 	ctx?: FormatContext;
 }
@@ -144,30 +148,17 @@ export function formatPrinta(
 ): string {
 	const ctx = { zoom: o.aggzoom, ...o.ctx };
 	if (!aggs.length) return "";
+	const joined = aggs.length > 1 ? joinRows(aggs, o).map((b) => ({ key: b.key, args: argsOf(b, aggs) })) : undefined;
 	let out = "";
 	if (format === undefined) {
 		out = "\n";
-		if (aggs.length === 1) out += formatRows(aggs[0], rowsOf(aggs[0], o), o, ctx);
-		else
-			for (const b of joinRows(aggs, o))
-				out += formatRow(
-					b.key,
-					b.data.map((data, i) => ({ data, normal: aggs[i].normal })),
-					ctx,
-				);
+		if (joined) for (const r of joined) out += formatRow(r.key, r.args, ctx);
+		else out += formatRows(aggs[0], rowsOf(aggs[0], o), o, ctx);
 	} else {
 		const p = typeof format === "string" ? parseFormat(format) : format;
-		if (aggs.length === 1)
-			for (const r of rowsOf(aggs[0], o))
-				out += formatPrintaRow(p, r.key, [{ data: r.data, normal: aggs[0].normal }], ctx);
-		else
-			for (const b of joinRows(aggs, o))
-				out += formatPrintaRow(
-					p,
-					b.key,
-					b.data.map((data, i) => ({ data, normal: aggs[i].normal })),
-					ctx,
-				);
+		const rows =
+			joined ?? rowsOf(aggs[0], o).map((r) => ({ key: r.key, args: [{ data: r.data, normal: aggs[0].normal }] }));
+		for (const r of rows) out += formatPrintaRow(p, r.key, r.args, ctx);
 	}
 	for (const a of aggs) if (a.rows.length) a.printed = true;
 	return out;

@@ -148,14 +148,25 @@ function fixedDigits(e: Exact, p: number, alt: boolean): string {
 /** The decimal exponent and p+1 significant digits of |x| rounded. */
 function expDigits(e: Exact, p: number): { digits: string; exp: number } {
 	if (e.num === 0n) return { digits: "0".repeat(p + 1), exp: 0 };
-	let x = Math.floor(Math.log10(Number(e.num) / Number(e.den)));
-	if (!Number.isFinite(x)) x = e.num > e.den ? 308 : -308;
+	// log10(num/den) from the bit lengths: within one of the exponent, then corrected exactly.
+	let x = Math.floor((e.num.toString(2).length - e.den.toString(2).length) * Math.LOG10E * Math.LN2);
+	const lo = pow10(p);
+	const hi = lo * 10n;
 	for (;;) {
-		const d = scaled(e, p - x);
-		if (d.length > p + 1) x++;
-		else if (d.length < p + 1) x--;
-		else return { digits: d, exp: x };
+		const n = p - x >= 0 ? roundDiv(e.num * pow10(p - x), e.den) : roundDiv(e.num, e.den * pow10(x - p));
+		if (n >= hi) x++;
+		else if (n < lo) x--;
+		else return { digits: n.toString(), exp: x };
 	}
+}
+
+/** floor(log10(|x|)) of a non-zero value, exactly. */
+function floorLog10(e: Exact): number {
+	let x = Math.floor((e.num.toString(2).length - e.den.toString(2).length) * Math.LOG10E * Math.LN2);
+	const ge = (k: number) => (k >= 0 ? e.num >= e.den * pow10(k) : e.num * pow10(-k) >= e.den);
+	while (!ge(x)) x--;
+	while (ge(x + 1)) x++;
+	return x;
 }
 
 function expForm(digits: string, exp: number, upper: boolean, alt: boolean): string {
@@ -191,7 +202,12 @@ export function cFloat(x: number, conv: FloatConv, spec: CSpec = {}): string {
 	} else {
 		const P = p === 0 ? 1 : p;
 		const { digits, exp } = expDigits(e, P - 1);
-		body = P > exp && exp >= -4 ? fixedDigits(e, P - 1 - exp, alt) : expForm(digits, exp, upper, alt);
+		if (P > exp && exp >= -4) body = fixedDigits(e, P - 1 - exp, alt);
+		else if (e.num !== 0n && exp === P && floorLog10(e) === P - 1)
+			// glibc chooses the style before rounding: a value that rounds up into
+			// the exponential style keeps the fixed style's zero fraction digits.
+			body = expForm(digits.slice(0, 1), exp, upper, alt);
+		else body = expForm(digits, exp, upper, alt);
 		if (!alt) body = stripZeros(body);
 	}
 	return pad(sign, body, spec, true);

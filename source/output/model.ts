@@ -99,10 +99,13 @@ export interface LQuantizeParams {
 	levels: number;
 }
 
+/** llquantize(expr, factor, low, high, steps): buckets of factor^low ... factor^(high+1). */
 export interface LLQuantizeParams {
 	factor: number;
+	/** The lowest and highest magnitude (powers of factor). */
 	lmag: number;
 	hmag: number;
+	/** Linear steps per magnitude. */
 	steps: number;
 }
 
@@ -158,15 +161,6 @@ export interface AggOptions {
 	encoding?: "utf8" | "ascii";
 }
 
-/** The probe a record came from, as DTrace names it. */
-export interface ProbeName {
-	id: number;
-	provider: string;
-	module: string;
-	function: string;
-	name: string;
-}
-
 /** One action's contribution to a per-event record, in clause order. */
 export type Action =
 	| { kind: "trace"; value: DValue }
@@ -179,6 +173,16 @@ export type Action =
 	| { kind: "trunc"; aggregation: number; keep?: bigint }
 	| { kind: "normalize"; aggregation: number; normal: bigint }
 	| { kind: "denormalize"; aggregation: number };
+
+/** The probe a record came from, as DTrace names it. */
+export interface ProbeName {
+	/** The probe's id (dtrace -l's ID column). */
+	id: number;
+	provider: string;
+	module: string;
+	function: string;
+	name: string;
+}
 
 /** One firing of a clause that records data (DTrace's per-CPU buffer record). */
 export interface EventRecord {

@@ -64,57 +64,48 @@ function c(ofmt: string, cls: ArgClass, check: ArgCheck, prototype: string): Con
 }
 
 /** DTrace's conversion dictionary (dt_printf.c's _dtrace_conversions). */
-export const CONVERSIONS: Readonly<Record<string, ConversionInfo>> = {
-	a: c("s", "kaddr", "kaddr", ADDR),
-	A: c("s", "uaddr", "uaddr", UADDR),
-	c: c("c", "sint", "csi", CSI),
-	C: c("s", "echar", "csi", CSI),
-	d: c("d", "sint", "dint", XINT),
-	e: c("e", "float", "fp", FP),
-	E: c("E", "float", "fp", FP),
-	f: c("f", "float", "fp", FP),
-	g: c("g", "float", "fp", FP),
-	G: c("G", "float", "fp", FP),
-	hd: c("d", "sint", { type: "short" }, "short"),
-	hi: c("i", "sint", { type: "short" }, "short"),
-	ho: c("o", "uint", { type: "unsigned short" }, "unsigned short"),
-	hu: c("u", "uint", { type: "unsigned short" }, "unsigned short"),
-	hx: c("x", "uint", "xshort", "short"),
-	hX: c("X", "uint", "xshort", "short"),
-	i: c("i", "sint", "dint", XINT),
-	k: c("s", "stack", "stack", "stack"),
-	lc: c("lc", "sint", { type: "int" }, "int"),
-	ld: c("d", "sint", { type: "long" }, "long"),
-	li: c("i", "sint", { type: "long" }, "long"),
-	lo: c("o", "uint", { type: "unsigned long" }, "unsigned long"),
-	lu: c("u", "uint", { type: "unsigned long" }, "unsigned long"),
-	ls: c("ls", "wstring", "wstr", WSTR),
-	lx: c("x", "uint", "xlong", "long"),
-	lX: c("X", "uint", "xlong", "long"),
-	lld: c("d", "sint", { type: "long long" }, "long long"),
-	lli: c("i", "sint", { type: "long long" }, "long long"),
-	llo: c("o", "uint", { type: "unsigned long long" }, "unsigned long long"),
-	llu: c("u", "uint", { type: "unsigned long long" }, "unsigned long long"),
-	llx: c("x", "uint", "xlonglong", "long long"),
-	llX: c("X", "uint", "xlonglong", "long long"),
-	Le: c("e", "float", { type: "long double" }, "long double"),
-	LE: c("E", "float", { type: "long double" }, "long double"),
-	Lf: c("f", "float", { type: "long double" }, "long double"),
-	Lg: c("g", "float", { type: "long double" }, "long double"),
-	LG: c("G", "float", { type: "long double" }, "long double"),
-	o: c("o", "uint", "xint", XINT),
-	p: c("x", "uint", "addr", ADDR),
-	s: c("s", "string", "str", CSTR),
-	S: c("s", "escaped", "str", CSTR),
-	T: c("s", "time822", "time", "int64_t"),
-	u: c("u", "uint", "xint", XINT),
-	wc: c("wc", "sint", { type: "int" }, "int"),
-	ws: c("ws", "wstring", "wstr", WSTR),
-	x: c("x", "uint", "xint", XINT),
-	X: c("X", "uint", "xint", XINT),
-	Y: c("s", "time", "time", "int64_t"),
-	"%": c("%", "percent", "none", "void"),
-};
+export const CONVERSIONS: Readonly<Record<string, ConversionInfo>> = (() => {
+	const t: Record<string, ConversionInfo> = {
+		a: c("s", "kaddr", "kaddr", ADDR),
+		A: c("s", "uaddr", "uaddr", UADDR),
+		c: c("c", "sint", "csi", CSI),
+		C: c("s", "echar", "csi", CSI),
+		d: c("d", "sint", "dint", XINT),
+		i: c("i", "sint", "dint", XINT),
+		k: c("s", "stack", "stack", "stack"),
+		lc: c("lc", "sint", { type: "int" }, "int"),
+		wc: c("wc", "sint", { type: "int" }, "int"),
+		ls: c("ls", "wstring", "wstr", WSTR),
+		ws: c("ws", "wstring", "wstr", WSTR),
+		o: c("o", "uint", "xint", XINT),
+		u: c("u", "uint", "xint", XINT),
+		x: c("x", "uint", "xint", XINT),
+		X: c("X", "uint", "xint", XINT),
+		p: c("x", "uint", "addr", ADDR),
+		s: c("s", "string", "str", CSTR),
+		S: c("s", "escaped", "str", CSTR),
+		T: c("s", "time822", "time", "int64_t"),
+		Y: c("s", "time", "time", "int64_t"),
+		"%": c("%", "percent", "none", "void"),
+	};
+	for (const f of ["e", "E", "f", "g", "G"]) {
+		t[f] = c(f, "float", "fp", FP);
+		t[`L${f}`] = c(f, "float", { type: "long double" }, "long double");
+	}
+	// %hd %ld %lld need exactly that signed type, %ho %lu ... the unsigned one;
+	// the hex forms take either (DTrace's pfcheck_xshort, _xlong, _xlonglong).
+	const sized = [
+		["h", "short", "xshort"],
+		["l", "long", "xlong"],
+		["ll", "long long", "xlonglong"],
+	] as const;
+	for (const [prefix, base, hex] of sized) {
+		for (const f of ["d", "i"]) t[prefix + f] = c(f, "sint", { type: base }, base);
+		for (const f of ["o", "u"]) t[prefix + f] = c(f, "uint", { type: `unsigned ${base}` }, `unsigned ${base}`);
+		for (const f of ["x", "X"]) t[prefix + f] = c(f, "uint", hex, base);
+	}
+	return t;
+})();
 
 export interface Conversion {
 	/** 1-based position among the format's conversions (DTrace's "conversion #n"). */

@@ -10,7 +10,7 @@
 // Strings from traced processes (%s, %c, %ls) are escaped on terminals; with
 // `strings: "raw"` (output to a pipe or file) they are written as DTrace
 // writes them. The format's own text is the program author's and is never
-// altered. See README "Output and hostile strings".
+// altered. See source/output/README.md, "Output and hostile strings".
 
 import { escapeDString, escapeForTerminal } from "../util/escape.ts";
 import { scalarValue } from "./aggvalue.ts";
