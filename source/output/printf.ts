@@ -56,7 +56,8 @@ function intOf(v: DValue | undefined): IntValue | undefined {
 	if (!v) return undefined;
 	if (v.kind === "int") return v;
 	if (v.kind === "sym") return { kind: "int", value: v.addr, size: 8, signed: false };
-	if (v.kind === "float") return { kind: "int", value: BigInt(Math.trunc(v.value)), size: 8, signed: true };
+	if (v.kind === "float")
+		return { kind: "int", value: Number.isFinite(v.value) ? BigInt(Math.trunc(v.value)) : 0n, size: 8, signed: true };
 	return undefined;
 }
 
@@ -111,7 +112,9 @@ function convert(cv: Conversion, spec: CSpec, v: DValue, ctx: FormatContext): st
 		case "kaddr":
 		case "uaddr": {
 			const user = info.cls === "uaddr";
-			if (v.kind === "sym" && (v.fn === "mod" || v.fn === "umod")) return cString(symText(v, ctx.symbolize), spec);
+			// A sym()/func()/usym()/ufunc() value is its symbol's start, and mod()/umod() prints
+			// the module (DTrace's pfprint_mod); uaddr() and plain integers get symbol+offset.
+			if (v.kind === "sym" && v.fn !== "uaddr") return cString(symText(v, ctx.symbolize), spec);
 			const addr = v.kind === "sym" ? v.addr : (intOf(v)?.value ?? 0n);
 			const pid = v.kind === "sym" ? (v.pid ?? ctx.target) : ctx.target;
 			const at = v.kind === "sym" ? v.at : undefined;

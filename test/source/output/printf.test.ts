@@ -137,6 +137,14 @@ test("%a and %A print symbol+offset, module`address, or the address (dtrace_addr
 	);
 });
 
+test("%a of a sym() value prints its symbol (its address is the symbol's start); of uaddr() with the offset", () => {
+	const at: Resolved = { module: "/usr/bin/app", symbol: "main", offset: 0x20n };
+	const v = (fn: SymValue["fn"]): SymValue => ({ kind: "sym", fn, addr: 0x400020n, pid: 42, at });
+	assert.equal(formatPrintf("%A", [v("usym")]), "app`main");
+	assert.equal(formatPrintf("%A", [v("uaddr")]), "app`main+0x20");
+	assert.equal(formatPrintf("%A", [v("umod")]), "app");
+});
+
 test("%Y and %T print a walltimestamp in local time (printa/tst.walltimestamp, TZ=US/Pacific)", () => {
 	const ns = int(1075064400n * 1_000_000_000n, 8);
 	const ctx = { timeZone: "US/Pacific" };
