@@ -8,6 +8,7 @@
 import { clearAggregation, denormalizeAggregation, normalizeAggregation, truncAggregation } from "./aggops.ts";
 import { formatAggregations, formatPrinta } from "./aggregate.ts";
 import type { AggOptions, AggRow, AggregationSnapshot, EventRecord } from "./model.ts";
+import { setOutputOption } from "./options.ts";
 import { type FormatContext, formatPrintf, stackIndent } from "./printf.ts";
 import { stackText } from "./symbols.ts";
 import { defaultHeader, formatSymAction, formatTrace, probeLinePrefix } from "./trace.ts";
@@ -39,7 +40,26 @@ export class EventFormatter {
 	private readonly printed = new Set<number>();
 	exitStatus: number | undefined;
 
-	constructor(private readonly o: EventOptions = {}) {}
+	private readonly o: EventOptions;
+
+	constructor(o: EventOptions = {}) {
+		this.o = { ...o, agg: { ...o.agg }, ctx: { ...o.ctx } };
+	}
+
+	/**
+	 * setopt(), or an option set while running: the output options (quiet, the
+	 * aggsort* family, agghist, aggpack, aggzoom, stackindent). Returns false
+	 * for other options; throws OptionValueError for a value DTrace refuses.
+	 */
+	setOption(option: string, value?: string): boolean {
+		const opts = { ...this.o.agg, quiet: this.o.quiet, stackindent: this.o.ctx?.stackIndent };
+		if (!setOutputOption(opts, option, value)) return false;
+		const { quiet, stackindent, ...agg } = opts;
+		this.o.quiet = quiet;
+		this.o.agg = agg;
+		this.o.ctx = { ...this.o.ctx, stackIndent: stackindent, zoom: agg.aggzoom };
+		return true;
+	}
 
 	/**
 	 * The latest snapshots (every aggrate tick): every aggregation of the
@@ -65,20 +85,21 @@ export class EventFormatter {
 	}
 
 	format(rec: EventRecord): Formatted {
-		const { quiet = false, testing = false } = this.o;
-		const ctx = this.o.ctx ?? {};
+		const quietAtStart = this.o.quiet === true;
+		const { testing = false } = this.o;
 		let text = "";
 		if (!this.headed) {
-			if (!quiet) text += defaultHeader(testing);
+			if (!quietAtStart) text += defaultHeader(testing);
 			this.headed = true;
 		}
-		if (!quiet) text += probeLinePrefix(rec.cpu, rec.probe, testing);
+		if (!quietAtStart) text += probeLinePrefix(rec.cpu, rec.probe, testing);
 		const effects: Effect[] = [];
 		let exit: number | undefined;
 		for (const a of rec.actions) {
+			const ctx = this.o.ctx ?? {};
 			switch (a.kind) {
 				case "trace":
-					text += formatTrace(a.value, quiet, ctx);
+					text += formatTrace(a.value, this.o.quiet === true, ctx);
 					break;
 				case "printf":
 					text += formatPrintf(a.format, a.args, ctx);
@@ -125,6 +146,9 @@ export class EventFormatter {
 					else this.normal.set(a.aggregation, a.normal);
 					break;
 				}
+				case "setopt":
+					this.setOption(a.option, a.value);
+					break;
 				case "denormalize": {
 					const s = this.aggs.get(a.aggregation);
 					if (s) this.set(a.aggregation, denormalizeAggregation(s));
@@ -133,7 +157,8 @@ export class EventFormatter {
 				}
 			}
 		}
-		if (!quiet) text += "\n";
+		// dtrace(1) ends a record's line unless quiet (it rereads quiet after setopt()).
+		if (this.o.quiet !== true) text += "\n";
 		return { text, effects, exit };
 	}
 

@@ -172,7 +172,9 @@ export type Action =
 	| { kind: "clear"; aggregation: number }
 	| { kind: "trunc"; aggregation: number; keep?: bigint }
 	| { kind: "normalize"; aggregation: number; normal: bigint }
-	| { kind: "denormalize"; aggregation: number };
+	| { kind: "denormalize"; aggregation: number }
+	/** setopt(option[, value]): for the options that change output (options.ts). */
+	| { kind: "setopt"; option: string; value?: string };
 
 /** The probe a record came from, as DTrace names it. */
 export interface ProbeName {
