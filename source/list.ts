@@ -16,7 +16,7 @@ import {
 import type { Flags } from "./cli.ts";
 import { DError } from "./d/errors.ts";
 import { expandMacros, parseProbeDescription } from "./d/probe.ts";
-import { escapeForTerminal } from "./util/escape.ts";
+import { escapeForTerminal, jsonStringify } from "./util/escape.ts";
 
 export type ListOptions = Pick<
 	Flags,
@@ -239,14 +239,14 @@ export function verboseLines(p: Probe): string[] {
 }
 
 function jsonLine(p: Probe, verbose: boolean): string {
-	if (!verbose) return JSON.stringify(p);
+	if (!verbose) return jsonStringify(p);
 	const extra: Record<string, unknown> = {};
 	if (p.kind === "syscall" || p.kind === "tracepoint") {
 		const f = p.tracepoint.format();
 		extra.tracepoint = { group: p.tracepoint.group, event: p.tracepoint.event, id: f.id };
 		extra.fields = f.fields.filter((x) => !x.common);
 	}
-	return JSON.stringify({ ...p, ...extra });
+	return jsonStringify({ ...p, ...extra });
 }
 
 /** Runs `dtop -l`; resolves to the exit status. */

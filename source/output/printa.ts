@@ -1,144 +1,144 @@
-// Batch output in DTrace's layouts: printa's default (keys, then the value,
-// sorted by value), quantize/lquantize distributions, JSON lines, and folded
-// stacks for flame-graph tools. Strings from traced processes are escaped.
-import type { AggRow, AggregationView, HistogramBucket, KeyPart, SessionView } from "../session/view.ts";
-import { escapeForTerminal } from "../util/escape.ts";
+// Batch output for today's session view (SessionView), through the DTrace
+// formatters of this folder: each AggregationView becomes an
+// AggregationSnapshot and prints in DTrace's layouts. Kept for today's
+// callers (trace.ts) until they hand snapshots over directly; view values are
+// JavaScript numbers, so these adapters are exact only to 2^53.
 
-function keyText(k: KeyPart): string[] {
+import type { AggregationView, HistogramBucket, KeyPart, SessionView } from "../session/view.ts";
+import { jsonStringify } from "../util/escape.ts";
+import { formatAggregations, formatPrinta } from "./aggregate.ts";
+import { sortRows } from "./aggsort.ts";
+import { foldedLines, histogramJson, jsonInt } from "./export.ts";
+import type { AggData, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
+import { QUANTIZE_NBUCKETS } from "./model.ts";
+import { formatLQuantize, formatQuantize, quantizeBucket } from "./quantize.ts";
+
+function keyOf(k: KeyPart): KeyValue {
 	switch (k.kind) {
 		case "int":
-			return [k.value.toString()];
+			return { kind: "int", value: k.value, size: 8, signed: true };
 		case "string":
-			return [escapeForTerminal(k.value)];
+			return { kind: "string", value: k.value };
 		case "stack":
-			return k.frames.map(escapeForTerminal);
+			return { kind: "stack", user: k.user, frames: [], text: k.frames };
 	}
 }
 
-const DIST_WIDTH = 40;
+const big = (n: number) => BigInt(Math.trunc(Number.isFinite(n) ? n : 0));
 
-/** DTrace's distribution: from one bucket below the first non-zero to one above the last. */
-export function formatDistribution(buckets: HistogramBucket[], indent = "  "): string[] {
-	const total = buckets.reduce((n, b) => n + b.count, 0);
-	let first = buckets.findIndex((b) => b.count > 0);
-	let last = buckets.length - 1 - [...buckets].reverse().findIndex((b) => b.count > 0);
-	if (first < 0) {
-		first = 0;
-		last = Math.min(buckets.length - 1, 1);
-	}
-	first = Math.max(0, first - 1);
-	last = Math.min(buckets.length - 1, last + 1);
-	const label = (b: HistogramBucket) =>
-		b.edge === "under" ? `< ${b.lo}` : b.edge === "over" ? `>= ${b.lo}` : b.lo.toString();
-	const out = [`${indent}${"value".padStart(14)}  ------------- Distribution ------------- count`];
-	for (let i = first; i <= last; i++) {
-		const b = buckets[i];
-		const n = total ? Math.round((DIST_WIDTH * b.count) / total) : 0;
-		out.push(`${indent}${label(b).padStart(14)} |${"@".repeat(n).padEnd(DIST_WIDTH)} ${b.count}`);
-	}
+/** quantize buckets by their lower bounds (today's 128-bucket layout) in DTrace's 127. */
+function quantizeCounts(h: HistogramBucket[]): bigint[] {
+	const out = new Array<bigint>(QUANTIZE_NBUCKETS).fill(0n);
+	for (const b of h) out[quantizeBucket(b.lo)] += big(b.count);
 	return out;
 }
 
-function sortRows(rows: AggRow[]): AggRow[] {
-	// DTrace prints aggregations sorted by value, smallest first.
-	return [...rows].sort((a, b) => a.value - b.value || a.total - b.total);
+function lquantizeParams(h: HistogramBucket[]): LQuantizeParams {
+	const levels = Math.max(1, h.length - 2);
+	const base = Number(h[0]?.lo ?? 0n);
+	const next = h.length > 3 ? h[2].lo : (h[h.length - 1]?.lo ?? BigInt(base + 1));
+	return { base, step: Math.max(1, Number(next - (h[1]?.lo ?? 0n))), levels };
 }
 
-/** One aggregation in printa's default layout. */
+function dataOf(a: AggregationView, value: number, h: HistogramBucket[] | undefined): AggData {
+	switch (a.fn) {
+		case "count":
+		case "sum":
+		case "min":
+		case "max":
+			return { fn: a.fn, value: big(value) };
+		case "avg":
+			return { fn: "avg", count: 1n, sum: big(value) };
+		case "stddev":
+			return { fn: "stddev", count: 1n, sum: 0n, sumsq: big(value) * big(value) };
+		case "quantize":
+			return { fn: "quantize", buckets: quantizeCounts(h ?? []) };
+		case "lquantize":
+			return { fn: "lquantize", params: lquantizeParams(h ?? []), buckets: (h ?? []).map((b) => big(b.count)) };
+	}
+}
+
+/** A view's aggregation as a snapshot (`id`: its position, DTrace's printing order). */
+export function snapshotOf(a: AggregationView, id = 0): AggregationSnapshot {
+	const first = a.rows.find((r) => r.histogram)?.histogram;
+	return {
+		id,
+		name: a.name,
+		fn: a.fn,
+		lquantize: a.fn === "lquantize" && first ? lquantizeParams(first) : undefined,
+		normal: 1n,
+		rows: a.rows.map((r) => ({ key: r.key.map(keyOf), data: dataOf(a, r.value, r.histogram) })),
+	};
+}
+
+function snapshots(view: SessionView): { e: SessionView["enablings"][number]; a: AggregationSnapshot }[] {
+	let id = 0;
+	return view.enablings.flatMap((e) => e.aggregations.map((a) => ({ e, a: snapshotOf(a, ++id) })));
+}
+
+/** DTrace's distribution of today's histogram buckets (header and rows, without the leading blank line). */
+export function formatDistribution(buckets: HistogramBucket[]): string[] {
+	const text = buckets.some((b) => b.edge)
+		? formatLQuantize(
+				lquantizeParams(buckets),
+				buckets.map((b) => big(b.count)),
+			)
+		: formatQuantize(quantizeCounts(buckets));
+	return text.slice(1, -1).split("\n");
+}
+
+/** One aggregation as printa(@a) prints it. */
 export function formatAggregation(a: AggregationView): string {
-	const lines: string[] = [""];
-	const hist = a.fn === "quantize" || a.fn === "lquantize";
-	const rows = sortRows(a.rows);
-	const width = Math.max(
-		20,
-		...rows.flatMap((r) => r.key.filter((k) => k.kind !== "stack").flatMap((k) => keyText(k).map((s) => s.length))),
-	);
-	for (const r of rows) {
-		const scalar = r.key.filter((k) => k.kind !== "stack");
-		const stacks = r.key.filter((k) => k.kind === "stack");
-		const keyCols = scalar.map((k) => {
-			const t = keyText(k)[0];
-			return k.kind === "int" ? t.padStart(width) : t.padEnd(width);
-		});
-		if (hist) {
-			if (keyCols.length) lines.push(`  ${keyCols.join(" ")}`);
-			for (const s of stacks) for (const f of keyText(s)) lines.push(`              ${f}`);
-			lines.push(...formatDistribution(r.histogram ?? []));
-			lines.push("");
-			continue;
-		}
-		if (stacks.length) {
-			if (keyCols.length) lines.push(`  ${keyCols.join(" ")}`);
-			for (const s of stacks) for (const f of keyText(s)) lines.push(`              ${f}`);
-			lines.push(`${String(r.value).padStart(19)}`);
-			lines.push("");
-			continue;
-		}
-		if (keyCols.length === 0) lines.push(`  ${String(r.value).padStart(width)}`);
-		else lines.push(`  ${keyCols.join(" ")} ${String(r.value).padStart(16)}`);
-	}
-	return `${lines.join("\n")}\n`;
+	return formatPrinta([snapshotOf(a)], undefined);
 }
 
+/** Every aggregation, as DTrace prints them when tracing ends ("" when none has a row). */
 export function formatAll(view: SessionView): string {
-	let out = "";
-	for (const e of view.enablings) for (const a of e.aggregations) out += formatAggregation(a);
-	return out;
+	const all = snapshots(view).map((s) => s.a);
+	if (!all.some((a) => a.rows.length)) return "";
+	return `\n${formatAggregations(all)}`;
 }
 
-function jsonKey(k: KeyPart): unknown {
-	if (k.kind === "int") return Number.isSafeInteger(Number(k.value)) ? Number(k.value) : k.value.toString();
-	if (k.kind === "string") return k.value;
-	return { stack: k.frames, user: k.user };
-}
-
-/** One JSON object per aggregation (schema in the README). */
+/** One JSON object per aggregation (schema in the README), every string safe for a terminal. */
 export function formatJson(view: SessionView, time = new Date()): string {
 	const lines: string[] = [];
-	for (const e of view.enablings) {
-		for (const a of e.aggregations) {
-			lines.push(
-				JSON.stringify({
-					time: time.toISOString(),
-					enabling: e.id,
-					d: e.d,
-					aggregation: a.name === "" ? "@" : `@${a.name}`,
-					function: a.fn,
-					keys: a.keys,
-					evictions: a.evictions,
-					drops: e.drops,
-					rows: sortRows(a.rows).map((r) => ({
-						key: r.key.map(jsonKey),
-						value: r.value,
-						...(r.histogram
-							? {
-									histogram: r.histogram
-										.filter((b) => b.count > 0)
-										.map((b) => ({ value: b.lo.toString(), count: b.count, ...(b.edge ? { edge: b.edge } : {}) })),
-								}
-							: {}),
-					})),
+	for (const { e, a } of snapshots(view)) {
+		const v = e.aggregations.find((x) => x.name === a.name)!;
+		lines.push(
+			jsonStringify({
+				time: time.toISOString(),
+				enabling: e.id,
+				d: e.d,
+				aggregation: a.name === "" ? "@" : `@${a.name}`,
+				function: a.fn,
+				keys: v.keys,
+				evictions: v.evictions,
+				drops: e.drops,
+				rows: sortRows(a.rows).map((r, i) => {
+					const h = histogramJson(r.data);
+					const src = v.rows[a.rows.indexOf(r)] ?? v.rows[i];
+					return {
+						key: r.key.map((k) =>
+							k.kind === "int"
+								? jsonInt(k.value)
+								: k.kind === "string"
+									? k.value
+									: k.kind === "stack"
+										? { stack: k.text ?? [], user: k.user }
+										: null,
+						),
+						value: src.value,
+						...(h ? { histogram: h } : {}),
+					};
 				}),
-			);
-		}
+			}),
+		);
 	}
 	return lines.length ? `${lines.join("\n")}\n` : "";
 }
 
-/** Folded stacks (`outer;...;inner count`), other keys first. */
+/** Folded stacks (`outer;...;inner count`), other keys first, every frame escaped. */
 export function formatFolded(view: SessionView): string {
-	const out: string[] = [];
-	for (const e of view.enablings) {
-		for (const a of e.aggregations) {
-			for (const r of a.rows) {
-				const parts: string[] = [];
-				for (const k of r.key) {
-					if (k.kind === "stack") parts.push(...[...k.frames].reverse().map((f) => f.replaceAll(";", ":")));
-					else parts.push(keyText(k)[0].replaceAll(";", ":"));
-				}
-				if (parts.length) out.push(`${parts.join(";")} ${r.value}`);
-			}
-		}
-	}
+	const out = snapshots(view).flatMap((s) => foldedLines(s.a));
 	return out.length ? `${out.join("\n")}\n` : "";
 }

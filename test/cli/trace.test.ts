@@ -55,13 +55,14 @@ test("quantize prints DTrace's distribution", async () => {
 	const r = await runDtop(["-n", "simple$target:::saw-line { @ = quantize(arg0); }", "-c", `${SIMPLE} --count 16`]);
 	assert.equal(r.code, 0, r.stderr);
 	const lines = r.stdout.split("\n").filter((l) => l.trim());
-	assert.match(lines[0], /^\s+value\s+-------------\s+Distribution\s+-------------\s+count$/);
+	assert.match(lines[0], /^\s+value\s+-------------\s+Distribution\s+-------------\s+count {4}$/);
 	const row = (v: number) => lines.find((l) => new RegExp(`^\\s+${v} \\|`).test(l));
-	assert.match(row(0)!, /\|\s+0$/);
-	assert.match(row(1)!, /\|@{2,3} +1$/); // 1 of 16: 40/16 = 2.5 @
-	assert.match(row(8)!, /\|@{20} +8$/);
-	assert.match(row(16)!, /\|@{2,3} +1$/);
-	assert.match(row(32)!, /\|\s+0$/);
+	// Rows end in DTrace's count column, padded to 9 ("%-9lld").
+	assert.match(row(0)!, /\|\s+0 {8}$/);
+	assert.match(row(1)!, /\|@{2,3} +1 {8}$/); // 1 of 16: 40/16 = 2.5 @
+	assert.match(row(8)!, /\|@{20} +8 {8}$/);
+	assert.match(row(16)!, /\|@{2,3} +1 {8}$/);
+	assert.match(row(32)!, /\|\s+0 {8}$/);
 });
 
 test("-p follows a running process and exits when it exits", async () => {

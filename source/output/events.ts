@@ -1,0 +1,179 @@
+// The consumer's side of dtrace(1): records in, text out. An EventFormatter
+// holds what DTrace keeps between records — whether the heading was printed,
+// the aggregations' latest snapshots with their normalization and whether
+// printa() printed them, the exit status — and turns each record into the
+// bytes dtrace would print for it. It does no I/O: the consumer writes the
+// text, and applies the returned effects (clear(), trunc()) to the kernel.
+
+import { clearAggregation, denormalizeAggregation, normalizeAggregation, truncAggregation } from "./aggops.ts";
+import { formatAggregations, formatPrinta } from "./aggregate.ts";
+import type { AggOptions, AggRow, AggregationSnapshot, EventRecord } from "./model.ts";
+import { setOutputOption } from "./options.ts";
+import { type FormatContext, formatPrintf, stackIndent } from "./printf.ts";
+import { stackText } from "./symbols.ts";
+import { defaultHeader, formatSymAction, formatTrace, probeLinePrefix } from "./trace.ts";
+
+export interface EventOptions {
+	/** -q / quiet: no heading, no per-record line, trace() unpadded. */
+	quiet?: boolean;
+	/** dtrace's test-suite mode (_DTRACE_TESTING): no CPU and ID columns. */
+	testing?: boolean;
+	agg?: AggOptions;
+	ctx?: FormatContext;
+}
+
+/** What a record asks of the kernel's maps, for the consumer to carry out. */
+export type Effect = { kind: "clear"; aggregation: number } | { kind: "trunc"; aggregation: number; removed: AggRow[] };
+
+export interface Formatted {
+	text: string;
+	effects: Effect[];
+	/** exit(status) was among the actions. */
+	exit?: number;
+}
+
+export class EventFormatter {
+	private headed = false;
+	private readonly aggs = new Map<number, AggregationSnapshot>();
+	/** normalize() factors and printed marks outlive each snapshot, as in DTrace's aggregation descriptions. */
+	private readonly normal = new Map<number, bigint>();
+	private readonly printed = new Set<number>();
+	exitStatus: number | undefined;
+
+	private readonly o: EventOptions;
+
+	constructor(o: EventOptions = {}) {
+		this.o = { ...o, agg: { ...o.agg }, ctx: { ...o.ctx } };
+	}
+
+	/**
+	 * setopt(), or an option set while running: the output options (quiet, the
+	 * aggsort* family, agghist, aggpack, aggzoom, stackindent). Returns false
+	 * for other options; throws OptionValueError for a value DTrace refuses.
+	 */
+	setOption(option: string, value?: string): boolean {
+		const opts = { ...this.o.agg, quiet: this.o.quiet, stackindent: this.o.ctx?.stackIndent };
+		if (!setOutputOption(opts, option, value)) return false;
+		const { quiet, stackindent, ...agg } = opts;
+		this.o.quiet = quiet;
+		this.o.agg = agg;
+		this.o.ctx = { ...this.o.ctx, stackIndent: stackindent, zoom: agg.aggzoom };
+		return true;
+	}
+
+	/**
+	 * The latest snapshots (every aggrate tick): every aggregation of the
+	 * program, with no rows when nothing was recorded yet (printa() of several
+	 * aggregations prints zeros for one that has none). State set by actions
+	 * (normalize(), printed marks) is kept.
+	 */
+	update(snapshots: Iterable<AggregationSnapshot>): void {
+		for (const s of snapshots) this.aggs.set(s.id, s);
+	}
+
+	/** A snapshot as it prints now: with its normalization and printed mark. */
+	aggregation(id: number): AggregationSnapshot | undefined {
+		const a = this.aggs.get(id);
+		if (!a) return undefined;
+		return { ...a, normal: this.normal.get(id) ?? a.normal, printed: this.printed.has(id) || a.printed };
+	}
+
+	private set(id: number, a: AggregationSnapshot): void {
+		this.aggs.set(id, a);
+		if (a.normal !== 1n) this.normal.set(id, a.normal);
+		else this.normal.delete(id);
+	}
+
+	format(rec: EventRecord): Formatted {
+		const quietAtStart = this.o.quiet === true;
+		const { testing = false } = this.o;
+		let text = "";
+		if (!this.headed) {
+			if (!quietAtStart) text += defaultHeader(testing);
+			this.headed = true;
+		}
+		if (!quietAtStart) text += probeLinePrefix(rec.cpu, rec.probe, testing);
+		const effects: Effect[] = [];
+		let exit: number | undefined;
+		for (const a of rec.actions) {
+			const ctx = this.o.ctx ?? {};
+			switch (a.kind) {
+				case "trace":
+					text += formatTrace(a.value, this.o.quiet === true, ctx);
+					break;
+				case "printf":
+					text += formatPrintf(a.format, a.args, ctx);
+					break;
+				case "printa": {
+					const snaps = a.aggregations.map((id) => this.aggregation(id)).filter((s) => s !== undefined);
+					if (snaps.length !== a.aggregations.length) {
+						// An aggregation no key was recorded in yet prints as if empty.
+						text += a.format === undefined ? "\n" : "";
+						break;
+					}
+					text += formatPrinta(snaps, a.format, { ...this.o.agg, ctx });
+					for (const s of snaps) if (s.printed) this.printed.add(s.id);
+					break;
+				}
+				case "stack":
+					text += stackText(a.value, stackIndent(ctx), {}, ctx.symbolize);
+					break;
+				case "sym":
+					text += formatSymAction(a.value, ctx);
+					break;
+				case "exit":
+					exit = a.status;
+					this.exitStatus = a.status;
+					break;
+				case "clear": {
+					const s = this.aggs.get(a.aggregation);
+					if (s)
+						this.set(a.aggregation, { ...clearAggregation(s), normal: this.normal.get(a.aggregation) ?? s.normal });
+					effects.push({ kind: "clear", aggregation: a.aggregation });
+					break;
+				}
+				case "trunc": {
+					const s = this.aggs.get(a.aggregation);
+					if (!s) break;
+					const { kept, removed } = truncAggregation(s, a.keep);
+					this.aggs.set(a.aggregation, kept);
+					effects.push({ kind: "trunc", aggregation: a.aggregation, removed });
+					break;
+				}
+				case "normalize": {
+					const s = this.aggs.get(a.aggregation);
+					if (s) this.set(a.aggregation, normalizeAggregation(s, a.normal));
+					else this.normal.set(a.aggregation, a.normal);
+					break;
+				}
+				case "setopt":
+					this.setOption(a.option, a.value);
+					break;
+				case "denormalize": {
+					const s = this.aggs.get(a.aggregation);
+					if (s) this.set(a.aggregation, denormalizeAggregation(s));
+					this.normal.delete(a.aggregation);
+					break;
+				}
+			}
+		}
+		// dtrace(1) ends a record's line unless quiet (it rereads quiet after setopt()).
+		if (this.o.quiet !== true) text += "\n";
+		return { text, effects, exit };
+	}
+
+	/**
+	 * The end of the run: dtrace's newline after the last record, then every
+	 * aggregation printa() did not print. (When Ctrl-C ends the run, dtrace
+	 * first prints interruptText(), before END's records.)
+	 */
+	end(): string {
+		const all = [...this.aggs.keys()].map((id) => this.aggregation(id)!);
+		return `\n${formatAggregations(all, { ...this.o.agg, ctx: this.o.ctx })}`;
+	}
+
+	/** What dtrace prints when Ctrl-C arrives (before END fires): a newline, except in testing mode. */
+	interruptText(): string {
+		return this.o.testing ? "" : "\n";
+	}
+}
