@@ -142,7 +142,7 @@ export class Symbolizer {
 			}
 		}
 		this.modules.set(id, m);
-		this.evict();
+		if (this.modules.size > MAX_MODULES) this.evict();
 		return m;
 	}
 
@@ -218,7 +218,9 @@ export class Symbolizer {
 			if (!m) return `${mod}+0x${r.fileOffset.toString(16)}`;
 			const vaddr = m.elf.offsetToAddress(r.fileOffset);
 			if (vaddr === undefined) return `${mod}+0x${r.fileOffset.toString(16)}`;
+			const held = m.symbolCount;
 			const s = m.lookup(vaddr);
+			if (m.symbolCount !== held) this.evict(); // a table was loaded
 			if (s) return `${mod}\`${this.functionName(s.name)}+0x${s.offset.toString(16)}`;
 			return `${mod}+0x${vaddr.toString(16)}`;
 		}

@@ -85,9 +85,9 @@ export interface Running {
 	stop(): Promise<void>;
 }
 
-/** Starts a fixture that prints "ready <pid>" and waits for stdin to close (statics). */
-export function startWaiting(binary: string): Promise<Running> {
-	const child = spawn(binary, [], { stdio: ["pipe", "pipe", "pipe"] });
+/** Starts a program that prints a line when ready and then waits (statics waits for stdin to close). */
+export function startWaiting(binary: string, args: string[] = []): Promise<Running> {
+	const child = spawn(binary, args, { stdio: ["pipe", "pipe", "pipe"] });
 	const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 	return new Promise((resolve, reject) => {
 		let out = "";
