@@ -19,7 +19,7 @@ import { escapeForTerminal } from "../util/escape.ts";
 import type { Charset } from "./charset.ts";
 import { useUi } from "./context.tsx";
 import { type Line, Lines, seg } from "./line.tsx";
-import { formatCount, padEnd, truncate, width as textWidth } from "./text.ts";
+import { formatCount, padEnd, width as textWidth, truncate } from "./text.ts";
 
 export interface FlameState {
 	/** Path (frame names from the root's child down) of the frame drawn full width; [] for the whole graph. */
