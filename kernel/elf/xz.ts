@@ -29,16 +29,16 @@ interface XzExports {
 
 const XZ_OK = 0;
 const XZ_STREAM_END = 1;
-// xz-embedded's xz_ret values past XZ_STREAM_END, for the message.
-const REASONS: Record<number, string> = {
-	2: "unsupported integrity check",
-	3: "out of memory",
-	4: "the dictionary is larger than allowed",
-	5: "not xz data (bad magic)",
-	6: "unsupported xz options (a check other than CRC32/CRC64, or a filter xz-embedded lacks)",
-	7: "the compressed data is corrupt",
-	8: "the compressed data is truncated or corrupt",
-};
+// xz-embedded's xz_ret values, in order from XZ_UNSUPPORTED_CHECK (2), for the message.
+const REASONS = [
+	"unsupported integrity check",
+	"out of memory",
+	"the dictionary is larger than allowed",
+	"not xz data (bad magic)",
+	"unsupported xz options (a check other than CRC32/CRC64, or a filter xz-embedded lacks)",
+	"the compressed data is corrupt",
+	"the compressed data is truncated or corrupt",
+];
 
 let compiled: WasmModule | undefined;
 
@@ -118,7 +118,7 @@ export function xzDecompress(input: Uint8Array, limits: XzLimits = {}): Buffer {
 			}
 			if (result === XZ_STREAM_END) break;
 			if (result !== XZ_OK)
-				throw new XzError(`the xz data cannot be decompressed: ${REASONS[result] ?? `error ${result}`}`);
+				throw new XzError(`the xz data cannot be decompressed: ${REASONS[result - 2] ?? `error ${result}`}`);
 			// No input consumed and no output made after the end of the input: the
 			// stream is truncated. (A guard: xz-embedded reports this itself.)
 			if (outLen === 0 && h[2] === before && ended) {
