@@ -131,15 +131,19 @@ export class Symbolizer {
 			this.modules.set(id, have);
 			return have;
 		}
+		// Opened by its plain path when that is the same file (the same mount
+		// namespace): a lazily read object must stay readable after this process
+		// exits, and /proc/PID/root does not. Otherwise (a container) through it.
+		const direct = identity(path) === id;
 		let m: ModuleSymbols | null = null;
-		for (const p of [open, path]) {
-			try {
-				const root = p === open && open !== path ? `/proc/${pid}/root` : "";
-				m = new ModuleSymbols(ElfFile.open(p, { lazy: true }), path, { ...this.moduleOptions, root });
-				break;
-			} catch {
-				// not readable this way; try the next
-			}
+		try {
+			const at = direct ? path : open;
+			m = new ModuleSymbols(ElfFile.open(at, { lazy: true }), path, {
+				...this.moduleOptions,
+				root: direct ? "" : `/proc/${pid}/root`,
+			});
+		} catch {
+			m = null; // not an ELF object we can read
 		}
 		this.modules.set(id, m);
 		if (this.modules.size > MAX_MODULES) this.evict();

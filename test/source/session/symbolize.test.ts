@@ -131,6 +131,20 @@ describe("Debian's objects and debug packages", () => {
 		}
 	});
 
+	test("an object first seen in a process that has exited still gives its debug names to the next", async () => {
+		const s = new Symbolizer();
+		const first = await startWaiting(PYTHON, ["-c", "import sys; print('ready', flush=True); sys.stdin.read()"]);
+		const getpid = ElfFile.open(LIBC).symbols().byName("getpid")?.address ?? 0;
+		assert.match(
+			s.userFrame(first.pid, first.runtime(mappedPath(first.pid, LIBC), getpid)),
+			/^libc\.so\.6`getpid\+0x0$/,
+		);
+		await first.stop();
+		const vaddr = addressIn(LIBC, "__libc_start_call_main");
+		const at = node.runtime(mappedPath(node.pid, LIBC), vaddr + 8);
+		assert.equal(s.userFrame(node.pid, at), "libc.so.6`__libc_start_call_main+0x8");
+	});
+
 	test("symbols are cached per file and the cache stays under its bound", () => {
 		const s = new Symbolizer({ maxSymbols: 20_000 });
 		const libc = node.runtime(mappedPath(node.pid, LIBC), addressIn(LIBC, "getpid"));
