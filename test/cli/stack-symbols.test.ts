@@ -11,28 +11,25 @@ const frames = (out: string) =>
 		.map((l) => l.trim())
 		.filter((l) => l.includes("`") || /^0x|^\S+\+0x/.test(l));
 
-test("python3.11's audit probe: its static function named from the debug package", async () => {
-	const r = await runDtop(
-		["-q", "-n", "python$target:::audit { @[ustack()] = count(); }", "-c", '/usr/bin/python3.11 -c "import json"'],
-		{ timeoutMs: 60_000 },
-	);
+async function stacks(clause: string, command: string): Promise<string[]> {
+	const r = await runDtop(["-q", "-n", clause, "-c", command], { timeoutMs: 60_000 });
 	assert.equal(r.code, 0, r.stderr);
 	const f = frames(r.stdout);
 	assert.ok(f.length > 0, r.stdout);
-	assert.match(f[0], /^python3\.11`sys_audit_tstate[^`]*\+0x[0-9a-f]+$/, r.stdout);
+	return f;
+}
+
+test("python3.11's audit probe: its static function named from the debug package", async () => {
+	const f = await stacks("python$target:::audit { @[ustack()] = count(); }", '/usr/bin/python3.11 -c "import json"');
+	assert.match(f[0], /^python3\.11`sys_audit_tstate[^`]*\+0x[0-9a-f]+$/, f.join("\n"));
 	for (const x of f) assert.doesNotMatch(x, /^python3\.11`0x/, "no unnamed python3.11 frame");
 });
 
 test("node's C++ frames are demangled", async () => {
-	const r = await runDtop(
-		["-q", "-n", "pid$target::write:entry { @[ustack()] = count(); }", "-c", '/usr/bin/node -e "console.log(1)"'],
-		{ timeoutMs: 60_000 },
-	);
-	assert.equal(r.code, 0, r.stderr);
-	const f = frames(r.stdout);
+	const f = await stacks("pid$target::write:entry { @[ustack()] = count(); }", '/usr/bin/node -e "console.log(1)"');
 	assert.ok(
 		f.some((x) => /^node`node::Start\(int, char\*\*\)\+0x[0-9a-f]+$/.test(x)),
-		r.stdout,
+		f.join("\n"),
 	);
 	assert.ok(!f.some((x) => x.includes("`_Z")), "no mangled name left");
 });
