@@ -20,17 +20,27 @@ export interface Symbolized {
 }
 
 function rank(b: SymbolBinding): number {
-	return b === "global" ? 0 : b === "weak" ? 1 : 2;
+	return b === "local" ? 1 : 0;
+}
+
+function underscores(name: string): number {
+	let n = 0;
+	while (n < name.length && name.charCodeAt(n) === 95) n++;
+	return n;
 }
 
 /** Sort order: by address; at one address the preferred alias first. */
 function compare(a: ElfSymbol, b: ElfSymbol): number {
 	if (a.address !== b.address) return a.address - b.address;
-	// A symbol that says how big it is beats one that does not; then global
-	// over weak over local (`malloc` over `__libc_malloc`'s local aliases).
+	// A symbol that says how big it is beats one that does not; then exported
+	// (global or weak) over local, then the fewest leading underscores: the
+	// name a program calls (`getpid`, weak, over `__getpid`; `malloc` over
+	// `__libc_malloc`), as gdb shows them.
 	if (a.size > 0 !== b.size > 0) return a.size > 0 ? -1 : 1;
 	const r = rank(a.binding) - rank(b.binding);
 	if (r !== 0) return r;
+	const u = underscores(a.name) - underscores(b.name);
+	if (u !== 0) return u;
 	if (a.name.length !== b.name.length) return a.name.length - b.name.length;
 	return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

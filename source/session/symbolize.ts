@@ -1,10 +1,20 @@
 // Turns stack addresses into `module`function+0xoff` frames, DTrace-style.
 // User frames: the process's mappings (captured when the pid is first seen, so
 // processes that exit before the next tick still symbolize) → file offset →
-// ELF symbols; JIT frames from /tmp/perf-PID.map. Kernel frames: /proc/kallsyms.
+// ELF virtual address → the object's symbols, its separate debug file or its
+// MiniDebugInfo (kernel/elf/module-symbols.ts) → demangled name. JIT frames come
+// from /tmp/perf-PID.map. Kernel frames: /proc/kallsyms.
+//
+// A frame in a file that no symbol covers prints as `module+0xADDR`, ADDR being
+// the ELF virtual address inside that file: what `addr2line -e FILE 0xADDR`
+// and gdb's `info symbol 0xADDR` (on the file) take, and the same in every
+// process whatever its load address. (When the file cannot be read at all, the
+// file offset is printed instead; for the usual layout of code they agree.)
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
+import { demanglerFor } from "../../kernel/elf/demangle.ts";
 import { ElfFile } from "../../kernel/elf/index.ts";
+import { ModuleSymbols, type ModuleSymbolsOptions } from "../../kernel/elf/module-symbols.ts";
 import { type Mapping, readMaps, resolveAddress } from "../../kernel/elf/procmaps.ts";
 import { KernelSymbols } from "../../kernel/ksyms/index.ts";
 
@@ -14,20 +24,53 @@ interface PerfMapEntry {
 	name: string;
 }
 
+interface ProcessMaps {
+	maps: Mapping[];
+	at: number;
+	dead: boolean;
+	/** Mapped path → the file's identity (device, inode, size, mtime), or null when it cannot be opened. */
+	files: Map<string, string | null>;
+}
+
+export interface SymbolizerOptions {
+	/** Raw (mangled) names, as `-x nodemangle` asks. */
+	nodemangle?: boolean;
+	/** Look for separate debug files and MiniDebugInfo (default true). */
+	debugFiles?: boolean;
+	/** Debug directories (default /usr/lib/debug); tests point this at their own. */
+	debugDirs?: readonly string[];
+	/** Bound on the symbols held in memory across all objects (default 3,000,000). */
+	maxSymbols?: number;
+}
+
 const MAPS_TTL_MS = 2000;
+/** Most objects whose symbols are kept; the least recently used go first. */
+const MAX_MODULES = 512;
+const MAX_DEMANGLED = 50_000;
 
 export class Symbolizer {
-	private maps = new Map<number, { maps: Mapping[]; at: number; dead: boolean }>();
-	private elves = new Map<string, ElfFile | null>();
+	private maps = new Map<number, ProcessMaps>();
+	/** File identity → its symbols (null: not a readable ELF object). Map order is recency (LRU). */
+	private modules = new Map<string, ModuleSymbols | null>();
 	private perfMaps = new Map<number, { entries: PerfMapEntry[] | null; size: number; checked: number }>();
 	private kernel: KernelSymbols | undefined | null;
+	private readonly demangleName: (name: string) => string;
+	private demangled = new Map<string, string>();
+	private readonly moduleOptions: ModuleSymbolsOptions;
+	private readonly maxSymbols: number;
+
+	constructor(options: SymbolizerOptions = {}) {
+		this.demangleName = demanglerFor(options);
+		this.moduleOptions = { debug: options.debugFiles !== false, debugDirs: options.debugDirs };
+		this.maxSymbols = options.maxSymbols ?? 3_000_000;
+	}
 
 	/** Remember a process's mappings now (call when a pid first appears). */
 	capture(pid: number, force = false): void {
 		const have = this.maps.get(pid);
 		if (!force && have && (have.dead || Date.now() - have.at < MAPS_TTL_MS)) return;
 		try {
-			this.maps.set(pid, { maps: readMaps(pid), at: Date.now(), dead: false });
+			this.maps.set(pid, { maps: readMaps(pid), at: Date.now(), dead: false, files: new Map() });
 		} catch {
 			// The process is gone: keep what we had, if anything.
 			if (have) have.dead = true;
@@ -52,25 +95,76 @@ export class Symbolizer {
 				this.perfMaps.delete(pid);
 			}
 		}
-		if (this.elves.size > 2000) this.elves.clear();
 	}
 
-	private elf(path: string, pid: number): ElfFile | null {
-		const key = path;
-		let e = this.elves.get(key);
-		if (e === undefined) {
-			try {
-				e = ElfFile.open(path.startsWith("/") ? `/proc/${pid}/root${path}` : path, { lazy: true });
-			} catch {
-				try {
-					e = ElfFile.open(path, { lazy: true });
-				} catch {
-					e = null;
-				}
-			}
-			this.elves.set(key, e);
+	/** A mangled name as it should be shown (demangled unless `nodemangle`); for `-l` and probefunc keys too. */
+	functionName(name: string): string {
+		let d = this.demangled.get(name);
+		if (d === undefined) {
+			d = this.demangleName(name);
+			if (this.demangled.size >= MAX_DEMANGLED) this.demangled.clear();
+			this.demangled.set(name, d);
 		}
-		return e;
+		return d;
+	}
+
+	/** Objects whose symbols are held, and how many symbols in all (for tests of the bound). */
+	cacheStats(): { modules: number; symbols: number } {
+		let symbols = 0;
+		for (const m of this.modules.values()) symbols += m?.symbolCount ?? 0;
+		return { modules: this.modules.size, symbols };
+	}
+
+	/** The symbols of the file `path` mapped in `pid`, shared by every process that maps the same file. */
+	private module(pid: number, entry: ProcessMaps, path: string): ModuleSymbols | null {
+		let id = entry.files.get(path);
+		const open = path.startsWith("/") ? `/proc/${pid}/root${path}` : path;
+		if (id === undefined) {
+			id = identity(open) ?? identity(path);
+			entry.files.set(path, id);
+		}
+		if (id === null) return null;
+		const have = this.modules.get(id);
+		if (have !== undefined) {
+			// Most recently used last.
+			this.modules.delete(id);
+			this.modules.set(id, have);
+			return have;
+		}
+		// Opened by its plain path when that is the same file (the same mount
+		// namespace): a lazily read object must stay readable after this process
+		// exits, and /proc/PID/root does not. Otherwise (a container) through it.
+		const direct = identity(path) === id;
+		let m: ModuleSymbols | null = null;
+		try {
+			const at = direct ? path : open;
+			m = new ModuleSymbols(ElfFile.open(at, { lazy: true }), path, {
+				...this.moduleOptions,
+				root: direct ? "" : `/proc/${pid}/root`,
+			});
+		} catch {
+			m = null; // not an ELF object we can read
+		}
+		this.modules.set(id, m);
+		if (this.modules.size > MAX_MODULES) this.evict();
+		return m;
+	}
+
+	/** Keep the symbols in memory under the bound, dropping the least recently used objects. */
+	private evict(): void {
+		if (this.modules.size > MAX_MODULES) {
+			for (const k of this.modules.keys()) {
+				if (this.modules.size <= MAX_MODULES) break;
+				this.modules.delete(k);
+			}
+		}
+		let total = 0;
+		for (const m of this.modules.values()) total += m?.symbolCount ?? 0;
+		for (const [k, m] of this.modules) {
+			if (total <= this.maxSymbols || this.modules.size <= 1) break;
+			total -= m?.symbolCount ?? 0;
+			this.modules.delete(k);
+		}
 	}
 
 	/**
@@ -117,24 +211,25 @@ export class Symbolizer {
 		let r = entry ? resolveAddress(entry.maps, a) : undefined;
 		// Mappings read before an exec (a -c target captured while still the
 		// shell) or before a dlopen do not cover the address: read them again.
-		if (entry && !entry.dead && !r?.path?.startsWith("/") && Date.now() - entry.at > 50) {
+		if (entry && !entry.dead && !r?.path && Date.now() - entry.at > 50) {
 			this.capture(pid, true);
 			entry = this.maps.get(pid);
 			r = entry ? resolveAddress(entry.maps, a) : undefined;
 		}
-		const hex = `0x${addr.toString(16)}`;
-		if (entry) {
-			if (r?.path?.startsWith("/")) {
-				const mod = basename(r.path);
-				const elf = this.elf(r.path, pid);
-				if (elf) {
-					const vaddr = elf.offsetToAddress(r.fileOffset);
-					const s = vaddr !== undefined ? elf.symbolize(vaddr) : undefined;
-					if (s) return `${mod}\`${s.name}+0x${s.offset.toString(16)}`;
-				}
-				return `${mod}\`${hex}`;
-			}
+		if (entry && r?.path.startsWith("/")) {
+			const mod = basename(r.path);
+			const m = this.module(pid, entry, r.path);
+			if (!m) return `${mod}+0x${r.fileOffset.toString(16)}`;
+			const vaddr = m.elf.offsetToAddress(r.fileOffset);
+			if (vaddr === undefined) return `${mod}+0x${r.fileOffset.toString(16)}`;
+			const held = m.symbolCount;
+			const s = m.lookup(vaddr);
+			if (m.symbolCount !== held) this.evict(); // a table was loaded
+			if (s) return `${mod}\`${this.functionName(s.name)}+0x${s.offset.toString(16)}`;
+			return `${mod}+0x${vaddr.toString(16)}`;
 		}
+		// [vdso], [stack] and the like: relative to the mapping, never absolute.
+		if (r?.path.startsWith("[")) return `${r.path}+0x${(a - r.mapping.start).toString(16)}`;
 		const pm = this.perfMap(pid);
 		if (pm) {
 			let lo = 0;
@@ -146,7 +241,8 @@ export class Symbolizer {
 				else return `[jit]\`${pm[mid].name}+0x${(a - pm[mid].start).toString(16)}`;
 			}
 		}
-		return hex;
+		// Anonymous memory (JIT code without a perf map): the address is all there is.
+		return `0x${addr.toString(16)}`;
 	}
 
 	kernelFrame(addr: bigint): string {
@@ -162,5 +258,15 @@ export class Symbolizer {
 			if (h) return `vmlinux\`${this.kernel.symbolize(addr)}`;
 		}
 		return `0x${addr.toString(16)}`;
+	}
+}
+
+/** A file's identity: the same string for the same file whatever path or mount namespace reaches it. */
+function identity(path: string): string | null {
+	try {
+		const s = statSync(path);
+		return s.isFile() ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}` : null;
+	} catch {
+		return null;
 	}
 }
