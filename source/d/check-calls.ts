@@ -12,7 +12,7 @@ import { aggregationValueType, type FormatArg, validateFormat } from "./printf.t
 import type { AggInfo, LinearParams, LogLinearParams } from "./scope.ts";
 import { suggest } from "./subset.ts";
 import type { AggregateStmt, AggVar, CallExpr, Expr } from "./syntax.ts";
-import { type DType, isInteger, isScalar, isStringLike, typeName } from "./types.ts";
+import { type DType, DYNAMIC, isInteger, isScalar, isStringLike, typeName, VOID } from "./types.ts";
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? " " : "s "}`;
 
@@ -28,12 +28,12 @@ export abstract class CallChecker extends VarChecker {
 	readonly aggregations = new Map<string, AggInfo>();
 	protected flags: Flags = { datarec: false, aggregation: false, speculate: false, commit: false };
 
+	/** An aggregation used as a value: DTrace types it as <DYN>, which no operator takes. */
 	protected aggregation(e: AggVar): DType {
-		throw new DTypeError(
-			e.pos,
-			`aggregation @${e.name} may only be assigned an aggregating function or passed to printa(), clear(), trunc(), normalize() or denormalize()`,
-			"D_AGG_SCALAR",
-		);
+		if (!this.aggregations.has(e.name))
+			throw new DTypeError(e.pos, `failed to resolve @${e.name}: Unknown variable name`, "D_IDENT_UNDEF");
+		this.scope(e, "aggregation");
+		return DYNAMIC;
 	}
 
 	/** An aggregation named as an argument: it must exist already (in program order). */
@@ -61,16 +61,18 @@ export abstract class CallChecker extends VarChecker {
 		);
 	}
 
-	private accepts(p: Param, t: DType): boolean {
+	private accepts(p: Param, t: DType, arg: Expr): boolean {
 		switch (p) {
 			case "int":
 				return isInteger(t);
 			case "str":
-				return isStringLike(t);
+				return isStringLike(t) || t.k === "ptr" || this.isNull(arg);
 			case "addr":
 				return isInteger(t) || t.k === "ptr";
+			case "ptr":
+				return t.k === "ptr" || this.isNull(arg);
 			default:
-				return true;
+				return t.k !== "void" && t.k !== "dynamic";
 		}
 	}
 
@@ -85,7 +87,7 @@ export abstract class CallChecker extends VarChecker {
 		return e.args.map((a, i) => {
 			const t = this.expr(a);
 			const p = spec.params[i];
-			if (p && !this.accepts(p, t)) {
+			if (p && !this.accepts(p, t, a)) {
 				throw new DTypeError(
 					a.pos,
 					`${e.fn}( ) argument #${i + 1} is incompatible with prototype: prototype: ${spec.protos[i]}; argument: ${typeName(t)}`,
@@ -119,26 +121,24 @@ export abstract class CallChecker extends VarChecker {
 		}
 		this.facts?.functions.add(e.fn);
 		if (spec.unsupported) throw unsupported(e.pos, `'${e.fn}' is not supported: ${spec.unsupported}`);
-		if (spec.kind === "aggregating") {
-			throw new DTypeError(
-				e.pos,
-				`${e.fn}( ) may only be used as the value of an aggregation, as in @a = ${e.fn}(...)`,
-				"D_AGG_FUNC",
-			);
-		}
-		if (spec.kind === "action" && spec.ret.k === "void" && !statement) {
-			throw new DTypeError(
-				e.pos,
-				`action ${e.fn}( ) may not be called from a D expression (D program context required)`,
-				"D_CG_EXPR",
-			);
-		}
-		if (this.clause === null && spec.kind === "action")
+		if (this.clause === null && spec.kind !== "subroutine")
 			throw new DTypeError(e.pos, `${e.fn}( ) may only be called in a probe clause`, "D_CG_EXPR");
 		let t = this.special(e, spec);
 		if (t === undefined) {
 			this.prototype(e, spec);
 			t = spec.ret;
+		}
+		if (spec.kind === "aggregating" || (spec.kind === "action" && spec.ret.k === "void" && !statement)) {
+			// DTrace finds these when it generates code, after the clause's other errors.
+			const what = spec.kind === "aggregating" ? "aggregating function" : "action";
+			this.defer(
+				new DTypeError(
+					e.pos,
+					`${what} ${e.fn}( ) may not be called from a D expression (D program context required)`,
+					"D_CG_EXPR",
+				),
+			);
+			return VOID;
 		}
 		if (statement) this.clauseFlags(e, spec);
 		if (spec.destructive && this.facts) this.facts.destructive = true;
@@ -230,6 +230,12 @@ export abstract class CallChecker extends VarChecker {
 				return spec.ret;
 			case "normalize":
 				if (a.length !== 2) throw this.protoLen(e, "normalize", a.length, "2");
+				if (!isScalar(this.expr(a[1]!)))
+					throw new DTypeError(
+						a[1]!.pos,
+						`normalize( ) argument #2 is incompatible with prototype: prototype: uint64_t; argument: ${typeName(this.expr(a[1]!))}`,
+						"D_PROTO_ARG",
+					);
 				this.aggArg(a[0]!, "normalize", 1, "D_NORMALIZE_");
 				if (!isScalar(this.expr(a[1]!)))
 					throw new DTypeError(a[1]!.pos, "normalize( ) argument #2 must be of scalar type", "D_NORMALIZE_SCALAR");
@@ -336,16 +342,20 @@ export abstract class CallChecker extends VarChecker {
 	protected aggregate(s: AggregateStmt): void {
 		const label = `@${s.name}`;
 		const spec = FUNCTIONS.get(s.fn);
-		if (spec?.kind !== "aggregating") {
+		if (!spec) {
+			const guess = suggest(s.fn, [...FUNCTIONS.keys()]);
+			throw new DTypeError(s.fnPos, `undefined function name: ${s.fn}${guess ? `; did you mean ${guess}()?` : ""}`, "D_FUNC_UNDEF");
+		}
+		if (spec.kind !== "aggregating") {
 			throw new DTypeError(s.fnPos, `${label} must be assigned the result of an aggregating function`, "D_AGG_FUNC");
 		}
 		const prev = this.aggregations.get(s.name);
 		const keys = s.keys.map((k, i) => {
 			const t = this.expr(k);
-			if (t.k === "void")
+			if (t.k === "void" || t.k === "dynamic")
 				throw new DTypeError(
 					k.pos,
-					`void expression may not be used as aggregation index: key #${i + 1}`,
+					`${typeName(t)} expression may not be used as aggregation index: key #${i + 1}`,
 					"D_KEY_TYPE",
 				);
 			return t;

@@ -48,8 +48,6 @@ export function kernelTypes(pos: Position, what: string): DTypeError {
 	return unsupported(pos, `${what} needs the kernel's C type information, which dtop does not read`);
 }
 
-const isZeroLiteral = (e: Expr) => e.kind === "int" && e.value === 0n;
-
 export abstract class ExprChecker {
 	readonly types = new Map<Expr, DType>();
 	readonly scopes = new Map<Expr, Scope>();
@@ -71,6 +69,21 @@ export abstract class ExprChecker {
 	protected abstract assignment(e: AssignExpr): DType;
 	protected abstract incdec(e: IncDecExpr): DType;
 	protected abstract aggregation(e: AggVar): DType;
+	/** A variable never assigned that a unary operator reads becomes an int64_t (dt_cook_op1). */
+	protected abstract virgin(e: Expr, plainToo: boolean): void;
+
+	/** An error DTrace finds only when it generates code, after checking the whole clause. */
+	protected deferred: DTypeError | null = null;
+
+	protected defer(e: DTypeError): void {
+		this.deferred ??= e;
+	}
+
+	/** Is this (already typed) expression an integer constant 0, such as NULL? */
+	protected isNull(e: Expr): boolean {
+		const t = this.types.get(e);
+		return t !== undefined && isInteger(t) && this.constant(e)?.value === 0n;
+	}
 
 	// -- constants ----------------------------------------------------------------
 
@@ -156,6 +169,7 @@ export abstract class ExprChecker {
 			case "sizeof":
 				return this.sizeofExpr(e.type ? resolveType(e.type) : null, e.operand, e.pos);
 			case "stringof": {
+				this.virgin(e.operand, false);
 				const t = this.expr(e.operand);
 				if (!isScalar(t) && t.k !== "string")
 					throw new DTypeError(e.pos, `cannot apply stringof to a value of type ${typeName(t)}`, "D_STRINGOF_TYPE");
@@ -183,6 +197,7 @@ export abstract class ExprChecker {
 	}
 
 	private unary(e: UnaryExpr): DType {
+		this.virgin(e.operand, false);
 		const t = this.expr(e.operand);
 		switch (e.op) {
 			case "-":
@@ -207,9 +222,12 @@ export abstract class ExprChecker {
 				);
 			case "&": {
 				const o = e.operand;
-				if (o.kind === "self" || o.kind === "this" || o.kind === "ident" || o.kind === "index") {
-					if (o.kind === "ident" && o.name.includes("`")) throw kernelTypes(e.pos, "the address of a kernel symbol");
+				if (o.kind === "self" || o.kind === "this" || o.kind === "index") {
 					throw new DTypeError(e.pos, "cannot take address of dynamic variable", "D_ADDROF_VAR");
+				}
+				if (o.kind === "ident") {
+					if (o.name.includes("`")) throw kernelTypes(e.pos, "the address of a kernel symbol");
+					throw unsupported(e.pos, `taking the address of a variable ('&${o.name}') is not supported: dtop has no pointers`);
 				}
 				if (o.kind === "member" || (o.kind === "unary" && o.op === "*"))
 					throw unsupported(e.pos, "taking an address ('&') needs the kernel's C types");
@@ -260,9 +278,9 @@ export abstract class ExprChecker {
 			case "!=":
 				if (isInteger(l) && isInteger(r)) return INT;
 				if (isStringLike(l) && isStringLike(r) && (l.k === "string" || r.k === "string")) return INT;
-				if ((l.k === "ptr" && r.k === "ptr") || ((isStringLike(l) || l.k === "ptr") && isZeroLiteral(e.right)))
+				if ((l.k === "ptr" && r.k === "ptr") || ((isStringLike(l) || l.k === "ptr") && this.isNull(e.right)))
 					return INT;
-				if ((isStringLike(r) || r.k === "ptr") && isZeroLiteral(e.left)) return INT;
+				if ((isStringLike(r) || r.k === "ptr") && this.isNull(e.left)) return INT;
 				if (l.k === r.k && (l.k === "stack" || l.k === "symaddr")) return INT;
 				throw incompatible();
 			case "+":
@@ -293,8 +311,8 @@ export abstract class ExprChecker {
 			throw new DTypeError(e.pos, "action cannot be used in a conditional context", "D_OP_ACT");
 		if (isInteger(a) && isInteger(b)) return promote(a, b);
 		if (isStringLike(a) && isStringLike(b) && (a.k === "string" || b.k === "string")) return STRING;
-		if (a.k === "ptr" && isZeroLiteral(e.whenFalse)) return a;
-		if (b.k === "ptr" && isZeroLiteral(e.whenTrue)) return b;
+		if ((a.k === "ptr" || a.k === "string") && this.isNull(e.whenFalse)) return a;
+		if ((b.k === "ptr" || b.k === "string") && this.isNull(e.whenTrue)) return b;
 		if (a.k === b.k && typeName(a) === typeName(b)) return a;
 		throw new DTypeError(e.pos, "operator ?: operands must have compatible types", "D_OP_INCOMPAT");
 	}
@@ -330,7 +348,7 @@ export abstract class ExprChecker {
 				if (isInteger(from) || from.k === "ptr" || (from.k === "string" && isStringLike(to))) return to;
 				throw invalid();
 			case "string":
-				if (isStringLike(from)) return to;
+				if (isStringLike(from) || from.k === "ptr") return to;
 				throw invalid();
 			case "void":
 				return to;
@@ -344,6 +362,7 @@ export abstract class ExprChecker {
 	private sizeofExpr(type: DType | null, operand: Expr | null, pos: Position): DType {
 		let t = type;
 		if (operand) {
+			this.virgin(operand, false);
 			if (operand.kind === "ident") {
 				const g = this.globals.get(operand.name);
 				if (g?.keys)

@@ -46,22 +46,39 @@ class ProgramChecker extends CallChecker {
 		for (const c of p.clauses) this.clauseOf(c);
 	}
 
+	/**
+	 * DTrace checks a clause's statements before its predicate; if a statement reads a
+	 * variable not yet known, it checks the predicate first and then the statements again
+	 * (dt_cook_clause), keeping what the first attempt created.
+	 */
 	private clauseOf(c: Clause): void {
 		this.clause = c;
 		this.facts = emptyFacts(c);
-		this.flags = { datarec: false, aggregation: false, speculate: false, commit: false };
-		if (c.predicate) {
-			const t = this.expr(c.predicate);
-			if (!isScalar(t)) {
-				throw new DTypeError(
-					c.predicate.pos,
-					`predicate result must be of scalar type, not ${typeName(t)}`,
-					"D_PRED_SCALAR",
-				);
-			}
+		try {
+			this.body(c);
+			this.predicate(c);
+		} catch (e) {
+			const undefinedName = e instanceof DTypeError && (e.code === "D_IDENT_UNDEF" || e.code === "D_VAR_UNDEF");
+			if (!c.predicate || !undefinedName) throw e;
+			this.predicate(c);
+			this.body(c);
 		}
-		for (const s of c.statements) this.statement(s);
 		this.clauses.push(this.facts);
+	}
+
+	private body(c: Clause): void {
+		this.flags = { datarec: false, aggregation: false, speculate: false, commit: false };
+		this.deferred = null;
+		for (const s of c.statements) this.statement(s);
+		if (this.deferred) throw this.deferred;
+	}
+
+	private predicate(c: Clause): void {
+		if (!c.predicate) return;
+		const t = this.expr(c.predicate);
+		if (!isScalar(t)) {
+			throw new DTypeError(c.predicate.pos, `predicate result must be of scalar type, not ${typeName(t)}`, "D_PRED_SCALAR");
+		}
 	}
 
 	private statement(s: Statement): void {
@@ -72,10 +89,17 @@ class ProgramChecker extends CallChecker {
 			case "assign":
 				this.assign(s.target, s.op, s.value, s.opPos);
 				return;
-			case "expr":
-				if (s.expr.kind === "call") this.types.set(s.expr, this.call(s.expr, true));
-				else this.expr(s.expr);
+			case "expr": {
+				const e = s.expr;
+				if (e.kind === "call") this.types.set(e, this.call(e, true));
+				else if (e.kind === "aggvar" || (e.kind === "index" && e.base.kind === "aggvar")) {
+					const name = e.kind === "aggvar" ? e.name : (e.base as { name: string }).name;
+					if (e.kind === "aggvar" && !this.aggregations.has(name))
+						throw new DTypeError(e.pos, `failed to resolve @${name}: Unknown variable name`, "D_IDENT_UNDEF");
+					throw new DTypeError(e.pos, `@${name} must be assigned the result of an aggregating function`, "D_AGG_NULL");
+				} else this.expr(e);
 				return;
+			}
 			case "if": {
 				const t = this.expr(s.cond);
 				if (!isScalar(t))

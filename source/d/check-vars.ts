@@ -37,7 +37,6 @@ import {
 type VarScope = "global" | "self" | "this";
 
 const SCOPE_PREFIX: Record<VarScope, string> = { global: "", self: "self->", this: "this->" };
-const isZeroLiteral = (e: Expr) => e.kind === "int" && e.value === 0n;
 
 /** Can a value of type `r` be stored where `l` is expected (dt_node_is_argcompat)? */
 export function compatible(l: DType, r: DType): boolean {
@@ -118,12 +117,25 @@ export abstract class VarChecker extends ExprChecker {
 		return undefined;
 	}
 
+	protected virgin(e: Expr, plainToo: boolean): void {
+		const p = this.place(e);
+		if (!p || (p.scope === "global" && !p.keys && !plainToo) || (p.keys && p.scope === "this")) return;
+		const table = this.table(p.scope);
+		if (table.has(p.name)) return;
+		const keys = p.keys ? this.keysOf(p.scope, p.name, p.keys, undefined, p.pos) : null;
+		table.set(p.name, { name: p.name, scope: p.scope, type: INT64, keys, dimension: null, declared: false, pos: p.pos });
+	}
+
 	/** Type the keys of `name[keys]` against its signature (dt_idcook_assc). */
 	private keysOf(scope: VarScope, name: string, keys: Expr[], v: VarInfo | undefined, pos: Position): DType[] {
 		const types = keys.map((k, i) => {
 			const t = this.expr(k);
-			if (t.k === "void")
-				throw new DTypeError(k.pos, `void expression may not be used as array index: key #${i + 1}`, "D_KEY_TYPE");
+			if (t.k === "void" || t.k === "dynamic")
+				throw new DTypeError(
+					k.pos,
+					`${typeName(t)} expression may not be used as associative array index: key #${i + 1}`,
+					"D_KEY_TYPE",
+				);
 			return t;
 		});
 		const label = `${SCOPE_PREFIX[scope]}${name}[ ]`;
@@ -155,7 +167,8 @@ export abstract class VarChecker extends ExprChecker {
 		if (base.kind === "builtin" && (base.name === "args" || base.name === "uregs"))
 			return this.builtinArray(e, base.name);
 		if (base.kind === "aggvar") {
-			throw new DTypeError(e.pos, `aggregation @${base.name} cannot be read; print it with printa()`, "D_AGG_SCALAR");
+			for (const k of e.keys) this.expr(k);
+			return this.aggregation(base);
 		}
 		const p = this.place(e);
 		if (p) {
@@ -246,6 +259,10 @@ export abstract class VarChecker extends ExprChecker {
 
 	/** `target op value` (a statement or an expression); returns the target's type. */
 	assign(target: Expr, op: AssignOp, value: Expr, opPos: Position): DType {
+		if (target.kind === "index" && target.base.kind === "index" && target.base.base.kind === "aggvar") {
+			const name = target.base.base.name;
+			throw new DTypeError(target.pos, `improper attempt to reference @${name} as a multi-dimensional array`, "D_AGG_MDIM");
+		}
 		const agg =
 			target.kind === "aggvar" ? target : target.kind === "index" && target.base.kind === "aggvar" ? target.base : null;
 		if (agg) {
@@ -280,7 +297,9 @@ export abstract class VarChecker extends ExprChecker {
 		this.note("writes", p.scope, p.name);
 		if (existing) {
 			const dynamic = existing.keys !== null || p.scope === "self";
-			if (!compatible(existing.type, r) && !(dynamic && isZeroLiteral(value))) {
+			const isNull = this.isNull(value);
+			const nullable = isNull && (existing.type.k === "string" || existing.type.k === "ptr" || dynamic);
+			if (!compatible(existing.type, r) && !nullable) {
 				throw new DTypeError(
 					opPos,
 					`operands have incompatible types: ${quoted(existing.type)} = ${quoted(r)}`,
@@ -355,6 +374,7 @@ export abstract class VarChecker extends ExprChecker {
 	}
 
 	protected incdec(e: IncDecExpr): DType {
+		this.virgin(e.operand, true);
 		const p = this.place(e.operand);
 		if (p && !p.keys && !this.table(p.scope).has(p.name)) {
 			if (p.scope === "global")

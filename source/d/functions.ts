@@ -13,6 +13,8 @@ export type Param =
 	| "str"
 	/** An address: an integer or a pointer. */
 	| "addr"
+	/** A pointer (or NULL). */
+	| "ptr"
 	/** Anything (DTrace's `@`). */
 	| "any"
 	/** An aggregation. */
@@ -46,7 +48,8 @@ function param(p: string): Param {
 	if (p === "@") return "any";
 	if (p === "agg") return "agg";
 	if (p === "const char *" || p === "string" || p === "char *") return "str";
-	if (p.endsWith("*") || p === "uintptr_t") return "addr";
+	if (p === "uintptr_t") return "addr";
+	if (p.endsWith("*")) return "ptr";
 	return "int";
 }
 

@@ -173,7 +173,15 @@ export class Lexer {
 			} else if (c === "/" && this.peekChar(1) === "*") {
 				const start = this.position();
 				const close = this.text.indexOf("*/", this.offset + 2);
-				if (close < 0) throw new DSyntaxError(start, "end-of-file encountered before matching */");
+				if (close < 0) {
+					if (this.options.core) throw new DSyntaxError(start, "end-of-file encountered before matching */");
+					// DTrace reports where the input ended; say where the comment began too.
+					this.advance(this.text.length - this.offset);
+					throw new DSyntaxError(
+						this.position(),
+						`end-of-file encountered before matching */ (the comment starts at line ${start.line}, column ${start.column})`,
+					);
+				}
 				const nested = this.text.indexOf("/*", this.offset + 2);
 				if (nested >= 0 && nested < close) {
 					this.advance(nested - this.offset);
@@ -303,6 +311,14 @@ export class Lexer {
 
 	private number(pos: Position): Token {
 		const start = this.offset;
+		if (!this.options.core) {
+			// DTrace's RGX_INT: digits (or 0x and hex digits) and a u/l suffix; what follows
+			// is the next token (so 12ab is 12 then ab, a syntax error in the parser).
+			const m = /^(0[xX][0-9A-Fa-f]+|[0-9]+)([uU]?[lL]?[lL]?)/.exec(this.text.slice(start, start + 80));
+			if (!m) return this.floating(pos);
+			const rest = this.text[start + m[0].length] ?? "";
+			if (rest === "." || ((rest === "e" || rest === "E") && !/^0[xX]/.test(m[1]!))) return this.floating(pos);
+		}
 		let end = start;
 		while (end < this.text.length && (isIdentChar(this.text[end]!) || this.text[end] === ".")) {
 			// A sign right after an exponent belongs to a floating-point constant.
@@ -311,7 +327,11 @@ export class Lexer {
 				if (!/^0[xX]/.test(this.text.slice(start, end))) end++;
 			}
 		}
-		const text = this.text.slice(start, end);
+		let text = this.text.slice(start, end);
+		if (!this.options.core) {
+			text = /^(0[xX][0-9A-Fa-f]+|[0-9]+)([uU]?[lL]?[lL]?)/.exec(text)![0];
+			end = start + text.length;
+		}
 		const isHex = /^0[xX]/.test(text);
 		if (!isHex && /^[0-9]*\.[0-9]*([eE][+-]?[0-9]+)?[fFlL]?$|^[0-9]+[eE][+-]?[0-9]+[fFlL]?$/.test(text)) {
 			throw new DSyntaxError(
@@ -349,6 +369,10 @@ export class Lexer {
 		return token;
 	}
 
+	private floating(pos: Position): never {
+		throw new DSyntaxError(pos, "floating-point constants are not permitted");
+	}
+
 	/** Decode the escape at `i` (just after the backslash); returns the characters and the next index. */
 	private escape(i: number, pos: Position, what: string): [string, number] {
 		const c = this.text[i] ?? "";
@@ -384,13 +408,38 @@ export class Lexer {
 			// DTrace keeps the backslash of an escape it does not know (\' \? \q).
 			return [`\\${c}`, i + 1];
 		}
-		if (code > 0x7f) {
+		if (code > 0x7f && this.options.core) {
 			throw new DSyntaxError(
 				pos,
 				`escape '\\${this.text.slice(i, j)}' in ${what} is not an ASCII character; write the character itself`,
 			);
 		}
 		return [String.fromCharCode(code), j];
+	}
+
+	/**
+	 * The source character at `i` inside a literal. The full language's strings are bytes
+	 * (one character U+0000..U+00FF per byte, as D's strings are char arrays), so text
+	 * beyond ASCII becomes its UTF-8 bytes; today's subset keeps the character.
+	 */
+	private raw(i: number): [string, number] {
+		const cp = this.text.codePointAt(i)!;
+		const width = cp > 0xffff ? 2 : 1;
+		const ch = this.text.slice(i, i + width);
+		if (cp < 0x80 || this.options.core) return [ch, i + width];
+		return [Buffer.from(ch, "utf8").toString("latin1"), i + width];
+	}
+
+	/** A literal cut by a newline at index `nl`: DTrace reports the line after it. */
+	private newlineIn(what: string, pos: Position, nl: number, code: string): DSyntaxError {
+		if (this.options.core) return new DSyntaxError(pos, `newline encountered in ${what}`, code);
+		let line = pos.line;
+		for (let k = pos.offset; k <= nl; k++) if (this.text[k] === "\n") line++;
+		return new DSyntaxError(
+			{ line, column: 1, offset: nl + 1 },
+			`newline encountered in ${what} (it starts at line ${pos.line}, column ${pos.column})`,
+			code,
+		);
 	}
 
 	private string(pos: Position): Token {
@@ -400,16 +449,17 @@ export class Lexer {
 		for (;;) {
 			const c = this.text[i];
 			if (c === undefined) throw new DSyntaxError(pos, 'end-of-file encountered before matching "');
-			if (c === "\n") throw new DSyntaxError(pos, "newline encountered in string literal", "D_STR_NL");
+			if (c === "\n") throw this.newlineIn("string literal", pos, i, "D_STR_NL");
 			if (c === '"') break;
 			if (c === "\\") {
-				if (this.text[i + 1] === "\n") throw new DSyntaxError(pos, "newline encountered in string literal", "D_STR_NL");
+				if (this.text[i + 1] === "\n") throw this.newlineIn("string literal", pos, i + 1, "D_STR_NL");
 				const [ch, next] = this.escape(i + 1, pos, "string literal");
 				value += ch;
 				i = next;
 			} else {
-				value += c;
-				i++;
+				const [chars, next] = this.raw(i);
+				value += chars;
+				i = next;
 			}
 		}
 		const end = i + 1;
@@ -425,23 +475,20 @@ export class Lexer {
 		for (;;) {
 			const c = this.text[i];
 			if (c === undefined) throw new DSyntaxError(pos, "end-of-file encountered before matching '");
-			if (c === "\n") throw new DSyntaxError(pos, "newline encountered in character constant", "D_CHR_NL");
+			if (c === "\n") throw this.newlineIn("character constant", pos, i, "D_CHR_NL");
 			if (c === "'") break;
 			let chars: string;
 			if (c === "\\") {
-				if (this.text[i + 1] === "\n")
-					throw new DSyntaxError(pos, "newline encountered in character constant", "D_CHR_NL");
+				if (this.text[i + 1] === "\n") throw this.newlineIn("character constant", pos, i + 1, "D_CHR_NL");
 				if (this.text[i + 1] === "'") {
 					chars = this.options.core ? "'" : "\\'";
 					i += 2;
 				} else [chars, i] = this.escape(i + 1, pos, "character constant");
-			} else {
-				chars = c;
-				i++;
-			}
+			} else [chars, i] = this.raw(i);
 			for (const ch of chars) {
 				const code = ch.charCodeAt(0);
-				if (code > 0x7f) throw new DSyntaxError(pos, "character constants must be ASCII");
+				if (code > 0xff || (code > 0x7f && this.options.core))
+					throw new DSyntaxError(pos, "character constants must be ASCII");
 				bytes.push(code);
 			}
 		}

@@ -220,6 +220,18 @@ function table(): Map<string, bigint> {
 	alias("R_PC", "R_RIP");
 	alias("R_FP", "R_RBP");
 	alias("R_SP", "R_RSP");
+	alias("R_PS", "R_RFL");
+	alias("R_R0", "R_RAX");
+	alias("R_R1", "R_RBX");
+	// DTrace's fault codes (the ERROR probe's arg4).
+	const faults = ["UNKNOWN", "BADADDR", "BADALIGN", "ILLOP", "DIVZERO", "NOSCRATCH", "KPRIV", "UPRIV", "TUPOFLOW"];
+	faults.forEach((f, i) => {
+		m.set(`DTRACEFLT_${f}`, BigInt(i));
+	});
+	m.set("DTRACEFLT_BADSTACK", 9n);
+	m.set("DTRACEFLT_LIBRARY", 1000n);
+	m.set("ARPHRD_ETHER", 1n);
+	m.set("ARPHRD_INFINIBAND", 32n);
 	m.set("AF_INET", 2n);
 	m.set("AF_INET6", 10n);
 	return m;

@@ -307,6 +307,9 @@ export class ExprParser {
 				if (e.kind === "builtin" && this.core) {
 					throw new DSyntaxError(t.pos, `'${e.name}' is a variable, not a function; remove the parentheses`);
 				}
+				if (!this.core && e.kind !== "builtin") {
+					throw new DSyntaxError(t.pos, "function designator is not of function type", "D_FUNC_IDENT");
+				}
 				throw syntax(t, "an operator");
 			} else break;
 		}

@@ -71,7 +71,7 @@ export class ProgramParser extends ExprParser {
 				if (clauses.length === 0 && declarations.length === 0) this.empty(t);
 				break;
 			}
-			if (t.kind === "pspec" && startsDeclaration(t.text)) {
+			if (t.kind === "pspec" && !this.pspecOnly() && startsDeclaration(t.text)) {
 				this.declarationStart(t);
 				this.unreadProbe(t);
 				declarations.push(this.declaration());
@@ -285,7 +285,10 @@ export class ProgramParser extends ExprParser {
 				);
 			return this.inline();
 		}
-		const type = this.typeName(false);
+		const next = this.peek();
+		// `self x;` and `this x;`: a storage class without a type declares an int, as in C.
+		const implicit = storage !== "global" && next.kind === "ident" && !TYPE_WORDS.has(next.text);
+		const type = implicit ? { kind: "typename" as const, words: [], pointers: 0, pos: next.pos } : this.typeName(false);
 		if (this.is(this.peek(), ";")) {
 			throw new DSyntaxError(this.peek().pos, "useless declaration", "D_DECL_USELESS");
 		}
@@ -387,36 +390,45 @@ export class ProgramParser extends ExprParser {
 
 	// -- control lines -------------------------------------------------------
 
+	/** A control line (DTrace's dt_pragma): `#pragma D name ...`, `#pragma name`, `#name`. */
 	private control(line: ControlLine): void {
-		const w = line.words;
 		const at = line.pos;
+		let w = line.words;
 		if (w.length === 0) return; // a lone '#' is a null directive (K&R A12.9)
-		if (/^[0-9]+$/.test(w[0]!) || w[0] === "line") {
+		// 0: `#name`, 1: `#pragma name`, 2: `#pragma D name` (DTrace's own pragmas need all of it).
+		let level = 0;
+		if (w[0] === "pragma") {
+			level = 1;
+			w = w.slice(1);
+			if (w[0] === "D") {
+				level = 2;
+				w = w.slice(1);
+			}
+		}
+		const name = w[0] ?? "";
+		const args = w.slice(1);
+		if (/^[0-9]+$/.test(name) || name === "line") {
 			throw new DSyntaxError(at, "'#line' is not supported: dtop does not run the C preprocessor", UNSUPPORTED);
 		}
-		if (w[0] === "error") throw new DSyntaxError(at, `#error: ${w.slice(1).join(" ")}`, "D_PRAGERR");
-		if (w[0] === "ident") return;
-		if (w[0] !== "pragma") {
-			throw new DSyntaxError(
-				at,
-				`invalid control directive: #${w[0]}; dtop does not run the C preprocessor`,
-				"D_PRAGCTL_INVAL",
-			);
+		if (name === "error") throw new DSyntaxError(at, `#error: ${args.map(unquote).join(" ")}`, "D_PRAGERR");
+		if (name === "ident") return;
+		const own = ["option", "depends_on", "attributes", "binding"].includes(name);
+		if (level < 2 || !own) {
+			if (level === 0)
+				throw new DSyntaxError(
+					at,
+					`invalid control directive: #${name}; dtop does not run the C preprocessor`,
+					"D_PRAGCTL_INVAL",
+				);
+			if (level === 1 && !own) {
+				throw new DSyntaxError(at, `unknown #pragma ${near(name)}; D's pragmas are written #pragma D ...`, "D_PRAGMA_INVAL");
+			}
+			if (level === 1) throw new DSyntaxError(at, `#pragma ${name} is written #pragma D ${name}`, "D_PRAGMA_INVAL");
+			throw new DSyntaxError(at, `invalid D pragma: ${name || "(none)"}`, "D_PRAGMA_INVAL");
 		}
-		if (w[1] === "ident") return;
-		if (w[1] !== "D") {
-			throw new DSyntaxError(
-				at,
-				`unknown #pragma ${near(w[1] ?? "")}; D's pragmas are written #pragma D ...`,
-				"D_PRAGMA_INVAL",
-			);
-		}
-		const name = w[2] ?? "";
-		const args = w.slice(3);
 		switch (name) {
 			case "option":
-				if (args.length === 0)
-					throw new DSyntaxError(at, "malformed #pragma option <option>=<val>", "D_PRAGMA_MALFORM");
+				if (args.length === 0) throw new DSyntaxError(at, "malformed #pragma option <option>=<val>", "D_PRAGMA_MALFORM");
 				if (args.length > 1) {
 					throw new DSyntaxError(at, "superfluous arguments specified for #pragma option", "D_PRAGMA_MALFORM");
 				}
@@ -434,22 +446,43 @@ export class ProgramParser extends ExprParser {
 				}
 				break;
 			case "attributes":
-			case "binding":
 				if (args.length !== 2) {
-					throw new DSyntaxError(
-						at,
-						`malformed #pragma ${name} <${name === "binding" ? "version" : "attributes"}> <ident>`,
-						"D_PRAGMA_MALFORM",
-					);
+					throw new DSyntaxError(at, "malformed #pragma attributes <attributes> <ident>", "D_PRAGMA_MALFORM");
+				}
+				if (!validAttributes(unquote(args[0]!))) {
+					throw new DSyntaxError(at, "invalid attributes specified by #pragma attributes", "D_PRAGMA_INVAL");
 				}
 				break;
-			default:
-				throw new DSyntaxError(at, `invalid D pragma: ${escapeName(name)}`, "D_PRAGMA_INVAL");
+			case "binding":
+				if (args.length !== 2) {
+					throw new DSyntaxError(at, "malformed #pragma binding <version> <ident>", "D_PRAGMA_MALFORM");
+				}
+				if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(unquote(args[0]!))) {
+					throw new DSyntaxError(at, `invalid version string specified by #pragma binding`, "D_PRAGMA_INVAL");
+				}
+				break;
 		}
 		this.pragmas.push({ kind: "pragma", name: name as Pragma["name"], words: args, pos: at });
 	}
+
+	/** `#pragma D option pspec`: every outer word is a probe description. */
+	protected pspecOnly(): boolean {
+		return this.pragmas.some((p) => p.name === "option" && /^pspec(=|$)/.test(p.words[0] ?? ""));
+	}
 }
 
-function escapeName(name: string): string {
-	return name === "" ? "(none)" : name;
+function unquote(s: string): string {
+	return s.length > 1 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
+}
+
+const STABILITY = ["Internal", "Private", "Obsolete", "External", "Unstable", "Evolving", "Stable", "Standard"];
+const CLASSES = ["Unknown", "CPU", "Platform", "Group", "ISA", "Common"];
+
+/** DTrace's name/data/class attribute triple, such as Stable/Stable/Common. */
+function validAttributes(s: string): boolean {
+	const [name, data, klass, ...rest] = s.split("/");
+	if (rest.length > 0 || name === undefined) return false;
+	const stab = (x: string | undefined) => x === undefined || STABILITY.some((t) => t.toLowerCase() === x.toLowerCase());
+	const cls = (x: string | undefined) => x === undefined || CLASSES.some((t) => t.toLowerCase() === x.toLowerCase());
+	return stab(name) && stab(data) && cls(klass);
 }

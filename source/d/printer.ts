@@ -219,7 +219,8 @@ function printDeclaration(d: Declaration): string {
 		return `inline ${printType(d.type)} ${"*".repeat(d.pointers)}${d.name} = ${at(d.value, ASSIGN)};`;
 	}
 	const storage = d.storage === "global" ? "" : `${d.storage} `;
-	return `${storage}${printType(d.type)} ${d.declarators.map(printDeclarator).join(", ")};`;
+	const type = printType(d.type);
+	return `${storage}${type ? `${type} ` : ""}${d.declarators.map(printDeclarator).join(", ")};`;
 }
 
 function printPragma(p: Pragma): string {

@@ -26,7 +26,9 @@ export type DType =
 	| { k: "symaddr"; user: boolean }
 	/** A struct, union or enum of the kernel's (or any C) types: known by name only. */
 	| { k: "sou"; name: string }
-	| { k: "float"; name: string };
+	| { k: "float"; name: string }
+	/** An aggregation or an associative array named without its keys (DTrace's <DYN>). */
+	| { k: "dynamic" };
 
 const int = (name: string, size: 1 | 2 | 4 | 8, signed: boolean): IntType => ({ k: "int", name, size, signed });
 
@@ -47,6 +49,7 @@ export const VOID: DType = { k: "void" };
 export const STACK: DType = { k: "stack" };
 export const CHAR_PTR: DType = { k: "ptr", to: CHAR };
 export const VOID_PTR: DType = { k: "ptr", to: VOID };
+export const DYNAMIC: DType = { k: "dynamic" };
 
 /** The C base integer types (LP64, x86_64: plain char is signed). */
 const BASE: Record<string, IntType> = {
@@ -156,6 +159,8 @@ export function typeName(t: DType): string {
 			return t.user ? "_usymaddr" : "_symaddr";
 		case "sou":
 			return t.name;
+		case "dynamic":
+			return "<DYN>";
 	}
 }
 
@@ -227,7 +232,7 @@ export function resolveType(t: TypeName): DType {
 
 function resolveBase(words: string[], t: TypeName): DType {
 	const pos = t.pos;
-	if (words.length === 0) throw new DTypeError(pos, "a type name is missing its type", "D_SYNTAX");
+	if (words.length === 0) return INT; // `self x;`: C's implicit int
 	const first = words[0]!;
 	if (first === "struct" || first === "union" || first === "enum") {
 		const name = `${first} ${words[1] ?? ""}`.trim();
