@@ -123,12 +123,15 @@ export abstract class CallChecker extends VarChecker {
 		if (spec.unsupported) throw unsupported(e.pos, `'${e.fn}' is not supported: ${spec.unsupported}`);
 		if (this.clause === null && spec.kind !== "subroutine")
 			throw new DTypeError(e.pos, `${e.fn}( ) may only be called in a probe clause`, "D_CG_EXPR");
-		let t = this.special(e, spec);
+		const misplaced = spec.kind === "aggregating" || (spec.kind === "action" && spec.ret.k === "void" && !statement);
+		// An action misplaced in an expression gets only its prototype checked: DTrace
+		// rejects it when generating code, before it would look at its format or constants.
+		let t = misplaced ? undefined : this.special(e, spec);
 		if (t === undefined) {
 			this.prototype(e, spec);
 			t = spec.ret;
 		}
-		if (spec.kind === "aggregating" || (spec.kind === "action" && spec.ret.k === "void" && !statement)) {
+		if (misplaced) {
 			// DTrace finds these when it generates code, after the clause's other errors.
 			const what = spec.kind === "aggregating" ? "aggregating function" : "action";
 			this.defer(
@@ -244,8 +247,7 @@ export abstract class CallChecker extends VarChecker {
 			case "kstack":
 			case "ustack":
 			case "jstack": {
-				const max = e.fn === "stack" || e.fn === "kstack" ? 1 : 2;
-				if (a.length > max) throw this.protoLen(e, e.fn, a.length, `at most ${max}`);
+				this.prototype(e, spec);
 				const code = e.fn === "stack" || e.fn === "kstack" ? "D_STACK_SIZE" : "D_USTACK_FRAMES";
 				if (a[0]) this.positive(a[0], `${e.fn}( ) argument #1 must be a non-zero positive integer constant`, code);
 				if (a[1])

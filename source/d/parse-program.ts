@@ -134,7 +134,7 @@ export class ProgramParser extends ExprParser {
 		if (this.is(t, "{")) statements = this.body();
 		else {
 			if (this.file && !this.core) {
-				throw new DSyntaxError(t.pos, "expected predicate and/or actions following probe description");
+				throw new DSyntaxError(probes[0]!.pos, "expected predicate and/or actions following probe description");
 			}
 			this.unreadProbe(t); // a clause without a body
 		}

@@ -104,6 +104,14 @@ const TYPEDEFS: Record<string, [1 | 2 | 4 | 8, boolean]> = {
 	projid_t: [4, true],
 	taskid_t: [4, true],
 	key_t: [4, true],
+	// Kernel and BSD names scripts use without a module (linux/types.h).
+	uint: [4, false],
+	ulong: [8, false],
+	ushort: [2, false],
+	u_char: [1, false],
+	u_short: [2, false],
+	u_int: [4, false],
+	u_long: [8, false],
 };
 
 /** Every word that can start a type name in an expression (casts, sizeof) or a declaration. */
