@@ -196,8 +196,7 @@ export abstract class CallChecker extends VarChecker {
 				return spec.ret;
 			}
 			case "tracemem": {
-				if (a.length < 2 || a.length > 3)
-					throw this.protoLen(e, "tracemem", a.length, a.length < 2 ? "at least 2" : "at most 3");
+				this.prototype(e, spec);
 				const t = this.expr(a[0]!);
 				if (!isInteger(t) && t.k !== "ptr")
 					throw new DTypeError(
@@ -210,8 +209,6 @@ export abstract class CallChecker extends VarChecker {
 					"tracemem( ) argument #2 must be a non-zero positive integral constant expression",
 					"D_TRACEMEM_SIZE",
 				);
-				if (a[2])
-					this.prototype({ ...e, args: [a[2]] }, { ...spec, params: ["int"], protos: ["size_t"], optionalFrom: 1 });
 				return spec.ret;
 			}
 			case "clear":
@@ -346,7 +343,11 @@ export abstract class CallChecker extends VarChecker {
 		const spec = FUNCTIONS.get(s.fn);
 		if (!spec) {
 			const guess = suggest(s.fn, [...FUNCTIONS.keys()]);
-			throw new DTypeError(s.fnPos, `undefined function name: ${s.fn}${guess ? `; did you mean ${guess}()?` : ""}`, "D_FUNC_UNDEF");
+			throw new DTypeError(
+				s.fnPos,
+				`undefined function name: ${s.fn}${guess ? `; did you mean ${guess}()?` : ""}`,
+				"D_FUNC_UNDEF",
+			);
 		}
 		if (spec.kind !== "aggregating") {
 			throw new DTypeError(s.fnPos, `${label} must be assigned the result of an aggregating function`, "D_AGG_FUNC");

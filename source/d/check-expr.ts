@@ -227,7 +227,10 @@ export abstract class ExprChecker {
 				}
 				if (o.kind === "ident") {
 					if (o.name.includes("`")) throw kernelTypes(e.pos, "the address of a kernel symbol");
-					throw unsupported(e.pos, `taking the address of a variable ('&${o.name}') is not supported: dtop has no pointers`);
+					throw unsupported(
+						e.pos,
+						`taking the address of a variable ('&${o.name}') is not supported: dtop has no pointers`,
+					);
 				}
 				if (o.kind === "member" || (o.kind === "unary" && o.op === "*"))
 					throw unsupported(e.pos, "taking an address ('&') needs the kernel's C types");
@@ -286,7 +289,7 @@ export abstract class ExprChecker {
 			case "+":
 			case "-":
 				if (isInteger(l) && isInteger(r)) return promote(l, r);
-				if ((l.k === "ptr" || l.k === "string") && (isInteger(r) || r.k === l.k)) {
+				if ((l.k === "ptr" || l.k === "string") && (isInteger(r) || (r.k === l.k && op === "-"))) {
 					throw unsupported(e.pos, `pointer arithmetic (${typeName(l)} ${op} ${typeName(r)}) is not supported`);
 				}
 				if (op === "+" && isInteger(l) && (r.k === "ptr" || r.k === "string")) {

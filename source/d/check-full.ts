@@ -77,7 +77,11 @@ class ProgramChecker extends CallChecker {
 		if (!c.predicate) return;
 		const t = this.expr(c.predicate);
 		if (!isScalar(t)) {
-			throw new DTypeError(c.predicate.pos, `predicate result must be of scalar type, not ${typeName(t)}`, "D_PRED_SCALAR");
+			throw new DTypeError(
+				c.predicate.pos,
+				`predicate result must be of scalar type, not ${typeName(t)}`,
+				"D_PRED_SCALAR",
+			);
 		}
 	}
 

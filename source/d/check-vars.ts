@@ -123,7 +123,15 @@ export abstract class VarChecker extends ExprChecker {
 		const table = this.table(p.scope);
 		if (table.has(p.name)) return;
 		const keys = p.keys ? this.keysOf(p.scope, p.name, p.keys, undefined, p.pos) : null;
-		table.set(p.name, { name: p.name, scope: p.scope, type: INT64, keys, dimension: null, declared: false, pos: p.pos });
+		table.set(p.name, {
+			name: p.name,
+			scope: p.scope,
+			type: INT64,
+			keys,
+			dimension: null,
+			declared: false,
+			pos: p.pos,
+		});
 	}
 
 	/** Type the keys of `name[keys]` against its signature (dt_idcook_assc). */
@@ -261,7 +269,11 @@ export abstract class VarChecker extends ExprChecker {
 	assign(target: Expr, op: AssignOp, value: Expr, opPos: Position): DType {
 		if (target.kind === "index" && target.base.kind === "index" && target.base.base.kind === "aggvar") {
 			const name = target.base.base.name;
-			throw new DTypeError(target.pos, `improper attempt to reference @${name} as a multi-dimensional array`, "D_AGG_MDIM");
+			throw new DTypeError(
+				target.pos,
+				`improper attempt to reference @${name} as a multi-dimensional array`,
+				"D_AGG_MDIM",
+			);
 		}
 		const agg =
 			target.kind === "aggvar" ? target : target.kind === "index" && target.base.kind === "aggvar" ? target.base : null;
@@ -308,7 +320,10 @@ export abstract class VarChecker extends ExprChecker {
 			}
 			return existing.type;
 		}
-		if (r.k === "void") throw new DTypeError(opPos, `cannot have void object: ${p.name}`, "D_DECL_VOIDOBJ");
+		if (r.k === "void") {
+			if (this.deferred) return r; // DTrace stops at the misplaced action first
+			throw new DTypeError(opPos, `cannot have void object: ${p.name}`, "D_DECL_VOIDOBJ");
+		}
 		if (r.k === "float") throw unsupported(opPos, "floating-point types are not supported");
 		table.set(p.name, {
 			name: p.name,

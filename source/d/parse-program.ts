@@ -421,14 +421,19 @@ export class ProgramParser extends ExprParser {
 					"D_PRAGCTL_INVAL",
 				);
 			if (level === 1 && !own) {
-				throw new DSyntaxError(at, `unknown #pragma ${near(name)}; D's pragmas are written #pragma D ...`, "D_PRAGMA_INVAL");
+				throw new DSyntaxError(
+					at,
+					`unknown #pragma ${near(name)}; D's pragmas are written #pragma D ...`,
+					"D_PRAGMA_INVAL",
+				);
 			}
 			if (level === 1) throw new DSyntaxError(at, `#pragma ${name} is written #pragma D ${name}`, "D_PRAGMA_INVAL");
 			throw new DSyntaxError(at, `invalid D pragma: ${name || "(none)"}`, "D_PRAGMA_INVAL");
 		}
 		switch (name) {
 			case "option":
-				if (args.length === 0) throw new DSyntaxError(at, "malformed #pragma option <option>=<val>", "D_PRAGMA_MALFORM");
+				if (args.length === 0)
+					throw new DSyntaxError(at, "malformed #pragma option <option>=<val>", "D_PRAGMA_MALFORM");
 				if (args.length > 1) {
 					throw new DSyntaxError(at, "superfluous arguments specified for #pragma option", "D_PRAGMA_MALFORM");
 				}

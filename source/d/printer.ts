@@ -19,8 +19,13 @@ import type {
 } from "./syntax.ts";
 import { PRECEDENCE } from "./syntax.ts";
 
-/** Escape a string as a D string literal. */
-export function quoteString(value: string): string {
+/**
+ * Escape a string as a D string literal. In the full language a string's characters are
+ * bytes (see lexer.ts): `bytes` prints them so, valid UTF-8 as its text and any other
+ * byte above 0x7f as an octal escape.
+ */
+export function quoteString(value: string, bytes = false): string {
+	if (bytes && /[\x80-\xff]/.test(value)) value = asText(value);
 	let out = '"';
 	for (const ch of value) {
 		const code = ch.codePointAt(0)!;
@@ -41,10 +46,32 @@ export function quoteString(value: string): string {
 				out += "\\r";
 				break;
 			default:
-				out += code < 0x20 || code === 0x7f ? `\\${code.toString(8).padStart(3, "0")}` : ch;
+				if (code >= 0xdc80 && code <= 0xdcff) out += `\\${(code - 0xdc00).toString(8)}`;
+				else out += code < 0x20 || code === 0x7f ? `\\${code.toString(8).padStart(3, "0")}` : ch;
 		}
 	}
 	return `${out}"`;
+}
+
+/** Byte string → text: valid UTF-8 decoded, other high bytes kept as U+DC80.. markers. */
+function asText(bytes: string): string {
+	const buf = Buffer.from(bytes, "latin1");
+	let out = "";
+	let i = 0;
+	while (i < buf.length) {
+		const b = buf[i]!;
+		const len = b < 0x80 ? 1 : b >= 0xf0 && b < 0xf5 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b < 0xe0 ? 2 : 0;
+		const chunk = len > 0 ? buf.subarray(i, i + len) : undefined;
+		const text = chunk && chunk.length === len ? new TextDecoder("utf-8", { fatal: false }).decode(chunk) : undefined;
+		if (text !== undefined && !text.includes("\ufffd") && Buffer.from(text, "utf8").equals(chunk!)) {
+			out += text;
+			i += len;
+		} else {
+			out += String.fromCharCode(0xdc00 + b);
+			i++;
+		}
+	}
+	return out;
 }
 
 function printProbe(d: ProbeDescription): string {
@@ -128,7 +155,7 @@ export function printExpr(e: Expr): string {
 		case "int":
 			return printInt(e);
 		case "string":
-			return quoteString(e.value);
+			return quoteString(e.value, byteStrings);
 		case "builtin":
 		case "ident":
 			return e.name;
@@ -232,9 +259,23 @@ function printProgram(p: Program): string {
 	return lines.join("\n");
 }
 
+/** Set while printing a tree of the full language, whose strings are bytes. */
+let byteStrings = false;
+
 /** D text for a program (one clause per line), a clause, a statement, an expression, a
- * probe description, a declaration or a type name. */
-export function print(node: Node): string {
+ * probe description, a declaration or a type name. Pass { language: "full" } for a tree
+ * parsed as the full language (its strings are bytes). */
+export function print(node: Node, options: { language?: "core" | "full" } = {}): string {
+	const saved = byteStrings;
+	byteStrings = options.language === "full";
+	try {
+		return printNode(node);
+	} finally {
+		byteStrings = saved;
+	}
+}
+
+function printNode(node: Node): string {
 	switch (node.kind) {
 		case "program":
 			return printProgram(node);

@@ -277,8 +277,9 @@ function restrictStatement(s: Statement): void {
 			return;
 		case "assign":
 			if (s.target.kind !== "self") {
-				restrictExpr(s.target);
-				throw err(s.pos, "global variables are not supported; use a thread-local variable such as self->x");
+				if (s.target.kind !== "ident" || reserved(s.target.name)) restrictExpr(s.target);
+				const name = s.target.kind === "ident" ? s.target.name : "x";
+				throw err(s.pos, `global variables are not supported; use a thread-local variable such as self->${name}`);
 			}
 			if (s.op !== "=") throw err(s.opPos, `'${s.op}' is not supported; write self->${s.target.name} = ...`);
 			restrictExpr(s.value);
