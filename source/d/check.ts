@@ -435,6 +435,8 @@ class Checker {
 /** Type-check a program of today's subset (parsed or built). Throws DTypeError (or
  * DSyntaxError for a malformed probe description or a construct outside the subset). */
 export function check(program: Program): CheckedProgram;
+/** A program of the full language checked as the subset: what it lacks is refused. */
+export function check(program: full.Program): CheckedProgram;
 /** Type-check a program of the full language (see check-full.ts). */
 export function check(program: full.Program, options: CheckOptions): FullCheckedProgram;
 export function check(program: Program | full.Program, options?: CheckOptions): CheckedProgram | FullCheckedProgram {

@@ -312,7 +312,6 @@ describe("lexical rules", () => {
 				err = e;
 			}
 			assert.ok(err instanceof DSyntaxError, text);
-			// biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the test
 			assert.doesNotMatch(err.message, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/);
 			assert.ok(err.message.includes(shown), `${err.message} shows ${shown}`);
 		}
