@@ -1,14 +1,18 @@
-// The abstract syntax tree of the D subset dtop speaks, plus builders so code can
-// make clauses without going through text, and a structural equality that ignores
-// where things were written.
+// The subset of D that today's back end (source/session/lower.ts) compiles: the node
+// shapes below are those of syntax.ts (the whole language) narrowed to what it handles,
+// so every program of this subset is also a program of the full tree. parseProgram()
+// without options returns this subset and rejects the rest with today's messages
+// (subset.ts); parseProgram(text, { language: "full" }) returns the full tree.
 //
 // Every node has a `kind` tag and a `pos` (1-based line/column of its first
 // character; for binary expressions the operator, for calls the function name).
 // Nodes made with the builders below carry NO_POS (line 0).
 
 import { NO_POS, type Position } from "./errors.ts";
+import type { IntLiteral, ProbeDescription, StringLiteral } from "./syntax.ts";
 
 export type { Position } from "./errors.ts";
+export { equalIgnoringPositions, type IntLiteral, type ProbeDescription, type StringLiteral } from "./syntax.ts";
 
 /** Built-in variables (all integers except those listed in STRING_BUILTINS). */
 export const BUILTIN_VARIABLES = [
@@ -107,40 +111,8 @@ export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
 // ---------------------------------------------------------------------------
 // Probe descriptions
 
-/**
- * `provider:module:function:name`. Fewer fields in the text fill the rightmost ones
- * (`read:entry` is function `read`, name `entry`). An empty string matches anything;
- * fields may hold globs (`*`, `?`, `[...]`) and unexpanded macros (`$target`, `$1`).
- */
-export interface ProbeDescription {
-	kind: "probe";
-	provider: string;
-	module: string;
-	function: string;
-	name: string;
-	/** The description as written in the source (ignored by equalIgnoringPositions). */
-	text: string;
-	pos: Position;
-}
-
 // ---------------------------------------------------------------------------
 // Expressions
-
-/** An integer constant (decimal, hex, octal or character constant in the source).
- * Always in [0, 2^64); a negative number is a unary minus applied to a literal. */
-export interface IntLiteral {
-	kind: "int";
-	value: bigint;
-	pos: Position;
-}
-
-/** A string constant, escapes already decoded. Only ASCII escapes are accepted, so
- * encoding `value` as UTF-8 gives the bytes the user meant. */
-export interface StringLiteral {
-	kind: "string";
-	value: string;
-	pos: Position;
-}
 
 /** A built-in variable such as `pid` or `execname`. */
 export interface BuiltinVar {
@@ -203,10 +175,13 @@ export interface AggregateStmt {
 /** `self->name = value`. */
 export interface AssignStmt {
 	kind: "assign";
+	op: "=";
 	target: SelfVar;
 	value: Expr;
 	/** Position of `self`. */
 	pos: Position;
+	/** Position of the `=`. */
+	opPos: Position;
 }
 
 export type Statement = AggregateStmt | AssignStmt;
@@ -221,8 +196,11 @@ export interface Clause {
 	pos: Position;
 }
 
+/** A program of the subset: clauses only (no pragmas, no declarations). */
 export interface Program {
 	kind: "program";
+	pragmas: never[];
+	declarations: never[];
 	clauses: Clause[];
 	pos: Position;
 }
@@ -275,7 +253,7 @@ export function aggregate(name: string, keys: Expr[], fn: AggFunction, args: Exp
 
 /** `self->name = value`. */
 export function assign(name: string, value: Expr): AssignStmt {
-	return { kind: "assign", target: selfVar(name), value, pos: NO_POS };
+	return { kind: "assign", op: "=", target: selfVar(name), value, pos: NO_POS, opPos: NO_POS };
 }
 
 export function clause(probes: ProbeDescription[], predicate: Expr | null, statements: Statement[]): Clause {
@@ -284,34 +262,5 @@ export function clause(probes: ProbeDescription[], predicate: Expr | null, state
 }
 
 export function program(clauses: Clause[]): Program {
-	return { kind: "program", clauses, pos: NO_POS };
-}
-
-// ---------------------------------------------------------------------------
-// Equality
-
-/** Structural equality of two nodes (or lists/values of them), ignoring `pos`,
- * `fnPos` and a probe description's `text`. */
-export function equalIgnoringPositions(a: unknown, b: unknown): boolean {
-	if (a === b) return true;
-	if (typeof a !== typeof b) return false;
-	if (typeof a !== "object" || a === null || b === null) return false;
-	if (Array.isArray(a)) {
-		if (!Array.isArray(b) || a.length !== b.length) return false;
-		for (let i = 0; i < a.length; i++) if (!equalIgnoringPositions(a[i], b[i])) return false;
-		return true;
-	}
-	if (Array.isArray(b)) return false;
-	const ra = a as Record<string, unknown>;
-	const rb = b as Record<string, unknown>;
-	const keys = (r: Record<string, unknown>) =>
-		Object.keys(r).filter((k) => k !== "pos" && k !== "fnPos" && !(k === "text" && r.kind === "probe"));
-	const ka = keys(ra);
-	const kb = keys(rb);
-	if (ka.length !== kb.length) return false;
-	for (const k of ka) {
-		if (!Object.hasOwn(rb, k)) return false;
-		if (!equalIgnoringPositions(ra[k], rb[k])) return false;
-	}
-	return true;
+	return { kind: "program", pragmas: [], declarations: [], clauses, pos: NO_POS };
 }

@@ -1,7 +1,9 @@
-// The type checker: infers a type for every expression, gathers the aggregations and
-// thread-local variables of a program, and rejects what DTrace would reject (strings
-// compared with numbers, stacks outside aggregation keys, an aggregation used with two
-// different functions or key signatures, bad lquantize() parameters, ...).
+// The type checker. check(program) checks today's subset (what the back end compiles)
+// exactly as dtop always has: it infers a type for every expression, gathers the
+// aggregations and thread-local variables, and rejects what DTrace would reject
+// (strings compared with numbers, stacks outside aggregation keys, an aggregation used
+// with two different functions or key signatures, bad lquantize() parameters, ...).
+// check(program, { language: "full" }) checks the whole language (check-full.ts).
 
 import type {
 	AggFunction,
@@ -17,8 +19,15 @@ import type {
 	Statement,
 } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
+import { checkFull } from "./check-full.ts";
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
 import { probeFromText, probeText } from "./probe.ts";
+import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
+import { constantValue, restrictProbe, restrictProgram } from "./subset.ts";
+
+export { constantValue };
+
+import type * as full from "./syntax.ts";
 
 /** Integers are 64-bit. Stacks (`ustack()`, `kstack()`) exist only as aggregation keys. */
 export type DType = "int" | "string" | "ustack" | "kstack";
@@ -100,72 +109,6 @@ function plural(n: number, word: string): string {
 	return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/**
- * The value of an integer constant expression (literals combined with unary and binary
- * operators), with 64-bit signed wrap-around as in C; undefined if not constant (or if
- * it divides by zero or shifts by 64 or more).
- */
-export function constantValue(e: Expr): bigint | undefined {
-	switch (e.kind) {
-		case "int":
-			return BigInt.asIntN(64, e.value);
-		case "unary": {
-			const v = constantValue(e.operand);
-			if (v === undefined) return undefined;
-			if (e.op === "-") return BigInt.asIntN(64, -v);
-			if (e.op === "~") return BigInt.asIntN(64, ~v);
-			return v === 0n ? 1n : 0n;
-		}
-		case "binary": {
-			const l = constantValue(e.left);
-			const r = constantValue(e.right);
-			if (l === undefined || r === undefined) return undefined;
-			const w = (v: bigint) => BigInt.asIntN(64, v);
-			switch (e.op) {
-				case "+":
-					return w(l + r);
-				case "-":
-					return w(l - r);
-				case "*":
-					return w(l * r);
-				case "/":
-					return r === 0n ? undefined : w(l / r);
-				case "%":
-					return r === 0n ? undefined : w(l % r);
-				case "<<":
-					return r < 0n || r > 63n ? undefined : w(l << r);
-				case ">>":
-					return r < 0n || r > 63n ? undefined : l >> r;
-				case "&":
-					return l & r;
-				case "|":
-					return l | r;
-				case "^":
-					return l ^ r;
-				case "<":
-					return l < r ? 1n : 0n;
-				case "<=":
-					return l <= r ? 1n : 0n;
-				case ">":
-					return l > r ? 1n : 0n;
-				case ">=":
-					return l >= r ? 1n : 0n;
-				case "==":
-					return l === r ? 1n : 0n;
-				case "!=":
-					return l !== r ? 1n : 0n;
-				case "&&":
-					return l !== 0n && r !== 0n ? 1n : 0n;
-				case "||":
-					return l !== 0n || r !== 0n ? 1n : 0n;
-			}
-			return undefined;
-		}
-		default:
-			return undefined;
-	}
-}
-
 /** The type an expression would have, without reporting errors; undefined while it
  * depends on a thread-local variable whose type is not known yet. */
 function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined {
@@ -229,6 +172,7 @@ class Checker {
 				}
 			}
 			probeFromText(probeText(d), d.pos);
+			restrictProbe(d);
 		}
 		this.info = {
 			clause: c,
@@ -488,9 +432,19 @@ class Checker {
 	}
 }
 
-/** Type-check a parsed (or built) program. Throws DTypeError (or DSyntaxError for a
- * malformed probe description in a built program). */
-export function check(program: Program): CheckedProgram {
+/** Type-check a program of today's subset (parsed or built). Throws DTypeError (or
+ * DSyntaxError for a malformed probe description or a construct outside the subset). */
+export function check(program: Program): CheckedProgram;
+/** A program of the full language checked as the subset: what it lacks is refused. */
+export function check(program: full.Program): CheckedProgram;
+/** Type-check a program of the full language (see check-full.ts). */
+export function check(program: full.Program, options: CheckOptions): FullCheckedProgram;
+export function check(program: Program | full.Program, options?: CheckOptions): CheckedProgram | FullCheckedProgram {
+	if (options?.language === "full") return checkFull(program as full.Program, options);
+	return checkSubset(restrictProgram(program as full.Program));
+}
+
+function checkSubset(program: Program): CheckedProgram {
 	const checker = new Checker(inferSelfTypes(program));
 	const clauses = program.clauses.map((c) => checker.clause(c));
 	const types = checker.types;

@@ -1,10 +1,11 @@
-// Probe descriptions (`provider:module:function:name`) and macro expansion.
+// Probe descriptions (`provider:module:function:name`). Macros in them are expanded
+// by macros.ts (expandMacros is re-exported here for the callers that used it here).
 
-import type { ProbeDescription } from "./ast.ts";
 import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
 import { isProbeChar } from "./lexer.ts";
+import type { ProbeDescription } from "./syntax.ts";
 
-const SPECIAL_PROBES = new Set(["BEGIN", "END", "ERROR"]);
+export { expandMacros, type MacroValues } from "./macros.ts";
 
 function at(base: Position, index: number): Position {
 	if (base.line === 0) return base;
@@ -72,10 +73,6 @@ export function probeFromText(text: string, base: Position): ProbeDescription {
 	}
 	const fields = [...Array(4 - parts.length).fill(""), ...parts] as [string, string, string, string];
 	const [provider, module, func, name] = fields;
-	if ((provider === "" || provider === "dtrace") && module === "" && func === "" && SPECIAL_PROBES.has(name)) {
-		throw new DSyntaxError(at(base, text.length - name.length), `'${name}' is not supported`);
-	}
-	if (provider === "dtrace") throw new DSyntaxError(base, "the dtrace provider is not supported");
 	return { kind: "probe", provider, module, function: func, name, text, pos: base };
 }
 
@@ -125,105 +122,4 @@ export function probeText(d: { provider: string; module: string; function: strin
 	while (fields.length > 1 && fields[0] === "") fields.shift();
 	const text = fields.join(":");
 	return text === "" ? ":::" : text;
-}
-
-// ---------------------------------------------------------------------------
-// Macros
-
-export interface MacroValues {
-	/** The value of `$target` (a process id). */
-	target?: number | bigint | string;
-	/** The values of `$1`, `$2`, ... (`args[0]` is `$1`). */
-	args?: readonly string[];
-}
-
-function quote(s: string): string {
-	let out = '"';
-	for (const ch of s) {
-		const code = ch.charCodeAt(0);
-		if (ch === '"' || ch === "\\") out += `\\${ch}`;
-		else if (ch === "\n") out += "\\n";
-		else if (ch === "\t") out += "\\t";
-		else if (code < 0x20 || code === 0x7f) out += `\\${code.toString(8).padStart(3, "0")}`;
-		else out += ch;
-	}
-	return `${out}"`;
-}
-
-/**
- * Replace the macros DTrace expands before compiling: `$target`, `$1`..`$N` (the
- * argument text; inside a predicate or body an argument that is not an integer or an
- * identifier becomes a string literal, as in DTrace) and `$$1`..`$$N` (always a string
- * literal). String literals and comments are left alone. An undefined macro is a
- * DSyntaxError. Positions in errors from parsing the result refer to the expanded text.
- */
-export function expandMacros(text: string, values: MacroValues = {}): string {
-	let out = "";
-	let line = 1;
-	let column = 1;
-	let depth = 0;
-	let i = 0;
-	const copy = (n: number) => {
-		for (let k = 0; k < n; k++) {
-			if (text[i] === "\n") {
-				line++;
-				column = 1;
-			} else column++;
-			out += text[i];
-			i++;
-		}
-	};
-	while (i < text.length) {
-		const c = text[i]!;
-		if (c === "/" && text[i + 1] === "*") {
-			const close = text.indexOf("*/", i + 2);
-			copy((close < 0 ? text.length : close + 2) - i);
-		} else if (c === "/" && text[i + 1] === "/") {
-			const nl = text.indexOf("\n", i);
-			copy((nl < 0 ? text.length : nl) - i);
-		} else if (c === '"' || c === "'") {
-			let j = i + 1;
-			while (j < text.length && text[j] !== c && text[j] !== "\n") j += text[j] === "\\" ? 2 : 1;
-			copy(Math.min(j + 1, text.length) - i);
-		} else if (c === "{") {
-			depth++;
-			copy(1);
-		} else if (c === "}") {
-			depth = Math.max(0, depth - 1);
-			copy(1);
-		} else if (c === "$") {
-			const m = /^\$(\$?)([0-9]+|[A-Za-z_][A-Za-z0-9_]*)?/.exec(text.slice(i))!;
-			const whole = m[0];
-			const pos = { line, column, offset: i };
-			const stringify = m[1] === "$";
-			const name = m[2];
-			if (name === undefined)
-				throw new DSyntaxError(pos, `syntax error near "${whole}": expected a macro such as $target or $1`);
-			let value: string;
-			if (/^[0-9]+$/.test(name)) {
-				const n = Number(name);
-				const arg = n >= 1 ? values.args?.[n - 1] : undefined;
-				if (arg === undefined) throw new DSyntaxError(pos, `macro argument ${whole} is not defined`);
-				value = arg;
-			} else if (name === "target") {
-				if (values.target === undefined) {
-					throw new DSyntaxError(pos, `macro variable ${whole} is not defined; give a target process`);
-				}
-				value = String(values.target);
-			} else throw new DSyntaxError(pos, `macro variable ${whole} is not defined`);
-			let prev = out.length - 1;
-			while (prev >= 0 && /\s/.test(out[prev]!)) prev--;
-			const adjacent = i > 0 && isProbeChar(text[i - 1]!);
-			const inProbe = depth === 0 && (adjacent || prev < 0 || out[prev] === "}" || out[prev] === ",");
-			if (stringify) value = quote(value);
-			else if (!inProbe && !/^([0-9]+|0[xX][0-9a-fA-F]+|[A-Za-z_][A-Za-z0-9_]*)$/.test(value)) {
-				const unquoted = value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
-				value = quote(unquoted);
-			}
-			out += value;
-			column += whole.length;
-			i += whole.length;
-		} else copy(1);
-	}
-	return out;
 }

@@ -75,11 +75,6 @@ describe("probe descriptions", () => {
 		["syscall::read:entry;", 'line 1, column 20: probe description contains invalid character ";"'],
 		["syscall:: read:entry", 'line 1, column 10: probe description contains invalid character " "'],
 		["syscall::read:entry {}", 'line 1, column 20: probe description contains invalid character " "'],
-		["BEGIN", "line 1, column 1: 'BEGIN' is not supported"],
-		["END", "line 1, column 1: 'END' is not supported"],
-		[":::ERROR", "line 1, column 4: 'ERROR' is not supported"],
-		["dtrace:::BEGIN", "line 1, column 10: 'BEGIN' is not supported"],
-		["dtrace:::", "line 1, column 1: the dtrace provider is not supported"],
 	];
 	for (const [text, message] of errors) {
 		test(`rejects ${JSON.stringify(text)}`, () =>
@@ -88,6 +83,20 @@ describe("probe descriptions", () => {
 
 	test("a probe named BEGIN in another provider is an ordinary probe", () => {
 		assert.deepEqual(fields("myapp:::BEGIN"), ["myapp", "", "", "BEGIN"]);
+	});
+
+	test("the dtrace provider's probes are descriptions like any other (the subset's parser refuses them)", () => {
+		assert.deepEqual(fields("BEGIN"), ["", "", "", "BEGIN"]);
+		assert.deepEqual(fields("dtrace:::END"), ["dtrace", "", "", "END"]);
+		assert.deepEqual(fields(":::ERROR"), ["", "", "", "ERROR"]);
+		assertDError(() => parseProgram("BEGIN {}"), "line 1, column 1: 'BEGIN' is not supported", DSyntaxError);
+		assertDError(() => parseProgram(":::ERROR {}"), "line 1, column 4: 'ERROR' is not supported", DSyntaxError);
+		assertDError(() => parseProgram("dtrace:::BEGIN {}"), "line 1, column 10: 'BEGIN' is not supported", DSyntaxError);
+		assertDError(
+			() => parseProgram("dtrace::: {}"),
+			"line 1, column 1: the dtrace provider is not supported",
+			DSyntaxError,
+		);
 	});
 
 	test("descriptions inside a program are checked the same way", () => {
@@ -108,7 +117,7 @@ describe("probe descriptions", () => {
 		assert.equal(probeText({ provider: "", module: "", function: "", name: "entry" }), "entry");
 		assert.throws(() => probe({ provider: "a:b" }), DSyntaxError);
 		assert.throws(() => probe({ name: "x[" }), DSyntaxError);
-		assert.throws(() => probe({ name: "BEGIN" }), /'BEGIN' is not supported/);
+		assert.equal(probe({ name: "BEGIN" }).text, "BEGIN");
 	});
 });
 
@@ -151,6 +160,12 @@ describe("macros", () => {
 		assert.equal(expandMacros(text, {}), text);
 	});
 
+	test("$0 is the script and $pid & co are this process's, as DTrace's are dtrace(1)'s", () => {
+		assert.equal(expandMacros("a { @[$0] = count(); }", { script: "x.d" }), 'a { @["x.d"] = count(); }');
+		assert.equal(expandMacros("a { @[$pid] = count(); }"), `a { @[${process.pid}] = count(); }`);
+		assert.equal(expandMacros("a { @[$uid] = count(); }", { variables: { uid: 7 } }), "a { @[7] = count(); }");
+	});
+
 	test("undefined macros are errors with positions", () => {
 		assertDError(
 			() => expandMacros("syscall::read:entry\n/pid == $target/ {}"),
@@ -161,12 +176,8 @@ describe("macros", () => {
 			"line 1, column 7: macro argument $2 is not defined",
 		);
 		assertDError(
-			() => expandMacros("a { @[$0] = count(); }", { args: ["x"] }),
-			"line 1, column 7: macro argument $0 is not defined",
-		);
-		assertDError(
-			() => expandMacros("a { @[$pid] = count(); }"),
-			"line 1, column 7: macro variable $pid is not defined",
+			() => expandMacros("a { @[$nosuch] = count(); }"),
+			"line 1, column 7: macro variable $nosuch is not defined",
 		);
 		assertDError(
 			() => expandMacros("a { @[$] = count(); }"),
