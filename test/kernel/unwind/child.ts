@@ -1,6 +1,7 @@
 // A child process that waits for a line on stdin before it works (deepstack
 // --wait, or a script that reads stdin first), so tests attach probes first.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { readFileSync, readlinkSync, realpathSync } from "node:fs";
 
 export interface WaitingChild {
 	pid: number;
@@ -14,8 +15,28 @@ export interface WaitingChild {
 }
 
 /**
+ * Resolves once process `pid` runs `exe` and sits in read(2) on its stdin: it
+ * has exec'ed, loaded its libraries and reached the line it waits for.
+ */
+async function readingStdin(pid: number, exe: string, timeoutMs = 30_000): Promise<void> {
+	const want = realpathSync(exe);
+	const end = Date.now() + timeoutMs;
+	for (;;) {
+		try {
+			// /proc/PID/syscall: "0 0x0 …" is read(0, …) in progress.
+			if (readlinkSync(`/proc/${pid}/exe`) === want && /^0 0x0 /.test(readFileSync(`/proc/${pid}/syscall`, "utf8")))
+				return;
+		} catch {
+			// Not started yet, or gone (the caller notices through `exited`).
+		}
+		if (Date.now() > end) throw new Error(`${exe} (pid ${pid}) never waited for input on stdin`);
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
+
+/**
  * Starts `cmd args`. With `ready`, waits for a stdout line `ready PID` first
- * (deepstack's --wait); otherwise the process is taken as ready once spawned.
+ * (deepstack's --wait); otherwise until the process blocks reading stdin.
  */
 export async function startWaiting(cmd: string, args: string[], opts: { ready?: boolean } = {}): Promise<WaitingChild> {
 	const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -75,7 +96,9 @@ export async function startWaiting(cmd: string, args: string[], opts: { ready?: 
 			};
 			check();
 		});
-	const pid = opts.ready ? Number((await line(/^ready (\d+)$/))[1]) : (child.pid ?? 0);
+	let pid = child.pid ?? 0;
+	if (opts.ready) pid = Number((await line(/^ready (\d+)$/))[1]);
+	else await readingStdin(pid, cmd);
 	return {
 		pid,
 		child,
