@@ -59,6 +59,8 @@ export interface Fde {
 	/** One past the last address covered. */
 	end: number;
 	instructions: Buffer;
+	/** Virtual address of instructions[0] (DW_CFA_set_loc may be pc-relative to it). */
+	instructionsAddress: number;
 }
 
 export interface FrameSection {
@@ -472,6 +474,7 @@ export function parseFrameSection(data: Buffer, opts: FrameParseOptions): FrameS
 				start: pcStart,
 				end: pcStart + pcRange,
 				instructions: data.subarray(body.pos, end),
+				instructionsAddress: opts.address + body.pos,
 			});
 		} catch (e) {
 			if (e instanceof FrameProblem || e instanceof ShortRead) {

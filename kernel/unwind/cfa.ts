@@ -228,9 +228,12 @@ function run(
 				case 0x00: // nop
 					break;
 				case 0x01: {
-					// set_loc: an address in the FDE's encoding, never relative to this field.
-					const enc = cie.fdeEncoding & 0x0f;
-					const v = readPointer(r, enc === PE.absptr ? PE.absptr : enc, { address: 0, addressSize: cie.addressSize });
+					// set_loc: an address in the FDE's encoding (gcc's unwinder reads it as the
+					// FDE's own pc_begin, pc-relative to this operand).
+					const v = readPointer(r, cie.fdeEncoding & ~PE.indirect, {
+						address: fde.instructionsAddress,
+						addressSize: cie.addressSize,
+					});
 					if (v === undefined) throw new FrameProblem("DW_CFA_set_loc without an address");
 					loc = v;
 					advance(loc, s);

@@ -16,7 +16,13 @@ export interface ReadelfRow {
 	section: string;
 }
 
-export function readelfFrameRows(path: string): ReadelfRow[] {
+export interface ReadelfFrames {
+	rows: ReadelfRow[];
+	/** Every FDE's range (including those readelf prints no rows for: the CIE's rule holds). */
+	fdes: { start: number; end: number }[];
+}
+
+export function readelfFrames(path: string): ReadelfFrames {
 	// readelf exits with 1 when the object has no DWARF sections besides the frames.
 	const r = spawnSync("readelf", ["-wF", path], { encoding: "utf8", maxBuffer: 1 << 30 });
 	if (r.error || !r.stdout.includes("Contents of the")) {
@@ -24,6 +30,7 @@ export function readelfFrameRows(path: string): ReadelfRow[] {
 	}
 	const out = r.stdout;
 	const rows: ReadelfRow[] = [];
+	const fdes: { start: number; end: number }[] = [];
 	let columns: string[] = [];
 	let fde: { start: number; end: number } | undefined;
 	let section = "";
@@ -36,6 +43,7 @@ export function readelfFrameRows(path: string): ReadelfRow[] {
 		const f = / FDE cie=[0-9a-f]+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/.exec(line);
 		if (f) {
 			fde = { start: Number.parseInt(f[1], 16), end: Number.parseInt(f[2], 16) };
+			fdes.push(fde);
 			columns = [];
 			continue;
 		}
@@ -64,5 +72,5 @@ export function readelfFrameRows(path: string): ReadelfRow[] {
 			section,
 		});
 	}
-	return rows;
+	return { rows, fdes };
 }
