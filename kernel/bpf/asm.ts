@@ -102,6 +102,8 @@ export const Op = {
 	PSEUDO_MAP_VALUE: 2,
 	// call source pseudo-register for bpf-to-bpf calls
 	PSEUDO_CALL: 1,
+	// ld_imm64 source pseudo-register: the address of a subprogram (bpf_loop callbacks, Linux 5.13+)
+	PSEUDO_FUNC: 4,
 } as const;
 
 const SIZE_CODE: Record<Size, number> = { 1: Op.B, 2: Op.H, 4: Op.W, 8: Op.DW };
@@ -197,6 +199,27 @@ export class Asm {
 
 	hasLabel(name: string): boolean {
 		return this.labels.has(name);
+	}
+
+	/**
+	 * Slots where subprograms start: 0 (the main program) and every target of
+	 * callLocal or ldFunc, ascending. A program with callbacks (ldFunc) must
+	 * describe each of them in BTF func_info when it is loaded.
+	 */
+	subprograms(): { starts: number[]; callbacks: boolean } {
+		const starts = new Set<number>([0]);
+		let callbacks = false;
+		for (const insn of this.insns) {
+			if (insn.target === undefined) continue;
+			const isCall = insn.op === (Op.JMP | Op.CALL) && insn.src === Op.PSEUDO_CALL;
+			const isFunc = insn.op === (Op.LD | Op.IMM | Op.DW) && insn.src === Op.PSEUDO_FUNC;
+			if (!isCall && !isFunc) continue;
+			callbacks ||= isFunc;
+			const t = this.labels.get(insn.target);
+			if (t === undefined) throw new AsmError(`a call to label '${insn.target}', which is not defined.`);
+			starts.add(t);
+		}
+		return { starts: [...starts].sort((a, b) => a - b), callbacks };
 	}
 
 	// --- ALU -----------------------------------------------------------------
@@ -560,6 +583,23 @@ export class Asm {
 		});
 	}
 
+	/**
+	 * dst = address of the subprogram starting at label `target` (BPF_PSEUDO_FUNC,
+	 * Linux 5.13+): the callback argument of bpf_loop and bpf_for_each_map_elem.
+	 */
+	ldFunc(dst: Reg, target: string): this {
+		if (typeof target !== "string" || target.length === 0) throw new AsmError("ldFunc needs a label name.");
+		return this.emit({
+			op: Op.LD | Op.IMM | Op.DW,
+			dst: checkReg(dst, "ldFunc destination"),
+			src: Op.PSEUDO_FUNC,
+			off: 0,
+			imm: 0,
+			imm2: 0,
+			target,
+		});
+	}
+
 	// --- output --------------------------------------------------------------
 
 	/** Resolve labels and return the instructions, 8 bytes per slot. */
@@ -578,7 +618,7 @@ export class Asm {
 				if (t === undefined)
 					throw new AsmError(`instruction ${pc} jumps to label '${insn.target}', which is not defined.`);
 				const rel = t - (pc + 1);
-				if ((insn.op & 0xf0) === Op.CALL) {
+				if ((insn.op & 0xf0) === Op.CALL || insn.op === (Op.LD | Op.IMM | Op.DW)) {
 					imm = rel;
 				} else {
 					if (rel < -0x8000 || rel > 0x7fff) {
@@ -740,6 +780,7 @@ export function formatInsn(b: Buffer, at: number): string {
 			const hi = b.readInt32LE(at + 12);
 			if (src === Op.PSEUDO_MAP_FD) return `r${dst} = map[fd:${imm}]`;
 			if (src === Op.PSEUDO_MAP_VALUE) return `r${dst} = map[fd:${imm}][0]+${hi}`;
+			if (src === Op.PSEUDO_FUNC) return `r${dst} = func pc${signedOff(imm)}`;
 			const v = (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
 			return `r${dst} = 0x${v.toString(16)}`;
 		}

@@ -4,6 +4,7 @@
 // verifier's explanation into a VerifierError.
 import { SyscallError, sys, VerifierError } from "../sys/index.ts";
 import { Asm } from "./asm.ts";
+import { FUNC_INFO_SIZE, funcInfoRecords, loadFuncInfoBtf } from "./func-info.ts";
 import { NativeMemory } from "./native.ts";
 import { type OpenObject, track, untrack } from "./registry.ts";
 
@@ -118,9 +119,14 @@ export class Program {
 			throw new Error(`program '${spec.name}' must be a non-empty multiple of 8 bytes, not ${code.length}.`);
 		}
 		const license = Buffer.from(`${spec.license ?? "Dual MIT/GPL"}\0`, "latin1");
+		// Callbacks (bpf_loop's) need BTF func_info naming every subprogram (Linux 5.13+).
+		const subs = spec.insns instanceof Asm ? spec.insns.subprograms() : undefined;
+		const funcInfo = subs?.callbacks ? funcInfoRecords(subs.starts) : undefined;
 		const insnsAt = 0;
 		const licenseAt = code.length;
-		const mem = NativeMemory.alloc(code.length + license.length, `program ${spec.name}`);
+		const funcInfoAt = licenseAt + license.length;
+		const mem = NativeMemory.alloc(funcInfoAt + (funcInfo?.length ?? 0), `program ${spec.name}`);
+		const btfFd = funcInfo && subs ? loadFuncInfoBtf(subs.starts.length, `program ${spec.name}`) : undefined;
 		try {
 			code.copy(mem.buf, insnsAt);
 			license.copy(mem.buf, licenseAt);
@@ -133,6 +139,13 @@ export class Program {
 			attr.write(sanitizeName(spec.name), 48, "latin1");
 			attr.writeUInt32LE(spec.expectedAttachType ?? 0, 68);
 			attr.writeUInt32LE(spec.attachBtfId ?? 0, 108);
+			if (funcInfo && btfFd !== undefined) {
+				funcInfo.copy(mem.buf, funcInfoAt);
+				attr.writeUInt32LE(btfFd, 72); // prog_btf_fd
+				attr.writeUInt32LE(FUNC_INFO_SIZE, 76);
+				attr.writeBigUInt64LE(mem.at(funcInfoAt), 80);
+				attr.writeUInt32LE(funcInfo.length / FUNC_INFO_SIZE, 88);
+			}
 
 			const first = sys().bpfTry(BPF_PROG_LOAD, attr);
 			if (first.ret >= 0) {
@@ -141,6 +154,8 @@ export class Program {
 			return Program.retryWithLog(spec, attr, first.errno, code.length / 8);
 		} finally {
 			mem.free();
+			// The loaded program holds its own reference to the BTF.
+			if (btfFd !== undefined) sys().close(btfFd);
 		}
 	}
 

@@ -1,0 +1,199 @@
+// A stack walk over compact unwind tables, in JavaScript. It is the reference
+// the kernel's walk (kernel/unwind/bpf.ts) follows step for step, the consumer
+// of design (b) (a copy of the stack unwound in user space), and what tests use
+// to check the kernel's frames against the same tables.
+//
+// x86_64 only, like the kernel side (see the report for aarch64).
+import { Base, CfaKind, RegKind, RuleFlags, type UnwindRule } from "./cfa.ts";
+import type { UnwindTable } from "./table.ts";
+
+/** Why a walk ended. The numbers are shared with the BPF program and the stacks map. */
+export const Stop = {
+	/** The outermost frame was reached (return address undefined or 0). */
+	END: 0,
+	/** `maxFrames` frames were taken and the stack goes on. */
+	TRUNCATED: 1,
+	/** The process's mappings were not loaded yet. */
+	NO_PROCESS: 2,
+	/** The pc is in no known executable mapping (JIT code, garbage), and frame pointers did not help. */
+	NO_MAPPING: 3,
+	/** The pc's object has no table loaded (table space full), and frame pointers did not help. */
+	NO_TABLE: 4,
+	/** No call frame information covers the pc, and frame pointers did not help. */
+	NO_INFO: 5,
+	/** The information uses a rule dtop does not evaluate. */
+	UNSUPPORTED: 6,
+	/** User memory could not be read (unmapped, paged out, or beyond a copied stack). */
+	READ_FAULT: 7,
+	/** The next frame is impossible: its sp is not above this one's, or its pc is not canonical. */
+	BAD_FRAME: 8,
+	/** A rule needs the frame pointer, but an earlier frame lost it. */
+	LOST_FP: 9,
+} as const;
+export type StopReason = (typeof Stop)[keyof typeof Stop];
+
+export const STOP_NAMES: Record<number, string> = {
+	[Stop.END]: "complete",
+	[Stop.TRUNCATED]: "truncated at the frame limit",
+	[Stop.NO_PROCESS]: "process not known yet",
+	[Stop.NO_MAPPING]: "pc outside every known mapping",
+	[Stop.NO_TABLE]: "no unwind table loaded for the object",
+	[Stop.NO_INFO]: "no unwind information for the pc",
+	[Stop.UNSUPPORTED]: "unsupported unwind rule",
+	[Stop.READ_FAULT]: "stack memory unreadable",
+	[Stop.BAD_FRAME]: "impossible next frame",
+	[Stop.LOST_FP]: "frame pointer lost",
+};
+
+/** Flag bits beside the stop reason. */
+export const WalkFlags = {
+	/** At least one frame was found by following frame pointers (no unwind information there). */
+	FP_FALLBACK: 1,
+} as const;
+
+/** Largest distance followed from sp to a frame pointer (8 MiB: the default stack limit). */
+export const FP_REACH = 8 << 20;
+/** User addresses on x86_64 are below 2^47. */
+export const USER_TOP = 2 ** 47;
+
+export interface Registers {
+	pc: number;
+	sp: number;
+	/** rbp; undefined once lost. */
+	fp: number | undefined;
+}
+
+/** Where an object is mapped: table addresses are `pc - bias`. */
+export interface MappedObject {
+	start: number;
+	end: number;
+	bias: number;
+	/** undefined: the object is known but its table is not loaded. */
+	table: UnwindTable | undefined;
+}
+
+export interface AddressSpace {
+	/** The executable mapping holding pc, or undefined. */
+	find(pc: number): MappedObject | undefined;
+}
+
+/** Reads a u64 of user memory, or undefined where it cannot. */
+export type ReadU64 = (address: number) => number | undefined;
+
+export interface WalkResult {
+	/** Frame 0 is the interrupted pc; the others are return addresses. */
+	frames: number[];
+	stop: StopReason;
+	flags: number;
+}
+
+/** Sorted mappings searched by binary search. */
+export class MappingList implements AddressSpace {
+	private readonly list: MappedObject[];
+	constructor(list: MappedObject[]) {
+		this.list = [...list].sort((a, b) => a.start - b.start);
+	}
+	find(pc: number): MappedObject | undefined {
+		let lo = 0;
+		let hi = this.list.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >>> 1;
+			if (this.list[mid].start <= pc) lo = mid + 1;
+			else hi = mid;
+		}
+		const m = this.list[lo - 1];
+		return m && pc < m.end ? m : undefined;
+	}
+}
+
+/** A reader over a copy of the stack taken at `sp` (design (b)); everything else is unreadable. */
+export function stackCopyReader(sp: number, copy: Buffer): ReadU64 {
+	return (address) => {
+		const at = address - sp;
+		if (at < 0 || at + 8 > copy.length) return undefined;
+		return copy.readUInt32LE(at + 4) * 0x100000000 + copy.readUInt32LE(at);
+	};
+}
+
+function base(which: number, cfa: number, r: Registers): number | undefined {
+	if (which === Base.CFA) return cfa;
+	if (which === Base.SP) return r.sp;
+	return r.fp;
+}
+
+/** One step by frame pointers: cfa = fp + 16, ra at fp + 8, saved fp at fp. */
+function fpStep(r: Registers, read: ReadU64): { cfa: number; ra: number; fp: number } | undefined {
+	const fp = r.fp;
+	if (fp === undefined || fp < r.sp || fp - r.sp > FP_REACH || fp % 8 !== 0) return undefined;
+	const ra = read(fp + 8);
+	const saved = read(fp);
+	if (ra === undefined || saved === undefined) return undefined;
+	return { cfa: fp + 16, ra, fp: saved };
+}
+
+/**
+ * Walks from `regs`. The algorithm, which the BPF program repeats exactly:
+ * record pc; find its mapping and rule (at pc - 1 for return addresses, since
+ * a call may be a function's last instruction); compute the CFA; read the
+ * return address at its rule; recover the frame pointer; the caller's sp is
+ * the CFA. Without information for the pc, one frame-pointer step is tried.
+ */
+export function walk(regs: Registers, space: AddressSpace, read: ReadU64, maxFrames: number): WalkResult {
+	const frames: number[] = [];
+	let flags = 0;
+	const r: Registers = { ...regs };
+	let exact = true; // frame 0's pc (and one after a signal frame) is not a return address
+	for (;;) {
+		if (frames.length >= maxFrames) return { frames, stop: Stop.TRUNCATED, flags };
+		frames.push(r.pc);
+		const m = space.find(r.pc);
+		const lookupPc = exact ? r.pc : r.pc - 1;
+		let rule: UnwindRule | undefined;
+		let why: StopReason = Stop.NO_MAPPING;
+		if (m?.table) {
+			rule = m.table.lookup(lookupPc - m.bias);
+			why = Stop.NO_INFO;
+			if (rule.cfa === CfaKind.UNKNOWN) rule = undefined;
+		} else if (m) why = Stop.NO_TABLE;
+		let cfa: number;
+		let ra: number | undefined;
+		let fp: number | undefined;
+		if (!rule) {
+			const step = fpStep(r, read);
+			if (!step) return { frames, stop: why, flags };
+			flags |= WalkFlags.FP_FALLBACK;
+			({ cfa, ra, fp } = step);
+			exact = false;
+		} else {
+			if (rule.cfa === CfaKind.UNSUPPORTED) return { frames, stop: Stop.UNSUPPORTED, flags };
+			if (rule.ra === RegKind.UNDEFINED) return { frames, stop: Stop.END, flags };
+			if (rule.ra !== RegKind.AT) return { frames, stop: Stop.UNSUPPORTED, flags };
+			const b = rule.cfaBase === Base.SP ? r.sp : r.fp;
+			if (b === undefined) return { frames, stop: Stop.LOST_FP, flags };
+			if (rule.cfa === CfaKind.REG) cfa = b + rule.cfaOffset;
+			else if (rule.cfa === CfaKind.PLT) cfa = b + rule.cfaOffset + ((r.pc & 15) >= rule.extra ? 8 : 0);
+			else {
+				const v = read(b + rule.cfaOffset);
+				if (v === undefined) return { frames, stop: Stop.READ_FAULT, flags };
+				cfa = v + rule.extra;
+			}
+			const raAt = base(rule.raBase, cfa, r);
+			if (raAt === undefined) return { frames, stop: Stop.LOST_FP, flags };
+			ra = read(raAt + rule.raOffset);
+			if (ra === undefined) return { frames, stop: Stop.READ_FAULT, flags };
+			if (rule.fp === RegKind.SAME) fp = r.fp;
+			else if (rule.fp === RegKind.AT || rule.fp === RegKind.VALUE) {
+				const at = base(rule.fpBase, cfa, r);
+				// An unreadable saved frame pointer only matters if a later rule needs it.
+				if (at === undefined) fp = undefined;
+				else fp = rule.fp === RegKind.VALUE ? at + rule.fpOffset : read(at + rule.fpOffset);
+			} else fp = undefined;
+			exact = (rule.flags & RuleFlags.SIGNAL) !== 0;
+		}
+		if (ra === 0) return { frames, stop: Stop.END, flags };
+		if (cfa <= r.sp || ra >= USER_TOP || ra < 0) return { frames, stop: Stop.BAD_FRAME, flags };
+		r.pc = ra;
+		r.sp = cfa;
+		r.fp = fp;
+	}
+}
