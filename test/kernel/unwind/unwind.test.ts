@@ -3,9 +3,13 @@
 // test fixtures, libc and libstdc++ are needed, so this file also runs on
 // Debian's 6.1 kernel in the VM (scripts/vm/tests.txt).
 import assert from "node:assert/strict";
-import { realpathSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openObjectList } from "../../../kernel/bpf/index.ts";
+import { parseFrameSection } from "../../../kernel/elf/eh-frame.ts";
+import { ElfFile } from "../../../kernel/elf/index.ts";
 import { COLLISION_ID } from "../../../kernel/unwind/layout.ts";
 import type { UserStack } from "../../../kernel/unwind/stacks.ts";
 import { Unwinder } from "../../../kernel/unwind/unwinder.ts";
@@ -195,6 +199,43 @@ describe("mixed and foreign code", () => {
 			assert.equal(sym.length, 25, sym.join("\n"));
 		} finally {
 			prog.close();
+		}
+	});
+});
+
+describe("corrupt call frame information", () => {
+	test("an FDE whose CIE pointer is broken: the stack stops at that function and says why", async () => {
+		const dir = mkdtempSync(join(tmpdir(), "dtop-unwind-"));
+		const u = new Unwinder();
+		const prog = countByStack(u);
+		try {
+			const buf = Buffer.from(readFileSync(DEEPSTACK));
+			const elf = ElfFile.fromBuffer(buf, DEEPSTACK);
+			const sec = elf.section(".eh_frame");
+			const f12 = elf.symbols().byName("f12");
+			assert.ok(sec && f12);
+			const fde = parseFrameSection(elf.sectionData(sec), { kind: "eh_frame", address: sec.addr }).fdes.find(
+				(f) => f.start <= f12.address && f12.address < f.end,
+			);
+			assert.ok(fde);
+			buf.writeUInt32LE(0xfffffff0, sec.offset + fde.offset + 4);
+			const bad = join(dir, "deepstack");
+			writeFileSync(bad, buf);
+			chmodSync(bad, 0o755);
+			const r = await runUnder(u, prog, { file: bad, usdt: "hit" }, bad, ["--wait", "--count", "500"]);
+			assert.equal(total(r.counted), 500);
+			const s = only(r.counted);
+			assert.equal(s.stop, Stop.NO_INFO, s.stopName);
+			assert.equal(s.stopName, "no unwind information for the pc");
+			assert.deepEqual(ownFrames(symbolize(r.maps, s.frames)), CHAIN.slice(0, 8), "as far as f12");
+			assert.ok(
+				u.stats().problems.length === 0,
+				"the object is readable; its damage is in the table's errors, not a load problem",
+			);
+		} finally {
+			prog.close();
+			u.close();
+			rmSync(dir, { recursive: true, force: true });
 		}
 	});
 });
