@@ -7,7 +7,8 @@ import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
 import { compileDescription, compileGlob } from "../catalog/index.ts";
-import type { MatchRequest, ProbeSource, TraceProbe, TracepointField } from "./probes.ts";
+import type { TraceProbe, TracepointField } from "../providers/types.ts";
+import type { MatchRequest, ProbeSource } from "./probes.ts";
 
 const PLANNED_BASE = 1 << 30;
 

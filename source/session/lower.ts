@@ -4,7 +4,7 @@
 import type { ArgPlan, IntExpr, KeyField, StrExpr } from "../../kernel/codegen/ir.ts";
 import { STR_MAX } from "../../kernel/codegen/ir.ts";
 import type { AggregateStmt, Clause, Expr } from "../d/ast.ts";
-import type { TraceProbe } from "./probes.ts";
+import type { TraceProbe } from "../providers/types.ts";
 
 export class LowerError extends Error {
 	constructor(message: string) {

@@ -3,8 +3,9 @@
 // its own; these tests prove tracing.)
 import { syscallNumber, tracefs } from "../../kernel/tracefs/index.ts";
 import { compileGlob } from "../../source/catalog/glob.ts";
+import type { TraceProbe } from "../../source/providers/types.ts";
 import { usdtProbesOf } from "../../source/session/catalog-source.ts";
-import type { MatchRequest, ProbeSource, TraceProbe } from "../../source/session/probes.ts";
+import type { MatchRequest, ProbeSource } from "../../source/session/probes.ts";
 
 export class ListProbes implements ProbeSource {
 	readonly list: TraceProbe[] = [];

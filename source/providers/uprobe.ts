@@ -1,0 +1,70 @@
+// USDT and pid-provider probes: uprobes at file offsets, one uprobe_multi link
+// per group where the kernel has it (6.6), else one perf-event link per site.
+import { statSync } from "node:fs";
+import { attachUprobeMulti, attachUprobePerf } from "../../kernel/attach/index.ts";
+import { AttachType, ProgType } from "../../kernel/bpf/index.ts";
+import { archFor } from "../../kernel/sys/index.ts";
+import { usdtArgPlans } from "../session/usdt-args.ts";
+import { type ProbeOf, reg, type TargetProvider } from "./types.ts";
+
+const inodes = new Map<string, string>();
+
+/** The file a path names now, as device:inode (the path itself when it cannot be read). */
+function fileOf(path: string): string {
+	let file = inodes.get(path);
+	if (file === undefined) {
+		try {
+			const st = statSync(path);
+			file = `${st.dev}:${st.ino}`;
+		} catch {
+			file = path;
+		}
+		if (inodes.size > 10_000) inodes.clear();
+		inodes.set(path, file);
+	}
+	return file;
+}
+
+export const uprobeProvider: TargetProvider<"uprobe"> = {
+	kind: "uprobe",
+	nesting: "uprobe",
+	nests: false,
+	// The file (whatever path or symlink named it), offset, direction and
+	// process: a library's probe planned before exec and the one the catalog
+	// finds after it are one probe.
+	identity: ({ target: t }) => `u:${fileOf(t.path)}:${t.offset}:${t.ret}:${t.pid ?? 0}`,
+	// USDT arguments are read per site (registers and stack slots differ): a
+	// program that reads them serves the sites with the same argument specs.
+	groupKey: ({ target: t }, byArgs) => `u:${t.path}:${t.pid ?? 0}:${t.ret}:${byArgs ? (t.usdtArgs ?? "") : ""}`,
+	context({ target: t }, env) {
+		const arch = archFor();
+		const ctx = env.uprobeMulti ? "uprobe-multi" : "uprobe";
+		const r = (name: string) => reg(arch.regs[name]);
+		if (t.usdtArgs !== undefined) return { ctx, args: usdtArgPlans(t.usdtArgs, arch) };
+		if (t.ret) return { ctx, args: [{ k: "const", v: 0n }, r(arch.retReg)], retval: r(arch.retReg) };
+		return { ctx, args: arch.argRegs.map(r) };
+	},
+	load: (_probes, env) => ({
+		type: ProgType.KPROBE,
+		expectedAttachType: env.uprobeMulti ? AttachType.BPF_TRACE_UPROBE_MULTI : undefined,
+	}),
+	attach(fd, probes, env, cookie) {
+		const first = probes[0].target;
+		const spec = {
+			path: first.path,
+			pid: first.pid,
+			retprobe: first.ret,
+			sites: probes.map((p, i) => ({
+				offset: p.target.offset,
+				refCtrOffset: p.target.refCtrOffset,
+				cookie: cookie(i),
+			})),
+		};
+		return [env.uprobeMulti ? attachUprobeMulti(fd, spec) : attachUprobePerf(fd, spec)];
+	},
+};
+
+/** Whether the probe belongs to a process that has exited. */
+export function ofExited(p: ProbeOf<"uprobe">, exited: ReadonlySet<number>): boolean {
+	return p.target.pid !== undefined && p.target.pid !== 0 && exited.has(p.target.pid);
+}

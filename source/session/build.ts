@@ -1,0 +1,209 @@
+// From a D clause to programs in the kernel: match its probes, group them by
+// provider, lower and compile per group, load, and attach. Every choice that
+// depends on the kind of probe is the provider's (source/providers).
+import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
+import { compileClause } from "../../kernel/codegen/compile.ts";
+import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
+import type { Clause } from "../d/ast.ts";
+import { expandMacros, print as printD, probeText } from "../d/index.ts";
+import { providerOf, type TraceProbe } from "../providers/index.ts";
+import type { AggState, EnablingState, Group } from "./enabling.ts";
+import { SessionError } from "./errors.ts";
+import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
+import type { SharedMaps } from "./maps.ts";
+import type { ProbeSource } from "./probes.ts";
+
+export interface BuildContext {
+	probes: ProbeSource;
+	/** `$target` (the -c/-p process). */
+	target: number | undefined;
+	maxProbes: number;
+	aggEntries: number;
+	maps: SharedMaps;
+	/** A new thread-local slot (slots are unique in the session: the map is shared). */
+	nextTls(): number;
+	/** Remember the mappings of the processes these probes fire in (a clause takes stacks). */
+	captureProcesses(probes: TraceProbe[]): void;
+	/** Start counting firings of a probe (the tree's live rate). */
+	countProbe(id: number): void;
+}
+
+/** What makes two probes the same attachment. */
+export function probeKey(p: TraceProbe): string {
+	return providerOf(p).identity(p);
+}
+
+/** The probes a clause's descriptions match (macros expanded); none is an error. */
+export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
+	const seen = new Map<number, TraceProbe>();
+	for (const desc of clause.probes) {
+		const expand = (s: string) => {
+			if (s.includes("$target") && cx.target === undefined)
+				throw new SessionError(`'${desc.text}' uses $target, but no -c or -p process was given.`);
+			return expandMacros(s, { target: cx.target });
+		};
+		const req = {
+			provider: expand(desc.provider),
+			module: expand(desc.module),
+			function: expand(desc.function),
+			name: expand(desc.name),
+		};
+		const found = cx.probes.match(req);
+		if (found.length === 0) {
+			const why = cx.probes.whyNot?.(req);
+			throw new SessionError(`no probes match '${desc.text || probeText(req)}'${why ? `: ${why}` : ""}.`);
+		}
+		for (const p of found) seen.set(p.id, p);
+	}
+	return [...seen.values()];
+}
+
+/** Attach a clause of an enabling to more probes (at enable, and when new ones appear). */
+export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
+	if (probes.length === 0) return;
+	st.probeCount += new Set(probes.map((p) => p.id)).size;
+	if (st.probeCount > cx.maxProbes)
+		throw new SessionError(
+			`the enabling matches ${st.probeCount} probes, more than the limit of ${cx.maxProbes}; narrow the description (or raise --max-probes).`,
+		);
+	for (const p of probes) {
+		const why = providerOf(p).unavailable?.(p);
+		if (why) throw new SessionError(`${why}.`);
+	}
+	if (clauseUsesStacks(clause)) cx.captureProcesses(probes);
+	const byArgs = usesArgs(clause);
+	const groups = new Map<string, TraceProbe[]>();
+	for (const p of probes) {
+		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, byArgs)}`;
+		let g = groups.get(key);
+		if (!g) groups.set(key, (g = []));
+		g.push(p);
+	}
+	for (const group of groups.values()) enableGroup(cx, st, clause, group);
+}
+
+function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
+	const { maps } = cx;
+	const provider = providerOf(probes[0]);
+	const plans = provider.context(probes[0], maps.env);
+	let usesTls = false;
+	const env: LowerEnv = {
+		probes,
+		tlsSlot: (name) => {
+			usesTls = true;
+			let s = st.tls.get(name);
+			if (s === undefined) {
+				s = cx.nextTls();
+				st.tls.set(name, s);
+			}
+			return s;
+		},
+	};
+	const statements: Stmt[] = [];
+	for (const s of clause.statements) {
+		if (s.kind === "assign") {
+			statements.push({ k: "tls", slot: env.tlsSlot(s.target.name), value: lowerInt(s.value, env) });
+			continue;
+		}
+		const low = lowerAggregate(s, env);
+		const agg = aggregation(
+			cx,
+			st,
+			low,
+			s.keys.map((k) => printD(k)),
+			s.args.map((x) => printD(x)),
+		);
+		statements.push({
+			k: "agg",
+			mapFd: agg.map.fd,
+			fn: low.fn,
+			keys: low.keys,
+			value: low.value,
+			lq: low.lq,
+			insertSlot: agg.insertSlot,
+		});
+	}
+	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
+	const hits = BpfMap.create({
+		type: MapType.PERCPU_ARRAY,
+		keySize: 4,
+		valueSize: 8,
+		maxEntries: probes.length,
+		name: "dtop_hits",
+	});
+	// The group is the enabling's from here, so a failure below releases what was made.
+	const group: Group = { probes, links: [], hits };
+	st.groups.push(group);
+	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
+	Object.assign(group, provider.groupMaps?.(probes, cookie));
+	const load = provider.load(probes, maps.env, cookie);
+	const cp: ClauseProgram = {
+		name: st.d,
+		ctx: plans.ctx,
+		args: plans.args,
+		retval: plans.retval,
+		syscallMapFd: group.syscallMap?.fd,
+		hitsFd: hits.fd,
+		countersFd: maps.counters.fd,
+		dropSlot: st.dropSlot,
+		tlsFd: usesTls ? maps.tls.fd : undefined,
+		stackFd: clauseUsesStacks(clause) ? maps.stacks.fd : undefined,
+		zeroFd: maps.zero.fd,
+		predicate,
+		statements,
+		atomic: st.atomic,
+		fixedCookie: load.fixedCookie,
+	};
+	const { fixedCookie: _, ...spec } = load;
+	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+	for (const p of probes) cx.countProbe(p.id);
+	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
+}
+
+function aggregation(
+	cx: BuildContext,
+	st: EnablingState,
+	low: ReturnType<typeof lowerAggregate>,
+	keyText: string[],
+	argText: string[],
+): AggState {
+	const have = st.aggs.get(low.name);
+	if (have) {
+		if (have.fn !== low.fn || have.decode.length !== low.decode.length)
+			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
+		return have;
+	}
+	// Keys that can take many values live in LRU maps (evictions are counted);
+	// a keyless or probe-keyed aggregation cannot outgrow its map.
+	const bounded = low.decode.every((d) => d.k === "probe");
+	const lru = !bounded && low.decode.length > 0;
+	// Keyless: a one-slot per-CPU array (its lookup is inlined by the verifier
+	// and never misses; the generated key's first four bytes are the index 0).
+	// Keyed by probe: room for every probe the enabling may match (preallocated
+	// maps cost their size at creation). Anything else: an LRU hash.
+	const keyless = low.decode.length === 0;
+	const map = BpfMap.create({
+		type: keyless ? MapType.PERCPU_ARRAY : lru ? MapType.LRU_PERCPU_HASH : MapType.PERCPU_HASH,
+		keySize: keyless ? 4 : keySize(low.keys),
+		valueSize: valueSize(low.fn, low.lq),
+		maxEntries: keyless ? 1 : bounded ? Math.min(cx.maxProbes, Math.max(64, 4 * st.probeCount)) : cx.aggEntries,
+		name: `dtop_${low.name || "agg"}`,
+	});
+	const a: AggState = {
+		name: low.name,
+		fn: low.fn,
+		lq: low.lq,
+		decode: low.decode,
+		keyText,
+		argText,
+		map,
+		lru,
+		insertSlot: -1,
+		rows: new Map(),
+		evictions: 0,
+	};
+	st.aggs.set(low.name, a);
+	a.insertSlot = cx.maps.allocSlot();
+	return a;
+}

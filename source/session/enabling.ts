@@ -1,0 +1,96 @@
+// What the session keeps per enabling: its groups (program + links per set of
+// probes), aggregations, thread-local slots and counters; and its release.
+import type { Link } from "../../kernel/attach/index.ts";
+import type { BpfMap, Program } from "../../kernel/bpf/index.ts";
+import type { AggFn, LQuantize } from "../../kernel/codegen/ir.ts";
+import type { Clause, Program as DProgram } from "../d/ast.ts";
+import type { TraceProbe } from "../providers/types.ts";
+import type { RowState } from "./aggregation.ts";
+import type { KeyDecode } from "./lower.ts";
+import type { SharedMaps } from "./maps.ts";
+import type { RollingCounter } from "./rolling.ts";
+
+export interface AggState {
+	name: string;
+	fn: AggFn;
+	lq?: LQuantize;
+	decode: KeyDecode[];
+	keyText: string[];
+	argText: string[];
+	map: BpfMap;
+	lru: boolean;
+	insertSlot: number;
+	rows: Map<string, RowState>;
+	evictions: number;
+}
+
+/** Probes one program serves, through one kind of link. */
+export interface Group {
+	probes: TraceProbe[];
+	program?: Program;
+	links: Link[];
+	hits: BpfMap;
+	syscallMap?: BpfMap;
+}
+
+export interface EnablingState {
+	id: number;
+	program: DProgram;
+	d: string;
+	label: string;
+	groups: Group[];
+	aggs: Map<string, AggState>;
+	tls: Map<string, number>;
+	dropSlot: number;
+	drops: number;
+	counter: RollingCounter;
+	probeCount: number;
+	/** Each clause and the probes it is attached to (by identity: a probe seen again under a new id is the same probe). */
+	clauses: { clause: Clause; names: Set<string> }[];
+	/** A problem met while following new processes (shown, not thrown). */
+	error?: string;
+	/** Firings counted by groups released since (their processes exited). */
+	retired: number;
+	/** Per-CPU updates must be atomic (see ClauseProgram.atomic). */
+	atomic: boolean;
+	/** Some clause aggregates by ustack(). */
+	userStacks: boolean;
+}
+
+/**
+ * Close a group's links and program, then (after `detached`, which may still
+ * read them) its maps; failures go to `attempt`.
+ */
+export function closeGroup(
+	g: Group,
+	attempt: (f: () => void) => void = (f) => f(),
+	detached: () => void = () => {},
+): void {
+	for (const l of g.links) attempt(() => l.close());
+	g.links = [];
+	if (g.program) attempt(() => g.program?.close());
+	attempt(detached);
+	attempt(() => g.hits.close());
+	if (g.syscallMap) attempt(() => g.syscallMap?.close());
+}
+
+/** Release everything an enabling holds; the first failure is thrown after all were tried. */
+export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
+	let first: unknown;
+	const attempt = (f: () => void) => {
+		try {
+			f();
+		} catch (e) {
+			first ??= e;
+		}
+	};
+	for (const g of st.groups) closeGroup(g, attempt);
+	for (const a of st.aggs.values()) {
+		attempt(() => a.map.close());
+		maps.freeSlot(a.insertSlot);
+	}
+	maps.freeSlot(st.dropSlot);
+	st.groups = [];
+	st.aggs.clear();
+	if (first) throw first;
+}

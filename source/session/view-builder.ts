@@ -1,0 +1,114 @@
+// The SessionView of a tick: every enabling's rates, totals and aggregation
+// rows, keys decoded (probe names, symbolized stacks) for the printers and UI.
+import { hostname, release } from "node:os";
+import { type DecodedKeyPart, displayValue, histogram } from "./aggregation.ts";
+import type { AggState, EnablingState } from "./enabling.ts";
+import type { SharedMaps } from "./maps.ts";
+import type { ProbeSource } from "./probes.ts";
+import type { Symbolizer } from "./symbolize.ts";
+import type { AggRow, AggregationView, EnablingView, KeyPart, SessionView } from "./view.ts";
+
+type StackPart = Extract<DecodedKeyPart, { kind: "stack" }>;
+
+export class ViewBuilder {
+	readonly #stackCache = new Map<string, string[]>();
+
+	constructor(
+		private readonly probes: ProbeSource,
+		private readonly maps: SharedMaps,
+		private readonly symbolizer: Symbolizer,
+	) {}
+
+	build(
+		enablings: Iterable<EnablingState>,
+		at: { now: number; started: number; tickMs: number; paused: boolean },
+	): SessionView {
+		const views: EnablingView[] = [];
+		let rate = 0;
+		let drops = 0;
+		let evictions = 0;
+		for (const st of enablings) {
+			const v = this.enabling(st);
+			views.push(v);
+			rate += v.rate;
+			drops += v.drops;
+			evictions += v.evictions;
+		}
+		return {
+			host: hostname(),
+			kernel: release(),
+			cpus: this.maps.cpus,
+			tickMs: at.tickMs,
+			paused: at.paused,
+			rate,
+			drops,
+			evictions,
+			enablings: views,
+			uptimeMs: at.now - at.started,
+		};
+	}
+
+	private enabling(st: EnablingState): EnablingView {
+		const aggregations: AggregationView[] = [];
+		let ev = 0;
+		for (const a of st.aggs.values()) {
+			const rows: AggRow[] = [];
+			for (const r of a.rows.values()) {
+				rows.push({
+					key: r.parts.map((p, i) => this.keyPart(a, i, p)),
+					value: displayValue(a.fn, r.merged),
+					histogram: histogram(a.fn, a.lq, r.merged),
+					rate: r.counter.rate,
+					last10s: r.counter.window(10_000),
+					last60s: r.counter.window(60_000),
+					total: r.counter.total,
+					history: [...r.counter.history],
+				});
+			}
+			ev += a.evictions;
+			aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, args: a.argText, rows, evictions: a.evictions });
+		}
+		return {
+			id: st.id,
+			d: st.d,
+			label: st.label,
+			probes: st.probeCount,
+			rate: st.counter.rate,
+			total: st.counter.total,
+			history: [...st.counter.history],
+			aggregations,
+			drops: st.drops,
+			...(st.error ? { error: st.error } : {}),
+			evictions: ev,
+		};
+	}
+
+	private keyPart(a: AggState, i: number, p: DecodedKeyPart): KeyPart {
+		const d = a.decode[i];
+		if (p.kind === "stack") return { kind: "stack", frames: this.stackFrames(p), user: p.user };
+		if (d.k === "probe" && p.kind === "int") {
+			const probe = this.probes.byId(Number(p.value));
+			return { kind: "string", value: probe ? probe[d.field] : `probe#${p.value}` };
+		}
+		return p;
+	}
+
+	private stackFrames(part: StackPart): string[] {
+		if (part.id < 0) return [`<stack unavailable: error ${-part.id}>`];
+		const raw = this.maps.stacks.lookup(Buffer.from(Uint32Array.of(part.id).buffer));
+		if (!raw) return ["<stack evicted>"];
+		const ck = `${part.user ? part.pid : "k"}:${raw.toString("hex")}`;
+		let frames = this.#stackCache.get(ck);
+		if (!frames) {
+			frames = [];
+			for (let i = 0; i + 8 <= raw.length; i += 8) {
+				const addr = raw.readBigUInt64LE(i);
+				if (addr === 0n) break;
+				frames.push(part.user ? this.symbolizer.userFrame(part.pid, addr) : this.symbolizer.kernelFrame(addr));
+			}
+			if (this.#stackCache.size > 10_000) this.#stackCache.clear();
+			this.#stackCache.set(ck, frames);
+		}
+		return frames;
+	}
+}
