@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import fc from "fast-check";
-import { FLAGS } from "../../source/cli.ts";
+import { FLAGS } from "../../source/app/flags.ts";
 import { buildCli, dtop } from "./list-helpers.ts";
 
 before(() => buildCli());

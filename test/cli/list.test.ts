@@ -212,7 +212,7 @@ test("--help and --version", async () => {
 });
 
 test("strings from binaries are escaped before printing", async () => {
-	const { formatTable } = await import("../../source/list.ts");
+	const { formatTable } = await import("../../source/app/list.ts");
 	const out = formatTable([
 		{
 			id: 1,

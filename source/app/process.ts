@@ -2,7 +2,10 @@
 // before its first instruction), resumed, and watched until it exits.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readStat } from "./catalog/procfs.ts";
+import type { Catalog } from "../catalog/index.ts";
+import { readStat } from "../catalog/procfs.ts";
+import type { CatalogProbes } from "../session/catalog-source.ts";
+import type { Session } from "../session/session.ts";
 
 export interface Target {
 	pid: number;
@@ -84,4 +87,53 @@ export function attachTo(pid: number): Target {
 		timer.unref?.();
 	});
 	return { pid, resume: () => {}, exited, kill: () => clearInterval(timer) };
+}
+/**
+ * Hold the target at two moments, like DTrace's process control: when the
+ * dynamic loader has mapped a library (dlopen included) — rescan and attach
+ * matching probes before the library runs — and when it calls exit() — read its
+ * mappings so its stacks symbolize after it is gone. Then let it go on.
+ */
+export function holdTarget(session: Session, target: Target, probes: CatalogProbes, catalog: Catalog): void {
+	const libs = probes.libraries(target);
+	const libc = libs.find((l) => /\/libc\.so\.6$/.test(l));
+	const loader = libs.find((l) => /\/ld-linux[^/]*\.so(\.\d+)*$/.test(l));
+	let held = false;
+	if (libc) held = session.holdAt(target.pid, libc, "exit") || held;
+	if (loader) held = session.holdAt(target.pid, loader, "_dl_debug_state") || held;
+	if (!held) return;
+	startWatchdog(target.pid);
+	const timer = setInterval(() => {
+		if (procState(target.pid) !== "T") return;
+		try {
+			const change = catalog.refreshProcess(target.pid);
+			if (change.added.length) session.rematch();
+		} catch {
+			// the catalog's own errors do not stop the target
+		}
+		session.captureProcess(target.pid);
+		try {
+			process.kill(target.pid, "SIGCONT");
+		} catch {
+			// gone
+		}
+	}, 5);
+	timer.unref();
+	target.exited.then(() => clearInterval(timer));
+}
+
+/**
+ * A held target must never stay stopped: if dtop dies (kill -9) between a hold
+ * and its SIGCONT, a small watchdog outside dtop continues the target. It ends
+ * by itself once dtop or the target is gone.
+ */
+function startWatchdog(target: number): void {
+	const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${target} 2>/dev/null; do sleep 0.2; done; kill -CONT ${target} 2>/dev/null; exit 0`;
+	try {
+		const w = spawn("/bin/sh", ["-c", script], { stdio: "ignore", detached: true });
+		w.on("error", () => {});
+		w.unref();
+	} catch {
+		// without a watchdog the hold still works; dtop continues the target itself
+	}
 }

@@ -1,15 +1,17 @@
 // Wires the interactive UI to a live session: the probe tree from the catalog,
 // toggles turned into D enablings, a tick timer that reads the maps.
-import type { Catalog, Probe } from "./catalog/index.ts";
-import { compileGlob, isGlob, parseDescription } from "./catalog/index.ts";
-import type { Flags } from "./cli.ts";
-import type { CatalogProbes } from "./session/catalog-source.ts";
-import type { Session } from "./session/session.ts";
-import type { SessionView } from "./session/view.ts";
-import type { Target as Proc } from "./target.ts";
-import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "./ui/controller.ts";
-import { runInteractive } from "./ui/run.tsx";
-import type { TreeEntry, TreeSource } from "./ui/tree.ts";
+import type { Catalog, Probe } from "../catalog/index.ts";
+import { compileGlob, isGlob, parseDescription } from "../catalog/index.ts";
+import type { CatalogProbes } from "../session/catalog-source.ts";
+import type { Session } from "../session/session.ts";
+import type { SessionView } from "../session/view.ts";
+import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "../ui/controller.ts";
+import { runInteractive } from "../ui/run.tsx";
+import type { TreeEntry, TreeSource } from "../ui/tree.ts";
+import type { Flags } from "./flags.ts";
+import { followMachine } from "./follow.ts";
+import type { Target as Proc } from "./process.ts";
+import { Ticker } from "./ticker.ts";
 
 /** The aggregation keys `k` cycles through. */
 export const KEY_CYCLE = [
@@ -131,7 +133,7 @@ class Tree implements TreeSource {
 export class SessionController implements Controller {
 	readonly tree: Tree;
 	private listeners = new Set<() => void>();
-	private timer: NodeJS.Timeout | undefined;
+	private readonly ticker: Ticker;
 	private metas = new Map<number, Meta>();
 	private unsub: () => void;
 	constructor(
@@ -140,22 +142,15 @@ export class SessionController implements Controller {
 		readonly targetPid: number | undefined,
 	) {
 		this.tree = new Tree(catalog, this);
-		catalog.watch(500);
-		this.unsub = catalog.subscribe((change) => {
-			session.processesChanged(change.started, change.exited);
-			if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
+		this.unsub = followMachine(session, catalog, () => {
 			this.tree.rebuild();
 			this.emit();
 		});
-		this.schedule();
+		this.ticker = new Ticker(session, () => this.emit()).start();
 	}
-	private schedule(): void {
-		if (this.timer) clearInterval(this.timer);
-		this.timer = setInterval(() => {
-			if (this.session.paused) return;
-			this.session.tick();
-			this.emit();
-		}, this.session.tickMs);
+	/** Read the maps now (after a change) and tell the UI. */
+	refresh(): void {
+		this.ticker.now();
 	}
 	private emit(): void {
 		for (const l of this.listeners) l();
@@ -174,8 +169,7 @@ export class SessionController implements Controller {
 	private enableMeta(m: Meta): number {
 		const id = this.session.enable(clauseFor(m), m.desc);
 		this.metas.set(id, m);
-		this.session.tick();
-		this.emit();
+		this.ticker.now();
 		return id;
 	}
 	private replace(id: number, change: (m: Meta) => void): Outcome {
@@ -214,8 +208,7 @@ export class SessionController implements Controller {
 	disable(enablingId: number): Outcome {
 		this.session.disable(enablingId);
 		this.metas.delete(enablingId);
-		this.session.tick();
-		this.emit();
+		this.ticker.now();
 		return undefined;
 	}
 	cycleKey(enablingId: number): Outcome {
@@ -253,16 +246,14 @@ export class SessionController implements Controller {
 	}
 	enableClause(text: string): Outcome {
 		this.session.enable(text);
-		this.session.tick();
-		this.emit();
+		this.ticker.now();
 		return undefined;
 	}
 	d(enablingId: number): string {
 		return this.session.view().enablings.find((e) => e.id === enablingId)?.d ?? "";
 	}
 	setTick(ms: number): void {
-		this.session.tickMs = ms;
-		this.schedule();
+		this.ticker.setInterval(ms);
 		this.emit();
 	}
 	pause(paused: boolean): void {
@@ -277,8 +268,7 @@ export class SessionController implements Controller {
 		this.close();
 	}
 	close(): void {
-		if (this.timer) clearInterval(this.timer);
-		this.timer = undefined;
+		this.ticker.stop();
 		this.unsub();
 	}
 }
@@ -295,7 +285,7 @@ export async function runInteractiveSession(o: {
 	const ctl = new SessionController(o.session, o.catalog, o.target?.pid);
 	if (o.initial.trim()) o.session.enable(o.initial);
 	o.target?.resume();
-	o.session.tick();
+	ctl.refresh();
 	await runInteractive(ctl, {
 		cleanup: () => {
 			ctl.close();

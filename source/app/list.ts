@@ -3,7 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { NotSupportedError } from "../kernel/sys/index.ts";
+import { NotSupportedError } from "../../kernel/sys/index.ts";
 import {
 	Catalog,
 	compileGlob,
@@ -12,26 +12,17 @@ import {
 	type ProbeDescription,
 	ProcessNotFoundError,
 	readStat,
-} from "./catalog/index.ts";
-import type { Flags } from "./cli.ts";
-import { DError } from "./d/errors.ts";
-import { expandMacros, parseProbeDescription } from "./d/probe.ts";
-import { escapeForTerminal, jsonStringify } from "./util/escape.ts";
+} from "../catalog/index.ts";
+import { DError } from "../d/errors.ts";
+import { expandMacros, parseProbeDescription } from "../d/probe.ts";
+import { escapeForTerminal, jsonStringify } from "../util/escape.ts";
+import type { Flags } from "./flags.ts";
+import { type Io, stdio } from "./io.ts";
 
 export type ListOptions = Pick<
 	Flags,
 	"name" | "provider" | "module" | "function" | "pid" | "command" | "verbose" | "json"
 >;
-
-export interface ListIo {
-	out: (s: string) => void;
-	err: (s: string) => void;
-}
-
-const stdio: ListIo = {
-	out: (s) => process.stdout.write(s),
-	err: (s) => process.stderr.write(s),
-};
 
 /** A failure with its exit status; the message is printed as `dtop: MESSAGE`. */
 class ListFailure extends Error {
@@ -250,7 +241,7 @@ function jsonLine(p: Probe, verbose: boolean): string {
 }
 
 /** Runs `dtop -l`; resolves to the exit status. */
-export async function runList(o: ListOptions, io: ListIo = stdio): Promise<number> {
+export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 	let started: { pid: number; kill: () => void } | undefined;
 	try {
 		if (o.pid !== undefined) checkProcess(o.pid);

@@ -1,0 +1,286 @@
+// dtop's flags: the help text, the flag table (also the source of the man
+// page and the completion) and the parser. FLAGS keeps the
+// shape meow uses, but argv is parsed by the small table-driven parser below
+// instead of meow: importing meow cost 30–50 ms here (its bundled dependencies
+// build SPDX license tables at import time), half of the `-l` budget, and meow
+// reports an unknown flag on two lines and a repeated flag with a stack trace,
+// where dtop prints one line and exits 2.
+
+export const HELP = `
+  Usage
+    $ dtop                       interactive: browse probes, toggle enablings, watch aggregations
+    $ dtop -n 'CLAUSE' [...]     trace D clauses (batch with -b)
+    $ dtop -s FILE               trace the clauses of a D script
+    $ dtop -l [-n DESC] [-P PROVIDER] [-m MODULE] [-f FUNCTION] [-p PID | -c 'CMD ARGS'] [-v] [--json]
+
+  Listing
+    -l, --list              list probes: ID PROVIDER MODULE FUNCTION NAME
+    -P, --provider NAME     probes of a provider (repeatable)
+    -m, --module NAME       probes in a module (repeatable)
+    -f, --function NAME     probes of a function (repeatable)
+    -v, --verbose           with argument information (tracepoint fields, USDT argument specs)
+
+  Tracing
+    -n, --name DESC|CLAUSE  probe description or D clause (repeatable)
+    -s, --script FILE       D script
+    -p, --pid PID           the process $target names
+    -c, --command 'CMD'     start CMD; $target is its pid
+    -q, --quiet             print only what the clauses print
+    -b, --batch             no interactive UI: print aggregations at the end (and every --interval)
+    -d, --duration SECONDS  stop after SECONDS
+        --interval TIME     print every TIME in batch mode (e.g. 1s, 500ms)
+        --aggrate TIME      how often aggregations are read (default 1s)
+        --json              JSON lines instead of tables
+        --folded            stacks in folded form (flame graphs)
+    -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
+        --max-probes N      most probes one enabling may match (default 10000)
+        --demo              start the fixture workload and show what dtop does
+        --no-color          no colors
+        --no-mouse          the interactive UI ignores the mouse (the terminal keeps selecting text)
+
+    -h, --help              this text
+    -V, --version           dtop's version
+
+  Probe descriptions are provider:module:function:name with globs (* ? [..]);
+  fewer fields name the rightmost ones (read:entry is syscall::read:entry).
+`;
+
+type FlagType = "boolean" | "string";
+
+interface FlagSpec {
+	type: FlagType;
+	shortFlag?: string;
+	isMultiple?: boolean;
+	default?: boolean | string | string[];
+	/** Shown in errors: what the value is. */
+	valueName?: string;
+}
+
+/** Every flag of every mode, defined once (the parser below reads this table). */
+export const FLAGS = {
+	list: { type: "boolean", shortFlag: "l" },
+	name: { type: "string", shortFlag: "n", isMultiple: true, valueName: "a probe description or clause" },
+	provider: { type: "string", shortFlag: "P", isMultiple: true, valueName: "a provider name" },
+	module: { type: "string", shortFlag: "m", isMultiple: true, valueName: "a module name" },
+	function: { type: "string", shortFlag: "f", isMultiple: true, valueName: "a function name" },
+	verbose: { type: "boolean", shortFlag: "v" },
+	pid: { type: "string", shortFlag: "p", valueName: "a process id" },
+	command: { type: "string", shortFlag: "c", valueName: "a command" },
+	script: { type: "string", shortFlag: "s", valueName: "a file name" },
+	quiet: { type: "boolean", shortFlag: "q" },
+	batch: { type: "boolean", shortFlag: "b" },
+	duration: { type: "string", shortFlag: "d", valueName: "a number of seconds" },
+	interval: { type: "string", valueName: "a time like 1s or 500ms" },
+	aggrate: { type: "string", valueName: "a time like 1s or 500ms" },
+	json: { type: "boolean" },
+	folded: { type: "boolean" },
+	demo: { type: "boolean" },
+	zero: { type: "boolean", shortFlag: "Z" },
+	"max-probes": { type: "string", valueName: "a number of probes" },
+	color: { type: "boolean", default: true },
+	mouse: { type: "boolean", default: true },
+	help: { type: "boolean", shortFlag: "h" },
+	version: { type: "boolean", shortFlag: "V" },
+} as const satisfies Record<string, FlagSpec>;
+
+export interface Flags {
+	list: boolean;
+	name: string[];
+	provider: string[];
+	module: string[];
+	function: string[];
+	verbose: boolean;
+	pid: number | undefined;
+	command: string | undefined;
+	script: string | undefined;
+	quiet: boolean;
+	batch: boolean;
+	/** Seconds. */
+	duration: number | undefined;
+	/** Milliseconds. */
+	interval: number | undefined;
+	/** Milliseconds. */
+	aggrate: number | undefined;
+	json: boolean;
+	folded: boolean;
+	demo: boolean;
+	zero: boolean;
+	/** Most probes one enabling may match. */
+	maxProbes: number | undefined;
+	color: boolean;
+	/** Mouse reporting in the interactive UI (--no-mouse turns it off). */
+	mouse: boolean;
+	help: boolean;
+	version: boolean;
+}
+
+/** Wrong command-line usage: printed as one line, exit status 2. */
+export class UsageError extends Error {
+	override readonly name = "UsageError";
+}
+
+const SPECS = FLAGS as Record<string, FlagSpec>;
+const BY_SHORT = new Map(Object.entries(SPECS).flatMap(([k, s]) => (s.shortFlag ? [[s.shortFlag, k] as const] : [])));
+
+function show(s: string): string {
+	return JSON.stringify(s).slice(1, -1);
+}
+
+type Value = string | string[] | boolean;
+
+/** Parses argv against FLAGS: `-lv`, `-nDESC`, `-n DESC`, `--name=DESC`, `--name DESC`, `--no-color`, `--`. */
+export function tokenize(argv: readonly string[]): Record<string, Value> {
+	const out: Record<string, Value> = {};
+	const seen = new Set<string>();
+	const setString = (key: string, shown: string, value: string | undefined) => {
+		const spec = SPECS[key];
+		if (value === undefined) throw new UsageError(`${shown} needs ${spec.valueName ?? "a value"}`);
+		if (spec.isMultiple) {
+			const list = (out[key] as string[] | undefined) ?? [];
+			list.push(value);
+			out[key] = list;
+			return;
+		}
+		if (seen.has(key)) throw new UsageError(`${shown} can be given only once`);
+		seen.add(key);
+		out[key] = value;
+	};
+	const setBoolean = (key: string, shown: string, value: boolean) => {
+		if (seen.has(key)) throw new UsageError(`${shown} can be given only once`);
+		seen.add(key);
+		out[key] = value;
+	};
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		if (a === "--") {
+			if (i + 1 < argv.length) throw new UsageError(`unexpected argument '${show(argv[i + 1])}'`);
+			break;
+		}
+		if (a.startsWith("--")) {
+			const eq = a.indexOf("=");
+			const long = eq < 0 ? a.slice(2) : a.slice(2, eq);
+			let key = long;
+			let negated = false;
+			if (!Object.hasOwn(SPECS, key) && key.startsWith("no-") && SPECS[key.slice(3)]?.type === "boolean") {
+				key = key.slice(3);
+				negated = true;
+			}
+			const spec = Object.hasOwn(SPECS, key) ? SPECS[key] : undefined;
+			if (!spec || long.length === 0) throw new UsageError(`unknown option '${show(eq < 0 ? a : a.slice(0, eq))}'`);
+			if (spec.type === "boolean") {
+				if (eq >= 0) throw new UsageError(`--${long} takes no value`);
+				setBoolean(key, `--${long}`, !negated);
+			} else if (eq >= 0) setString(key, `--${long}`, a.slice(eq + 1));
+			else setString(key, `--${long}`, argv[++i]);
+			continue;
+		}
+		if (a.startsWith("-") && a.length > 1) {
+			for (let j = 1; j < a.length; j++) {
+				const c = a[j];
+				const key = BY_SHORT.get(c);
+				if (!key) throw new UsageError(`unknown option '-${show(c)}'`);
+				if (SPECS[key].type === "boolean") {
+					setBoolean(key, `-${c}`, true);
+					continue;
+				}
+				const rest = a.slice(j + 1);
+				setString(key, `-${c}`, rest.length > 0 ? rest : argv[++i]);
+				break;
+			}
+			continue;
+		}
+		throw new UsageError(`unexpected argument '${show(a)}'; probe descriptions and clauses go after -n`);
+	}
+	return out;
+}
+
+/** Seconds or DTrace-style times (`500ms`, `1s`, `2hz`) → milliseconds. */
+const TIME_UNITS: Record<string, number> = {
+	ns: 1e-6,
+	nsec: 1e-6,
+	us: 1e-3,
+	usec: 1e-3,
+	ms: 1,
+	msec: 1,
+	s: 1000,
+	sec: 1000,
+	m: 60_000,
+	min: 60_000,
+	h: 3_600_000,
+	hour: 3_600_000,
+	d: 86_400_000,
+	day: 86_400_000,
+};
+
+export function parseTime(text: string, what: string): number {
+	// DTrace's suffixes (dt_options.c's time units): ns..day, and hz.
+	const m = /^(\d+(?:\.\d+)?)(ns|nsec|us|usec|ms|msec|s|sec|m|min|h|hour|d|day|hz)?$/.exec(text.trim());
+	if (!m) throw new UsageError(`${what} '${show(text)}' is not a time; write e.g. 1s, 500ms or 2hz`);
+	const n = Number(m[1]);
+	const unit = m[2] ?? "s";
+	const ms =
+		unit === "hz"
+			? 1000 / n
+			: n * TIME_UNITS[unit];
+	if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`${what} '${show(text)}' must be more than zero`);
+	return ms;
+}
+
+function maxProbes(text: string | undefined): number | undefined {
+	if (text === undefined) return undefined;
+	if (!/^\d{1,7}$/.test(text) || Number(text) < 1)
+		throw new UsageError(`--max-probes needs a positive number, not '${show(text)}'`);
+	return Number(text);
+}
+
+/** Parses and validates argv into Flags; throws UsageError. */
+export function parseFlags(argv: readonly string[]): Flags {
+	const f = tokenize(argv);
+	const str = (k: string) => (typeof f[k] === "string" ? (f[k] as string) : undefined);
+	const list = (k: string) => (Array.isArray(f[k]) ? (f[k] as unknown[]).map(String) : []);
+	let pid: number | undefined;
+	const pidText = str("pid");
+	if (pidText !== undefined) {
+		if (!/^\d{1,10}$/.test(pidText) || Number(pidText) < 1 || Number(pidText) > 0x3fffffff) {
+			throw new UsageError(`-p needs a process id, not '${show(pidText)}'`);
+		}
+		pid = Number(pidText);
+	}
+	const command = str("command");
+	if (command !== undefined && command.trim() === "") throw new UsageError("-c needs a command to run");
+	if (pid !== undefined && command !== undefined) throw new UsageError("-p and -c cannot be used together");
+	let duration: number | undefined;
+	const d = str("duration");
+	if (d !== undefined) {
+		if (!/^\d+(\.\d+)?$/.test(d) || Number(d) <= 0)
+			throw new UsageError(`-d needs a number of seconds, not '${show(d)}'`);
+		duration = Number(d);
+	}
+	const interval = str("interval");
+	const aggrate = str("aggrate");
+	return {
+		list: f.list === true,
+		name: list("name"),
+		provider: list("provider"),
+		module: list("module"),
+		function: list("function"),
+		verbose: f.verbose === true,
+		pid,
+		command,
+		script: str("script"),
+		quiet: f.quiet === true,
+		batch: f.batch === true,
+		duration,
+		interval: interval === undefined ? undefined : parseTime(interval, "--interval"),
+		aggrate: aggrate === undefined ? undefined : parseTime(aggrate, "--aggrate"),
+		json: f.json === true,
+		folded: f.folded === true,
+		demo: f.demo === true,
+		zero: f.zero === true,
+		maxProbes: maxProbes(str("max-probes")),
+		color: f.color !== false,
+		mouse: f.mouse !== false,
+		help: f.help === true,
+		version: f.version === true,
+	};
+}

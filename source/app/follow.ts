@@ -1,0 +1,15 @@
+// Following the machine, for batch and interactive runs alike: processes that
+// start (or libraries loaded with dlopen) get the enablings that match them;
+// the programs of exited processes are released.
+import type { Catalog, CatalogChange } from "../catalog/index.ts";
+import type { Session } from "../session/session.ts";
+
+/** Watch the catalog and keep the session's enablings on its probes; returns the function that stops. */
+export function followMachine(session: Session, catalog: Catalog, after?: (change: CatalogChange) => void): () => void {
+	catalog.watch(500);
+	return catalog.subscribe((change) => {
+		session.processesChanged(change.started, change.exited);
+		if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
+		after?.(change);
+	});
+}

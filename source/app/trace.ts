@@ -1,0 +1,117 @@
+// Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
+// is not a terminal (or with -b), the interactive UI otherwise.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
+import { parseProgram } from "../d/index.ts";
+import { CatalogProbes } from "../session/catalog-source.ts";
+import { Session, SessionError } from "../session/session.ts";
+import { projectRoot } from "../util/root.ts";
+import { batchLoop } from "./batch.ts";
+import type { Flags } from "./flags.ts";
+import { followMachine } from "./follow.ts";
+import { type Io, stdio } from "./io.ts";
+import { attachTo, holdTarget, startStopped, type Target } from "./process.ts";
+
+export function demoBinary(): string {
+	return join(projectRoot(), "test/fixtures/bin/simple");
+}
+
+/** Could any clause's provider name a USDT provider (so every process must be scanned)? */
+export function needsUsdt(text: string): boolean {
+	if (!text.trim()) return true;
+	let program: ReturnType<typeof parseProgram>;
+	try {
+		program = parseProgram(text.replace(/\$target\b/g, "1"));
+	} catch {
+		return true; // the session reports the error
+	}
+	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)));
+}
+
+/** A -n argument with no body is a bare probe description: count its firings per probe. */
+export function clauseText(arg: string): string {
+	const t = arg.trim();
+	if (/[{/]/.test(t)) return t;
+	return `${t} { @[probeprov, probemod, probefunc, probename] = count(); }`;
+}
+
+export function programText(flags: Flags): string {
+	const parts: string[] = [];
+	if (flags.script) {
+		try {
+			parts.push(readFileSync(flags.script, "utf8"));
+		} catch (e) {
+			throw new SessionError(`cannot read script '${flags.script}': ${(e as NodeJS.ErrnoException).code ?? e}.`);
+		}
+	}
+	for (const n of flags.name) parts.push(clauseText(n));
+	return parts.join("\n");
+}
+
+export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
+	// The UI needs a terminal on both ends (raw keyboard input, a screen).
+	const interactive =
+		!flags.batch && process.stdout.isTTY === true && process.stdin.isTTY === true && !flags.json && !flags.folded;
+	let text = programText(flags);
+	if (!text.trim() && !interactive && !flags.demo) {
+		io.err(
+			"dtop: nothing to trace: give a clause with -n or a script with -s (or run on a terminal for the interactive UI).\n",
+		);
+		return 2;
+	}
+	let target: Target | undefined;
+	let catalog: Catalog | undefined;
+	let session: Session | undefined;
+	let exitCode = 0;
+	const cleanup = () => {
+		try {
+			session?.close();
+		} catch {
+			// releasing is best effort on the way out; the kernel frees the rest with our fds
+		}
+		catalog?.close();
+		target?.kill();
+	};
+	try {
+		if (flags.demo) {
+			target = await startStopped(`${demoBinary()} --loop --with-parent`, "ignore");
+			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
+		} else if (flags.command) target = await startStopped(flags.command);
+		else if (flags.pid !== undefined) target = attachTo(flags.pid);
+		// Scanning every process for USDT probes is the slowest part of starting;
+		// batch runs whose clauses name only kernel, profile or pid providers skip it.
+		catalog = new Catalog({ usdt: interactive || flags.demo || needsUsdt(text) });
+		const probes = new CatalogProbes(catalog, target?.pid);
+		if (target?.binary) probes.planObjects(target.pid, target.binary);
+		session = new Session({
+			probes,
+			target: target?.pid,
+			tickMs: flags.aggrate,
+			maxProbesPerEnabling: flags.maxProbes,
+		});
+		if (target) holdTarget(session, target, probes, catalog);
+		if (interactive) {
+			const { runInteractiveSession } = await import("./interactive.ts");
+			return await runInteractiveSession({ session, catalog, probes, flags, target, initial: text, cleanup });
+		}
+		if (text.trim()) {
+			const id = session.enable(text, undefined, { allowZero: flags.zero });
+			const view = session.view().enablings.find((e) => e.id === id);
+			if (!flags.quiet)
+				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+		}
+		followMachine(session, catalog);
+		target?.resume();
+		exitCode = await batchLoop(session, flags, io, target);
+	} catch (e) {
+		cleanup();
+		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {
+			io.err(`dtop: ${e.message}\n`);
+			return e instanceof DescriptionError ? 2 : 1;
+		}
+		throw e;
+	}
+	cleanup();
+	return exitCode;
+}
