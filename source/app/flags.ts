@@ -218,10 +218,7 @@ export function parseTime(text: string, what: string): number {
 	if (!m) throw new UsageError(`${what} '${show(text)}' is not a time; write e.g. 1s, 500ms or 2hz`);
 	const n = Number(m[1]);
 	const unit = m[2] ?? "s";
-	const ms =
-		unit === "hz"
-			? 1000 / n
-			: n * TIME_UNITS[unit];
+	const ms = unit === "hz" ? 1000 / n : n * TIME_UNITS[unit];
 	if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`${what} '${show(text)}' must be more than zero`);
 	return ms;
 }
