@@ -12,6 +12,8 @@ export interface Target {
 	/** The executable the process will run (for -c: resolved before exec). */
 	binary?: string;
 	resume(): void;
+	/** A watchdog already continues it if dtop dies (a -c command, from its start). */
+	watched?: boolean;
 	/** Resolves when the process exits (with its exit code for -c). */
 	exited: Promise<number | null>;
 	kill(): void;
@@ -41,11 +43,15 @@ export async function startStopped(command: string, stdio: "inherit" | "ignore" 
 	const first = command.trim().split(/\s+/)[0] ?? "";
 	const binary = resolveCommand(first);
 	if (!binary) throw new Error(`cannot run '${first}': no such command (check the path or PATH).`);
+	// The watchdog first: from the moment the command stops itself, a kill -9
+	// of dtop at any stage of starting must not leave it stopped.
+	const watch = watchdog();
 	const child: ChildProcess = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], {
 		stdio: [stdio === "inherit" ? "inherit" : "ignore", stdio, stdio],
 	});
 	const pid = child.pid;
 	if (!pid) throw new Error(`cannot start '${command}'.`);
+	watch(pid);
 	const exited = new Promise<number | null>((resolve) =>
 		child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : null))),
 	);
@@ -57,6 +63,7 @@ export async function startStopped(command: string, stdio: "inherit" | "ignore" 
 	return {
 		pid,
 		binary,
+		watched: true,
 		resume: () => {
 			try {
 				process.kill(pid, "SIGCONT");
@@ -88,23 +95,44 @@ export function attachTo(pid: number): Target {
 	});
 	return { pid, resume: () => {}, exited, kill: () => clearInterval(timer) };
 }
+/** What the enablings need the target held for. */
+export interface HoldNeeds {
+	/** Probes in libraries it will load (USDT or pid providers): hold after each library the loader maps. */
+	libraries: boolean;
+	/** Its stacks (ustack()): hold at exit() to read its mappings before they are gone. */
+	exit: boolean;
+}
+
 /**
- * Hold the target at two moments, like DTrace's process control: when the
- * dynamic loader has mapped a library (dlopen included) — rescan and attach
- * matching probes before the library runs — and when it calls exit() — read its
- * mappings so its stacks symbolize after it is gone. Then let it go on.
+ * Hold the target at two moments, like DTrace's process control, but only
+ * where an enabling needs it: when the dynamic loader has mapped a library
+ * (dlopen included) — rescan and attach matching probes before the library
+ * runs — and when it calls exit() — read its mappings so its stacks symbolize
+ * after it is gone. Then let it go on. Only stops the holds made are resumed:
+ * a process stopped by anyone else (`kill -STOP`) stays stopped.
  */
-export function holdTarget(session: Session, target: Target, probes: CatalogProbes, catalog: Catalog): void {
+export function holdTarget(
+	session: Session,
+	target: Target,
+	probes: CatalogProbes,
+	catalog: Catalog,
+	needs: HoldNeeds,
+): () => void {
+	const none = () => {};
+	if (!needs.libraries && !needs.exit) return none;
 	const libs = probes.libraries(target);
 	const libc = libs.find((l) => /\/libc\.so\.6$/.test(l));
 	const loader = libs.find((l) => /\/ld-linux[^/]*\.so(\.\d+)*$/.test(l));
 	let held = false;
-	if (libc) held = session.holdAt(target.pid, libc, "exit") || held;
-	if (loader) held = session.holdAt(target.pid, loader, "_dl_debug_state") || held;
-	if (!held) return;
-	startWatchdog(target.pid);
+	if (libc && needs.exit) held = session.holdAt(target.pid, libc, "exit") || held;
+	if (loader && needs.libraries) held = session.holdAt(target.pid, loader, "_dl_debug_state") || held;
+	if (!held) return none;
+	const dog = target.watched ? undefined : watchdog();
+	dog?.(target.pid);
+	let resumed = 0;
 	const timer = setInterval(() => {
-		if (procState(target.pid) !== "T") return;
+		if (procState(target.pid) !== "T" || session.holdStops() <= resumed) return;
+		resumed = session.holdStops();
 		try {
 			const change = catalog.refreshProcess(target.pid);
 			if (change.added.length) session.rematch();
@@ -120,20 +148,62 @@ export function holdTarget(session: Session, target: Target, probes: CatalogProb
 	}, 5);
 	timer.unref();
 	target.exited.then(() => clearInterval(timer));
+	// On the way out (after the session removed the holds): resume a stop the
+	// holds made and nobody resumed yet, then end the watchdog, which would
+	// otherwise continue a process someone else stopped.
+	return () => {
+		clearInterval(timer);
+		if (procState(target.pid) === "T" && session.holdStops() > resumed) {
+			try {
+				process.kill(target.pid, "SIGCONT");
+			} catch {
+				// gone
+			}
+		}
+		dog?.stop();
+	};
 }
 
 /**
- * A held target must never stay stopped: if dtop dies (kill -9) between a hold
- * and its SIGCONT, a small watchdog outside dtop continues the target. It ends
- * by itself once dtop or the target is gone.
+ * The watchdog's script: a shell outside dtop that continues the target when
+ * dtop is gone (kill -9) or has been stopped itself (Ctrl-Z, SIGSTOP) for a
+ * second while the target is stopped too — a hold must never depend on dtop
+ * being scheduled. It ends
+ * by itself once dtop or the target is gone. The target's pid comes on stdin,
+ * so the watchdog exists before the target does.
  */
-function startWatchdog(target: number): void {
-	const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${target} 2>/dev/null; do sleep 0.2; done; kill -CONT ${target} 2>/dev/null; exit 0`;
+const WATCHDOG = `read T || exit 0
+st() { s=$(cat /proc/$1/stat 2>/dev/null) || return 0; s=\${s##*) }; echo "\${s%% *}"; }
+n=0
+while kill -0 $D 2>/dev/null && kill -0 $T 2>/dev/null; do
+	if [ "$(st $D)" = T ] && [ "$(st $T)" = T ]; then n=$((n + 1)); else n=0; fi
+	if [ $n -ge 5 ]; then kill -CONT $T 2>/dev/null; n=0; fi
+	sleep 0.2
+done
+kill -CONT $T 2>/dev/null
+exit 0`;
+
+/** A watchdog: give it the target's pid once the target exists; stop() ends it. */
+type Watchdog = ((pid: number) => void) & { stop(): void };
+
+function watchdog(): Watchdog {
 	try {
-		const w = spawn("/bin/sh", ["-c", script], { stdio: "ignore", detached: true });
+		const w = spawn("/bin/sh", ["-c", WATCHDOG], {
+			stdio: ["pipe", "ignore", "ignore"],
+			detached: true,
+			env: { ...process.env, D: String(process.pid) },
+		});
 		w.on("error", () => {});
+		w.stdin?.on("error", () => {});
 		w.unref();
+		return Object.assign((pid: number) => w.stdin?.end(`${pid}\n`), { stop: () => void w.kill("SIGKILL") });
 	} catch {
 		// without a watchdog the hold still works; dtop continues the target itself
+		return Object.assign(() => {}, { stop: () => {} });
 	}
+}
+
+/** For tests: `DTOP_STOP_AT=NAME` makes dtop stop itself (SIGSTOP) at that stage of starting. */
+export function stage(name: "target" | "catalog" | "session" | "enabled"): void {
+	if (process.env.DTOP_STOP_AT === name) process.kill(process.pid, "SIGSTOP");
 }

@@ -11,7 +11,7 @@ import { batchLoop } from "./batch.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
-import { attachTo, holdTarget, startStopped, type Target } from "./process.ts";
+import { attachTo, type HoldNeeds, holdTarget, stage, startStopped, type Target } from "./process.ts";
 
 export function demoBinary(): string {
 	return join(projectRoot(), "test/fixtures/bin/simple");
@@ -27,6 +27,30 @@ export function needsUsdt(text: string): boolean {
 		return true; // the session reports the error
 	}
 	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)));
+}
+
+/**
+ * What the target must be held for. A command dtop started under the
+ * interactive UI may get any enabling later: both. Otherwise what the clauses
+ * name: probes of user-space providers (in libraries it may load) and stacks.
+ */
+export function holdNeeds(text: string, anything: boolean): HoldNeeds {
+	if (anything) return { libraries: true, exit: true };
+	return {
+		libraries: needsUserProviders(text),
+		exit: /\bustack\s*\(/.test(text),
+	};
+}
+
+/** Could any clause name a user-space provider (USDT or pid)? */
+function needsUserProviders(text: string): boolean {
+	let program: ReturnType<typeof parseProgram>;
+	try {
+		program = parseProgram(text.replace(/\$target\b/g, "1"));
+	} catch {
+		return true;
+	}
+	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt)$/.test(d.provider)));
 }
 
 /** A -n argument with no body is a bare probe description: count its firings per probe. */
@@ -64,12 +88,14 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	let catalog: Catalog | undefined;
 	let session: Session | undefined;
 	let exitCode = 0;
+	let unhold = () => {};
 	const cleanup = () => {
 		try {
 			session?.close();
 		} catch {
 			// releasing is best effort on the way out; the kernel frees the rest with our fds
 		}
+		unhold();
 		catalog?.close();
 		target?.kill();
 	};
@@ -81,7 +107,9 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		else if (flags.pid !== undefined) target = attachTo(flags.pid);
 		// Scanning every process for USDT probes is the slowest part of starting;
 		// batch runs whose clauses name only kernel, profile or pid providers skip it.
+		stage("target");
 		catalog = new Catalog({ usdt: interactive || flags.demo || needsUsdt(text) });
+		stage("catalog");
 		const probes = new CatalogProbes(catalog, target?.pid);
 		if (target?.binary) probes.planObjects(target.pid, target.binary);
 		session = new Session({
@@ -90,7 +118,9 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			tickMs: flags.aggrate,
 			maxProbesPerEnabling: flags.maxProbes,
 		});
-		if (target) holdTarget(session, target, probes, catalog);
+		if (target)
+			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));
+		stage("session");
 		if (interactive) {
 			const { runInteractiveSession } = await import("./interactive.ts");
 			return await runInteractiveSession({ session, catalog, probes, flags, target, initial: text, cleanup });
@@ -102,6 +132,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
 		}
 		followMachine(session, catalog);
+		stage("enabled");
 		target?.resume();
 		exitCode = await batchLoop(session, flags, io, target);
 	} catch (e) {

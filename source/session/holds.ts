@@ -1,13 +1,14 @@
 // Holding a process at a function: a uprobe whose program sends SIGSTOP to
 // the caller (compileStopProcess), for the -c/-p machinery (app/target.ts).
 import { attachUprobeMulti, attachUprobePerf, type Link } from "../../kernel/attach/index.ts";
-import { AttachType, Program, ProgType } from "../../kernel/bpf/index.ts";
+import { AttachType, BpfMap, MapType, Program, ProgType } from "../../kernel/bpf/index.ts";
 import { compileStopProcess } from "../../kernel/codegen/hold.ts";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import type { ProviderEnv } from "../providers/types.ts";
 
 export class Holds {
 	#holds: { program: Program; link: Link }[] = [];
+	#stops: BpfMap | undefined;
 
 	constructor(private readonly env: () => ProviderEnv) {}
 
@@ -25,7 +26,7 @@ export class Holds {
 			const multi = this.env().uprobeMulti;
 			const program = Program.load({
 				type: ProgType.KPROBE,
-				insns: compileStopProcess(),
+				insns: compileStopProcess(this.stopsMap().fd),
 				name: "dtop_hold",
 				expectedAttachType: multi ? AttachType.BPF_TRACE_UPROBE_MULTI : undefined,
 			});
@@ -43,6 +44,18 @@ export class Holds {
 		}
 	}
 
+	private stopsMap(): BpfMap {
+		this.#stops ??= BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, name: "dtop_stops" });
+		return this.#stops;
+	}
+
+	/** How many times the holds have stopped a process so far. */
+	stops(): number {
+		if (!this.#stops) return 0;
+		const v = this.#stops.lookup(Buffer.alloc(4));
+		return v ? Number(v.readBigUInt64LE(0)) : 0;
+	}
+
 	/** Remove every hold; the first failure is thrown after all were tried. */
 	close(): void {
 		let first: unknown;
@@ -55,6 +68,12 @@ export class Holds {
 			}
 		}
 		this.#holds = [];
+		try {
+			this.#stops?.close();
+		} catch (e) {
+			first ??= e;
+		}
+		this.#stops = undefined;
 		if (first) throw first;
 	}
 }

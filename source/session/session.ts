@@ -297,6 +297,11 @@ export class Session {
 		return this.holds.place(pid, path, symbol);
 	}
 
+	/** How many times holds have stopped the target so far (resume only those stops). */
+	holdStops(): number {
+		return this.holds.stops();
+	}
+
 	/**
 	 * The catalog saw processes start and exit. While an enabling takes user
 	 * stacks, read each new process's mappings now, so its stacks symbolize even
