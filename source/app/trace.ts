@@ -6,6 +6,7 @@ import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/inde
 import { parseProgram } from "../d/index.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
+import { atExit } from "../util/exit.ts";
 import { projectRoot } from "../util/root.ts";
 import { batchLoop } from "./batch.ts";
 import type { Flags } from "./flags.ts";
@@ -98,7 +99,9 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		unhold();
 		catalog?.close();
 		target?.kill();
+		leaving();
 	};
+	const leaving = atExit(cleanup);
 	try {
 		if (flags.demo) {
 			target = await startStopped(`${demoBinary()} --loop --with-parent`, "ignore");
