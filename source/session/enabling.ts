@@ -5,6 +5,7 @@ import type { BpfMap, Program } from "../../kernel/bpf/index.ts";
 import type { AggFn, LQuantize } from "../../kernel/codegen/ir.ts";
 import type { Clause, Program as DProgram } from "../d/ast.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import { Attempts } from "../util/attempts.ts";
 import type { RowState } from "./aggregation.ts";
 import type { KeyDecode } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
@@ -76,14 +77,8 @@ export function closeGroup(
 
 /** Release everything an enabling holds; the first failure is thrown after all were tried. */
 export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
-	let first: unknown;
-	const attempt = (f: () => void) => {
-		try {
-			f();
-		} catch (e) {
-			first ??= e;
-		}
-	};
+	const attempts = new Attempts();
+	const attempt = attempts.run;
 	for (const g of st.groups) closeGroup(g, attempt);
 	for (const a of st.aggs.values()) {
 		attempt(() => a.map.close());
@@ -92,5 +87,5 @@ export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
 	maps.freeSlot(st.dropSlot);
 	st.groups = [];
 	st.aggs.clear();
-	if (first) throw first;
+	attempts.rethrow();
 }

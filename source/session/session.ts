@@ -6,6 +6,7 @@
 import type { Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
+import { Attempts } from "../util/attempts.ts";
 import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
@@ -322,19 +323,13 @@ export class Session {
 	close(): void {
 		if (this.closed) return;
 		this.closed = true;
-		let first: unknown;
-		const attempt = (f: () => void) => {
-			try {
-				f();
-			} catch (e) {
-				first ??= e;
-			}
-		};
+		const attempts = new Attempts();
+		const attempt = attempts.run;
 		for (const st of [...this.enablings.values(), ...this.retiring]) attempt(() => this.release(st));
 		this.enablings.clear();
 		this.retiring.clear();
 		attempt(() => this.holds.close());
 		attempt(() => this.maps.close());
-		if (first) throw first;
+		attempts.rethrow();
 	}
 }

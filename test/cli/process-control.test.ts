@@ -7,15 +7,7 @@ import { test } from "node:test";
 import { programs } from "../helpers/bpf-objects.ts";
 import { DTOP, runDtop } from "../helpers/cli.ts";
 import { SIMPLE } from "../helpers/fixture.ts";
-
-function stateOf(pid: number): string | undefined {
-	try {
-		const st = readFileSync(`/proc/${pid}/stat`, "utf8");
-		return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3);
-	} catch {
-		return undefined;
-	}
-}
+import { stateOf } from "../helpers/proc.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

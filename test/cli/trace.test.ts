@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { programs } from "../helpers/bpf-objects.ts";
 import { runDtop } from "../helpers/cli.ts";
 import { DLOPENER, LIBSIMPLE, SIMPLE, startSimple, THROWER } from "../helpers/fixture.ts";
+import { stateOf } from "../helpers/proc.ts";
 
 test("-c runs the command with probes in its shared libraries attached before they are mapped: 500 throws count 500", async () => {
 	const r = await runDtop(["-n", "libstdcxx$target:::throw { @ = count(); }", "-c", `${THROWER} 500`]);
@@ -139,15 +140,6 @@ test("a target held by dtop when dtop is killed -9 is let go and runs to the end
 		fx.kill();
 	}
 });
-
-function stateOf(pid: number): string | undefined {
-	try {
-		const st = readFileSync(`/proc/${pid}/stat`, "utf8");
-		return st.slice(st.lastIndexOf(")") + 2, st.lastIndexOf(")") + 3);
-	} catch {
-		return undefined;
-	}
-}
 
 /** Program ids a process holds, from its fds. */
 function bpfPrograms(pid: number): number[] {
