@@ -1,12 +1,13 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
 import { parseProgram } from "../d/index.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
+import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
+import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { projectRoot } from "../util/root.ts";
 import { batchLoop } from "./batch.ts";
 import type { Flags } from "./flags.ts";
@@ -61,13 +62,24 @@ export function clauseText(arg: string): string {
 	return `${t} { @[probeprov, probemod, probefunc, probename] = count(); }`;
 }
 
+/** The largest script -s reads (DTrace scripts are kilobytes; this bounds memory for /dev/zero or a FIFO). */
+const SCRIPT_LIMIT = 4 << 20;
+
 export function programText(flags: Flags): string {
 	const parts: string[] = [];
 	if (flags.script) {
 		try {
-			parts.push(readFileSync(flags.script, "utf8"));
+			parts.push(readLimited(flags.script, SCRIPT_LIMIT));
 		} catch (e) {
-			throw new SessionError(`cannot read script '${flags.script}': ${(e as NodeJS.ErrnoException).code ?? e}.`);
+			if (e instanceof TooLargeError)
+				throw new SessionError(
+					`script '${escapeForTerminal(flags.script)}' is larger than ${SCRIPT_LIMIT >> 20} MiB, the most dtop reads; is it the right file?`,
+					{ cause: e },
+				);
+			throw new SessionError(
+				`cannot read script '${escapeForTerminal(flags.script)}': ${(e as NodeJS.ErrnoException).code ?? e}.`,
+				{ cause: e },
+			);
 		}
 	}
 	for (const n of flags.name) parts.push(clauseText(n));
