@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { DError, evaluate, interpret, parseExpression, print } from "../../../source/d/index.ts";
+import { type DError, evaluate, interpret, parseExpression, print } from "../../../source/d/index.ts";
 import { cast, literalType } from "../../../source/d/eval.ts";
 import type { Expr, IntLiteral } from "../../../source/d/syntax.ts";
 import { typeName } from "../../../source/d/types.ts";
