@@ -1,5 +1,6 @@
 // The providers by kind of target. Adding a kind of probe is a module here and
 // one line in PROVIDERS; the session only ever calls through providerOf().
+import { preemptible } from "../../kernel/bpf/preemption.ts";
 import { fbtProvider } from "./fbt.ts";
 import { profileProvider } from "./profile.ts";
 import { syscallProvider } from "./syscall.ts";
@@ -31,9 +32,13 @@ export function isKind<K extends TargetKind>(p: TraceProbe, kind: K): p is Probe
 /**
  * Whether an enabling's per-CPU updates must be atomic: its probes come from
  * more than one nesting class (one could interrupt another on a CPU), or from
- * a class that interrupts itself (sampling, trampolines).
+ * a class that interrupts itself (sampling, trampolines), or the kernel
+ * preempts programs (full, lazy or RT preemption: kernel/bpf/preemption.ts).
  */
 export function needsAtomic(matched: readonly (readonly TraceProbe[])[]): boolean {
+	// On a preemptible kernel a uprobe program can be preempted in the middle of
+	// its read-modify-write by another task running it on the same CPU.
+	if (preemptible()) return true;
 	const classes = new Set<string>();
 	let nests = false;
 	for (const probes of matched)
