@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { type DError, evaluate, interpret, parseExpression, print } from "../../../source/d/index.ts";
 import { cast, literalType } from "../../../source/d/eval.ts";
+import { type DError, evaluate, interpret, parseExpression, print } from "../../../source/d/index.ts";
 import type { Expr, IntLiteral } from "../../../source/d/syntax.ts";
 import { typeName } from "../../../source/d/types.ts";
 
@@ -389,17 +389,15 @@ const { tree } = fc.letrec<{ tree: Expr }>((tie) => ({
 		fc
 			.tuple(fc.constantFrom(...OPS), tie("tree"), tie("tree"))
 			.map(([op, left, right]) => ({ kind: "binary", op, left, right, pos: NO_POS }) as Expr),
-		fc
-			.tuple(fc.constantFrom(...CASTS.map((c) => c.name)), tie("tree"))
-			.map(
-				([name, operand]) =>
-					({
-						kind: "cast",
-						type: { kind: "typename", words: name.split(" "), pointers: 0, pos: NO_POS },
-						operand,
-						pos: NO_POS,
-					}) as Expr,
-			),
+		fc.tuple(fc.constantFrom(...CASTS.map((c) => c.name)), tie("tree")).map(
+			([name, operand]) =>
+				({
+					kind: "cast",
+					type: { kind: "typename", words: name.split(" "), pointers: 0, pos: NO_POS },
+					operand,
+					pos: NO_POS,
+				}) as Expr,
+		),
 		fc
 			.tuple(tie("tree"), tie("tree"), tie("tree"))
 			.map(([cond, whenTrue, whenFalse]) => ({ kind: "ternary", cond, whenTrue, whenFalse, pos: NO_POS }) as Expr),
