@@ -5,6 +5,7 @@
 // build SPDX license tables at import time), half of the `-l` budget, and meow
 // reports an unknown flag on two lines and a repeated flag with a stack trace,
 // where dtop prints one line and exits 2.
+import { NS_PER_UNIT } from "../util/time-units.ts";
 
 export const HELP = `
   Usage
@@ -195,22 +196,6 @@ export function tokenize(argv: readonly string[]): Record<string, Value> {
 }
 
 /** Seconds or DTrace-style times (`500ms`, `1s`, `2hz`) → milliseconds. */
-const TIME_UNITS: Record<string, number> = {
-	ns: 1e-6,
-	nsec: 1e-6,
-	us: 1e-3,
-	usec: 1e-3,
-	ms: 1,
-	msec: 1,
-	s: 1000,
-	sec: 1000,
-	m: 60_000,
-	min: 60_000,
-	h: 3_600_000,
-	hour: 3_600_000,
-	d: 86_400_000,
-	day: 86_400_000,
-};
 
 export function parseTime(text: string, what: string): number {
 	// DTrace's suffixes (dt_options.c's time units): ns..day, and hz.
@@ -218,7 +203,7 @@ export function parseTime(text: string, what: string): number {
 	if (!m) throw new UsageError(`${what} '${show(text)}' is not a time; write e.g. 1s, 500ms or 2hz`);
 	const n = Number(m[1]);
 	const unit = m[2] ?? "s";
-	const ms = unit === "hz" ? 1000 / n : n * TIME_UNITS[unit];
+	const ms = unit === "hz" ? 1000 / n : (n * NS_PER_UNIT[unit]) / 1e6;
 	if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`${what} '${show(text)}' must be more than zero`);
 	return ms;
 }

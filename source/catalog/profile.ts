@@ -3,6 +3,7 @@
 // number is a rate in hertz; suffixes ns/nsec, us/usec, ms/msec, s/sec,
 // m/min, h/hour, d/day give a period, hz a rate; the shortest period allowed
 // is 200 µs (DTrace's profile_interval_min), so the fastest rate is 5000 Hz.
+import { NS_PER_UNIT } from "../util/time-units.ts";
 
 /** The probes `-l` shows, as DTrace does (any other valid N is made on demand). */
 export const LISTED_PROFILE_NAMES = [
@@ -22,23 +23,6 @@ export const LISTED_PROFILE_NAMES = [
 	"tick-1s",
 	"tick-10s",
 ];
-
-const UNIT_NS: Record<string, number> = {
-	ns: 1,
-	nsec: 1,
-	us: 1e3,
-	usec: 1e3,
-	ms: 1e6,
-	msec: 1e6,
-	s: 1e9,
-	sec: 1e9,
-	m: 60e9,
-	min: 60e9,
-	h: 3600e9,
-	hour: 3600e9,
-	d: 86400e9,
-	day: 86400e9,
-};
 
 export const MIN_PERIOD_NS = 200_000;
 
@@ -61,7 +45,7 @@ export function parseProfileName(name: string): ProfileSpec | undefined {
 		if (periodNs < MIN_PERIOD_NS) return undefined;
 		return { perCpu, periodNs, frequencyHz: n };
 	}
-	const scale = UNIT_NS[unit];
+	const scale = NS_PER_UNIT[unit];
 	if (scale === undefined) return undefined;
 	const periodNs = n * scale;
 	if (periodNs < MIN_PERIOD_NS || !Number.isSafeInteger(periodNs)) return undefined;

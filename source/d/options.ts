@@ -4,6 +4,7 @@
 // ns/us/ms/s/m/h/d (or hz, a rate), booleans take yes/no/on/off/true/false/set/unset/
 // enable(d)/disable(d) or a number.
 
+import { NS_PER_UNIT } from "../util/time-units.ts";
 import { DSyntaxError, type Position } from "./errors.ts";
 import type { Program } from "./syntax.ts";
 
@@ -125,23 +126,6 @@ const BOOLEANS: Record<string, boolean> = {
 	unset: false,
 };
 
-const TIME_UNITS: Record<string, number> = {
-	ns: 1,
-	nsec: 1,
-	us: 1e3,
-	usec: 1e3,
-	ms: 1e6,
-	msec: 1e6,
-	s: 1e9,
-	sec: 1e9,
-	m: 60e9,
-	min: 60e9,
-	h: 3600e9,
-	hour: 3600e9,
-	d: 86400e9,
-	day: 86400e9,
-};
-
 /** strtoull(s, &end, 0): the number at the start of s (C's base prefixes) and what follows. */
 function leadingNumber(s: string): [number, string] | undefined {
 	const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)(.*)$/s.exec(s);
@@ -192,7 +176,7 @@ export function parseOptionValue(name: string, value: string | undefined): Optio
 			const unit = n[1].toLowerCase();
 			if (unit === "hz") return n[0] === 0 ? 0 : Math.floor(1e9 / n[0]);
 			if (unit === "") return n[0];
-			const mul = TIME_UNITS[unit];
+			const mul = NS_PER_UNIT[unit];
 			if (mul === undefined) throw bad();
 			return n[0] * mul;
 		}
