@@ -1,5 +1,6 @@
 // Enumerate the kernel's BPF programs and links (BPF_PROG_GET_NEXT_ID and
 // friends), so tests can prove that nothing of dtop's is left behind.
+import { readdirSync, readlinkSync } from "node:fs";
 import { nativeCopy, sys } from "../../kernel/sys/index.ts";
 
 const BPF_PROG_GET_NEXT_ID = 11;
@@ -69,4 +70,24 @@ export function links(): { id: number; progId: number }[] {
 		if (b) out.push({ id, progId: b.readUInt32LE(8) });
 	}
 	return out;
+}
+
+/**
+ * This process's open descriptors of kernel tracing objects (BPF maps, programs,
+ * links, BTF, perf events), as "fd → target". Node and libuv open descriptors of
+ * their own lazily (event fds, pipes, the thread pool), so a plain count of
+ * /proc/self/fd is not a leak check; this is.
+ */
+export function tracingFds(): string[] {
+	const out: string[] = [];
+	for (const fd of readdirSync("/proc/self/fd")) {
+		let target: string;
+		try {
+			target = readlinkSync(`/proc/self/fd/${fd}`);
+		} catch {
+			continue; // the descriptor readdir itself used, now closed
+		}
+		if (/^anon_inode:\[?(bpf|btf|perf_event)/.test(target)) out.push(`${fd} → ${target}`);
+	}
+	return out.sort();
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { after, beforeEach, describe, test } from "node:test";
+import { tracingFds } from "../../helpers/bpf-objects.ts";
 
 const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
@@ -18,10 +19,10 @@ import {
 } from "../../../kernel/bpf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
 
-const fdsAtStart = readdirSync("/proc/self/fd").length;
+const fdsAtStart = tracingFds();
 after(() => {
 	assert.equal(openObjects(), 0, `still open: ${JSON.stringify(openObjectList())}`);
-	assert.equal(readdirSync("/proc/self/fd").length, fdsAtStart);
+	assert.deepEqual(tracingFds(), fdsAtStart);
 });
 
 describe("feature probes on this kernel (6.18, no kprobes)", () => {

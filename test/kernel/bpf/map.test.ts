@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import {
 	Asm,
@@ -28,11 +28,12 @@ import {
 	UpdateFlags,
 } from "../../../kernel/bpf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
+import { tracingFds } from "../../helpers/bpf-objects.ts";
 
-const fdsAtStart = readdirSync("/proc/self/fd").length;
+const fdsAtStart = tracingFds();
 after(() => {
 	assert.equal(openObjects(), 0, `still open: ${JSON.stringify(openObjectList())}`);
-	assert.equal(readdirSync("/proc/self/fd").length, fdsAtStart);
+	assert.deepEqual(tracingFds(), fdsAtStart);
 });
 
 const u32 = (n: number) => {

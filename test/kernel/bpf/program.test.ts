@@ -18,11 +18,12 @@ import {
 	VerifierError,
 } from "../../../kernel/bpf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
+import { tracingFds } from "../../helpers/bpf-objects.ts";
 
-const fdsAtStart = readdirSync("/proc/self/fd").length;
+const fdsAtStart = tracingFds();
 after(() => {
 	assert.equal(openObjects(), 0, `still open: ${JSON.stringify(openObjectList())}`);
-	assert.equal(readdirSync("/proc/self/fd").length, fdsAtStart);
+	assert.deepEqual(tracingFds(), fdsAtStart);
 });
 
 const ret = (n: number) => new Asm().mov(R0, n).exit();

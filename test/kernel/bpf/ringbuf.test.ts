@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import {
 	Asm,
@@ -21,11 +20,12 @@ import {
 	RingBuffer,
 } from "../../../kernel/bpf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
+import { tracingFds } from "../../helpers/bpf-objects.ts";
 
-const fdsAtStart = readdirSync("/proc/self/fd").length;
+const fdsAtStart = tracingFds();
 after(() => {
 	assert.equal(openObjects(), 0, `still open: ${JSON.stringify(openObjectList())}`);
-	assert.equal(readdirSync("/proc/self/fd").length, fdsAtStart);
+	assert.deepEqual(tracingFds(), fdsAtStart);
 });
 
 /**
