@@ -168,7 +168,7 @@ export function holdTarget(
  * The watchdog's script: a shell outside dtop that continues the target when
  * dtop is gone (kill -9) or has been stopped itself (Ctrl-Z, SIGSTOP) for a
  * second while the target is stopped too — a hold must never depend on dtop
- * being scheduled. It ends
+ * being scheduled. A dead dtop not yet reaped (a zombie) counts as gone. It ends
  * by itself once dtop or the target is gone. The target's pid comes on stdin,
  * so the watchdog exists before the target does.
  */
@@ -176,7 +176,9 @@ const WATCHDOG = `read T || exit 0
 st() { s=$(cat /proc/$1/stat 2>/dev/null) || return 0; s=\${s##*) }; echo "\${s%% *}"; }
 n=0
 while kill -0 $D 2>/dev/null && kill -0 $T 2>/dev/null; do
-	if [ "$(st $D)" = T ] && [ "$(st $T)" = T ]; then n=$((n + 1)); else n=0; fi
+	d=$(st $D)
+	[ "$d" = Z ] && break
+	if [ "$d" = T ] && [ "$(st $T)" = T ]; then n=$((n + 1)); else n=0; fi
 	if [ $n -ge 5 ]; then kill -CONT $T 2>/dev/null; n=0; fi
 	sleep 0.2
 done
