@@ -286,7 +286,13 @@ export async function runInteractiveSession(o: {
 	notice?: string;
 }): Promise<number> {
 	const ctl = new SessionController(o.session, o.catalog, o.target?.pid, o.notice);
-	if (o.initial.trim()) o.session.enable(o.initial);
+	try {
+		if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
+	} catch (e) {
+		// The controller's timers would keep dtop running after the error is printed.
+		ctl.close();
+		throw e;
+	}
 	o.target?.resume();
 	ctl.refresh();
 	await runInteractive(ctl, {
