@@ -5,6 +5,7 @@ import { attachTracepoint } from "../../kernel/attach/index.ts";
 import { BpfMap, MapType, ProgType } from "../../kernel/bpf/index.ts";
 import type { ArgPlan } from "../../kernel/codegen/ir.ts";
 import { tracefs } from "../../kernel/tracefs/index.ts";
+import { programLimit } from "./refusal.ts";
 import { reg, type TargetProvider } from "./types.ts";
 
 /** Offset of `args[0]` (and of `ret`) in raw_syscalls' records, after the common fields and `id`. */
@@ -44,6 +45,10 @@ export const syscallProvider: TargetProvider<"syscall"> = {
 	},
 	attach(fd, probes) {
 		const ev = probes[0].target.ret ? "sys_exit" : "sys_enter";
-		return [attachTracepoint(fd, { id: tracefs().eventId("raw_syscalls", ev), name: `raw_syscalls:${ev}` }, 0n)];
+		try {
+			return [attachTracepoint(fd, { id: tracefs().eventId("raw_syscalls", ev), name: `raw_syscalls:${ev}` }, 0n)];
+		} catch (e) {
+			throw programLimit(e, `raw_syscalls:${ev}`);
+		}
 	},
 };

@@ -1,7 +1,8 @@
 // Kernel tracepoints (sdt:GROUP::EVENT, and syscalls this architecture's table
 // does not number): one perf-event link per tracepoint, the cookie naming it.
-import { attachTracepoint } from "../../kernel/attach/index.ts";
+import { attachTracepoint, type Link } from "../../kernel/attach/index.ts";
 import { ProgType } from "../../kernel/bpf/index.ts";
+import { programLimit, tracepointRefusal } from "./refusal.ts";
 import type { TargetProvider } from "./types.ts";
 
 export const tracepointProvider: TargetProvider<"tracepoint"> = {
@@ -24,8 +25,24 @@ export const tracepointProvider: TargetProvider<"tracepoint"> = {
 		};
 	},
 	load: () => ({ type: ProgType.TRACEPOINT }),
-	attach: (fd, probes, _env, cookie) =>
-		probes.map((p, i) =>
-			attachTracepoint(fd, { id: p.target.id, name: `${p.target.group}:${p.target.event}` }, cookie(i)),
-		),
+	// A tracepoint the kernel refuses alone is skipped; the rest are attached.
+	attach(fd, probes, _env, cookie, { skip }) {
+		const links: Link[] = [];
+		try {
+			probes.forEach((p, i) => {
+				const t = p.target;
+				try {
+					links.push(attachTracepoint(fd, { id: t.id, name: `${t.group}:${t.event}` }, cookie(i)));
+				} catch (e) {
+					const why = tracepointRefusal(e);
+					if (!why) throw programLimit(e, `${t.group}:${t.event}`);
+					skip(i, why);
+				}
+			});
+		} catch (e) {
+			for (const l of links) l.close();
+			throw e;
+		}
+		return links;
+	},
 };

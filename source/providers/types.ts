@@ -76,6 +76,17 @@ export interface ProviderEnv {
 /** The cookie of the i-th probe of a group: probe id (high 32 bits) and slot (low 32). */
 export type Cookie = (i: number) => bigint;
 
+/** How a group is attached: whether its program reads arguments, and where refusals go. */
+export interface AttachOpts {
+	byArgs: boolean;
+	/**
+	 * The kernel refused the i-th probe alone (an instruction it cannot probe, an
+	 * event it will not attach to): the rest are attached without it, and the
+	 * session reports it. Errors that are not about one probe are thrown.
+	 */
+	skip(i: number, reason: string): void;
+}
+
 export interface TargetProvider<K extends TargetKind> {
 	readonly kind: K;
 	/**
@@ -91,11 +102,12 @@ export interface TargetProvider<K extends TargetKind> {
 	groupKey(p: ProbeOf<K>, byArgs: boolean): string;
 	/** Why this probe cannot be enabled here, when it cannot. */
 	unavailable?(p: ProbeOf<K>): string | undefined;
-	context(p: ProbeOf<K>, env: ProviderEnv): ContextPlan;
-	load(probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie): LoadPlan;
+	/** `byArgs`: the group's program reads arguments (see groupKey). */
+	context(p: ProbeOf<K>, env: ProviderEnv, byArgs: boolean): ContextPlan;
+	load(probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie, byArgs: boolean): LoadPlan;
 	/** Maps the group's program reads besides the session's (the syscall-number filter); owned by the group. */
 	groupMaps?(probes: ProbeOf<K>[], cookie: Cookie): { syscallMap?: BpfMap };
-	attach(progFd: number, probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie): Link[];
+	attach(progFd: number, probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie, opts: AttachOpts): Link[];
 }
 
 export function reg(offset: number, signed = true): ArgPlan {

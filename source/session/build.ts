@@ -7,7 +7,7 @@ import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { providerOf, type TraceProbe } from "../providers/index.ts";
+import { ProgramLimitError, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
@@ -27,6 +27,39 @@ export interface BuildContext {
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
 	countProbe(id: number): void;
+}
+
+/** A probe the kernel refused alone (the rest of its enabling is attached), and why. */
+export interface SkippedProbe {
+	probe: string;
+	reason: string;
+}
+
+const skippedBy = new WeakMap<EnablingState, SkippedProbe[]>();
+
+/** The probes of an enabling the kernel refused, in the order met. */
+export function skippedProbes(st: EnablingState): readonly SkippedProbe[] {
+	return skippedBy.get(st) ?? [];
+}
+
+/** One line for skipped probes: how many and why, most common reason first. */
+export function skippedSummary(skipped: readonly SkippedProbe[]): string | undefined {
+	if (skipped.length === 0) return undefined;
+	const reasons = new Map<string, string[]>();
+	for (const s of skipped) {
+		let names = reasons.get(s.reason);
+		if (!names) reasons.set(s.reason, (names = []));
+		names.push(s.probe);
+	}
+	const parts = [...reasons.entries()]
+		.sort((a, b) => b[1].length - a[1].length)
+		.map(([reason, names]) =>
+			reasons.size === 1 && names.length <= 3
+				? `${reason}: ${names.join(", ")}`
+				: `${names.length} ${reason}${names.length <= 3 ? `: ${names.join(", ")}` : ""}`,
+		);
+	const n = skipped.length;
+	return `${n} probe${n === 1 ? "" : "s"} skipped (${parts.join("; ")})`;
 }
 
 /** What makes two probes the same attachment. */
@@ -80,13 +113,30 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
 	}
-	for (const group of groups.values()) enableGroup(cx, st, clause, group);
+	const skipped = skippedBy.get(st) ?? [];
+	skippedBy.set(st, skipped);
+	const before = skipped.length;
+	for (const group of groups.values()) enableGroup(cx, st, clause, group, byArgs, skipped);
+	// Refusals are skipped while something else attaches; an enabling the kernel
+	// refuses whole is an error.
+	const refused = skipped.length - before;
+	if (refused > 0 && st.groups.every((g) => g.links.length === 0))
+		throw new SessionError(
+			`the kernel refused ${refused === 1 ? "the probe" : `all ${refused} probes`} of the enabling: ${skipped[before].probe}: ${skipped[before].reason}.`,
+		);
 }
 
-function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
+function enableGroup(
+	cx: BuildContext,
+	st: EnablingState,
+	clause: Clause,
+	probes: TraceProbe[],
+	byArgs: boolean,
+	skipped: SkippedProbe[],
+): void {
 	const { maps } = cx;
 	const provider = providerOf(probes[0]);
-	const plans = provider.context(probes[0], maps.env);
+	const plans = provider.context(probes[0], maps.env, byArgs);
 	let usesTls = false;
 	const env: LowerEnv = {
 		probes,
@@ -137,7 +187,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 	st.groups.push(group);
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
-	const load = provider.load(probes, maps.env, cookie);
+	const load = provider.load(probes, maps.env, cookie, byArgs);
 	const cp: ClauseProgram = {
 		name: st.d,
 		ctx: plans.ctx,
@@ -158,7 +208,16 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 	const { fixedCookie: _, ...spec } = load;
 	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
 	for (const p of probes) cx.countProbe(p.id);
-	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
+	const skip = (i: number, reason: string) => {
+		const p = probes[i];
+		skipped.push({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });
+	};
+	try {
+		group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie, { byArgs, skip }));
+	} catch (e) {
+		if (e instanceof ProgramLimitError) throw new SessionError(e.message, { cause: e });
+		throw e;
+	}
 }
 
 function aggregation(
