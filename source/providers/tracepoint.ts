@@ -1,9 +1,33 @@
 // Kernel tracepoints (sdt:GROUP::EVENT, and syscalls this architecture's table
-// does not number): one perf-event link per tracepoint, the cookie naming it.
-import { attachTracepoint, type Link } from "../../kernel/attach/index.ts";
+// does not number). A clause that reads no arguments runs as a raw tracepoint
+// program, one BPF_RAW_TRACEPOINT_OPEN link per tracepoint (no perf event: it
+// attaches and, above all, detaches fast, even after kill -9: ~0.5 s for 1,500
+// against ~75 ms each for perf events, which wait for RCU grace periods). A
+// clause that reads arguments reads the formatted record, so it needs a
+// perf-event link per tracepoint. The cookie names the probe either way.
+import { attachRawTracepoint, attachTracepoint, type Link, rawTracepointCookies } from "../../kernel/attach/index.ts";
 import { ProgType } from "../../kernel/bpf/index.ts";
+import { tracefs } from "../../kernel/tracefs/index.ts";
 import { programLimit, tracepointRefusal } from "./refusal.ts";
-import type { TargetProvider } from "./types.ts";
+import type { ProbeOf, TargetProvider } from "./types.ts";
+
+let eventNames: Map<string, number> | undefined;
+
+/**
+ * Whether a tracepoint can be reached by name as a raw tracepoint: the
+ * syscalls group's events are ftrace's own (served by raw_syscalls), and a
+ * raw tracepoint is looked up by event name alone, so the name must be unique.
+ */
+function rawCapable(p: ProbeOf<"tracepoint">): boolean {
+	if (p.target.group === "syscalls" || !rawTracepointCookies()) return false;
+	if (!eventNames) {
+		eventNames = new Map();
+		for (const e of tracefs().events()) eventNames.set(e.name, (eventNames.get(e.name) ?? 0) + 1);
+	}
+	return (eventNames.get(p.target.event) ?? 1) === 1;
+}
+
+const raw = (p: ProbeOf<"tracepoint">, byArgs: boolean) => !byArgs && rawCapable(p);
 
 export const tracepointProvider: TargetProvider<"tracepoint"> = {
 	kind: "tracepoint",
@@ -12,8 +36,11 @@ export const tracepointProvider: TargetProvider<"tracepoint"> = {
 	identity: (p) => `${p.provider}:${p.module}:${p.function}:${p.name}`,
 	// Arguments are record fields at per-tracepoint offsets: a program that reads
 	// them serves one tracepoint; one that does not serves them all.
-	groupKey: (p, byArgs) => (byArgs ? `tp:${p.target.group}:${p.target.event}` : "tp"),
-	context(p) {
+	groupKey: (p, byArgs) => (byArgs ? `tp:${p.target.group}:${p.target.event}` : raw(p, byArgs) ? "tp-raw" : "tp"),
+	context(p, _env, byArgs) {
+		// A raw tracepoint's context is the tracepoint's own arguments, not the
+		// record: it offers none (its program reads none; see groupKey).
+		if (raw(p, byArgs)) return { ctx: "tracepoint", args: [] };
 		const fields = p.target.fields?.() ?? [];
 		return {
 			ctx: "tracepoint",
@@ -24,15 +51,22 @@ export const tracepointProvider: TargetProvider<"tracepoint"> = {
 			),
 		};
 	},
-	load: () => ({ type: ProgType.TRACEPOINT }),
+	load: (probes, _env, _cookie, byArgs) => ({
+		type: raw(probes[0], byArgs) ? ProgType.RAW_TRACEPOINT : ProgType.TRACEPOINT,
+	}),
 	// A tracepoint the kernel refuses alone is skipped; the rest are attached.
-	attach(fd, probes, _env, cookie, { skip }) {
+	attach(fd, probes, _env, cookie, { byArgs, skip }) {
+		const rawMode = raw(probes[0], byArgs);
 		const links: Link[] = [];
 		try {
 			probes.forEach((p, i) => {
 				const t = p.target;
 				try {
-					links.push(attachTracepoint(fd, { id: t.id, name: `${t.group}:${t.event}` }, cookie(i)));
+					links.push(
+						rawMode
+							? attachRawTracepoint(fd, t.event, cookie(i))
+							: attachTracepoint(fd, { id: t.id, name: `${t.group}:${t.event}` }, cookie(i)),
+					);
 				} catch (e) {
 					const why = tracepointRefusal(e);
 					if (!why) throw programLimit(e, `${t.group}:${t.event}`);
