@@ -1,7 +1,7 @@
 // From a D clause to programs in the kernel: match its probes, group them by
 // provider, lower and compile per group, load, and attach. Every choice that
 // depends on the kind of probe is the provider's (source/providers).
-import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
+import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClause } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
@@ -206,7 +206,18 @@ function enableGroup(
 		fixedCookie: load.fixedCookie,
 	};
 	const { fixedCookie: _, ...spec } = load;
-	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+	try {
+		group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+	} catch (e) {
+		if (e instanceof JumpRangeError) {
+			const what = clause.probes.map((d) => d.text || probeText(d)).join(", ");
+			throw new SessionError(
+				`the clause for '${what}' is too long for one BPF program: a jump in it would span ${Math.abs(e.distance)} instructions and BPF jumps reach at most 32767; split its statements into several clauses on the same probes.`,
+				{ cause: e },
+			);
+		}
+		throw e;
+	}
 	for (const p of probes) cx.countProbe(p.id);
 	const skip = (i: number, reason: string) => {
 		const p = probes[i];
