@@ -9,8 +9,8 @@ import { DTOP } from "../helpers/cli.ts";
 const CLAUSE = "sdt:[a-h]*:: { @ = count(); }";
 
 /** dtop tracing CLAUSE in batch mode, once it has said how many probes it attached. */
-async function started(): Promise<{ child: ChildProcess; probes: number; exited: Promise<number> }> {
-	const child = spawn(DTOP, ["-b", "-n", CLAUSE], {
+async function started(clause = CLAUSE): Promise<{ child: ChildProcess; probes: number; exited: Promise<number> }> {
+	const child = spawn(DTOP, ["-b", "-n", clause], {
 		stdio: ["ignore", "ignore", "pipe"],
 		env: { ...process.env, CI: "true" },
 	});
@@ -81,6 +81,22 @@ test("a normal quit (SIGTERM) of dtop holding ~400 tracepoints takes under 3 s a
 		const ms = await goneWithin(held, 2000);
 		console.log(`# ${probes} tracepoints: quit in ${quit} ms, kernel clean ${ms} ms later`);
 		assert.ok(quit < 3000, `quit took ${quit} ms`);
+	} finally {
+		child.kill("SIGKILL");
+	}
+});
+
+test("sdt::: (every tracepoint, the syscalls group's too) attaches, and kill -9 leaves nothing of it 2 s later", async () => {
+	const { child, probes, exited } = await started("sdt::: { @ = count(); }");
+	try {
+		assert.ok(probes >= 1000, `${probes} tracepoints`);
+		const held = heldBy(child.pid!);
+		const t0 = Date.now();
+		child.kill("SIGKILL");
+		const ms = await goneWithin(held, 2000);
+		console.log(
+			`# sdt::: (${probes} tracepoints, ${held.links.length} links): kernel clean ${ms} ms after kill -9; the process was gone after ${(await exited) - t0} ms`,
+		);
 	} finally {
 		child.kill("SIGKILL");
 	}

@@ -19,14 +19,23 @@ test("sdt:sched::sched_process_* without arguments counts each tracepoint exactl
 	assert.match(r.stdout, /^\s+sched_process_exec\s+1$/m);
 });
 
-test("the syscalls group's tracepoints (no raw tracepoint of their own) still attach beside raw ones", async () => {
-	const r = await runDtop([
-		"-n",
-		"sdt:syscalls::sys_enter_getppid,sdt:sched::sched_process_fork /pid == $target/ { @[probename] = count(); }",
-		"-c",
-		"sh -c 'i=0; while [ $i -lt 5 ]; do /bin/true; i=$((i+1)); done'",
-	]);
-	assert.equal(r.code, 0, r.stderr);
-	assert.match(r.stdout, /^\s+sched_process_fork\s+5$/m);
-	assert.doesNotMatch(r.stderr, /skipped/);
+test("the syscalls group's tracepoints count exactly beside raw ones, with and without arguments (7 vforks, 14 wait4s)", async () => {
+	// sched_process_fork's first field is a string: it joins only the clause without arguments.
+	for (const [extra, pred] of [
+		[",sdt:sched::sched_process_fork", "/pid == $target/"],
+		["", "/pid == $target && arg0 == arg0/"],
+	]) {
+		const r = await runDtop([
+			"-n",
+			`sdt:syscalls::sys_*_vfork,sdt:syscalls::sys_enter_wait4${extra} ${pred} { @[probename] = count(); }`,
+			"-c",
+			"sh -c 'i=0; while [ $i -lt 7 ]; do /bin/true; i=$((i+1)); done'",
+		]);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^\s+sys_enter_vfork\s+7$/m, pred);
+		assert.match(r.stdout, /^\s+sys_exit_vfork\s+7$/m, pred);
+		assert.match(r.stdout, /^\s+sys_enter_wait4\s+14$/m, pred);
+		if (extra) assert.match(r.stdout, /^\s+sched_process_fork\s+7$/m, pred);
+		assert.doesNotMatch(r.stderr, /skipped/);
+	}
 });
