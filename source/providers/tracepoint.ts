@@ -47,7 +47,10 @@ function viaRawSyscalls(p: ProbeOf<"tracepoint">, byArgs: boolean): { nr: number
 export const tracepointProvider: TargetProvider<"tracepoint"> = {
 	kind: "tracepoint",
 	nesting: "tracepoint",
-	nests: false,
+	// Raw tracepoint programs guard only against running inside themselves: a
+	// tracepoint firing in an interrupt runs another clause's program (same
+	// aggregations) in the middle of one running for a task-context tracepoint.
+	nests: true,
 	identity: (p) => `${p.provider}:${p.module}:${p.function}:${p.name}`,
 	// Arguments are record fields at per-tracepoint offsets: a program that reads
 	// them serves one tracepoint; one that does not serves them all.
