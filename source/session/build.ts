@@ -35,11 +35,12 @@ export interface SkippedProbe {
 	reason: string;
 }
 
-const skippedBy = new WeakMap<EnablingState, SkippedProbe[]>();
+/** Per enabling, by probe name: a probe refused again (in each new process a clause follows) is one entry. */
+const skippedBy = new WeakMap<EnablingState, Map<string, SkippedProbe>>();
 
 /** The probes of an enabling the kernel refused, in the order met. */
 export function skippedProbes(st: EnablingState): readonly SkippedProbe[] {
-	return skippedBy.get(st) ?? [];
+	return [...(skippedBy.get(st)?.values() ?? [])];
 }
 
 /** One line for skipped probes: how many and why, most common reason first. */
@@ -113,16 +114,16 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
 	}
-	const skipped = skippedBy.get(st) ?? [];
+	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
 	skippedBy.set(st, skipped);
-	const before = skipped.length;
-	for (const group of groups.values()) enableGroup(cx, st, clause, group, byArgs, skipped);
+	const refused: SkippedProbe[] = [];
+	for (const group of groups.values()) enableGroup(cx, st, clause, group, byArgs, (s) => refused.push(s));
+	for (const s of refused) skipped.set(s.probe, s);
 	// Refusals are skipped while something else attaches; an enabling the kernel
 	// refuses whole is an error.
-	const refused = skipped.length - before;
-	if (refused > 0 && st.groups.every((g) => g.links.length === 0))
+	if (refused.length > 0 && st.groups.every((g) => g.links.length === 0))
 		throw new SessionError(
-			`the kernel refused ${refused === 1 ? "the probe" : `all ${refused} probes`} of the enabling: ${skipped[before].probe}: ${skipped[before].reason}.`,
+			`the kernel refused ${refused.length === 1 ? "the probe" : `all ${refused.length} probes`} of the enabling: ${refused[0].probe}: ${refused[0].reason}.`,
 		);
 }
 
@@ -132,7 +133,7 @@ function enableGroup(
 	clause: Clause,
 	probes: TraceProbe[],
 	byArgs: boolean,
-	skipped: SkippedProbe[],
+	skipped: (s: SkippedProbe) => void,
 ): void {
 	const { maps } = cx;
 	const provider = providerOf(probes[0]);
@@ -221,7 +222,7 @@ function enableGroup(
 	for (const p of probes) cx.countProbe(p.id);
 	const skip = (i: number, reason: string) => {
 		const p = probes[i];
-		skipped.push({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });
+		skipped({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });
 	};
 	try {
 		group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie, { byArgs, skip }));
