@@ -76,7 +76,9 @@ function checkProcess(pid: number): void {
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code;
 		if (code === "ENOENT" || code === "ESRCH") throw new ListFailure(`process ${pid} has exited`, 1);
-		throw new ListFailure(`cannot read the memory map of process ${pid} (${code}); run dtop as root`, 1);
+		// Root is refused too where the process is out of reach (another namespace, a lockdown policy).
+		const hint = process.geteuid?.() === 0 ? "" : "; run dtop as root";
+		throw new ListFailure(`cannot read the memory map of process ${pid} (${code})${hint}`, 1);
 	}
 }
 
