@@ -10,7 +10,7 @@ import { ProgType } from "../../kernel/bpf/index.ts";
 import { syscallNumber, tracefs } from "../../kernel/tracefs/index.ts";
 import { programLimit, tracepointRefusal } from "./refusal.ts";
 import { attachRawSyscalls, syscallNumberMap } from "./syscall.ts";
-import type { ProbeOf, TargetProvider } from "./types.ts";
+import type { ClauseReads, ProbeOf, TargetProvider } from "./types.ts";
 
 let eventNames: Map<string, number> | undefined;
 
@@ -28,7 +28,12 @@ function rawCapable(p: ProbeOf<"tracepoint">): boolean {
 	return (eventNames.get(p.target.event) ?? 1) === 1;
 }
 
-const raw = (p: ProbeOf<"tracepoint">, byArgs: boolean) => !byArgs && rawCapable(p);
+/**
+ * A raw tracepoint serves a clause that reads neither arguments nor the kernel
+ * stack (from a raw tracepoint program it would start with the program's own
+ * frames and bpf_trace_run's, not at the tracepoint's caller).
+ */
+const raw = (p: ProbeOf<"tracepoint">, reads: ClauseReads) => !reads.args && !reads.kernelStack && rawCapable(p);
 
 /**
  * The system call behind syscalls:sys_enter_X / sys_exit_X, when this
@@ -37,8 +42,8 @@ const raw = (p: ProbeOf<"tracepoint">, byArgs: boolean) => !byArgs && rawCapable
  * share one raw_syscalls link with a number filter, like syscall::: probes,
  * instead of a perf event each (~75 ms each to release).
  */
-function viaRawSyscalls(p: ProbeOf<"tracepoint">, byArgs: boolean): { nr: number; exit: boolean } | undefined {
-	if (byArgs || p.target.group !== "syscalls") return undefined;
+function viaRawSyscalls(p: ProbeOf<"tracepoint">, reads: ClauseReads): { nr: number; exit: boolean } | undefined {
+	if (reads.args || p.target.group !== "syscalls") return undefined;
 	const m = /^sys_(enter|exit)_(.+)$/.exec(p.target.event);
 	const nr = m ? syscallNumber(m[2]) : undefined;
 	return m && nr !== undefined ? { nr, exit: m[1] === "exit" } : undefined;
@@ -54,18 +59,18 @@ export const tracepointProvider: TargetProvider<"tracepoint"> = {
 	identity: (p) => `${p.provider}:${p.module}:${p.function}:${p.name}`,
 	// Arguments are record fields at per-tracepoint offsets: a program that reads
 	// them serves one tracepoint; one that does not serves them all.
-	groupKey(p, byArgs) {
-		if (byArgs) return `tp:${p.target.group}:${p.target.event}`;
-		const sys = viaRawSyscalls(p, byArgs);
+	groupKey(p, reads) {
+		if (reads.args) return `tp:${p.target.group}:${p.target.event}`;
+		const sys = viaRawSyscalls(p, reads);
 		if (sys) return `tp-sys:${sys.exit}`;
-		return raw(p, byArgs) ? "tp-raw" : "tp";
+		return raw(p, reads) ? "tp-raw" : "tp";
 	},
-	context(p, _env, byArgs) {
-		const sys = viaRawSyscalls(p, byArgs);
+	context(p, _env, reads) {
+		const sys = viaRawSyscalls(p, reads);
 		if (sys) return { ctx: sys.exit ? "syscall-exit" : "syscall-enter", args: [] };
 		// A raw tracepoint's context is the tracepoint's own arguments, not the
 		// record: it offers none (its program reads none; see groupKey).
-		if (raw(p, byArgs)) return { ctx: "tracepoint", args: [] };
+		if (raw(p, reads)) return { ctx: "tracepoint", args: [] };
 		const fields = p.target.fields?.() ?? [];
 		return {
 			ctx: "tracepoint",
@@ -76,19 +81,19 @@ export const tracepointProvider: TargetProvider<"tracepoint"> = {
 			),
 		};
 	},
-	load: (probes, _env, _cookie, byArgs) => ({
-		type: raw(probes[0], byArgs) ? ProgType.RAW_TRACEPOINT : ProgType.TRACEPOINT,
+	load: (probes, _env, _cookie, reads) => ({
+		type: raw(probes[0], reads) ? ProgType.RAW_TRACEPOINT : ProgType.TRACEPOINT,
 	}),
 	groupMaps(probes, cookie) {
-		const nrs = probes.map((p) => viaRawSyscalls(p, false)?.nr);
+		const nrs = probes.map((p) => viaRawSyscalls(p, { args: false, kernelStack: false })?.nr);
 		if (nrs.some((nr) => nr === undefined)) return {};
 		return { syscallMap: syscallNumberMap(nrs as number[], cookie) };
 	},
 	// A tracepoint the kernel refuses alone is skipped; the rest are attached.
-	attach(fd, probes, _env, cookie, { byArgs, skip }) {
-		const sys = viaRawSyscalls(probes[0], byArgs);
+	attach(fd, probes, _env, cookie, { reads, skip }) {
+		const sys = viaRawSyscalls(probes[0], reads);
 		if (sys) return [attachRawSyscalls(fd, sys.exit)];
-		const rawMode = raw(probes[0], byArgs);
+		const rawMode = raw(probes[0], reads);
 		const links: Link[] = [];
 		try {
 			probes.forEach((p, i) => {

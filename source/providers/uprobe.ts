@@ -36,7 +36,7 @@ export const uprobeProvider: TargetProvider<"uprobe"> = {
 	identity: ({ target: t }) => `u:${fileOf(t.path)}:${t.offset}:${t.ret}:${t.pid ?? 0}`,
 	// USDT arguments are read per site (registers and stack slots differ): a
 	// program that reads them serves the sites with the same argument specs.
-	groupKey: ({ target: t }, byArgs) => `u:${t.path}:${t.pid ?? 0}:${t.ret}:${byArgs ? (t.usdtArgs ?? "") : ""}`,
+	groupKey: ({ target: t }, reads) => `u:${t.path}:${t.pid ?? 0}:${t.ret}:${reads.args ? (t.usdtArgs ?? "") : ""}`,
 	context({ target: t }, env) {
 		const arch = archFor();
 		const ctx = env.uprobeMulti ? "uprobe-multi" : "uprobe";

@@ -7,7 +7,7 @@ import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { ProgramLimitError, providerOf, type TraceProbe } from "../providers/index.ts";
+import { type ClauseReads, ProgramLimitError, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
@@ -63,6 +63,21 @@ export function skippedSummary(skipped: readonly SkippedProbe[]): string | undef
 	return `${n} probe${n === 1 ? "" : "s"} skipped (${parts.join("; ")})`;
 }
 
+/**
+ * Does the clause take kernel stacks (kstack(), stack())? Searched through the
+ * whole clause, so statements of any kind are seen.
+ */
+export function usesKernelStack(clause: Clause): boolean {
+	const seen = (v: unknown): boolean => {
+		if (Array.isArray(v)) return v.some(seen);
+		if (v === null || typeof v !== "object") return false;
+		const o = v as { kind?: unknown; fn?: unknown };
+		if (o.kind === "call" && (o.fn === "kstack" || o.fn === "stack")) return true;
+		return Object.values(o).some(seen);
+	};
+	return seen(clause.statements) || seen(clause.predicate);
+}
+
 /** What makes two probes the same attachment. */
 export function probeKey(p: TraceProbe): string {
 	return providerOf(p).identity(p);
@@ -106,10 +121,10 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		if (why) throw new SessionError(`${why}.`);
 	}
 	if (clauseUsesStacks(clause)) cx.captureProcesses(probes);
-	const byArgs = usesArgs(clause);
+	const reads = { args: usesArgs(clause), kernelStack: usesKernelStack(clause) };
 	const groups = new Map<string, TraceProbe[]>();
 	for (const p of probes) {
-		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, byArgs)}`;
+		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, reads)}`;
 		let g = groups.get(key);
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
@@ -117,7 +132,7 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
 	skippedBy.set(st, skipped);
 	const refused: SkippedProbe[] = [];
-	for (const group of groups.values()) enableGroup(cx, st, clause, group, byArgs, (s) => refused.push(s));
+	for (const group of groups.values()) enableGroup(cx, st, clause, group, reads, (s) => refused.push(s));
 	for (const s of refused) skipped.set(s.probe, s);
 	// Refusals are skipped while something else attaches; an enabling the kernel
 	// refuses whole is an error.
@@ -132,12 +147,12 @@ function enableGroup(
 	st: EnablingState,
 	clause: Clause,
 	probes: TraceProbe[],
-	byArgs: boolean,
+	reads: ClauseReads,
 	skipped: (s: SkippedProbe) => void,
 ): void {
 	const { maps } = cx;
 	const provider = providerOf(probes[0]);
-	const plans = provider.context(probes[0], maps.env, byArgs);
+	const plans = provider.context(probes[0], maps.env, reads);
 	let usesTls = false;
 	const env: LowerEnv = {
 		probes,
@@ -188,7 +203,7 @@ function enableGroup(
 	st.groups.push(group);
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
-	const load = provider.load(probes, maps.env, cookie, byArgs);
+	const load = provider.load(probes, maps.env, cookie, reads);
 	const cp: ClauseProgram = {
 		name: st.d,
 		ctx: plans.ctx,
@@ -225,7 +240,7 @@ function enableGroup(
 		skipped({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });
 	};
 	try {
-		group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie, { byArgs, skip }));
+		group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie, { reads, skip }));
 	} catch (e) {
 		if (e instanceof ProgramLimitError) throw new SessionError(e.message, { cause: e });
 		throw e;

@@ -39,3 +39,10 @@ test("the syscalls group's tracepoints count exactly beside raw ones, with and w
 		assert.doesNotMatch(r.stderr, /skipped/);
 	}
 });
+
+test("kernel stacks of a tracepoint clause without arguments start at the tracepoint's caller, not in BPF", async () => {
+	const r = await runDtop(["-b", "-d", "1", "-n", "sdt:sched::sched_switch { @[kstack()] = count(); }"]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.match(r.stdout, /vmlinux`__schedule\+0x/);
+	assert.doesNotMatch(r.stdout, /\[bpf\]|bpf_trace_run/);
+});
