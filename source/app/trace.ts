@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
 import { parseProgram } from "../d/index.ts";
+import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
@@ -86,6 +87,14 @@ export function programText(flags: Flags): string {
 	return parts.join("\n");
 }
 
+/** One line for the probes the kernel refused (always: counts must not silently shrink); -v names each. */
+function reportSkipped(skipped: ReturnType<Session["skipped"]>, verbose: boolean, io: Io): void {
+	const line = skippedSummary(skipped);
+	if (!line) return;
+	io.err(`dtop: ${escapeForTerminal(line)}${verbose || skipped.length <= 3 ? "" : "; -v lists them"}\n`);
+	if (verbose) for (const s of skipped) io.err(`dtop:   skipped ${escapeForTerminal(s.probe)}: ${s.reason}\n`);
+}
+
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
@@ -162,6 +171,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			const view = session.view().enablings.find((e) => e.id === id);
 			if (!flags.quiet)
 				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+			reportSkipped(session.skipped(id), flags.verbose, io);
 		}
 		followMachine(session, catalog);
 		stage("enabled");
