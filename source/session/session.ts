@@ -13,7 +13,7 @@ import { explain, SessionError } from "./errors.ts";
 import { Holds } from "./holds.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
-import { groupHits, type ReadContext, readEnabling } from "./reader.ts";
+import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
 import { Symbolizer } from "./symbolize.ts";
 import type { SessionView } from "./view.ts";
@@ -116,6 +116,7 @@ export class Session {
 			probeCount: 0,
 			clauses: [],
 			retired: 0,
+			retiredMisses: 0,
 			atomic: needsAtomic(matched),
 			userStacks: program.clauses.some((c) =>
 				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
@@ -202,6 +203,7 @@ export class Session {
 		st.groups = st.groups.filter((g) => {
 			if (!g.probes.every(gone)) return true;
 			// Keep the firings counted so far: fold the group's hits into the enabling.
+			st.retiredMisses += groupMisses(g);
 			closeGroup(g, undefined, () => {
 				st.retired += groupHits(g);
 			});
