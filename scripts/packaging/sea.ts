@@ -142,8 +142,12 @@ async function bundle(out: string): Promise<void> {
 	});
 }
 
-export async function buildSea(arch: string): Promise<string> {
-	const work = join(CACHE, `sea-${arch}`);
+/**
+ * Builds the executable for `arch` into `out` (dist/dtop-linux-ARCH); `codeCache:
+ * false` leaves the V8 code cache out (scripts/bench compares the two).
+ */
+export async function buildSea(arch: string, opts: { out?: string; codeCache?: boolean } = {}): Promise<string> {
+	const work = join(CACHE, `sea-${arch}${opts.codeCache === false ? "-nocache" : ""}`);
 	rmSync(work, { recursive: true, force: true });
 	mkdirSync(work, { recursive: true });
 	const main = join(work, "dtop.cjs");
@@ -172,12 +176,12 @@ export async function buildSea(arch: string): Promise<string> {
 		main,
 		output: blob,
 		disableExperimentalSEAWarning: true,
-		useCodeCache: arch === process.arch,
+		useCodeCache: arch === process.arch && opts.codeCache !== false,
 		assets,
 	};
 	writeFileSync(join(work, "sea-config.json"), JSON.stringify(config, null, "\t"));
 	run(process.execPath, ["--experimental-sea-config", join(work, "sea-config.json")]);
-	const out = join(ROOT, `dist/dtop-linux-${arch}`);
+	const out = opts.out ?? join(ROOT, `dist/dtop-linux-${arch}`);
 	mkdirSync(dirname(out), { recursive: true });
 	const tmp = `${out}.tmp`;
 	copyFileSync(nodeBinary(arch), tmp);
