@@ -7,7 +7,7 @@ import type { Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
+import { attachProbes, type BuildContext, matchClause, probeKey, type SkippedProbe, skippedProbes } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { Holds } from "./holds.ts";
@@ -271,6 +271,12 @@ export class Session {
 
 	isProbeEnabled(id: number): boolean {
 		return this.probeCounters.has(id);
+	}
+
+	/** The probes of an enabling the kernel refused alone (skipped; the rest are attached). */
+	skipped(id: number): readonly SkippedProbe[] {
+		const st = this.enablings.get(id);
+		return st ? skippedProbes(st) : [];
 	}
 
 	enablingIds(): number[] {
