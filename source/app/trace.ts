@@ -1,6 +1,5 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
-import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
 import { parseProgram } from "../d/index.ts";
 import { skippedSummary } from "../session/build.ts";
@@ -9,7 +8,7 @@ import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
-import { projectRoot } from "../util/root.ts";
+import { demoProgram } from "../util/resources.ts";
 import { batchLoop } from "./batch.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
@@ -17,7 +16,7 @@ import { type Io, stdio } from "./io.ts";
 import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
 
 export function demoBinary(): string {
-	return join(projectRoot(), "test/fixtures/bin/simple");
+	return demoProgram();
 }
 
 /** Could any clause's provider name a USDT provider (so every process must be scanned)? */
