@@ -3,7 +3,7 @@
 // depends on the kind of probe is the provider's (source/providers).
 import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClause } from "../../kernel/codegen/compile.ts";
-import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
@@ -100,6 +100,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 			return s;
 		},
 	};
+	const unwind = unwindsAt(plans.ctx) && usesStackFn(clause, "ustack");
 	const statements: Stmt[] = [];
 	for (const s of clause.statements) {
 		if (s.kind === "assign") {
@@ -107,6 +108,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 			continue;
 		}
 		const low = lowerAggregate(s, env);
+		if (unwind) for (const d of low.decode) if (d.k === "stack" && d.user) d.unwound = true;
 		const agg = aggregation(
 			cx,
 			st,
@@ -148,7 +150,9 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,
 		tlsFd: usesTls ? maps.tls.fd : undefined,
-		stackFd: clauseUsesStacks(clause) ? maps.stacks.fd : undefined,
+		// The stack-trace map, unless the unwinder takes every stack of the clause.
+		stackFd: clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack")) ? maps.stacks.fd : undefined,
+		ustack: unwind ? maps.unwinder.code() : undefined,
 		zeroFd: maps.zero.fd,
 		predicate,
 		statements,
@@ -159,6 +163,19 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
 	for (const p of probes) cx.countProbe(p.id);
 	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
+}
+
+/**
+ * Whether ustack() here goes through the .eh_frame unwinder: where the
+ * context's pt_regs are the user registers (uprobes), on x86_64 (the walk's
+ * register layout). Elsewhere bpf_get_stackid walks frame pointers.
+ */
+export function unwindsAt(ctx: ContextKind): boolean {
+	return (ctx === "uprobe" || ctx === "uprobe-multi") && process.arch === "x64";
+}
+
+function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
+	return c.statements.some((s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && k.fn === fn));
 }
 
 function aggregation(
@@ -172,6 +189,10 @@ function aggregation(
 	if (have) {
 		if (have.fn !== low.fn || have.decode.length !== low.decode.length)
 			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
+		if (have.decode.some((d, i) => d.k === "stack" && d.unwound !== (low.decode[i] as typeof d).unwound))
+			throw new SessionError(
+				`@${low.name} takes ustack() at user probes (unwound from .eh_frame) and at other probes (frame pointers); use two aggregations.`,
+			);
 		return have;
 	}
 	// Keys that can take many values live in LRU maps (evictions are counted);

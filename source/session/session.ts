@@ -5,9 +5,9 @@
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
-import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
+import { isKind, needsAtomic, ofExited, providerOf, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
+import { attachProbes, type BuildContext, matchClause, probeKey, unwindsAt } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { Holds } from "./holds.ts";
@@ -16,6 +16,7 @@ import type { ProbeSource } from "./probes.ts";
 import { groupHits, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
 import { Symbolizer } from "./symbolize.ts";
+import { UnwoundProcesses } from "./unwinding.ts";
 import type { SessionView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
 
@@ -41,6 +42,7 @@ export class Session {
 	private readonly started: number;
 	private readonly maps = new SharedMaps();
 	private readonly symbolizer = new Symbolizer();
+	private readonly unwound: UnwoundProcesses;
 	private readonly views: ViewBuilder;
 	private readonly holds = new Holds(() => this.maps.env);
 	private readonly build: BuildContext;
@@ -63,6 +65,7 @@ export class Session {
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
+		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
 		this.build = {
 			probes: this.probes,
 			target: this.target,
@@ -149,6 +152,11 @@ export class Session {
 		if (this.target !== undefined) pids.add(this.target);
 		for (const p of probes) if (isKind(p, "uprobe") && p.target.pid) pids.add(p.target.pid);
 		for (const pid of pids) this.symbolizer.capture(pid);
+		// Stacks at uprobes go through the unwinder: its tables for these processes.
+		if (probes.some((p) => isKind(p, "uprobe") && unwindsAt(providerOf(p).context(p, this.maps.env).ctx))) {
+			void this.maps.unwinder;
+			for (const pid of pids) this.unwound.load(pid);
+		}
 	}
 
 	/** A clause's probes; with -Z, none yet is allowed (rematch() attaches them later). */
@@ -246,6 +254,7 @@ export class Session {
 		const now = this.now();
 		this.tickNo++;
 		if (this.tickNo % 60 === 0) this.symbolizer.prune();
+		this.unwound.tick();
 		for (const st of this.enablings.values()) readEnabling(this.reading, st, now);
 		this.lastView = this.buildView(now);
 		return this.lastView;
@@ -310,13 +319,20 @@ export class Session {
 	 */
 	processesChanged(started: readonly number[], exited: readonly number[]): void {
 		if (started.length && [...this.enablings.values()].some((st) => st.userStacks))
-			for (const pid of started) this.symbolizer.capture(pid);
-		for (const pid of exited) this.symbolizer.exited(pid);
+			for (const pid of started) {
+				this.symbolizer.capture(pid);
+				this.unwound.load(pid);
+			}
+		for (const pid of exited) {
+			this.symbolizer.exited(pid);
+			this.unwound.exited(pid);
+		}
 	}
 
 	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */
 	captureProcess(pid: number): void {
 		this.symbolizer.capture(pid, true);
+		this.unwound.load(pid);
 	}
 
 	/** Release every program, link and map. Idempotent. */
