@@ -33,6 +33,7 @@ export const HELP = `
         --aggrate TIME      how often aggregations are read (default 1s)
         --json              JSON lines instead of tables
         --folded            stacks in folded form (flame graphs)
+        --flamegraph FILE   batch mode: also write the stack aggregations as an interactive SVG flame graph
     -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
         --max-probes N      most probes one enabling may match (default 10000)
         --demo              start the fixture workload and show what dtop does
@@ -75,6 +76,7 @@ export const FLAGS = {
 	aggrate: { type: "string", valueName: "a time like 1s or 500ms" },
 	json: { type: "boolean" },
 	folded: { type: "boolean" },
+	flamegraph: { type: "string", valueName: "a file name (FILE.svg)" },
 	demo: { type: "boolean" },
 	zero: { type: "boolean", shortFlag: "Z" },
 	"max-probes": { type: "string", valueName: "a number of probes" },
@@ -104,6 +106,8 @@ export interface Flags {
 	aggrate: number | undefined;
 	json: boolean;
 	folded: boolean;
+	/** Batch mode: write an SVG flame graph of the stack aggregations here at the end. */
+	flamegraph: string | undefined;
 	demo: boolean;
 	zero: boolean;
 	/** Most probes one enabling may match. */
@@ -215,6 +219,12 @@ function maxProbes(text: string | undefined): number | undefined {
 	return Number(text);
 }
 
+function flamegraphFile(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	if (text.trim() === "") throw new UsageError("--flamegraph needs a file name");
+	return text;
+}
+
 /** Parses and validates argv into Flags; throws UsageError. */
 export function parseFlags(argv: readonly string[]): Flags {
 	const f = tokenize(argv);
@@ -257,6 +267,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		aggrate: aggrate === undefined ? undefined : parseTime(aggrate, "--aggrate"),
 		json: f.json === true,
 		folded: f.folded === true,
+		flamegraph: flamegraphFile(str("flamegraph")),
 		demo: f.demo === true,
 		zero: f.zero === true,
 		maxProbes: maxProbes(str("max-probes")),

@@ -89,7 +89,12 @@ export function programText(flags: Flags): string {
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
-		!flags.batch && process.stdout.isTTY === true && process.stdin.isTTY === true && !flags.json && !flags.folded;
+		!flags.batch &&
+		process.stdout.isTTY === true &&
+		process.stdin.isTTY === true &&
+		!flags.json &&
+		!flags.folded &&
+		!flags.flamegraph;
 	let text = programText(flags);
 	if (!text.trim() && !interactive && !flags.demo) {
 		io.err(
