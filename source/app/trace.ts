@@ -137,6 +137,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			target: target?.pid,
 			tickMs: flags.aggrate,
 			maxProbesPerEnabling: flags.maxProbes,
+			nodemangle: flags.options.get("nodemangle") === true,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

@@ -31,6 +31,8 @@ export interface SessionOptions {
 	/** Keys per aggregation map before the oldest are evicted. */
 	aggEntries?: number;
 	now?: () => number;
+	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
+	nodemangle?: boolean;
 }
 
 export class Session {
@@ -41,7 +43,7 @@ export class Session {
 	private readonly now: () => number;
 	private readonly started: number;
 	private readonly maps = new SharedMaps();
-	private readonly symbolizer = new Symbolizer();
+	private readonly symbolizer: Symbolizer;
 	private readonly unwound: UnwoundProcesses;
 	private readonly views: ViewBuilder;
 	private readonly holds = new Holds(() => this.maps.env);
@@ -64,6 +66,7 @@ export class Session {
 		this.started = this.now();
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
+		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
 		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
 		this.build = {

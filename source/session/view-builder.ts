@@ -91,7 +91,10 @@ export class ViewBuilder {
 		if (p.kind === "ustack") return { kind: "stack", frames: this.unwoundFrames(p), user: true };
 		if (d.k === "probe" && p.kind === "int") {
 			const probe = this.probes.byId(Number(p.value));
-			return { kind: "string", value: probe ? probe[d.field] : `probe#${p.value}` };
+			if (!probe) return { kind: "string", value: `probe#${p.value}` };
+			// probefunc of a C++ or Rust function: demangled, unless -x nodemangle.
+			const value = d.field === "function" ? this.symbolizer.functionName(probe.function) : probe[d.field];
+			return { kind: "string", value };
 		}
 		return p;
 	}
