@@ -13,6 +13,7 @@
 // for, and what a frame-pointer-less binary defeats (its stacks stop after a
 // frame or two). Each stack's frames say whether it reached `main`.
 
+import { type CopySample, loopTiming, stackCopyRun } from "./stack-copy.ts";
 import { bpftraceTotal, startBpftrace, startDtop } from "./tracers.ts";
 import {
 	FIXTURES,
@@ -38,6 +39,8 @@ interface Sample {
 	seen?: number;
 	/** Share of those firings whose stack reached main (0..1). */
 	main?: number;
+	/** Firings the loop made (N, or what the paced loop managed). */
+	fired: number;
 }
 
 type Tracer = "none" | "dtop" | "bpftrace";
@@ -75,8 +78,9 @@ function bpftraceReach(stdout: string): { seen: number; main: number } {
 	return { seen, main: seen ? main / seen : 0 };
 }
 
-async function run(binary: string, tracer: Tracer, n: number): Promise<Sample> {
-	const c = start(binary, ["--wait", "--count", String(n)]);
+async function run(binary: string, tracer: Tracer, loop: string[]): Promise<Sample> {
+	const c = start(binary, ["--wait", ...loop]);
+	const count = loop[0] === "--count" ? Number(loop[1]) : 0;
 	await c.line(/^ready \d+$/, 10_000);
 	const pid = c.pid;
 	let stopTracer: (() => Promise<{ seen: number; main: number }>) | undefined;
@@ -96,12 +100,11 @@ async function run(binary: string, tracer: Tracer, n: number): Promise<Sample> {
 			};
 		}
 		c.write("\n");
-		const m = /^elapsed (\d+) cpu (\d+)$/.exec((await c.line(/^elapsed /, 600_000)).text);
-		if (!m) throw new Error(`${binary} printed no timing; rebuild the fixtures.`);
+		const t = loopTiming((await c.line(/elapsed /, 600_000)).text, count);
 		await c.exited;
 		const reach = stopTracer ? await stopTracer() : undefined;
 		stopTracer = undefined;
-		return { cpu: Number(m[2]) / n, wall: Number(m[1]) / n, seen: reach?.seen, main: reach?.main };
+		return { cpu: t.cpu / t.n, wall: t.wall / t.n, seen: reach?.seen, main: reach?.main, fired: t.n };
 	} finally {
 		c.signal("SIGKILL");
 		if (stopTracer) await stopTracer().catch(() => undefined);
@@ -124,11 +127,27 @@ export async function stacks(opts: { quick: boolean }): Promise<SectionResult> {
 	for (let r = 0; r < RUNS; r++)
 		for (const [k, binary, tracer] of variants) {
 			progress(`stacks: ${k}, run ${r + 1}/${RUNS}, ${N.toLocaleString("en-US")} firings`);
-			const s = await run(binary, tracer, N);
+			const s = await run(binary, tracer, ["--count", String(N)]);
 			if (!results.has(k)) results.set(k, []);
 			results.get(k)!.push(s);
 			if (s.seen !== undefined && s.seen !== N) miscount.push(`${k} run ${r + 1} counted ${s.seen}`);
 		}
+	// Design (b), the stack copy: flat out, and paced at RATE beside the kernel walk and no tracing.
+	const RATE = 20_000;
+	const SECONDS = opts.quick ? 1 : 2;
+	const paced = ["--rate", String(RATE), "--seconds", String(SECONDS)];
+	const copies: CopySample[] = [];
+	const pacedCopies: CopySample[] = [];
+	const pacedNone: Sample[] = [];
+	const pacedDtop: Sample[] = [];
+	for (let r = 0; r < RUNS; r++) {
+		progress(`stacks: stack copy (design b), run ${r + 1}/${RUNS}, ${N.toLocaleString("en-US")} firings flat out`);
+		copies.push(await stackCopyRun(DEEPSTACK, ["--count", String(N)], MAIN_DEPTH));
+		progress(`stacks: paced at ${RATE}/s for ${SECONDS} s: none, dtop, stack copy (run ${r + 1}/${RUNS})`);
+		pacedNone.push(await run(DEEPSTACK, "none", paced));
+		pacedDtop.push(await run(DEEPSTACK, "dtop", paced));
+		pacedCopies.push(await stackCopyRun(DEEPSTACK, paced, MAIN_DEPTH));
+	}
 	const cpu = (k: string) => median((results.get(k) ?? []).map((x) => x.cpu));
 	const wall = (k: string) => median((results.get(k) ?? []).map((x) => x.wall));
 	const reach = (k: string) => median((results.get(k) ?? []).map((x) => x.main ?? 0));
@@ -155,14 +174,44 @@ export async function stacks(opts: { quick: boolean }): Promise<SectionResult> {
 	);
 	traced("`@[ustack()] = count()`, frame pointers, both", "fp/dtop", "fp/bpftrace");
 	traced("`@[ustack()] = count()`, no frame pointers, both", "nofp/dtop", "nofp/bpftrace");
+	const med = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
+	const lostShare = med(copies, (x) => x.lost / (x.lost + x.records));
+	rows.push({
+		what: "stack copy (design b: 8 KiB per firing to a ring buffer, unwound in user space), no frame pointers, flat out",
+		dtop: `${pct(1 - lostShare)} of firings walked`,
+		peer: "",
+		ratio: "",
+		notes:
+			`${pct(lostShare)} lost (64 MiB ring buffer full); consumer ${fmt(
+				med(copies, (x) => x.consumerNs),
+				"ns",
+			)} CPU per record; ` +
+			`${fmt(med(copies, (x) => x.bytesPerSecond) / 2 ** 20, "MiB/s")} through the ring buffer; ` +
+			`${pct(med(copies, (x) => x.main))} of walked records reach main`,
+	});
+	const pacedBase = med(pacedNone, (x) => x.cpu);
+	const pacedKernel = med(pacedDtop, (x) => x.cpu) - pacedBase;
+	const pacedCopy = med(pacedCopies, (x) => x.cpu) - pacedBase;
+	const pacedConsumer = med(pacedCopies, (x) => x.consumerNs);
+	rows.push({
+		what: `paced at ${RATE.toLocaleString("en-US")} firings/s, no frame pointers: in-kernel walk (dtop) vs stack copy`,
+		dtop: fmt(pacedKernel, "ns"),
+		peer: `${fmt(pacedCopy, "ns")} + ${fmt(pacedConsumer, "ns")} consumer`,
+		ratio: ratio(pacedKernel, pacedCopy + pacedConsumer),
+		notes:
+			`added CPU per firing in the traced process; the copy's consumer CPU per record on top (${pct((pacedConsumer * RATE) / 1e9)} of a CPU at this rate), ` +
+			`${fmt(med(pacedCopies, (x) => x.bytesPerSecond) / 2 ** 20, "MiB/s")} through the ring buffer, ` +
+			`${med(pacedCopies, (x) => x.lost)} lost; dtop's walk keeps the counts in the kernel`,
+	});
 	const vsFp = extra("nofp/dtop") / extra("fp/bpftrace");
 	const after = [
 		`Goals: ≥ 99 % of stacks reach main without frame pointers: ${pct(reach("nofp/dtop"))} ` +
 			`(${reach("nofp/dtop") >= 0.99 ? "met" : "missed"}); cost per firing within 2× of the frame-pointer stack ` +
 			`(bpftrace's \`ustack\` on deepstack-fp): ${bt ? `${vsFp.toFixed(2)}×` : "not measured"} ` +
 			`(${bt ? (vsFp <= 2 ? "met" : "missed") : "bpftrace missing"}).`,
-		"Not measured here: `perf record --call-graph dwarf` (it needs a `perf probe` event in tracefs for the USDT site, " +
-			"which a benchmark would have to create and remove).",
+		"The stack copy is design (b), kernel/unwind/copy.ts (the prototype; the peer column of the paced row): what " +
+			"`perf record --call-graph dwarf` does (8 KiB per sample by default). `perf record` itself is not run here: it needs a " +
+			"`perf probe` event in tracefs for the USDT site, which a benchmark would have to create and remove.",
 		miscount.length
 			? `Count mismatches: ${miscount.join("; ")}.`
 			: `Every traced run counted exactly ${N.toLocaleString("en-US")} firings.`,
