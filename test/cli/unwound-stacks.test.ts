@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { buildFixtures, DEEPTHROW } from "../fixtures/fixtures.ts";
+import { buildFixtures, DEEPSTACK, DEEPTHROW } from "../fixtures/fixtures.ts";
 import { runDtop } from "../helpers/cli.ts";
 
 const PYTHON = "/usr/bin/python3.11";
@@ -174,4 +174,27 @@ test("a C++ program built -O2 -fomit-frame-pointer, at libstdc++'s throw probe: 
 	assert.match(f[21], /^deepthrow`main\+0x/);
 	assert.ok(!f.some((x) => x.includes("`_Z")), "no mangled name left");
 	assertAllSeenByGdb(rows, gdbStacks([DEEPTHROW, "2"], "__cxa_throw"));
+});
+
+test("a program stripped of its call frame information: every firing counted, the stack says where and why it stops", async () => {
+	buildFixtures();
+	const bare = join(dir, "deepstack");
+	execFileSync("objcopy", [
+		"--remove-section=.eh_frame",
+		"--remove-section=.eh_frame_hdr",
+		"--remove-section=.debug_frame",
+		DEEPSTACK,
+		bare,
+	]);
+	const r = await runDtop(
+		["-q", "-n", "deepstack$target:::hit { @[ustack()] = count(); }", "-c", `${bare} --count 500`],
+		{
+			timeoutMs: 60_000,
+		},
+	);
+	assert.equal(r.code, 0, r.stderr);
+	const rows = parseStacks(r.stdout);
+	assert.equal(rows.length, 1, r.stdout);
+	assert.equal(rows[0].count, 500);
+	assert.deepEqual(rows[0].frames, ["deepstack`f19+0x0", "<stack stops: no unwind table loaded for the object>"]);
 });
