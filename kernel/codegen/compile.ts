@@ -13,6 +13,7 @@
 //                      fp-496 .. fp-241 aggregation key (≤ 256 bytes)
 import { Asm, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
+import { emitTaskRegs } from "../unwind/regs.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, KeyField, Stmt, StrExpr } from "./ir.ts";
 import { STR_MAX } from "./ir.ts";
 import { keySize, lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
@@ -396,7 +397,7 @@ function buildKey(s: State, fields: KeyField[]): number {
 				if (f.user && s.p.ustack) {
 					// The unwinder's id (a content hash; all ones for a hash collision)
 					// stands for the whole record, tgid included. Its walk keeps R6-R9.
-					s.p.ustack.call(a, R6);
+					s.p.ustack.call(a, s.p.ustackRegs === "task" ? emitTaskRegs(a) : R6);
 					s.unwinds = true;
 					a.stx(8, R10, off, R0);
 					off += 8;

@@ -8,7 +8,7 @@
 // addMapping/removeMapping/removeProcess for each event instead — each call
 // rewrites the process's entry in one map update, so walks see the old or the
 // new set, never a mix. A process that fires before it is known is counted
-// (its stacks say "process not known yet", with frame 0) and listed by
+// (its stacks say "process not known yet", with what frame pointers give) and listed by
 // pollUnknown(), so the caller can load it for the firings that follow.
 import { type Mapping, openablePath, parseMaps, readMaps } from "../elf/procmaps.ts";
 import { UstackCode } from "./bpf.ts";
@@ -77,6 +77,22 @@ export class Unwinder {
 		this.cache = opts.cache ?? sharedTableCache;
 		this.store = new TableStore(this.maps);
 		this.reader = new StackReader(this.maps);
+		this.writeEmptyProcess();
+	}
+
+	/**
+	 * procs[0]: no mappings. The walk of a process not loaded yet goes through it,
+	 * so every frame takes the frame-pointer step (tgid 0 is the idle task, never
+	 * a traced process).
+	 */
+	private writeEmptyProcess(): void {
+		const value = Buffer.alloc(PROC_VALUE_SIZE);
+		for (let i = 0; i < MAX_MAPPINGS; i++) {
+			const at = PROC_HEADER + i * PROC_ENTRY;
+			value.writeBigUInt64LE(PAD_START, at + ENT_START);
+			value.writeBigUInt64LE(PAD_START, at + ENT_END);
+		}
+		this.maps.procs.update(Buffer.alloc(4), value);
 	}
 
 	get maxFrames(): number {

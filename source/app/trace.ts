@@ -34,13 +34,17 @@ export function needsUsdt(text: string): boolean {
 /**
  * What the target must be held for. A command dtop started under the
  * interactive UI may get any enabling later: both. Otherwise what the clauses
- * name: probes of user-space providers (in libraries it may load) and stacks.
+ * name: probes of user-space providers (in libraries it may load) and stacks
+ * (the unwinder's tables of what it maps, and its mappings at exit).
  */
 export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 	if (anything) return { libraries: true, exit: true };
+	const stacks = /\bustack\s*\(/.test(text);
 	return {
-		libraries: needsUserProviders(text),
-		exit: /\bustack\s*\(/.test(text),
+		// Stacks too: the unwinder must know the objects the command maps after its
+		// exec (the target is a shell until then) before the command runs.
+		libraries: needsUserProviders(text) || stacks,
+		exit: stacks,
 	};
 }
 

@@ -5,6 +5,7 @@ import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClause } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
+import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import { providerOf, type TraceProbe } from "../providers/index.ts";
@@ -100,7 +101,8 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 			return s;
 		},
 	};
-	const unwind = unwindsAt(plans.ctx) && usesStackFn(clause, "ustack");
+	const regs = usesStackFn(clause, "ustack") ? unwindsAt(plans.ctx) : undefined;
+	const unwind = regs !== undefined;
 	const statements: Stmt[] = [];
 	for (const s of clause.statements) {
 		if (s.kind === "assign") {
@@ -153,6 +155,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		// The stack-trace map, unless the unwinder takes every stack of the clause.
 		stackFd: clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack")) ? maps.stacks.fd : undefined,
 		ustack: unwind ? maps.unwinder.code() : undefined,
+		ustackRegs: regs,
 		zeroFd: maps.zero.fd,
 		predicate,
 		statements,
@@ -166,12 +169,15 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 }
 
 /**
- * Whether ustack() here goes through the .eh_frame unwinder: where the
- * context's pt_regs are the user registers (uprobes), on x86_64 (the walk's
- * register layout). Elsewhere bpf_get_stackid walks frame pointers.
+ * Where ustack() here finds the user registers for the .eh_frame unwinder: the
+ * context's pt_regs at uprobes, the current task's elsewhere (where the kernel
+ * allows it); undefined when it cannot unwind (not x86_64, the walk's register
+ * layout; no task registers), and bpf_get_stackid walks frame pointers.
  */
-export function unwindsAt(ctx: ContextKind): boolean {
-	return (ctx === "uprobe" || ctx === "uprobe-multi") && process.arch === "x64";
+export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
+	if (process.arch !== "x64") return undefined;
+	if (ctx === "uprobe" || ctx === "uprobe-multi") return "ctx";
+	return taskRegsSupported() ? "task" : undefined;
 }
 
 function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
@@ -191,7 +197,7 @@ function aggregation(
 			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
 		if (have.decode.some((d, i) => d.k === "stack" && d.unwound !== (low.decode[i] as typeof d).unwound))
 			throw new SessionError(
-				`@${low.name} takes ustack() at user probes (unwound from .eh_frame) and at other probes (frame pointers); use two aggregations.`,
+				`@${low.name} takes ustack() at probes where the kernel lets dtop unwind from .eh_frame and at others (frame pointers only); use two aggregations.`,
 			);
 		return have;
 	}

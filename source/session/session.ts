@@ -155,8 +155,8 @@ export class Session {
 		if (this.target !== undefined) pids.add(this.target);
 		for (const p of probes) if (isKind(p, "uprobe") && p.target.pid) pids.add(p.target.pid);
 		for (const pid of pids) this.symbolizer.capture(pid);
-		// Stacks at uprobes go through the unwinder: its tables for these processes.
-		if (probes.some((p) => isKind(p, "uprobe") && unwindsAt(providerOf(p).context(p, this.maps.env).ctx))) {
+		// Stacks go through the unwinder: its tables for these processes.
+		if (probes.some((p) => unwindsAt(providerOf(p).context(p, this.maps.env).ctx) !== undefined)) {
 			void this.maps.unwinder;
 			for (const pid of pids) this.unwound.load(pid);
 		}

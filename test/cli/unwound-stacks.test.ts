@@ -198,3 +198,45 @@ test("a program stripped of its call frame information: every firing counted, th
 	assert.equal(rows[0].count, 500);
 	assert.deepEqual(rows[0].frames, ["deepstack`f19+0x0", "<stack stops: no unwind table loaded for the object>"]);
 });
+
+test("at a system call (the task's saved user registers): python3.11's write(2) stacks reach main", async () => {
+	const r = await runDtop(
+		["-q", "-n", "syscall::write:entry /pid == $target/ { @[ustack()] = count(); }", "-c", `${PYTHON} -c "print(1)"`],
+		{ timeoutMs: 90_000 },
+	);
+	assert.equal(r.code, 0, r.stderr);
+	const rows = parseStacks(r.stdout);
+	assert.ok(rows.length >= 1, r.stdout);
+	assertNoAbsoluteAddresses(rows);
+	for (const row of rows) {
+		assert.match(row.frames[0], /^libc\.so\.6`(__GI___libc_write|__libc_write|write)\+0x/);
+		assert.ok(
+			row.frames.some((f) => /^python3\.11`builtin_print/.test(f)),
+			row.frames.join("\n"),
+		);
+		assert.deepEqual(
+			row.frames.slice(-4).map((f) => base(ours(f).name)),
+			["Py_BytesMain", "__libc_start_call_main", "__libc_start_main", "_start"],
+		);
+	}
+});
+
+test("at a profile probe: samples of a program without frame pointers, 20 calls deep, reach main", async () => {
+	buildFixtures();
+	const r = await runDtop(
+		["-q", "-n", "profile-997 /pid == $target/ { @[ustack()] = count(); }", "-c", `${DEEPSTACK} --count 4000000`],
+		{ timeoutMs: 90_000 },
+	);
+	assert.equal(r.code, 0, r.stderr);
+	const rows = parseStacks(r.stdout);
+	const total = rows.reduce((n, x) => n + x.count, 0);
+	const reaching = rows.filter((x) => x.frames.some((f) => /^deepstack`main\+0x/.test(f)));
+	const reached = reaching.reduce((n, x) => n + x.count, 0);
+	assert.ok(total >= 20, `samples: ${total}\n${r.stdout.slice(0, 1500)}`);
+	assert.ok(reached / total >= 0.95, `${reached} of ${total} samples reach main:\n${r.stdout.slice(0, 3000)}`);
+	for (const x of reaching) assert.match(x.frames[x.frames.length - 1], /^deepstack`_start\+0x/);
+	assert.ok(
+		reaching.some((x) => x.frames.some((f) => /^deepstack`f1\d\+0x/.test(f))),
+		"some samples deep in the chain",
+	);
+});
