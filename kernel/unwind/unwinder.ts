@@ -10,6 +10,7 @@
 // new set, never a mix. A process that fires before it is known is counted
 // (its stacks say "process not known yet", with what frame pointers give) and listed by
 // pollUnknown(), so the caller can load it for the firings that follow.
+import { statSync } from "node:fs";
 import { type Mapping, openablePath, parseMaps, readMaps } from "../elf/procmaps.ts";
 import { UstackCode } from "./bpf.ts";
 import { mappingBias, sharedTableCache, type TableCache } from "./cache.ts";
@@ -109,6 +110,27 @@ export class Unwinder {
 		const maps = readMaps(pid);
 		this.replaceMappings(pid, maps);
 		return this.mappingsOf(pid);
+	}
+
+	/**
+	 * Bytes of the files a process maps (text of /proc/PID/maps) whose tables are
+	 * not built yet: what loading it would cost (building runs at tens of MB/s).
+	 */
+	unbuiltBytes(pid: number, text: string): number {
+		let bytes = 0;
+		const seen = new Set<string>();
+		for (const m of parseMaps(text)) {
+			if (!m.executable || m.path === "" || m.path.startsWith("[") || seen.has(m.path)) continue;
+			seen.add(m.path);
+			const path = openablePath(pid, m);
+			if (this.cache.has(path)) continue;
+			try {
+				bytes += statSync(path).size;
+			} catch {
+				// gone: nothing to build
+			}
+		}
+		return bytes;
 	}
 
 	/** Loads a process from a maps text (for tests and for callers that already read it). */

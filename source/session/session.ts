@@ -321,11 +321,10 @@ export class Session {
 	 * if it exits before the next tick.
 	 */
 	processesChanged(started: readonly number[], exited: readonly number[]): void {
-		if (started.length && [...this.enablings.values()].some((st) => st.userStacks))
-			for (const pid of started) {
-				this.symbolizer.capture(pid);
-				this.unwound.load(pid);
-			}
+		if (started.length && [...this.enablings.values()].some((st) => st.userStacks)) {
+			for (const pid of started) this.symbolizer.capture(pid);
+			this.unwound.started(started);
+		}
 		for (const pid of exited) {
 			this.symbolizer.exited(pid);
 			this.unwound.exited(pid);
