@@ -68,9 +68,16 @@ export class Symbolizer {
 	/** Remember a process's mappings now (call when a pid first appears). */
 	capture(pid: number, force = false): void {
 		const have = this.maps.get(pid);
+
 		if (!force && have && (have.dead || Date.now() - have.at < MAPS_TTL_MS)) return;
 		try {
-			this.maps.set(pid, { maps: readMaps(pid), at: Date.now(), dead: false, files: new Map() });
+			const maps = readMaps(pid);
+			// An exiting process (a zombie) has no mappings left: keep what it had.
+			if (maps.length === 0 && have?.maps.length) {
+				have.dead = true;
+				return;
+			}
+			this.maps.set(pid, { maps, at: Date.now(), dead: false, files: new Map() });
 		} catch {
 			// The process is gone: keep what we had, if anything.
 			if (have) have.dead = true;

@@ -44,6 +44,8 @@ export class UnwoundProcesses {
 			return false;
 		}
 		if (this.seen.get(pid) === text && u.knows(pid)) return true;
+		// A zombie's maps are empty: it runs no more code, keep what the walk knew.
+		if (text === "" && u.knows(pid)) return true;
 		this.seen.set(pid, text);
 		try {
 			u.addProcessFromText(pid, text);
