@@ -34,13 +34,17 @@ export function needsUsdt(text: string): boolean {
 /**
  * What the target must be held for. A command dtop started under the
  * interactive UI may get any enabling later: both. Otherwise what the clauses
- * name: probes of user-space providers (in libraries it may load) and stacks.
+ * name: probes of user-space providers (in libraries it may load) and stacks
+ * (the unwinder's tables of what it maps, and its mappings at exit).
  */
 export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 	if (anything) return { libraries: true, exit: true };
+	const stacks = /\bustack\s*\(/.test(text);
 	return {
-		libraries: needsUserProviders(text),
-		exit: /\bustack\s*\(/.test(text),
+		// Stacks too: the unwinder must know the objects the command maps after its
+		// exec (the target is a shell until then) before the command runs.
+		libraries: needsUserProviders(text) || stacks,
+		exit: stacks,
 	};
 }
 
@@ -97,7 +101,12 @@ function reportSkipped(skipped: ReturnType<Session["skipped"]>, verbose: boolean
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
-		!flags.batch && process.stdout.isTTY === true && process.stdin.isTTY === true && !flags.json && !flags.folded;
+		!flags.batch &&
+		process.stdout.isTTY === true &&
+		process.stdin.isTTY === true &&
+		!flags.json &&
+		!flags.folded &&
+		!flags.flamegraph;
 	let text = programText(flags);
 	if (!text.trim() && !interactive && !flags.demo) {
 		io.err(
@@ -143,6 +152,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			target: target?.pid,
 			tickMs: flags.aggrate,
 			maxProbesPerEnabling: flags.maxProbes,
+			nodemangle: flags.options.get("nodemangle") === true,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

@@ -3,8 +3,9 @@
 // depends on the kind of probe is the provider's (source/providers).
 import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClause } from "../../kernel/codegen/compile.ts";
-import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
+import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import { type ClauseReads, ProgramLimitError, providerOf, type TraceProbe } from "../providers/index.ts";
@@ -166,6 +167,8 @@ function enableGroup(
 			return s;
 		},
 	};
+	const regs = usesStackFn(clause, "ustack") ? unwindsAt(plans.ctx) : undefined;
+	const unwind = regs !== undefined;
 	const statements: Stmt[] = [];
 	for (const s of clause.statements) {
 		if (s.kind === "assign") {
@@ -173,6 +176,7 @@ function enableGroup(
 			continue;
 		}
 		const low = lowerAggregate(s, env);
+		if (unwind) for (const d of low.decode) if (d.k === "stack" && d.user) d.unwound = true;
 		const agg = aggregation(
 			cx,
 			st,
@@ -214,7 +218,10 @@ function enableGroup(
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,
 		tlsFd: usesTls ? maps.tls.fd : undefined,
-		stackFd: clauseUsesStacks(clause) ? maps.stacks.fd : undefined,
+		// The stack-trace map, unless the unwinder takes every stack of the clause.
+		stackFd: clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack")) ? maps.stacks.fd : undefined,
+		ustack: unwind ? maps.unwinder.code() : undefined,
+		ustackRegs: regs,
 		zeroFd: maps.zero.fd,
 		predicate,
 		statements,
@@ -247,6 +254,22 @@ function enableGroup(
 	}
 }
 
+/**
+ * Where ustack() here finds the user registers for the .eh_frame unwinder: the
+ * context's pt_regs at uprobes, the current task's elsewhere (where the kernel
+ * allows it); undefined when it cannot unwind (not x86_64, the walk's register
+ * layout; no task registers), and bpf_get_stackid walks frame pointers.
+ */
+export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
+	if (process.arch !== "x64") return undefined;
+	if (ctx === "uprobe" || ctx === "uprobe-multi") return "ctx";
+	return taskRegsSupported() ? "task" : undefined;
+}
+
+function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
+	return c.statements.some((s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && k.fn === fn));
+}
+
 function aggregation(
 	cx: BuildContext,
 	st: EnablingState,
@@ -258,6 +281,10 @@ function aggregation(
 	if (have) {
 		if (have.fn !== low.fn || have.decode.length !== low.decode.length)
 			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
+		if (have.decode.some((d, i) => d.k === "stack" && d.unwound !== (low.decode[i] as typeof d).unwound))
+			throw new SessionError(
+				`@${low.name} takes ustack() at probes where the kernel lets dtop unwind from .eh_frame and at others (frame pointers only); use two aggregations.`,
+			);
 		return have;
 	}
 	// Keys that can take many values live in LRU maps (evictions are counted);
