@@ -16,6 +16,7 @@ import { Helper } from "../bpf/helpers.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, KeyField, Stmt, StrExpr } from "./ir.ts";
 import { STR_MAX } from "./ir.ts";
 import { keySize, lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
+import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 
 export class CodegenError extends Error {
 	constructor(message: string) {
@@ -35,7 +36,7 @@ const BPF_NOEXIST = 1;
 const BPF_F_USER_STACK = 0x100;
 const BPF_F_REUSE_STACKID = 0x400;
 
-interface State {
+export interface State {
 	a: Asm;
 	p: ClauseProgram;
 	depth: number;
@@ -123,7 +124,7 @@ function loadConst(a: Asm, r: Reg, v: bigint): void {
 }
 
 /** Evaluate an integer expression into R0. Clobbers R1-R5. */
-function evalInt(s: State, e: IntExpr): void {
+export function evalInt(s: State, e: IntExpr): void {
 	const a = s.a;
 	switch (e.k) {
 		case "const":
@@ -413,7 +414,7 @@ function buildKey(s: State, fields: KeyField[]): number {
 	return start;
 }
 
-function counterAdd(s: State, slotNo: number): void {
+export function counterAdd(s: State, slotNo: number): void {
 	const a = s.a;
 	const skip = label(s, "ctr_skip");
 	a.st(4, R10, TLS_KEY, slotNo);
@@ -616,6 +617,7 @@ export function compileClause(p: ClauseProgram): Asm {
 	if (p.pid !== undefined) {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
+	checkState(s, exit);
 	if (p.predicate) {
 		evalInt(s, p.predicate);
 		a.jeq(R0, 0, exit);
@@ -626,10 +628,13 @@ export function compileClause(p: ClauseProgram): Asm {
 	a.jeq(R0, 0, "hit_done");
 	addTo(s, R0, 0, 1);
 	a.label("hit_done");
+	beginRecord(s, exit);
 	for (const st of p.statements) {
 		if (st.k === "agg") compileAgg(s, st, exit);
-		else compileTls(s, st);
+		else if (st.k === "tls") compileTls(s, st);
+		else compileRecordStmt(s, st);
 	}
+	endRecord(s);
 	a.label(exit).mov(R0, 0).exit();
 	return a;
 }

@@ -1,5 +1,10 @@
-// Batch output: tick every aggrate, print every --interval and at the end
-// (duration over, the target exited, or a signal), as dtrace(1) does.
+// Batch output, as dtrace(1) runs: per-event records written as they arrive
+// (every switchrate), aggregations every --interval and at the end. The end is
+// exit() in a probe, the duration, the target's exit or a signal; then every
+// program stops recording, END runs, its records are written, and the
+// aggregations print. The exit status is exit()'s.
+import { cpuDropLine, errorLine } from "../output/diagnostics.ts";
+import { EventFormatter } from "../output/events.ts";
 import { formatAll, formatFolded, formatJson } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
@@ -8,23 +13,57 @@ import type { Io } from "./io.ts";
 import type { Target } from "./process.ts";
 import { Ticker } from "./ticker.ts";
 
-function print(ticker: Ticker, flags: Flags, io: Io): void {
+/** What the program's options decide about batch output. */
+export interface BatchOptions {
+	quiet: boolean;
+	/** Milliseconds between reads of the ring buffer (the switchrate option). */
+	switchMs: number;
+	/** Write traced strings raw (stdout is not a terminal), as DTrace does. */
+	rawStrings: boolean;
+}
+
+function print(ticker: Ticker, flags: Flags, io: Io, recording: boolean): void {
 	const view = ticker.now();
 	if (flags.json) io.out(formatJson(view));
 	else if (flags.folded) io.out(formatFolded(view));
-	else io.out(formatAll(view));
+	// dtrace(1) ends per-event output with a newline, then prints the aggregations.
+	else io.out(formatAll(view) || (recording ? "\n" : ""));
 	for (const e of view.enablings) {
 		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
 	}
 }
 
-export async function batchLoop(session: Session, flags: Flags, io: Io, target: Target | undefined): Promise<number> {
+export async function batchLoop(
+	session: Session,
+	flags: Flags,
+	io: Io,
+	target: Target | undefined,
+	opts: BatchOptions,
+): Promise<number> {
 	const ticker = new Ticker(session);
+	const formatter = new EventFormatter({ quiet: opts.quiet, ctx: { strings: opts.rawStrings ? "raw" : "escape" } });
+	let exitStatus: number | undefined;
+	/** Write what arrived; true when exit() was called. */
+	const pump = (): boolean => {
+		const batch = session.pollEvents();
+		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
+		for (const f of batch.faults) io.err(errorLine(f));
+		let text = "";
+		for (const r of batch.records) {
+			const out = formatter.format(r);
+			text += out.text;
+			if (out.exit !== undefined && exitStatus === undefined) exitStatus = out.exit;
+		}
+		if (text) io.out(text);
+		const state = session.exitState();
+		if (state.stopped && exitStatus === undefined) exitStatus = state.status;
+		return exitStatus !== undefined;
+	};
 	return await new Promise<number>((resolve) => {
 		let done = false;
 		const timers: LongTimer[] = [];
-		const finish = (code: number) => {
+		const finish = (code: number, interrupted = false) => {
 			if (done) return;
 			done = true;
 			ticker.stop();
@@ -33,18 +72,35 @@ export async function batchLoop(session: Session, flags: Flags, io: Io, target: 
 			process.off("SIGTERM", onSignal);
 			process.off("SIGHUP", onSignal);
 			try {
-				print(ticker, flags, io);
+				if (session.recording) {
+					pump();
+					if (interrupted) io.out(formatter.interruptText());
+					session.end();
+					pump();
+				}
+				print(ticker, flags, io, session.recording);
 			} catch (e) {
 				io.err(`dtop: ${(e as Error).message}\n`);
 			}
-			resolve(code);
+			resolve(exitStatus ?? code);
 		};
-		const onSignal = () => finish(0);
+		const onSignal = () => finish(0, true);
 		process.on("SIGINT", onSignal);
 		process.on("SIGTERM", onSignal);
 		process.on("SIGHUP", onSignal);
 		ticker.start();
-		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io), flags.interval));
+		if (session.recording) {
+			if (pump()) {
+				finish(0);
+				return;
+			}
+			timers.push(
+				longInterval(() => {
+					if (!done && pump()) finish(0);
+				}, opts.switchMs),
+			);
+		}
+		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io, false), flags.interval));
 		if (flags.duration) timers.push(longTimeout(() => finish(0), flags.duration * 1000));
 		target?.exited.then(() => finish(0));
 	});

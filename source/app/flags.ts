@@ -26,7 +26,8 @@ export const HELP = `
     -s, --script FILE       D script
     -p, --pid PID           the process $target names
     -c, --command 'CMD'     start CMD; $target is its pid
-    -q, --quiet             print only what the clauses print
+    -q, --quiet             print only what the clauses print (no heading or per-firing probe line)
+    -x, --option NAME[=VAL] set a D option (quiet, bufsize, strsize, switchrate, ...; repeatable)
     -b, --batch             no interactive UI: print aggregations at the end (and every --interval)
     -d, --duration SECONDS  stop after SECONDS
         --interval TIME     print every TIME in batch mode (e.g. 1s, 500ms)
@@ -69,6 +70,7 @@ export const FLAGS = {
 	command: { type: "string", shortFlag: "c", valueName: "a command" },
 	script: { type: "string", shortFlag: "s", valueName: "a file name" },
 	quiet: { type: "boolean", shortFlag: "q" },
+	option: { type: "string", shortFlag: "x", isMultiple: true, valueName: "an option NAME[=VALUE]" },
 	batch: { type: "boolean", shortFlag: "b" },
 	duration: { type: "string", shortFlag: "d", valueName: "a number of seconds" },
 	interval: { type: "string", valueName: "a time like 1s or 500ms" },
@@ -95,6 +97,8 @@ export interface Flags {
 	command: string | undefined;
 	script: string | undefined;
 	quiet: boolean;
+	/** -x NAME[=VALUE], as given. */
+	options: string[];
 	batch: boolean;
 	/** Seconds. */
 	duration: number | undefined;
@@ -251,6 +255,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		command,
 		script: str("script"),
 		quiet: f.quiet === true,
+		options: list("option"),
 		batch: f.batch === true,
 		duration,
 		interval: interval === undefined ? undefined : parseTime(interval, "--interval"),

@@ -2,7 +2,14 @@
 // is not a terminal (or with -b), the interactive UI otherwise.
 import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
-import { parseProgram } from "../d/index.ts";
+import {
+	defaultOptions,
+	OptionError,
+	type OptionValue,
+	parseOptionFlag,
+	parseProgram,
+	programOptions,
+} from "../d/index.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
@@ -10,7 +17,7 @@ import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { projectRoot } from "../util/root.ts";
 import { batchLoop } from "./batch.ts";
-import type { Flags } from "./flags.ts";
+import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
 import { attachTo, type HoldNeeds, holdTarget, stage, startStopped, type Target } from "./process.ts";
@@ -55,11 +62,30 @@ function needsUserProviders(text: string): boolean {
 	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt)$/.test(d.provider)));
 }
 
-/** A -n argument with no body is a bare probe description: count its firings per probe. */
+/** A -n argument is a clause; a bare probe description is a clause without a body (DTrace's default action: a line per firing). */
 export function clauseText(arg: string): string {
-	const t = arg.trim();
-	if (/[{/]/.test(t)) return t;
-	return `${t} { @[probeprov, probemod, probefunc, probename] = count(); }`;
+	return arg.trim();
+}
+
+/** The D options in force: DTrace's defaults, then -x flags, then the program's pragmas (which win), then -q. */
+export function runOptions(flags: Flags, text: string): Map<string, OptionValue> {
+	const opts = defaultOptions();
+	for (const x of flags.options) {
+		try {
+			const { name, value } = parseOptionFlag(x);
+			opts.set(name, value);
+		} catch (e) {
+			if (e instanceof OptionError) throw new UsageError(e.message);
+			throw e;
+		}
+	}
+	try {
+		for (const [k, v] of programOptions(parseProgram(text.replace(/\$target\b/g, "1")))) opts.set(k, v);
+	} catch {
+		// the session reports what is wrong with the program
+	}
+	if (flags.quiet) opts.set("quiet", true);
+	return opts;
 }
 
 /** The largest script -s reads (DTrace scripts are kilobytes; this bounds memory for /dev/zero or a FIFO). */
@@ -97,6 +123,15 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		);
 		return 2;
 	}
+	let options: Map<string, OptionValue>;
+	try {
+		options = runOptions(flags, text);
+	} catch (e) {
+		if (!(e instanceof UsageError)) throw e;
+		io.err(`dtop: ${e.message}\n`);
+		return 2;
+	}
+	const quiet = options.get("quiet") === true;
 	let target: Target | undefined;
 	let catalog: Catalog | undefined;
 	let session: Session | undefined;
@@ -132,6 +167,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			target: target?.pid,
 			tickMs: flags.aggrate,
 			maxProbesPerEnabling: flags.maxProbes,
+			bufsize: Number(options.get("bufsize")),
+			strsize: Number(options.get("strsize")),
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));
@@ -143,13 +180,17 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		if (text.trim()) {
 			const id = session.enable(text, undefined, { allowZero: flags.zero });
 			const view = session.view().enablings.find((e) => e.id === id);
-			if (!flags.quiet)
-				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+			if (!quiet) io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
 		}
 		followMachine(session, catalog);
 		stage("enabled");
 		target?.resume();
-		exitCode = await batchLoop(session, flags, io, target);
+		const switchNs = Number(options.get("switchrate") ?? 0);
+		exitCode = await batchLoop(session, flags, io, target, {
+			quiet,
+			switchMs: switchNs > 0 ? Math.max(1, switchNs / 1e6) : 50,
+			rawStrings: process.stdout.isTTY !== true,
+		});
 	} catch (e) {
 		cleanup();
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {

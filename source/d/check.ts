@@ -6,6 +6,7 @@
 // check(program, { language: "full" }) checks the whole language (check-full.ts).
 
 import type {
+	ActionCall,
 	AggFunction,
 	AggregateStmt,
 	AssignStmt,
@@ -21,9 +22,11 @@ import type {
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
+import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
 import { constantValue, restrictProbe, restrictProgram } from "./subset.ts";
+import { INT64, STRING } from "./types.ts";
 
 export { constantValue };
 
@@ -196,6 +199,10 @@ class Checker {
 	}
 
 	private statement(s: Statement): void {
+		if (s.kind === "expr") {
+			this.action(s.expr);
+			return;
+		}
 		if (s.kind === "assign") {
 			const t = this.expr(s.value, false) as "int" | "string";
 			const name = s.target.name;
@@ -213,6 +220,45 @@ class Checker {
 			return;
 		}
 		this.aggregate(s);
+	}
+
+	/** printf(format, ...), trace(e), exit(status): DTrace's prototypes and format checks. */
+	private action(e: ActionCall): void {
+		const n = e.args.length;
+		const arity = (expected: string) =>
+			new DTypeError(
+				e.pos,
+				`${e.fn}( ) prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`,
+				"D_PROTO_LEN",
+			);
+		const types = e.args.map((a) => this.expr(a, false));
+		switch (e.fn) {
+			case "exit":
+				if (n !== 1) throw arity("1");
+				if (types[0] !== "int")
+					throw new DTypeError(
+						e.args[0]!.pos,
+						`exit( ) argument #1 must be an integer, not ${article(types[0]!)}`,
+						"D_PROTO_ARG",
+					);
+				return;
+			case "trace":
+				if (n !== 1) throw arity("1");
+				return;
+			case "printf": {
+				if (n < 1) throw arity("1 or more");
+				const f = e.args[0]!;
+				if (f.kind !== "string")
+					throw new DTypeError(
+						f.pos,
+						"printf( ) argument #1 must be a string constant (the format)",
+						"D_PRINTF_ARG_FMT",
+					);
+				const args = e.args.slice(1).map((a, i) => ({ type: types[i + 1] === "string" ? STRING : INT64, pos: a.pos }));
+				validateFormat(f.value, args, { fn: "printf", pos: e.pos, exact: true });
+				return;
+			}
+		}
 	}
 
 	private aggregate(s: AggregateStmt): void {

@@ -7,12 +7,13 @@ import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { providerOf, type TraceProbe } from "../providers/index.ts";
+import { isKind, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
+import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
 
 export interface BuildContext {
 	probes: ProbeSource;
@@ -27,6 +28,10 @@ export interface BuildContext {
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
 	countProbe(id: number): void;
+	/** Bytes a string takes in a record (the strsize option). */
+	strsize: number;
+	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
+	registerRecord(layout: RecordLayout, enabling: number): number;
 }
 
 /** What makes two probes the same attachment. */
@@ -101,7 +106,13 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		},
 	};
 	const statements: Stmt[] = [];
+	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
 	for (const s of clause.statements) {
+		if (s.kind === "expr") {
+			rec!.action(s.expr);
+			statements.push(...rec!.stmts.splice(0));
+			continue;
+		}
 		if (s.kind === "assign") {
 			statements.push({ k: "tls", slot: env.tlsSlot(s.target.name), value: lowerInt(s.value, env) });
 			continue;
@@ -155,6 +166,22 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		atomic: st.atomic,
 		fixedCookie: load.fixedCookie,
 	};
+	if (rec) {
+		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
+		const layout: RecordLayout = { size: rec.size, actions: rec.actions };
+		if (which === "BEGIN") layout.phase = "begin";
+		if (which === "END") layout.phase = "end";
+		cp.record = {
+			ringFd: maps.ring.fd,
+			scratchFd: maps.scratch.fd,
+			size: rec.size,
+			descId: cx.registerRecord(layout, st.id),
+			dropSlot: maps.ringDropSlot,
+		};
+	}
+	cp.stateFd = maps.state.fd;
+	cp.ignoreState = isKind(probes[0], "dtrace");
+	group.run = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
 	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
 	for (const p of probes) cx.countProbe(p.id);

@@ -171,6 +171,9 @@ export class CatalogProbes implements ProbeSource {
 					},
 				];
 				break;
+			case "dtrace":
+				out = [{ ...base, target: { kind: "dtrace", which: p.which } }];
+				break;
 			case "fbt":
 				out = [
 					{

@@ -231,7 +231,8 @@ export function usesArgs(c: Clause): boolean {
 		if (s.kind === "aggregate") {
 			s.keys.forEach(visit);
 			s.args.forEach(visit);
-		} else visit(s.value);
+		} else if (s.kind === "expr") s.expr.args.forEach(visit);
+		else visit(s.value);
 	}
 	return found;
 }

@@ -5,11 +5,13 @@
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
+import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
 import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
+import { type EventBatch, EventStream } from "./events.ts";
 import { Holds } from "./holds.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
@@ -29,6 +31,10 @@ export interface SessionOptions {
 	maxProbesPerEnabling?: number;
 	/** Keys per aggregation map before the oldest are evicted. */
 	aggEntries?: number;
+	/** Bytes of the per-event ring buffer (the bufsize option; a power of two, at least a page). */
+	bufsize?: number;
+	/** Bytes a string takes in a per-event record (the strsize option). */
+	strsize?: number;
 	now?: () => number;
 }
 
@@ -39,7 +45,8 @@ export class Session {
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
 	private readonly started: number;
-	private readonly maps = new SharedMaps();
+	private readonly maps: SharedMaps;
+	private readonly events: EventStream;
 	private readonly symbolizer = new Symbolizer();
 	private readonly views: ViewBuilder;
 	private readonly holds = new Holds(() => this.maps.env);
@@ -54,6 +61,7 @@ export class Session {
 	private nextTls = 1;
 	private tickNo = 0;
 	private closed = false;
+	private ended = false;
 	private lastView: SessionView | undefined;
 
 	constructor(opts: SessionOptions) {
@@ -62,6 +70,8 @@ export class Session {
 		this.started = this.now();
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
+		this.maps = new SharedMaps(opts.bufsize);
+		this.events = new EventStream(this.maps, (id) => this.probeName(id));
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
 		this.build = {
 			probes: this.probes,
@@ -72,6 +82,8 @@ export class Session {
 			nextTls: () => this.nextTls++,
 			captureProcesses: (probes) => this.captureProcesses(probes),
 			countProbe: (id) => void this.probeCounter(id),
+			strsize: opts.strsize ?? 256,
+			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};
 		const self = this;
 		this.reading = {
@@ -123,9 +135,21 @@ export class Session {
 		};
 		try {
 			st.dropSlot = this.maps.allocSlot();
+			// BEGIN fires before any other probe of the program can: its programs
+			// are loaded and run first, then the others are attached.
+			const own = (p: TraceProbe) => isKind(p, "dtrace");
 			program.clauses.forEach((clause, i) => {
 				st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
-				attachProbes(this.build, st, clause, matched[i]);
+				attachProbes(this.build, st, clause, matched[i].filter(own));
+			});
+			this.run(st, "BEGIN");
+			program.clauses.forEach((clause, i) => {
+				attachProbes(
+					this.build,
+					st,
+					clause,
+					matched[i].filter((p) => !own(p)),
+				);
 			});
 		} catch (e) {
 			this.release(st);
@@ -133,6 +157,44 @@ export class Session {
 		}
 		this.enablings.set(st.id, st);
 		return st.id;
+	}
+
+	/** Run an enabling's BEGIN or END programs, in clause order (BPF_PROG_TEST_RUN). */
+	private run(st: EnablingState, which: "BEGIN" | "END"): void {
+		for (const g of st.groups) if (g.run === which) g.program?.testRun({ ctx: Buffer.alloc(8) });
+	}
+
+	private probeName(id: number): ProbeName {
+		const p = this.probes.byId(id);
+		return p
+			? { id, provider: p.provider, module: p.module, function: p.function, name: p.name }
+			: { id, provider: "?", module: "?", function: "?", name: "?" };
+	}
+
+	/** Some enabling writes per-event records (the default action, trace, printf, exit). */
+	get recording(): boolean {
+		return this.events.active;
+	}
+
+	/** Per-event records, faults and drops since the last call, in output order. */
+	pollEvents(): EventBatch {
+		return this.events.poll();
+	}
+
+	/** Whether exit() was called (or the session stopped), and exit()'s status. */
+	exitState(): { stopped: boolean; status: number } {
+		return this.maps.readState();
+	}
+
+	/**
+	 * The end of tracing: every program stops recording (the state flag, as
+	 * DTrace's draining state), then END's programs run. Idempotent for END.
+	 */
+	end(): void {
+		if (this.closed || this.ended) return;
+		this.ended = true;
+		this.maps.stop();
+		for (const st of this.enablings.values()) this.run(st, "END");
 	}
 
 	/** `$target` is a macro: replace it in the text before parsing, as DTrace does. */
@@ -237,6 +299,7 @@ export class Session {
 	}
 
 	private release(st: EnablingState): void {
+		this.events.forget(st.id);
 		for (const g of st.groups) for (const p of g.probes) this.probeCounters.delete(p.id);
 		releaseEnabling(st, this.maps);
 	}
@@ -329,6 +392,7 @@ export class Session {
 		this.enablings.clear();
 		this.retiring.clear();
 		attempt(() => this.holds.close());
+		attempt(() => this.events.close());
 		attempt(() => this.maps.close());
 		attempts.rethrow();
 	}
