@@ -20,6 +20,8 @@ export interface BatchOptions {
 	switchMs: number;
 	/** Write traced strings raw (stdout is not a terminal), as DTrace does. */
 	rawStrings: boolean;
+	/** DTrace's test-suite layout (_DTRACE_TESTING in the environment): no CPU and ID columns. */
+	testing?: boolean;
 }
 
 function print(ticker: Ticker, flags: Flags, io: Io, recording: boolean): void {
@@ -42,7 +44,11 @@ export async function batchLoop(
 	opts: BatchOptions,
 ): Promise<number> {
 	const ticker = new Ticker(session);
-	const formatter = new EventFormatter({ quiet: opts.quiet, ctx: { strings: opts.rawStrings ? "raw" : "escape" } });
+	const formatter = new EventFormatter({
+		quiet: opts.quiet,
+		testing: opts.testing,
+		ctx: { strings: opts.rawStrings ? "raw" : "escape" },
+	});
 	let exitStatus: number | undefined;
 	/** Write what arrived; true when exit() was called. */
 	const pump = (): boolean => {

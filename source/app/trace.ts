@@ -190,6 +190,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			quiet,
 			switchMs: switchNs > 0 ? Math.max(1, switchNs / 1e6) : 50,
 			rawStrings: process.stdout.isTTY !== true,
+			testing: process.env._DTRACE_TESTING !== undefined,
 		});
 	} catch (e) {
 		cleanup();

@@ -6,7 +6,6 @@ import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
 import type { ActionCall, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
-import type { TraceProbe } from "../providers/types.ts";
 import { type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
 
 type ProbeField = "provider" | "module" | "function" | "name";
