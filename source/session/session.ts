@@ -3,7 +3,7 @@
 // batch mode and the interactive UI both sit on it. The work is in build.ts
 // (match, plan, load, attach), reader.ts (per-CPU reads), view-builder.ts
 // (the picture), holds.ts (stopping processes); this class keeps the state.
-import type { Program as DProgram } from "../d/ast.ts";
+import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
 import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
@@ -143,20 +143,34 @@ export class Session {
 				attachProbes(this.build, st, clause, matched[i].filter(own));
 			});
 			this.run(st, "BEGIN");
-			program.clauses.forEach((clause, i) => {
-				attachProbes(
-					this.build,
-					st,
-					clause,
-					matched[i].filter((p) => !own(p)),
-				);
-			});
+			this.attachInOrder(
+				st,
+				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
+			);
 		} catch (e) {
 			this.release(st);
 			throw explain(e, d);
 		}
 		this.enablings.set(st.id, st);
 		return st.id;
+	}
+
+	/**
+	 * Attach clauses so that, on a probe several of them enable, they run in
+	 * program order as in DTrace. Tracepoint and perf programs run in the order
+	 * they were attached; the kernel runs a uprobe's consumers newest first (it
+	 * prepends them, 6.1 as 6.18), so uprobe clauses are attached last to first.
+	 */
+	private attachInOrder(st: EnablingState, work: { clause: DClause; probes: TraceProbe[] }[]): void {
+		const user = (p: TraceProbe) => isKind(p, "uprobe");
+		for (const w of work)
+			attachProbes(
+				this.build,
+				st,
+				w.clause,
+				w.probes.filter((p) => !user(p)),
+			);
+		for (const w of [...work].reverse()) attachProbes(this.build, st, w.clause, w.probes.filter(user));
 	}
 
 	/** Run an enabling's BEGIN or END programs, in clause order (BPF_PROG_TEST_RUN). */
@@ -239,6 +253,7 @@ export class Session {
 		if (this.closed) return;
 		const gone = (p: TraceProbe) => isKind(p, "uprobe") && ofExited(p, exited);
 		for (const st of this.enablings.values()) {
+			const work: { clause: DClause; probes: TraceProbe[] }[] = [];
 			for (const c of st.clauses) {
 				let probes: TraceProbe[];
 				try {
@@ -249,11 +264,12 @@ export class Session {
 				const fresh = probes.filter((p) => !c.names.has(probeKey(p)) && !gone(p));
 				if (fresh.length === 0) continue;
 				for (const p of fresh) c.names.add(probeKey(p));
-				try {
-					attachProbes(this.build, st, c.clause, fresh);
-				} catch (e) {
-					st.error = explain(e, st.d).message;
-				}
+				work.push({ clause: c.clause, probes: fresh });
+			}
+			try {
+				this.attachInOrder(st, work);
+			} catch (e) {
+				st.error = explain(e, st.d).message;
 			}
 			if (exited.size) this.dropExited(st, gone);
 		}

@@ -186,3 +186,39 @@ test("-l lists the dtrace provider's probes first, with DTrace's ids", async () 
 		["3", "dtrace", "ERROR"],
 	]);
 });
+
+test("clauses that enable the same probe run in program order, for uprobes and system calls alike", async () => {
+	const usdt = await dtop([
+		"-q",
+		"-n",
+		'simple$target:::saw-line { printf("a%d ", arg0); } simple$target:::saw-line { printf("b%d ", arg0); }',
+		"-c",
+		`${SIMPLE} --count 3`,
+	]);
+	assert.equal(usdt.stdout, "a1 b1 a2 b2 a3 b3 \n");
+	const sys = await dtop([
+		"-q",
+		"-n",
+		'syscall::getppid:entry /pid == $target/ { printf("a "); } syscall::getppid:entry /pid == $target/ { printf("b "); }',
+		"-c",
+		"/usr/bin/python3.11 -c 'import os; os.getppid(); os.getppid()'",
+	]);
+	assert.equal(sys.stdout, "a b a b \n");
+});
+
+test("END runs when the -c command exits, and after Ctrl-C (with dtrace's newline first)", async () => {
+	const r = await dtop(["-q", "-n", 'END { printf("end\\n"); }', "-c", `${SIMPLE} --count 1`]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout, "end\n\n");
+	const child = spawn(DTOP, ["-q", "-n", 'BEGIN { printf("begin\\n"); } END { printf("end\\n"); }'], {
+		stdio: ["ignore", "pipe", "pipe"],
+	});
+	let out = "";
+	child.stdout.on("data", (d) => {
+		out += d;
+		if (out === "begin\n") child.kill("SIGINT");
+	});
+	const code = await new Promise((res) => child.on("close", res));
+	assert.equal(code, 0);
+	assert.equal(out, "begin\n\nend\n\n");
+});
