@@ -117,6 +117,11 @@ export class Catalog extends EventEmitter {
 		return this.#nextId++;
 	}
 
+	/** An id no probe of the catalog will have (for probes planned outside it, in objects not mapped yet). */
+	reserveId(): number {
+		return this.#id();
+	}
+
 	#add<P extends Probe>(p: P): P {
 		this.#probes.set(p.id, p);
 		return p;
