@@ -5,7 +5,7 @@
 // aggregations print. The exit status is exit()'s.
 import { cpuDropLine, errorLine } from "../output/diagnostics.ts";
 import { EventFormatter } from "../output/events.ts";
-import { formatAll, formatFolded, formatJson } from "../output/printa.ts";
+import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
 import type { Flags } from "./flags.ts";
@@ -24,12 +24,15 @@ export interface BatchOptions {
 	testing?: boolean;
 }
 
-function print(ticker: Ticker, flags: Flags, io: Io, recording: boolean): void {
+function print(ticker: Ticker, flags: Flags, io: Io, formatter?: EventFormatter): void {
 	const view = ticker.now();
 	if (flags.json) io.out(formatJson(view));
 	else if (flags.folded) io.out(formatFolded(view));
-	// dtrace(1) ends per-event output with a newline, then prints the aggregations.
-	else io.out(formatAll(view) || (recording ? "\n" : ""));
+	else if (formatter) {
+		// dtrace(1) ends per-event output with a newline, then prints the aggregations printa() did not.
+		formatter.update(snapshots(view));
+		io.out(formatter.end());
+	} else io.out(formatAll(view));
 	for (const e of view.enablings) {
 		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
@@ -56,6 +59,9 @@ export async function batchLoop(
 		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
 		for (const f of batch.faults) io.err(errorLine(f));
 		let text = "";
+		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
+		if (batch.records.some((r) => r.actions.some((a) => a.kind === "printa")))
+			formatter.update(snapshots(ticker.now()));
 		for (const r of batch.records) {
 			const out = formatter.format(r);
 			text += out.text;
@@ -84,7 +90,7 @@ export async function batchLoop(
 					session.end();
 					pump();
 				}
-				print(ticker, flags, io, session.recording);
+				print(ticker, flags, io, session.recording ? formatter : undefined);
 			} catch (e) {
 				io.err(`dtop: ${(e as Error).message}\n`);
 			}
@@ -106,7 +112,7 @@ export async function batchLoop(
 				}, opts.switchMs),
 			);
 		}
-		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io, false), flags.interval));
+		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io), flags.interval));
 		if (flags.duration) timers.push(longTimeout(() => finish(0), flags.duration * 1000));
 		target?.exited.then(() => finish(0));
 	});

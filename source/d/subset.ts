@@ -259,7 +259,7 @@ const ACTION_NAMES: ReadonlySet<string> = new Set(core.ACTIONS);
 /** An action call as a statement (`printf(...)`, `trace(e)`, `exit(n)`): its arguments are expressions of the subset. */
 function restrictAction(e: Expr): boolean {
 	if (e.kind !== "call" || !ACTION_NAMES.has(e.fn)) return false;
-	e.args.forEach(restrictExpr);
+	for (const a of e.args) if (!(e.fn === "printa" && a.kind === "aggvar")) restrictExpr(a);
 	return true;
 }
 

@@ -29,6 +29,8 @@ export class EventStream {
 	constructor(
 		private readonly maps: SharedMaps,
 		private readonly probeName: (id: number) => ProbeName,
+		/** The id printa() records name an enabling's aggregation by (as the batch's snapshots number them). */
+		private readonly aggId: (enabling: number, name: string) => number,
 	) {}
 
 	/** A clause × probe group's layout; the id is the record's first word (and DTrace's enabled probe id). */
@@ -58,7 +60,7 @@ export class EventStream {
 			const desc = buf.readUInt32LE(0);
 			const l = this.#layouts.get(desc);
 			if (!l) continue; // a record of an enabling disabled since
-			const d = decodeRecord(buf, l.layout, this.probeName, desc);
+			const d = decodeRecord(buf, l.layout, this.probeName, desc, (name) => this.aggId(l.enabling, name));
 			if (d.fault) faults.push(d.fault);
 			if (!d.record) continue;
 			let q = perCpu.get(d.record.cpu);

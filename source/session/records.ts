@@ -3,7 +3,7 @@
 // consumer turns a record's bytes back into source/output's EventRecord.
 import type { IntExpr, RecordStmt } from "../../kernel/codegen/ir.ts";
 import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
-import type { ActionCall, Clause, Expr } from "../d/ast.ts";
+import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
 import { type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
@@ -28,7 +28,9 @@ export type ArgLayout =
 export type ActionLayout =
 	| { kind: "printf"; format: string; args: ArgLayout[] }
 	| { kind: "trace"; arg: ArgLayout }
-	| { kind: "exit"; arg: ArgLayout };
+	| { kind: "exit"; arg: ArgLayout }
+	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
+	| { kind: "printa"; format?: string; names: string[] };
 
 export interface RecordLayout {
 	size: number;
@@ -93,7 +95,8 @@ export class RecordBuilder {
 		return { k: "int", off, ...type };
 	}
 
-	private value(e: Expr): ArgLayout {
+	private value(e: Expr | AggVar): ArgLayout {
+		if (e.kind === "aggvar") throw new LowerError(`@${e.name} can only be printed with printa().`);
 		if (!isString(e)) return this.int(lowerInt(e, this.env), intType(e));
 		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
 		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
@@ -118,10 +121,16 @@ export class RecordBuilder {
 			case "trace":
 				this.actions.push({ kind: "trace", arg: this.value(c.args[0]!) });
 				return;
+			case "printa": {
+				const args = [...c.args];
+				const format = args[0]?.kind === "string" ? (args.shift() as { value: string }).value : undefined;
+				this.actions.push({ kind: "printa", format, names: args.map((a) => (a as AggVar).name) });
+				return;
+			}
 			case "exit": {
 				const off = this.size;
 				this.size += 8;
-				this.stmts.push({ k: "exit", off, e: lowerInt(c.args[0]!, this.env) });
+				this.stmts.push({ k: "exit", off, e: lowerInt(c.args[0] as Expr, this.env) });
 				this.actions.push({ kind: "exit", arg: { k: "int", off, size: 4, signed: true } });
 				return;
 			}
@@ -145,6 +154,7 @@ export function decodeRecord(
 	layout: RecordLayout,
 	probeOf: (id: number) => ProbeName,
 	epid: number,
+	aggId: (name: string) => number,
 ): Decoded {
 	const probe = probeOf(buf.readUInt32LE(4));
 	const timestamp = buf.readBigUInt64LE(8);
@@ -153,6 +163,10 @@ export function decodeRecord(
 	let n = 0;
 	for (const a of layout.actions) {
 		n++;
+		if (a.kind === "printa") {
+			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
+			continue;
+		}
 		const vals: DValue[] = [];
 		const args = a.kind === "printf" ? a.args : [a.arg];
 		for (const arg of args) {

@@ -71,7 +71,11 @@ export class Session {
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
 		this.maps = new SharedMaps(opts.bufsize);
-		this.events = new EventStream(this.maps, (id) => this.probeName(id));
+		this.events = new EventStream(
+			this.maps,
+			(id) => this.probeName(id),
+			(enabling, name) => this.aggregationId(enabling, name),
+		);
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
 		this.build = {
 			probes: this.probes,
@@ -147,6 +151,11 @@ export class Session {
 				st,
 				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
 			);
+			// Aggregations print in the order the program names them (BEGIN's were made first).
+			const order = new Map<string, number>();
+			for (const c of program.clauses)
+				for (const s of c.statements) if (s.kind === "aggregate" && !order.has(s.name)) order.set(s.name, order.size);
+			st.aggs = new Map([...st.aggs].sort((x, y) => (order.get(x[0]) ?? 0) - (order.get(y[0]) ?? 0)));
 		} catch (e) {
 			this.release(st);
 			throw explain(e, d);
@@ -183,6 +192,20 @@ export class Session {
 		return p
 			? { id, provider: p.provider, module: p.module, function: p.function, name: p.name }
 			: { id, provider: "?", module: "?", function: "?", name: "?" };
+	}
+
+	/**
+	 * An aggregation's id as snapshots of the view number them (output/printa.ts):
+	 * 1, 2, ... over the enablings' aggregations in order.
+	 */
+	aggregationId(enabling: number, name: string): number {
+		let id = 0;
+		for (const st of this.enablings.values())
+			for (const a of st.aggs.values()) {
+				id++;
+				if (st.id === enabling && a.name === name) return id;
+			}
+		return 0;
 	}
 
 	/** Some enabling writes per-event records (the default action, trace, printf, exit). */

@@ -53,7 +53,7 @@ test("a bare description prints DTrace's heading and one line per firing: exactl
 	const lines = r.stdout.split("\n");
 	assert.equal(lines[0], "CPU     ID                    FUNCTION:NAME");
 	// "%3d %6d %32s " then the newline; the run ends with dtrace's newline.
-	for (const l of lines.slice(1, 4)) assert.match(l, /^ {2}\d \s*\d{1,10} {15}fire_line:saw-line $/);
+	for (const l of lines.slice(1, 4)) assert.match(l, /^ {2}\d [ \d]{5}\d {15}fire_line:saw-line $/);
 	assert.deepEqual(lines.slice(4), ["", ""]);
 });
 
@@ -221,4 +221,37 @@ test("END runs when the -c command exits, and after Ctrl-C (with dtrace's newlin
 	const code = await new Promise((res) => child.on("close", res));
 	assert.equal(code, 0);
 	assert.equal(out, "begin\n\nend\n\n");
+});
+
+test("printa() in END prints an aggregation with a format; it is not printed again at the end", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		'simple$target:::saw-word { @w[copyinstr(arg0)] = count(); } END { printa("%-8s %@d\\n", @w); }',
+		"-c",
+		`${SIMPLE} --count 16`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const words = ["brown", "dog", "fox", "jumps", "lazy", "over", "quick", "the"];
+	assert.equal(r.stdout, `${words.map((w) => `${w.padEnd(8)} 2\n`).join("")}\n`);
+});
+
+test("tick-1s { printa(@); exit(0); }: the aggregation as it is then, printed by printa's default layout", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		"simple$target:::saw-line { @c = count(); } tick-1s { printa(@c); exit(0); }",
+		"-c",
+		`${SIMPLE} --loop --sleep-ms 20`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const m = /^\n {8} *(\d+)\n\n$/.exec(r.stdout);
+	assert.ok(m, JSON.stringify(r.stdout));
+	assert.ok(Number(m[1]) > 5, "the loop fired during the second");
+});
+
+test("printa() of an aggregation no clause assigns is refused with its line and column", async () => {
+	const r = await dtop(["-n", "BEGIN { printa(@nope); }"]);
+	assert.equal(r.code, 1);
+	assert.equal(r.stderr, "dtop: line 1, column 16: printa( ) of @nope, which no clause assigns\n");
 });

@@ -396,7 +396,7 @@ describe("syntax errors", () => {
 
 describe("unsupported D is named", () => {
 	const cases: [string, string][] = [
-		["syscall::read:entry { @c = count(); printa(@c); }", "line 1, column 37: 'printa' is not supported"],
+		["syscall::read:entry { @c = count(); @d = sum(printa(@c)); }", "line 1, column 46: 'printa' is not supported"],
 		["syscall::read:entry { stack(); }", "line 1, column 23: 'stack' is not supported"],
 		[
 			'syscall::read:entry { x = printf("%d", 1); }',
