@@ -57,7 +57,10 @@ export async function batchLoop(
 	const pump = (): boolean => {
 		const batch = session.pollEvents();
 		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
-		for (const f of batch.faults) io.err(errorLine(f));
+		for (const f of batch.faults) {
+			io.err(errorLine(f));
+			session.fault(f);
+		}
 		let text = "";
 		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
 		if (batch.records.some((r) => r.actions.some((a) => a.kind === "printa")))
@@ -102,15 +105,17 @@ export async function batchLoop(
 		process.on("SIGHUP", onSignal);
 		ticker.start();
 		if (session.recording) {
-			if (pump()) {
-				finish(0);
-				return;
-			}
-			timers.push(
-				longInterval(() => {
-					if (!done && pump()) finish(0);
-				}, opts.switchMs),
-			);
+			const step = () => {
+				if (done) return;
+				try {
+					if (pump()) finish(0);
+				} catch (e) {
+					io.err(`dtop: ${(e as Error).message}\n`);
+					finish(1);
+				}
+			};
+			timers.push(longInterval(step, opts.switchMs));
+			step();
 		}
 		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io), flags.interval));
 		if (flags.duration) timers.push(longTimeout(() => finish(0), flags.duration * 1000));

@@ -5,6 +5,7 @@
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
+import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
@@ -182,9 +183,25 @@ export class Session {
 		for (const w of [...work].reverse()) attachProbes(this.build, st, w.clause, w.probes.filter(user));
 	}
 
-	/** Run an enabling's BEGIN or END programs, in clause order (BPF_PROG_TEST_RUN). */
-	private run(st: EnablingState, which: "BEGIN" | "END"): void {
-		for (const g of st.groups) if (g.run === which) g.program?.testRun({ ctx: Buffer.alloc(8) });
+	/** Run an enabling's BEGIN, END or ERROR programs, in clause order (BPF_PROG_TEST_RUN); `ctx` holds ERROR's arguments. */
+	private run(st: EnablingState, which: "BEGIN" | "END" | "ERROR", ctx = Buffer.alloc(48)): void {
+		for (const g of st.groups) if (g.run === which) g.program?.testRun({ ctx });
+	}
+
+	/**
+	 * A runtime fault the consumer found (a string copyinstr() could not read):
+	 * the ERROR probe fires with DTrace's arguments. Later than in DTrace (when the
+	 * record is read, not in the faulting probe), but once per fault.
+	 */
+	fault(f: RuntimeFault): void {
+		// A fault in ERROR's own clause does not fire ERROR again (DTrace counts it as a drop).
+		if (this.closed || (f.probe.provider === "dtrace" && f.probe.name === "ERROR")) return;
+		const ctx = Buffer.alloc(48);
+		ctx.writeBigUInt64LE(BigInt(f.epid), 8);
+		ctx.writeBigUInt64LE(BigInt(f.action), 24);
+		ctx.writeBigUInt64LE(BigInt(f.fault), 32);
+		ctx.writeBigUInt64LE(BigInt.asUintN(64, f.addr ?? 0n), 40);
+		for (const st of this.enablings.values()) this.run(st, "ERROR", ctx);
 	}
 
 	private probeName(id: number): ProbeName {

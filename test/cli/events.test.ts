@@ -255,3 +255,25 @@ test("printa() of an aggregation no clause assigns is refused with its line and 
 	assert.equal(r.code, 1);
 	assert.equal(r.stderr, "dtop: line 1, column 16: printa( ) of @nope, which no clause assigns\n");
 });
+
+test("an unreadable string fires ERROR with DTrace's arguments; ERROR { exit(1); } makes the status 1", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		'BEGIN { printf("%s\\n", copyinstr(16)); } ERROR { printf("%d %d %d 0x%x\\n", arg1, arg3, arg4, arg5); exit(1); }',
+	]);
+	assert.equal(r.code, 1, r.stderr);
+	// arg1: the enabled probe (BEGIN's clause, the first), arg3: action #1, arg4: DTRACEFLT_BADADDR, arg5: the address.
+	assert.equal(r.stdout, "1 1 1 0x10\n\n");
+	assert.match(
+		r.stderr,
+		/^dtop: error on enabled probe ID 1 \(ID 1: dtrace:::BEGIN\): invalid address \(0x10\) in action #1\n$/,
+	);
+	const loop = await dtop([
+		"-q",
+		"-n",
+		'ERROR { printf("%s", copyinstr(0)); } BEGIN { trace(copyinstr(0)); exit(0); }',
+	]);
+	assert.equal(loop.code, 0, "a fault in ERROR does not fire ERROR again");
+	assert.equal(loop.stderr.split("\n").filter(Boolean).length, 2, loop.stderr);
+});
