@@ -104,21 +104,20 @@ export async function batchLoop(
 		process.on("SIGTERM", onSignal);
 		process.on("SIGHUP", onSignal);
 		ticker.start();
-		if (session.recording) {
-			const step = () => {
-				if (done) return;
-				try {
-					if (pump()) finish(0);
-				} catch (e) {
-					io.err(`dtop: ${(e as Error).message}\n`);
-					finish(1);
-				}
-			};
-			timers.push(longInterval(step, opts.switchMs));
-			step();
-		}
+		const step = () => {
+			if (done) return;
+			try {
+				if (pump()) finish(0);
+			} catch (e) {
+				io.err(`dtop: ${(e as Error).message}\n`);
+				finish(1);
+			}
+		};
+		if (session.recording) timers.push(longInterval(step, opts.switchMs));
 		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io), flags.interval));
 		if (flags.duration) timers.push(longTimeout(() => finish(0), flags.duration * 1000));
 		target?.exited.then(() => finish(0));
+		// BEGIN may have written records, or called exit(), already.
+		if (session.recording) step();
 	});
 }

@@ -105,8 +105,10 @@ BEGIN { printf("begin\\n"); }
 });
 
 test("exit(3) makes dtop's exit status 3, after END", async () => {
-	const r = await dtop(["-q", "-n", 'BEGIN { exit(3); } END { printf("end\\n"); }']);
+	const t0 = Date.now();
+	const r = await dtop(["-q", "-n", 'BEGIN { exit(3); } END { printf("end\\n"); }', "-d", "30"]);
 	assert.equal(r.code, 3, r.stderr);
+	assert.ok(Date.now() - t0 < 10_000, "exit() in BEGIN ends the run at once, whatever -d says");
 	assert.equal(r.stdout, "end\n\n");
 });
 
