@@ -35,7 +35,15 @@ export function needsUsdt(text: string): boolean {
 	} catch {
 		return true; // the session reports the error
 	}
-	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)));
+	return program.clauses.some((c) =>
+		c.probes.some((d) => !isDtraceProbe(d) && !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)),
+	);
+}
+
+/** `BEGIN`, `dtrace:::END`, ...: a probe of the dtrace provider, whatever else the machine has. */
+function isDtraceProbe(d: { provider: string; module: string; function: string; name: string }): boolean {
+	if (d.provider === "dtrace") return true;
+	return d.provider === "" && d.module === "" && d.function === "" && /^(BEGIN|END|ERROR)$/.test(d.name);
 }
 
 /**
@@ -59,7 +67,9 @@ function needsUserProviders(text: string): boolean {
 	} catch {
 		return true;
 	}
-	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt)$/.test(d.provider)));
+	return program.clauses.some((c) =>
+		c.probes.some((d) => !isDtraceProbe(d) && !/^(syscall|sdt|profile|fbt)$/.test(d.provider)),
+	);
 }
 
 /** A -n argument is a clause; a bare probe description is a clause without a body (DTrace's default action: a line per firing). */
