@@ -25,6 +25,13 @@ export class EventStream {
 	readonly #layouts = new Map<number, { layout: RecordLayout; enabling: number }>();
 	#nextDesc = 1;
 	#dropsSeen: bigint[] = [];
+	/** Probe names by id: looked up once (a planned pid probe's lookup walks a list). */
+	readonly #names = new Map<number, ProbeName>();
+	readonly #nameOf = (id: number): ProbeName => {
+		let n = this.#names.get(id);
+		if (!n) this.#names.set(id, (n = this.probeName(id)));
+		return n;
+	};
 
 	constructor(
 		private readonly maps: SharedMaps,
@@ -60,7 +67,7 @@ export class EventStream {
 			const desc = buf.readUInt32LE(0);
 			const l = this.#layouts.get(desc);
 			if (!l) continue; // a record of an enabling disabled since
-			const d = decodeRecord(buf, l.layout, this.probeName, desc, (name) => this.aggId(l.enabling, name));
+			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name));
 			if (d.fault) faults.push(d.fault);
 			if (!d.record) continue;
 			let q = perCpu.get(d.record.cpu);
