@@ -5,6 +5,8 @@
 // aggregations print. The exit status is exit()'s.
 import { cpuDropLine, errorLine } from "../output/diagnostics.ts";
 import { EventFormatter } from "../output/events.ts";
+import type { AggOptions } from "../output/model.ts";
+import { type OutputOptions, setOutputOption } from "../output/options.ts";
 import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
@@ -22,9 +24,11 @@ export interface BatchOptions {
 	rawStrings: boolean;
 	/** DTrace's test-suite layout (_DTRACE_TESTING in the environment): no CPU and ID columns. */
 	testing?: boolean;
+	/** The aggsort* options (and illumos' agghist, aggpack, aggzoom), stackindent. */
+	output?: OutputOptions;
 }
 
-function print(ticker: Ticker, flags: Flags, io: Io, formatter?: EventFormatter): void {
+function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?: EventFormatter): void {
 	const view = ticker.now();
 	if (flags.json) io.out(formatJson(view));
 	else if (flags.folded) io.out(formatFolded(view));
@@ -32,11 +36,22 @@ function print(ticker: Ticker, flags: Flags, io: Io, formatter?: EventFormatter)
 		// dtrace(1) ends per-event output with a newline, then prints the aggregations printa() did not.
 		formatter.update(snapshots(view));
 		io.out(formatter.end());
-	} else io.out(formatAll(view));
+	} else io.out(formatAll(view, agg));
 	for (const e of view.enablings) {
 		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
 	}
+}
+
+/** The output options among D's options (-x, #pragma D option), as the formatters take them. */
+export function outputOptions(options: ReadonlyMap<string, boolean | number | string>): OutputOptions {
+	const o: OutputOptions = {};
+	for (const [name, v] of options) {
+		if (name === "quiet") continue;
+		// D's options parse to true/false or a number; the formatters read DTrace's words.
+		setOutputOption(o, name, v === true ? undefined : v === false ? "" : String(v));
+	}
+	return o;
 }
 
 export async function batchLoop(
@@ -47,10 +62,12 @@ export async function batchLoop(
 	opts: BatchOptions,
 ): Promise<number> {
 	const ticker = new Ticker(session);
+	const { quiet: _, stackindent, ...agg } = opts.output ?? {};
 	const formatter = new EventFormatter({
 		quiet: opts.quiet,
 		testing: opts.testing,
-		ctx: { strings: opts.rawStrings ? "raw" : "escape" },
+		agg,
+		ctx: { strings: opts.rawStrings ? "raw" : "escape", stackIndent: stackindent, zoom: agg.aggzoom },
 	});
 	let exitStatus: number | undefined;
 	/** Write what arrived; true when exit() was called. */
@@ -93,7 +110,7 @@ export async function batchLoop(
 					session.end();
 					pump();
 				}
-				print(ticker, flags, io, session.recording ? formatter : undefined);
+				print(ticker, flags, io, agg, session.recording ? formatter : undefined);
 			} catch (e) {
 				io.err(`dtop: ${(e as Error).message}\n`);
 			}
@@ -114,7 +131,7 @@ export async function batchLoop(
 			}
 		};
 		if (session.recording) timers.push(longInterval(step, opts.switchMs));
-		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io), flags.interval));
+		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io, agg), flags.interval));
 		if (flags.duration) timers.push(longTimeout(() => finish(0), flags.duration * 1000));
 		target?.exited.then(() => finish(0));
 		// BEGIN may have written records, or called exit(), already.

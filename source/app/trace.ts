@@ -16,7 +16,7 @@ import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { projectRoot } from "../util/root.ts";
-import { batchLoop } from "./batch.ts";
+import { batchLoop, outputOptions } from "./batch.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
@@ -201,6 +201,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			switchMs: switchNs > 0 ? Math.max(1, switchNs / 1e6) : 50,
 			rawStrings: process.stdout.isTTY !== true,
 			testing: process.env._DTRACE_TESTING !== undefined,
+			output: outputOptions(options),
 		});
 	} catch (e) {
 		cleanup();

@@ -9,7 +9,7 @@ import { jsonStringify } from "../util/escape.ts";
 import { formatAggregations, formatPrinta } from "./aggregate.ts";
 import { sortRows } from "./aggsort.ts";
 import { foldedLines, histogramJson, jsonInt } from "./export.ts";
-import type { AggData, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
+import type { AggData, AggOptions, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
 import { QUANTIZE_NBUCKETS } from "./model.ts";
 import { formatLQuantize, formatQuantize, quantizeBucket } from "./quantize.ts";
 
@@ -98,10 +98,10 @@ export function formatAggregation(a: AggregationView): string {
 }
 
 /** Every aggregation, as DTrace prints them when tracing ends ("" when none has a row). */
-export function formatAll(view: SessionView): string {
+export function formatAll(view: SessionView, o: AggOptions = {}): string {
 	const all = pairs(view).map((s) => s.a);
 	if (!all.some((a) => a.rows.length)) return "";
-	return `\n${formatAggregations(all)}`;
+	return `\n${formatAggregations(all, o)}`;
 }
 
 /** One JSON object per aggregation (schema in the README), every string safe for a terminal. */

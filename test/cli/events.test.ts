@@ -279,3 +279,23 @@ test("an unreadable string fires ERROR with DTrace's arguments; ERROR { exit(1);
 	assert.equal(loop.code, 0, "a fault in ERROR does not fire ERROR again");
 	assert.equal(loop.stderr.split("\n").filter(Boolean).length, 2, loop.stderr);
 });
+
+test("-x aggsortkey -x aggsortrev and #pragma D option aggsortkey order the aggregation printed at the end", async () => {
+	const prog = "simple$target:::saw-word { @[copyinstr(arg0)] = count(); }";
+	const keys = (out: string) =>
+		out
+			.split("\n")
+			.filter(Boolean)
+			.map((l) => l.trim().split(/\s+/)[0]);
+	const byValue = await dtop(["-q", "-n", prog, "-c", `${SIMPLE} --count 9`]);
+	assert.deepEqual(keys(byValue.stdout), ["brown", "dog", "fox", "jumps", "lazy", "over", "quick", "the"]);
+	const rev = await dtop(["-q", "-x", "aggsortkey", "-x", "aggsortrev", "-n", prog, "-c", `${SIMPLE} --count 9`]);
+	assert.deepEqual(keys(rev.stdout), ["the", "quick", "over", "lazy", "jumps", "fox", "dog", "brown"]);
+	const pragma = await dtop([
+		"-s",
+		script(`#pragma D option quiet\n#pragma D option aggsortrev\n${prog}\n`),
+		"-c",
+		`${SIMPLE} --count 9`,
+	]);
+	assert.equal(keys(pragma.stdout)[0], "the", "the largest value first");
+});
