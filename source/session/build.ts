@@ -11,7 +11,7 @@ import { isKind, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
-import type { SharedMaps } from "./maps.ts";
+import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
 
@@ -167,6 +167,10 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		fixedCookie: load.fixedCookie,
 	};
 	if (rec) {
+		if (rec.size > SCRATCH_SIZE)
+			throw new SessionError(
+				`a firing of this clause records ${rec.size} bytes, more than the ${SCRATCH_SIZE} a record holds; print fewer or shorter strings (-x strsize=N).`,
+			);
 		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
 		const layout: RecordLayout = { size: rec.size, actions: rec.actions };
 		if (which === "BEGIN") layout.phase = "begin";

@@ -208,6 +208,12 @@ test("clauses that enable the same probe run in program order, for uprobes and s
 	assert.equal(sys.stdout, "a b a b \n");
 });
 
+test("END runs when -d's time is up", async () => {
+	const r = await dtop(["-q", "-n", 'END { printf("end %s\\n", probename); }', "-d", "1"]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout, "end END\n\n");
+});
+
 test("END runs when the -c command exits, and after Ctrl-C (with dtrace's newline first)", async () => {
 	const r = await dtop(["-q", "-n", 'END { printf("end\\n"); }', "-c", `${SIMPLE} --count 1`]);
 	assert.equal(r.code, 0, r.stderr);
@@ -298,4 +304,16 @@ test("-x aggsortkey -x aggsortrev and #pragma D option aggsortkey order the aggr
 		`${SIMPLE} --count 9`,
 	]);
 	assert.equal(keys(pragma.stdout)[0], "the", "the largest value first");
+});
+
+test("a record larger than a record can be, and a bad option value, are one clear line each", async () => {
+	const big = await dtop(["-x", "strsize=9000", "-n", 'BEGIN { printf("%s", copyinstr(0)); }']);
+	assert.equal(big.code, 1);
+	assert.match(
+		big.stderr,
+		/^dtop: a firing of this clause records 9040 bytes, more than the 8192 a record holds; .*\n$/,
+	);
+	const bad = await dtop(["-x", "strsize=1", "-n", "BEGIN { exit(0); }"]);
+	assert.equal(bad.code, 2);
+	assert.equal(bad.stderr, "dtop: failed to set -x strsize: Invalid value for specified option\n");
 });
