@@ -599,8 +599,21 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 
 /** The program for one clause. */
 export function compileClause(p: ClauseProgram): Asm {
+	return compileClauses([p]);
+}
+
+/**
+ * One program for every clause of an enabling that serves the same probes, run
+ * in program order on each firing (as DTrace runs a probe's clauses): the
+ * probe's context, cookie and state check once, then each clause's predicate
+ * and body. The first clause's context fields (ctx, syscall map, cookie, pid,
+ * state) are the program's.
+ */
+export function compileClauses(ps: ClauseProgram[]): Asm {
 	const a = new Asm();
-	const s: State = { a, p, depth: 0, labels: 0, atomic: p.atomic ?? true };
+	const p = ps[0];
+	if (!p) throw new CodegenError("a program needs at least one clause.");
+	let labels = 0;
 	const exit = "exit";
 	a.mov(R6, R1);
 	if (p.ctx === "syscall-enter" || p.ctx === "syscall-exit") {
@@ -617,24 +630,30 @@ export function compileClause(p: ClauseProgram): Asm {
 	if (p.pid !== undefined) {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
-	checkState(s, exit);
-	if (p.predicate) {
-		evalInt(s, p.predicate);
-		a.jeq(R0, 0, exit);
-	}
-	// Count the firing against its probe.
-	a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
-	a.ldMapFd(R1, p.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, "hit_done");
-	addTo(s, R0, 0, 1);
-	a.label("hit_done");
-	beginRecord(s, exit);
-	for (const st of p.statements) {
-		if (st.k === "agg") compileAgg(s, st, exit);
-		else if (st.k === "tls") compileTls(s, st);
-		else compileRecordStmt(s, st);
-	}
-	endRecord(s);
+	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
+	ps.forEach((c, i) => {
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true };
+		const next = `clause_${i}_end`;
+		if (c.predicate) {
+			evalInt(s, c.predicate);
+			a.jeq(R0, 0, next);
+		}
+		// Count the firing against its probe.
+		a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
+		a.ldMapFd(R1, c.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
+		a.jeq(R0, 0, `hit_done_${i}`);
+		addTo(s, R0, 0, 1);
+		a.label(`hit_done_${i}`);
+		beginRecord(s, next);
+		for (const st of c.statements) {
+			if (st.k === "agg") compileAgg(s, st, next);
+			else if (st.k === "tls") compileTls(s, st);
+			else compileRecordStmt(s, st);
+		}
+		endRecord(s);
+		a.label(next);
+		labels = s.labels;
+	});
 	a.label(exit).mov(R0, 0).exit();
 	return a;
 }

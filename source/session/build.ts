@@ -2,12 +2,12 @@
 // provider, lower and compile per group, load, and attach. Every choice that
 // depends on the kind of probe is the provider's (source/providers).
 import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
-import { compileClause } from "../../kernel/codegen/compile.ts";
+import { compileClauses } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { isKind, providerOf, type TraceProbe } from "../providers/index.ts";
+import { isKind, type ProbeOf, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
@@ -64,10 +64,14 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 	return [...seen.values()];
 }
 
-/** Attach a clause of an enabling to more probes (at enable, and when new ones appear). */
-export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
-	if (probes.length === 0) return;
-	st.probeCount += new Set(probes.map((p) => p.id)).size;
+/**
+ * Attach clauses of an enabling to more probes (at enable, and when new ones
+ * appear): every probe given is enabled by every clause given, and each group
+ * of probes gets one program running the clauses in program order.
+ */
+export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Clause[], probes: TraceProbe[]): void {
+	if (probes.length === 0 || clauses.length === 0) return;
+	st.probeCount += new Set(probes.map((p) => p.id)).size * clauses.length;
 	if (st.probeCount > cx.maxProbes)
 		throw new SessionError(
 			`the enabling matches ${st.probeCount} probes, more than the limit of ${cx.maxProbes}; narrow the description (or raise --max-probes).`,
@@ -76,8 +80,8 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		const why = providerOf(p).unavailable?.(p);
 		if (why) throw new SessionError(`${why}.`);
 	}
-	if (clauseUsesStacks(clause)) cx.captureProcesses(probes);
-	const byArgs = usesArgs(clause);
+	if (clauses.some(clauseUsesStacks)) cx.captureProcesses(probes);
+	const byArgs = clauses.some(usesArgs);
 	const groups = new Map<string, TraceProbe[]>();
 	for (const p of probes) {
 		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, byArgs)}`;
@@ -85,26 +89,11 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
 	}
-	for (const group of groups.values()) enableGroup(cx, st, clause, group);
+	for (const group of groups.values()) enableGroup(cx, st, clauses, group);
 }
 
-function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
-	const { maps } = cx;
-	const provider = providerOf(probes[0]);
-	const plans = provider.context(probes[0], maps.env);
-	let usesTls = false;
-	const env: LowerEnv = {
-		probes,
-		tlsSlot: (name) => {
-			usesTls = true;
-			let s = st.tls.get(name);
-			if (s === undefined) {
-				s = cx.nextTls();
-				st.tls.set(name, s);
-			}
-			return s;
-		},
-	};
+/** One clause lowered for a group: its statements, predicate and record layout. */
+function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: LowerEnv, probes: TraceProbe[]) {
 	const statements: Stmt[] = [];
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
 	for (const s of clause.statements) {
@@ -136,6 +125,46 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		});
 	}
 	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
+	let record: ClauseProgram["record"];
+	if (rec) {
+		if (rec.size > SCRATCH_SIZE)
+			throw new SessionError(
+				`a firing of this clause records ${rec.size} bytes, more than the ${SCRATCH_SIZE} a record holds; print fewer or shorter strings (-x strsize=N).`,
+			);
+		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
+		const layout: RecordLayout = { size: rec.size, actions: rec.actions };
+		if (which === "BEGIN") layout.phase = "begin";
+		if (which === "END") layout.phase = "end";
+		const { maps } = cx;
+		record = {
+			ringFd: maps.ring.fd,
+			scratchFd: maps.scratch.fd,
+			size: rec.size,
+			descId: cx.registerRecord(layout, st.id),
+			dropSlot: maps.ringDropSlot,
+		};
+	}
+	return { statements, predicate, record, stacks: clauseUsesStacks(clause) };
+}
+
+function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], probes: TraceProbe[]): void {
+	const { maps } = cx;
+	const provider = providerOf(probes[0]);
+	const plans = provider.context(probes[0], maps.env);
+	let usesTls = false;
+	const env: LowerEnv = {
+		probes,
+		tlsSlot: (name) => {
+			usesTls = true;
+			let s = st.tls.get(name);
+			if (s === undefined) {
+				s = cx.nextTls();
+				st.tls.set(name, s);
+			}
+			return s;
+		},
+	};
+	const lowered = clauses.map((c) => lowerClause(cx, st, c, env, probes));
 	const hits = BpfMap.create({
 		type: MapType.PERCPU_ARRAY,
 		keySize: 4,
@@ -149,7 +178,8 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
 	const load = provider.load(probes, maps.env, cookie);
-	const cp: ClauseProgram = {
+	const dtrace = isKind(probes[0], "dtrace");
+	const programs: ClauseProgram[] = lowered.map((l) => ({
 		name: st.d,
 		ctx: plans.ctx,
 		args: plans.args,
@@ -159,35 +189,19 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,
 		tlsFd: usesTls ? maps.tls.fd : undefined,
-		stackFd: clauseUsesStacks(clause) ? maps.stacks.fd : undefined,
+		stackFd: l.stacks ? maps.stacks.fd : undefined,
 		zeroFd: maps.zero.fd,
-		predicate,
-		statements,
+		predicate: l.predicate,
+		statements: l.statements,
 		atomic: st.atomic,
 		fixedCookie: load.fixedCookie,
-	};
-	if (rec) {
-		if (rec.size > SCRATCH_SIZE)
-			throw new SessionError(
-				`a firing of this clause records ${rec.size} bytes, more than the ${SCRATCH_SIZE} a record holds; print fewer or shorter strings (-x strsize=N).`,
-			);
-		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
-		const layout: RecordLayout = { size: rec.size, actions: rec.actions };
-		if (which === "BEGIN") layout.phase = "begin";
-		if (which === "END") layout.phase = "end";
-		cp.record = {
-			ringFd: maps.ring.fd,
-			scratchFd: maps.scratch.fd,
-			size: rec.size,
-			descId: cx.registerRecord(layout, st.id),
-			dropSlot: maps.ringDropSlot,
-		};
-	}
-	cp.stateFd = maps.state.fd;
-	cp.ignoreState = isKind(probes[0], "dtrace");
-	group.run = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
+		record: l.record,
+		stateFd: maps.state.fd,
+		ignoreState: dtrace,
+	}));
+	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
-	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+	group.program = Program.load({ ...spec, insns: compileClauses(programs), name: `dtop_${st.id}` });
 	for (const p of probes) cx.countProbe(p.id);
 	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
 }

@@ -145,10 +145,13 @@ export class Session {
 			const own = (p: TraceProbe) => isKind(p, "dtrace");
 			program.clauses.forEach((clause, i) => {
 				st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
-				attachProbes(this.build, st, clause, matched[i].filter(own));
 			});
+			this.attachTogether(
+				st,
+				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter(own) })),
+			);
 			this.run(st, "BEGIN");
-			this.attachInOrder(
+			this.attachTogether(
 				st,
 				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
 			);
@@ -166,21 +169,30 @@ export class Session {
 	}
 
 	/**
-	 * Attach clauses so that, on a probe several of them enable, they run in
-	 * program order as in DTrace. Tracepoint and perf programs run in the order
-	 * they were attached; the kernel runs a uprobe's consumers newest first (it
-	 * prepends them, 6.1 as 6.18), so uprobe clauses are attached last to first.
+	 * Attach clauses to probes so that the clauses enabling a probe share one
+	 * program, which runs them in program order on each firing, as DTrace does:
+	 * after exit() the firing's later clauses still run, and one tick-N is one
+	 * timer. (Separate programs would not do: the kernel runs a uprobe's
+	 * programs newest first, and each would check the exit state anew.)
 	 */
-	private attachInOrder(st: EnablingState, work: { clause: DClause; probes: TraceProbe[] }[]): void {
-		const user = (p: TraceProbe) => isKind(p, "uprobe");
-		for (const w of work)
-			attachProbes(
-				this.build,
-				st,
-				w.clause,
-				w.probes.filter((p) => !user(p)),
-			);
-		for (const w of [...work].reverse()) attachProbes(this.build, st, w.clause, w.probes.filter(user));
+	private attachTogether(st: EnablingState, work: { clause: DClause; probes: TraceProbe[] }[]): void {
+		const byProbe = new Map<string, { probe: TraceProbe; clauses: number[] }>();
+		work.forEach((w, i) => {
+			for (const p of w.probes) {
+				const k = probeKey(p);
+				let e = byProbe.get(k);
+				if (!e) byProbe.set(k, (e = { probe: p, clauses: [] }));
+				if (!e.clauses.includes(i)) e.clauses.push(i);
+			}
+		});
+		const bySet = new Map<string, { clauses: DClause[]; probes: TraceProbe[] }>();
+		for (const e of byProbe.values()) {
+			const key = e.clauses.join(",");
+			let g = bySet.get(key);
+			if (!g) bySet.set(key, (g = { clauses: e.clauses.map((i) => work[i].clause), probes: [] }));
+			g.probes.push(e.probe);
+		}
+		for (const g of bySet.values()) attachProbes(this.build, st, g.clauses, g.probes);
 	}
 
 	/** Run an enabling's BEGIN, END or ERROR programs, in clause order (BPF_PROG_TEST_RUN); `ctx` holds ERROR's arguments. */
@@ -307,7 +319,7 @@ export class Session {
 				work.push({ clause: c.clause, probes: fresh });
 			}
 			try {
-				this.attachInOrder(st, work);
+				this.attachTogether(st, work);
 			} catch (e) {
 				st.error = explain(e, st.d).message;
 			}

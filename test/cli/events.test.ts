@@ -208,6 +208,19 @@ test("clauses that enable the same probe run in program order, for uprobes and s
 	assert.equal(sys.stdout, "a b a b \n");
 });
 
+test("exit() stops later firings but not the rest of its own firing; clauses of one tick-N share its timer", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		'simple$target:::saw-line /arg0 == 2/ { exit(0); } simple$target:::saw-line { printf("b%d ", arg0); }',
+		"-c",
+		`${SIMPLE} --count 300`,
+	]);
+	assert.equal(r.stdout, "b1 b2 \n");
+	const tick = await dtop(["-q", "-n", 'tick-1s { printf("a "); } tick-1s { printf("b "); exit(0); }']);
+	assert.equal(tick.stdout, "a b \n");
+});
+
 test("END runs when -d's time is up", async () => {
 	const r = await dtop(["-q", "-n", 'END { printf("end %s\\n", probename); }', "-d", "1"]);
 	assert.equal(r.code, 0, r.stderr);
