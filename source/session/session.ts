@@ -9,7 +9,7 @@ import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
+import { attachProbes, type BuildContext, matchClause, probeKey, type SkippedProbe, skippedProbes } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
@@ -402,6 +402,12 @@ export class Session {
 
 	isProbeEnabled(id: number): boolean {
 		return this.probeCounters.has(id);
+	}
+
+	/** The probes of an enabling the kernel refused alone (skipped; the rest are attached). */
+	skipped(id: number): readonly SkippedProbe[] {
+		const st = this.enablings.get(id);
+		return st ? skippedProbes(st) : [];
 	}
 
 	enablingIds(): number[] {
