@@ -148,7 +148,12 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
 	skippedBy.set(st, skipped);
 	const refused: SkippedProbe[] = [];
-	for (const group of groups.values()) enableGroup(cx, st, clauses, group, reads, (s) => refused.push(s));
+	const chunks = mapChunks(clauses);
+	for (const group of groups.values()) {
+		// The kernel runs a uprobe's programs newest first: attach the chunks last to first.
+		const ordered = isKind(group[0], "uprobe") ? [...chunks].reverse() : chunks;
+		for (const chunk of ordered) enableGroup(cx, st, chunk, group, reads, (s) => refused.push(s));
+	}
 	for (const s of refused) skipped.set(s.probe, s);
 	// Refusals are skipped while something else attaches; an enabling the kernel
 	// refuses whole is an error.
@@ -156,6 +161,33 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 		throw new SessionError(
 			`the kernel refused ${refused.length === 1 ? "the probe" : `all ${refused.length} probes`} of the enabling: ${refused[0].probe}: ${refused[0].reason}.`,
 		);
+}
+
+/** Maps a program may use besides its aggregations (hits, counters, zero, state, syscall filter, self->, stacks, ring, scratch). */
+const FIXED_MAPS = 10;
+/** The kernel's limit of maps one program uses (MAX_USED_MAPS). */
+const MAX_USED_MAPS = 64;
+
+/**
+ * Clauses in program order, cut where one program would use more maps than the
+ * kernel lets it (each aggregation is a map): usually one piece.
+ */
+function mapChunks(clauses: Clause[]): Clause[][] {
+	const out: Clause[][] = [];
+	let cur: Clause[] = [];
+	let names = new Set<string>();
+	for (const c of clauses) {
+		const mine = new Set(c.statements.flatMap((s) => (s.kind === "aggregate" ? [s.name] : [])));
+		const merged = new Set([...names, ...mine]);
+		if (cur.length > 0 && merged.size + FIXED_MAPS > MAX_USED_MAPS) {
+			out.push(cur);
+			cur = [];
+			names = mine;
+		} else names = merged;
+		cur.push(c);
+	}
+	if (cur.length) out.push(cur);
+	return out;
 }
 
 /** One clause lowered for a group: its statements, predicate and record layout. */
