@@ -32,7 +32,7 @@ export function needsUsdt(text: string): boolean {
 	if (!text.trim()) return true;
 	let program: ReturnType<typeof parseProgram>;
 	try {
-		program = parseProgram(text.replace(/\$target\b/g, "1"));
+		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
 	} catch {
 		return true; // the session reports the error
 	}
@@ -64,7 +64,7 @@ export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 function needsUserProviders(text: string): boolean {
 	let program: ReturnType<typeof parseProgram>;
 	try {
-		program = parseProgram(text.replace(/\$target\b/g, "1"));
+		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
 	} catch {
 		return true;
 	}
@@ -91,7 +91,10 @@ export function runOptions(flags: Flags, text: string): Map<string, OptionValue>
 		}
 	}
 	try {
-		for (const [k, v] of programOptions(parseProgram(text.replace(/\$target\b/g, "1")))) opts.set(k, v);
+		for (const [k, v] of programOptions(
+			parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1")),
+		))
+			opts.set(k, v);
 	} catch {
 		// the session reports what is wrong with the program
 	}

@@ -263,8 +263,22 @@ export class Session {
 		for (const st of this.enablings.values()) this.run(st, "END");
 	}
 
-	/** `$target` is a macro: replace it in the text before parsing, as DTrace does. */
+	/**
+	 * `$target` and DTrace's macro variables of the tracer itself (`$pid`,
+	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
+	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
+	 */
 	private expandTarget(text: string): string {
+		if (!text.includes("$")) return text;
+		const own: Record<string, number> = {
+			pid: process.pid,
+			ppid: process.ppid,
+			uid: process.getuid?.() ?? 0,
+			gid: process.getgid?.() ?? 0,
+			euid: process.geteuid?.() ?? 0,
+			egid: process.getegid?.() ?? 0,
+		};
+		text = text.replace(/(?<!\$)\$(pid|ppid|uid|gid|euid|egid)\b/g, (_, name: string) => String(own[name]));
 		if (!text.includes("$target")) return text;
 		if (this.target === undefined)
 			throw new SessionError("the program uses $target, but no process was given with -c or -p.");
