@@ -13,6 +13,7 @@
 //                      fp-496 .. fp-241 aggregation key (≤ 256 bytes)
 import { Asm, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
+import { emitTaskRegs } from "../unwind/regs.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, KeyField, Stmt, StrExpr } from "./ir.ts";
 import { STR_MAX } from "./ir.ts";
 import { keySize, lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
@@ -51,6 +52,8 @@ export interface State {
 	 * aggregation, can interrupt another program mid-update: atomics there.
 	 */
 	atomic: boolean;
+	/** The unwinder was called: its subprograms follow the main program. */
+	unwinds: boolean;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -392,6 +395,15 @@ function buildKey(s: State, fields: KeyField[]): number {
 				off += f.size;
 				break;
 			case "stack": {
+				if (f.user && s.p.ustack) {
+					// The unwinder's id (a content hash; all ones for a hash collision)
+					// stands for the whole record, tgid included. Its walk keeps R6-R9.
+					s.p.ustack.call(a, s.p.ustackRegs === "task" ? emitTaskRegs(a) : R6);
+					s.unwinds = true;
+					a.stx(8, R10, off, R0);
+					off += 8;
+					break;
+				}
 				if (s.p.stackFd === undefined) throw new CodegenError("stacks need a stack map.");
 				a.mov(R1, R6)
 					.ldMapFd(R2, s.p.stackFd)
@@ -630,9 +642,10 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	if (p.pid !== undefined) {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
-	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
+	checkState({ a, p, depth: 0, labels, atomic: true, unwinds: false }, exit);
+	let unwinds: ClauseProgram | undefined;
 	ps.forEach((c, i) => {
-		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true };
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
 		const next = `clause_${i}_end`;
 		if (c.predicate) {
 			evalInt(s, c.predicate);
@@ -653,7 +666,10 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		endRecord(s);
 		a.label(next);
 		labels = s.labels;
+		if (s.unwinds) unwinds ??= c;
 	});
 	a.label(exit).mov(R0, 0).exit();
+	// The unwinder's subprograms follow the main program, once for every clause that calls them.
+	unwinds?.ustack?.emit(a);
 	return a;
 }
