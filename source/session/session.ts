@@ -369,6 +369,7 @@ export class Session {
 			if (!g.probes.every(gone)) return true;
 			// Keep the firings counted so far: fold the group's hits into the enabling.
 			st.retiredMisses += groupMisses(g);
+			for (const p of g.probes) this.probeCounters.delete(p.id);
 			closeGroup(g, undefined, () => {
 				st.retired += groupHits(g);
 			});
