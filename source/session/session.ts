@@ -70,6 +70,12 @@ export class Session {
 	private retiring = new Set<EnablingState>();
 	private pending = new Set<Promise<void>>();
 	private probeCounters = new Map<number, RollingCounter>();
+	/**
+	 * Processes that exited while some group still has probes in them: a group
+	 * may hold several processes' probes (those found in one rescan), and is
+	 * released once all of them are gone, whichever rescans saw them go.
+	 */
+	private exitedPids = new Set<number>();
 	private nextId = 1;
 	private nextTls = 1;
 	private tickNo = 0;
@@ -339,7 +345,9 @@ export class Session {
 	 */
 	rematch(exited: ReadonlySet<number> = new Set()): void {
 		if (this.closed) return;
-		const gone = (p: TraceProbe) => isKind(p, "uprobe") && ofExited(p, exited);
+		for (const pid of exited) this.exitedPids.add(pid);
+		const all = this.exitedPids;
+		const gone = (p: TraceProbe) => isKind(p, "uprobe") && ofExited(p, all);
 		for (const st of this.enablings.values()) {
 			const work: { clause: DClause; probes: TraceProbe[] }[] = [];
 			for (const c of st.clauses) {
@@ -361,6 +369,16 @@ export class Session {
 			}
 			if (exited.size) this.dropExited(st, gone);
 		}
+		if (exited.size) this.forgetExited();
+	}
+
+	/** Keep only the exited pids some group still has probes in (pids are reused). */
+	private forgetExited(): void {
+		const held = new Set<number>();
+		for (const st of this.enablings.values())
+			for (const g of st.groups)
+				for (const p of g.probes) if (isKind(p, "uprobe") && p.target.pid) held.add(p.target.pid);
+		for (const pid of this.exitedPids) if (!held.has(pid)) this.exitedPids.delete(pid);
 	}
 
 	/** Release groups whose probes all belong to processes that have exited. */
@@ -369,7 +387,12 @@ export class Session {
 			if (!g.probes.every(gone)) return true;
 			// Keep the firings counted so far: fold the group's hits into the enabling.
 			st.retiredMisses += groupMisses(g);
-			for (const p of g.probes) this.probeCounters.delete(p.id);
+			for (const p of g.probes) {
+				this.probeCounters.delete(p.id);
+				// Its probes are gone with their processes: a clause no longer needs to remember them.
+				const key = probeKey(p);
+				for (const c of st.clauses) c.names.delete(key);
+			}
 			closeGroup(g, undefined, () => {
 				st.retired += groupHits(g);
 			});
