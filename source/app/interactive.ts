@@ -10,27 +10,14 @@ import { runInteractive } from "../ui/run.tsx";
 import type { TreeEntry, TreeSource } from "../ui/tree.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
+import { keysFor } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { Ticker } from "./ticker.ts";
 
-/** The aggregation keys `k` cycles through. */
-export const KEY_CYCLE = [
-	"",
-	"execname",
-	"pid",
-	"tid",
-	"probefunc",
-	"arg0",
-	"arg1",
-	"arg2",
-	"copyinstr(arg0)",
-	"ustack()",
-	"kstack()",
-] as const;
-
 interface Meta {
 	desc: string;
-	key: number;
+	/** The aggregation key (D text, "" for none); `k` steps through keysFor() of the probes. */
+	key: string;
 	stacks: boolean;
 	latency: boolean;
 	probeIds: number[];
@@ -38,7 +25,7 @@ interface Meta {
 
 /** The D clause(s) a UI enabling stands for. */
 export function clauseFor(m: Meta): string {
-	const keys = [KEY_CYCLE[m.key], m.stacks && KEY_CYCLE[m.key] !== "ustack()" ? "ustack()" : ""].filter(Boolean);
+	const keys = [m.key, m.stacks && m.key !== "ustack()" ? "ustack()" : ""].filter(Boolean);
 	const k = keys.length ? `[${keys.join(", ")}]` : "";
 	if (m.latency) {
 		const ret = m.desc.replace(/:entry$/, ":return");
@@ -177,14 +164,10 @@ export class SessionController implements Controller {
 		if (!m) throw new ActionError("this enabling was typed as D; edit it with ':' instead.");
 		const next = { ...m };
 		change(next);
-		this.session.disable(id);
-		this.metas.delete(id);
-		try {
-			this.enableMeta(next);
-		} catch (e) {
-			this.enableMeta(m);
-			throw e;
-		}
+		// In place: the same id, the same row in the table; on failure the old one stays.
+		this.session.replace(id, clauseFor(next), next.desc);
+		this.metas.set(id, next);
+		this.ticker.now();
 		return undefined;
 	}
 	toggle(path: readonly string[], opts?: { confirmed?: boolean }): ToggleOutcome {
@@ -198,7 +181,7 @@ export class SessionController implements Controller {
 		if (probes.length > 100 && !opts?.confirmed) return { needsConfirm: probes.length };
 		this.enableMeta({
 			desc: describePath(path),
-			key: 0,
+			key: "",
 			stacks: false,
 			latency: false,
 			probeIds: probes.map((p) => p.id),
@@ -211,10 +194,32 @@ export class SessionController implements Controller {
 		this.ticker.now();
 		return undefined;
 	}
+	/** The keys `k` offers for an enabling: those its probes have. */
+	keysOf(enablingId: number): string[] {
+		const m = this.metas.get(enablingId);
+		if (!m) return [];
+		return keysFor(m.probeIds.map((id) => this.catalog.probe(id)).filter((p): p is Probe => p !== undefined));
+	}
+	/** `k`: the next key that works for this enabling; keys that cannot be built are skipped, and said so. */
 	cycleKey(enablingId: number): Outcome {
-		return this.replace(enablingId, (m) => {
-			m.key = (m.key + 1) % KEY_CYCLE.length;
-		});
+		const m = this.metas.get(enablingId);
+		if (!m) throw new ActionError("this enabling was typed as D; edit it with ':' instead.");
+		const keys = this.keysOf(enablingId);
+		const at = keys.indexOf(m.key);
+		const skipped: string[] = [];
+		for (let step = 1; step < keys.length; step++) {
+			const key = keys[(at + step) % keys.length];
+			try {
+				this.replace(enablingId, (x) => {
+					x.key = key;
+				});
+			} catch (e) {
+				skipped.push(`${key} (${(e as Error).message.replace(/\.$/, "")})`);
+				continue;
+			}
+			return skipped.length ? { message: `Skipped ${skipped.join(", ")}.` } : undefined;
+		}
+		throw new ActionError(`no other key works for this probe: ${skipped.join(", ")}.`);
 	}
 	private idFor(target: Target): number {
 		if ("enablingId" in target) return target.enablingId;
@@ -223,7 +228,7 @@ export class SessionController implements Controller {
 		if (existing !== undefined) return existing;
 		return this.enableMeta({
 			desc: describePath(target.path),
-			key: 0,
+			key: "",
 			stacks: false,
 			latency: false,
 			probeIds: probes.map((p) => p.id),

@@ -26,7 +26,7 @@ export interface BuildContext {
 	/** Remember the mappings of the processes these probes fire in (a clause takes stacks). */
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
-	countProbe(id: number): void;
+	countProbe(st: EnablingState, id: number): void;
 }
 
 /** What makes two probes the same attachment. */
@@ -157,7 +157,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 	};
 	const { fixedCookie: _, ...spec } = load;
 	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
-	for (const p of probes) cx.countProbe(p.id);
+	for (const p of probes) cx.countProbe(st, p.id);
 	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
 }
 

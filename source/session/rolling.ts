@@ -69,6 +69,11 @@ export class RollingCounter {
 		return this.acc - from;
 	}
 
+	/** The kernel's count starts again from zero (the enabling was rebuilt): the next reading is all new. */
+	restart(): void {
+		this.lastRaw = 0;
+	}
+
 	/** Forget history (the `c` key): windows and totals restart from now. */
 	clear(): void {
 		this.base = this.acc;

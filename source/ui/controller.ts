@@ -43,8 +43,9 @@ export interface Controller {
 	/** Space in the enabled table: removes the enabling. */
 	disable(enablingId: number): MaybePromise<Outcome>;
 	/**
-	 * `k`: switches the enabling's aggregation key to the next of none, execname, pid,
-	 * tid, probefunc, arg0–arg2, copyinstr(argN) (string arguments), ustack, kstack.
+	 * `k`: switches the enabling's aggregation key to the next one its probes have
+	 * (none, execname, pid, tid, probefunc, their arguments, copyinstr(argN) of string
+	 * arguments, ustack, kstack in the kernel), skipping keys that cannot be built.
 	 */
 	cycleKey(enablingId: number): MaybePromise<Outcome>;
 	/** `s`: adds ustack() to the key, or removes it. */

@@ -186,7 +186,7 @@ export const KEY_ROWS: KeyRow[] = [
 		id: "key",
 		section: SECTIONS.enabling,
 		label: "k",
-		help: "cycle the aggregation key: none, execname, pid, tid, probefunc, arg0-arg2, copyinstr(argN), ustack, kstack (table and detail panes; in the tree k moves up)",
+		help: "cycle the aggregation key through those the probe has: none, execname, pid, tid, probefunc, its arguments, copyinstr(argN) of each string argument, ustack, kstack where the probe runs in the kernel; a key that cannot be built is skipped (table and detail panes; in the tree k moves up)",
 		bind: [[["k"], ["table", "detail"], "cycleKey"]],
 		footer: ["k", "Key"],
 	},

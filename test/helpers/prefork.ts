@@ -1,8 +1,9 @@
 // Start the pre-fork server fixture (test/fixtures/prefork.c) and start or end
 // its workers during a test.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
 import { BIN_DIR } from "../fixtures/fixtures.ts";
 
 export const PREFORK = `${BIN_DIR}/prefork`;
@@ -10,7 +11,7 @@ export const PREFORK = `${BIN_DIR}/prefork`;
 export const PREFORK_STRIPPED = `${BIN_DIR}/prefork-stripped`;
 
 export interface Prefork {
-	child: ChildProcessWithoutNullStreams;
+	child: ChildProcessByStdio<Writable, Readable, null>;
 	/** The parent. */
 	pid: number;
 	/** The workers alive now, oldest first. */
