@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { buildFixtures } from "../fixtures/fixtures.ts";
 import { type Prefork, startPrefork } from "../helpers/prefork.ts";
-import { exitOf, KEYS, type Screen, startDtop } from "../helpers/pty.ts";
+import { exitOf, KEYS, type Screen, sleep, startDtop } from "../helpers/pty.ts";
 import { select, submit } from "../helpers/ui-actions.ts";
 
 let srv: Prefork;
@@ -72,6 +72,90 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 			assert.doesNotMatch(s.text(), /not available|Skipped/, `no key failed:\n${s.text()}`);
 			if (process.env.SHOW) console.log(detail(s));
 		}
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
+
+/** A rate as the UI prints it (12, 3.5, 1.2k). */
+function rateOf(text: string): number {
+	const m = /^([\d.]+)([kM]?)$/.exec(text);
+	if (!m) throw new Error(`not a rate: '${text}'`);
+	return Number(m[1]) * (m[2] === "k" ? 1e3 : m[2] === "M" ? 1e6 : 1);
+}
+
+interface Rates {
+	header: number;
+	/** Tree rows by name (the first of each name). */
+	tree: Map<string, number>;
+	table: { label: string; rate: number }[];
+}
+
+/** The rates one screen shows: the header's, the tree rows', the enabled table's. */
+function ratesOn(s: Screen): Rates {
+	const lines = s.lines();
+	const header = /\s([\d.]+[kM]?)\/s\s+drops/.exec(lines[0]);
+	if (!header) throw new Error(`no rate in the header: ${lines[0]}`);
+	const tree = new Map<string, number>();
+	const table: { label: string; rate: number }[] = [];
+	let inTable = false;
+	for (const l of lines.slice(1)) {
+		const [left, right = ""] = l.split("│");
+		const t = /^[›\s][\s▾▸•·]*[●◐ ]?\s*(\S+)(?: \(\d+\))?\s+([\d.]+[kM]?)\/s\s*$/.exec(left);
+		if (t && !tree.has(t[1])) tree.set(t[1], rateOf(t[2]));
+		if (/Enabled/.test(right)) inTable = true;
+		else if (/Detail/.test(right)) inTable = false;
+		const r = inTable ? /^\s*[›\s]?\s*(\S+:\S*)\s+([\d.]+[kM]?)\s+\d/.exec(right) : null;
+		if (r) table.push({ label: r[1], rate: rateOf(r[2]) });
+	}
+	return { header: rateOf(header[1]), tree, table };
+}
+
+test("rates add up: a probe with two enablings counts once in the tree, parents sum their probes, the header sums the table", async () => {
+	const worker = srv.workers[1];
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		await submit(s, "/", `prefork${worker}:::query-*`);
+		await s.waitFor(/query-start/, 5000);
+		await select(s, /query-start/);
+		s.press(KEYS.space);
+		await s.waitFor(/query-start\s+\d+\S*\/s/, 3000);
+		// A second enabling of the same probe, typed as D.
+		await submit(s, ":", `prefork${worker}:::query-start { @[copyinstr(arg0)] = count(); }`);
+		// A clause leaves the focus on the table: back to the tree (Shift-Tab).
+		await s.waitFor(/Enabled: /, 3000);
+		s.press("\x1b[Z");
+		await sleep(200);
+		await select(s, /query-done/, KEYS.up);
+		s.press(KEYS.space);
+		let last: Rates | undefined;
+		const consistent = (r: Rates): boolean => {
+			const start = r.tree.get("query-start") ?? 0;
+			const done = r.tree.get("query-done") ?? 0;
+			const fn = r.tree.get("handle_query") ?? -1;
+			const sum = r.table.reduce((n, e) => n + e.rate, 0);
+			return (
+				r.table.length === 3 &&
+				start > 50 &&
+				done > 50 &&
+				// Rounding: each printed rate is within 0.5 of the true one.
+				Math.abs(fn - (start + done)) <= 1.5 &&
+				Math.abs(r.header - sum) <= 0.5 * (r.table.length + 1) &&
+				r.table.filter((e) => /query-start/.test(e.label)).every((e) => Math.abs(e.rate - start) <= 0.1 * start + 1)
+			);
+		};
+		await s
+			.waitFor(() => {
+				last = ratesOn(s);
+				return consistent(last);
+			}, 8000)
+			.catch(() => {
+				throw new Error(
+					`rates never added up (${JSON.stringify({ ...last, tree: [...(last?.tree ?? [])] })}):\n${s.text()}`,
+				);
+			});
 		await quit(s);
 	} finally {
 		s.kill();
