@@ -1,21 +1,25 @@
 // Wires the interactive UI to a live session: the probe tree from the catalog,
 // toggles turned into D enablings, a tick timer that reads the maps.
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileGlob, isGlob, parseDescription } from "../catalog/index.ts";
+import { compileDescription, parseDescription } from "../catalog/index.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
 import type { Session } from "../session/session.ts";
 import type { SessionView } from "../session/view.ts";
 import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "../ui/controller.ts";
 import { runInteractive } from "../ui/run.tsx";
-import type { TreeEntry, TreeSource } from "../ui/tree.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { keysFor } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { Ticker } from "./ticker.ts";
+import { describeFiltered, describePath } from "./tree-enable.ts";
+import { ProbeTree } from "./tree-source.ts";
 
 interface Meta {
+	/** The probe descriptions, comma-separated. */
 	desc: string;
+	/** Whether a probe is one this enabling was made for (the tree's marks, also for probes that appear later). */
+	covers: (p: Probe) => boolean;
 	/** The aggregation key (D text, "" for none); `k` steps through keysFor() of the probes. */
 	key: string;
 	stacks: boolean;
@@ -34,91 +38,8 @@ export function clauseFor(m: Meta): string {
 	return `${m.desc} { @${k} = count(); }`;
 }
 
-function describePath(path: readonly string[]): string {
-	const f = [...path, "", "", "", ""].slice(0, 4);
-	return f.join(":");
-}
-
-class Tree implements TreeSource {
-	private index = new Map<string, Map<string, Map<string, Probe[]>>>();
-	constructor(
-		private catalog: Catalog,
-		private ctl: SessionController,
-	) {
-		this.rebuild();
-	}
-	rebuild(): void {
-		const idx = new Map<string, Map<string, Map<string, Probe[]>>>();
-		for (const p of this.catalog.probes()) {
-			let m = idx.get(p.provider);
-			if (!m) idx.set(p.provider, (m = new Map()));
-			let f = m.get(p.module);
-			if (!f) m.set(p.module, (f = new Map()));
-			let l = f.get(p.function);
-			if (!l) f.set(p.function, (l = []));
-			l.push(p);
-		}
-		this.index = idx;
-	}
-	probesUnder(path: readonly string[], filter?: (p: Probe) => boolean): Probe[] {
-		const out: Probe[] = [];
-		for (const [prov, mods] of this.index) {
-			if (path.length > 0 && prov !== path[0]) continue;
-			for (const [mod, fns] of mods) {
-				if (path.length > 1 && mod !== path[1]) continue;
-				for (const [fn, ps] of fns) {
-					if (path.length > 2 && fn !== path[2]) continue;
-					for (const p of ps) if ((path.length < 4 || p.name === path[3]) && (!filter || filter(p))) out.push(p);
-				}
-			}
-		}
-		return out;
-	}
-	private filterFn(filter?: string): ((p: Probe) => boolean) | undefined {
-		if (!filter?.trim()) return undefined;
-		if (filter.includes(":")) {
-			const d = parseDescription(filter, this.ctl.targetPid);
-			const t = [d.provider, d.module, d.function, d.name].map((x) => (x ? compileGlob(x) : () => true));
-			return (p) => t[0](p.provider) && t[1](p.module) && t[2](p.function) && t[3](p.name);
-		}
-		const g = isGlob(filter) ? compileGlob(filter) : (s: string) => s.includes(filter);
-		return (p) => g(p.provider) || g(p.module) || g(p.function) || g(p.name);
-	}
-	children(path: readonly string[], filter?: string): readonly TreeEntry[] {
-		const f = this.filterFn(filter);
-		const under = this.probesUnder(path, f);
-		const depth = path.length;
-		const groups = new Map<string, Probe[]>();
-		for (const p of under) {
-			const name = [p.provider, p.module, p.function, p.name][depth];
-			let g = groups.get(name);
-			if (!g) groups.set(name, (g = []));
-			g.push(p);
-		}
-		const out: TreeEntry[] = [];
-		for (const [name, ps] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-			const enabled = ps.filter((p) => this.ctl.session.isProbeEnabled(p.id)).length;
-			const leaf = depth === 3;
-			const rate = ps.reduce((n, p) => n + (this.ctl.session.probeRate(p.id) ?? 0), 0);
-			out.push({
-				name,
-				childCount: leaf
-					? undefined
-					: depth === 2
-						? ps.length
-						: new Set(ps.map((p) => [p.provider, p.module, p.function][depth + 1])).size,
-				probeId: leaf ? ps[0].id : undefined,
-				enabled: enabled === 0 ? false : enabled === ps.length ? true : "partial",
-				rate: enabled ? rate : undefined,
-				enablingId: leaf ? this.ctl.enablingOf(ps[0].id) : undefined,
-			});
-		}
-		return out;
-	}
-}
-
 export class SessionController implements Controller {
-	readonly tree: Tree;
+	readonly tree: ProbeTree;
 	private listeners = new Set<() => void>();
 	private readonly ticker: Ticker;
 	private metas = new Map<number, Meta>();
@@ -128,7 +49,7 @@ export class SessionController implements Controller {
 		readonly catalog: Catalog,
 		readonly targetPid: number | undefined,
 	) {
-		this.tree = new Tree(catalog, this);
+		this.tree = new ProbeTree(catalog, this);
 		this.unsub = followMachine(session, catalog, () => {
 			this.tree.rebuild();
 			this.emit();
@@ -149,9 +70,28 @@ export class SessionController implements Controller {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
 	}
-	enablingOf(probeId: number): number | undefined {
-		for (const [id, m] of this.metas) if (m.probeIds.includes(probeId)) return id;
+	isProbeEnabled(id: number): boolean {
+		return this.session.isProbeEnabled(id);
+	}
+	probeRate(id: number): number | undefined {
+		return this.session.probeRate(id);
+	}
+	enablingOf(probe: Probe): number | undefined {
+		for (const [id, m] of this.metas) if (m.covers(probe)) return id;
 		return undefined;
+	}
+	/** The UI's enabling of `descs`, made for `probes`. */
+	private metaFor(descs: string[], probes: Probe[]): Meta {
+		const tests = descs.map((d) => compileDescription(parseDescription(d, this.targetPid)));
+		const ids = new Set(probes.map((p) => p.id));
+		return {
+			desc: descs.join(", "),
+			covers: (p) => ids.has(p.id) || tests.some((t) => t(p)),
+			key: "",
+			stacks: false,
+			latency: false,
+			probeIds: [...ids],
+		};
 	}
 	private enableMeta(m: Meta): number {
 		const id = this.session.enable(clauseFor(m), m.desc);
@@ -170,22 +110,16 @@ export class SessionController implements Controller {
 		this.ticker.now();
 		return undefined;
 	}
-	toggle(path: readonly string[], opts?: { confirmed?: boolean }): ToggleOutcome {
-		const probes = this.tree.probesUnder(path);
-		const enabledBy = new Set(probes.map((p) => this.enablingOf(p.id)).filter((x): x is number => x !== undefined));
+	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): ToggleOutcome {
+		const probes = this.tree.probesUnder(path, this.tree.filterFn(opts?.filter));
+		const enabledBy = new Set(probes.map((p) => this.enablingOf(p)).filter((x): x is number => x !== undefined));
 		if (enabledBy.size) {
 			for (const id of enabledBy) this.disable(id);
 			return undefined;
 		}
 		if (probes.length === 0) throw new ActionError("nothing to enable here.");
 		if (probes.length > 100 && !opts?.confirmed) return { needsConfirm: probes.length };
-		this.enableMeta({
-			desc: describePath(path),
-			key: "",
-			stacks: false,
-			latency: false,
-			probeIds: probes.map((p) => p.id),
-		});
+		this.enableMeta(this.metaFor(describeFiltered(path, opts?.filter, this.targetPid), probes));
 		return undefined;
 	}
 	disable(enablingId: number): Outcome {
@@ -224,15 +158,9 @@ export class SessionController implements Controller {
 	private idFor(target: Target): number {
 		if ("enablingId" in target) return target.enablingId;
 		const probes = this.tree.probesUnder(target.path);
-		const existing = probes.map((p) => this.enablingOf(p.id)).find((x) => x !== undefined);
+		const existing = probes.map((p) => this.enablingOf(p)).find((x) => x !== undefined);
 		if (existing !== undefined) return existing;
-		return this.enableMeta({
-			desc: describePath(target.path),
-			key: "",
-			stacks: false,
-			latency: false,
-			probeIds: probes.map((p) => p.id),
-		});
+		return this.enableMeta(this.metaFor([describePath(target.path)], probes));
 	}
 	toggleStacks(target: Target): Outcome {
 		const id = this.idFor(target);
@@ -243,7 +171,7 @@ export class SessionController implements Controller {
 	latency(target: Target): Outcome {
 		const id = this.idFor(target);
 		const m = this.metas.get(id);
-		if (!m || !/:entry$/.test(m.desc))
+		if (!m || !/:entry$/.test(m.desc) || m.desc.includes(","))
 			throw new ActionError("latency needs an entry probe (one with a matching return).");
 		return this.replace(id, (x) => {
 			x.latency = !x.latency;

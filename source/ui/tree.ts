@@ -9,6 +9,10 @@ export interface TreeEntry {
 	name: string;
 	/** Children below this node; undefined for a probe (a leaf). */
 	childCount?: number;
+	/** What the children are, when not just counted: `3 processes`. */
+	countText?: string;
+	/** Shown dim after the name, raw (the UI escapes it): a process's command line. */
+	note?: string;
 	/** The probe's id, for leaves. */
 	probeId?: number;
 	/** Whether the probe (or, for inner nodes, all/some probes below) is enabled. */

@@ -161,3 +161,58 @@ test("rates add up: a probe with two enablings counts once in the tree, parents 
 		s.kill();
 	}
 });
+
+test("the tree groups a program's processes; Space on the group enables every process, also those started later", async () => {
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		const n = srv.workers.length + 1;
+		await s.waitFor(new RegExp(`prefork \\(${n} processes\\)`), 5000);
+		// One top-level row for the program, not one per process.
+		assert.equal(s.lines().filter((l) => /^[›\s]\S*\s*prefork\d+/.test(l.split("│")[0])).length, 0);
+		await select(s, /prefork \(\d+ processes\)/);
+		s.press(KEYS.enter);
+		// Each process under it, by pid, with its command line.
+		for (const [i, w] of srv.workers.entries())
+			await s.waitFor(new RegExp(`prefork${w}  prefork: worker ${i + 1} idle`), 3000);
+		await s.waitFor(new RegExp(`prefork${srv.pid}  prefork --children 2`), 3000);
+		s.press(KEYS.space);
+		await s.waitFor(/prefork\[0-9\]\*:::\s+\d+/, 4000);
+		// The table: a breakdown by pid (k twice, in one write).
+		s.press(KEYS.tab);
+		await sleep(200);
+		s.press("kk");
+		await s.waitFor(() => /@\[pid\]/.test(detail(s)), 4000);
+		for (const w of srv.workers) await s.waitFor(() => new RegExp(`^${w}\\s`, "m").test(detail(s)), 4000);
+		// A worker started now is traced too, and one ended leaves.
+		const fresh = await srv.spawn();
+		await s.waitFor(() => new RegExp(`^${fresh}\\s`, "m").test(detail(s)), 6000);
+		await srv.endOldest();
+		await s.waitFor(new RegExp(`prefork \\(${n} processes\\)`), 5000);
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
+
+test("with a filter, Space on a provider enables exactly the probes the filter shows", async () => {
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		await submit(s, "/", "syscall::*read*:entry");
+		await s.waitFor(/Probes \/syscall::\*read\*:entry/, 5000);
+		await s.waitFor(
+			(t) => t.split("\n").filter((l) => /^[›\s]\s+\S*\s*entry\s*$/.test(l.split("│")[0])).length >= 3,
+			5000,
+		);
+		const shown = s.lines().filter((l) => /^[›\s]\s+\S*\s*entry\s*$/.test(l.split("│")[0])).length;
+		await select(s, /^›\S*\s+syscall \(/, KEYS.up);
+		s.press(KEYS.space);
+		// No confirmation for 720 probes: the filter's few.
+		await s.waitFor(new RegExp(`\\|  ${shown} probes`), 4000);
+		await s.waitFor(/syscall::\*read\*:entry\s+\d+/, 3000);
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
