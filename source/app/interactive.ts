@@ -215,8 +215,9 @@ export async function runInteractiveSession(o: {
 	initial: string;
 	cleanup: () => void;
 }): Promise<number> {
+	// The -n clause first: refused, it ends dtop with its error before anything runs.
+	if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
 	const ctl = new SessionController(o.session, o.catalog, o.target?.pid);
-	if (o.initial.trim()) o.session.enable(o.initial);
 	o.target?.resume();
 	ctl.refresh();
 	await runInteractive(ctl, {

@@ -59,6 +59,19 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 	return [...seen.values()];
 }
 
+/**
+ * Lowers a clause that matched no probe yet (-Z), so that what cannot be
+ * compiled is refused now, as it is when probes match, not when one appears.
+ */
+export function checkUnmatched(clause: Clause): void {
+	const env: LowerEnv = { probes: [], tlsSlot: () => 0 };
+	for (const s of clause.statements) {
+		if (s.kind === "assign") lowerInt(s.value, env);
+		else lowerAggregate(s, env);
+	}
+	if (clause.predicate) lowerInt(clause.predicate, env);
+}
+
 /** Attach a clause of an enabling to more probes (at enable, and when new ones appear). */
 export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
 	if (probes.length === 0) return;

@@ -7,7 +7,7 @@ import type { Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
+import { attachProbes, type BuildContext, checkUnmatched, matchClause, probeKey } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { Holds } from "./holds.ts";
@@ -161,8 +161,9 @@ export class Session {
 		try {
 			return matchClause(this.build, clause);
 		} catch (e) {
-			if (allowZero && e instanceof SessionError && e.message.startsWith("no probes match")) return [];
-			throw e;
+			if (!(allowZero && e instanceof SessionError && e.message.startsWith("no probes match"))) throw e;
+			checkUnmatched(clause);
+			return [];
 		}
 	}
 
