@@ -52,7 +52,8 @@ export class SessionController implements Controller {
 		this.tree = new ProbeTree(catalog, this);
 		this.unsub = followMachine(session, catalog, () => {
 			this.tree.rebuild();
-			this.emit();
+			// Not now: the tree itself may have made the probes (pid-provider rows on screen).
+			setImmediate(() => this.emit());
 		});
 		this.ticker = new Ticker(session, () => this.emit()).start();
 	}
@@ -111,7 +112,7 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): ToggleOutcome {
-		const probes = this.tree.probesUnder(path, this.tree.filterFn(opts?.filter));
+		const probes = this.tree.probesUnder(path, opts?.filter);
 		const enabledBy = new Set(probes.map((p) => this.enablingOf(p)).filter((x): x is number => x !== undefined));
 		if (enabledBy.size) {
 			for (const id of enabledBy) this.disable(id);

@@ -1,11 +1,14 @@
 // The probe tree the interactive UI browses, read from the catalog. Static
 // providers are provider → module → function → name. USDT providers are
 // grouped by program, then by process: `prefork (3 processes)` → `prefork4242`
-// (with its command line) → module → function → name.
+// (with its command line) → module → function → name. The pid provider is
+// `pid` → process → module → function → entry/return, listed lazily (pid-tree.ts).
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileGlob, isGlob, parseDescription, readCmdline } from "../catalog/index.ts";
+import { readCmdline } from "../catalog/index.ts";
 import type { TreeEntry, TreeSource } from "../ui/tree.ts";
+import { PID_GROUP, PidTree } from "./pid-tree.ts";
 import { isGroup } from "./tree-enable.ts";
+import { type TreeFilter, treeFilter } from "./tree-filter.ts";
 
 /** What the tree shows of the session: marks, rates and enablings of probes. */
 export interface TreeMarks {
@@ -25,6 +28,7 @@ const node = (): Node => ({ children: new Map() });
 /** Where a probe sits in the tree. */
 export function treePath(p: Probe): string[] {
 	if (p.kind === "usdt") return [p.usdtProvider, p.provider, p.module, p.function, p.name];
+	if (p.kind === "uprobe") return [PID_GROUP, p.provider, p.module, p.function, p.name];
 	return [p.provider, p.module, p.function, p.name];
 }
 
@@ -43,21 +47,35 @@ export function shortCommand(cmdline: string, max = 60): string {
 
 export class ProbeTree implements TreeSource {
 	private root: Node = node();
+	/** pid-provider probes made so far (for marks and rates; pid-tree.ts lists them). */
+	private made: Node = node();
+	private stale = true;
+	private readonly pid: PidTree;
 
 	constructor(
 		private readonly catalog: Catalog,
 		private readonly marks: TreeMarks,
 	) {
-		this.rebuild();
+		this.pid = new PidTree(catalog, marks, (path) => {
+			this.fresh();
+			let at: Node | undefined = this.made;
+			for (const name of path) at = at?.children.get(name);
+			return at ? this.leaves(at, undefined) : [];
+		});
 	}
 
-	/** Reads the catalog again (probes came or went). */
+	/** The catalog changed (probes came or went): read it again before the next use. */
 	rebuild(): void {
+		this.stale = true;
+	}
+
+	private fresh(): void {
+		if (!this.stale) return;
+		this.stale = false;
 		const root = node();
+		const made = node();
 		for (const p of this.catalog.probes()) {
-			// pid-provider probes are listed lazily (pid-tree.ts), not from what was made so far.
-			if (p.kind === "uprobe") continue;
-			let at = root;
+			let at = p.kind === "uprobe" ? made : root;
 			for (const name of treePath(p)) {
 				let next = at.children.get(name);
 				if (!next) at.children.set(name, (next = node()));
@@ -66,9 +84,11 @@ export class ProbeTree implements TreeSource {
 			at.probe = p;
 		}
 		this.root = root;
+		this.made = made;
 	}
 
 	private find(path: readonly string[]): Node | undefined {
+		this.fresh();
 		let at: Node | undefined = this.root;
 		for (const name of path) at = at?.children.get(name);
 		return at;
@@ -86,26 +106,18 @@ export class ProbeTree implements TreeSource {
 		return false;
 	}
 
-	/** Every probe below `path` (that `filter` lets through). */
-	probesUnder(path: readonly string[], filter?: (p: Probe) => boolean): Probe[] {
+	/** Every probe below `path` that `filter` (the tree's filter text) shows; pid-provider ones are made now. */
+	probesUnder(path: readonly string[], filter?: string): Probe[] {
+		const f = treeFilter(filter, this.marks.targetPid);
+		if (path[0] === PID_GROUP) return this.pid.probes(path, f);
 		const n = this.find(path);
-		return n ? this.leaves(n, filter) : [];
-	}
-
-	/** The tree's filter as a test of probes (a description with globs, or a word matched against any field). */
-	filterFn(filter?: string): ((p: Probe) => boolean) | undefined {
-		if (!filter?.trim()) return undefined;
-		if (filter.includes(":")) {
-			const d = parseDescription(filter, this.marks.targetPid);
-			const t = [d.provider, d.module, d.function, d.name].map((x) => (x ? compileGlob(x) : () => true));
-			return (p) => t[0](p.provider) && t[1](p.module) && t[2](p.function) && t[3](p.name);
-		}
-		const g = isGlob(filter) ? compileGlob(filter) : (s: string) => s.includes(filter);
-		return (p) => g(p.provider) || g(p.module) || g(p.function) || g(p.name);
+		return n ? this.leaves(n, f && ((p) => f.test(p))) : [];
 	}
 
 	children(path: readonly string[], filter?: string): readonly TreeEntry[] {
-		const f = this.filterFn(filter);
+		const tf = treeFilter(filter, this.marks.targetPid);
+		if (path[0] === PID_GROUP) return this.pid.children(path, tf);
+		const f = tf && ((p: Probe) => tf.test(p));
 		const at = this.find(path);
 		if (!at) return [];
 		const processes = path.length === 1 && isGroup(path[0]);
@@ -117,7 +129,16 @@ export class ProbeTree implements TreeSource {
 			if (probes.length === 0) continue;
 			out.push(this.entry(path, name, child, probes, f));
 		}
+		if (path.length === 0) this.withPid(out, tf);
 		return out;
+	}
+
+	/** The `pid` row among the top-level ones, in name order. */
+	private withPid(out: TreeEntry[], f: TreeFilter | undefined): void {
+		const top = this.pid.top(f);
+		if (!top) return;
+		const at = out.findIndex((e) => e.name > PID_GROUP);
+		out.splice(at === -1 ? out.length : at, 0, top);
 	}
 
 	private entry(

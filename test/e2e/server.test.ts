@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { buildFixtures } from "../fixtures/fixtures.ts";
-import { type Prefork, startPrefork } from "../helpers/prefork.ts";
+import { PREFORK_STRIPPED, type Prefork, startPrefork } from "../helpers/prefork.ts";
 import { exitOf, KEYS, type Screen, sleep, startDtop } from "../helpers/pty.ts";
 import { select, submit } from "../helpers/ui-actions.ts";
 
@@ -214,5 +214,53 @@ test("with a filter, Space on a provider enables exactly the probes the filter s
 		await quit(s);
 	} finally {
 		s.kill();
+	}
+});
+
+test("pid-provider probes are in the tree under each process, found by a filter, and enabled from it", async () => {
+	const worker = srv.workers[0];
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		// Unfiltered: one `pid` row for every process that maps objects; opened, the processes with their command lines.
+		await s.waitFor(/pid \(\d+ processes\)/, 5000);
+		await select(s, /pid \(\d+ processes\)/);
+		s.press(KEYS.enter);
+		await s.waitFor(/^ \s+▸\s+pid\d+ {2}\S/m, 5000);
+		// A description filter finds the function in every process of the server.
+		await submit(s, "/", "pid*::handle_query:entry");
+		await s.waitFor(/Probes \/pid\*::handle_query:entry/, 5000);
+		for (const p of [srv.pid, ...srv.workers]) await s.waitFor(new RegExp(`pid${p}  prefork`), 10_000);
+		assert.doesNotMatch(s.text(), /return/, "only the entry probes the filter names");
+		// Space on one worker's entry probe: its calls are counted (~100 a second).
+		await select(s, new RegExp(`pid${worker}`));
+		for (let i = 0; i < 3; i++) {
+			s.press(KEYS.down);
+			await sleep(100);
+		}
+		assert.match(s.lines().find((l) => l.startsWith("›")) ?? "", /entry/);
+		s.press(KEYS.space);
+		await s.waitFor(new RegExp(`pid${worker}:prefork:handle_query:entry\\s+\\d{2,}`), 5000);
+		await s.waitFor(/›\s+● entry\s+\d{2,}\/s/, 4000);
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
+
+test("a probe in a function no symbol names is named by its address in the module, never empty", async () => {
+	const stripped = await startPrefork(1, PREFORK_STRIPPED);
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		await submit(s, "/", `prefork${stripped.workers[0]}:::`);
+		await s.waitFor(/query-start/, 5000);
+		const text = s.text();
+		assert.match(text, /prefork-stripped \(2\)[^\n]*\n\s+▾\s+0x[0-9a-f]+ \(1\)/);
+		assert.doesNotMatch(text, /\(none\)/);
+		await quit(s);
+	} finally {
+		s.kill();
+		await stripped.stop();
 	}
 });
