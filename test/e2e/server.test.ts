@@ -78,6 +78,49 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 	}
 });
 
+test("k on a system call cycles its arguments from the tracefs format, copyinstr of its path, ustack and kstack", async () => {
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		await submit(s, "/", "syscall::openat:entry");
+		await s.waitFor(/Probes \/syscall::openat:entry/, 5000);
+		await select(s, /entry/);
+		s.press(KEYS.space);
+		await s.waitFor(/syscall:vmlinux:openat:entry\s+\d/, 3000);
+		s.press(KEYS.tab);
+		await sleep(200);
+		// openat(dfd, filename, flags, mode): four arguments, the second a string.
+		const keys = [
+			"execname",
+			"pid",
+			"tid",
+			"probefunc",
+			"arg0",
+			"arg1",
+			"arg2",
+			"arg3",
+			"copyinstr(arg1)",
+			"ustack()",
+			"kstack()",
+		];
+		for (const k of keys) {
+			s.press("k");
+			const head = new RegExp(`^@\\[${k.replace(/[()]/g, "\\$&")}\\] = count\\(\\)$`, "m");
+			await s
+				.waitFor(() => head.test(detail(s)), 6000)
+				.catch(() => {
+					throw new Error(`k never reached ${k}:\n${s.text()}`);
+				});
+		}
+		s.press("k");
+		await s.waitFor(() => /^@ = count\(\)$/m.test(detail(s)), 6000);
+		assert.doesNotMatch(s.text(), /not available|Skipped/);
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
+
 /** A rate as the UI prints it (12, 3.5, 1.2k). */
 function rateOf(text: string): number {
 	const m = /^([\d.]+)([kM]?)$/.exec(text);
