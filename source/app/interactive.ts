@@ -48,6 +48,7 @@ export class SessionController implements Controller {
 		readonly session: Session,
 		readonly catalog: Catalog,
 		readonly targetPid: number | undefined,
+		readonly notice?: string,
 	) {
 		this.tree = new ProbeTree(catalog, this);
 		this.unsub = followMachine(session, catalog, () => {
@@ -215,10 +216,12 @@ export async function runInteractiveSession(o: {
 	target: Proc | undefined;
 	initial: string;
 	cleanup: () => void;
+	/** Shown on the status line at start. */
+	notice?: string;
 }): Promise<number> {
 	// The -n clause first: refused, it ends dtop with its error before anything runs.
 	if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
-	const ctl = new SessionController(o.session, o.catalog, o.target?.pid);
+	const ctl = new SessionController(o.session, o.catalog, o.target?.pid, o.notice);
 	o.target?.resume();
 	ctl.refresh();
 	await runInteractive(ctl, {

@@ -13,7 +13,7 @@ import { batchLoop } from "./batch.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
-import { attachTo, type HoldNeeds, holdTarget, stage, startStopped, type Target } from "./process.ts";
+import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
 import { zeroHint } from "./zero-hint.ts";
 
 export function demoBinary(): string {
@@ -103,6 +103,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	let session: Session | undefined;
 	let exitCode = 0;
 	let unhold = () => {};
+	// The -c command's output file under the UI, when it kept anything.
+	let kept: string | undefined;
 	const cleanup = () => {
 		try {
 			session?.close();
@@ -112,6 +114,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		unhold();
 		catalog?.close();
 		target?.kill();
+		kept = target?.output?.finish() ?? kept;
 		leaving();
 	};
 	const leaving = atExit(cleanup);
@@ -119,7 +122,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		if (flags.demo) {
 			target = await startStopped(`${demoBinary()} --loop --with-parent`, "ignore");
 			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
-		} else if (flags.command) target = await startStopped(flags.command);
+		} else if (flags.command) target = await startStopped(flags.command, interactive ? outputFile() : "inherit");
 		else if (flags.pid !== undefined) target = attachTo(flags.pid);
 		// Scanning every process for USDT probes is the slowest part of starting;
 		// batch runs whose clauses name only kernel, profile or pid providers skip it.
@@ -139,7 +142,21 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		stage("session");
 		if (interactive) {
 			const { runInteractiveSession } = await import("./interactive.ts");
-			return await runInteractiveSession({ session, catalog, probes, flags, target, initial: text, cleanup });
+			const output = target?.output;
+			const notice = output && `the command's output goes to ${output.path}`;
+			const code = await runInteractiveSession({
+				session,
+				catalog,
+				probes,
+				flags,
+				target,
+				initial: text,
+				cleanup,
+				notice,
+			});
+			kept = output?.finish() ?? kept;
+			if (kept) io.err(`dtop: the output of '${escapeForTerminal(flags.command ?? "")}' is in ${kept}\n`);
+			return code;
 		}
 		if (text.trim()) {
 			const id = session.enable(text, undefined, { allowZero: flags.zero });
