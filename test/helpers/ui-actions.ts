@@ -23,13 +23,14 @@ export async function submit(s: Screen, key: string, text: string): Promise<void
 	await s.waitFor((t) => !t.split("\n").some((l) => l.startsWith(`${key} `)), 3000);
 }
 
-/** Move the tree selection (marked ›) onto the row whose text matches `re`. */
+/** Move the tree selection (marked ›) onto the row whose text matches `re`, one key at a time. */
 export async function select(s: Screen, re: RegExp, key = KEYS.down): Promise<void> {
 	for (let i = 0; i < 60; i++) {
-		const sel = s.lines().find((l) => l.startsWith("›"));
-		if (sel && re.test(sel)) return;
+		const at = s.lines().findIndex((l) => l.startsWith("›"));
+		if (at !== -1 && re.test(s.lines()[at])) return;
 		s.press(key);
-		await sleep(100);
+		// The next key only once this one moved the selection (a slow frame must not take two).
+		await s.waitFor(() => s.lines().findIndex((l) => l.startsWith("›")) !== at, 2000).catch(() => sleep(0));
 	}
 	throw new Error(`could not select ${re}; screen:\n${s.text()}`);
 }
