@@ -1,15 +1,15 @@
 // Wires the interactive UI to a live session: the probe tree from the catalog,
 // toggles turned into D enablings, a tick timer that reads the maps.
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileDescription, parseDescription } from "../catalog/index.ts";
+import { compileDescription, parseDescription, probeName } from "../catalog/index.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
 import type { Session } from "../session/session.ts";
-import type { SessionView } from "../session/view.ts";
+import type { EnablingView, SessionView } from "../session/view.ts";
 import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "../ui/controller.ts";
 import { runInteractive } from "../ui/run.tsx";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
-import { keysFor } from "./probe-keys.ts";
+import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { Ticker } from "./ticker.ts";
 import { describeFiltered, describePath } from "./tree-enable.ts";
@@ -43,6 +43,9 @@ export class SessionController implements Controller {
 	private listeners = new Set<() => void>();
 	private readonly ticker: Ticker;
 	private metas = new Map<number, Meta>();
+	/** The last view and what view() made of it (read every frame). */
+	private seen: { raw: SessionView; view: SessionView } | undefined;
+	private argumentNotes = new Map<string, string[]>();
 	private unsub: () => void;
 	constructor(
 		readonly session: Session,
@@ -66,7 +69,24 @@ export class SessionController implements Controller {
 		for (const l of this.listeners) l();
 	}
 	view(): SessionView {
-		return this.session.view();
+		const v = this.session.view();
+		if (v === this.seen?.raw) return this.seen.view;
+		const view = { ...v, enablings: v.enablings.map((e) => this.withArguments(e)) };
+		this.seen = { raw: v, view };
+		return view;
+	}
+	/** The enabling with its probes' argument notes (USDT), for the Detail pane. */
+	private withArguments(e: EnablingView): EnablingView {
+		const ids = this.session.probeIdsOf(e.id);
+		const key = `${e.id}:${ids.length}`;
+		let lines = this.argumentNotes.get(key);
+		if (lines === undefined) {
+			const first = ids.map((id) => this.catalog.probe(id)).find((p) => p?.kind === "usdt");
+			lines = first ? usdtArgLines(first) : [];
+			if (lines.length && ids.length > 1) lines = [`of ${probeName(first as Probe)}:`, ...lines];
+			this.argumentNotes.set(key, lines);
+		}
+		return lines.length ? { ...e, arguments: lines } : e;
 	}
 	subscribe(listener: () => void): () => void {
 		this.listeners.add(listener);

@@ -84,3 +84,19 @@ export function keysFor(probes: readonly Probe[]): string[] {
 	const sample = probes.slice(0, SAMPLE).map((p) => new Set(probeKeys(p)));
 	return probeKeys(probes[0]).filter((k) => sample.every((s) => s.has(k)));
 }
+
+/**
+ * A USDT probe's arguments as its note describes them, one line each:
+ * `arg0  uint64  %rdi  (copyinstr(arg0) if it points to a string)`.
+ */
+export function usdtArgLines(p: Probe): string[] {
+	if (p.kind !== "usdt") return [];
+	return splitUsdtArgs(p.sites[0]?.args ?? "").map((spec, i) => {
+		const m = /^([+-]?)(\d+)@(.*)$/.exec(spec);
+		// SystemTap's first note format had no size: a whole register, unsigned.
+		const [signed, bytes, where] = m ? [m[1] === "-", Number(m[2]), m[3]] : [false, 8, spec];
+		const type = `${signed ? "int" : "uint"}${bytes * 8}`;
+		const hint = !signed && bytes === 8 ? `  (copyinstr(arg${i}) if it points to a string)` : "";
+		return `arg${i}  ${type}  ${where}${hint}`;
+	});
+}

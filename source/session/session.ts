@@ -321,6 +321,13 @@ export class Session {
 		return this.probeCounters.has(id);
 	}
 
+	/** The ids of the probes an enabling is attached to now. */
+	probeIdsOf(id: number): number[] {
+		const st = this.enablings.get(id);
+		if (!st) return [];
+		return [...new Set(st.groups.flatMap((g) => g.probes.map((p) => p.id)))];
+	}
+
 	enablingIds(): number[] {
 		return [...this.enablings.keys()];
 	}

@@ -50,6 +50,11 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 		// The table is sorted by rate; equal rates by age: query-start is the second row.
 		s.press(KEYS.down);
 		await s.waitFor(() => /Detail: \S+query-start/.test(detail(s)), 3000);
+		// The probe's arguments as its note gives them.
+		await s.waitFor(
+			() => /arg0 {2}uint64 {2}%rdi {2}\(copyinstr\(arg0\)[^\n]*\n\s*arg1 {2}int64 {2}%rsi\s*$/m.test(detail(s)),
+			3000,
+		);
 		const steps: [string, RegExp][] = [
 			["k", /@\[execname\]/],
 			["kk", /@\[tid\]/],
