@@ -163,7 +163,7 @@ export const KEY_ROWS: KeyRow[] = [
 		id: "filter",
 		section: SECTIONS.probes,
 		label: "/",
-		help: "filter the tree by a probe description with globs (syscall::read*:entry)",
+		help: "filter the tree by a probe description with globs (syscall::read*:entry; pid*::malloc:entry searches every process's functions) or a word",
 		bind: [[["/"], PANES, "filter"]],
 		footer: ["/", "Filter"],
 	},

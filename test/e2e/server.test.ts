@@ -312,3 +312,23 @@ test("a probe in a function no symbol names is named by its address in the modul
 		await stripped.stop();
 	}
 });
+
+test("Space on a process of the pid provider asks first above 100 probes, and enables nothing on no", async () => {
+	const s = startDtop([], { cols: 140, rows: 45 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		await submit(s, "/", `pid${srv.pid}:libc.so.6::entry`);
+		await s.waitFor(new RegExp(`pid${srv.pid}  prefork`), 10_000);
+		await select(s, new RegExp(`pid${srv.pid}  prefork`));
+		s.press(KEYS.space);
+		await s.waitFor(/Enable [\d,]+ probes/, 5000);
+		const n = Number(/Enable ([\d,]+) probes/.exec(s.text())?.[1].replace(/,/g, ""));
+		assert.ok(n > 100, `libc has more than 100 functions: ${n}`);
+		s.press("n");
+		await s.waitFor(/Nothing enabled\./, 3000);
+		assert.match(s.lines()[0], /\| {2}0 probes/);
+		await quit(s);
+	} finally {
+		s.kill();
+	}
+});
