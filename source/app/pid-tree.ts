@@ -23,12 +23,33 @@ export class PidTree {
 	/** Functions of an object (by its key) that the current filter lets through, with their probe names. */
 	private matches = new Map<string, Map<string, string[]>>();
 	private matchesFor = "";
+	/** Modules whose probes the current filter shows were made already (`pid\0module`). */
+	private madeFor = new Set<string>();
 
 	constructor(
 		private readonly catalog: Catalog,
 		private readonly marks: TreeMarks,
 		private readonly made: MadeUnder,
 	) {}
+
+	/**
+	 * Reads, for a filter, the symbol tables it searches, for at most `budgetMs`;
+	 * true once all are read. The first search of every process's functions reads
+	 * hundreds of symbol tables (seconds): in slices, so keys are answered meanwhile.
+	 */
+	ready(f: TreeFilter | undefined, budgetMs = 15): boolean {
+		if (!f || !this.searches(f)) return true;
+		const end = performance.now() + budgetMs;
+		for (const pid of this.processes()) {
+			if (!f.provider(`pid${pid}`)) continue;
+			for (const o of this.catalog.processObjects(pid)) {
+				if (this.matchesFor === f.text && this.matches.has(o.key)) continue;
+				if (performance.now() > end) return false;
+				if (f.module(o.module)) this.functions(pid, o.module, f);
+			}
+		}
+		return true;
+	}
 
 	/** Whether a filter can show pid-provider probes at all. */
 	private searches(f: TreeFilter | undefined): boolean {
@@ -47,6 +68,7 @@ export class PidTree {
 		if (!f) return new Map(this.catalog.functionNames(pid, module).map((n) => [n, [...WHICH]]));
 		if (this.matchesFor !== f.text) {
 			this.matches.clear();
+			this.madeFor.clear();
 			this.matchesFor = f.text;
 		}
 		const out = new Map<string, string[]>();
@@ -141,16 +163,25 @@ export class PidTree {
 
 	/** Makes the probes of what `f` shows in one module. */
 	private make(pid: number, module: string, f: TreeFilter): void {
+		const key = `${pid}\0${module}`;
+		if (this.madeFor.has(key)) return;
+		this.madeFor.add(key);
 		const d = f.text.split(":");
 		while (d.length < 4) d.unshift("");
 		this.catalog.match({ provider: `pid${pid}`, module: literal(module), function: d[2], name: d[3] });
 	}
 
 	private leaves(pid: number, module: string, fn: string, f: TreeFilter | undefined): TreeEntry[] {
-		const probes = this.catalog
-			.match({ provider: `pid${pid}`, module: literal(module), function: literal(fn), name: "" })
-			.filter((p) => !f || f.name(p.name))
-			.sort((a, b) => (a.name < b.name ? -1 : 1));
+		const want: string[] = WHICH.filter((w) => !f || f.name(w));
+		// Made before (by a filter, an expansion, an enabling): no need to match the whole catalog again.
+		let probes = this.made([PID_GROUP, `pid${pid}`, module, fn]).filter((p) => want.includes(p.name));
+		if (probes.length < want.length) {
+			const name = want.length === 1 ? want[0] : "";
+			probes = this.catalog
+				.match({ provider: `pid${pid}`, module: literal(module), function: literal(fn), name })
+				.filter((p) => want.includes(p.name));
+		}
+		probes.sort((a, b) => (a.name < b.name ? -1 : 1));
 		return probes.map((p) => {
 			const on = this.marks.isProbeEnabled(p.id);
 			return {

@@ -114,8 +114,10 @@ export class ProbeTree implements TreeSource {
 		return n ? this.leaves(n, f && ((p) => f.test(p))) : [];
 	}
 
-	children(path: readonly string[], filter?: string): readonly TreeEntry[] {
+	children(path: readonly string[], filter?: string): readonly TreeEntry[] | undefined {
 		const tf = treeFilter(filter, this.marks.targetPid);
+		// A filter searching the pid provider's functions reads their symbol tables first, in slices.
+		if ((path.length === 0 || path[0] === PID_GROUP) && !this.pid.ready(tf)) return undefined;
 		if (path[0] === PID_GROUP) return this.pid.children(path, tf);
 		const f = tf && ((p: Probe) => tf.test(p));
 		const at = this.find(path);
