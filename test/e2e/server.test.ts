@@ -282,11 +282,8 @@ test("pid-provider probes are in the tree under each process, found by a filter,
 		assert.doesNotMatch(s.text(), /return/, "only the entry probes the filter names");
 		// Space on one worker's entry probe: its calls are counted (~100 a second).
 		await select(s, new RegExp(`pid${worker}`));
-		for (let i = 0; i < 3; i++) {
-			s.press(KEYS.down);
-			await sleep(100);
-		}
-		assert.match(s.lines().find((l) => l.startsWith("›")) ?? "", /entry/);
+		// Down to its entry probe (module, function, entry), one key at a time.
+		await select(s, /^›\s+entry/);
 		s.press(KEYS.space);
 		await s.waitFor(new RegExp(`pid${worker}:prefork:handle_query:entry\\s+\\d{2,}`), 5000);
 		await s.waitFor(/›\s+● entry\s+\d{2,}\/s/, 4000);
