@@ -13,6 +13,7 @@
 //                      fp-496 .. fp-241 aggregation key (≤ 256 bytes)
 import { Asm, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
+import { emitTaskRegs } from "../unwind/regs.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, KeyField, Stmt, StrExpr } from "./ir.ts";
 import { STR_MAX } from "./ir.ts";
 import { keySize, lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
@@ -50,6 +51,8 @@ interface State {
 	 * aggregation, can interrupt another program mid-update: atomics there.
 	 */
 	atomic: boolean;
+	/** The unwinder was called: its subprograms follow the main program. */
+	unwinds: boolean;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -391,6 +394,15 @@ function buildKey(s: State, fields: KeyField[]): number {
 				off += f.size;
 				break;
 			case "stack": {
+				if (f.user && s.p.ustack) {
+					// The unwinder's id (a content hash; all ones for a hash collision)
+					// stands for the whole record, tgid included. Its walk keeps R6-R9.
+					s.p.ustack.call(a, s.p.ustackRegs === "task" ? emitTaskRegs(a) : R6);
+					s.unwinds = true;
+					a.stx(8, R10, off, R0);
+					off += 8;
+					break;
+				}
 				if (s.p.stackFd === undefined) throw new CodegenError("stacks need a stack map.");
 				a.mov(R1, R6)
 					.ldMapFd(R2, s.p.stackFd)
@@ -599,7 +611,7 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 /** The program for one clause. */
 export function compileClause(p: ClauseProgram): Asm {
 	const a = new Asm();
-	const s: State = { a, p, depth: 0, labels: 0, atomic: p.atomic ?? true };
+	const s: State = { a, p, depth: 0, labels: 0, atomic: p.atomic ?? true, unwinds: false };
 	const exit = "exit";
 	a.mov(R6, R1);
 	if (p.ctx === "syscall-enter" || p.ctx === "syscall-exit") {
@@ -631,5 +643,6 @@ export function compileClause(p: ClauseProgram): Asm {
 		else compileTls(s, st);
 	}
 	a.label(exit).mov(R0, 0).exit();
+	if (s.unwinds) p.ustack?.emit(a);
 	return a;
 }

@@ -3,6 +3,8 @@
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { probeFeature } from "../../kernel/bpf/index.ts";
+import { demanglerFor } from "../../kernel/elf/demangle.ts";
 import { NotSupportedError } from "../../kernel/sys/index.ts";
 import {
 	Catalog,
@@ -15,14 +17,16 @@ import {
 } from "../catalog/index.ts";
 import { DError } from "../d/errors.ts";
 import { expandMacros, parseProbeDescription } from "../d/probe.ts";
+import { Holds } from "../session/holds.ts";
 import { escapeForTerminal, jsonStringify } from "../util/escape.ts";
 import type { Flags } from "./flags.ts";
 import { type Io, stdio } from "./io.ts";
+import { resolveCommand } from "./process.ts";
 
 export type ListOptions = Pick<
 	Flags,
 	"name" | "provider" | "module" | "function" | "pid" | "command" | "verbose" | "json"
->;
+> & { options?: Flags["options"] };
 
 /** A failure with its exit status; the message is printed as `dtop: MESSAGE`. */
 class ListFailure extends Error {
@@ -73,7 +77,9 @@ function checkProcess(pid: number): void {
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code;
 		if (code === "ENOENT" || code === "ESRCH") throw new ListFailure(`process ${pid} has exited`, 1);
-		throw new ListFailure(`cannot read the memory map of process ${pid} (${code}); run dtop as root`, 1);
+		// Root is refused too where the process is out of reach (another namespace, a lockdown policy).
+		const hint = process.geteuid?.() === 0 ? "" : "; run dtop as root";
+		throw new ListFailure(`cannot read the memory map of process ${pid} (${code})${hint}`, 1);
 	}
 }
 
@@ -93,8 +99,10 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Starts `sh -c 'kill -STOP $$; exec CMD'`, lets it exec, and stops it again
- * once its loader has mapped the libraries (maps unchanged for a few polls).
- * Returns the pid; the caller kills it.
+ * once its loader has mapped the libraries: held by a uprobe at the
+ * executable's entry point (so a command that exits at once is still there to
+ * list), or, where that cannot be placed (a script, an unreadable file), when
+ * its maps stay unchanged for a few polls. Returns the pid; the caller kills it.
  */
 async function startCommand(command: string): Promise<{ pid: number; kill: () => void }> {
 	const child = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], { stdio: ["ignore", "ignore", "ignore"] });
@@ -120,6 +128,7 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 			if (exited || i > 2000) throw new ListFailure(`'${escapeForTerminal(command)}' did not start`, 1);
 			await sleep(1);
 		}
+		if (await heldAtEntry(pid, command, () => exited)) return { pid, kill };
 		const shellMaps = maps();
 		process.kill(pid, "SIGCONT");
 		let last = shellMaps;
@@ -145,6 +154,25 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 	}
 }
 
+/** Resume the stopped shell `pid` and let it exec `command` up to the entry point; true once it is stopped there. */
+async function heldAtEntry(pid: number, command: string, exited: () => boolean): Promise<boolean> {
+	const binary = resolveCommand(command.trim().split(/\s+/)[0] ?? "");
+	if (!binary) return false;
+	const holds = new Holds(() => ({ uprobeMulti: probeFeature("uprobeMulti").supported }));
+	try {
+		if (!holds.placeAtEntry(pid, binary)) return false;
+		process.kill(pid, "SIGCONT");
+		for (let i = 0; i < 2500 && !exited(); i++) {
+			if (holds.stops() > 0 && readStat(pid)?.state === "T") return true;
+			await sleep(2);
+		}
+		// It exited, or ran something else (a shell function, an alias): no hold.
+		return false;
+	} finally {
+		holds.close();
+	}
+}
+
 const SPACES = " ".repeat(256);
 
 function pad(s: string, width: number): string {
@@ -154,7 +182,7 @@ function pad(s: string, width: number): string {
 }
 
 /** Rows aligned like `dtrace -l` (right-aligned columns of at least DTrace's widths, wider when needed). */
-export function formatTable(probes: readonly Probe[]): string {
+export function formatTable(probes: readonly Probe[], fnName: (name: string) => string = (n) => n): string {
 	const n = probes.length;
 	const prov = new Array<string>(n);
 	const mod = new Array<string>(n);
@@ -167,7 +195,7 @@ export function formatTable(probes: readonly Probe[]): string {
 		const p = probes[i];
 		const a = (prov[i] = escapeForTerminal(p.provider));
 		const b = (mod[i] = escapeForTerminal(p.module));
-		const c = (fn[i] = escapeForTerminal(p.function));
+		const c = (fn[i] = escapeForTerminal(fnName(p.function)));
 		const id = p.id < 100000 ? 5 : String(p.id).length;
 		if (id > w0) w0 = id;
 		if (a.length > w1) w1 = a.length;
@@ -229,7 +257,9 @@ export function verboseLines(p: Probe): string[] {
 	return out;
 }
 
-function jsonLine(p: Probe, verbose: boolean): string {
+function jsonLine(p: Probe, verbose: boolean, fnName: (name: string) => string): string {
+	const named = fnName(p.function);
+	if (named !== p.function) p = { ...p, function: named };
 	if (!verbose) return jsonStringify(p);
 	const extra: Record<string, unknown> = {};
 	if (p.kind === "syscall" || p.kind === "tracepoint") {
@@ -289,10 +319,12 @@ export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 		}
 
 		catalog.saveIndex();
+		// C++ and Rust function names demangled (what -l shows, not what a description matches), unless -x nodemangle.
+		const fnName = demanglerFor({ nodemangle: o.options?.get("nodemangle") === true });
 		if (o.json) {
-			io.out(`${probes.map((p) => jsonLine(p, o.verbose)).join("\n")}\n`);
+			io.out(`${probes.map((p) => jsonLine(p, o.verbose, fnName)).join("\n")}\n`);
 		} else if (o.verbose) {
-			const table = formatTable(probes).split("\n");
+			const table = formatTable(probes, fnName).split("\n");
 			const out = [table[0]];
 			probes.forEach((p, i) => {
 				out.push(table[i + 1]);
@@ -300,7 +332,7 @@ export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 			});
 			io.out(`${out.join("\n")}\n`);
 		} else {
-			io.out(formatTable(probes));
+			io.out(formatTable(probes, fnName));
 		}
 		return 0;
 	} catch (e) {

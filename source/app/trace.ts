@@ -1,14 +1,14 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
-import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
 import { parseProgram } from "../d/index.ts";
+import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
-import { projectRoot } from "../util/root.ts";
+import { demoProgram } from "../util/resources.ts";
 import { batchLoop } from "./batch.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
@@ -17,7 +17,7 @@ import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, 
 import { zeroHint } from "./zero-hint.ts";
 
 export function demoBinary(): string {
-	return join(projectRoot(), "test/fixtures/bin/simple");
+	return demoProgram();
 }
 
 /** Could any clause's provider name a USDT provider (so every process must be scanned)? */
@@ -35,13 +35,17 @@ export function needsUsdt(text: string): boolean {
 /**
  * What the target must be held for. A command dtop started under the
  * interactive UI may get any enabling later: both. Otherwise what the clauses
- * name: probes of user-space providers (in libraries it may load) and stacks.
+ * name: probes of user-space providers (in libraries it may load) and stacks
+ * (the unwinder's tables of what it maps, and its mappings at exit).
  */
 export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 	if (anything) return { libraries: true, exit: true };
+	const stacks = /\bustack\s*\(/.test(text);
 	return {
-		libraries: needsUserProviders(text),
-		exit: /\bustack\s*\(/.test(text),
+		// Stacks too: the unwinder must know the objects the command maps after its
+		// exec (the target is a shell until then) before the command runs.
+		libraries: needsUserProviders(text) || stacks,
+		exit: stacks,
 	};
 }
 
@@ -87,10 +91,23 @@ export function programText(flags: Flags): string {
 	return parts.join("\n");
 }
 
+/** One line for the probes the kernel refused (always: counts must not silently shrink); -v names each. */
+function reportSkipped(skipped: ReturnType<Session["skipped"]>, verbose: boolean, io: Io): void {
+	const line = skippedSummary(skipped);
+	if (!line) return;
+	io.err(`dtop: ${escapeForTerminal(line)}${verbose || skipped.length <= 3 ? "" : "; -v lists them"}\n`);
+	if (verbose) for (const s of skipped) io.err(`dtop:   skipped ${escapeForTerminal(s.probe)}: ${s.reason}\n`);
+}
+
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
-		!flags.batch && process.stdout.isTTY === true && process.stdin.isTTY === true && !flags.json && !flags.folded;
+		!flags.batch &&
+		process.stdout.isTTY === true &&
+		process.stdin.isTTY === true &&
+		!flags.json &&
+		!flags.folded &&
+		!flags.flamegraph;
 	let text = programText(flags);
 	if (!text.trim() && !interactive && !flags.demo) {
 		io.err(
@@ -136,6 +153,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			target: target?.pid,
 			tickMs: flags.aggrate,
 			maxProbesPerEnabling: flags.maxProbes,
+			nodemangle: flags.options.get("nodemangle") === true,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));
@@ -163,6 +181,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			const view = session.view().enablings.find((e) => e.id === id);
 			if (!flags.quiet)
 				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+			reportSkipped(session.skipped(id), flags.verbose, io);
 		}
 		followMachine(session, catalog);
 		stage("enabled");

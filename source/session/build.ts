@@ -1,13 +1,14 @@
 // From a D clause to programs in the kernel: match its probes, group them by
 // provider, lower and compile per group, load, and attach. Every choice that
 // depends on the kind of probe is the provider's (source/providers).
-import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
+import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClause } from "../../kernel/codegen/compile.ts";
-import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
+import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { providerOf, type TraceProbe } from "../providers/index.ts";
+import { type ClauseReads, ProgramLimitError, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
@@ -27,6 +28,55 @@ export interface BuildContext {
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
 	countProbe(st: EnablingState, id: number): void;
+}
+
+/** A probe the kernel refused alone (the rest of its enabling is attached), and why. */
+export interface SkippedProbe {
+	probe: string;
+	reason: string;
+}
+
+/** Per enabling, by probe name: a probe refused again (in each new process a clause follows) is one entry. */
+const skippedBy = new WeakMap<EnablingState, Map<string, SkippedProbe>>();
+
+/** The probes of an enabling the kernel refused, in the order met. */
+export function skippedProbes(st: EnablingState): readonly SkippedProbe[] {
+	return [...(skippedBy.get(st)?.values() ?? [])];
+}
+
+/** One line for skipped probes: how many and why, most common reason first. */
+export function skippedSummary(skipped: readonly SkippedProbe[]): string | undefined {
+	if (skipped.length === 0) return undefined;
+	const reasons = new Map<string, string[]>();
+	for (const s of skipped) {
+		let names = reasons.get(s.reason);
+		if (!names) reasons.set(s.reason, (names = []));
+		names.push(s.probe);
+	}
+	const parts = [...reasons.entries()]
+		.sort((a, b) => b[1].length - a[1].length)
+		.map(([reason, names]) =>
+			reasons.size === 1 && names.length <= 3
+				? `${reason}: ${names.join(", ")}`
+				: `${names.length} ${reason}${names.length <= 3 ? `: ${names.join(", ")}` : ""}`,
+		);
+	const n = skipped.length;
+	return `${n} probe${n === 1 ? "" : "s"} skipped (${parts.join("; ")})`;
+}
+
+/**
+ * Does the clause take kernel stacks (kstack(), stack())? Searched through the
+ * whole clause, so statements of any kind are seen.
+ */
+export function usesKernelStack(clause: Clause): boolean {
+	const seen = (v: unknown): boolean => {
+		if (Array.isArray(v)) return v.some(seen);
+		if (v === null || typeof v !== "object") return false;
+		const o = v as { kind?: unknown; fn?: unknown };
+		if (o.kind === "call" && (o.fn === "kstack" || o.fn === "stack")) return true;
+		return Object.values(o).some(seen);
+	};
+	return seen(clause.statements) || seen(clause.predicate);
 }
 
 /** What makes two probes the same attachment. */
@@ -85,21 +135,38 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		if (why) throw new SessionError(`${why}.`);
 	}
 	if (clauseUsesStacks(clause)) cx.captureProcesses(probes);
-	const byArgs = usesArgs(clause);
+	const reads = { args: usesArgs(clause), kernelStack: usesKernelStack(clause) };
 	const groups = new Map<string, TraceProbe[]>();
 	for (const p of probes) {
-		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, byArgs)}`;
+		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, reads)}`;
 		let g = groups.get(key);
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
 	}
-	for (const group of groups.values()) enableGroup(cx, st, clause, group);
+	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
+	skippedBy.set(st, skipped);
+	const refused: SkippedProbe[] = [];
+	for (const group of groups.values()) enableGroup(cx, st, clause, group, reads, (s) => refused.push(s));
+	for (const s of refused) skipped.set(s.probe, s);
+	// Refusals are skipped while something else attaches; an enabling the kernel
+	// refuses whole is an error.
+	if (refused.length > 0 && st.groups.every((g) => g.links.length === 0))
+		throw new SessionError(
+			`the kernel refused ${refused.length === 1 ? "the probe" : `all ${refused.length} probes`} of the enabling: ${refused[0].probe}: ${refused[0].reason}.`,
+		);
 }
 
-function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
+function enableGroup(
+	cx: BuildContext,
+	st: EnablingState,
+	clause: Clause,
+	probes: TraceProbe[],
+	reads: ClauseReads,
+	skipped: (s: SkippedProbe) => void,
+): void {
 	const { maps } = cx;
 	const provider = providerOf(probes[0]);
-	const plans = provider.context(probes[0], maps.env);
+	const plans = provider.context(probes[0], maps.env, reads);
 	let usesTls = false;
 	const env: LowerEnv = {
 		probes,
@@ -113,6 +180,8 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 			return s;
 		},
 	};
+	const regs = usesStackFn(clause, "ustack") ? unwindsAt(plans.ctx) : undefined;
+	const unwind = regs !== undefined;
 	const statements: Stmt[] = [];
 	for (const s of clause.statements) {
 		if (s.kind === "assign") {
@@ -120,6 +189,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 			continue;
 		}
 		const low = lowerAggregate(s, env);
+		if (unwind) for (const d of low.decode) if (d.k === "stack" && d.user) d.unwound = true;
 		const agg = aggregation(
 			cx,
 			st,
@@ -150,7 +220,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 	st.groups.push(group);
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
-	const load = provider.load(probes, maps.env, cookie);
+	const load = provider.load(probes, maps.env, cookie, reads);
 	const cp: ClauseProgram = {
 		name: st.d,
 		ctx: plans.ctx,
@@ -161,7 +231,10 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,
 		tlsFd: usesTls ? maps.tls.fd : undefined,
-		stackFd: clauseUsesStacks(clause) ? maps.stacks.fd : undefined,
+		// The stack-trace map, unless the unwinder takes every stack of the clause.
+		stackFd: clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack")) ? maps.stacks.fd : undefined,
+		ustack: unwind ? maps.unwinder.code() : undefined,
+		ustackRegs: regs,
 		zeroFd: maps.zero.fd,
 		predicate,
 		statements,
@@ -169,9 +242,45 @@ function enableGroup(cx: BuildContext, st: EnablingState, clause: Clause, probes
 		fixedCookie: load.fixedCookie,
 	};
 	const { fixedCookie: _, ...spec } = load;
-	group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+	try {
+		group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+	} catch (e) {
+		if (e instanceof JumpRangeError) {
+			const what = clause.probes.map((d) => d.text || probeText(d)).join(", ");
+			throw new SessionError(
+				`the clause for '${what}' is too long for one BPF program: a jump in it would span ${Math.abs(e.distance)} instructions and BPF jumps reach at most 32767; split its statements into several clauses on the same probes.`,
+				{ cause: e },
+			);
+		}
+		throw e;
+	}
 	for (const p of probes) cx.countProbe(st, p.id);
-	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
+	const skip = (i: number, reason: string) => {
+		const p = probes[i];
+		skipped({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });
+	};
+	try {
+		group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie, { reads, skip }));
+	} catch (e) {
+		if (e instanceof ProgramLimitError) throw new SessionError(e.message, { cause: e });
+		throw e;
+	}
+}
+
+/**
+ * Where ustack() here finds the user registers for the .eh_frame unwinder: the
+ * context's pt_regs at uprobes, the current task's elsewhere (where the kernel
+ * allows it); undefined when it cannot unwind (not x86_64, the walk's register
+ * layout; no task registers), and bpf_get_stackid walks frame pointers.
+ */
+export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
+	if (process.arch !== "x64") return undefined;
+	if (ctx === "uprobe" || ctx === "uprobe-multi") return "ctx";
+	return taskRegsSupported() ? "task" : undefined;
+}
+
+function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
+	return c.statements.some((s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && k.fn === fn));
 }
 
 function aggregation(
@@ -185,6 +294,10 @@ function aggregation(
 	if (have) {
 		if (have.fn !== low.fn || have.decode.length !== low.decode.length)
 			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
+		if (have.decode.some((d, i) => d.k === "stack" && d.unwound !== (low.decode[i] as typeof d).unwound))
+			throw new SessionError(
+				`@${low.name} takes ustack() at probes where the kernel lets dtop unwind from .eh_frame and at others (frame pointers only); use two aggregations.`,
+			);
 		return have;
 	}
 	// Keys that can take many values live in LRU maps (evictions are counted);

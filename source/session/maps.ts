@@ -1,9 +1,12 @@
 // The maps every enabling of a session shares: per-CPU counters (drops and
 // inserts, one slot each), the zero buffer, thread-locals and stacks. Made on
 // first use; the thread-local and stack maps are big (a 65,536-entry LRU hash,
-// ~16 MB of stack slots), so only when a clause needs them.
+// ~16 MB of stack slots), so only when a clause needs them. The unwinder's
+// maps (kernel/unwind: .eh_frame tables, its stacks) likewise, for ustack() at
+// uprobes.
 import { BpfMap, MapType, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { STACK_DEPTH } from "../../kernel/codegen/ir.ts";
+import { Unwinder } from "../../kernel/unwind/unwinder.ts";
 import type { ProviderEnv } from "../providers/types.ts";
 import { SessionError } from "./errors.ts";
 
@@ -15,6 +18,7 @@ export class SharedMaps {
 	#zero: BpfMap | undefined;
 	#tls: BpfMap | undefined;
 	#stacks: BpfMap | undefined;
+	#unwinder: Unwinder | undefined;
 	#cpus: number | undefined;
 	#env: ProviderEnv | undefined;
 	#nextSlot = 0;
@@ -69,6 +73,17 @@ export class SharedMaps {
 		return this.#stacks;
 	}
 
+	/** The .eh_frame unwinder (its maps, tables and stacks), made on first use. */
+	get unwinder(): Unwinder {
+		this.#unwinder ??= new Unwinder();
+		return this.#unwinder;
+	}
+
+	/** The unwinder if one was made (reading stacks must not create one). */
+	get unwinderIfMade(): Unwinder | undefined {
+		return this.#unwinder;
+	}
+
 	/** A counter slot, zeroed (slots are reused: a new owner starts from 0). */
 	allocSlot(): number {
 		const s = this.#freeSlots.pop() ?? this.#nextSlot++;
@@ -93,7 +108,7 @@ export class SharedMaps {
 	/** Close every map made so far; the first failure is thrown after all were tried. */
 	close(): void {
 		let first: unknown;
-		for (const m of [this.#counters, this.#zero, this.#tls, this.#stacks]) {
+		for (const m of [this.#counters, this.#zero, this.#tls, this.#stacks, this.#unwinder]) {
 			if (!m) continue;
 			try {
 				m.close();
@@ -102,6 +117,7 @@ export class SharedMaps {
 			}
 		}
 		this.#counters = this.#zero = this.#tls = this.#stacks = undefined;
+		this.#unwinder = undefined;
 		if (first) throw first;
 	}
 }

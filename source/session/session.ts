@@ -5,17 +5,27 @@
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
-import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
+import { isKind, needsAtomic, ofExited, providerOf, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, checkUnmatched, matchClause, probeKey } from "./build.ts";
+import {
+	attachProbes,
+	type BuildContext,
+	checkUnmatched,
+	matchClause,
+	probeKey,
+	type SkippedProbe,
+	skippedProbes,
+	unwindsAt,
+} from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { Holds } from "./holds.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
-import { groupHits, type ReadContext, readEnabling } from "./reader.ts";
+import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
 import { Symbolizer } from "./symbolize.ts";
+import { UnwoundProcesses } from "./unwinding.ts";
 import type { SessionView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
 
@@ -30,6 +40,8 @@ export interface SessionOptions {
 	/** Keys per aggregation map before the oldest are evicted. */
 	aggEntries?: number;
 	now?: () => number;
+	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
+	nodemangle?: boolean;
 }
 
 export class Session {
@@ -40,7 +52,8 @@ export class Session {
 	private readonly now: () => number;
 	private readonly started: number;
 	private readonly maps = new SharedMaps();
-	private readonly symbolizer = new Symbolizer();
+	private readonly symbolizer: Symbolizer;
+	private readonly unwound: UnwoundProcesses;
 	private readonly views: ViewBuilder;
 	private readonly holds = new Holds(() => this.maps.env);
 	private readonly build: BuildContext;
@@ -67,7 +80,9 @@ export class Session {
 		this.started = this.now();
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
+		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
+		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
 		this.build = {
 			probes: this.probes,
 			target: this.target,
@@ -121,6 +136,7 @@ export class Session {
 			probeCount: 0,
 			clauses: [],
 			retired: 0,
+			retiredMisses: 0,
 			atomic: needsAtomic(matched),
 			userStacks: program.clauses.some((c) =>
 				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
@@ -154,6 +170,13 @@ export class Session {
 		if (this.target !== undefined) pids.add(this.target);
 		for (const p of probes) if (isKind(p, "uprobe") && p.target.pid) pids.add(p.target.pid);
 		for (const pid of pids) this.symbolizer.capture(pid);
+		// Stacks go through the unwinder: its tables for these processes.
+		// (Asked of the context a clause reading arguments gets: the widest.)
+		const reads = { args: true, kernelStack: false };
+		if (probes.some((p) => unwindsAt(providerOf(p).context(p, this.maps.env, reads).ctx) !== undefined)) {
+			void this.maps.unwinder;
+			for (const pid of pids) this.unwound.load(pid);
+		}
 	}
 
 	/** A clause's probes; with -Z, none yet is allowed (rematch() attaches them later). */
@@ -221,6 +244,7 @@ export class Session {
 		st.groups = st.groups.filter((g) => {
 			if (!g.probes.every(gone)) return true;
 			// Keep the firings counted so far: fold the group's hits into the enabling.
+			st.retiredMisses += groupMisses(g);
 			closeGroup(g, undefined, () => {
 				st.retired += groupHits(g);
 			});
@@ -288,6 +312,7 @@ export class Session {
 		const now = this.now();
 		this.tickNo++;
 		if (this.tickNo % 60 === 0) this.symbolizer.prune();
+		this.unwound.tick();
 		for (const st of this.enablings.values()) readEnabling(this.reading, st, now);
 		this.lastView = this.buildView(now);
 		return this.lastView;
@@ -328,6 +353,12 @@ export class Session {
 		return [...new Set(st.groups.flatMap((g) => g.probes.map((p) => p.id)))];
 	}
 
+	/** The probes of an enabling the kernel refused alone (skipped; the rest are attached). */
+	skipped(id: number): readonly SkippedProbe[] {
+		const st = this.enablings.get(id);
+		return st ? skippedProbes(st) : [];
+	}
+
 	enablingIds(): number[] {
 		return [...this.enablings.keys()];
 	}
@@ -364,14 +395,20 @@ export class Session {
 	 * if it exits before the next tick.
 	 */
 	processesChanged(started: readonly number[], exited: readonly number[]): void {
-		if (started.length && [...this.enablings.values()].some((st) => st.userStacks))
+		if (started.length && [...this.enablings.values()].some((st) => st.userStacks)) {
 			for (const pid of started) this.symbolizer.capture(pid);
-		for (const pid of exited) this.symbolizer.exited(pid);
+			this.unwound.started(started);
+		}
+		for (const pid of exited) {
+			this.symbolizer.exited(pid);
+			this.unwound.exited(pid);
+		}
 	}
 
 	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */
 	captureProcess(pid: number): void {
 		this.symbolizer.capture(pid, true);
+		this.unwound.load(pid);
 	}
 
 	/** Release every program, link and map. Idempotent. */
