@@ -278,6 +278,15 @@ export class Session {
 		st.id = id;
 		st.counter = old.counter;
 		st.counter.restart();
+		// The tree's rates go on too (a fresh counter would show 0/s for a tick).
+		for (const per of this.probeCounters.values()) {
+			const c = per.get(old);
+			if (c && per.has(st)) {
+				c.restart();
+				per.set(st, c);
+			}
+			per.delete(old);
+		}
 		this.enablings.delete(fresh);
 		this.enablings = new Map([...this.enablings].map(([k, v]) => [k, k === id ? st : v]));
 		this.retire(old);

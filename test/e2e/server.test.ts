@@ -44,7 +44,8 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 		await s.waitFor(/query-done\s+\d+/, 3000);
 		await select(s, /query-start/);
 		s.press(KEYS.space);
-		await s.waitFor(/query-start\s+\d+\S*\s+\d+/, 3000);
+		// Counting (a rate over a whole tick) before k re-enables it.
+		await s.waitFor(/handle_query:query-start\s+[1-9]\d+\s/, 4000);
 		s.press(KEYS.tab);
 		await s.waitFor(/─\s+Enabled\s+─[^\n]*\n/, 3000);
 		// The table is sorted by rate; equal rates by age: query-start is the second row.
@@ -75,6 +76,13 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 			// Still the same enabling, in the same row: the detail is query-start's.
 			assert.match(detail(s), /Detail: \S+query-start/, `k kept the selection on query-start:\n${s.text()}`);
 			assert.doesNotMatch(s.text(), /not available|Skipped/, `no key failed:\n${s.text()}`);
+			// The tree's rate of the probe goes on through the re-enabling (no tick of 0/s).
+			const row =
+				s
+					.lines()
+					.find((l) => /^[›\s]\s+● query-start/.test(l))
+					?.split("│")[0] ?? "";
+			assert.doesNotMatch(row, /\s0\/s/, `the tree's rate after '${keys}':\n${s.text()}`);
 			if (process.env.SHOW) console.log(detail(s));
 		}
 		await quit(s);
