@@ -47,8 +47,10 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 		// Counting (a rate over a whole tick) before k re-enables it.
 		await s.waitFor(/handle_query:query-start\s+[1-9]\d+\s/, 4000);
 		s.press(KEYS.tab);
-		await s.waitFor(/─\s+Enabled\s+─[^\n]*\n/, 3000);
-		// The table is sorted by rate; equal rates by age: query-start is the second row.
+		await s.waitFor(/─\[ Enabled \]─/, 3000);
+		// Sorted by name (equal rates would swap places): query-done, then query-start.
+		s.press("<");
+		await s.waitFor(/PROBE\S*[▲▼]/, 3000);
 		s.press(KEYS.down);
 		await s.waitFor(() => /Detail: \S+query-start/.test(detail(s)), 3000);
 		// The probe's arguments as its note gives them.
