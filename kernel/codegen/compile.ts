@@ -17,6 +17,7 @@ import { emitTaskRegs } from "../unwind/regs.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, KeyField, Stmt, StrExpr } from "./ir.ts";
 import { STR_MAX } from "./ir.ts";
 import { keySize, lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
+import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 
 export class CodegenError extends Error {
 	constructor(message: string) {
@@ -36,7 +37,7 @@ const BPF_NOEXIST = 1;
 const BPF_F_USER_STACK = 0x100;
 const BPF_F_REUSE_STACKID = 0x400;
 
-interface State {
+export interface State {
 	a: Asm;
 	p: ClauseProgram;
 	depth: number;
@@ -126,7 +127,7 @@ function loadConst(a: Asm, r: Reg, v: bigint): void {
 }
 
 /** Evaluate an integer expression into R0. Clobbers R1-R5. */
-function evalInt(s: State, e: IntExpr): void {
+export function evalInt(s: State, e: IntExpr): void {
 	const a = s.a;
 	switch (e.k) {
 		case "const":
@@ -425,7 +426,7 @@ function buildKey(s: State, fields: KeyField[]): number {
 	return start;
 }
 
-function counterAdd(s: State, slotNo: number): void {
+export function counterAdd(s: State, slotNo: number): void {
 	const a = s.a;
 	const skip = label(s, "ctr_skip");
 	a.st(4, R10, TLS_KEY, slotNo);
@@ -610,8 +611,21 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 
 /** The program for one clause. */
 export function compileClause(p: ClauseProgram): Asm {
+	return compileClauses([p]);
+}
+
+/**
+ * One program for every clause of an enabling that serves the same probes, run
+ * in program order on each firing (as DTrace runs a probe's clauses): the
+ * probe's context, cookie and state check once, then each clause's predicate
+ * and body. The first clause's context fields (ctx, syscall map, cookie, pid,
+ * state) are the program's.
+ */
+export function compileClauses(ps: ClauseProgram[]): Asm {
 	const a = new Asm();
-	const s: State = { a, p, depth: 0, labels: 0, atomic: p.atomic ?? true, unwinds: false };
+	const p = ps[0];
+	if (!p) throw new CodegenError("a program needs at least one clause.");
+	let labels = 0;
 	const exit = "exit";
 	a.mov(R6, R1);
 	if (p.ctx === "syscall-enter" || p.ctx === "syscall-exit") {
@@ -628,21 +642,34 @@ export function compileClause(p: ClauseProgram): Asm {
 	if (p.pid !== undefined) {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
-	if (p.predicate) {
-		evalInt(s, p.predicate);
-		a.jeq(R0, 0, exit);
-	}
-	// Count the firing against its probe.
-	a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
-	a.ldMapFd(R1, p.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, "hit_done");
-	addTo(s, R0, 0, 1);
-	a.label("hit_done");
-	for (const st of p.statements) {
-		if (st.k === "agg") compileAgg(s, st, exit);
-		else compileTls(s, st);
-	}
+	checkState({ a, p, depth: 0, labels, atomic: true, unwinds: false }, exit);
+	let unwinds: ClauseProgram | undefined;
+	ps.forEach((c, i) => {
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
+		const next = `clause_${i}_end`;
+		if (c.predicate) {
+			evalInt(s, c.predicate);
+			a.jeq(R0, 0, next);
+		}
+		// Count the firing against its probe.
+		a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
+		a.ldMapFd(R1, c.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
+		a.jeq(R0, 0, `hit_done_${i}`);
+		addTo(s, R0, 0, 1);
+		a.label(`hit_done_${i}`);
+		beginRecord(s, next);
+		for (const st of c.statements) {
+			if (st.k === "agg") compileAgg(s, st, next);
+			else if (st.k === "tls") compileTls(s, st);
+			else compileRecordStmt(s, st);
+		}
+		endRecord(s);
+		a.label(next);
+		labels = s.labels;
+		if (s.unwinds) unwinds ??= c;
+	});
 	a.label(exit).mov(R0, 0).exit();
-	if (s.unwinds) p.ustack?.emit(a);
+	// The unwinder's subprograms follow the main program, once for every clause that calls them.
+	unwinds?.ustack?.emit(a);
 	return a;
 }

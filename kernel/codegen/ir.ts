@@ -72,7 +72,40 @@ export type Stmt =
 			/** Counter slot incremented on each new key (evictions = inserts - keys present). */
 			insertSlot: number;
 	  }
-	| { k: "tls"; slot: number; value: IntExpr };
+	| { k: "tls"; slot: number; value: IntExpr }
+	| RecordStmt;
+
+/**
+ * A value written into the clause's per-event record (see RecordPlan), at byte
+ * `off` from the record's start. A copyinstr() string is laid out as the
+ * helper's result (i64: length or -errno), the address (u64), then `size`
+ * bytes; execname is `size` bytes.
+ */
+export type RecordStmt =
+	| { k: "rec-int"; off: number; e: IntExpr }
+	| { k: "rec-str"; off: number; size: number; e: Exclude<StrExpr, { k: "strconst" }> }
+	/** exit(status): the status into the record and the session's state map (flag, status). */
+	| { k: "exit"; off: number; e: IntExpr };
+
+/** Bytes before the first action's data: u32 descriptor, u32 probe id, u64 timestamp, u32 cpu, u32 pad. */
+export const RECORD_HEADER = 24;
+
+/**
+ * A clause that records data: its record is built in a per-CPU scratch buffer
+ * and copied into the ring buffer once the clause is done (so a record is
+ * whole or absent); a full ring buffer is counted in `dropSlot` per CPU.
+ */
+export interface RecordPlan {
+	ringFd: number;
+	/** Per-CPU array, one value at least `size` bytes long. */
+	scratchFd: number;
+	/** Bytes of the record, header included (a multiple of 8). */
+	size: number;
+	/** The consumer's key for this record's layout. */
+	descId: number;
+	/** Counter slot (in countersFd) of records the ring buffer could not take. */
+	dropSlot: number;
+}
 
 /** How to read one probe argument from the program's context. */
 export type ArgPlan =
@@ -91,7 +124,9 @@ export type ContextKind =
 	| "uprobe-multi"
 	| "kprobe"
 	| "perf"
-	| "fentry";
+	| "fentry"
+	/** A raw tracepoint program run on demand (BPF_PROG_TEST_RUN): BEGIN, END, ERROR. */
+	| "run";
 
 export interface ClauseProgram {
 	name: string;
@@ -126,6 +161,15 @@ export interface ClauseProgram {
 	statements: Stmt[];
 	/** A program bound to one probe (fentry) knows its cookie without asking the kernel. */
 	fixedCookie?: bigint;
+	/** The per-event record this clause writes, if it has actions that record data. */
+	record?: RecordPlan;
+	/**
+	 * Array map of one value {u64 flag, u64 status}: the program does nothing once
+	 * the flag is set (exit() was called, or END is about to run); exit() sets it.
+	 */
+	stateFd?: number;
+	/** BEGIN and END run even when the flag is set (they run while the session stops). */
+	ignoreState?: boolean;
 	/**
 	 * Use atomic adds for per-CPU values. Needed when another program updating the
 	 * same aggregation could run nested on the same CPU (see compile.ts); plain

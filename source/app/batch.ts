@@ -1,9 +1,16 @@
-// Batch output: tick every aggrate, print every --interval and at the end
-// (duration over, the target exited, or a signal), as dtrace(1) does.
+// Batch output, as dtrace(1) runs: per-event records written as they arrive
+// (every switchrate), aggregations every --interval and at the end. The end is
+// exit() in a probe, the duration, the target's exit or a signal; then every
+// program stops recording, END runs, its records are written, and the
+// aggregations print. The exit status is exit()'s.
 import { renameSync, writeFileSync } from "node:fs";
+import { cpuDropLine, errorLine } from "../output/diagnostics.ts";
+import { EventFormatter } from "../output/events.ts";
 import { flameRowsOf } from "../output/flame-rows.ts";
 import { flameGraphSvg } from "../output/flamegraph-svg.ts";
-import { formatAll, formatFolded, formatJson } from "../output/printa.ts";
+import type { AggOptions } from "../output/model.ts";
+import { type OutputOptions, setOutputOption } from "../output/options.ts";
+import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
 import type { SessionView } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
@@ -13,11 +20,28 @@ import type { Io } from "./io.ts";
 import type { Target } from "./process.ts";
 import { Ticker } from "./ticker.ts";
 
-function print(ticker: Ticker, flags: Flags, io: Io): SessionView {
+/** What the program's options decide about batch output. */
+export interface BatchOptions {
+	quiet: boolean;
+	/** Milliseconds between reads of the ring buffer (the switchrate option). */
+	switchMs: number;
+	/** Write traced strings raw (stdout is not a terminal), as DTrace does. */
+	rawStrings: boolean;
+	/** DTrace's test-suite layout (_DTRACE_TESTING in the environment): no CPU and ID columns. */
+	testing?: boolean;
+	/** The aggsort* options (and illumos' agghist, aggpack, aggzoom), stackindent. */
+	output?: OutputOptions;
+}
+
+function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?: EventFormatter): SessionView {
 	const view = ticker.now();
 	if (flags.json) io.out(formatJson(view));
 	else if (flags.folded) io.out(formatFolded(view));
-	else io.out(formatAll(view));
+	else if (formatter) {
+		// dtrace(1) ends per-event output with a newline, then prints the aggregations printa() did not.
+		formatter.update(snapshots(view));
+		io.out(formatter.end());
+	} else io.out(formatAll(view, agg));
 	for (const e of view.enablings) {
 		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
@@ -45,12 +69,59 @@ function writeFlameGraph(view: SessionView, file: string, io: Io): boolean {
 	return true;
 }
 
-export async function batchLoop(session: Session, flags: Flags, io: Io, target: Target | undefined): Promise<number> {
+/** The output options among D's options (-x, #pragma D option), as the formatters take them. */
+export function outputOptions(options: ReadonlyMap<string, boolean | number | string>): OutputOptions {
+	const o: OutputOptions = {};
+	for (const [name, v] of options) {
+		if (name === "quiet") continue;
+		// D's options parse to true/false or a number; the formatters read DTrace's words.
+		setOutputOption(o, name, v === true ? undefined : v === false ? "" : String(v));
+	}
+	return o;
+}
+
+export async function batchLoop(
+	session: Session,
+	flags: Flags,
+	io: Io,
+	target: Target | undefined,
+	opts: BatchOptions,
+): Promise<number> {
 	const ticker = new Ticker(session);
+	const { quiet: _, stackindent, ...agg } = opts.output ?? {};
+	const formatter = new EventFormatter({
+		quiet: opts.quiet,
+		testing: opts.testing,
+		agg,
+		ctx: { strings: opts.rawStrings ? "raw" : "escape", stackIndent: stackindent, zoom: agg.aggzoom },
+	});
+	let exitStatus: number | undefined;
+	/** Write what arrived; true when exit() was called. */
+	const pump = (): boolean => {
+		const batch = session.pollEvents();
+		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
+		for (const f of batch.faults) {
+			io.err(errorLine(f));
+			session.fault(f);
+		}
+		let text = "";
+		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
+		if (batch.records.some((r) => r.actions.some((a) => a.kind === "printa")))
+			formatter.update(snapshots(ticker.now()));
+		for (const r of batch.records) {
+			const out = formatter.format(r);
+			text += out.text;
+			if (out.exit !== undefined && exitStatus === undefined) exitStatus = out.exit;
+		}
+		if (text) io.out(text);
+		const state = session.exitState();
+		if (state.stopped && exitStatus === undefined) exitStatus = state.status;
+		return exitStatus !== undefined;
+	};
 	return await new Promise<number>((resolve) => {
 		let done = false;
 		const timers: LongTimer[] = [];
-		const finish = (code: number) => {
+		const finish = (code: number, interrupted = false) => {
 			if (done) return;
 			done = true;
 			ticker.stop();
@@ -59,20 +130,38 @@ export async function batchLoop(session: Session, flags: Flags, io: Io, target: 
 			process.off("SIGTERM", onSignal);
 			process.off("SIGHUP", onSignal);
 			try {
-				const view = print(ticker, flags, io);
+				if (session.recording) {
+					pump();
+					if (interrupted) io.out(formatter.interruptText());
+					session.end();
+					pump();
+				}
+				const view = print(ticker, flags, io, agg, session.recording ? formatter : undefined);
 				if (flags.flamegraph && !writeFlameGraph(view, flags.flamegraph, io) && code === 0) code = 1;
 			} catch (e) {
 				io.err(`dtop: ${(e as Error).message}\n`);
 			}
-			resolve(code);
+			resolve(exitStatus ?? code);
 		};
-		const onSignal = () => finish(0);
+		const onSignal = () => finish(0, true);
 		process.on("SIGINT", onSignal);
 		process.on("SIGTERM", onSignal);
 		process.on("SIGHUP", onSignal);
 		ticker.start();
-		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io), flags.interval));
+		const step = () => {
+			if (done) return;
+			try {
+				if (pump()) finish(0);
+			} catch (e) {
+				io.err(`dtop: ${(e as Error).message}\n`);
+				finish(1);
+			}
+		};
+		if (session.recording) timers.push(longInterval(step, opts.switchMs));
+		if (flags.interval) timers.push(longInterval(() => print(ticker, flags, io, agg), flags.interval));
 		if (flags.duration) timers.push(longTimeout(() => finish(0), flags.duration * 1000));
 		target?.exited.then(() => finish(0));
+		// BEGIN may have written records, or called exit(), already.
+		if (session.recording) step();
 	});
 }

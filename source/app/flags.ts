@@ -27,7 +27,7 @@ export const HELP = `
     -s, --script FILE       D script
     -p, --pid PID           the process $target names
     -c, --command 'CMD'     start CMD; $target is its pid
-    -q, --quiet             print only what the clauses print
+    -q, --quiet             print only what the clauses print (no heading or per-firing probe line)
     -b, --batch             no interactive UI: print aggregations at the end (and every --interval)
     -d, --duration SECONDS  stop after SECONDS
         --interval TIME     print every TIME in batch mode (e.g. 1s, 500ms)
@@ -35,7 +35,8 @@ export const HELP = `
         --json              JSON lines instead of tables
         --folded            stacks in folded form (flame graphs)
         --flamegraph FILE   batch mode: also write the stack aggregations as an interactive SVG flame graph
-    -x, --option NAME[=VALUE]  a D option (repeatable): nodemangle prints C++ and Rust names mangled
+    -x, --option NAME[=VALUE]  a D option (repeatable): quiet, bufsize, strsize, switchrate, aggsort*;
+                               nodemangle prints C++ and Rust names mangled
     -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
         --max-probes N      most probes one enabling may match (default 10000)
         --demo              start the fixture workload and show what dtop does
@@ -225,7 +226,21 @@ function maxProbes(text: string | undefined): number | undefined {
 }
 
 /** The -x options dtop acts on so far; DTrace's others are refused rather than ignored. */
-const X_OPTIONS = new Set(["nodemangle"]);
+const X_OPTIONS = new Set([
+	"nodemangle",
+	"quiet",
+	"bufsize",
+	"strsize",
+	"switchrate",
+	"aggsortkey",
+	"aggsortrev",
+	"aggsortpos",
+	"aggsortkeypos",
+	"agghist",
+	"aggpack",
+	"aggzoom",
+	"stackindent",
+]);
 
 function xOptions(given: readonly string[]): Map<string, OptionValue> {
 	const out = new Map<string, OptionValue>();

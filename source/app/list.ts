@@ -253,6 +253,13 @@ export function verboseLines(p: Probe): string[] {
 		case "fbt":
 			out.push(`kernel function ${escapeForTerminal(p.symbol)}`);
 			break;
+		case "dtrace":
+			out.push(
+				p.which === "ERROR"
+					? "fired by runtime faults"
+					: `fired by dtop ${p.which === "BEGIN" ? "before" : "after"} every other probe`,
+			);
+			break;
 	}
 	return out;
 }

@@ -61,6 +61,9 @@ function argsOf(p: Probe): ArgInfo {
 				: { args: range(FUNCTION_ARGS), strings: [], kernel: true };
 		case "profile":
 			return { args: [], strings: [], kernel: true };
+		case "dtrace":
+			// BEGIN, END, ERROR: no arguments, no stack of their own.
+			return { args: [], strings: [], kernel: false };
 	}
 }
 

@@ -1,7 +1,7 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
-import { parseProgram } from "../d/index.ts";
+import { defaultOptions, type OptionValue, parseProgram, programOptions } from "../d/index.ts";
 import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
@@ -9,8 +9,8 @@ import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { demoProgram } from "../util/resources.ts";
-import { batchLoop } from "./batch.ts";
-import type { Flags } from "./flags.ts";
+import { batchLoop, outputOptions } from "./batch.ts";
+import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
 import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
@@ -25,11 +25,19 @@ export function needsUsdt(text: string): boolean {
 	if (!text.trim()) return true;
 	let program: ReturnType<typeof parseProgram>;
 	try {
-		program = parseProgram(text.replace(/\$target\b/g, "1"));
+		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
 	} catch {
 		return true; // the session reports the error
 	}
-	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)));
+	return program.clauses.some((c) =>
+		c.probes.some((d) => !isDtraceProbe(d) && !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)),
+	);
+}
+
+/** `BEGIN`, `dtrace:::END`, ...: a probe of the dtrace provider, whatever else the machine has. */
+function isDtraceProbe(d: { provider: string; module: string; function: string; name: string }): boolean {
+	if (d.provider === "dtrace") return true;
+	return d.provider === "" && d.module === "" && d.function === "" && /^(BEGIN|END|ERROR)$/.test(d.name);
 }
 
 /**
@@ -53,18 +61,34 @@ export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 function needsUserProviders(text: string): boolean {
 	let program: ReturnType<typeof parseProgram>;
 	try {
-		program = parseProgram(text.replace(/\$target\b/g, "1"));
+		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
 	} catch {
 		return true;
 	}
-	return program.clauses.some((c) => c.probes.some((d) => !/^(syscall|sdt|profile|fbt)$/.test(d.provider)));
+	return program.clauses.some((c) =>
+		c.probes.some((d) => !isDtraceProbe(d) && !/^(syscall|sdt|profile|fbt)$/.test(d.provider)),
+	);
 }
 
-/** A -n argument with no body is a bare probe description: count its firings per probe. */
+/** A -n argument is a clause; a bare probe description is a clause without a body (DTrace's default action: a line per firing). */
 export function clauseText(arg: string): string {
-	const t = arg.trim();
-	if (/[{/]/.test(t)) return t;
-	return `${t} { @[probeprov, probemod, probefunc, probename] = count(); }`;
+	return arg.trim();
+}
+
+/** The D options in force: DTrace's defaults, then -x flags, then the program's pragmas (which win), then -q. */
+export function runOptions(flags: Flags, text: string): Map<string, OptionValue> {
+	const opts = defaultOptions();
+	for (const [name, value] of flags.options) opts.set(name, value);
+	try {
+		for (const [k, v] of programOptions(
+			parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1")),
+		))
+			opts.set(k, v);
+	} catch {
+		// the session reports what is wrong with the program
+	}
+	if (flags.quiet) opts.set("quiet", true);
+	return opts;
 }
 
 /** The largest script -s reads (DTrace scripts are kilobytes; this bounds memory for /dev/zero or a FIFO). */
@@ -115,6 +139,15 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		);
 		return 2;
 	}
+	let options: Map<string, OptionValue>;
+	try {
+		options = runOptions(flags, text);
+	} catch (e) {
+		if (!(e instanceof UsageError)) throw e;
+		io.err(`dtop: ${e.message}\n`);
+		return 2;
+	}
+	const quiet = options.get("quiet") === true;
 	let target: Target | undefined;
 	let catalog: Catalog | undefined;
 	let session: Session | undefined;
@@ -153,6 +186,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			target: target?.pid,
 			tickMs: flags.aggrate,
 			maxProbesPerEnabling: flags.maxProbes,
+			bufsize: Number(options.get("bufsize")),
+			strsize: Number(options.get("strsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
 		});
 		if (target)
@@ -179,14 +214,20 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		if (text.trim()) {
 			const id = session.enable(text, undefined, { allowZero: flags.zero });
 			const view = session.view().enablings.find((e) => e.id === id);
-			if (!flags.quiet)
-				io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+			if (!quiet) io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
 			reportSkipped(session.skipped(id), flags.verbose, io);
 		}
 		followMachine(session, catalog);
 		stage("enabled");
 		target?.resume();
-		exitCode = await batchLoop(session, flags, io, target);
+		const switchNs = Number(options.get("switchrate") ?? 0);
+		exitCode = await batchLoop(session, flags, io, target, {
+			quiet,
+			switchMs: switchNs > 0 ? Math.max(1, switchNs / 1e6) : 50,
+			rawStrings: process.stdout.isTTY !== true,
+			testing: process.env._DTRACE_TESTING !== undefined,
+			output: outputOptions(options),
+		});
 	} catch (e) {
 		cleanup();
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {

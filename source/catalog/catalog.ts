@@ -17,6 +17,7 @@ import { type FbtAvailability, fbtAvailability, fbtFunctions } from "./fbt.ts";
 import { compileGlob, isGlob } from "./glob.ts";
 import { type MappedObject, ObjectCache } from "./objects.ts";
 import type {
+	DtraceProbe,
 	FbtProbe,
 	PidProbe,
 	Probe,
@@ -55,7 +56,7 @@ export interface CatalogChange {
 	exited: number[];
 }
 
-export const STATIC_PROVIDERS = ["syscall", "sdt", "profile", "fbt"] as const;
+export const STATIC_PROVIDERS = ["dtrace", "syscall", "sdt", "profile", "fbt"] as const;
 
 interface ProcState {
 	pid: number;
@@ -104,6 +105,7 @@ export class Catalog extends EventEmitter {
 		this.#self = options.excludeSelf === false ? -1 : process.pid;
 		this.#live = options.live !== false;
 		this.fbt = options.fbt ?? fbtAvailability(this.tracefs.root);
+		this.#loadDtrace();
 		this.#loadSyscalls();
 		this.#loadTracepoints();
 		for (const n of LISTED_PROFILE_NAMES) this.#profile(n);
@@ -115,9 +117,28 @@ export class Catalog extends EventEmitter {
 		return this.#nextId++;
 	}
 
+	/** An id no probe of the catalog will have (for probes planned outside it, in objects not mapped yet). */
+	reserveId(): number {
+		return this.#id();
+	}
+
 	#add<P extends Probe>(p: P): P {
 		this.#probes.set(p.id, p);
 		return p;
+	}
+
+	/** BEGIN, END and ERROR first, so they have DTrace's ids 1, 2 and 3. */
+	#loadDtrace(): void {
+		for (const which of ["BEGIN", "END", "ERROR"] as const)
+			this.#add<DtraceProbe>({
+				id: this.#id(),
+				provider: "dtrace",
+				module: "",
+				function: "",
+				name: which,
+				kind: "dtrace",
+				which,
+			});
 	}
 
 	#loadSyscalls(): void {
@@ -441,6 +462,7 @@ export class Catalog extends EventEmitter {
 
 	providers(): ProviderInfo[] {
 		const out: ProviderInfo[] = [
+			{ name: "dtrace", kind: "dtrace", available: true },
 			{ name: "syscall", kind: "syscall", available: true },
 			{ name: "sdt", kind: "tracepoint", available: true },
 			{ name: "profile", kind: "profile", available: true },
@@ -483,7 +505,7 @@ export class Catalog extends EventEmitter {
 			throw new DescriptionError(`provider '${f}' needs a process id, like '${f}1234', '${f}$target' or '${f}*'`, f);
 		}
 		throw new DescriptionError(
-			`unknown provider '${f}'; providers are syscall, sdt, profile, fbt, pid<PID> and USDT providers like python<PID>`,
+			`unknown provider '${f}'; providers are dtrace, syscall, sdt, profile, fbt, pid<PID> and USDT providers like python<PID>`,
 			f,
 		);
 	}

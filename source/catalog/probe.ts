@@ -3,7 +3,7 @@
 
 import type { EventFormat, Tracefs } from "../../kernel/tracefs/index.ts";
 
-export type ProbeKind = "syscall" | "tracepoint" | "usdt" | "uprobe" | "profile" | "fbt";
+export type ProbeKind = "dtrace" | "syscall" | "tracepoint" | "usdt" | "uprobe" | "profile" | "fbt";
 
 interface ProbeBase {
 	/** Stable for the catalog's life; larger for probes that appeared later. */
@@ -110,6 +110,12 @@ export interface ProfileProbe extends ProbeBase {
 	readonly frequencyHz?: number;
 }
 
+/** `dtrace:::BEGIN`, `dtrace:::END`, `dtrace:::ERROR`: fired by dtop itself (ids 1, 2, 3, as in DTrace). */
+export interface DtraceProbe extends ProbeBase {
+	readonly kind: "dtrace";
+	readonly which: "BEGIN" | "END" | "ERROR";
+}
+
 /** `fbt:vmlinux:FUNCTION:entry|return`, on kernels with kprobes or fentry. */
 export interface FbtProbe extends ProbeBase {
 	readonly kind: "fbt";
@@ -117,7 +123,7 @@ export interface FbtProbe extends ProbeBase {
 	readonly symbol: string;
 }
 
-export type Probe = SyscallProbe | TracepointProbe | UsdtProbe | PidProbe | ProfileProbe | FbtProbe;
+export type Probe = DtraceProbe | SyscallProbe | TracepointProbe | UsdtProbe | PidProbe | ProfileProbe | FbtProbe;
 
 /** Shown for a provider in the UI's tree and by `-l`. */
 export interface ProviderInfo {

@@ -9,7 +9,7 @@
 // Nodes made with the builders below carry NO_POS (line 0).
 
 import { NO_POS, type Position } from "./errors.ts";
-import type { IntLiteral, ProbeDescription, StringLiteral } from "./syntax.ts";
+import type { AggVar, IntLiteral, Pragma, ProbeDescription, StringLiteral } from "./syntax.ts";
 
 export type { Position } from "./errors.ts";
 export { equalIgnoringPositions, type IntLiteral, type ProbeDescription, type StringLiteral } from "./syntax.ts";
@@ -184,7 +184,29 @@ export interface AssignStmt {
 	opPos: Position;
 }
 
-export type Statement = AggregateStmt | AssignStmt;
+/** Actions that record data for the consumer: `printf(fmt, ...)`, `trace(e)`, `exit(status)`, `printa([fmt,] @a, ...)`. */
+export const ACTIONS = ["printf", "trace", "exit", "printa"] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+/** An action call; it appears only as a statement (never inside an expression). */
+export interface ActionCall {
+	kind: "call";
+	fn: ActionName;
+	/** printa's aggregations are `@name` references; every other argument is an expression. */
+	args: (Expr | AggVar)[];
+	pos: Position;
+}
+
+export type { AggVar };
+
+/** `printf("%d\n", pid);`, `trace(arg0);`, `exit(0);` (the full tree's ExprStmt shape). */
+export interface ActionStmt {
+	kind: "expr";
+	expr: ActionCall;
+	pos: Position;
+}
+
+export type Statement = AggregateStmt | AssignStmt | ActionStmt;
 
 /** One clause: probe descriptions, an optional predicate, and a body. A clause written
  * without a body (`syscall::read:entry`) has an empty `statements` list. */
@@ -196,10 +218,10 @@ export interface Clause {
 	pos: Position;
 }
 
-/** A program of the subset: clauses only (no pragmas, no declarations). */
+/** A program of the subset: `#pragma D option` lines and clauses (no declarations). */
 export interface Program {
 	kind: "program";
-	pragmas: never[];
+	pragmas: Pragma[];
 	declarations: never[];
 	clauses: Clause[];
 	pos: Position;

@@ -6,6 +6,7 @@
 // check(program, { language: "full" }) checks the whole language (check-full.ts).
 
 import type {
+	ActionCall,
 	AggFunction,
 	AggregateStmt,
 	AssignStmt,
@@ -21,9 +22,11 @@ import type {
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
+import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
 import { constantValue, restrictProbe, restrictProgram } from "./subset.ts";
+import { INT64, STRING, UINT64 } from "./types.ts";
 
 export { constantValue };
 
@@ -160,6 +163,8 @@ class Checker {
 	readonly selfVars = new Map<string, "int" | "string">();
 	private readonly firstAssign = new Map<string, { type: "int" | "string"; pos: Position }>();
 	private info!: ClauseInfo;
+	/** printa() calls, checked once every aggregation is known (END clauses often come first). */
+	readonly printas: ActionCall[] = [];
 
 	constructor(private readonly inferred: Map<string, "int" | "string">) {}
 
@@ -196,6 +201,10 @@ class Checker {
 	}
 
 	private statement(s: Statement): void {
+		if (s.kind === "expr") {
+			this.action(s.expr);
+			return;
+		}
 		if (s.kind === "assign") {
 			const t = this.expr(s.value, false) as "int" | "string";
 			const name = s.target.name;
@@ -213,6 +222,53 @@ class Checker {
 			return;
 		}
 		this.aggregate(s);
+	}
+
+	/** printf(format, ...), trace(e), exit(status): DTrace's prototypes and format checks. */
+	private action(e: ActionCall): void {
+		const n = e.args.length;
+		const arity = (expected: string) =>
+			new DTypeError(
+				e.pos,
+				`${e.fn}( ) prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`,
+				"D_PROTO_LEN",
+			);
+		if (e.fn === "printa") {
+			this.printas.push(e);
+			return;
+		}
+		const types = e.args.map((a) => {
+			if (a.kind === "aggvar")
+				throw new DTypeError(a.pos, `aggregation @${a.name} cannot be used in an expression; only printa() takes it`);
+			return this.expr(a, false);
+		});
+		switch (e.fn) {
+			case "exit":
+				if (n !== 1) throw arity("1");
+				if (types[0] !== "int")
+					throw new DTypeError(
+						e.args[0]!.pos,
+						`exit( ) argument #1 must be an integer, not ${article(types[0]!)}`,
+						"D_PROTO_ARG",
+					);
+				return;
+			case "trace":
+				if (n !== 1) throw arity("1");
+				return;
+			case "printf": {
+				if (n < 1) throw arity("1 or more");
+				const f = e.args[0]!;
+				if (f.kind !== "string")
+					throw new DTypeError(
+						f.pos,
+						"printf( ) argument #1 must be a string constant (the format)",
+						"D_PRINTF_ARG_FMT",
+					);
+				const args = e.args.slice(1).map((a, i) => ({ type: types[i + 1] === "string" ? STRING : INT64, pos: a.pos }));
+				validateFormat(f.value, args, { fn: "printf", pos: e.pos, exact: true });
+				return;
+			}
+		}
 	}
 
 	private aggregate(s: AggregateStmt): void {
@@ -281,6 +337,35 @@ class Checker {
 			prev.uses.push(s);
 		}
 		this.info.aggregations.add(s.name);
+	}
+
+	/** printa([format,] @a, ...): every aggregation exists; a format fits the first's keys (DTrace's dt_printa_validate). */
+	printa(e: ActionCall): void {
+		const args = [...e.args];
+		let format: string | undefined;
+		if (args[0]?.kind === "string") format = (args.shift() as { value: string }).value;
+		if (args.length === 0)
+			throw new DTypeError(e.pos, "printa( ) prototype mismatch: an aggregation is expected", "D_PRINTA_PROTO");
+		const aggs: AggregationInfo[] = [];
+		for (const [i, a] of args.entries()) {
+			if (a.kind !== "aggvar")
+				throw new DTypeError(
+					a.pos,
+					`printa( ) argument #${i + (format === undefined ? 1 : 2)} must be an aggregation`,
+					"D_PRINTA_AGGARG",
+				);
+			const info = this.aggregations.get(a.name);
+			if (!info) throw new DTypeError(a.pos, `printa( ) of @${a.name}, which no clause assigns`, "D_PRINTA_AGGARG");
+			aggs.push(info);
+		}
+		if (format === undefined) return;
+		const keys = aggs[0]!.keys.map((k) => ({ type: k === "string" ? STRING : INT64, pos: e.pos }));
+		validateFormat(format, keys, {
+			fn: "printa",
+			pos: e.pos,
+			exact: false,
+			aggregation: aggs[0]!.fn === "count" ? UINT64 : INT64,
+		});
 	}
 
 	/** DTrace's rules for lquantize(value, base, limit[, step]). */
@@ -447,6 +532,7 @@ export function check(program: Program | full.Program, options?: CheckOptions): 
 function checkSubset(program: Program): CheckedProgram {
 	const checker = new Checker(inferSelfTypes(program));
 	const clauses = program.clauses.map((c) => checker.clause(c));
+	for (const p of checker.printas) checker.printa(p);
 	const types = checker.types;
 	return {
 		program,

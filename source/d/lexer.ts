@@ -207,7 +207,7 @@ export class Lexer {
 	/** `#pragma ...`, `#error ...`, `#line ...`: read the words up to the end of the line. */
 	private controlLine(): void {
 		const pos = this.position();
-		if (this.options.core || !this.options.onControl) {
+		if (!this.options.onControl) {
 			let end = this.offset + 1;
 			while (end < this.text.length && isIdentChar(this.text[end]!)) end++;
 			const word = this.text.slice(this.offset, end);

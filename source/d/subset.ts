@@ -9,7 +9,7 @@ import { DSyntaxError, type Position } from "./errors.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
-import type { Expr, ProbeDescription, Program, Statement } from "./syntax.ts";
+import type { Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
 
 /** DTrace actions, subroutines, variables and aggregating functions today's back end
  * does not support: using one is reported as `'name' is not supported`. */
@@ -251,15 +251,21 @@ export function constantValue(e: core.Expr): bigint | undefined {
 	}
 }
 
-/** Reject probe descriptions the subset has no provider for. */
-export function restrictProbe(d: ProbeDescription): void {
-	const special = d.name === "BEGIN" || d.name === "END" || d.name === "ERROR";
-	if ((d.provider === "" || d.provider === "dtrace") && d.module === "" && d.function === "" && special) {
-		const text = d.text || d.name;
-		const at = d.pos.line === 0 ? d.pos : { ...d.pos, column: d.pos.column + text.length - d.name.length };
-		throw err({ ...at, offset: d.pos.offset + text.length - d.name.length }, `'${d.name}' is not supported`);
-	}
-	if (d.provider === "dtrace") throw err(d.pos, "the dtrace provider is not supported");
+/** Probe descriptions: every provider the catalog has is the subset's (dtrace:::BEGIN too). */
+export function restrictProbe(_d: ProbeDescription): void {}
+
+const ACTION_NAMES: ReadonlySet<string> = new Set(core.ACTIONS);
+
+/** An action call as a statement (`printf(...)`, `trace(e)`, `exit(n)`): its arguments are expressions of the subset. */
+function restrictAction(e: Expr): boolean {
+	if (e.kind !== "call" || !ACTION_NAMES.has(e.fn)) return false;
+	for (const a of e.args) if (!(e.fn === "printa" && a.kind === "aggvar")) restrictExpr(a);
+	return true;
+}
+
+/** The subset has `#pragma D option` lines (DTrace's others say nothing dtop acts on). */
+function restrictPragma(p: Pragma): void {
+	if (p.name !== "option") throw err(p.pos, `'#pragma D ${p.name}' is not supported`);
 }
 
 function restrictStatement(s: Statement): void {
@@ -285,6 +291,7 @@ function restrictStatement(s: Statement): void {
 			restrictExpr(s.value);
 			return;
 		case "expr":
+			if (restrictAction(s.expr)) return;
 			restrictExpr(s.expr);
 			throw err(
 				s.pos,
@@ -297,9 +304,9 @@ function restrictStatement(s: Statement): void {
 
 /** Narrow a program of the full language to the subset, or throw what it lacks. */
 export function restrictProgram(p: Program): core.Program {
-	const first = [...p.pragmas, ...p.declarations].sort((a, b) => a.pos.offset - b.pos.offset)[0];
-	if (first)
-		throw err(first.pos, first.kind === "pragma" ? "'#pragma' is not supported" : "declarations are not supported");
+	p.pragmas.forEach(restrictPragma);
+	const first = [...p.declarations].sort((a, b) => a.pos.offset - b.pos.offset)[0];
+	if (first) throw err(first.pos, "declarations are not supported");
 	for (const c of p.clauses) {
 		c.probes.forEach(restrictProbe);
 		if (c.predicate) restrictExpr(c.predicate);
@@ -347,9 +354,20 @@ export class CoreParser extends ProgramParser {
 		return e;
 	}
 
+	override program(): Program {
+		const p = super.program();
+		p.pragmas.forEach(restrictPragma);
+		return p;
+	}
+
 	protected override statement(): Statement {
 		const t = this.peek();
 		if (t.kind === "agg") return this.aggregate();
+		if (t.kind === "ident" && ACTION_NAMES.has(t.text) && this.is(this.peek(1), "(")) {
+			const e = this.expression();
+			if (!restrictAction(e)) throw syntax(this.peek(), "';' after the action");
+			return { kind: "expr", expr: e, pos: t.pos };
+		}
 		if (t.kind === "ident" && t.text === "self") return this.selfAssignment();
 		if (t.kind === "ident") {
 			const next = this.peek(1);

@@ -10,6 +10,7 @@ import { formatAggregations, formatPrinta } from "./aggregate.ts";
 import type { AggOptions, AggRow, AggregationSnapshot, EventRecord } from "./model.ts";
 import { setOutputOption } from "./options.ts";
 import { type FormatContext, formatPrintf, stackIndent } from "./printf.ts";
+import { type ParsedFormat, parseFormat } from "./printf-format.ts";
 import { stackText } from "./symbols.ts";
 import { defaultHeader, formatSymAction, formatTrace, probeLinePrefix } from "./trace.ts";
 
@@ -39,6 +40,8 @@ export class EventFormatter {
 	private readonly normal = new Map<number, bigint>();
 	private readonly printed = new Set<number>();
 	exitStatus: number | undefined;
+	/** Parsed printf formats: a program has a few, its records repeat them (10⁵ a second). */
+	private readonly formats = new Map<string, ParsedFormat>();
 
 	private readonly o: EventOptions;
 
@@ -102,7 +105,11 @@ export class EventFormatter {
 					text += formatTrace(a.value, this.o.quiet === true, ctx);
 					break;
 				case "printf":
-					text += formatPrintf(a.format, a.args, ctx);
+					{
+						let f = this.formats.get(a.format);
+						if (!f) this.formats.set(a.format, (f = parseFormat(a.format)));
+						text += formatPrintf(f, a.args, ctx);
+					}
 					break;
 				case "printa": {
 					const snaps = a.aggregations.map((id) => this.aggregation(id)).filter((s) => s !== undefined);

@@ -9,7 +9,7 @@ import { jsonStringify } from "../util/escape.ts";
 import { formatAggregations, formatPrinta } from "./aggregate.ts";
 import { sortRows } from "./aggsort.ts";
 import { foldedLines, histogramJson, jsonInt } from "./export.ts";
-import type { AggData, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
+import type { AggData, AggOptions, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
 import { QUANTIZE_NBUCKETS } from "./model.ts";
 import { formatLQuantize, formatQuantize, quantizeBucket } from "./quantize.ts";
 
@@ -71,7 +71,12 @@ export function snapshotOf(a: AggregationView, id = 0): AggregationSnapshot {
 	};
 }
 
-function snapshots(view: SessionView): { e: SessionView["enablings"][number]; a: AggregationSnapshot }[] {
+/** Every aggregation of a view as a snapshot, numbered 1, 2, ... in the view's order (printa() records use these ids). */
+export function snapshots(view: SessionView): AggregationSnapshot[] {
+	return pairs(view).map((s) => s.a);
+}
+
+function pairs(view: SessionView): { e: SessionView["enablings"][number]; a: AggregationSnapshot }[] {
 	let id = 0;
 	return view.enablings.flatMap((e) => e.aggregations.map((a) => ({ e, a: snapshotOf(a, ++id) })));
 }
@@ -93,16 +98,16 @@ export function formatAggregation(a: AggregationView): string {
 }
 
 /** Every aggregation, as DTrace prints them when tracing ends ("" when none has a row). */
-export function formatAll(view: SessionView): string {
-	const all = snapshots(view).map((s) => s.a);
+export function formatAll(view: SessionView, o: AggOptions = {}): string {
+	const all = pairs(view).map((s) => s.a);
 	if (!all.some((a) => a.rows.length)) return "";
-	return `\n${formatAggregations(all)}`;
+	return `\n${formatAggregations(all, o)}`;
 }
 
 /** One JSON object per aggregation (schema in the README), every string safe for a terminal. */
 export function formatJson(view: SessionView, time = new Date()): string {
 	const lines: string[] = [];
-	for (const { e, a } of snapshots(view)) {
+	for (const { e, a } of pairs(view)) {
 		const v = e.aggregations.find((x) => x.name === a.name)!;
 		lines.push(
 			jsonStringify({
@@ -139,6 +144,6 @@ export function formatJson(view: SessionView, time = new Date()): string {
 
 /** Folded stacks (`outer;...;inner count`), other keys first, every frame escaped. */
 export function formatFolded(view: SessionView): string {
-	const out = snapshots(view).flatMap((s) => foldedLines(s.a));
+	const out = pairs(view).flatMap((s) => foldedLines(s.a));
 	return out.length ? `${out.join("\n")}\n` : "";
 }

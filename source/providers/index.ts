@@ -1,6 +1,7 @@
 // The providers by kind of target. Adding a kind of probe is a module here and
 // one line in PROVIDERS; the session only ever calls through providerOf().
 import { preemptible } from "../../kernel/bpf/preemption.ts";
+import { dtraceProvider } from "./dtrace.ts";
 import { fbtProvider } from "./fbt.ts";
 import { profileProvider } from "./profile.ts";
 import { syscallProvider } from "./syscall.ts";
@@ -18,6 +19,7 @@ const PROVIDERS: { [K in TargetKind]: TargetProvider<K> } = {
 	uprobe: uprobeProvider,
 	profile: profileProvider,
 	fbt: fbtProvider,
+	dtrace: dtraceProvider,
 };
 
 /** The provider of a probe's kind of target (typed for probes of any kind). */

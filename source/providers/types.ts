@@ -24,6 +24,8 @@ export type ProbeTarget =
 	  }
 	/** Timed sampling: profile-N on every CPU, or tick-N on one. */
 	| { kind: "profile"; hz?: number; periodNs?: bigint }
+	/** dtrace:::BEGIN/END/ERROR: a program dtop runs itself (BPF_PROG_TEST_RUN), never attached. */
+	| { kind: "dtrace"; which: "BEGIN" | "END" | "ERROR" }
 	/** A kernel function; only where the kernel allows kprobes or fentry. */
 	| { kind: "fbt"; func: string; ret: boolean; unavailable?: string };
 

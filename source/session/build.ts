@@ -2,18 +2,26 @@
 // provider, lower and compile per group, load, and attach. Every choice that
 // depends on the kind of probe is the provider's (source/providers).
 import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
-import { compileClause } from "../../kernel/codegen/compile.ts";
+import { compileClauses } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
 import type { Clause } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { type ClauseReads, ProgramLimitError, providerOf, type TraceProbe } from "../providers/index.ts";
+import {
+	type ClauseReads,
+	isKind,
+	type ProbeOf,
+	ProgramLimitError,
+	providerOf,
+	type TraceProbe,
+} from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
-import type { SharedMaps } from "./maps.ts";
+import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
+import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
 
 export interface BuildContext {
 	probes: ProbeSource;
@@ -28,6 +36,10 @@ export interface BuildContext {
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
 	countProbe(st: EnablingState, id: number): void;
+	/** Bytes a string takes in a record (the strsize option). */
+	strsize: number;
+	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
+	registerRecord(layout: RecordLayout, enabling: number): number;
 }
 
 /** A probe the kernel refused alone (the rest of its enabling is attached), and why. */
@@ -113,19 +125,25 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
  * Lowers a clause that matched no probe yet (-Z), so that what cannot be
  * compiled is refused now, as it is when probes match, not when one appears.
  */
-export function checkUnmatched(clause: Clause): void {
+export function checkUnmatched(clause: Clause, strsize: number): void {
 	const env: LowerEnv = { probes: [], tlsSlot: () => 0 };
+	const rec = clauseRecords(clause) ? new RecordBuilder(env, strsize) : undefined;
 	for (const s of clause.statements) {
-		if (s.kind === "assign") lowerInt(s.value, env);
+		if (s.kind === "expr") rec?.action(s.expr);
+		else if (s.kind === "assign") lowerInt(s.value, env);
 		else lowerAggregate(s, env);
 	}
 	if (clause.predicate) lowerInt(clause.predicate, env);
 }
 
-/** Attach a clause of an enabling to more probes (at enable, and when new ones appear). */
-export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause, probes: TraceProbe[]): void {
-	if (probes.length === 0) return;
-	st.probeCount += new Set(probes.map((p) => p.id)).size;
+/**
+ * Attach clauses of an enabling to more probes (at enable, and when new ones
+ * appear): every probe given is enabled by every clause given, and each group
+ * of probes gets one program running the clauses in program order.
+ */
+export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Clause[], probes: TraceProbe[]): void {
+	if (probes.length === 0 || clauses.length === 0) return;
+	st.probeCount += new Set(probes.map((p) => p.id)).size * clauses.length;
 	if (st.probeCount > cx.maxProbes)
 		throw new SessionError(
 			`the enabling matches ${st.probeCount} probes, more than the limit of ${cx.maxProbes}; narrow the description (or raise --max-probes).`,
@@ -134,8 +152,8 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		const why = providerOf(p).unavailable?.(p);
 		if (why) throw new SessionError(`${why}.`);
 	}
-	if (clauseUsesStacks(clause)) cx.captureProcesses(probes);
-	const reads = { args: usesArgs(clause), kernelStack: usesKernelStack(clause) };
+	if (clauses.some(clauseUsesStacks)) cx.captureProcesses(probes);
+	const reads = { args: clauses.some(usesArgs), kernelStack: clauses.some(usesKernelStack) };
 	const groups = new Map<string, TraceProbe[]>();
 	for (const p of probes) {
 		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, reads)}`;
@@ -146,7 +164,12 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
 	skippedBy.set(st, skipped);
 	const refused: SkippedProbe[] = [];
-	for (const group of groups.values()) enableGroup(cx, st, clause, group, reads, (s) => refused.push(s));
+	const chunks = mapChunks(clauses);
+	for (const group of groups.values()) {
+		// The kernel runs a uprobe's programs newest first: attach the chunks last to first.
+		const ordered = isKind(group[0], "uprobe") ? [...chunks].reverse() : chunks;
+		for (const chunk of ordered) enableGroup(cx, st, chunk, group, reads, (s) => refused.push(s));
+	}
 	for (const s of refused) skipped.set(s.probe, s);
 	// Refusals are skipped while something else attaches; an enabling the kernel
 	// refuses whole is an error.
@@ -156,34 +179,52 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clause: Clause
 		);
 }
 
-function enableGroup(
+/** Maps a program may use besides its aggregations (hits, counters, zero, state, syscall filter, self->, stacks, ring, scratch). */
+const FIXED_MAPS = 10;
+/** The kernel's limit of maps one program uses (MAX_USED_MAPS). */
+const MAX_USED_MAPS = 64;
+
+/**
+ * Clauses in program order, cut where one program would use more maps than the
+ * kernel lets it (each aggregation is a map): usually one piece.
+ */
+function mapChunks(clauses: Clause[]): Clause[][] {
+	const out: Clause[][] = [];
+	let cur: Clause[] = [];
+	let names = new Set<string>();
+	for (const c of clauses) {
+		const mine = new Set(c.statements.flatMap((s) => (s.kind === "aggregate" ? [s.name] : [])));
+		const merged = new Set([...names, ...mine]);
+		if (cur.length > 0 && merged.size + FIXED_MAPS > MAX_USED_MAPS) {
+			out.push(cur);
+			cur = [];
+			names = mine;
+		} else names = merged;
+		cur.push(c);
+	}
+	if (cur.length) out.push(cur);
+	return out;
+}
+
+/** One clause lowered for a group: its statements, predicate and record layout. */
+function lowerClause(
 	cx: BuildContext,
 	st: EnablingState,
 	clause: Clause,
+	env: LowerEnv,
 	probes: TraceProbe[],
-	reads: ClauseReads,
-	skipped: (s: SkippedProbe) => void,
-): void {
-	const { maps } = cx;
-	const provider = providerOf(probes[0]);
-	const plans = provider.context(probes[0], maps.env, reads);
-	let usesTls = false;
-	const env: LowerEnv = {
-		probes,
-		tlsSlot: (name) => {
-			usesTls = true;
-			let s = st.tls.get(name);
-			if (s === undefined) {
-				s = cx.nextTls();
-				st.tls.set(name, s);
-			}
-			return s;
-		},
-	};
-	const regs = usesStackFn(clause, "ustack") ? unwindsAt(plans.ctx) : undefined;
+	ctx: ContextKind,
+) {
+	const regs = usesStackFn(clause, "ustack") ? unwindsAt(ctx) : undefined;
 	const unwind = regs !== undefined;
 	const statements: Stmt[] = [];
+	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
 	for (const s of clause.statements) {
+		if (s.kind === "expr") {
+			rec!.action(s.expr);
+			statements.push(...rec!.stmts.splice(0));
+			continue;
+		}
 		if (s.kind === "assign") {
 			statements.push({ k: "tls", slot: env.tlsSlot(s.target.name), value: lowerInt(s.value, env) });
 			continue;
@@ -208,6 +249,55 @@ function enableGroup(
 		});
 	}
 	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
+	let record: ClauseProgram["record"];
+	if (rec) {
+		if (rec.size > SCRATCH_SIZE)
+			throw new SessionError(
+				`a firing of this clause records ${rec.size} bytes, more than the ${SCRATCH_SIZE} a record holds; print fewer or shorter strings (-x strsize=N).`,
+			);
+		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
+		const layout: RecordLayout = { size: rec.size, actions: rec.actions };
+		if (which === "BEGIN") layout.phase = "begin";
+		if (which === "END") layout.phase = "end";
+		const { maps } = cx;
+		record = {
+			ringFd: maps.ring.fd,
+			scratchFd: maps.scratch.fd,
+			size: rec.size,
+			descId: cx.registerRecord(layout, st.id),
+			dropSlot: maps.ringDropSlot,
+		};
+	}
+	// The stack-trace map, unless the unwinder takes every stack of the clause.
+	const stackMap = clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack"));
+	return { statements, predicate, record, regs, stackMap };
+}
+
+function enableGroup(
+	cx: BuildContext,
+	st: EnablingState,
+	clauses: Clause[],
+	probes: TraceProbe[],
+	reads: ClauseReads,
+	skipped: (s: SkippedProbe) => void,
+): void {
+	const { maps } = cx;
+	const provider = providerOf(probes[0]);
+	const plans = provider.context(probes[0], maps.env, reads);
+	let usesTls = false;
+	const env: LowerEnv = {
+		probes,
+		tlsSlot: (name) => {
+			usesTls = true;
+			let s = st.tls.get(name);
+			if (s === undefined) {
+				s = cx.nextTls();
+				st.tls.set(name, s);
+			}
+			return s;
+		},
+	};
+	const lowered = clauses.map((c) => lowerClause(cx, st, c, env, probes, plans.ctx));
 	const hits = BpfMap.create({
 		type: MapType.PERCPU_ARRAY,
 		keySize: 4,
@@ -221,7 +311,8 @@ function enableGroup(
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
 	const load = provider.load(probes, maps.env, cookie, reads);
-	const cp: ClauseProgram = {
+	const dtrace = isKind(probes[0], "dtrace");
+	const programs: ClauseProgram[] = lowered.map((l) => ({
 		name: st.d,
 		ctx: plans.ctx,
 		args: plans.args,
@@ -232,21 +323,25 @@ function enableGroup(
 		dropSlot: st.dropSlot,
 		tlsFd: usesTls ? maps.tls.fd : undefined,
 		// The stack-trace map, unless the unwinder takes every stack of the clause.
-		stackFd: clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack")) ? maps.stacks.fd : undefined,
-		ustack: unwind ? maps.unwinder.code() : undefined,
-		ustackRegs: regs,
+		stackFd: l.stackMap ? maps.stacks.fd : undefined,
+		ustack: l.regs !== undefined ? maps.unwinder.code() : undefined,
+		ustackRegs: l.regs,
 		zeroFd: maps.zero.fd,
-		predicate,
-		statements,
+		predicate: l.predicate,
+		statements: l.statements,
 		atomic: st.atomic,
 		fixedCookie: load.fixedCookie,
-	};
+		record: l.record,
+		stateFd: maps.state.fd,
+		ignoreState: dtrace,
+	}));
+	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
 	try {
-		group.program = Program.load({ ...spec, insns: compileClause(cp), name: `dtop_${st.id}` });
+		group.program = Program.load({ ...spec, insns: compileClauses(programs), name: `dtop_${st.id}` });
 	} catch (e) {
 		if (e instanceof JumpRangeError) {
-			const what = clause.probes.map((d) => d.text || probeText(d)).join(", ");
+			const what = clauses[0].probes.map((d) => d.text || probeText(d)).join(", ");
 			throw new SessionError(
 				`the clause for '${what}' is too long for one BPF program: a jump in it would span ${Math.abs(e.distance)} instructions and BPF jumps reach at most 32767; split its statements into several clauses on the same probes.`,
 				{ cause: e },

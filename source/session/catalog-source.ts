@@ -10,11 +10,8 @@ import { compileDescription, compileGlob, MIN_PERIOD_NS, parseProfileName } from
 import type { TraceProbe, TracepointField } from "../providers/types.ts";
 import type { MatchRequest, ProbeSource } from "./probes.ts";
 
-const PLANNED_BASE = 1 << 30;
-
 export class CatalogProbes implements ProbeSource {
 	private planned: TraceProbe[] = [];
-	private plannedIds = PLANNED_BASE;
 	private cache = new Map<number, TraceProbe[]>();
 	/** Objects a -c command will map (its binary and libraries), for planned probes. */
 	private plannedObjects: { pid: number; paths: string[] } | undefined;
@@ -71,7 +68,7 @@ export class CatalogProbes implements ProbeSource {
 					let p = this.plannedPid.get(key);
 					if (!p) {
 						p = {
-							id: this.plannedIds++,
+							id: this.plannedId(),
 							provider: d.provider,
 							module,
 							function: sym.name,
@@ -87,9 +84,15 @@ export class CatalogProbes implements ProbeSource {
 		return out;
 	}
 
+	/** Planned probes take ids from the catalog's sequence, so they print as DTrace's do (not as 2^30 + n). */
+	private plannedId(): number {
+		return this.catalog.reserveId();
+	}
+
 	byId(id: number): TraceProbe | undefined {
-		if (id >= PLANNED_BASE)
-			return this.planned.find((p) => p.id === id) ?? [...this.plannedPid.values()].find((p) => p.id === id);
+		const planned = this.planned.find((p) => p.id === id);
+		if (planned) return planned;
+		for (const p of this.plannedPid.values()) if (p.id === id) return p;
 		const p = this.catalog.probe(id);
 		return p ? this.adapt(p)[0] : undefined;
 	}
@@ -171,6 +174,9 @@ export class CatalogProbes implements ProbeSource {
 					},
 				];
 				break;
+			case "dtrace":
+				out = [{ ...base, target: { kind: "dtrace", which: p.which } }];
+				break;
 			case "fbt":
 				out = [
 					{
@@ -234,7 +240,7 @@ export class CatalogProbes implements ProbeSource {
 				// keep the name
 			}
 			this.plannedObjects.paths.push(path);
-			this.planned.push(...usdtProbesOf(path, pid, basename(path), () => this.plannedIds++));
+			this.planned.push(...usdtProbesOf(path, pid, basename(path), () => this.plannedId()));
 		}
 	}
 }

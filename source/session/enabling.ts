@@ -32,6 +32,8 @@ export interface Group {
 	links: Link[];
 	hits: BpfMap;
 	syscallMap?: BpfMap;
+	/** A dtrace-provider program: run by the session (BEGIN, END), never attached. */
+	run?: "BEGIN" | "END" | "ERROR";
 }
 
 export interface EnablingState {

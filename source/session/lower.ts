@@ -232,6 +232,8 @@ export function usesArgs(c: Clause): boolean {
 		if (s.kind === "aggregate") {
 			s.keys.forEach(visit);
 			s.args.forEach(visit);
+		} else if (s.kind === "expr") {
+			for (const a of s.expr.args) if (a.kind !== "aggvar") visit(a);
 		} else visit(s.value);
 	}
 	return found;

@@ -3,8 +3,8 @@
 // first use; the thread-local and stack maps are big (a 65,536-entry LRU hash,
 // ~16 MB of stack slots), so only when a clause needs them. The unwinder's
 // maps (kernel/unwind: .eh_frame tables, its stacks) likewise, for ustack() at
-// uprobes.
-import { BpfMap, MapType, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
+// uprobes. The per-event ring buffer, its scratch buffer and the state map too.
+import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { Unwinder } from "../../kernel/unwind/unwinder.ts";
 import type { ProviderEnv } from "../providers/types.ts";
@@ -12,12 +12,26 @@ import { SessionError } from "./errors.ts";
 
 const COUNTER_SLOTS = 4096;
 const ZERO_SIZE = 16384;
+/** The largest per-event record (a per-CPU scratch value). */
+export const SCRATCH_SIZE = 8192;
 
 export class SharedMaps {
 	#counters: BpfMap | undefined;
 	#zero: BpfMap | undefined;
 	#tls: BpfMap | undefined;
 	#stacks: BpfMap | undefined;
+	#ring: BpfMap | undefined;
+	#scratch: BpfMap | undefined;
+	#state: BpfMap | undefined;
+	#ringDropSlot: number | undefined;
+	/** Bytes of the ring buffer, made a power of two of at least a page (the bufsize option). */
+	readonly ringBytes: number;
+
+	constructor(bufsize = 4 << 20) {
+		let n = pageSize();
+		while (n < bufsize && n < 1 << 30) n *= 2;
+		this.ringBytes = n;
+	}
 	#unwinder: Unwinder | undefined;
 	#cpus: number | undefined;
 	#env: ProviderEnv | undefined;
@@ -73,6 +87,71 @@ export class SharedMaps {
 		return this.#stacks;
 	}
 
+	/** The per-event ring buffer every recording clause writes to. */
+	get ring(): BpfMap {
+		this.#ring ??= BpfMap.create({
+			type: MapType.RINGBUF,
+			keySize: 0,
+			valueSize: 0,
+			maxEntries: this.ringBytes,
+			name: "dtop_events",
+		});
+		return this.#ring;
+	}
+
+	/** Where a clause builds its record before it is copied into the ring buffer (per CPU). */
+	get scratch(): BpfMap {
+		this.#scratch ??= BpfMap.create({
+			type: MapType.PERCPU_ARRAY,
+			keySize: 4,
+			valueSize: SCRATCH_SIZE,
+			maxEntries: 1,
+			name: "dtop_scratch",
+		});
+		return this.#scratch;
+	}
+
+	/** {u64 flag, u64 status}: set by exit() or before END; every program but BEGIN/END then does nothing. */
+	get state(): BpfMap {
+		this.#state ??= BpfMap.create({
+			type: MapType.ARRAY,
+			keySize: 4,
+			valueSize: 16,
+			maxEntries: 1,
+			name: "dtop_state",
+		});
+		return this.#state;
+	}
+
+	/** The counter of records the ring buffer could not take, per CPU. */
+	get ringDropSlot(): number {
+		this.#ringDropSlot ??= this.allocSlot();
+		return this.#ringDropSlot;
+	}
+
+	/** The state flag and exit() status, if set. */
+	readState(): { stopped: boolean; status: number } {
+		const v = this.#state?.lookup(slotKey(0));
+		if (!v) return { stopped: false, status: 0 };
+		return { stopped: v.readBigUInt64LE(0) !== 0n, status: Number(BigInt.asIntN(32, v.readBigUInt64LE(8))) };
+	}
+
+	/** Set the state flag: every program but BEGIN/END stops recording. */
+	stop(): void {
+		const v = Buffer.alloc(16);
+		const have = this.state.lookup(slotKey(0));
+		if (have) have.copy(v);
+		if (v.readBigUInt64LE(0) !== 0n) return;
+		v.writeBigUInt64LE(1n, 0);
+		this.state.update(slotKey(0), v);
+	}
+
+	/** A per-CPU counter, one value per CPU. */
+	readCounterPerCpu(slot: number): bigint[] {
+		const v = this.counters.lookupPerCpu(slotKey(slot));
+		return v ? v.map((b) => b.readBigUInt64LE(0)) : [];
+	}
+
 	/** The .eh_frame unwinder (its maps, tables and stacks), made on first use. */
 	get unwinder(): Unwinder {
 		this.#unwinder ??= new Unwinder();
@@ -108,7 +187,16 @@ export class SharedMaps {
 	/** Close every map made so far; the first failure is thrown after all were tried. */
 	close(): void {
 		let first: unknown;
-		for (const m of [this.#counters, this.#zero, this.#tls, this.#stacks, this.#unwinder]) {
+		for (const m of [
+			this.#counters,
+			this.#zero,
+			this.#tls,
+			this.#stacks,
+			this.#unwinder,
+			this.#ring,
+			this.#scratch,
+			this.#state,
+		]) {
 			if (!m) continue;
 			try {
 				m.close();
@@ -116,7 +204,8 @@ export class SharedMaps {
 				first ??= e;
 			}
 		}
-		this.#counters = this.#zero = this.#tls = this.#stacks = undefined;
+		this.#counters = this.#zero = this.#tls = this.#stacks = this.#ring = this.#scratch = this.#state = undefined;
+		this.#ringDropSlot = undefined;
 		this.#unwinder = undefined;
 		if (first) throw first;
 	}

@@ -3,8 +3,10 @@
 // batch mode and the interactive UI both sit on it. The work is in build.ts
 // (match, plan, load, attach), reader.ts (per-CPU reads), view-builder.ts
 // (the picture), holds.ts (stopping processes); this class keeps the state.
-import type { Program as DProgram } from "../d/ast.ts";
+import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
+import type { RuntimeFault } from "../output/diagnostics.ts";
+import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, providerOf, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
 import {
@@ -19,6 +21,7 @@ import {
 } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
+import { type EventBatch, EventStream } from "./events.ts";
 import { Holds } from "./holds.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
@@ -39,6 +42,10 @@ export interface SessionOptions {
 	maxProbesPerEnabling?: number;
 	/** Keys per aggregation map before the oldest are evicted. */
 	aggEntries?: number;
+	/** Bytes of the per-event ring buffer (the bufsize option; a power of two, at least a page). */
+	bufsize?: number;
+	/** Bytes a string takes in a per-event record (the strsize option). */
+	strsize?: number;
 	now?: () => number;
 	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
 	nodemangle?: boolean;
@@ -51,7 +58,8 @@ export class Session {
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
 	private readonly started: number;
-	private readonly maps = new SharedMaps();
+	private readonly maps: SharedMaps;
+	private readonly events: EventStream;
 	private readonly symbolizer: Symbolizer;
 	private readonly unwound: UnwoundProcesses;
 	private readonly views: ViewBuilder;
@@ -72,6 +80,7 @@ export class Session {
 	private nextTls = 1;
 	private tickNo = 0;
 	private closed = false;
+	private ended = false;
 	private lastView: SessionView | undefined;
 
 	constructor(opts: SessionOptions) {
@@ -80,6 +89,12 @@ export class Session {
 		this.started = this.now();
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
+		this.maps = new SharedMaps(opts.bufsize);
+		this.events = new EventStream(
+			this.maps,
+			(id) => this.probeName(id),
+			(enabling, name) => this.aggregationId(enabling, name),
+		);
 		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
 		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
@@ -92,6 +107,8 @@ export class Session {
 			nextTls: () => this.nextTls++,
 			captureProcesses: (probes) => this.captureProcesses(probes),
 			countProbe: (st, id) => void this.probeCounter(st, id),
+			strsize: opts.strsize ?? 256,
+			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};
 		const self = this;
 		this.reading = {
@@ -144,10 +161,26 @@ export class Session {
 		};
 		try {
 			st.dropSlot = this.maps.allocSlot();
+			// BEGIN fires before any other probe of the program can: its programs
+			// are loaded and run first, then the others are attached.
+			const own = (p: TraceProbe) => isKind(p, "dtrace");
 			program.clauses.forEach((clause, i) => {
 				st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
-				attachProbes(this.build, st, clause, matched[i]);
 			});
+			this.attachTogether(
+				st,
+				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter(own) })),
+			);
+			this.run(st, "BEGIN");
+			this.attachTogether(
+				st,
+				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
+			);
+			// Aggregations print in the order the program names them (BEGIN's were made first).
+			const order = new Map<string, number>();
+			for (const c of program.clauses)
+				for (const s of c.statements) if (s.kind === "aggregate" && !order.has(s.name)) order.set(s.name, order.size);
+			st.aggs = new Map([...st.aggs].sort((x, y) => (order.get(x[0]) ?? 0) - (order.get(y[0]) ?? 0)));
 		} catch (e) {
 			this.release(st);
 			throw explain(e, d);
@@ -156,8 +189,117 @@ export class Session {
 		return st.id;
 	}
 
-	/** `$target` is a macro: replace it in the text before parsing, as DTrace does. */
+	/**
+	 * Attach clauses to probes so that the clauses enabling a probe share one
+	 * program, which runs them in program order on each firing, as DTrace does:
+	 * after exit() the firing's later clauses still run, and one tick-N is one
+	 * timer. (Separate programs would not do: the kernel runs a uprobe's
+	 * programs newest first, and each would check the exit state anew.)
+	 */
+	private attachTogether(st: EnablingState, work: { clause: DClause; probes: TraceProbe[] }[]): void {
+		const byProbe = new Map<string, { probe: TraceProbe; clauses: number[] }>();
+		work.forEach((w, i) => {
+			for (const p of w.probes) {
+				const k = probeKey(p);
+				let e = byProbe.get(k);
+				if (!e) byProbe.set(k, (e = { probe: p, clauses: [] }));
+				if (!e.clauses.includes(i)) e.clauses.push(i);
+			}
+		});
+		const bySet = new Map<string, { clauses: DClause[]; probes: TraceProbe[] }>();
+		for (const e of byProbe.values()) {
+			const key = e.clauses.join(",");
+			let g = bySet.get(key);
+			if (!g) bySet.set(key, (g = { clauses: e.clauses.map((i) => work[i].clause), probes: [] }));
+			g.probes.push(e.probe);
+		}
+		for (const g of bySet.values()) attachProbes(this.build, st, g.clauses, g.probes);
+	}
+
+	/** Run an enabling's BEGIN, END or ERROR programs, in clause order (BPF_PROG_TEST_RUN); `ctx` holds ERROR's arguments. */
+	private run(st: EnablingState, which: "BEGIN" | "END" | "ERROR", ctx = Buffer.alloc(48)): void {
+		for (const g of st.groups) if (g.run === which) g.program?.testRun({ ctx });
+	}
+
+	/**
+	 * A runtime fault the consumer found (a string copyinstr() could not read):
+	 * the ERROR probe fires with DTrace's arguments. Later than in DTrace (when the
+	 * record is read, not in the faulting probe), but once per fault.
+	 */
+	fault(f: RuntimeFault): void {
+		// A fault in ERROR's own clause does not fire ERROR again (DTrace counts it as a drop).
+		if (this.closed || (f.probe.provider === "dtrace" && f.probe.name === "ERROR")) return;
+		const ctx = Buffer.alloc(48);
+		ctx.writeBigUInt64LE(BigInt(f.epid), 8);
+		ctx.writeBigUInt64LE(BigInt(f.action), 24);
+		ctx.writeBigUInt64LE(BigInt(f.fault), 32);
+		ctx.writeBigUInt64LE(BigInt.asUintN(64, f.addr ?? 0n), 40);
+		for (const st of this.enablings.values()) this.run(st, "ERROR", ctx);
+	}
+
+	private probeName(id: number): ProbeName {
+		const p = this.probes.byId(id);
+		return p
+			? { id, provider: p.provider, module: p.module, function: p.function, name: p.name }
+			: { id, provider: "?", module: "?", function: "?", name: "?" };
+	}
+
+	/**
+	 * An aggregation's id as snapshots of the view number them (output/printa.ts):
+	 * 1, 2, ... over the enablings' aggregations in order.
+	 */
+	aggregationId(enabling: number, name: string): number {
+		let id = 0;
+		for (const st of this.enablings.values())
+			for (const a of st.aggs.values()) {
+				id++;
+				if (st.id === enabling && a.name === name) return id;
+			}
+		return 0;
+	}
+
+	/** Some enabling writes per-event records (the default action, trace, printf, exit). */
+	get recording(): boolean {
+		return this.events.active;
+	}
+
+	/** Per-event records, faults and drops since the last call, in output order. */
+	pollEvents(): EventBatch {
+		return this.events.poll();
+	}
+
+	/** Whether exit() was called (or the session stopped), and exit()'s status. */
+	exitState(): { stopped: boolean; status: number } {
+		return this.maps.readState();
+	}
+
+	/**
+	 * The end of tracing: every program stops recording (the state flag, as
+	 * DTrace's draining state), then END's programs run. Idempotent for END.
+	 */
+	end(): void {
+		if (this.closed || this.ended) return;
+		this.ended = true;
+		this.maps.stop();
+		for (const st of this.enablings.values()) this.run(st, "END");
+	}
+
+	/**
+	 * `$target` and DTrace's macro variables of the tracer itself (`$pid`,
+	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
+	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
+	 */
 	private expandTarget(text: string): string {
+		if (!text.includes("$")) return text;
+		const own: Record<string, number> = {
+			pid: process.pid,
+			ppid: process.ppid,
+			uid: process.getuid?.() ?? 0,
+			gid: process.getgid?.() ?? 0,
+			euid: process.geteuid?.() ?? 0,
+			egid: process.getegid?.() ?? 0,
+		};
+		text = text.replace(/(?<!\$)\$(pid|ppid|uid|gid|euid|egid)\b/g, (_, name: string) => String(own[name]));
 		if (!text.includes("$target")) return text;
 		if (this.target === undefined)
 			throw new SessionError("the program uses $target, but no process was given with -c or -p.");
@@ -185,7 +327,7 @@ export class Session {
 			return matchClause(this.build, clause);
 		} catch (e) {
 			if (!(allowZero && e instanceof SessionError && e.message.startsWith("no probes match"))) throw e;
-			checkUnmatched(clause);
+			checkUnmatched(clause, this.build.strsize);
 			return [];
 		}
 	}
@@ -219,6 +361,7 @@ export class Session {
 		if (this.closed) return;
 		const gone = (p: TraceProbe) => isKind(p, "uprobe") && ofExited(p, exited);
 		for (const st of this.enablings.values()) {
+			const work: { clause: DClause; probes: TraceProbe[] }[] = [];
 			for (const c of st.clauses) {
 				let probes: TraceProbe[];
 				try {
@@ -229,11 +372,12 @@ export class Session {
 				const fresh = probes.filter((p) => !c.names.has(probeKey(p)) && !gone(p));
 				if (fresh.length === 0) continue;
 				for (const p of fresh) c.names.add(probeKey(p));
-				try {
-					attachProbes(this.build, st, c.clause, fresh);
-				} catch (e) {
-					st.error = explain(e, st.d).message;
-				}
+				work.push({ clause: c.clause, probes: fresh });
+			}
+			try {
+				this.attachTogether(st, work);
+			} catch (e) {
+				st.error = explain(e, st.d).message;
 			}
 			if (exited.size) this.dropExited(st, gone);
 		}
@@ -245,6 +389,7 @@ export class Session {
 			if (!g.probes.every(gone)) return true;
 			// Keep the firings counted so far: fold the group's hits into the enabling.
 			st.retiredMisses += groupMisses(g);
+			for (const p of g.probes) this.probeCounters.delete(p.id);
 			closeGroup(g, undefined, () => {
 				st.retired += groupHits(g);
 			});
@@ -312,6 +457,7 @@ export class Session {
 	}
 
 	private release(st: EnablingState): void {
+		this.events.forget(st.id);
 		this.forgetProbes(st);
 		releaseEnabling(st, this.maps);
 	}
@@ -430,6 +576,7 @@ export class Session {
 		this.enablings.clear();
 		this.retiring.clear();
 		attempt(() => this.holds.close());
+		attempt(() => this.events.close());
 		attempt(() => this.maps.close());
 		attempts.rethrow();
 	}

@@ -72,7 +72,7 @@ test("-x with an option dtop does not act on, or a bad value: one line, exit 2",
 	for (const [x, why] of [
 		["nosuch", /^dtop: failed to set -x nosuch: Invalid option name$/],
 		["nodemangle=maybe", /^dtop: failed to set -x nodemangle: Invalid value for specified option$/],
-		["aggsortkey", /^dtop: -x aggsortkey is not supported by dtop yet/],
+		["flowindent", /^dtop: -x flowindent is not supported by dtop yet/],
 	] as const) {
 		const r = await runDtop(["-x", x, "-n", "BEGIN"], { timeoutMs: 30_000 });
 		assert.equal(r.code, 2, `${x}: ${r.stderr}`);

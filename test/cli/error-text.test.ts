@@ -1,6 +1,6 @@
 // Limits and refusals in one line that names the limit and what to do.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -19,8 +19,15 @@ function oneLine(stderr: string): string {
 	return lines[0];
 }
 
-test("65 clauses on one tracepoint (the kernel runs at most 64 programs on one) give one line naming the limit", async () => {
-	const clauses = Array.from({ length: 65 }, (_, i) => `syscall::getppid:entry { @c${i} = count(); }`).join("\n");
+test("65 programs on one tracepoint (the kernel runs at most 64 programs on one) give one line naming the limit", async () => {
+	// Clauses on one probe share a program; clauses on 65 system calls of their own need 65 on raw_syscalls:sys_enter.
+	const names = readdirSync("/sys/kernel/tracing/events/syscalls")
+		.filter((n) => n.startsWith("sys_enter_"))
+		.map((n) => n.slice("sys_enter_".length))
+		.sort()
+		.slice(0, 65);
+	assert.equal(names.length, 65);
+	const clauses = names.map((n, i) => `syscall::${n}:entry { @c${i} = count(); }`).join("\n");
 	const r = await runDtop(["-b", "-d", "1", "-s", script(clauses)], { timeoutMs: 60_000 });
 	assert.equal(r.code, 1);
 	const line = oneLine(r.stderr);
@@ -29,6 +36,18 @@ test("65 clauses on one tracepoint (the kernel runs at most 64 programs on one) 
 		/^dtop: tracepoint raw_syscalls:sys_enter already runs 64 BPF programs, the most the kernel allows/,
 	);
 	assert.match(line, /fewer clauses/);
+});
+
+test("65 clauses with 65 aggregations on one probe run (one program would use more maps than the kernel allows: they are split)", async () => {
+	const clauses = Array.from({ length: 65 }, (_, i) => `syscall::getppid:entry /pid == $target/ { @c${i} = count(); }`);
+	const r = await runDtop(
+		["-q", "-s", script(clauses.join("\n")), "-c", "/usr/bin/python3.11 -c 'import os; os.getppid()'"],
+		{
+			timeoutMs: 60_000,
+		},
+	);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.split("\n").filter((l) => l.trim() === "1").length, 65);
 });
 
 test("2,000 self-> stores in one clause give one line naming the jump limit and how to split", async () => {

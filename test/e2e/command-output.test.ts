@@ -1,7 +1,7 @@
 // A -c command under the interactive UI: its output must not write over the
 // screen (nor may it read dtop's keys); it goes to a private file dtop names.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { test } from "node:test";
 import { exitOf, sleep, startDtop } from "../helpers/pty.ts";
@@ -12,9 +12,10 @@ test("-c under the UI: the command's output goes to a private file, named on scr
 	// The command prints a line every 50 ms and also tries to read the terminal.
 	const cmd = `sh -c 'while :; do echo ${MARK}; read -t 0.05 x && echo GOT-KEY-$x; done'`;
 	const s = startDtop(["-c", cmd], { cols: 120, rows: 30 });
+	let path = "";
 	try {
 		const screen = await s.waitFor(/output goes to (\/\S+command\.out)/, 10000);
-		const path = /output goes to (\/\S+command\.out)/.exec(screen)?.[1] ?? "";
+		path = /output goes to (\/\S+command\.out)/.exec(screen)?.[1] ?? "";
 		// Keys typed at dtop (a burst, as SSH sends them) are dtop's, not the command's.
 		s.press("jjk");
 		await sleep(800);
@@ -32,6 +33,7 @@ test("-c under the UI: the command's output goes to a private file, named on scr
 		assert.ok(!kept.includes("GOT-KEY"), "the command read keys meant for dtop");
 	} finally {
 		s.kill();
+		if (path) rmSync(dirname(path), { recursive: true, force: true });
 	}
 });
 

@@ -94,7 +94,7 @@ describe("types", () => {
 			if (s.kind === "assign") {
 				walk(s.target);
 				walk(s.value);
-			} else {
+			} else if (s.kind === "aggregate") {
 				s.keys.forEach(walk);
 				s.args.forEach(walk);
 			}

@@ -1,0 +1,95 @@
+// Per-event records: the clause's actions that record data (the default action,
+// trace, printf, exit) write into a per-CPU scratch buffer, which is copied
+// into the session's ring buffer when the clause ends. The record pointer lives
+// in a stack slot (fp-504) so helpers and expression evaluation may clobber
+// every register; a full ring buffer is counted per CPU, never silent.
+import { R0, R1, R2, R3, R4, R7, R10 } from "../bpf/asm.ts";
+import { Helper } from "../bpf/helpers.ts";
+import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
+import type { RecordStmt } from "./ir.ts";
+import { RECORD_HEADER } from "./ir.ts";
+
+/** fp-504: the scratch record's address; fp-512: a value kept across a helper call. */
+const REC_PTR = -504;
+const SAVED = -512;
+/** A key of 0 for one-value maps (the thread-local key's area; unused when this runs). */
+const KEY0 = -112;
+
+/** The program's first check: nothing to do once the session's state flag is set. */
+export function checkState(s: State, exit: string): void {
+	const a = s.a;
+	const fd = s.p.stateFd;
+	if (fd === undefined || s.p.ignoreState) return;
+	a.st(4, R10, KEY0, 0);
+	a.ldMapFd(R1, fd).mov(R2, R10).add(R2, KEY0).call(Helper.map_lookup_elem);
+	a.jeq(R0, 0, exit);
+	a.ldx(8, R1, R0, 0).jne(R1, 0, exit);
+}
+
+/** Find the scratch buffer and write the record's header (after the predicate). */
+export function beginRecord(s: State, exit: string): void {
+	const r = s.p.record;
+	if (!r) return;
+	const a = s.a;
+	if (r.size % 8 || r.size < RECORD_HEADER) throw new CodegenError(`record size ${r.size} is not a valid record size.`);
+	a.st(4, R10, KEY0, 0);
+	a.ldMapFd(R1, r.scratchFd).mov(R2, R10).add(R2, KEY0).call(Helper.map_lookup_elem);
+	a.jeq(R0, 0, exit);
+	a.stx(8, R10, REC_PTR, R0);
+	a.st(4, R0, 0, r.descId);
+	a.mov(R1, R7).rsh(R1, 32).stx(4, R0, 4, R1);
+	a.call(Helper.ktime_get_ns).ldx(8, R1, R10, REC_PTR).stx(8, R1, 8, R0);
+	a.call(Helper.get_smp_processor_id).ldx(8, R1, R10, REC_PTR).stx(4, R1, 16, R0);
+	a.st(4, R1, 20, 0);
+}
+
+/** Copy the finished record into the ring buffer; count it per CPU when it does not fit. */
+export function endRecord(s: State): void {
+	const r = s.p.record;
+	if (!r) return;
+	const a = s.a;
+	const ok = `rec_ok_${s.labels++}`;
+	a.ldMapFd(R1, r.ringFd).ldx(8, R2, R10, REC_PTR).mov(R3, r.size).mov(R4, 0).call(Helper.ringbuf_output);
+	a.jeq(R0, 0, ok);
+	counterAdd(s, r.dropSlot);
+	a.label(ok);
+}
+
+export function compileRecordStmt(s: State, st: RecordStmt): void {
+	const a = s.a;
+	if (!s.p.record) throw new CodegenError("a recording action needs the clause's record plan.");
+	switch (st.k) {
+		case "rec-int":
+			evalInt(s, st.e);
+			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
+			return;
+		case "rec-str":
+			if (st.e.k === "comm") {
+				a.ldx(8, R1, R10, REC_PTR).add(R1, st.off).mov(R2, Math.min(16, st.size)).call(Helper.get_current_comm);
+				return;
+			}
+			evalInt(s, st.e.addr);
+			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off + 8, R0);
+			a.mov(R3, R0)
+				.add(R1, st.off + 16)
+				.mov(R2, st.size)
+				.call(Helper.probe_read_user_str);
+			// The helper's result (length with the NUL, or -errno) tells the consumer a fault from a string.
+			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
+			return;
+		case "exit": {
+			if (s.p.stateFd === undefined) throw new CodegenError("exit() needs the session's state map.");
+			const skip = `exit_${s.labels++}`;
+			evalInt(s, st.e);
+			a.stx(8, R10, SAVED, R0);
+			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
+			a.st(4, R10, KEY0, 0);
+			a.ldMapFd(R1, s.p.stateFd).mov(R2, R10).add(R2, KEY0).call(Helper.map_lookup_elem);
+			a.jeq(R0, 0, skip);
+			a.ldx(8, R1, R10, SAVED).stx(8, R0, 8, R1);
+			a.st(8, R0, 0, 1);
+			a.label(skip);
+			return;
+		}
+	}
+}

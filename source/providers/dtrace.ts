@@ -1,0 +1,27 @@
+// The dtrace provider: BEGIN, END and ERROR are not attached anywhere. Their
+// programs are raw tracepoint programs, which the kernel runs on demand with
+// BPF_PROG_TEST_RUN (Linux 5.10+, so Debian 12's 6.1 too): the session runs
+// BEGIN's before it attaches any other program of the enabling and END's after
+// every other program has stopped recording (the state flag). They run in
+// dtop's own process, as DTrace's do in dtrace's.
+import { ProgType } from "../../kernel/bpf/index.ts";
+import { reg, type TargetProvider } from "./types.ts";
+
+export const dtraceProvider: TargetProvider<"dtrace"> = {
+	kind: "dtrace",
+	// They run from a system call of dtop's, never nested in another program.
+	nesting: "dtrace",
+	nests: false,
+	identity: (p) => `dtrace:::${p.target.which}`,
+	groupKey: (p) => `dtrace:${p.target.which}`,
+	// BEGIN and END have no arguments. ERROR's are DTrace's: arg1 the enabled
+	// probe id, arg2 the clause, arg3 the action, arg4 the fault, arg5 the
+	// address; the session passes them as the run's context (six u64s).
+	context: (p) =>
+		p.target.which === "ERROR"
+			? { ctx: "run", args: [0, 1, 2, 3, 4, 5].map((i) => reg(8 * i, false)) }
+			: { ctx: "run", args: [] },
+	// A raw tracepoint program has no attach cookie (before 6.10): its probe is fixed at load.
+	load: (_probes, _env, cookie) => ({ type: ProgType.RAW_TRACEPOINT, fixedCookie: cookie(0) }),
+	attach: () => [],
+};

@@ -1,0 +1,92 @@
+// The consumer of per-event records: reads the session's ring buffer, decodes
+// each record with the layout its clause registered, puts them in DTrace's
+// output order (source/output/merge.ts: BEGIN's first, END's last, CPUs merged
+// by timestamp) and counts, per CPU, the records the kernel could not write.
+import { RingBuffer } from "../../kernel/bpf/index.ts";
+import type { RuntimeFault } from "../output/diagnostics.ts";
+import { EventMerger } from "../output/merge.ts";
+import type { EventRecord, ProbeName } from "../output/model.ts";
+import type { SharedMaps } from "./maps.ts";
+import { decodeRecord, type RecordLayout } from "./records.ts";
+
+export type OrderedRecord = EventRecord & { phase?: "begin" | "end" };
+
+export interface EventBatch {
+	records: OrderedRecord[];
+	/** Records abandoned by a runtime fault (an unreadable string), in arrival order. */
+	faults: RuntimeFault[];
+	/** Records lost per CPU since the last poll. */
+	drops: Map<number, bigint>;
+}
+
+export class EventStream {
+	#reader: RingBuffer | undefined;
+	readonly #merger = new EventMerger<OrderedRecord>("timestamp");
+	readonly #layouts = new Map<number, { layout: RecordLayout; enabling: number }>();
+	#nextDesc = 1;
+	#dropsSeen: bigint[] = [];
+	/** Probe names by id: looked up once (a planned pid probe's lookup walks a list). */
+	readonly #names = new Map<number, ProbeName>();
+	readonly #nameOf = (id: number): ProbeName => {
+		let n = this.#names.get(id);
+		if (!n) this.#names.set(id, (n = this.probeName(id)));
+		return n;
+	};
+
+	constructor(
+		private readonly maps: SharedMaps,
+		private readonly probeName: (id: number) => ProbeName,
+		/** The id printa() records name an enabling's aggregation by (as the batch's snapshots number them). */
+		private readonly aggId: (enabling: number, name: string) => number,
+	) {}
+
+	/** A clause × probe group's layout; the id is the record's first word (and DTrace's enabled probe id). */
+	register(layout: RecordLayout, enabling: number): number {
+		const id = this.#nextDesc++;
+		this.#layouts.set(id, { layout, enabling });
+		return id;
+	}
+
+	/** Some clause writes records. */
+	get active(): boolean {
+		return this.#layouts.size > 0;
+	}
+
+	/** Forget an enabling's layouts (after its programs are gone). */
+	forget(enabling: number): void {
+		for (const [id, l] of this.#layouts) if (l.enabling === enabling) this.#layouts.delete(id);
+	}
+
+	/** Everything that arrived since the last poll, in output order. */
+	poll(): EventBatch {
+		const faults: RuntimeFault[] = [];
+		if (!this.active) return { records: [], faults, drops: new Map() };
+		this.#reader ??= new RingBuffer(this.maps.ring);
+		const perCpu = new Map<number, OrderedRecord[]>();
+		for (const buf of this.#reader.poll()) {
+			const desc = buf.readUInt32LE(0);
+			const l = this.#layouts.get(desc);
+			if (!l) continue; // a record of an enabling disabled since
+			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name));
+			if (d.fault) faults.push(d.fault);
+			if (!d.record) continue;
+			let q = perCpu.get(d.record.cpu);
+			if (!q) perCpu.set(d.record.cpu, (q = []));
+			q.push(d.record);
+		}
+		for (const [cpu, q] of perCpu) this.#merger.push(cpu, q);
+		const now = this.maps.readCounterPerCpu(this.maps.ringDropSlot);
+		now.forEach((n, cpu) => {
+			const before = this.#dropsSeen[cpu] ?? 0n;
+			if (n > before) this.#merger.drop(cpu, n - before);
+		});
+		this.#dropsSeen = now;
+		const { records, drops } = this.#merger.drain();
+		return { records, faults, drops };
+	}
+
+	close(): void {
+		this.#reader?.close();
+		this.#reader = undefined;
+	}
+}

@@ -1,0 +1,208 @@
+// Per-event records: how a clause's recording actions (the default action,
+// trace, printf, exit) are laid out in its ring-buffer record, and how the
+// consumer turns a record's bytes back into source/output's EventRecord.
+import type { IntExpr, RecordStmt } from "../../kernel/codegen/ir.ts";
+import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
+import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
+import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
+import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
+import { type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+
+type ProbeField = "provider" | "module" | "function" | "name";
+const PROBE_FIELD: Record<string, ProbeField> = {
+	probeprov: "provider",
+	probemod: "module",
+	probefunc: "function",
+	probename: "name",
+};
+
+/** Where one value of a record is, and how it reads back. */
+export type ArgLayout =
+	| { k: "int"; off: number; size: IntSize; signed: boolean }
+	/** `copyin`: the helper's result and the address precede the bytes. */
+	| { k: "str"; off: number; size: number; copyin: boolean }
+	/** A string literal, or a probe's name: known without the kernel. */
+	| { k: "const"; value: string; trusted: boolean }
+	| { k: "probe"; field: ProbeField };
+
+export type ActionLayout =
+	| { kind: "printf"; format: string; args: ArgLayout[] }
+	| { kind: "trace"; arg: ArgLayout }
+	| { kind: "exit"; arg: ArgLayout }
+	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
+	| { kind: "printa"; format?: string; names: string[] };
+
+export interface RecordLayout {
+	size: number;
+	actions: ActionLayout[];
+	/** Records of BEGIN and END come before and after every other. */
+	phase?: "begin" | "end";
+}
+
+/** An integer expression's C type (size and sign), as DTrace types it: for trace()'s columns and printf's casts. */
+export function intType(e: Expr): { size: IntSize; signed: boolean } {
+	const I32 = { size: 4 as IntSize, signed: true };
+	const I64 = { size: 8 as IntSize, signed: true };
+	switch (e.kind) {
+		case "int":
+			return e.value <= 0x7fffffffn ? I32 : e.value <= 0x7fffffffffffffffn ? I64 : { size: 8, signed: false };
+		case "builtin":
+			if (e.name === "uid" || e.name === "gid") return { size: 4, signed: false };
+			if (e.name === "pid" || e.name === "tid" || e.name === "ppid" || e.name === "cpu") return I32;
+			if (e.name.endsWith("timestamp")) return { size: 8, signed: false };
+			return I64;
+		case "unary":
+			return e.op === "!" ? I32 : promote(intType(e.operand), I32);
+		case "binary":
+			if (["==", "!=", "<", "<=", ">", ">=", "&&", "||"].includes(e.op)) return I32;
+			if (e.op === "<<" || e.op === ">>") return promote(intType(e.left), I32);
+			return promote(intType(e.left), intType(e.right));
+		case "call":
+			return { size: 8, signed: false };
+		default:
+			return I64;
+	}
+}
+
+/** C's usual arithmetic conversions on two integer types. */
+function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; signed: boolean }) {
+	const a = l.size < 4 ? { size: 4 as IntSize, signed: true } : l;
+	const b = r.size < 4 ? { size: 4 as IntSize, signed: true } : r;
+	if (a.size !== b.size) return a.size > b.size ? a : b;
+	return { size: a.size, signed: a.signed && b.signed };
+}
+
+const isString = (e: Expr) =>
+	e.kind === "string" ||
+	(e.kind === "builtin" && (e.name === "execname" || e.name in PROBE_FIELD)) ||
+	(e.kind === "call" && e.fn === "copyinstr");
+
+/** Lays out a clause's recording actions (in order) and the statements that write them. */
+export class RecordBuilder {
+	size = RECORD_HEADER;
+	readonly actions: ActionLayout[] = [];
+	readonly stmts: RecordStmt[] = [];
+
+	constructor(
+		private readonly env: LowerEnv,
+		private readonly strsize: number,
+	) {}
+
+	private int(e: IntExpr, type: { size: IntSize; signed: boolean }): ArgLayout {
+		const off = this.size;
+		this.size += 8;
+		this.stmts.push({ k: "rec-int", off, e });
+		return { k: "int", off, ...type };
+	}
+
+	private value(e: Expr | AggVar): ArgLayout {
+		if (e.kind === "aggvar") throw new LowerError(`@${e.name} can only be printed with printa().`);
+		if (!isString(e)) return this.int(lowerInt(e, this.env), intType(e));
+		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
+		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
+		const s = lowerStr(e, this.env);
+		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
+		const copyin = s.k === "copyinstr";
+		const size = s.k === "comm" ? 16 : this.strsize;
+		const off = this.size;
+		this.size += (copyin ? 16 : 0) + Math.ceil(size / 8) * 8;
+		this.stmts.push({ k: "rec-str", off, size, e: s });
+		return { k: "str", off, size, copyin };
+	}
+
+	action(c: ActionCall): void {
+		switch (c.fn) {
+			case "printf": {
+				const f = c.args[0];
+				if (f?.kind !== "string") throw new LowerError("printf's format must be a string constant.");
+				this.actions.push({ kind: "printf", format: f.value, args: c.args.slice(1).map((a) => this.value(a)) });
+				return;
+			}
+			case "trace":
+				this.actions.push({ kind: "trace", arg: this.value(c.args[0]!) });
+				return;
+			case "printa": {
+				const args = [...c.args];
+				const format = args[0]?.kind === "string" ? (args.shift() as { value: string }).value : undefined;
+				this.actions.push({ kind: "printa", format, names: args.map((a) => (a as AggVar).name) });
+				return;
+			}
+			case "exit": {
+				const off = this.size;
+				this.size += 8;
+				this.stmts.push({ k: "exit", off, e: lowerInt(c.args[0] as Expr, this.env) });
+				this.actions.push({ kind: "exit", arg: { k: "int", off, size: 4, signed: true } });
+				return;
+			}
+		}
+	}
+}
+
+/** Does the clause write a record (the default action, or an action that records data)? */
+export function clauseRecords(c: Clause): boolean {
+	return c.statements.length === 0 || c.statements.some((s) => s.kind === "expr");
+}
+
+export interface Decoded {
+	record?: EventRecord & { phase?: "begin" | "end" };
+	fault?: RuntimeFault;
+}
+
+/** A record's bytes (from the ring buffer) as an EventRecord, or the fault that abandons it. */
+export function decodeRecord(
+	buf: Buffer,
+	layout: RecordLayout,
+	probeOf: (id: number) => ProbeName,
+	epid: number,
+	aggId: (name: string) => number,
+): Decoded {
+	const probe = probeOf(buf.readUInt32LE(4));
+	const timestamp = buf.readBigUInt64LE(8);
+	const cpu = buf.readUInt32LE(16);
+	const actions: Action[] = [];
+	let n = 0;
+	for (const a of layout.actions) {
+		n++;
+		if (a.kind === "printa") {
+			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
+			continue;
+		}
+		const vals: DValue[] = [];
+		const args = a.kind === "printf" ? a.args : [a.arg];
+		for (const arg of args) {
+			const v = readArg(buf, arg, probe);
+			if ("fault" in v) return { fault: { epid, probe, fault: FAULT.BADADDR, addr: v.fault, action: n } };
+			vals.push(v);
+		}
+		if (a.kind === "printf") actions.push({ kind: "printf", format: a.format, args: vals });
+		else if (a.kind === "trace") actions.push({ kind: "trace", value: vals[0]! });
+		else actions.push({ kind: "exit", status: Number((vals[0] as { value: bigint }).value) });
+	}
+	return { record: { cpu, epid, probe, timestamp, actions, phase: layout.phase } };
+}
+
+function readArg(buf: Buffer, a: ArgLayout, probe: ProbeName): DValue | { fault: bigint } {
+	switch (a.k) {
+		case "const":
+			return { kind: "string", value: a.value, trusted: a.trusted };
+		case "probe":
+			return { kind: "string", value: probe[a.field] };
+		case "int": {
+			const raw = buf.readBigUInt64LE(a.off);
+			const bits = BigInt(a.size * 8);
+			const value = a.signed ? BigInt.asIntN(Number(bits), raw) : BigInt.asUintN(Number(bits), raw);
+			return { kind: "int", value, size: a.size, signed: a.signed };
+		}
+		case "str": {
+			let at = a.off;
+			if (a.copyin) {
+				// A negative result is the helper's -errno: the address could not be read.
+				if (buf.readBigInt64LE(at) < 0n) return { fault: buf.readBigUInt64LE(at + 8) };
+				at += 16;
+			}
+			const end = buf.indexOf(0, at);
+			const stop = end < 0 || end > at + a.size ? at + a.size : end;
+			return { kind: "string", value: buf.toString("utf8", at, stop) };
+		}
+	}
+}
