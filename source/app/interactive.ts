@@ -1,36 +1,27 @@
 // Wires the interactive UI to a live session: the probe tree from the catalog,
 // toggles turned into D enablings, a tick timer that reads the maps.
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileGlob, isGlob, parseDescription } from "../catalog/index.ts";
+import { compileDescription, parseDescription, probeName } from "../catalog/index.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
 import type { Session } from "../session/session.ts";
-import type { SessionView } from "../session/view.ts";
+import type { EnablingView, SessionView } from "../session/view.ts";
 import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "../ui/controller.ts";
 import { runInteractive } from "../ui/run.tsx";
-import type { TreeEntry, TreeSource } from "../ui/tree.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
+import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { Ticker } from "./ticker.ts";
-
-/** The aggregation keys `k` cycles through. */
-export const KEY_CYCLE = [
-	"",
-	"execname",
-	"pid",
-	"tid",
-	"probefunc",
-	"arg0",
-	"arg1",
-	"arg2",
-	"copyinstr(arg0)",
-	"ustack()",
-	"kstack()",
-] as const;
+import { describeFiltered, describePath } from "./tree-enable.ts";
+import { ProbeTree } from "./tree-source.ts";
 
 interface Meta {
+	/** The probe descriptions, comma-separated. */
 	desc: string;
-	key: number;
+	/** Whether a probe is one this enabling was made for (the tree's marks, also for probes that appear later). */
+	covers: (p: Probe) => boolean;
+	/** The aggregation key (D text, "" for none); `k` steps through keysFor() of the probes. */
+	key: string;
 	stacks: boolean;
 	latency: boolean;
 	probeIds: number[];
@@ -38,7 +29,7 @@ interface Meta {
 
 /** The D clause(s) a UI enabling stands for. */
 export function clauseFor(m: Meta): string {
-	const keys = [KEY_CYCLE[m.key], m.stacks && KEY_CYCLE[m.key] !== "ustack()" ? "ustack()" : ""].filter(Boolean);
+	const keys = [m.key, m.stacks && m.key !== "ustack()" ? "ustack()" : ""].filter(Boolean);
 	const k = keys.length ? `[${keys.join(", ")}]` : "";
 	if (m.latency) {
 		const ret = m.desc.replace(/:entry$/, ":return");
@@ -47,94 +38,14 @@ export function clauseFor(m: Meta): string {
 	return `${m.desc} { @${k} = count(); }`;
 }
 
-function describePath(path: readonly string[]): string {
-	const f = [...path, "", "", "", ""].slice(0, 4);
-	return f.join(":");
-}
-
-class Tree implements TreeSource {
-	private index = new Map<string, Map<string, Map<string, Probe[]>>>();
-	constructor(
-		private catalog: Catalog,
-		private ctl: SessionController,
-	) {
-		this.rebuild();
-	}
-	rebuild(): void {
-		const idx = new Map<string, Map<string, Map<string, Probe[]>>>();
-		for (const p of this.catalog.probes()) {
-			let m = idx.get(p.provider);
-			if (!m) idx.set(p.provider, (m = new Map()));
-			let f = m.get(p.module);
-			if (!f) m.set(p.module, (f = new Map()));
-			let l = f.get(p.function);
-			if (!l) f.set(p.function, (l = []));
-			l.push(p);
-		}
-		this.index = idx;
-	}
-	probesUnder(path: readonly string[], filter?: (p: Probe) => boolean): Probe[] {
-		const out: Probe[] = [];
-		for (const [prov, mods] of this.index) {
-			if (path.length > 0 && prov !== path[0]) continue;
-			for (const [mod, fns] of mods) {
-				if (path.length > 1 && mod !== path[1]) continue;
-				for (const [fn, ps] of fns) {
-					if (path.length > 2 && fn !== path[2]) continue;
-					for (const p of ps) if ((path.length < 4 || p.name === path[3]) && (!filter || filter(p))) out.push(p);
-				}
-			}
-		}
-		return out;
-	}
-	private filterFn(filter?: string): ((p: Probe) => boolean) | undefined {
-		if (!filter?.trim()) return undefined;
-		if (filter.includes(":")) {
-			const d = parseDescription(filter, this.ctl.targetPid);
-			const t = [d.provider, d.module, d.function, d.name].map((x) => (x ? compileGlob(x) : () => true));
-			return (p) => t[0](p.provider) && t[1](p.module) && t[2](p.function) && t[3](p.name);
-		}
-		const g = isGlob(filter) ? compileGlob(filter) : (s: string) => s.includes(filter);
-		return (p) => g(p.provider) || g(p.module) || g(p.function) || g(p.name);
-	}
-	children(path: readonly string[], filter?: string): readonly TreeEntry[] {
-		const f = this.filterFn(filter);
-		const under = this.probesUnder(path, f);
-		const depth = path.length;
-		const groups = new Map<string, Probe[]>();
-		for (const p of under) {
-			const name = [p.provider, p.module, p.function, p.name][depth];
-			let g = groups.get(name);
-			if (!g) groups.set(name, (g = []));
-			g.push(p);
-		}
-		const out: TreeEntry[] = [];
-		for (const [name, ps] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-			const enabled = ps.filter((p) => this.ctl.session.isProbeEnabled(p.id)).length;
-			const leaf = depth === 3;
-			const rate = ps.reduce((n, p) => n + (this.ctl.session.probeRate(p.id) ?? 0), 0);
-			out.push({
-				name,
-				childCount: leaf
-					? undefined
-					: depth === 2
-						? ps.length
-						: new Set(ps.map((p) => [p.provider, p.module, p.function][depth + 1])).size,
-				probeId: leaf ? ps[0].id : undefined,
-				enabled: enabled === 0 ? false : enabled === ps.length ? true : "partial",
-				rate: enabled ? rate : undefined,
-				enablingId: leaf ? this.ctl.enablingOf(ps[0].id) : undefined,
-			});
-		}
-		return out;
-	}
-}
-
 export class SessionController implements Controller {
-	readonly tree: Tree;
+	readonly tree: ProbeTree;
 	private listeners = new Set<() => void>();
 	private readonly ticker: Ticker;
 	private metas = new Map<number, Meta>();
+	/** The last view and what view() made of it (read every frame). */
+	private seen: { raw: SessionView; view: SessionView } | undefined;
+	private argumentNotes = new Map<string, string[]>();
 	private unsub: () => void;
 	constructor(
 		readonly session: Session,
@@ -142,10 +53,11 @@ export class SessionController implements Controller {
 		readonly targetPid: number | undefined,
 		readonly notice?: string,
 	) {
-		this.tree = new Tree(catalog, this);
+		this.tree = new ProbeTree(catalog, this);
 		this.unsub = followMachine(session, catalog, () => {
 			this.tree.rebuild();
-			this.emit();
+			// Not now: the tree itself may have made the probes (pid-provider rows on screen).
+			setImmediate(() => this.emit());
 		});
 		this.ticker = new Ticker(session, () => this.emit()).start();
 	}
@@ -157,15 +69,51 @@ export class SessionController implements Controller {
 		for (const l of this.listeners) l();
 	}
 	view(): SessionView {
-		return this.session.view();
+		const v = this.session.view();
+		if (v === this.seen?.raw) return this.seen.view;
+		const view = { ...v, enablings: v.enablings.map((e) => this.withArguments(e)) };
+		this.seen = { raw: v, view };
+		return view;
+	}
+	/** The enabling with its probes' argument notes (USDT), for the Detail pane. */
+	private withArguments(e: EnablingView): EnablingView {
+		const ids = this.session.probeIdsOf(e.id);
+		const key = `${e.id}:${ids.length}`;
+		let lines = this.argumentNotes.get(key);
+		if (lines === undefined) {
+			const first = ids.map((id) => this.catalog.probe(id)).find((p) => p?.kind === "usdt");
+			lines = first ? usdtArgLines(first) : [];
+			if (lines.length && ids.length > 1) lines = [`of ${probeName(first as Probe)}:`, ...lines];
+			this.argumentNotes.set(key, lines);
+		}
+		return lines.length ? { ...e, arguments: lines } : e;
 	}
 	subscribe(listener: () => void): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
 	}
-	enablingOf(probeId: number): number | undefined {
-		for (const [id, m] of this.metas) if (m.probeIds.includes(probeId)) return id;
+	isProbeEnabled(id: number): boolean {
+		return this.session.isProbeEnabled(id);
+	}
+	probeRate(id: number): number | undefined {
+		return this.session.probeRate(id);
+	}
+	enablingOf(probe: Probe): number | undefined {
+		for (const [id, m] of this.metas) if (m.covers(probe)) return id;
 		return undefined;
+	}
+	/** The UI's enabling of `descs`, made for `probes`. */
+	private metaFor(descs: string[], probes: Probe[]): Meta {
+		const tests = descs.map((d) => compileDescription(parseDescription(d, this.targetPid)));
+		const ids = new Set(probes.map((p) => p.id));
+		return {
+			desc: descs.join(", "),
+			covers: (p) => ids.has(p.id) || tests.some((t) => t(p)),
+			key: "",
+			stacks: false,
+			latency: false,
+			probeIds: [...ids],
+		};
 	}
 	private enableMeta(m: Meta): number {
 		const id = this.session.enable(clauseFor(m), m.desc);
@@ -178,32 +126,22 @@ export class SessionController implements Controller {
 		if (!m) throw new ActionError("this enabling was typed as D; edit it with ':' instead.");
 		const next = { ...m };
 		change(next);
-		this.session.disable(id);
-		this.metas.delete(id);
-		try {
-			this.enableMeta(next);
-		} catch (e) {
-			this.enableMeta(m);
-			throw e;
-		}
+		// In place: the same id, the same row in the table; on failure the old one stays.
+		this.session.replace(id, clauseFor(next), next.desc);
+		this.metas.set(id, next);
+		this.ticker.now();
 		return undefined;
 	}
-	toggle(path: readonly string[], opts?: { confirmed?: boolean }): ToggleOutcome {
-		const probes = this.tree.probesUnder(path);
-		const enabledBy = new Set(probes.map((p) => this.enablingOf(p.id)).filter((x): x is number => x !== undefined));
+	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): ToggleOutcome {
+		const probes = this.tree.probesUnder(path, opts?.filter);
+		const enabledBy = new Set(probes.map((p) => this.enablingOf(p)).filter((x): x is number => x !== undefined));
 		if (enabledBy.size) {
 			for (const id of enabledBy) this.disable(id);
 			return undefined;
 		}
 		if (probes.length === 0) throw new ActionError("nothing to enable here.");
 		if (probes.length > 100 && !opts?.confirmed) return { needsConfirm: probes.length };
-		this.enableMeta({
-			desc: describePath(path),
-			key: 0,
-			stacks: false,
-			latency: false,
-			probeIds: probes.map((p) => p.id),
-		});
+		this.enableMeta(this.metaFor(describeFiltered(path, opts?.filter, this.targetPid), probes));
 		return undefined;
 	}
 	disable(enablingId: number): Outcome {
@@ -212,23 +150,39 @@ export class SessionController implements Controller {
 		this.ticker.now();
 		return undefined;
 	}
+	/** The keys `k` offers for an enabling: those its probes have. */
+	keysOf(enablingId: number): string[] {
+		const m = this.metas.get(enablingId);
+		if (!m) return [];
+		return keysFor(m.probeIds.map((id) => this.catalog.probe(id)).filter((p): p is Probe => p !== undefined));
+	}
+	/** `k`: the next key that works for this enabling; keys that cannot be built are skipped, and said so. */
 	cycleKey(enablingId: number): Outcome {
-		return this.replace(enablingId, (m) => {
-			m.key = (m.key + 1) % KEY_CYCLE.length;
-		});
+		const m = this.metas.get(enablingId);
+		if (!m) throw new ActionError("this enabling was typed as D; edit it with ':' instead.");
+		const keys = this.keysOf(enablingId);
+		const at = keys.indexOf(m.key);
+		const skipped: string[] = [];
+		for (let step = 1; step < keys.length; step++) {
+			const key = keys[(at + step) % keys.length];
+			try {
+				this.replace(enablingId, (x) => {
+					x.key = key;
+				});
+			} catch (e) {
+				skipped.push(`${key} (${(e as Error).message.replace(/\.$/, "")})`);
+				continue;
+			}
+			return skipped.length ? { message: `Skipped ${skipped.join(", ")}.` } : undefined;
+		}
+		throw new ActionError(`no other key works for this probe: ${skipped.join(", ")}.`);
 	}
 	private idFor(target: Target): number {
 		if ("enablingId" in target) return target.enablingId;
 		const probes = this.tree.probesUnder(target.path);
-		const existing = probes.map((p) => this.enablingOf(p.id)).find((x) => x !== undefined);
+		const existing = probes.map((p) => this.enablingOf(p)).find((x) => x !== undefined);
 		if (existing !== undefined) return existing;
-		return this.enableMeta({
-			desc: describePath(target.path),
-			key: 0,
-			stacks: false,
-			latency: false,
-			probeIds: probes.map((p) => p.id),
-		});
+		return this.enableMeta(this.metaFor([describePath(target.path)], probes));
 	}
 	toggleStacks(target: Target): Outcome {
 		const id = this.idFor(target);
@@ -239,7 +193,7 @@ export class SessionController implements Controller {
 	latency(target: Target): Outcome {
 		const id = this.idFor(target);
 		const m = this.metas.get(id);
-		if (!m || !/:entry$/.test(m.desc))
+		if (!m || !/:entry$/.test(m.desc) || m.desc.includes(","))
 			throw new ActionError("latency needs an entry probe (one with a matching return).");
 		return this.replace(id, (x) => {
 			x.latency = !x.latency;
@@ -285,14 +239,9 @@ export async function runInteractiveSession(o: {
 	/** Shown on the status line at start. */
 	notice?: string;
 }): Promise<number> {
+	// The -n clause first: refused, it ends dtop with its error before anything runs.
+	if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
 	const ctl = new SessionController(o.session, o.catalog, o.target?.pid, o.notice);
-	try {
-		if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
-	} catch (e) {
-		// The controller's timers would keep dtop running after the error is printed.
-		ctl.close();
-		throw e;
-	}
 	o.target?.resume();
 	ctl.refresh();
 	await runInteractive(ctl, {

@@ -14,6 +14,7 @@ import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
 import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
+import { zeroHint } from "./zero-hint.ts";
 
 export function demoBinary(): string {
 	return demoProgram();
@@ -230,7 +231,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	} catch (e) {
 		cleanup();
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {
-			io.err(`dtop: ${e.message}\n`);
+			io.err(`dtop: ${e.message}${zeroHint(e.message, flags)}\n`);
 			return e instanceof DescriptionError ? 2 : 1;
 		}
 		throw e;

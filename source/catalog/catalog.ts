@@ -430,6 +430,20 @@ export class Catalog extends EventEmitter {
 			.map((s) => ({ pid: s.pid, comm: s.comm, objects: s.objects.length, usdt: s.usdt.length }));
 	}
 
+	/** The objects a process maps (as last read; none when it is gone): the pid provider's modules. */
+	processObjects(pid: number): { module: string; key: string }[] {
+		return (this.#procs.get(pid)?.objects ?? []).filter((o) => !o.error).map((o) => ({ module: o.module, key: o.key }));
+	}
+
+	/** The function symbols of process `pid`'s objects called `module` (read on first use, shared by processes). */
+	functionNames(pid: number, module: string): string[] {
+		const names = new Set<string>();
+		for (const o of this.#procs.get(pid)?.objects ?? []) {
+			if (o.module === module && !o.error) for (const f of this.#objects.functions(o)) names.add(f.name);
+		}
+		return [...names];
+	}
+
 	/** Counts for tests and benchmarks: tracked processes, cached objects, ELF parses so far, index hits, probes. */
 	stats(): { processes: number; objects: number; parses: number; indexHits: number; probes: number } {
 		return {

@@ -5,5 +5,5 @@ export * from "./description.ts";
 export * from "./fbt.ts";
 export * from "./glob.ts";
 export * from "./probe.ts";
-export { makedev, parseStat, readStat } from "./procfs.ts";
+export { makedev, parseStat, readCmdline, readStat } from "./procfs.ts";
 export * from "./profile.ts";

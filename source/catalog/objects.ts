@@ -54,7 +54,8 @@ interface Remembered {
 	error?: string;
 }
 
-const INDEX_VERSION = 1;
+// 2: probe sites outside every symbol are named (siteName), never "".
+const INDEX_VERSION = 2;
 const INDEX_LIMIT = 4000;
 
 export class ObjectCache {
@@ -209,7 +210,7 @@ export class ObjectCache {
 				args: p.args,
 				pcOffset: p.pcOffset,
 				semaphoreOffset: p.semaphoreOffset,
-				function: p.function ?? "",
+				function: p.function ?? siteName(elf, p.pc),
 			}));
 		} catch (e) {
 			error = (e as Error).message;
@@ -243,4 +244,17 @@ export class ObjectCache {
 		if (this.#objects.get(obj.key) === obj) this.#symbols.set(obj.key, syms);
 		return syms;
 	}
+}
+
+/**
+ * The name of a probe site no symbol contains (a stripped binary, a local
+ * function without a symbol): the nearest preceding function symbol plus the
+ * offset, or the site's address in the object when no symbol precedes it.
+ */
+export function siteName(elf: ElfFile, pc: number): string {
+	let best: { name: string; address: number } | undefined;
+	for (const s of elf.symbols().symbols) {
+		if (s.address <= pc && s.address > 0 && (!best || s.address > best.address)) best = s;
+	}
+	return best ? `${best.name}+0x${(pc - best.address).toString(16)}` : `0x${pc.toString(16)}`;
 }

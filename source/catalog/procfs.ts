@@ -141,3 +141,18 @@ export function readExecMappings(pid: number, procRoot = "/proc"): ExecMapping[]
 	}
 	return out;
 }
+
+/**
+ * A process's command line as one line: arguments joined by spaces (a server
+ * that rewrote its title shows the title), undefined when it cannot be read
+ * (exited) and "" for a kernel thread.
+ */
+export function readCmdline(pid: number, procRoot = "/proc"): string | undefined {
+	const raw = readProcFile(`${procRoot}/${pid}/cmdline`);
+	if (raw === undefined) return undefined;
+	return Buffer.from(raw, "latin1")
+		.toString("utf8")
+		.split("\0")
+		.filter((a) => a !== "")
+		.join(" ");
+}

@@ -35,7 +35,7 @@ export interface BuildContext {
 	/** Remember the mappings of the processes these probes fire in (a clause takes stacks). */
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
-	countProbe(id: number): void;
+	countProbe(st: EnablingState, id: number): void;
 	/** Bytes a string takes in a record (the strsize option). */
 	strsize: number;
 	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
@@ -119,6 +119,21 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 		for (const p of found) seen.set(p.id, p);
 	}
 	return [...seen.values()];
+}
+
+/**
+ * Lowers a clause that matched no probe yet (-Z), so that what cannot be
+ * compiled is refused now, as it is when probes match, not when one appears.
+ */
+export function checkUnmatched(clause: Clause, strsize: number): void {
+	const env: LowerEnv = { probes: [], tlsSlot: () => 0 };
+	const rec = clauseRecords(clause) ? new RecordBuilder(env, strsize) : undefined;
+	for (const s of clause.statements) {
+		if (s.kind === "expr") rec?.action(s.expr);
+		else if (s.kind === "assign") lowerInt(s.value, env);
+		else lowerAggregate(s, env);
+	}
+	if (clause.predicate) lowerInt(clause.predicate, env);
 }
 
 /**
@@ -334,7 +349,7 @@ function enableGroup(
 		}
 		throw e;
 	}
-	for (const p of probes) cx.countProbe(p.id);
+	for (const p of probes) cx.countProbe(st, p.id);
 	const skip = (i: number, reason: string) => {
 		const p = probes[i];
 		skipped({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });

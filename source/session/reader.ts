@@ -37,8 +37,8 @@ export function groupHits(g: Group): number {
 export interface ReadContext {
 	maps: SharedMaps;
 	tickNo: number;
-	/** The rolling counter of one probe (made when first asked for). */
-	probeCounter(id: number): RollingCounter;
+	/** The rolling counter of one probe in one enabling (made when first asked for). */
+	probeCounter(st: EnablingState, id: number): RollingCounter;
 	/** A user stack of this process was seen: keep its mappings. */
 	sawUserStack(pid: number): void;
 }
@@ -54,7 +54,7 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 			total += n;
 		}
 	}
-	for (const [id, n] of perProbe) cx.probeCounter(id).observe(now, n);
+	for (const [id, n] of perProbe) cx.probeCounter(st, id).observe(now, n);
 	st.counter.observe(now, total + st.retired);
 	let misses = st.retiredMisses;
 	for (const g of st.groups) misses += groupMisses(g);

@@ -21,6 +21,8 @@ export class RollingCounter {
 	readonly history: number[] = [];
 	/** Firings per second over the last tick. */
 	rate = 0;
+	/** Set by restart(): the next observation keeps `rate`. */
+	private keepRate = false;
 
 	/**
 	 * Record the kernel's cumulative count `raw` observed at `now` (ms). The first
@@ -37,7 +39,8 @@ export class RollingCounter {
 		this.acc += delta;
 		const prevTime = this.times.at(-1);
 		const dt = prevTime === undefined ? 0 : now - prevTime;
-		this.rate = dt > 0 ? (delta * 1000) / dt : 0;
+		if (this.keepRate) this.keepRate = false;
+		else this.rate = dt > 0 ? (delta * 1000) / dt : 0;
 		this.times.push(now);
 		this.accs.push(this.acc);
 		this.history.push(delta);
@@ -67,6 +70,16 @@ export class RollingCounter {
 			}
 		}
 		return this.acc - from;
+	}
+
+	/**
+	 * The kernel's count starts again from zero (the enabling was rebuilt): the
+	 * next reading is all new. It comes at once (the UI reads after a change) and
+	 * covers a moment, not a tick, so it keeps the rate; the one after sets it.
+	 */
+	restart(): void {
+		this.lastRaw = 0;
+		this.keepRate = true;
 	}
 
 	/** Forget history (the `c` key): windows and totals restart from now. */

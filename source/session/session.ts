@@ -12,6 +12,7 @@ import { Attempts } from "../util/attempts.ts";
 import {
 	attachProbes,
 	type BuildContext,
+	checkUnmatched,
 	matchClause,
 	probeKey,
 	type SkippedProbe,
@@ -69,7 +70,12 @@ export class Session {
 	/** Disabled enablings whose links are still being detached. */
 	private retiring = new Set<EnablingState>();
 	private pending = new Set<Promise<void>>();
-	private probeCounters = new Map<number, RollingCounter>();
+	/**
+	 * Firings of each probe, per enabling: every enabling of a probe counts each of
+	 * its firings, so a probe's rate is one enabling's count, never their sum (and
+	 * two enablings reading at the same tick do not see each other's counts).
+	 */
+	private probeCounters = new Map<number, Map<EnablingState, RollingCounter>>();
 	/**
 	 * Processes that exited while some group still has probes in them: a group
 	 * may hold several processes' probes (those found in one rescan), and is
@@ -106,7 +112,7 @@ export class Session {
 			maps: this.maps,
 			nextTls: () => this.nextTls++,
 			captureProcesses: (probes) => this.captureProcesses(probes),
-			countProbe: (id) => void this.probeCounter(id),
+			countProbe: (st, id) => void this.probeCounter(st, id),
 			strsize: opts.strsize ?? 256,
 			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};
@@ -116,7 +122,7 @@ export class Session {
 			get tickNo() {
 				return self.tickNo;
 			},
-			probeCounter: (id) => this.probeCounter(id),
+			probeCounter: (st, id) => this.probeCounter(st, id),
 			sawUserStack: (pid) => this.symbolizer.capture(pid),
 		};
 	}
@@ -326,15 +332,29 @@ export class Session {
 		try {
 			return matchClause(this.build, clause);
 		} catch (e) {
-			if (allowZero && e instanceof SessionError && e.message.startsWith("no probes match")) return [];
-			throw e;
+			if (!(allowZero && e instanceof SessionError && e.message.startsWith("no probes match"))) throw e;
+			checkUnmatched(clause, this.build.strsize);
+			return [];
 		}
 	}
 
-	private probeCounter(id: number): RollingCounter {
-		let c = this.probeCounters.get(id);
-		if (!c) this.probeCounters.set(id, (c = new RollingCounter()));
+	private probeCounter(st: EnablingState, id: number): RollingCounter {
+		let per = this.probeCounters.get(id);
+		if (!per) this.probeCounters.set(id, (per = new Map()));
+		let c = per.get(st);
+		if (!c) per.set(st, (c = new RollingCounter()));
 		return c;
+	}
+
+	/** Stop counting the probes of `st` for the tree. */
+	private forgetProbes(st: EnablingState): void {
+		for (const g of st.groups) {
+			for (const p of g.probes) {
+				const per = this.probeCounters.get(p.id);
+				per?.delete(st);
+				if (per?.size === 0) this.probeCounters.delete(p.id);
+			}
+		}
 	}
 
 	/**
@@ -388,7 +408,9 @@ export class Session {
 			// Keep the firings counted so far: fold the group's hits into the enabling.
 			st.retiredMisses += groupMisses(g);
 			for (const p of g.probes) {
-				this.probeCounters.delete(p.id);
+				const per = this.probeCounters.get(p.id);
+				per?.delete(st);
+				if (per?.size === 0) this.probeCounters.delete(p.id);
 				// Its probes are gone with their processes: a clause no longer needs to remember them.
 				const key = probeKey(p);
 				for (const c of st.clauses) c.names.delete(key);
@@ -409,7 +431,40 @@ export class Session {
 		const st = this.enablings.get(id);
 		if (!st) return false;
 		this.enablings.delete(id);
-		for (const g of st.groups) for (const p of g.probes) this.probeCounters.delete(p.id);
+		this.retire(st);
+		return true;
+	}
+
+	/**
+	 * Replace enabling `id` by another program, keeping its id, its place among
+	 * the enablings and its firings so far (the UI's `k`, `s`, `l`). The new one
+	 * is built first: if it cannot be, the error is thrown and the old one stays.
+	 */
+	replace(id: number, source: string | DProgram, label?: string): void {
+		const old = this.enablings.get(id);
+		if (!old) throw new SessionError(`there is no enabling ${id}.`);
+		const fresh = this.enable(source, label);
+		const st = this.enablings.get(fresh) as EnablingState;
+		st.id = id;
+		st.counter = old.counter;
+		st.counter.restart();
+		// The tree's rates go on too (a fresh counter would show 0/s for a tick).
+		for (const per of this.probeCounters.values()) {
+			const c = per.get(old);
+			if (c && per.has(st)) {
+				c.restart();
+				per.set(st, c);
+			}
+			per.delete(old);
+		}
+		this.enablings.delete(fresh);
+		this.enablings = new Map([...this.enablings].map(([k, v]) => [k, k === id ? st : v]));
+		this.retire(old);
+	}
+
+	/** Detach and free an enabling that has left the map. */
+	private retire(st: EnablingState): void {
+		this.forgetProbes(st);
 		const links = st.groups.flatMap((g) => g.links);
 		for (const g of st.groups) g.links = [];
 		this.retiring.add(st);
@@ -419,7 +474,6 @@ export class Session {
 		});
 		this.pending.add(done);
 		done.finally(() => this.pending.delete(done));
-		return true;
 	}
 
 	/** Resolves when every disable() has finished releasing. */
@@ -429,7 +483,7 @@ export class Session {
 
 	private release(st: EnablingState): void {
 		this.events.forget(st.id);
-		for (const g of st.groups) for (const p of g.probes) this.probeCounters.delete(p.id);
+		this.forgetProbes(st);
 		releaseEnabling(st, this.maps);
 	}
 
@@ -459,11 +513,24 @@ export class Session {
 
 	/** Rolling counter of one probe (for the tree's live rate), if enabled. */
 	probeRate(id: number): number | undefined {
-		return this.probeCounters.get(id)?.rate;
+		const per = this.probeCounters.get(id);
+		if (!per) return undefined;
+		// Each enabling counts the firings its predicate lets through: the largest
+		// count is the probe's, and adding them up would count a firing twice.
+		let rate = 0;
+		for (const c of per.values()) rate = Math.max(rate, c.rate);
+		return rate;
 	}
 
 	isProbeEnabled(id: number): boolean {
 		return this.probeCounters.has(id);
+	}
+
+	/** The ids of the probes an enabling is attached to now. */
+	probeIdsOf(id: number): number[] {
+		const st = this.enablings.get(id);
+		if (!st) return [];
+		return [...new Set(st.groups.flatMap((g) => g.probes.map((p) => p.id)))];
 	}
 
 	/** The probes of an enabling the kernel refused alone (skipped; the rest are attached). */
@@ -482,7 +549,7 @@ export class Session {
 			st.counter.clear();
 			for (const a of st.aggs.values()) for (const r of a.rows.values()) r.counter.clear();
 		}
-		for (const c of this.probeCounters.values()) c.clear();
+		for (const per of this.probeCounters.values()) for (const c of per.values()) c.clear();
 	}
 
 	/**

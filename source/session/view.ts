@@ -64,6 +64,8 @@ export interface EnablingView {
 	drops: number;
 	evictions: number;
 	error?: string;
+	/** The probes' arguments as their notes describe them (USDT: size, sign, where), one line each; filled by the UI's controller. */
+	arguments?: string[];
 }
 
 export interface SessionView {

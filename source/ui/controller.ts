@@ -39,14 +39,16 @@ export interface Controller {
 	 * Space in the tree: enables the probe (or every probe below an inner node) with the
 	 * default clause, or disables it when it is enabled. Without `confirmed`, a subtree of
 	 * more than 100 probes is not enabled; instead `{ needsConfirm: n }` says how many
-	 * there are, and the UI asks and calls again with `{ confirmed: true }`.
+	 * there are, and the UI asks and calls again with `{ confirmed: true }`. With
+	 * `filter` (the tree's), only what the filter shows below `path` is enabled.
 	 */
-	toggle(path: readonly string[], opts?: { confirmed?: boolean }): MaybePromise<ToggleOutcome>;
+	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): MaybePromise<ToggleOutcome>;
 	/** Space in the enabled table: removes the enabling. */
 	disable(enablingId: number): MaybePromise<Outcome>;
 	/**
-	 * `k`: switches the enabling's aggregation key to the next of none, execname, pid,
-	 * tid, probefunc, arg0–arg2, copyinstr(argN) (string arguments), ustack, kstack.
+	 * `k`: switches the enabling's aggregation key to the next one its probes have
+	 * (none, execname, pid, tid, probefunc, their arguments, copyinstr(argN) of string
+	 * arguments, ustack, kstack in the kernel), skipping keys that cannot be built.
 	 */
 	cycleKey(enablingId: number): MaybePromise<Outcome>;
 	/** `s`: adds ustack() to the key, or removes it. */

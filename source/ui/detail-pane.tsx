@@ -102,6 +102,10 @@ export function detailContent(enabling: EnablingView | undefined, cols: number, 
 		if (i > 0) lines.push([]);
 		lines.push(...aggLines(agg, cols, cs));
 	});
+	if (enabling.arguments?.length) {
+		lines.push([], [seg("arguments (from the probe's note)", { dim: true })]);
+		for (const a of enabling.arguments) lines.push([seg(`  ${escapeForTerminal(a)}`, { dim: true })]);
+	}
 	if (enabling.aggregations.length === 0 && !enabling.error) {
 		lines.push([seg(`${formatCount(enabling.total)} firings, no aggregation`, { dim: true })]);
 	}

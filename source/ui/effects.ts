@@ -137,14 +137,14 @@ export class Effects {
 				this.host.exit();
 				return;
 			case "toggle": {
-				const { path, confirmed } = effect;
+				const { path, confirmed, filter } = effect;
 				settle(
 					effect,
 					dispatch,
-					() => c.toggle(path, { confirmed }),
+					() => c.toggle(path, filter === undefined ? { confirmed } : { confirmed, filter }),
 					(o): Action =>
 						o && "needsConfirm" in o && o.needsConfirm !== undefined
-							? { type: "needsConfirm", path, count: o.needsConfirm }
+							? { type: "needsConfirm", path, count: o.needsConfirm, ...(filter === undefined ? {} : { filter }) }
 							: done(o),
 				);
 				return;

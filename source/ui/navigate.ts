@@ -145,3 +145,8 @@ export function scrollViewer(s: State, command: Command | undefined, by = 1): St
 	if (to === undefined) return s;
 	return { ...s, modal: { ...modal, top: clamp(to, 0, max) } };
 }
+
+/** `{ filter }` when there is one (effects and actions carry no empty key). */
+export function withFilter(filter: string | undefined): { filter?: string } {
+	return filter === undefined ? {} : { filter };
+}

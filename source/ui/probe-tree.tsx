@@ -32,11 +32,24 @@ export function treeRowLine(row: TreeRow, cols: number, cs: Charset, selected: b
 	const on = entry.enabled === true ? cs.enabled : entry.enabled === "partial" ? cs.partial : " ";
 	const lead = `${selected ? cs.cursor : " "}${"  ".repeat(row.depth)}${mark} `;
 	const name = entry.name === "" ? "(none)" : escapeForTerminal(entry.name);
-	const count = entry.childCount !== undefined ? ` (${formatCount(entry.childCount)})` : "";
+	const count =
+		entry.note !== undefined
+			? ""
+			: entry.countText !== undefined
+				? ` (${entry.countText})`
+				: entry.childCount !== undefined
+					? ` (${formatCount(entry.childCount)})`
+					: "";
 	const rate = entry.enabled !== false && entry.rate !== undefined ? `${formatRate(entry.rate)}/s` : "";
 	const rateCols = rate ? width(rate) + 1 : 0;
 	const nameRoom = Math.max(1, cols - width(lead) - 2 - rateCols - (count ? width(count) : 0));
 	const shownName = truncate(name, nameRoom, cs.ellipsis);
+	// The note (a command line) takes what room is left, cut first.
+	const noteRoom = nameRoom - width(shownName) - 2;
+	const note =
+		entry.note !== undefined && noteRoom >= 4
+			? `  ${truncate(escapeForTerminal(entry.note), noteRoom, cs.ellipsis)}`
+			: "";
 	const line: Line = [
 		seg(lead, { dim: !selected }),
 		seg(on, { color: entry.enabled === true ? "green" : "yellow" }),
@@ -44,8 +57,9 @@ export function treeRowLine(row: TreeRow, cols: number, cs: Charset, selected: b
 		seg(shownName, { bold: entry.enabled !== false }),
 	];
 	if (count) line.push(seg(count, { dim: true }));
+	if (note) line.push(seg(note, { dim: true }));
 	if (rate) {
-		const used = width(lead) + 2 + width(shownName) + width(count);
+		const used = width(lead) + 2 + width(shownName) + width(count) + width(note);
 		const gap = Math.max(1, cols - used - width(rate));
 		line.push(seg(" ".repeat(gap)), seg(rate, { color: "green" }));
 	}

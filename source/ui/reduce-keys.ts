@@ -19,6 +19,7 @@ import {
 	showError,
 	tableIndex,
 	withEffect,
+	withFilter,
 } from "./navigate.ts";
 import { editPrompt, newPrompt, type PromptEdit, remember } from "./prompt.tsx";
 import { PANES, type PromptMode, type State } from "./state.ts";
@@ -39,7 +40,10 @@ export function key(s: State, k: KeyName): State {
 		}
 		case "confirm":
 			if (commandFor("confirm", k) === "yes") {
-				return withEffect({ ...s, modal: { kind: "none" } }, { kind: "toggle", path: modal.path, confirmed: true });
+				return withEffect(
+					{ ...s, modal: { kind: "none" } },
+					{ kind: "toggle", path: modal.path, confirmed: true, ...withFilter(modal.filter) },
+				);
 			}
 			return { ...s, modal: { kind: "none" }, message: { text: "Nothing enabled." } };
 		case "help":
@@ -193,7 +197,9 @@ function treeCommand(s: State, command: Command): State {
 			return i === -1 ? s : moveTree(s, i);
 		}
 		case "toggle":
-			return row ? withEffect(s, { kind: "toggle", path: row.path, confirmed: false }) : s;
+			return row
+				? withEffect(s, { kind: "toggle", path: row.path, confirmed: false, ...withFilter(s.tree.filter) })
+				: s;
 		default:
 			return s;
 	}

@@ -5,7 +5,7 @@
 // state's effects, and their results arrive as actions.
 
 import { sortEnablings } from "./enabled-table.tsx";
-import { clamp, clampDetail, layoutOf, withEffect } from "./navigate.ts";
+import { clamp, clampDetail, layoutOf, withEffect, withFilter } from "./navigate.ts";
 import { newPrompt } from "./prompt.tsx";
 import { key, paste } from "./reduce-keys.ts";
 import { mouse } from "./reduce-mouse.ts";
@@ -41,7 +41,7 @@ function apply(s: State, action: Action): State {
 		case "done":
 			return done(s, action.effect, action.message);
 		case "needsConfirm":
-			return { ...s, modal: { kind: "confirm", path: action.path, count: action.count } };
+			return { ...s, modal: { kind: "confirm", path: action.path, count: action.count, ...withFilter(action.filter) } };
 		case "showD":
 			return { ...s, modal: { kind: "dview", title: action.title, d: action.d, top: 0 } };
 		case "failed":

@@ -23,7 +23,7 @@ export type Modal =
 	| { kind: "help"; top: number }
 	| { kind: "dview"; title: string; d: string; top: number }
 	| { kind: "prompt"; mode: PromptMode; state: PromptState }
-	| { kind: "confirm"; path: readonly string[]; count: number };
+	| { kind: "confirm"; path: readonly string[]; count: number; filter?: string };
 
 export interface TreeState {
 	expanded: ReadonlySet<string>;
@@ -74,7 +74,8 @@ export interface TreeQuery {
 }
 
 export type Effect =
-	| { kind: "toggle"; path: readonly string[]; confirmed: boolean }
+	/** `filter`: the tree's filter then; Space enables what it shows under `path`. */
+	| { kind: "toggle"; path: readonly string[]; confirmed: boolean; filter?: string }
 	| { kind: "disable"; id: number }
 	| { kind: "cycleKey"; id: number }
 	| { kind: "stacks"; target: Target }
@@ -98,7 +99,7 @@ export type Action =
 	/** An effect finished (its message, if it has one, goes to the message line). */
 	| { type: "done"; effect: Effect; message?: string }
 	/** Space on a subtree of many probes: ask first. */
-	| { type: "needsConfirm"; path: readonly string[]; count: number }
+	| { type: "needsConfirm"; path: readonly string[]; count: number; filter?: string }
 	/** `d`: the enabling's D text arrived. */
 	| { type: "showD"; title: string; d: string }
 	/** An effect failed: the one way errors reach the message line. */

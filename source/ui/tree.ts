@@ -9,6 +9,10 @@ export interface TreeEntry {
 	name: string;
 	/** Children below this node; undefined for a probe (a leaf). */
 	childCount?: number;
+	/** What the children are, when not just counted: `3 processes`. */
+	countText?: string;
+	/** Shown dim after the name, raw (the UI escapes it): a process's command line. */
+	note?: string;
 	/** The probe's id, for leaves. */
 	probeId?: number;
 	/** Whether the probe (or, for inner nodes, all/some probes below) is enabled. */
@@ -26,8 +30,10 @@ export interface TreeSource {
 	 * With `filter` (a probe description with globs, e.g. `syscall::read*:entry`, or a
 	 * bare word matched against any level), only nodes with at least one matching
 	 * probe below them. May throw an Error whose message explains a bad filter.
+	 * undefined: still reading (a filter searching many symbol tables, a slice at a
+	 * time); ask again in the next slice.
 	 */
-	children(path: readonly string[], filter?: string): readonly TreeEntry[];
+	children(path: readonly string[], filter?: string): readonly TreeEntry[] | undefined;
 }
 
 export interface TreeRow {
@@ -88,7 +94,9 @@ export class TreeWalk {
 			if (frame.entries === undefined) {
 				// At least one read per run, so every run makes progress.
 				if (reads++ > 0 && performance.now() > deadline) return false;
-				frame.entries = this.source.children(frame.path, this.opts.filter);
+				const entries = this.source.children(frame.path, this.opts.filter);
+				if (entries === undefined) return false;
+				frame.entries = entries;
 			}
 			if (frame.next >= frame.entries.length || rows.length >= this.limit) {
 				stack.pop();
@@ -108,7 +116,9 @@ export class TreeWalk {
 /** The visible rows, depth first, all at once. */
 export function flattenTree(source: TreeSource, opts: FlattenOptions): TreeRow[] {
 	const walk = new TreeWalk(source, opts);
-	walk.run(Number.POSITIVE_INFINITY);
+	while (!walk.run(Number.POSITIVE_INFINITY)) {
+		// a source still reading: each call reads on
+	}
 	return walk.rows;
 }
 

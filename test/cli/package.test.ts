@@ -126,7 +126,7 @@ describe("the npm package", { concurrency: false }, () => {
 			env: { PATH: pathEnv(), HOME: work },
 		});
 		try {
-			await s.waitFor(/simple\d+/, 20_000);
+			await s.waitFor(/simple \(\d+ process/, 20_000);
 			await s.waitFor(/Help/);
 			const demo = readdirSync(`/proc/${s.pid}/task`)
 				.flatMap((t) => readFileSync(`/proc/${s.pid}/task/${t}/children`, "utf8").trim().split(/\s+/))

@@ -11,7 +11,7 @@ const PASTE_OFF = "\x1b[?2004l";
 
 /** The first frame is up (and with it raw mode). */
 async function started(s: Screen): Promise<void> {
-	await s.waitFor(/simple\d+/, 15_000);
+	await s.waitFor(/simple \(\d+ process/, 15_000);
 	await s.waitFor(/Help/);
 }
 

@@ -94,7 +94,7 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 	const s = startDtop(["--demo"], { cols: 120, rows: 40 });
 	let held: number[] = [];
 	try {
-		await s.waitFor(/simple\d+/);
+		await s.waitFor(/simple \(\d+ process/);
 		assert.ok(s.alternate(), "runs in the alternate screen");
 		const pid = demoPid(s.pid);
 		// Filter the tree to the demo's probe.
@@ -234,7 +234,7 @@ test("LANG=C and NO_COLOR: plain ASCII on screen and no colour sequences", async
 test("l turns an entry probe into an entry/return latency histogram", async () => {
 	const s = startDtop(["--demo"], { cols: 120, rows: 40 });
 	try {
-		await s.waitFor(/simple\d+/);
+		await s.waitFor(/simple \(\d+ process/);
 		await submit(s, "/", "syscall::clock_nanosleep:entry");
 		await s.waitFor((t) => /clock_nanosleep/.test(t) && !/sdt/.test(t));
 		await select(s, /^›\s+entry/);

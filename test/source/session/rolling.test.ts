@@ -76,3 +76,19 @@ test("clear restarts totals and windows", () => {
 	assert.equal(r.window(10_000), 30);
 	assert.deepEqual(r.history, [30]);
 });
+
+test("RollingCounter.restart: counts the rebuilt enabling's firings from zero and keeps the rate over the moment right after", () => {
+	const c = new RollingCounter();
+	c.observe(0, 0);
+	c.observe(1000, 100);
+	assert.equal(c.rate, 100);
+	c.restart();
+	// Read at once after the rebuild: 2 firings in 10 ms are not a rate.
+	c.observe(1010, 2);
+	assert.equal(c.rate, 100);
+	assert.equal(c.total, 102);
+	// A whole tick later: the rate of that tick.
+	c.observe(2010, 52);
+	assert.equal(c.rate, 50);
+	assert.equal(c.total, 152);
+});

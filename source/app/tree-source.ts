@@ -1,0 +1,178 @@
+// The probe tree the interactive UI browses, read from the catalog. Static
+// providers are provider → module → function → name. USDT providers are
+// grouped by program, then by process: `prefork (3 processes)` → `prefork4242`
+// (with its command line) → module → function → name. The pid provider is
+// `pid` → process → module → function → entry/return, listed lazily (pid-tree.ts).
+import type { Catalog, Probe } from "../catalog/index.ts";
+import { readCmdline } from "../catalog/index.ts";
+import type { TreeEntry, TreeSource } from "../ui/tree.ts";
+import { PID_GROUP, PidTree } from "./pid-tree.ts";
+import { isGroup } from "./tree-enable.ts";
+import { type TreeFilter, treeFilter } from "./tree-filter.ts";
+
+/** What the tree shows of the session: marks, rates and enablings of probes. */
+export interface TreeMarks {
+	isProbeEnabled(id: number): boolean;
+	probeRate(id: number): number | undefined;
+	enablingOf(probe: Probe): number | undefined;
+	readonly targetPid: number | undefined;
+}
+
+interface Node {
+	children: Map<string, Node>;
+	probe?: Probe;
+}
+
+const node = (): Node => ({ children: new Map() });
+
+/** Where a probe sits in the tree. */
+export function treePath(p: Probe): string[] {
+	if (p.kind === "usdt") return [p.usdtProvider, p.provider, p.module, p.function, p.name];
+	if (p.kind === "uprobe") return [PID_GROUP, p.provider, p.module, p.function, p.name];
+	return [p.provider, p.module, p.function, p.name];
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** Processes by pid, not as text (prefork99 before prefork100). */
+const byPid = (a: string, b: string) => pidOf(a) - pidOf(b) || byName(a, b);
+const pidOf = (provider: string) => Number(/(\d+)$/.exec(provider)?.[1] ?? 0);
+
+/** A command line cut to what a tree row can show: the program's base name, then its arguments. */
+export function shortCommand(cmdline: string, max = 60): string {
+	const [first = "", ...rest] = cmdline.split(" ");
+	const program = first.startsWith("/") ? (first.split("/").at(-1) ?? first) : first;
+	const line = [program, ...rest].join(" ");
+	return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+export class ProbeTree implements TreeSource {
+	private root: Node = node();
+	/** pid-provider probes made so far (for marks and rates; pid-tree.ts lists them). */
+	private made: Node = node();
+	private stale = true;
+	private readonly pid: PidTree;
+
+	constructor(
+		private readonly catalog: Catalog,
+		private readonly marks: TreeMarks,
+	) {
+		this.pid = new PidTree(catalog, marks, (path) => {
+			this.fresh();
+			let at: Node | undefined = this.made;
+			for (const name of path) at = at?.children.get(name);
+			return at ? this.leaves(at, undefined) : [];
+		});
+	}
+
+	/** The catalog changed (probes came or went): read it again before the next use. */
+	rebuild(): void {
+		this.stale = true;
+	}
+
+	private fresh(): void {
+		if (!this.stale) return;
+		this.stale = false;
+		const root = node();
+		const made = node();
+		for (const p of this.catalog.probes()) {
+			let at = p.kind === "uprobe" ? made : root;
+			for (const name of treePath(p)) {
+				let next = at.children.get(name);
+				if (!next) at.children.set(name, (next = node()));
+				at = next;
+			}
+			at.probe = p;
+		}
+		this.root = root;
+		this.made = made;
+	}
+
+	private find(path: readonly string[]): Node | undefined {
+		this.fresh();
+		let at: Node | undefined = this.root;
+		for (const name of path) at = at?.children.get(name);
+		return at;
+	}
+
+	private leaves(n: Node, filter: ((p: Probe) => boolean) | undefined, out: Probe[] = []): Probe[] {
+		if (n.probe && (!filter || filter(n.probe))) out.push(n.probe);
+		for (const c of n.children.values()) this.leaves(c, filter, out);
+		return out;
+	}
+
+	private any(n: Node, filter: (p: Probe) => boolean): boolean {
+		if (n.probe && filter(n.probe)) return true;
+		for (const c of n.children.values()) if (this.any(c, filter)) return true;
+		return false;
+	}
+
+	/** Every probe below `path` that `filter` (the tree's filter text) shows; pid-provider ones are made now. */
+	probesUnder(path: readonly string[], filter?: string): Probe[] {
+		const f = treeFilter(filter, this.marks.targetPid);
+		if (path[0] === PID_GROUP) return this.pid.probes(path, f);
+		const n = this.find(path);
+		return n ? this.leaves(n, f && ((p) => f.test(p))) : [];
+	}
+
+	children(path: readonly string[], filter?: string): readonly TreeEntry[] | undefined {
+		const tf = treeFilter(filter, this.marks.targetPid);
+		// A filter searching the pid provider's functions reads their symbol tables first, in slices.
+		if ((path.length === 0 || path[0] === PID_GROUP) && !this.pid.ready(tf)) return undefined;
+		if (path[0] === PID_GROUP) return this.pid.children(path, tf);
+		const f = tf && ((p: Probe) => tf.test(p));
+		const at = this.find(path);
+		if (!at) return [];
+		const processes = path.length === 1 && isGroup(path[0]);
+		const names = [...at.children.keys()].sort(processes ? byPid : byName);
+		const out: TreeEntry[] = [];
+		for (const name of names) {
+			const child = at.children.get(name) as Node;
+			const probes = this.leaves(child, f);
+			if (probes.length === 0) continue;
+			out.push(this.entry(path, name, child, probes, f));
+		}
+		if (path.length === 0) this.withPid(out, tf);
+		return out;
+	}
+
+	/** The `pid` row among the top-level ones, in name order. */
+	private withPid(out: TreeEntry[], f: TreeFilter | undefined): void {
+		const top = this.pid.top(f);
+		if (!top) return;
+		const at = out.findIndex((e) => e.name > PID_GROUP);
+		out.splice(at === -1 ? out.length : at, 0, top);
+	}
+
+	private entry(
+		path: readonly string[],
+		name: string,
+		n: Node,
+		probes: Probe[],
+		f: ((p: Probe) => boolean) | undefined,
+	): TreeEntry {
+		const enabled = probes.filter((p) => this.marks.isProbeEnabled(p.id)).length;
+		const rate = probes.reduce((sum, p) => sum + (this.marks.probeRate(p.id) ?? 0), 0);
+		const leaf = n.probe !== undefined && n.children.size === 0;
+		const childCount = leaf
+			? undefined
+			: f
+				? [...n.children.values()].filter((c) => this.any(c, f)).length
+				: n.children.size;
+		const e: TreeEntry = {
+			name,
+			childCount,
+			probeId: leaf ? n.probe?.id : undefined,
+			enabled: enabled === 0 ? false : enabled === probes.length ? true : "partial",
+			rate: enabled ? rate : undefined,
+			enablingId: leaf && n.probe ? this.marks.enablingOf(n.probe) : undefined,
+		};
+		if (path.length === 0 && isGroup(name) && childCount !== undefined) {
+			e.countText = `${childCount} process${childCount === 1 ? "" : "es"}`;
+		}
+		if (path.length === 1 && isGroup(path[0])) {
+			const cmd = readCmdline(pidOf(name));
+			e.note = cmd === undefined ? "(exited)" : shortCommand(cmd);
+		}
+		return e;
+	}
+}
