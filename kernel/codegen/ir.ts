@@ -37,7 +37,7 @@ export type IntExpr =
 	| { k: "un"; op: "!" | "-" | "~"; e: IntExpr }
 	/** 1 when the firing probe's id is one of `ids` (probefunc == "read", ...). */
 	| { k: "probein"; ids: number[] }
-	/** String equality (or inequality): 1 or 0. */
+	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
 	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr };
 
 export type StrExpr = { k: "comm" } | { k: "copyinstr"; addr: IntExpr } | { k: "strconst"; v: string };
@@ -45,7 +45,7 @@ export type StrExpr = { k: "comm" } | { k: "copyinstr"; addr: IntExpr } | { k: "
 /** One field of an aggregation key; every field occupies a multiple of 8 bytes. */
 export type KeyField =
 	| { k: "int"; e: IntExpr }
-	/** A string, zero-padded to `size` bytes (a multiple of 8, at most STR_MAX). */
+	/** A string, zero-padded to `size` bytes (a multiple of 8); at most strsize bytes are read. */
 	| { k: "str"; e: StrExpr; size: number }
 	/** A stack id from the stack map; user stacks also record the tgid (high 32 bits). */
 	| { k: "stack"; user: boolean };
@@ -164,9 +164,31 @@ export interface ClauseProgram {
 	 * adds are cheaper and exact otherwise.
 	 */
 	atomic?: boolean;
+	/**
+	 * Per-CPU array of one BUF_SIZE value where keys, compared strings and
+	 * clause-locals are built (the BPF stack is 512 bytes). Needed by string
+	 * comparisons and keyed statements.
+	 */
+	bufFd?: number;
+	/** The strsize option: the bytes a string may take, its NUL included (default 256). */
+	strsize?: number;
+	/** Counter slot of strings cut at strsize (DTrace cuts them silently; dtop counts). */
+	truncSlot?: number;
 }
 
-/** Longest string (bytes, including the NUL) read by copyinstr or kept in a key. */
-export const STR_MAX = 64;
+/** DTrace's default strsize: the bytes a string takes, its NUL included. */
+export const STRSIZE_DEFAULT = 256;
+/** The largest strsize dtop compiles (strings are compared and built in the scratch buffer). */
+export const STRSIZE_MAX = 2048;
+/** The longest key dtop builds (keys live in the per-CPU buffer, not on the 512-byte stack). */
+export const KEY_MAX = 4096;
+/** Layout of the per-CPU buffer (bufFd): two key areas (a key may be built while
+ * another is), two string areas for comparisons, then clause-local variables. */
+export const BUF_KEY = 0;
+export const BUF_STR_A = 2 * KEY_MAX;
+export const BUF_STR_B = BUF_STR_A + STRSIZE_MAX;
+export const BUF_THIS = BUF_STR_B + STRSIZE_MAX;
+export const THIS_MAX = 1024;
+export const BUF_SIZE = BUF_THIS + THIS_MAX;
 /** Deepest stack a stack map entry holds. */
 export const STACK_DEPTH = 127;

@@ -154,6 +154,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], pro
 	let usesTls = false;
 	const env: LowerEnv = {
 		probes,
+		strsize: cx.strsize,
 		tlsSlot: (name) => {
 			usesTls = true;
 			let s = st.tls.get(name);
@@ -198,6 +199,9 @@ function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], pro
 		record: l.record,
 		stateFd: maps.state.fd,
 		ignoreState: dtrace,
+		bufFd: maps.buf.fd,
+		strsize: cx.strsize,
+		truncSlot: st.truncSlot,
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;

@@ -46,6 +46,9 @@ export interface EnablingState {
 	tls: Map<string, number>;
 	dropSlot: number;
 	drops: number;
+	/** Counter slot of strings cut at strsize, and their count. */
+	truncSlot: number;
+	truncated: number;
 	counter: RollingCounter;
 	probeCount: number;
 	/** Each clause and the probes it is attached to (by identity: a probe seen again under a new id is the same probe). */
@@ -87,6 +90,7 @@ export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
 		maps.freeSlot(a.insertSlot);
 	}
 	maps.freeSlot(st.dropSlot);
+	if (st.truncSlot >= 0) maps.freeSlot(st.truncSlot);
 	st.groups = [];
 	st.aggs.clear();
 	attempts.rethrow();

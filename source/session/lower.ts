@@ -2,7 +2,6 @@
 // generator's IR. Everything that depends only on which probe fired (probefunc,
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
 import type { ArgPlan, IntExpr, KeyField, StrExpr } from "../../kernel/codegen/ir.ts";
-import { STR_MAX } from "../../kernel/codegen/ir.ts";
 import type { AggregateStmt, Clause, Expr } from "../d/ast.ts";
 import type { TraceProbe } from "../providers/types.ts";
 
@@ -48,6 +47,8 @@ export interface LowerEnv {
 	probes: TraceProbe[];
 	/** Slot number of a thread-local variable. */
 	tlsSlot(name: string): number;
+	/** The strsize option: bytes a string takes, its NUL included. */
+	strsize: number;
 }
 
 function isStringExpr(e: Expr): boolean {
@@ -162,8 +163,9 @@ function lowerKey(e: Expr, env: LowerEnv): { field: KeyField; decode: KeyDecode 
 	const pf = probeString(e);
 	if (pf) return { field: { k: "int", e: { k: "builtin", name: "probeid" } }, decode: { k: "probe", field: pf } };
 	if (isStringExpr(e)) {
-		const size =
-			e.kind === "builtin" ? 16 : e.kind === "string" ? Math.min(STR_MAX, roundUp8(e.value.length + 1)) : STR_MAX;
+		// Every string key takes strsize bytes (rounded to 8), so keys of one position
+		// have one size whatever the expression; execname is at most 16.
+		const size = roundUp8(e.kind === "builtin" ? Math.min(16, env.strsize) : env.strsize);
 		return { field: { k: "str", e: lowerStr(e, env), size }, decode: { k: "str", size } };
 	}
 	return { field: { k: "int", e: lowerInt(e, env) }, decode: { k: "int" } };

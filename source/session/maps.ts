@@ -3,7 +3,7 @@
 // first use; the thread-local and stack maps are big (a 65,536-entry LRU hash,
 // ~16 MB of stack slots), so only when a clause needs them.
 import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
-import { STACK_DEPTH } from "../../kernel/codegen/ir.ts";
+import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import type { ProviderEnv } from "../providers/types.ts";
 import { SessionError } from "./errors.ts";
 
@@ -20,6 +20,7 @@ export class SharedMaps {
 	#ring: BpfMap | undefined;
 	#scratch: BpfMap | undefined;
 	#state: BpfMap | undefined;
+	#buf: BpfMap | undefined;
 	#ringDropSlot: number | undefined;
 	/** Bytes of the ring buffer, made a power of two of at least a page (the bufsize option). */
 	readonly ringBytes: number;
@@ -105,6 +106,18 @@ export class SharedMaps {
 			name: "dtop_scratch",
 		});
 		return this.#scratch;
+	}
+
+	/** Where programs build keys, compared strings and clause-locals (per CPU; see strings.ts). */
+	get buf(): BpfMap {
+		this.#buf ??= BpfMap.create({
+			type: MapType.PERCPU_ARRAY,
+			keySize: 4,
+			valueSize: BUF_SIZE,
+			maxEntries: 1,
+			name: "dtop_buf",
+		});
+		return this.#buf;
 	}
 
 	/** {u64 flag, u64 status}: set by exit() or before END; every program but BEGIN/END then does nothing. */

@@ -48,6 +48,7 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 	for (const [id, n] of perProbe) cx.probeCounter(id).observe(now, n);
 	st.counter.observe(now, total + st.retired);
 	st.drops = cx.maps.readCounter(st.dropSlot);
+	if (st.truncSlot >= 0) st.truncated = cx.maps.readCounter(st.truncSlot);
 	for (const a of st.aggs.values()) readAggregation(cx, a, now);
 }
 

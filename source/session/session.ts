@@ -129,6 +129,8 @@ export class Session {
 			tls: new Map(),
 			dropSlot: -1,
 			drops: 0,
+			truncSlot: -1,
+			truncated: 0,
 			counter: new RollingCounter(),
 			probeCount: 0,
 			clauses: [],
@@ -140,6 +142,7 @@ export class Session {
 		};
 		try {
 			st.dropSlot = this.maps.allocSlot();
+			st.truncSlot = this.maps.allocSlot();
 			// BEGIN fires before any other probe of the program can: its programs
 			// are loaded and run first, then the others are attached.
 			const own = (p: TraceProbe) => isKind(p, "dtrace");

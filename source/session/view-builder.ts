@@ -27,12 +27,14 @@ export class ViewBuilder {
 		let rate = 0;
 		let drops = 0;
 		let evictions = 0;
+		let truncated = 0;
 		for (const st of enablings) {
 			const v = this.enabling(st);
 			views.push(v);
 			rate += v.rate;
 			drops += v.drops;
 			evictions += v.evictions;
+			truncated += v.truncated ?? 0;
 		}
 		return {
 			host: hostname(),
@@ -43,6 +45,7 @@ export class ViewBuilder {
 			rate,
 			drops,
 			evictions,
+			truncated,
 			enablings: views,
 			uptimeMs: at.now - at.started,
 		};
@@ -78,6 +81,7 @@ export class ViewBuilder {
 			history: [...st.counter.history],
 			aggregations,
 			drops: st.drops,
+			truncated: st.truncated,
 			...(st.error ? { error: st.error } : {}),
 			evictions: ev,
 		};

@@ -63,6 +63,8 @@ export interface EnablingView {
 	/** Events the kernel could not record (full maps, failed stack walks). */
 	drops: number;
 	evictions: number;
+	/** Strings cut at strsize (DTrace cuts them silently). */
+	truncated?: number;
 	error?: string;
 }
 
@@ -76,6 +78,8 @@ export interface SessionView {
 	rate: number;
 	drops: number;
 	evictions: number;
+	/** Strings cut at strsize, over every enabling. */
+	truncated?: number;
 	enablings: EnablingView[];
 	/** Milliseconds since the session started. */
 	uptimeMs: number;
