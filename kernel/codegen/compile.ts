@@ -18,6 +18,7 @@ import { compileAgg } from "./agg.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
+import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
 export class CodegenError extends Error {
 	constructor(message: string) {
@@ -73,7 +74,7 @@ export function label(s: State, what: string): string {
 }
 
 /** Sign- or zero-extend the low `size` bytes of R0 to 64 bits. */
-function extend(a: Asm, r: Reg, size: number, signed: boolean): void {
+export function extend(a: Asm, r: Reg, size: number, signed: boolean): void {
 	if (size === 8) return;
 	const shift = 64 - size * 8;
 	a.lsh(r, shift);
@@ -167,6 +168,18 @@ export function evalInt(s: State, e: IntExpr): void {
 			a.label(done);
 			return;
 		}
+		case "load":
+			evalLoad(s, e.v);
+			return;
+		case "store":
+			evalStore(s, e.v, e.value);
+			return;
+		case "cond":
+			evalCond(s, e);
+			return;
+		case "ext":
+			evalExt(s, e);
+			return;
 		case "un":
 			evalInt(s, e.e);
 			if (e.op === "-") a.neg(R0);
@@ -187,7 +200,7 @@ export function evalInt(s: State, e: IntExpr): void {
 			evalStrEq(s, e.l, e.r, e.neg);
 			return;
 		case "bin":
-			evalBin(s, e.op, e.l, e.r);
+			evalBin(s, e.op, e.l, e.r, e.unsigned === true);
 			return;
 	}
 }
@@ -204,8 +217,20 @@ function boolify(s: State, op: "==" | "!="): void {
 	a.label(done);
 }
 
-function evalBin(s: State, op: string, l: IntExpr, r: IntExpr): void {
+function evalBin(s: State, op: string, l: IntExpr, r: IntExpr, unsigned: boolean): void {
 	const a = s.a;
+	if (op === "^^") {
+		const off = slot(s.depth);
+		evalInt(s, l);
+		boolify(s, "!=");
+		a.stx(8, R10, off, R0);
+		s.depth++;
+		evalInt(s, r);
+		s.depth--;
+		boolify(s, "!=");
+		a.ldx(8, R1, R10, off).xor(R0, R1);
+		return;
+	}
 	if (op === "&&" || op === "||") {
 		const done = label(s, "logic_d");
 		evalInt(s, l);
@@ -248,12 +273,15 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr): void {
 			a.lsh(R0, R1);
 			return;
 		case ">>":
-			// D's integers are signed: >> is arithmetic.
-			a.arsh(R0, R1);
+			// Arithmetic when the left operand's type is signed.
+			if (unsigned) a.rsh(R0, R1);
+			else a.arsh(R0, R1);
 			return;
 		case "/":
 		case "%":
-			signedDivide(s, op);
+			if (!unsigned) signedDivide(s, op);
+			else if (op === "/") a.div(R0, R1);
+			else a.mod(R0, R1);
 			return;
 		default: {
 			const t = label(s, "cmp_t");
@@ -266,16 +294,20 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr): void {
 					a.jne(R0, R1, t);
 					break;
 				case "<":
-					a.jslt(R0, R1, t);
+					if (unsigned) a.jlt(R0, R1, t);
+					else a.jslt(R0, R1, t);
 					break;
 				case "<=":
-					a.jsle(R0, R1, t);
+					if (unsigned) a.jle(R0, R1, t);
+					else a.jsle(R0, R1, t);
 					break;
 				case ">":
-					a.jsgt(R0, R1, t);
+					if (unsigned) a.jgt(R0, R1, t);
+					else a.jsgt(R0, R1, t);
 					break;
 				case ">=":
-					a.jsge(R0, R1, t);
+					if (unsigned) a.jge(R0, R1, t);
+					else a.jsge(R0, R1, t);
 					break;
 				default:
 					throw new CodegenError(`operator '${op}' is not supported.`);
@@ -345,6 +377,26 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 	a.label(done);
 }
 
+/** One statement of a clause. */
+export function compileStmt(s: State, st: Stmt): void {
+	switch (st.k) {
+		case "agg":
+			compileAgg(s, st, "");
+			return;
+		case "tls":
+			compileTls(s, st);
+			return;
+		case "eval":
+			evalInt(s, st.e);
+			return;
+		case "if":
+			compileIf(s, st);
+			return;
+		default:
+			compileRecordStmt(s, st);
+	}
+}
+
 /** The program for one clause. */
 export function compileClause(p: ClauseProgram): Asm {
 	return compileClauses([p]);
@@ -380,7 +432,10 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	}
 	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
 	const withBuf = ps.find((c) => c.bufFd !== undefined);
-	if (withBuf) loadBuf({ a, p: withBuf, depth: 0, labels, atomic: true }, exit);
+	if (withBuf) {
+		loadBuf({ a, p: withBuf, depth: 0, labels, atomic: true }, exit);
+		zeroThis({ a, p: withBuf, depth: 0, labels, atomic: true }, Math.max(0, ...ps.map((c) => c.thisSize ?? 0)));
+	}
 	ps.forEach((c, i) => {
 		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true };
 		const next = `clause_${i}_end`;
@@ -395,11 +450,7 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		addTo(s, R0, 0, 1);
 		a.label(`hit_done_${i}`);
 		beginRecord(s, next);
-		for (const st of c.statements) {
-			if (st.k === "agg") compileAgg(s, st, next);
-			else if (st.k === "tls") compileTls(s, st);
-			else compileRecordStmt(s, st);
-		}
+		for (const st of c.statements) compileStmt(s, st);
 		endRecord(s);
 		a.label(next);
 		labels = s.labels;

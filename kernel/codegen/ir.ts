@@ -20,7 +20,8 @@ export type BinOp =
 	| ">"
 	| ">="
 	| "&&"
-	| "||";
+	| "||"
+	| "^^";
 
 export type IntBuiltin = "pid" | "tid" | "uid" | "gid" | "cpu" | "timestamp" | "probeid";
 
@@ -33,12 +34,30 @@ export type IntExpr =
 	| { k: "retval" }
 	/** A thread-local (`self->x`), by slot number; reads 0 when unset. */
 	| { k: "tls"; slot: number }
-	| { k: "bin"; op: BinOp; l: IntExpr; r: IntExpr }
+	/** `unsigned`: / % >> and comparisons of an unsigned type (D's promoted type of the operands). */
+	| { k: "bin"; op: BinOp; l: IntExpr; r: IntExpr; unsigned?: boolean }
+	/** A variable's value (0 when it has none). */
+	| { k: "load"; v: VarRef }
+	/** Store `value` (already cut to the variable's type) and yield it; storing 0 frees a dynamic variable. */
+	| { k: "store"; v: VarRef; value: IntExpr }
+	| { k: "cond"; c: IntExpr; t: IntExpr; f: IntExpr }
+	/** Keep the low `size` bytes and sign- or zero-extend them (D's casts). */
+	| { k: "ext"; e: IntExpr; size: 1 | 2 | 4; signed: boolean }
 	| { k: "un"; op: "!" | "-" | "~"; e: IntExpr }
 	/** 1 when the firing probe's id is one of `ids` (probefunc == "read", ...). */
 	| { k: "probein"; ids: number[] }
 	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
 	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr };
+
+/** Where a variable lives. */
+export type VarRef =
+	/** A global scalar: 8 bytes at `off` in the globals map's one value (shared by all CPUs). */
+	| { k: "global"; off: number }
+	/** A clause-local (`this->`): 8 bytes at BUF_THIS + off in the per-CPU buffer, zeroed per firing. */
+	| { k: "this"; off: number }
+	| { k: "tls"; slot: number }
+	/** An element of a global associative array (a hash map); a full map is a dynamic variable drop. */
+	| { k: "assoc"; mapFd: number; keys: KeyField[] };
 
 export type StrExpr = { k: "comm" } | { k: "copyinstr"; addr: IntExpr } | { k: "strconst"; v: string };
 
@@ -71,6 +90,9 @@ export type Stmt =
 			insertSlot: number;
 	  }
 	| { k: "tls"; slot: number; value: IntExpr }
+	/** An expression evaluated for its effect (an assignment). */
+	| { k: "eval"; e: IntExpr }
+	| { k: "if"; c: IntExpr; yes: Stmt[]; no: Stmt[] }
 	| RecordStmt;
 
 /**
@@ -174,6 +196,12 @@ export interface ClauseProgram {
 	strsize?: number;
 	/** Counter slot of strings cut at strsize (DTrace cuts them silently; dtop counts). */
 	truncSlot?: number;
+	/** Array map of one value holding the enabling's global scalars. */
+	globalsFd?: number;
+	/** Bytes of clause-locals the program zeroes at the start of each firing. */
+	thisSize?: number;
+	/** Counter slot of dynamic variable drops (an associative array full: dynvarsize). */
+	dynDropSlot?: number;
 }
 
 /** DTrace's default strsize: the bytes a string takes, its NUL included. */

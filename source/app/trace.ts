@@ -179,6 +179,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			maxProbesPerEnabling: flags.maxProbes,
 			bufsize: Number(options.get("bufsize")),
 			strsize: Number(options.get("strsize")),
+			dynvarsize: Number(options.get("dynvarsize")),
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

@@ -16,6 +16,7 @@ import type {
 	Clause,
 	Expr,
 	FunctionName,
+	LValue,
 	Program,
 	Statement,
 } from "./ast.ts";
@@ -25,7 +26,7 @@ import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
-import { constantValue, restrictProbe, restrictProgram } from "./subset.ts";
+import { constantValue, restrictProbe, restrictProgram, unknownName } from "./subset.ts";
 import { INT64, STRING, UINT64 } from "./types.ts";
 
 export { constantValue };
@@ -81,6 +82,10 @@ export interface CheckedProgram {
 	aggregations: Map<string, AggregationInfo>;
 	/** Every thread-local variable assigned or read, with its type (int when only read). */
 	selfVars: Map<string, "int" | "string">;
+	/** Every variable by scope and name (`self:x`, `this:x`, `global:x`, `assoc:a`), with its value's type. */
+	vars: Map<string, "int" | "string">;
+	/** The key types of each global associative array. */
+	assocKeys: Map<string, DType[]>;
 	/** One entry per clause, in program order. */
 	clauses: ClauseInfo[];
 	/** The type of an expression of this program; throws if the node is not part of it. */
@@ -125,15 +130,60 @@ function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined
 		case "builtin":
 			return STRING_BUILTINS.has(e.name) ? "string" : "int";
 		case "self":
-			return known.get(e.name);
+		case "this":
+		case "ident":
+		case "index":
+			return known.get(varKey(e));
+		case "incdec":
+		case "cast":
+			return "int";
+		case "ternary":
+			return guess(e.whenTrue, known) ?? guess(e.whenFalse, known);
 		case "call":
 			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" ? "int" : e.fn;
 	}
 }
 
+/** A variable's name with its scope: `self:x`, `this:x`, `global:x`, `assoc:a`. */
+export function varKey(e: LValue): string {
+	switch (e.kind) {
+		case "self":
+			return `self:${e.name}`;
+		case "this":
+			return `this:${e.name}`;
+		case "ident":
+			return `global:${e.name}`;
+		case "index":
+			return `assoc:${e.base.name}`;
+	}
+}
+
+/** How a variable is written in D, for messages. */
+export function varText(e: LValue): string {
+	switch (e.kind) {
+		case "self":
+			return `self->${e.name}`;
+		case "this":
+			return `this->${e.name}`;
+		case "ident":
+			return e.name;
+		case "index":
+			return `${e.base.name}[]`;
+	}
+}
+
 function assignments(program: Program): AssignStmt[] {
 	const out: AssignStmt[] = [];
-	for (const c of program.clauses) for (const s of c.statements) if (s.kind === "assign") out.push(s);
+	const walk = (ss: Statement[]) => {
+		for (const s of ss) {
+			if (s.kind === "assign") out.push(s);
+			else if (s.kind === "if") {
+				walk(s.body);
+				walk(s.otherwise ?? []);
+			}
+		}
+	};
+	for (const c of program.clauses) walk(c.statements);
 	return out;
 }
 
@@ -146,10 +196,11 @@ function inferSelfTypes(program: Program): Map<string, "int" | "string"> {
 	while (changed) {
 		changed = false;
 		for (const a of all) {
-			if (known.has(a.target.name)) continue;
-			const t = guess(a.value, known);
+			const key = varKey(a.target);
+			if (known.has(key)) continue;
+			const t = a.op === "=" ? guess(a.value, known) : "int";
 			if (t === "int" || t === "string") {
-				known.set(a.target.name, t);
+				known.set(key, t);
 				changed = true;
 			}
 		}
@@ -161,6 +212,8 @@ class Checker {
 	readonly types = new Map<Expr, DType>();
 	readonly aggregations = new Map<string, AggregationInfo>();
 	readonly selfVars = new Map<string, "int" | "string">();
+	readonly vars = new Map<string, "int" | "string">();
+	readonly assocKeys = new Map<string, { types: DType[]; pos: Position }>();
 	private readonly firstAssign = new Map<string, { type: "int" | "string"; pos: Position }>();
 	private info!: ClauseInfo;
 	/** printa() calls, checked once every aggregation is known (END clauses often come first). */
@@ -205,20 +258,45 @@ class Checker {
 			this.action(s.expr);
 			return;
 		}
+		if (s.kind === "if") {
+			const t = this.expr(s.cond, false);
+			if (t !== "int") throw new DTypeError(s.cond.pos, `the condition of 'if' must be an integer, not ${article(t)}`);
+			for (const x of [...s.body, ...(s.otherwise ?? [])]) {
+				if (x.kind === "expr")
+					throw new DTypeError(
+						x.pos,
+						`${x.expr.fn}() inside 'if' is not supported yet; use a clause with a predicate`,
+						"DTOP_UNSUPPORTED",
+					);
+				this.statement(x);
+			}
+			return;
+		}
 		if (s.kind === "assign") {
-			const t = this.expr(s.value, false) as "int" | "string";
-			const name = s.target.name;
-			this.info.selfWrites.add(name);
-			this.types.set(s.target, t);
+			const value = this.expr(s.value, false);
+			if (value !== "int" && value !== "string")
+				throw new DTypeError(s.value.pos, `${article(value)} cannot be assigned to a variable`);
+			const target = s.target;
+			const name = varKey(target);
+			if (target.kind === "self") this.info.selfWrites.add(target.name);
+			if (target.kind === "index") this.assocIndex(target);
+			let t: "int" | "string" = value;
+			if (s.op !== "=") {
+				if (value !== "int" || this.inferred.get(name) === "string")
+					throw new DTypeError(s.opPos, `operator ${s.op} needs integer operands`);
+				t = "int";
+			}
+			this.types.set(target, t);
 			const prev = this.firstAssign.get(name);
 			if (prev && prev.type !== t) {
 				throw new DTypeError(
 					s.pos,
-					`self->${name} is assigned ${article(t)} here but ${article(prev.type)}${where(prev.pos)}; a variable keeps one type`,
+					`${varText(target)} is assigned ${article(t)} here but ${article(prev.type)}${where(prev.pos)}; a variable keeps one type`,
 				);
 			}
 			if (!prev) this.firstAssign.set(name, { type: t, pos: s.pos });
-			this.selfVars.set(name, t);
+			if (target.kind === "self") this.selfVars.set(target.name, t);
+			this.vars.set(name, t);
 			return;
 		}
 		this.aggregate(s);
@@ -428,9 +506,42 @@ class Checker {
 			case "self": {
 				this.info.selfReads.add(e.name);
 				// Read before any assignment in the program: 0, as in DTrace.
-				const t = this.inferred.get(e.name) ?? "int";
+				const t = this.inferred.get(varKey(e)) ?? "int";
 				if (!this.selfVars.has(e.name)) this.selfVars.set(e.name, t);
+				this.vars.set(varKey(e), t);
 				return t;
+			}
+			case "this":
+			case "ident":
+			case "index": {
+				const t = this.inferred.get(varKey(e));
+				if (e.kind === "index") this.assocIndex(e);
+				if (t === undefined) {
+					if (e.kind === "this")
+						throw new DTypeError(e.pos, `this->${e.name} is read but no clause assigns it`, "D_IDENT_UNDEF");
+					unknownName(e.kind === "ident" ? e.name : e.base.name, e.kind === "ident" ? e.pos : e.base.pos);
+				}
+				this.vars.set(varKey(e), t);
+				return t;
+			}
+			case "incdec": {
+				const t = this.expr(e.operand, false);
+				if (t !== "int") throw new DTypeError(e.pos, `operator ${e.op} needs an integer operand, not ${article(t)}`);
+				return "int";
+			}
+			case "ternary": {
+				const c = this.expr(e.cond, false);
+				if (c !== "int") throw new DTypeError(e.cond.pos, `the condition of ?: must be an integer, not ${article(c)}`);
+				const l = this.expr(e.whenTrue, false);
+				const r = this.expr(e.whenFalse, false);
+				if (l !== r) throw new DTypeError(e.pos, `?: has ${article(l)} and ${article(r)}: both must be of one type`);
+				if (l !== "int" && l !== "string") throw new DTypeError(e.pos, `?: of ${article(l)} is not supported`);
+				return l;
+			}
+			case "cast": {
+				const t = this.expr(e.operand, false);
+				if (t !== "int") throw new DTypeError(e.pos, `${article(t)} cannot be cast to an integer type`);
+				return "int";
 			}
 			case "unary": {
 				const t = this.expr(e.operand, false);
@@ -444,6 +555,33 @@ class Checker {
 			case "call":
 				return this.call(e, asKey);
 		}
+	}
+
+	/** An associative array's keys: integers or strings, the same types wherever it is used. */
+	private assocIndex(e: Extract<Expr, { kind: "index" }>): void {
+		const types = e.keys.map((k) => {
+			const t = this.expr(k, false);
+			if (t !== "int" && t !== "string")
+				throw new DTypeError(k.pos, `${article(t)} cannot be a key of ${e.base.name}[]`, "D_DYN_TYPE");
+			return t;
+		});
+		const prev = this.assocKeys.get(e.base.name);
+		if (!prev) {
+			this.assocKeys.set(e.base.name, { types, pos: e.pos });
+			return;
+		}
+		if (prev.types.length !== types.length)
+			throw new DTypeError(
+				e.pos,
+				`${e.base.name}[] has ${plural(types.length, "key")} here but ${plural(prev.types.length, "key")}${where(prev.pos)}`,
+			);
+		types.forEach((t, i) => {
+			if (t !== prev.types[i])
+				throw new DTypeError(
+					e.keys[i]!.pos,
+					`${e.base.name}[] key #${i + 1} is ${article(t)} here but ${article(prev.types[i]!)}${where(prev.pos)}`,
+				);
+		});
 	}
 
 	private binary(e: BinaryExpr): DType {
@@ -539,6 +677,8 @@ function checkSubset(program: Program): CheckedProgram {
 		types,
 		aggregations: checker.aggregations,
 		selfVars: checker.selfVars,
+		vars: checker.vars,
+		assocKeys: new Map([...checker.assocKeys].map(([k, v]) => [k, v.types])),
 		clauses,
 		typeOf(e: Expr): DType {
 			const t = types.get(e);

@@ -5,15 +5,16 @@ import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClauses } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
-import type { Clause } from "../d/ast.ts";
+import type { Clause, Statement } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import { isKind, type ProbeOf, providerOf, type TraceProbe } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
-import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
+import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerAssign, lowerInt, usesArgs } from "./lower.ts";
 import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
+import { varEnvOf } from "./vars.ts";
 
 export interface BuildContext {
 	probes: ProbeSource;
@@ -30,6 +31,8 @@ export interface BuildContext {
 	countProbe(id: number): void;
 	/** Bytes a string takes in a record (the strsize option). */
 	strsize: number;
+	/** Bytes of dynamic variable space (the dynvarsize option): each associative array's budget. */
+	dynvarsize: number;
 	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
 	registerRecord(layout: RecordLayout, enabling: number): number;
 }
@@ -94,17 +97,30 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 
 /** One clause lowered for a group: its statements, predicate and record layout. */
 function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: LowerEnv, probes: TraceProbe[]) {
-	const statements: Stmt[] = [];
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
-	for (const s of clause.statements) {
+	const lowerStatements = (ss: Statement[]): Stmt[] => {
+		const out: Stmt[] = [];
+		for (const s of ss) lowerStatement(s, out);
+		return out;
+	};
+	const lowerStatement = (s: Statement, statements: Stmt[]): void => {
 		if (s.kind === "expr") {
 			rec!.action(s.expr);
 			statements.push(...rec!.stmts.splice(0));
-			continue;
+			return;
 		}
 		if (s.kind === "assign") {
-			statements.push({ k: "tls", slot: env.tlsSlot(s.target.name), value: lowerInt(s.value, env) });
-			continue;
+			statements.push({ k: "eval", e: lowerAssign(s, env) });
+			return;
+		}
+		if (s.kind === "if") {
+			statements.push({
+				k: "if",
+				c: lowerInt(s.cond, env),
+				yes: lowerStatements(s.body),
+				no: lowerStatements(s.otherwise ?? []),
+			});
+			return;
 		}
 		const low = lowerAggregate(s, env);
 		const agg = aggregation(
@@ -123,7 +139,8 @@ function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: L
 			lq: low.lq,
 			insertSlot: agg.insertSlot,
 		});
-	}
+	};
+	const statements = lowerStatements(clause.statements);
 	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
 	let record: ClauseProgram["record"];
 	if (rec) {
@@ -155,6 +172,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], pro
 	const env: LowerEnv = {
 		probes,
 		strsize: cx.strsize,
+		vars: varEnvOf(st, cx.dynvarsize),
 		tlsSlot: (name) => {
 			usesTls = true;
 			let s = st.tls.get(name);
@@ -202,6 +220,9 @@ function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], pro
 		bufFd: maps.buf.fd,
 		strsize: cx.strsize,
 		truncSlot: st.truncSlot,
+		globalsFd: st.vars.globalsMap?.fd,
+		thisSize: st.vars.locals.size * 8,
+		dynDropSlot: st.vars.dynDropSlot,
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;

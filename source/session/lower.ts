@@ -1,9 +1,11 @@
 // Lowers a D clause (source/d's AST) for one group of probes into the code
 // generator's IR. Everything that depends only on which probe fired (probefunc,
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
-import type { ArgPlan, IntExpr, KeyField, StrExpr } from "../../kernel/codegen/ir.ts";
-import type { AggregateStmt, Clause, Expr } from "../d/ast.ts";
+import type { ArgPlan, BinOp, IntExpr, KeyField, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
+import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
+import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
 export class LowerError extends Error {
 	constructor(message: string) {
@@ -49,6 +51,66 @@ export interface LowerEnv {
 	tlsSlot(name: string): number;
 	/** The strsize option: bytes a string takes, its NUL included. */
 	strsize: number;
+	/** Global, clause-local and associative variables of the enabling. */
+	vars?: VarEnv;
+}
+
+export interface VarEnv {
+	types: VarTypes;
+	/** Byte offset of a global scalar in the globals map's value. */
+	global(name: string): number;
+	/** Byte offset of a clause-local in the buffer's clause-local area. */
+	local(name: string): number;
+	/** The hash map of an associative array whose keys are `keys`. */
+	assoc(name: string, keys: KeyField[]): number;
+}
+
+const COMPARISONS = new Set(["==", "!=", "<", "<=", ">", ">="]);
+
+function varEnv(env: LowerEnv, at: Expr): VarEnv {
+	if (!env.vars) throw unsupported("variables other than self-> are not available here.", at);
+	return env.vars;
+}
+
+/** Where a variable lives. */
+export function lowerRef(e: LValue, env: LowerEnv): VarRef {
+	switch (e.kind) {
+		case "self":
+			return { k: "tls", slot: env.tlsSlot(e.name) };
+		case "this":
+			return { k: "this", off: varEnv(env, e).local(e.name) };
+		case "ident":
+			return { k: "global", off: varEnv(env, e).global(e.name) };
+		case "index": {
+			const keys = e.keys.map((k) => lowerKey(k, env).field);
+			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys), keys };
+		}
+	}
+}
+
+function types(env: LowerEnv): VarTypes {
+	return env.vars?.types ?? new Map();
+}
+
+/** l op r with D's signedness (the promoted type; a shift's left operand). */
+function typedBin(op: string, l: IntExpr, r: IntExpr, lt: IntType, rt: IntType): IntExpr {
+	const t = op === "<<" || op === ">>" ? lt : promote(lt, rt);
+	const node: IntExpr = { k: "bin", op: op as BinOp, l, r };
+	if (!t.signed && (op === "/" || op === "%" || op === ">>" || COMPARISONS.has(op))) node.unsigned = true;
+	return node;
+}
+
+/** `target op= value` (or `=`) as a store of the value cut to the variable's type. */
+export function lowerAssign(s: Pick<AssignStmt, "op" | "target" | "value">, env: LowerEnv): IntExpr {
+	const ref = lowerRef(s.target, env);
+	const vt = typeOf(s.target, types(env));
+	const valueType = typeOf(s.value, types(env));
+	let value = lowerInt(s.value, env);
+	if (s.op === "=") return { k: "store", v: ref, value: castTo(value, valueType, vt) };
+	const op = s.op.slice(0, -1);
+	const combined = op === "<<" || op === ">>" ? vt : promote(vt, valueType);
+	value = typedBin(op, { k: "load", v: ref }, value, vt, valueType);
+	return { k: "store", v: ref, value: castTo(value, combined, vt) };
 }
 
 function isStringExpr(e: Expr): boolean {
@@ -95,7 +157,28 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			throw unsupported("a string is not allowed here: an integer is expected.", e);
 		case "self":
 			return { k: "tls", slot: env.tlsSlot(e.name) };
+		case "this":
+		case "ident":
+		case "index":
+			return { k: "load", v: lowerRef(e, env) };
+		case "incdec": {
+			const t = typeOf(e.operand, types(env));
+			const stored = lowerAssign({ op: e.op === "++" ? "+=" : "-=", target: e.operand, value: one }, env);
+			if (e.prefix) return stored;
+			// The old value: the new one stepped back, in the variable's type.
+			const back = typedBin(e.op === "++" ? "-" : "+", stored, { k: "const", v: 1n }, t, INT);
+			return castTo(back, promote(t, INT), t);
+		}
+		case "ternary":
+			if (isStringExpr(e.whenTrue)) throw unsupported("?: of strings is not supported yet.", e);
+			return { k: "cond", c: lowerInt(e.cond, env), t: lowerInt(e.whenTrue, env), f: lowerInt(e.whenFalse, env) };
+		case "cast": {
+			const to = resolveType(e.type);
+			if (!isInteger(to)) throw unsupported("only casts to integer types are supported.", e);
+			return castTo(lowerInt(e.operand, env), typeOf(e.operand, types(env)), to);
+		}
 		case "unary":
+			if (e.op === "+") return lowerInt(e.operand, env);
 			return { k: "un", op: e.op, e: lowerInt(e.operand, env) };
 		case "builtin": {
 			const n = e.name;
@@ -118,10 +201,13 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 				if (!(ls && rs)) throw unsupported(`cannot compare a string with an integer using '${e.op}'.`, e);
 				return lowerStringCompare(e.op, e.left, e.right, env, e);
 			}
-			return { k: "bin", op: e.op, l: lowerInt(e.left, env), r: lowerInt(e.right, env) };
+			const vt = types(env);
+			return typedBin(e.op, lowerInt(e.left, env), lowerInt(e.right, env), typeOf(e.left, vt), typeOf(e.right, vt));
 		}
 	}
 }
+
+const one: Expr = { kind: "int", value: 1n, pos: { line: 0, column: 0, offset: 0 } };
 
 function probeString(e: Expr): ProbeField | undefined {
 	return e.kind === "builtin" ? PROBE_FIELD[e.name] : undefined;
@@ -208,18 +294,43 @@ export function lowerAggregate(s: AggregateStmt, env: LowerEnv): LoweredAgg {
 /** Does the clause read probe arguments (so programs must be split by argument layout)? */
 export function usesArgs(c: Clause): boolean {
 	let found = false;
+	forEachExpr(c, (e) => {
+		if (e.kind === "builtin" && (/^arg\d$/.test(e.name) || e.name === "retval")) found = true;
+	});
+	return found;
+}
+
+/** Every statement of a clause, those inside if/else included. */
+export function allStatements(ss: Statement[]): Statement[] {
+	return ss.flatMap((s) =>
+		s.kind === "if" ? [s, ...allStatements(s.body), ...allStatements(s.otherwise ?? [])] : [s],
+	);
+}
+
+/** Call `f` on every expression node of the clause (predicate and statements). */
+export function forEachExpr(c: Clause, f: (e: Expr) => void): void {
 	const visit = (e: Expr | null | undefined): void => {
-		if (!e || found) return;
+		if (!e) return;
+		f(e);
 		switch (e.kind) {
-			case "builtin":
-				if (/^arg\d$/.test(e.name) || e.name === "retval") found = true;
-				return;
 			case "unary":
+			case "cast":
+				visit(e.operand);
+				return;
+			case "incdec":
 				visit(e.operand);
 				return;
 			case "binary":
 				visit(e.left);
 				visit(e.right);
+				return;
+			case "ternary":
+				visit(e.cond);
+				visit(e.whenTrue);
+				visit(e.whenFalse);
+				return;
+			case "index":
+				e.keys.forEach(visit);
 				return;
 			case "call":
 				e.args.forEach(visit);
@@ -229,19 +340,22 @@ export function usesArgs(c: Clause): boolean {
 		}
 	};
 	visit(c.predicate);
-	for (const s of c.statements) {
+	for (const s of allStatements(c.statements)) {
 		if (s.kind === "aggregate") {
 			s.keys.forEach(visit);
 			s.args.forEach(visit);
 		} else if (s.kind === "expr") {
 			for (const a of s.expr.args) if (a.kind !== "aggvar") visit(a);
-		} else visit(s.value);
+		} else if (s.kind === "if") visit(s.cond);
+		else {
+			visit(s.target);
+			visit(s.value);
+		}
 	}
-	return found;
 }
 
 export function clauseUsesStacks(c: Clause): boolean {
-	return c.statements.some(
+	return allStatements(c.statements).some(
 		(s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && (k.fn === "ustack" || k.fn === "kstack")),
 	);
 }

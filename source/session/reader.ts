@@ -49,6 +49,7 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 	st.counter.observe(now, total + st.retired);
 	st.drops = cx.maps.readCounter(st.dropSlot);
 	if (st.truncSlot >= 0) st.truncated = cx.maps.readCounter(st.truncSlot);
+	st.vars.dynDrops = cx.maps.readCounter(st.vars.dynDropSlot);
 	for (const a of st.aggs.values()) readAggregation(cx, a, now);
 }
 

@@ -7,6 +7,7 @@ import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
 import { type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import { typeOf } from "./lower-types.ts";
 
 type ProbeField = "provider" | "module" | "function" | "name";
 const PROBE_FIELD: Record<string, ProbeField> = {
@@ -97,7 +98,7 @@ export class RecordBuilder {
 
 	private value(e: Expr | AggVar): ArgLayout {
 		if (e.kind === "aggvar") throw new LowerError(`@${e.name} can only be printed with printa().`);
-		if (!isString(e)) return this.int(lowerInt(e, this.env), intType(e));
+		if (!isString(e)) return this.int(lowerInt(e, this.env), this.type(e));
 		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
 		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
 		const s = lowerStr(e, this.env);
@@ -108,6 +109,15 @@ export class RecordBuilder {
 		this.size += (copyin ? 16 : 0) + Math.ceil(size / 8) * 8;
 		this.stmts.push({ k: "rec-str", off, size, e: s });
 		return { k: "str", off, size, copyin };
+	}
+
+	/** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest as before. */
+	private type(e: Expr): { size: IntSize; signed: boolean } {
+		if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
+			const t = typeOf(e, this.env.vars?.types ?? new Map());
+			return { size: t.size, signed: t.signed };
+		}
+		return intType(e);
 	}
 
 	action(c: ActionCall): void {

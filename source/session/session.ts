@@ -19,6 +19,7 @@ import type { ProbeSource } from "./probes.ts";
 import { groupHits, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
 import { Symbolizer } from "./symbolize.ts";
+import { newVarState } from "./vars.ts";
 import type { SessionView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
 
@@ -36,6 +37,8 @@ export interface SessionOptions {
 	bufsize?: number;
 	/** Bytes a string takes in a per-event record (the strsize option). */
 	strsize?: number;
+	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
+	dynvarsize?: number;
 	now?: () => number;
 }
 
@@ -88,6 +91,7 @@ export class Session {
 			captureProcesses: (probes) => this.captureProcesses(probes),
 			countProbe: (id) => void this.probeCounter(id),
 			strsize: opts.strsize ?? 256,
+			dynvarsize: opts.dynvarsize ?? 1 << 20,
 			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};
 		const self = this;
@@ -131,6 +135,7 @@ export class Session {
 			drops: 0,
 			truncSlot: -1,
 			truncated: 0,
+			vars: newVarState(program, this.maps),
 			counter: new RollingCounter(),
 			probeCount: 0,
 			clauses: [],

@@ -82,6 +82,7 @@ export class ViewBuilder {
 			aggregations,
 			drops: st.drops,
 			truncated: st.truncated,
+			dynDrops: st.vars.dynDrops,
 			...(st.error ? { error: st.error } : {}),
 			evictions: ev,
 		};

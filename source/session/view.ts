@@ -65,6 +65,8 @@ export interface EnablingView {
 	evictions: number;
 	/** Strings cut at strsize (DTrace cuts them silently). */
 	truncated?: number;
+	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
+	dynDrops?: number;
 	error?: string;
 }
 
