@@ -4,5 +4,6 @@ export * from "./kprobe.ts";
 export * from "./link.ts";
 export * from "./perf.ts";
 export * from "./perf-attr.ts";
+export * from "./raw-tracepoint.ts";
 export * from "./tracepoint.ts";
 export * from "./uprobe.ts";

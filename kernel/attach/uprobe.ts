@@ -63,6 +63,47 @@ export function attachUprobeMulti(progFd: number, spec: UprobeSpec): Link {
 	}
 }
 
+/** Decides whether an error is the kernel refusing one site (skip it) rather than the whole attachment (throw). */
+export type SiteRefusal = (e: unknown) => boolean;
+
+/**
+ * uprobe_multi over the sites the kernel accepts: the kernel refuses the whole
+ * link when it refuses one site (an instruction it cannot probe, such as a
+ * `lock`-prefixed first instruction: ENOTSUPP), so on a refusal the set is
+ * halved and each half tried again, down to the sites refused alone. With k
+ * refused sites among n this makes about 2k·log2(n) attempts and leaves at
+ * most that many links; `refused(i, e)` hears of each refused site.
+ */
+export function attachUprobeMultiSkipping(
+	progFd: number,
+	spec: UprobeSpec,
+	perSite: SiteRefusal,
+	refused: (i: number, e: unknown) => void,
+): Link[] {
+	const links: Link[] = [];
+	const tryRange = (from: number, to: number): void => {
+		try {
+			links.push(attachUprobeMulti(progFd, { ...spec, sites: spec.sites.slice(from, to) }));
+		} catch (e) {
+			if (!perSite(e)) throw e;
+			if (to - from === 1) {
+				refused(from, e);
+				return;
+			}
+			const mid = from + ((to - from) >> 1);
+			tryRange(from, mid);
+			tryRange(mid, to);
+		}
+	};
+	try {
+		tryRange(0, spec.sites.length);
+	} catch (e) {
+		for (const l of links) l.close();
+		throw e;
+	}
+	return links;
+}
+
 interface UprobePmu {
 	type: number;
 	retprobeBit: number;
@@ -92,30 +133,44 @@ function uprobePmu(): UprobePmu {
 	return pmu;
 }
 
-/** One perf-event uprobe per site, each with its own BPF link and cookie. */
-export function attachUprobePerf(progFd: number, spec: UprobeSpec): Link {
+/**
+ * One perf-event uprobe per site, each with its own BPF link and cookie. With
+ * `perSite`, a site the kernel refuses alone goes to `refused` and the others
+ * are attached; without, any refusal fails the whole.
+ */
+export function attachUprobePerf(
+	progFd: number,
+	spec: UprobeSpec,
+	perSite?: SiteRefusal,
+	refused?: (i: number, e: unknown) => void,
+): Link {
 	const p = uprobePmu();
 	const path = nativeCString(spec.path);
 	const fds: number[] = [];
 	try {
-		for (const site of spec.sites) {
+		spec.sites.forEach((site, i) => {
 			let config = 0n;
 			if (spec.retprobe) config |= 1n << BigInt(p.retprobeBit);
 			if (site.refCtrOffset) config |= site.refCtrOffset << BigInt(p.refCtrShift);
 			const attr = perfAttr({ type: p.type, config, config1: path.addr, config2: site.offset });
 			const pid = spec.pid && spec.pid > 0 ? spec.pid : -1;
-			const perfFd = sys().perfEventOpen(attr, pid, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
 			try {
-				fds.push(linkPerfEvent(progFd, perfFd, site.cookie));
-			} finally {
-				sys().close(perfFd);
+				const perfFd = sys().perfEventOpen(attr, pid, pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+				try {
+					fds.push(linkPerfEvent(progFd, perfFd, site.cookie));
+				} finally {
+					sys().close(perfFd);
+				}
+			} catch (e) {
+				if (!perSite?.(e) || !refused) throw e;
+				refused(i, e);
 			}
-		}
+		});
 	} catch (e) {
 		closeQuietly(fds);
 		throw e;
 	} finally {
 		path.free();
 	}
-	return makeLink("perf-uprobe", spec.path, spec.sites.length, fds);
+	return makeLink("perf-uprobe", spec.path, fds.length, fds);
 }

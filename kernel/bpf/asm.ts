@@ -116,6 +116,17 @@ export class AsmError extends Error {
 	}
 }
 
+/** A jump farther than a BPF jump's signed 16-bit offset reaches: the program is too long for its control flow. */
+export class JumpRangeError extends AsmError {
+	constructor(
+		readonly distance: number,
+		message: string,
+	) {
+		super(message);
+		this.name = "JumpRangeError";
+	}
+}
+
 /** One instruction before assembly; `target` names the label a jump or local call goes to. */
 export interface Insn {
 	op: number;
@@ -622,7 +633,8 @@ export class Asm {
 					imm = rel;
 				} else {
 					if (rel < -0x8000 || rel > 0x7fff) {
-						throw new AsmError(
+						throw new JumpRangeError(
+							rel,
 							`instruction ${pc} jumps ${rel} instructions to label '${insn.target}', beyond the 16-bit offset range (±32767).`,
 						);
 					}

@@ -48,12 +48,21 @@ const ERRNO_TEXT: Record<number, string> = {
 	524: "operation not supported by this kernel",
 };
 
+const isRoot = () => process.geteuid?.() === 0;
+
+/** What errno means to the user; root is never told to run dtop as root (the kernel refuses even root). */
+function errnoText(errno: number): string {
+	if ((errno === 1 || errno === 13) && isRoot())
+		return `${errno === 1 ? "operation not permitted" : "permission denied"} (the kernel refuses it even to root)`;
+	return ERRNO_TEXT[errno] ?? "failed";
+}
+
 /** A system call failed; `call` names it (e.g. `bpf(BPF_MAP_CREATE)`). */
 export class SyscallError extends Error {
 	readonly call: string;
 	readonly errno: number;
 	constructor(call: string, errno: number, context?: string) {
-		const what = ERRNO_TEXT[errno] ?? "failed";
+		const what = errnoText(errno);
 		super(`${call} failed with ${errnoName(errno)}: ${what}${context ? ` (${context})` : ""}.`);
 		this.name = "SyscallError";
 		this.call = call;

@@ -208,6 +208,12 @@ export async function attach(opts: { quick: boolean }): Promise<SectionResult> {
 				3,
 				opts.quick ? 0 : 1,
 			],
+			[
+				"tracepoints",
+				"the tracepoints of groups a–h (`sdt:[a-h]*::` / `tracepoint:GROUP:*` for each such group)",
+				3,
+				opts.quick ? 0 : 1,
+			],
 		] as const;
 		for (const [set, what, dn, bn] of sets) {
 			const d = await cliRuns("dtop", set, dn);
@@ -231,8 +237,10 @@ export async function attach(opts: { quick: boolean }): Promise<SectionResult> {
 		stopTargets();
 	}
 	after.push(
-		"bpftrace 0.17 attaches uprobes and tracepoints one perf event at a time; its run on all system-call entries is made " +
-			"once (it takes tens of seconds), so that peer figure is a single run, not a median.",
+		"bpftrace 0.17 attaches uprobes and tracepoints one perf event at a time; its runs on all system-call entries and on " +
+			"the tracepoints of groups a–h are made once (they take tens of seconds), so those peer figures are single runs, " +
+			"not medians. dtop attaches clauses that read no tracepoint arguments as raw tracepoints, which detach without " +
+			"waiting for RCU grace periods.",
 	);
 	return {
 		id: "attach",

@@ -2,6 +2,7 @@
 // (every probe attached), resident memory once settled, and SIGINT to exit
 // (detaching everything). Kept per invocation, so the attach and memory
 // sections share one set of runs of the slow ones.
+import { tracefs } from "../../kernel/tracefs/index.ts";
 import { type Ready, startBpftrace, startDtop } from "./tracers.ts";
 import {
 	BENCH_LOOP,
@@ -25,7 +26,7 @@ export interface CliRun {
 	probes: number;
 }
 
-export type ProbeSet = "usdt1" | "uprobe100" | "syscalls";
+export type ProbeSet = "usdt1" | "uprobe100" | "syscalls" | "tracepoints";
 export type Tool = "dtop" | "bpftrace";
 
 const cache = new Map<string, CliRun[]>();
@@ -59,6 +60,7 @@ function launch(tool: Tool, set: ProbeSet, pid: number | undefined): Promise<Rea
 			usdt1: "simple$target:::saw-line { @ = count(); }",
 			uprobe100: "pid$target:bench-loop:bf_0*:entry { @ = count(); }",
 			syscalls: "syscall:::entry { @ = count(); }",
+			tracepoints: "sdt:[a-h]*:: { @ = count(); }",
 		}[set];
 		return startDtop(clause, pid);
 	}
@@ -66,6 +68,12 @@ function launch(tool: Tool, set: ProbeSet, pid: number | undefined): Promise<Rea
 		usdt1: `usdt:${SIMPLE}:simple:saw__line { @ = count(); }`,
 		uprobe100: `uprobe:${BENCH_LOOP}:bf_0* { @ = count(); }`,
 		syscalls: "tracepoint:syscalls:sys_enter_* { @ = count(); }",
+		// bpftrace's globs have no [a-h]: name each such group.
+		tracepoints: `${tracefs()
+			.groups()
+			.filter((g) => /^[a-h]/.test(g))
+			.map((g) => `tracepoint:${g}:*`)
+			.join(",")} { @ = count(); }`,
 	}[set];
 	return startBpftrace(program, pid);
 }

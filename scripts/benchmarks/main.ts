@@ -111,7 +111,7 @@ function write(file: string, results: [SectionResult, Stamp][]): void {
 	const kept = new Map<string, string>();
 	for (const m of old.matchAll(/<!-- section:(\w+) -->[\s\S]*?<!-- \/section:\1 -->/g)) kept.set(m[1], m[0]);
 	for (const [r, st] of results) kept.set(r.id, render(r, st));
-	const order = ["firing", "attach", "list", "consumer", "memory", "ui"];
+	const order = ["firing", "attach", "list", "consumer", "memory", "ui", "soak"];
 	const body = order.filter((id) => kept.has(id)).map((id) => kept.get(id)!);
 	writeFileSync(file, `${HEADER}\n**Machine:** ${machine()}.\n\n${body.join("\n\n")}\n`);
 }

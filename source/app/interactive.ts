@@ -140,6 +140,7 @@ export class SessionController implements Controller {
 		readonly session: Session,
 		readonly catalog: Catalog,
 		readonly targetPid: number | undefined,
+		readonly notice?: string,
 	) {
 		this.tree = new Tree(catalog, this);
 		this.unsub = followMachine(session, catalog, () => {
@@ -281,9 +282,17 @@ export async function runInteractiveSession(o: {
 	target: Proc | undefined;
 	initial: string;
 	cleanup: () => void;
+	/** Shown on the status line at start. */
+	notice?: string;
 }): Promise<number> {
-	const ctl = new SessionController(o.session, o.catalog, o.target?.pid);
-	if (o.initial.trim()) o.session.enable(o.initial);
+	const ctl = new SessionController(o.session, o.catalog, o.target?.pid, o.notice);
+	try {
+		if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
+	} catch (e) {
+		// The controller's timers would keep dtop running after the error is printed.
+		ctl.close();
+		throw e;
+	}
 	o.target?.resume();
 	ctl.refresh();
 	await runInteractive(ctl, {

@@ -3,6 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { probeFeature } from "../../kernel/bpf/index.ts";
 import { NotSupportedError } from "../../kernel/sys/index.ts";
 import {
 	Catalog,
@@ -15,9 +16,11 @@ import {
 } from "../catalog/index.ts";
 import { DError } from "../d/errors.ts";
 import { expandMacros, parseProbeDescription } from "../d/probe.ts";
+import { Holds } from "../session/holds.ts";
 import { escapeForTerminal, jsonStringify } from "../util/escape.ts";
 import type { Flags } from "./flags.ts";
 import { type Io, stdio } from "./io.ts";
+import { resolveCommand } from "./process.ts";
 
 export type ListOptions = Pick<
 	Flags,
@@ -73,7 +76,9 @@ function checkProcess(pid: number): void {
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code;
 		if (code === "ENOENT" || code === "ESRCH") throw new ListFailure(`process ${pid} has exited`, 1);
-		throw new ListFailure(`cannot read the memory map of process ${pid} (${code}); run dtop as root`, 1);
+		// Root is refused too where the process is out of reach (another namespace, a lockdown policy).
+		const hint = process.geteuid?.() === 0 ? "" : "; run dtop as root";
+		throw new ListFailure(`cannot read the memory map of process ${pid} (${code})${hint}`, 1);
 	}
 }
 
@@ -93,8 +98,10 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Starts `sh -c 'kill -STOP $$; exec CMD'`, lets it exec, and stops it again
- * once its loader has mapped the libraries (maps unchanged for a few polls).
- * Returns the pid; the caller kills it.
+ * once its loader has mapped the libraries: held by a uprobe at the
+ * executable's entry point (so a command that exits at once is still there to
+ * list), or, where that cannot be placed (a script, an unreadable file), when
+ * its maps stay unchanged for a few polls. Returns the pid; the caller kills it.
  */
 async function startCommand(command: string): Promise<{ pid: number; kill: () => void }> {
 	const child = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], { stdio: ["ignore", "ignore", "ignore"] });
@@ -120,6 +127,7 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 			if (exited || i > 2000) throw new ListFailure(`'${escapeForTerminal(command)}' did not start`, 1);
 			await sleep(1);
 		}
+		if (await heldAtEntry(pid, command, () => exited)) return { pid, kill };
 		const shellMaps = maps();
 		process.kill(pid, "SIGCONT");
 		let last = shellMaps;
@@ -142,6 +150,25 @@ async function startCommand(command: string): Promise<{ pid: number; kill: () =>
 	} catch (e) {
 		kill();
 		throw e;
+	}
+}
+
+/** Resume the stopped shell `pid` and let it exec `command` up to the entry point; true once it is stopped there. */
+async function heldAtEntry(pid: number, command: string, exited: () => boolean): Promise<boolean> {
+	const binary = resolveCommand(command.trim().split(/\s+/)[0] ?? "");
+	if (!binary) return false;
+	const holds = new Holds(() => ({ uprobeMulti: probeFeature("uprobeMulti").supported }));
+	try {
+		if (!holds.placeAtEntry(pid, binary)) return false;
+		process.kill(pid, "SIGCONT");
+		for (let i = 0; i < 2500 && !exited(); i++) {
+			if (holds.stops() > 0 && readStat(pid)?.state === "T") return true;
+			await sleep(2);
+		}
+		// It exited, or ran something else (a shell function, an alias): no hold.
+		return false;
+	} finally {
+		holds.close();
 	}
 }
 

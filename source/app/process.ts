@@ -1,7 +1,9 @@
 // The traced process of -c and -p: started stopped (so probes are in place
 // before its first instruction), resumed, and watched until it exits.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Catalog } from "../catalog/index.ts";
 import { readStat } from "../catalog/procfs.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
@@ -17,6 +19,39 @@ export interface Target {
 	/** Resolves when the process exits (with its exit code for -c). */
 	exited: Promise<number | null>;
 	kill(): void;
+	/** Where the command's output goes when it is not the terminal (the interactive UI). */
+	output?: OutputFile;
+}
+
+/** A private file (in a fresh 0700 directory) for a -c command's output. */
+export interface OutputFile {
+	path: string;
+	fd: number;
+	/** Closes it; an empty file and its directory are removed. Returns the path if it kept anything. */
+	finish(): string | undefined;
+}
+
+export function outputFile(): OutputFile {
+	const dir = mkdtempSync(join(tmpdir(), "dtop-"));
+	const path = join(dir, "command.out");
+	const fd = openSync(path, "wx", 0o600);
+	let closed = false;
+	return {
+		path,
+		fd,
+		finish() {
+			if (!closed) closeSync(fd);
+			closed = true;
+			try {
+				if (statSync(path).size > 0) return path;
+				unlinkSync(path);
+				rmdirSync(dir);
+			} catch {
+				// already gone
+			}
+			return undefined;
+		},
+	};
 }
 
 /** The process's state letter from /proc/PID/stat (T = stopped), or undefined when it is gone. */
@@ -39,15 +74,21 @@ export function resolveCommand(name: string): string | undefined {
  * SIGSTOP and, once resumed, execs the command, so the pid dtop traces is the
  * command's own and nothing runs before the probes are attached.
  */
-export async function startStopped(command: string, stdio: "inherit" | "ignore" = "inherit"): Promise<Target> {
+export async function startStopped(
+	command: string,
+	stdio: "inherit" | "ignore" | OutputFile = "inherit",
+): Promise<Target> {
 	const first = command.trim().split(/\s+/)[0] ?? "";
 	const binary = resolveCommand(first);
 	if (!binary) throw new Error(`cannot run '${first}': no such command (check the path or PATH).`);
 	// The watchdog first: from the moment the command stops itself, a kill -9
 	// of dtop at any stage of starting must not leave it stopped.
 	const watch = watchdog();
+	// Into a file, the command's output cannot write over the interactive UI; nor
+	// can it read the keys meant for dtop.
+	const out = typeof stdio === "string" ? stdio : stdio.fd;
 	const child: ChildProcess = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], {
-		stdio: [stdio === "inherit" ? "inherit" : "ignore", stdio, stdio],
+		stdio: [stdio === "inherit" ? "inherit" : "ignore", out, out],
 	});
 	const pid = child.pid;
 	if (!pid) throw new Error(`cannot start '${command}'.`);
@@ -63,6 +104,7 @@ export async function startStopped(command: string, stdio: "inherit" | "ignore" 
 	return {
 		pid,
 		binary,
+		output: typeof stdio === "string" ? undefined : stdio,
 		watched: true,
 		resume: () => {
 			try {
@@ -168,7 +210,7 @@ export function holdTarget(
  * The watchdog's script: a shell outside dtop that continues the target when
  * dtop is gone (kill -9) or has been stopped itself (Ctrl-Z, SIGSTOP) for a
  * second while the target is stopped too — a hold must never depend on dtop
- * being scheduled. It ends
+ * being scheduled. A dead dtop not yet reaped (a zombie) counts as gone. It ends
  * by itself once dtop or the target is gone. The target's pid comes on stdin,
  * so the watchdog exists before the target does.
  */
@@ -176,7 +218,9 @@ const WATCHDOG = `read T || exit 0
 st() { s=$(cat /proc/$1/stat 2>/dev/null) || return 0; s=\${s##*) }; echo "\${s%% *}"; }
 n=0
 while kill -0 $D 2>/dev/null && kill -0 $T 2>/dev/null; do
-	if [ "$(st $D)" = T ] && [ "$(st $T)" = T ]; then n=$((n + 1)); else n=0; fi
+	d=$(st $D)
+	[ "$d" = Z ] && break
+	if [ "$d" = T ] && [ "$(st $T)" = T ]; then n=$((n + 1)); else n=0; fi
 	if [ $n -ge 5 ]; then kill -CONT $T 2>/dev/null; n=0; fi
 	sleep 0.2
 done

@@ -10,6 +10,7 @@ import {
 	parseProgram,
 	programOptions,
 } from "../d/index.ts";
+import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
@@ -20,7 +21,7 @@ import { batchLoop, outputOptions } from "./batch.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
-import { attachTo, type HoldNeeds, holdTarget, stage, startStopped, type Target } from "./process.ts";
+import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
 
 export function demoBinary(): string {
 	return join(projectRoot(), "test/fixtures/bin/simple");
@@ -31,7 +32,7 @@ export function needsUsdt(text: string): boolean {
 	if (!text.trim()) return true;
 	let program: ReturnType<typeof parseProgram>;
 	try {
-		program = parseProgram(text.replace(/\$target\b/g, "1"));
+		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
 	} catch {
 		return true; // the session reports the error
 	}
@@ -63,7 +64,7 @@ export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 function needsUserProviders(text: string): boolean {
 	let program: ReturnType<typeof parseProgram>;
 	try {
-		program = parseProgram(text.replace(/\$target\b/g, "1"));
+		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
 	} catch {
 		return true;
 	}
@@ -90,7 +91,10 @@ export function runOptions(flags: Flags, text: string): Map<string, OptionValue>
 		}
 	}
 	try {
-		for (const [k, v] of programOptions(parseProgram(text.replace(/\$target\b/g, "1")))) opts.set(k, v);
+		for (const [k, v] of programOptions(
+			parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1")),
+		))
+			opts.set(k, v);
 	} catch {
 		// the session reports what is wrong with the program
 	}
@@ -122,6 +126,14 @@ export function programText(flags: Flags): string {
 	return parts.join("\n");
 }
 
+/** One line for the probes the kernel refused (always: counts must not silently shrink); -v names each. */
+function reportSkipped(skipped: ReturnType<Session["skipped"]>, verbose: boolean, io: Io): void {
+	const line = skippedSummary(skipped);
+	if (!line) return;
+	io.err(`dtop: ${escapeForTerminal(line)}${verbose || skipped.length <= 3 ? "" : "; -v lists them"}\n`);
+	if (verbose) for (const s of skipped) io.err(`dtop:   skipped ${escapeForTerminal(s.probe)}: ${s.reason}\n`);
+}
+
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
@@ -147,6 +159,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	let session: Session | undefined;
 	let exitCode = 0;
 	let unhold = () => {};
+	// The -c command's output file under the UI, when it kept anything.
+	let kept: string | undefined;
 	const cleanup = () => {
 		try {
 			session?.close();
@@ -156,6 +170,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		unhold();
 		catalog?.close();
 		target?.kill();
+		kept = target?.output?.finish() ?? kept;
 		leaving();
 	};
 	const leaving = atExit(cleanup);
@@ -163,7 +178,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		if (flags.demo) {
 			target = await startStopped(`${demoBinary()} --loop --with-parent`, "ignore");
 			if (!text.trim() && !interactive) text = "simple$target:::saw-line { @[probename] = count(); }";
-		} else if (flags.command) target = await startStopped(flags.command);
+		} else if (flags.command) target = await startStopped(flags.command, interactive ? outputFile() : "inherit");
 		else if (flags.pid !== undefined) target = attachTo(flags.pid);
 		// Scanning every process for USDT probes is the slowest part of starting;
 		// batch runs whose clauses name only kernel, profile or pid providers skip it.
@@ -186,12 +201,27 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		stage("session");
 		if (interactive) {
 			const { runInteractiveSession } = await import("./interactive.ts");
-			return await runInteractiveSession({ session, catalog, probes, flags, target, initial: text, cleanup });
+			const output = target?.output;
+			const notice = output && `the command's output goes to ${output.path}`;
+			const code = await runInteractiveSession({
+				session,
+				catalog,
+				probes,
+				flags,
+				target,
+				initial: text,
+				cleanup,
+				notice,
+			});
+			kept = output?.finish() ?? kept;
+			if (kept) io.err(`dtop: the output of '${escapeForTerminal(flags.command ?? "")}' is in ${kept}\n`);
+			return code;
 		}
 		if (text.trim()) {
 			const id = session.enable(text, undefined, { allowZero: flags.zero });
 			const view = session.view().enablings.find((e) => e.id === id);
 			if (!quiet) io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+			reportSkipped(session.skipped(id), flags.verbose, io);
 		}
 		followMachine(session, catalog);
 		stage("enabled");

@@ -2,7 +2,7 @@
 // inlines first (DTrace processes them as it parses), then every clause in program
 // order (its predicate, then its statements), as DTrace's compiler does.
 
-import { CallChecker } from "./check-calls.ts";
+import { AggChecker } from "./check-aggs.ts";
 import { DTypeError } from "./errors.ts";
 import { expandProgramMacros } from "./macros.ts";
 import { defaultOptions, type OptionValue, programOptions } from "./options.ts";
@@ -23,7 +23,7 @@ const emptyFacts = (clause: Clause): ClauseFacts => ({
 	records: false,
 });
 
-class ProgramChecker extends CallChecker {
+class ProgramChecker extends AggChecker {
 	readonly clauses: ClauseFacts[] = [];
 
 	constructor(

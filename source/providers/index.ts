@@ -9,6 +9,7 @@ import { tracepointProvider } from "./tracepoint.ts";
 import type { ProbeOf, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
 import { uprobeProvider } from "./uprobe.ts";
 
+export { ProgramLimitError } from "./refusal.ts";
 export * from "./types.ts";
 export { ofExited } from "./uprobe.ts";
 

@@ -78,6 +78,25 @@ export interface ProviderEnv {
 /** The cookie of the i-th probe of a group: probe id (high 32 bits) and slot (low 32). */
 export type Cookie = (i: number) => bigint;
 
+/** What a clause's program reads of the context its probe fires in. */
+export interface ClauseReads {
+	/** Arguments (argN, retval): programs are split by argument layout. */
+	args: boolean;
+	/** The kernel stack (kstack(), stack()): it starts where the probe's context says. */
+	kernelStack: boolean;
+}
+
+/** How a group is attached: what its program reads, and where refusals go. */
+export interface AttachOpts {
+	reads: ClauseReads;
+	/**
+	 * The kernel refused the i-th probe alone (an instruction it cannot probe, an
+	 * event it will not attach to): the rest are attached without it, and the
+	 * session reports it. Errors that are not about one probe are thrown.
+	 */
+	skip(i: number, reason: string): void;
+}
+
 export interface TargetProvider<K extends TargetKind> {
 	readonly kind: K;
 	/**
@@ -90,14 +109,15 @@ export interface TargetProvider<K extends TargetKind> {
 	/** What makes two probes the same attachment (a probe seen again under a new id is the same probe). */
 	identity(p: ProbeOf<K>): string;
 	/** Probes with the same key share one program and one kind of link. */
-	groupKey(p: ProbeOf<K>, byArgs: boolean): string;
+	groupKey(p: ProbeOf<K>, reads: ClauseReads): string;
 	/** Why this probe cannot be enabled here, when it cannot. */
 	unavailable?(p: ProbeOf<K>): string | undefined;
-	context(p: ProbeOf<K>, env: ProviderEnv): ContextPlan;
-	load(probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie): LoadPlan;
+	/** `reads`: what the group's program reads (see groupKey). */
+	context(p: ProbeOf<K>, env: ProviderEnv, reads: ClauseReads): ContextPlan;
+	load(probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie, reads: ClauseReads): LoadPlan;
 	/** Maps the group's program reads besides the session's (the syscall-number filter); owned by the group. */
 	groupMaps?(probes: ProbeOf<K>[], cookie: Cookie): { syscallMap?: BpfMap };
-	attach(progFd: number, probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie): Link[];
+	attach(progFd: number, probes: ProbeOf<K>[], env: ProviderEnv, cookie: Cookie, opts: AttachOpts): Link[];
 }
 
 export function reg(offset: number, signed = true): ArgPlan {

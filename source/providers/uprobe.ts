@@ -1,10 +1,11 @@
 // USDT and pid-provider probes: uprobes at file offsets, one uprobe_multi link
 // per group where the kernel has it (6.6), else one perf-event link per site.
 import { statSync } from "node:fs";
-import { attachUprobeMulti, attachUprobePerf } from "../../kernel/attach/index.ts";
+import { attachUprobeMultiSkipping, attachUprobePerf } from "../../kernel/attach/index.ts";
 import { AttachType, ProgType } from "../../kernel/bpf/index.ts";
 import { archFor } from "../../kernel/sys/index.ts";
 import { usdtArgPlans } from "../session/usdt-args.ts";
+import { uprobeRefusal } from "./refusal.ts";
 import { type ProbeOf, reg, type TargetProvider } from "./types.ts";
 
 const inodes = new Map<string, string>();
@@ -35,7 +36,7 @@ export const uprobeProvider: TargetProvider<"uprobe"> = {
 	identity: ({ target: t }) => `u:${fileOf(t.path)}:${t.offset}:${t.ret}:${t.pid ?? 0}`,
 	// USDT arguments are read per site (registers and stack slots differ): a
 	// program that reads them serves the sites with the same argument specs.
-	groupKey: ({ target: t }, byArgs) => `u:${t.path}:${t.pid ?? 0}:${t.ret}:${byArgs ? (t.usdtArgs ?? "") : ""}`,
+	groupKey: ({ target: t }, reads) => `u:${t.path}:${t.pid ?? 0}:${t.ret}:${reads.args ? (t.usdtArgs ?? "") : ""}`,
 	context({ target: t }, env) {
 		const arch = archFor();
 		const ctx = env.uprobeMulti ? "uprobe-multi" : "uprobe";
@@ -48,7 +49,9 @@ export const uprobeProvider: TargetProvider<"uprobe"> = {
 		type: ProgType.KPROBE,
 		expectedAttachType: env.uprobeMulti ? AttachType.BPF_TRACE_UPROBE_MULTI : undefined,
 	}),
-	attach(fd, probes, env, cookie) {
+	// A site the kernel will not probe (pthread_spin_lock begins with `lock decl`)
+	// is skipped; the rest of the object's sites are attached.
+	attach(fd, probes, env, cookie, { skip }) {
 		const first = probes[0].target;
 		const spec = {
 			path: first.path,
@@ -60,7 +63,14 @@ export const uprobeProvider: TargetProvider<"uprobe"> = {
 				cookie: cookie(i),
 			})),
 		};
-		return [env.uprobeMulti ? attachUprobeMulti(fd, spec) : attachUprobePerf(fd, spec)];
+		const perSite = (e: unknown) => uprobeRefusal(e) !== undefined;
+		const refused = (i: number, e: unknown) => skip(i, uprobeRefusal(e) ?? String(e));
+		const links = env.uprobeMulti
+			? attachUprobeMultiSkipping(fd, spec, perSite, refused)
+			: [attachUprobePerf(fd, spec, perSite, refused)];
+		// A perf-event link whose every site was refused holds nothing.
+		for (const l of links) if (l.count === 0) l.close();
+		return links.filter((l) => l.count > 0);
 	},
 };
 

@@ -1,13 +1,20 @@
 // From a D clause to programs in the kernel: match its probes, group them by
 // provider, lower and compile per group, load, and attach. Every choice that
 // depends on the kind of probe is the provider's (source/providers).
-import { BpfMap, MapType, Program } from "../../kernel/bpf/index.ts";
+import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClauses } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import type { Clause, Statement } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
-import { isKind, type ProbeOf, providerOf, type TraceProbe } from "../providers/index.ts";
+import {
+	type ClauseReads,
+	isKind,
+	type ProbeOf,
+	ProgramLimitError,
+	providerOf,
+	type TraceProbe,
+} from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerAssign, lowerInt, usesArgs } from "./lower.ts";
@@ -35,6 +42,55 @@ export interface BuildContext {
 	dynvarsize: number;
 	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
 	registerRecord(layout: RecordLayout, enabling: number): number;
+}
+
+/** A probe the kernel refused alone (the rest of its enabling is attached), and why. */
+export interface SkippedProbe {
+	probe: string;
+	reason: string;
+}
+
+/** Per enabling, by probe name: a probe refused again (in each new process a clause follows) is one entry. */
+const skippedBy = new WeakMap<EnablingState, Map<string, SkippedProbe>>();
+
+/** The probes of an enabling the kernel refused, in the order met. */
+export function skippedProbes(st: EnablingState): readonly SkippedProbe[] {
+	return [...(skippedBy.get(st)?.values() ?? [])];
+}
+
+/** One line for skipped probes: how many and why, most common reason first. */
+export function skippedSummary(skipped: readonly SkippedProbe[]): string | undefined {
+	if (skipped.length === 0) return undefined;
+	const reasons = new Map<string, string[]>();
+	for (const s of skipped) {
+		let names = reasons.get(s.reason);
+		if (!names) reasons.set(s.reason, (names = []));
+		names.push(s.probe);
+	}
+	const parts = [...reasons.entries()]
+		.sort((a, b) => b[1].length - a[1].length)
+		.map(([reason, names]) =>
+			reasons.size === 1 && names.length <= 3
+				? `${reason}: ${names.join(", ")}`
+				: `${names.length} ${reason}${names.length <= 3 ? `: ${names.join(", ")}` : ""}`,
+		);
+	const n = skipped.length;
+	return `${n} probe${n === 1 ? "" : "s"} skipped (${parts.join("; ")})`;
+}
+
+/**
+ * Does the clause take kernel stacks (kstack(), stack())? Searched through the
+ * whole clause, so statements of any kind are seen.
+ */
+export function usesKernelStack(clause: Clause): boolean {
+	const seen = (v: unknown): boolean => {
+		if (Array.isArray(v)) return v.some(seen);
+		if (v === null || typeof v !== "object") return false;
+		const o = v as { kind?: unknown; fn?: unknown };
+		if (o.kind === "call" && (o.fn === "kstack" || o.fn === "stack")) return true;
+		return Object.values(o).some(seen);
+	};
+	return seen(clause.statements) || seen(clause.predicate);
 }
 
 /** What makes two probes the same attachment. */
@@ -84,15 +140,57 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 		if (why) throw new SessionError(`${why}.`);
 	}
 	if (clauses.some(clauseUsesStacks)) cx.captureProcesses(probes);
-	const byArgs = clauses.some(usesArgs);
+	const reads = { args: clauses.some(usesArgs), kernelStack: clauses.some(usesKernelStack) };
 	const groups = new Map<string, TraceProbe[]>();
 	for (const p of probes) {
-		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, byArgs)}`;
+		const key = `${p.target.kind}\0${providerOf(p).groupKey(p, reads)}`;
 		let g = groups.get(key);
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
 	}
-	for (const group of groups.values()) enableGroup(cx, st, clauses, group);
+	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
+	skippedBy.set(st, skipped);
+	const refused: SkippedProbe[] = [];
+	const chunks = mapChunks(clauses);
+	for (const group of groups.values()) {
+		// The kernel runs a uprobe's programs newest first: attach the chunks last to first.
+		const ordered = isKind(group[0], "uprobe") ? [...chunks].reverse() : chunks;
+		for (const chunk of ordered) enableGroup(cx, st, chunk, group, reads, (s) => refused.push(s));
+	}
+	for (const s of refused) skipped.set(s.probe, s);
+	// Refusals are skipped while something else attaches; an enabling the kernel
+	// refuses whole is an error.
+	if (refused.length > 0 && st.groups.every((g) => g.links.length === 0))
+		throw new SessionError(
+			`the kernel refused ${refused.length === 1 ? "the probe" : `all ${refused.length} probes`} of the enabling: ${refused[0].probe}: ${refused[0].reason}.`,
+		);
+}
+
+/** Maps a program may use besides its aggregations (hits, counters, zero, state, syscall filter, self->, stacks, ring, scratch). */
+const FIXED_MAPS = 10;
+/** The kernel's limit of maps one program uses (MAX_USED_MAPS). */
+const MAX_USED_MAPS = 64;
+
+/**
+ * Clauses in program order, cut where one program would use more maps than the
+ * kernel lets it (each aggregation is a map): usually one piece.
+ */
+function mapChunks(clauses: Clause[]): Clause[][] {
+	const out: Clause[][] = [];
+	let cur: Clause[] = [];
+	let names = new Set<string>();
+	for (const c of clauses) {
+		const mine = new Set(c.statements.flatMap((s) => (s.kind === "aggregate" ? [s.name] : [])));
+		const merged = new Set([...names, ...mine]);
+		if (cur.length > 0 && merged.size + FIXED_MAPS > MAX_USED_MAPS) {
+			out.push(cur);
+			cur = [];
+			names = mine;
+		} else names = merged;
+		cur.push(c);
+	}
+	if (cur.length) out.push(cur);
+	return out;
 }
 
 /** One clause lowered for a group: its statements, predicate and record layout. */
@@ -164,10 +262,17 @@ function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: L
 	return { statements, predicate, record, stacks: clauseUsesStacks(clause) };
 }
 
-function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], probes: TraceProbe[]): void {
+function enableGroup(
+	cx: BuildContext,
+	st: EnablingState,
+	clauses: Clause[],
+	probes: TraceProbe[],
+	reads: ClauseReads,
+	skipped: (s: SkippedProbe) => void,
+): void {
 	const { maps } = cx;
 	const provider = providerOf(probes[0]);
-	const plans = provider.context(probes[0], maps.env);
+	const plans = provider.context(probes[0], maps.env, reads);
 	let usesTls = false;
 	const env: LowerEnv = {
 		probes,
@@ -196,7 +301,7 @@ function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], pro
 	st.groups.push(group);
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
-	const load = provider.load(probes, maps.env, cookie);
+	const load = provider.load(probes, maps.env, cookie, reads);
 	const dtrace = isKind(probes[0], "dtrace");
 	const programs: ClauseProgram[] = lowered.map((l) => ({
 		name: st.d,
@@ -226,9 +331,29 @@ function enableGroup(cx: BuildContext, st: EnablingState, clauses: Clause[], pro
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
-	group.program = Program.load({ ...spec, insns: compileClauses(programs), name: `dtop_${st.id}` });
+	try {
+		group.program = Program.load({ ...spec, insns: compileClauses(programs), name: `dtop_${st.id}` });
+	} catch (e) {
+		if (e instanceof JumpRangeError) {
+			const what = clauses[0].probes.map((d) => d.text || probeText(d)).join(", ");
+			throw new SessionError(
+				`the clause for '${what}' is too long for one BPF program: a jump in it would span ${Math.abs(e.distance)} instructions and BPF jumps reach at most 32767; split its statements into several clauses on the same probes.`,
+				{ cause: e },
+			);
+		}
+		throw e;
+	}
 	for (const p of probes) cx.countProbe(p.id);
-	group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie));
+	const skip = (i: number, reason: string) => {
+		const p = probes[i];
+		skipped({ probe: `${p.provider}:${p.module}:${p.function}:${p.name}`, reason });
+	};
+	try {
+		group.links.push(...provider.attach(group.program.fd, probes, maps.env, cookie, { reads, skip }));
+	} catch (e) {
+		if (e instanceof ProgramLimitError) throw new SessionError(e.message, { cause: e });
+		throw e;
+	}
 }
 
 function aggregation(

@@ -6,7 +6,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileDescription, compileGlob } from "../catalog/index.ts";
+import { compileDescription, compileGlob, MIN_PERIOD_NS, parseProfileName } from "../catalog/index.ts";
 import type { TraceProbe, TracepointField } from "../providers/types.ts";
 import type { MatchRequest, ProbeSource } from "./probes.ts";
 
@@ -191,8 +191,15 @@ export class CatalogProbes implements ProbeSource {
 	}
 
 	whyNot(d: MatchRequest): string | undefined {
+		const could = (field: string, value: string) => field === "" || compileGlob(field)(value);
+		// profile-N and tick-N are made on demand: a name of that shape that
+		// matched nothing has a rate dtop will not sample at.
+		if (could(d.provider, "profile") && /^(profile|tick)-\d+[a-z]*$/.test(d.name) && !parseProfileName(d.name))
+			return `'${d.name}' is not a rate dtop samples at: profile-N and tick-N take N from 1 to ${1e9 / MIN_PERIOD_NS} Hz, or a period of at least ${MIN_PERIOD_NS / 1000}us with a suffix (profile-997, tick-10ms, tick-1s)`;
+		// fbt probes are named entry and return: only a description that could
+		// name one is told fbt is unavailable.
 		const reason = this.fbtReason();
-		if (reason && (d.provider === "" || compileGlob(d.provider)("fbt")))
+		if (reason && could(d.provider, "fbt") && (could(d.name, "entry") || could(d.name, "return")))
 			return `fbt probes are unavailable here (${reason})`;
 		return undefined;
 	}

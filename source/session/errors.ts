@@ -13,8 +13,15 @@ export class SessionError extends Error {
 	}
 }
 
+/** A program as messages name it: its first clause, and how many follow (never the whole program). */
+function named(d: string): string {
+	const lines = d.split("\n").filter((l) => l.trim() !== "");
+	return lines.length <= 1 ? d : `${lines[0]} … (${lines.length} clauses)`;
+}
+
 /** The error the user sees for `e`, met while enabling the program printed as `d`. */
-export function explain(e: unknown, d: string): Error {
+export function explain(e: unknown, program: string): Error {
+	const d = named(program);
 	if (e instanceof SessionError) return e;
 	if (e instanceof LowerError || e instanceof CodegenError || e instanceof DError || e instanceof NotSupportedError)
 		return new SessionError(e.message, { cause: e });

@@ -22,26 +22,44 @@ export class Holds {
 			const elf = ElfFile.open(path, { lazy: true });
 			const sym = elf.symbols().byName(symbol);
 			const offset = sym ? elf.addressToOffset(sym.address) : undefined;
-			if (offset === undefined) return false;
-			const multi = this.env().uprobeMulti;
-			const program = Program.load({
-				type: ProgType.KPROBE,
-				insns: compileStopProcess(this.stopsMap().fd),
-				name: "dtop_hold",
-				expectedAttachType: multi ? AttachType.BPF_TRACE_UPROBE_MULTI : undefined,
-			});
-			const spec = { path, pid, sites: [{ offset: BigInt(offset), cookie: 0n }] };
-			try {
-				const link = multi ? attachUprobeMulti(program.fd, spec) : attachUprobePerf(program.fd, spec);
-				this.#holds.push({ program, link });
-			} catch {
-				program.close();
-				return false;
-			}
-			return true;
+			return offset !== undefined && this.placeAt(pid, path, offset);
 		} catch {
 			return false;
 		}
+	}
+
+	/**
+	 * Stop `pid` when it reaches the entry point of the executable `path`: by
+	 * then the dynamic loader has mapped every library it links against (and
+	 * nothing of the program's own has run). Best effort, like place().
+	 */
+	placeAtEntry(pid: number, path: string): boolean {
+		try {
+			const elf = ElfFile.open(path, { lazy: true });
+			const offset = elf.addressToOffset(elf.header.entry);
+			return offset !== undefined && this.placeAt(pid, path, offset);
+		} catch {
+			return false;
+		}
+	}
+
+	private placeAt(pid: number, path: string, offset: number): boolean {
+		const multi = this.env().uprobeMulti;
+		const program = Program.load({
+			type: ProgType.KPROBE,
+			insns: compileStopProcess(this.stopsMap().fd),
+			name: "dtop_hold",
+			expectedAttachType: multi ? AttachType.BPF_TRACE_UPROBE_MULTI : undefined,
+		});
+		const spec = { path, pid, sites: [{ offset: BigInt(offset), cookie: 0n }] };
+		try {
+			const link = multi ? attachUprobeMulti(program.fd, spec) : attachUprobePerf(program.fd, spec);
+			this.#holds.push({ program, link });
+		} catch {
+			program.close();
+			return false;
+		}
+		return true;
 	}
 
 	private stopsMap(): BpfMap {

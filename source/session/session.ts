@@ -9,7 +9,7 @@ import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, matchClause, probeKey } from "./build.ts";
+import { attachProbes, type BuildContext, matchClause, probeKey, type SkippedProbe, skippedProbes } from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
@@ -271,8 +271,22 @@ export class Session {
 		for (const st of this.enablings.values()) this.run(st, "END");
 	}
 
-	/** `$target` is a macro: replace it in the text before parsing, as DTrace does. */
+	/**
+	 * `$target` and DTrace's macro variables of the tracer itself (`$pid`,
+	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
+	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
+	 */
 	private expandTarget(text: string): string {
+		if (!text.includes("$")) return text;
+		const own: Record<string, number> = {
+			pid: process.pid,
+			ppid: process.ppid,
+			uid: process.getuid?.() ?? 0,
+			gid: process.getgid?.() ?? 0,
+			euid: process.geteuid?.() ?? 0,
+			egid: process.getegid?.() ?? 0,
+		};
+		text = text.replace(/(?<!\$)\$(pid|ppid|uid|gid|euid|egid)\b/g, (_, name: string) => String(own[name]));
 		if (!text.includes("$target")) return text;
 		if (this.target === undefined)
 			throw new SessionError("the program uses $target, but no process was given with -c or -p.");
@@ -410,6 +424,12 @@ export class Session {
 
 	isProbeEnabled(id: number): boolean {
 		return this.probeCounters.has(id);
+	}
+
+	/** The probes of an enabling the kernel refused alone (skipped; the rest are attached). */
+	skipped(id: number): readonly SkippedProbe[] {
+		const st = this.enablings.get(id);
+		return st ? skippedProbes(st) : [];
 	}
 
 	enablingIds(): number[] {

@@ -29,6 +29,8 @@ export type Target = { enablingId: number } | { path: readonly string[] };
 export interface Controller {
 	/** The current picture of the session (cheap: called on every frame). */
 	view(): SessionView;
+	/** A line for the status line on the first frame (where the -c command's output goes). */
+	readonly notice?: string;
 	/** Calls `listener` whenever view() changed (once per tick, after toggles). Returns an unsubscribe. */
 	subscribe(listener: () => void): () => void;
 	/** The probe tree (lazily expanded). */

@@ -330,3 +330,13 @@ test("a record larger than a record can be, and a bad option value, are one clea
 	assert.equal(bad.code, 2);
 	assert.equal(bad.stderr, "dtop: failed to set -x strsize: Invalid value for specified option\n");
 });
+
+test("$pid, $uid and $gid are dtop's own, as dtrace's are dtrace's (BEGIN runs in dtop's process)", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		'BEGIN /$pid != 0/ { printf("%d %d %d\\n", $pid == pid, $uid == uid, $gid == gid); exit(0); }',
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout, "1 1 1\n\n");
+});

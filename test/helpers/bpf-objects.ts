@@ -1,9 +1,10 @@
 // Enumerate the kernel's BPF programs and links (BPF_PROG_GET_NEXT_ID and
 // friends), so tests can prove that nothing of dtop's is left behind.
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { nativeCopy, sys } from "../../kernel/sys/index.ts";
 
 const BPF_PROG_GET_NEXT_ID = 11;
+const BPF_MAP_GET_NEXT_ID = 12;
 const BPF_PROG_GET_FD_BY_ID = 13;
 const BPF_OBJ_GET_INFO_BY_FD = 15;
 const BPF_LINK_GET_FD_BY_ID = 30;
@@ -58,6 +59,33 @@ export function programs(): ProgInfo[] {
 		const raw = b.subarray(64, 80);
 		const end = raw.indexOf(0);
 		out.push({ id, name: raw.toString("utf8", 0, end < 0 ? 16 : end) });
+	}
+	return out;
+}
+
+/** The ids of every BPF map in the kernel. */
+export function mapIds(): number[] {
+	return ids(BPF_MAP_GET_NEXT_ID);
+}
+
+/** The BPF programs, links and maps process `pid` holds open, by kernel id (from /proc/PID/fdinfo). */
+export function heldBy(pid: number): { programs: number[]; links: number[]; maps: number[] } {
+	const out = { programs: [] as number[], links: [] as number[], maps: [] as number[] };
+	for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+		let text: string;
+		try {
+			text = readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8");
+		} catch {
+			continue;
+		}
+		// A link's fdinfo names its program too: look for the link first.
+		const id = (k: string) => new RegExp(`^${k}:\\s+(\\d+)$`, "m").exec(text)?.[1];
+		const link = id("link_id");
+		const prog = id("prog_id");
+		const map = id("map_id");
+		if (link) out.links.push(Number(link));
+		else if (prog) out.programs.push(Number(prog));
+		else if (map) out.maps.push(Number(map));
 	}
 	return out;
 }

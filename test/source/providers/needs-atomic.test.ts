@@ -21,6 +21,7 @@ function decide(probes: string[], env: Record<string, string>): boolean {
 const uprobe = PROBE("uprobe", { path: "/bin/true", offset: "0", ret: false });
 const syscall = PROBE("syscall", { nr: 39, ret: false });
 const profile = PROBE("profile", { hz: 99 });
+const tracepoint = PROBE("tracepoint", { group: "irq_vectors", event: "local_timer_entry", id: 1 });
 
 test("one class that does not nest: plain adds, unless the kernel preempts programs", () => {
 	assert.equal(decide([uprobe], { DTOP_ASSUME_PREEMPTIBLE: "0" }), false);
@@ -30,4 +31,6 @@ test("one class that does not nest: plain adds, unless the kernel preempts progr
 test("two classes, or a class that interrupts itself: atomic adds on any kernel", () => {
 	assert.equal(decide([uprobe, syscall], { DTOP_ASSUME_PREEMPTIBLE: "0" }), true);
 	assert.equal(decide([profile], { DTOP_ASSUME_PREEMPTIBLE: "0" }), true);
+	// Raw tracepoint programs of one enabling run nested (an interrupt's tracepoint inside a task's).
+	assert.equal(decide([tracepoint], { DTOP_ASSUME_PREEMPTIBLE: "0" }), true);
 });
