@@ -59,7 +59,12 @@ export type VarRef =
 	/** An element of a global associative array (a hash map); a full map is a dynamic variable drop. */
 	| { k: "assoc"; mapFd: number; keys: KeyField[] };
 
-export type StrExpr = { k: "comm" } | { k: "copyinstr"; addr: IntExpr } | { k: "strconst"; v: string };
+export type StrExpr =
+	| { k: "comm" }
+	| { k: "copyinstr"; addr: IntExpr }
+	| { k: "strconst"; v: string }
+	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
+	| { k: "strsel"; cases: { ids: number[]; v: string }[] };
 
 /** One field of an aggregation key; every field occupies a multiple of 8 bytes. */
 export type KeyField =
@@ -103,7 +108,7 @@ export type Stmt =
  */
 export type RecordStmt =
 	| { k: "rec-int"; off: number; e: IntExpr }
-	| { k: "rec-str"; off: number; size: number; e: Exclude<StrExpr, { k: "strconst" }> }
+	| { k: "rec-str"; off: number; size: number; e: Extract<StrExpr, { k: "comm" | "copyinstr" }> }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
 	| { k: "exit"; off: number; e: IntExpr };
 

@@ -3,7 +3,7 @@
 // BPF's 512-byte stack. A string is read with at most strsize bytes (its NUL
 // included), as DTrace's strsize says; one cut there is counted in truncSlot
 // (DTrace cuts silently; dtop shows the count).
-import { R0, R1, R2, R3, R6, R9, R10, type Reg } from "../bpf/asm.ts";
+import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, counterAdd, evalInt, label, type State } from "./compile.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
@@ -96,15 +96,35 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			a.mov(R2, n).mov(R3, R9).call(Helper.probe_read_user_str);
 			countCut(s, n);
 			return;
-		case "strconst": {
-			const bytes = Buffer.alloc(size);
-			bytes.write(e.v.slice(0, n - 1), "latin1");
-			for (let i = 0; i < size; i += 4) {
-				const w = bytes.readInt32LE(i);
-				if (w !== 0) a.st(4, R1, i, w);
-			}
+		case "strconst":
+			writeConst(s, e.v, size, n);
+			return;
+		case "strsel": {
+			const done = label(s, "sel_d");
+			const cases = e.cases.map(() => label(s, "sel"));
+			a.mov(R2, R7).rsh(R2, 32);
+			e.cases.forEach((c, i) => {
+				for (const id of c.ids) a.jeq(R2, id, cases[i]!);
+			});
+			a.ja(done);
+			e.cases.forEach((c, i) => {
+				a.label(cases[i]!);
+				writeConst(s, c.v, size, n);
+				a.ja(done);
+			});
+			a.label(done);
 			return;
 		}
+	}
+}
+
+/** A constant string at R1 (zeroed `size` bytes), cut to n - 1 bytes and its NUL. */
+function writeConst(s: State, v: string, size: number, n: number): void {
+	const bytes = Buffer.alloc(size);
+	bytes.write(v.slice(0, n - 1), "latin1");
+	for (let i = 0; i < size; i += 4) {
+		const w = bytes.readInt32LE(i);
+		if (w !== 0) s.a.st(4, R1, i, w);
 	}
 }
 

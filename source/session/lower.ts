@@ -82,7 +82,7 @@ export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 		case "ident":
 			return { k: "global", off: varEnv(env, e).global(e.name) };
 		case "index": {
-			const keys = e.keys.map((k) => lowerKey(k, env).field);
+			const keys = e.keys.map((k) => lowerKey(k, env, true).field);
 			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys), keys };
 		}
 	}
@@ -241,12 +241,28 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	throw unsupported("a string is expected here.", e);
 }
 
-function lowerKey(e: Expr, env: LowerEnv): { field: KeyField; decode: KeyDecode } {
+/** A probe-name string as the firing probe's value (one case per distinct value). */
+function probeStr(field: ProbeField, env: LowerEnv): StrExpr {
+	const byValue = new Map<string, number[]>();
+	for (const p of env.probes) {
+		const ids = byValue.get(p[field]) ?? [];
+		ids.push(p.id);
+		byValue.set(p[field], ids);
+	}
+	return { k: "strsel", cases: [...byValue].map(([v, ids]) => ({ v, ids })) };
+}
+
+function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; decode: KeyDecode } {
 	if (e.kind === "call" && (e.fn === "ustack" || e.fn === "kstack")) {
 		const depth = e.args.length ? Number((e.args[0] as { value?: bigint }).value ?? 127n) : 127;
 		return { field: { k: "stack", user: e.fn === "ustack" }, decode: { k: "stack", user: e.fn === "ustack", depth } };
 	}
 	const pf = probeString(e);
+	// An associative array's key holds the name itself: one element for probefunc "write" at entry and return.
+	if (pf && asString) {
+		const size = roundUp8(env.strsize);
+		return { field: { k: "str", e: probeStr(pf, env), size }, decode: { k: "str", size } };
+	}
 	if (pf) return { field: { k: "int", e: { k: "builtin", name: "probeid" } }, decode: { k: "probe", field: pf } };
 	if (isStringExpr(e)) {
 		// Every string key takes strsize bytes (rounded to 8), so keys of one position

@@ -103,6 +103,7 @@ export class RecordBuilder {
 		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
 		const s = lowerStr(e, this.env);
 		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
+		if (s.k === "strsel") throw new LowerError("a probe's name is printed from the probe, not the record.");
 		const copyin = s.k === "copyinstr";
 		const size = s.k === "comm" ? 16 : this.strsize;
 		const off = this.size;

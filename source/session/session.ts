@@ -5,6 +5,7 @@
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
 import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
+import { refuseUncompiled } from "../d/limits.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
@@ -111,7 +112,7 @@ export class Session {
 		let program: DProgram;
 		try {
 			program = typeof source === "string" ? parseProgram(this.expandTarget(source)) : source;
-			check(program);
+			refuseUncompiled(check(program));
 		} catch (e) {
 			if (e instanceof DError) throw new SessionError(e.message, { cause: e });
 			throw e;
