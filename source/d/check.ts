@@ -23,6 +23,7 @@ import type {
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
+import { evaluate } from "./eval.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
@@ -601,7 +602,8 @@ class Checker {
 			default: {
 				const bad = l !== "int" ? l : r !== "int" ? r : undefined;
 				if (bad) throw new DTypeError(e.pos, `operator ${e.op} needs integer operands, not ${article(bad)}`);
-				if ((e.op === "/" || e.op === "%") && constantValue(e.right) === 0n) {
+				// D's constant rules (eval.ts: types, unsigned division), as the code generator computes.
+				if ((e.op === "/" || e.op === "%") && evaluate(e.right as full.Expr)?.value === 0n) {
 					throw new DTypeError(e.pos, e.op === "/" ? "division by zero" : "modulus by zero");
 				}
 				return "int";
