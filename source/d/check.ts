@@ -173,6 +173,15 @@ export function varText(e: LValue): string {
 	}
 }
 
+/** Is `e` a constant 0 by D's rules (eval.ts)? A constant no type holds is not one here. */
+function constantZero(e: Expr): boolean {
+	try {
+		return evaluate(e as full.Expr)?.value === 0n;
+	} catch {
+		return false;
+	}
+}
+
 function assignments(program: Program): AssignStmt[] {
 	const out: AssignStmt[] = [];
 	const walk = (ss: Statement[]) => {
@@ -603,7 +612,7 @@ class Checker {
 				const bad = l !== "int" ? l : r !== "int" ? r : undefined;
 				if (bad) throw new DTypeError(e.pos, `operator ${e.op} needs integer operands, not ${article(bad)}`);
 				// D's constant rules (eval.ts: types, unsigned division), as the code generator computes.
-				if ((e.op === "/" || e.op === "%") && evaluate(e.right as full.Expr)?.value === 0n) {
+				if ((e.op === "/" || e.op === "%") && constantZero(e.right)) {
 					throw new DTypeError(e.pos, e.op === "/" ? "division by zero" : "modulus by zero");
 				}
 				return "int";
