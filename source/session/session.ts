@@ -4,7 +4,7 @@
 // (match, plan, load, attach), reader.ts (per-CPU reads), view-builder.ts
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
-import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
+import { check, DError, expandMacros, parseProgram, print as printD, probeText } from "../d/index.ts";
 import { refuseUncompiled } from "../d/limits.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
@@ -107,11 +107,15 @@ export class Session {
 	}
 
 	/** Enable a D program (one or more clauses sharing aggregations). Returns its id. */
-	enable(source: string | DProgram, label?: string, opts: { allowZero?: boolean } = {}): number {
+	enable(
+		source: string | DProgram,
+		label?: string,
+		opts: { allowZero?: boolean; macroArgs?: readonly string[]; scriptName?: string } = {},
+	): number {
 		if (this.closed) throw new SessionError("the session is closed.");
 		let program: DProgram;
 		try {
-			program = typeof source === "string" ? parseProgram(this.expandTarget(source)) : source;
+			program = typeof source === "string" ? parseProgram(this.expandTarget(source, opts)) : source;
 			refuseUncompiled(check(program));
 		} catch (e) {
 			if (e instanceof DError) throw new SessionError(e.message, { cause: e });
@@ -277,7 +281,15 @@ export class Session {
 	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
 	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
 	 */
-	private expandTarget(text: string): string {
+	private expandTarget(text: string, opts: { macroArgs?: readonly string[]; scriptName?: string } = {}): string {
+		// $1 ... $9 and $$1 ...: the command line's arguments after the program (missing or unused: an error naming it).
+		if (opts.macroArgs?.length || /\$\$?[0-9]/.test(text)) {
+			text = expandMacros(
+				text,
+				{ args: opts.macroArgs ?? [], script: opts.scriptName, target: this.target },
+				opts.macroArgs !== undefined,
+			);
+		}
 		if (!text.includes("$")) return text;
 		const own: Record<string, number> = {
 			pid: process.pid,
