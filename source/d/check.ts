@@ -9,28 +9,38 @@ import type {
 	ActionCall,
 	AggFunction,
 	AggregateStmt,
-	AssignStmt,
 	BinaryExpr,
 	BuiltinName,
 	CallExpr,
 	Clause,
 	Expr,
 	FunctionName,
-	LValue,
 	Program,
 	Statement,
 } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
+import {
+	article,
+	checkPrinta,
+	constantZero,
+	inferSelfTypes,
+	lquantizeParams,
+	plural,
+	sameAssocKeys,
+	varKey,
+	varText,
+	where,
+} from "./check-subset.ts";
+
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
-import { evaluate } from "./eval.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
 import { constantValue, restrictProbe, restrictProgram, unknownName } from "./subset.ts";
-import { INT64, STRING, UINT64 } from "./types.ts";
+import { INT64, STRING } from "./types.ts";
 
-export { constantValue };
+export { constantValue, varKey, varText };
 
 import type * as full from "./syntax.ts";
 
@@ -91,131 +101,6 @@ export interface CheckedProgram {
 	clauses: ClauseInfo[];
 	/** The type of an expression of this program; throws if the node is not part of it. */
 	typeOf(e: Expr): DType;
-}
-
-const INT32_MIN = -(2n ** 31n);
-const INT32_MAX = 2n ** 31n - 1n;
-const UINT16_MAX = 65535n;
-
-function article(t: DType): string {
-	switch (t) {
-		case "int":
-			return "an integer";
-		case "string":
-			return "a string";
-		case "ustack":
-			return "a user stack";
-		case "kstack":
-			return "a kernel stack";
-	}
-}
-
-function where(pos: Position): string {
-	return pos.line > 0 ? ` at line ${pos.line}, column ${pos.column}` : "";
-}
-
-function plural(n: number, word: string): string {
-	return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/** The type an expression would have, without reporting errors; undefined while it
- * depends on a thread-local variable whose type is not known yet. */
-function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined {
-	switch (e.kind) {
-		case "int":
-		case "unary":
-		case "binary":
-			return "int";
-		case "string":
-			return "string";
-		case "builtin":
-			return STRING_BUILTINS.has(e.name) ? "string" : "int";
-		case "self":
-		case "this":
-		case "ident":
-		case "index":
-			return known.get(varKey(e));
-		case "incdec":
-		case "cast":
-			return "int";
-		case "ternary":
-			return guess(e.whenTrue, known) ?? guess(e.whenFalse, known);
-		case "call":
-			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" ? "int" : e.fn;
-	}
-}
-
-/** A variable's name with its scope: `self:x`, `this:x`, `global:x`, `assoc:a`. */
-export function varKey(e: LValue): string {
-	switch (e.kind) {
-		case "self":
-			return `self:${e.name}`;
-		case "this":
-			return `this:${e.name}`;
-		case "ident":
-			return `global:${e.name}`;
-		case "index":
-			return `assoc:${e.base.name}`;
-	}
-}
-
-/** How a variable is written in D, for messages. */
-export function varText(e: LValue): string {
-	switch (e.kind) {
-		case "self":
-			return `self->${e.name}`;
-		case "this":
-			return `this->${e.name}`;
-		case "ident":
-			return e.name;
-		case "index":
-			return `${e.base.name}[]`;
-	}
-}
-
-/** Is `e` a constant 0 by D's rules (eval.ts)? A constant no type holds is not one here. */
-function constantZero(e: Expr): boolean {
-	try {
-		return evaluate(e as full.Expr)?.value === 0n;
-	} catch {
-		return false;
-	}
-}
-
-function assignments(program: Program): AssignStmt[] {
-	const out: AssignStmt[] = [];
-	const walk = (ss: Statement[]) => {
-		for (const s of ss) {
-			if (s.kind === "assign") out.push(s);
-			else if (s.kind === "if") {
-				walk(s.body);
-				walk(s.otherwise ?? []);
-			}
-		}
-	};
-	for (const c of program.clauses) walk(c.statements);
-	return out;
-}
-
-/** Give each thread-local variable the type of the values assigned to it, following
- * assignments from other variables until nothing changes. */
-function inferSelfTypes(program: Program): Map<string, "int" | "string"> {
-	const known = new Map<string, "int" | "string">();
-	const all = assignments(program);
-	let changed = true;
-	while (changed) {
-		changed = false;
-		for (const a of all) {
-			const key = varKey(a.target);
-			if (known.has(key)) continue;
-			const t = a.op === "=" ? guess(a.value, known) : "int";
-			if (t === "int" || t === "string") {
-				known.set(key, t);
-				changed = true;
-			}
-		}
-	}
-	return known;
 }
 
 class Checker {
@@ -375,7 +260,7 @@ class Checker {
 		if (n > 0 && argTypes[0] !== "int") {
 			throw new DTypeError(s.args[0]!.pos, `${s.fn}() argument #1 must be an integer, not ${article(argTypes[0]!)}`);
 		}
-		if (s.fn === "lquantize") lquantize = this.lquantizeParams(s);
+		if (s.fn === "lquantize") lquantize = lquantizeParams(s);
 
 		const prev = this.aggregations.get(s.name);
 		if (!prev) {
@@ -425,76 +310,6 @@ class Checker {
 			prev.uses.push(s);
 		}
 		this.info.aggregations.add(s.name);
-	}
-
-	/** printa([format,] @a, ...): every aggregation exists; a format fits the first's keys (DTrace's dt_printa_validate). */
-	printa(e: ActionCall): void {
-		const args = [...e.args];
-		let format: string | undefined;
-		if (args[0]?.kind === "string") format = (args.shift() as { value: string }).value;
-		if (args.length === 0)
-			throw new DTypeError(e.pos, "printa( ) prototype mismatch: an aggregation is expected", "D_PRINTA_PROTO");
-		const aggs: AggregationInfo[] = [];
-		for (const [i, a] of args.entries()) {
-			if (a.kind !== "aggvar")
-				throw new DTypeError(
-					a.pos,
-					`printa( ) argument #${i + (format === undefined ? 1 : 2)} must be an aggregation`,
-					"D_PRINTA_AGGARG",
-				);
-			const info = this.aggregations.get(a.name);
-			if (!info) throw new DTypeError(a.pos, `printa( ) of @${a.name}, which no clause assigns`, "D_PRINTA_AGGARG");
-			aggs.push(info);
-		}
-		if (format === undefined) return;
-		const keys = aggs[0]!.keys.map((k) => ({ type: k === "string" ? STRING : INT64, pos: e.pos }));
-		validateFormat(format, keys, {
-			fn: "printa",
-			pos: e.pos,
-			exact: false,
-			aggregation: aggs[0]!.fn === "count" ? UINT64 : INT64,
-		});
-	}
-
-	/** DTrace's rules for lquantize(value, base, limit[, step]). */
-	private lquantizeParams(s: AggregateStmt): LquantizeParams {
-		const bound = (i: number, what: string): bigint => {
-			const a = s.args[i]!;
-			const v = constantValue(a);
-			if (v === undefined)
-				throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be an integer constant`);
-			if (v < INT32_MIN || v > INT32_MAX) {
-				throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be a 32-bit quantity`);
-			}
-			return v;
-		};
-		const lo = bound(1, "base");
-		const hi = bound(2, "limit");
-		if (hi <= lo) throw new DTypeError(s.fnPos, "lquantize() base (argument #2) must be less than limit (argument #3)");
-		let step = 1n;
-		if (s.args.length > 3) {
-			const a = s.args[3]!;
-			const v = constantValue(a);
-			if (v === undefined || v <= 0n) {
-				throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a non-zero positive integer constant");
-			}
-			if (v > UINT16_MAX) throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a 16-bit quantity");
-			step = v;
-		}
-		const levels = (hi - lo) / step;
-		if (levels === 0n) {
-			throw new DTypeError(
-				s.fnPos,
-				"lquantize() step (argument #4) too large: must have at least one quantization level",
-			);
-		}
-		if (levels > UINT16_MAX) {
-			throw new DTypeError(
-				s.fnPos,
-				"lquantize() step (argument #4) too small: number of quantization levels must be a 16-bit quantity",
-			);
-		}
-		return { lo: Number(lo), hi: Number(hi), step: Number(step), levels: Number(levels) };
 	}
 
 	/** Type an expression; `asKey` is true only for a whole aggregation key. */
@@ -575,23 +390,7 @@ class Checker {
 				throw new DTypeError(k.pos, `${article(t)} cannot be a key of ${e.base.name}[]`, "D_DYN_TYPE");
 			return t;
 		});
-		const prev = this.assocKeys.get(e.base.name);
-		if (!prev) {
-			this.assocKeys.set(e.base.name, { types, pos: e.pos });
-			return;
-		}
-		if (prev.types.length !== types.length)
-			throw new DTypeError(
-				e.pos,
-				`${e.base.name}[] has ${plural(types.length, "key")} here but ${plural(prev.types.length, "key")}${where(prev.pos)}`,
-			);
-		types.forEach((t, i) => {
-			if (t !== prev.types[i])
-				throw new DTypeError(
-					e.keys[i]!.pos,
-					`${e.base.name}[] key #${i + 1} is ${article(t)} here but ${article(prev.types[i]!)}${where(prev.pos)}`,
-				);
-		});
+		sameAssocKeys(e, types, this.assocKeys);
 	}
 
 	private binary(e: BinaryExpr): DType {
@@ -681,7 +480,7 @@ export function check(program: Program | full.Program, options?: CheckOptions): 
 function checkSubset(program: Program): CheckedProgram {
 	const checker = new Checker(inferSelfTypes(program));
 	const clauses = program.clauses.map((c) => checker.clause(c));
-	for (const p of checker.printas) checker.printa(p);
+	for (const p of checker.printas) checkPrinta(p, checker.aggregations);
 	const types = checker.types;
 	return {
 		program,

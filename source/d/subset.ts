@@ -12,6 +12,8 @@ import { ProgramParser } from "./parse-program.ts";
 import type { AssignStmt, Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
 import { isInteger, resolveType } from "./types.ts";
 
+export { constantValue } from "./constant.ts";
+
 /** DTrace actions, subroutines, variables and aggregating functions today's back end
  * does not support: using one is reported as `'name' is not supported`. */
 const UNSUPPORTED_NAMES = new Set(
@@ -222,72 +224,6 @@ export function restrictExpr(e: Expr): void {
 		case "offsetof":
 		case "xlate":
 			throw err(e.pos, `'${e.kind}' is not supported`);
-	}
-}
-
-/**
- * The value of an integer constant expression (literals combined with unary and binary
- * operators), with 64-bit signed wrap-around as in C; undefined if not constant (or if
- * it divides by zero or shifts by 64 or more).
- */
-export function constantValue(e: core.Expr): bigint | undefined {
-	switch (e.kind) {
-		case "int":
-			return BigInt.asIntN(64, e.value);
-		case "unary": {
-			const v = constantValue(e.operand);
-			if (v === undefined) return undefined;
-			if (e.op === "-") return BigInt.asIntN(64, -v);
-			if (e.op === "~") return BigInt.asIntN(64, ~v);
-			return v === 0n ? 1n : 0n;
-		}
-		case "binary": {
-			const l = constantValue(e.left);
-			const r = constantValue(e.right);
-			if (l === undefined || r === undefined) return undefined;
-			const w = (v: bigint) => BigInt.asIntN(64, v);
-			switch (e.op) {
-				case "+":
-					return w(l + r);
-				case "-":
-					return w(l - r);
-				case "*":
-					return w(l * r);
-				case "/":
-					return r === 0n ? undefined : w(l / r);
-				case "%":
-					return r === 0n ? undefined : w(l % r);
-				case "<<":
-					return r < 0n || r > 63n ? undefined : w(l << r);
-				case ">>":
-					return r < 0n || r > 63n ? undefined : l >> r;
-				case "&":
-					return l & r;
-				case "|":
-					return l | r;
-				case "^":
-					return l ^ r;
-				case "<":
-					return l < r ? 1n : 0n;
-				case "<=":
-					return l <= r ? 1n : 0n;
-				case ">":
-					return l > r ? 1n : 0n;
-				case ">=":
-					return l >= r ? 1n : 0n;
-				case "==":
-					return l === r ? 1n : 0n;
-				case "!=":
-					return l !== r ? 1n : 0n;
-				case "&&":
-					return l !== 0n && r !== 0n ? 1n : 0n;
-				case "||":
-					return l !== 0n || r !== 0n ? 1n : 0n;
-			}
-			return undefined;
-		}
-		default:
-			return undefined;
 	}
 }
 
