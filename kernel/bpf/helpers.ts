@@ -42,10 +42,12 @@ export const Helper = {
 	ringbuf_query: 134,
 	get_task_stack: 141,
 	copy_from_user: 148,
+	get_current_task_btf: 158, // 5.11+, needs the kernel's BTF
 	ktime_get_coarse_ns: 160,
 	snprintf: 165,
 	get_func_ip: 173, // kprobe programs 5.15+, uprobe_multi programs 6.6+
 	get_attach_cookie: 174, // 5.15+
+	task_pt_regs: 175, // 5.15+: the user registers saved at the task's last entry to the kernel
 	find_vma: 180,
 	loop: 181,
 	get_func_arg: 183,

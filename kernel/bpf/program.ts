@@ -92,6 +92,11 @@ function sanitizeName(name: string): string {
 	return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
 }
 
+const BPF_OBJ_GET_INFO_BY_FD = 15;
+/** struct bpf_prog_info up to and including recursion_misses (u64 at 208), as in Linux's UAPI. */
+const RECURSION_MISSES_AT = 208;
+const PROG_INFO_SIZE = 224;
+
 export class Program {
 	readonly fd: number;
 	readonly name: string;
@@ -198,6 +203,29 @@ export class Program {
 		untrack(this.token);
 		this.token = undefined;
 		sys().close(this.fd);
+	}
+
+	/**
+	 * Firings the kernel skipped because this program was already running on that
+	 * CPU (bpf_prog_info.recursion_misses, Linux 5.12+: a tracepoint hit from inside
+	 * the program's own helpers, an interrupt's tracepoint inside a task's firing).
+	 * Undefined when the kernel's bpf_prog_info is too old to say.
+	 */
+	recursionMisses(): number | undefined {
+		if (!this.token) throw new Error(`program '${this.name}' is closed.`);
+		const mem = NativeMemory.alloc(PROG_INFO_SIZE, `information of program ${this.name}`);
+		try {
+			mem.buf.fill(0);
+			const attr = Buffer.alloc(16);
+			attr.writeUInt32LE(this.fd, 0);
+			attr.writeUInt32LE(PROG_INFO_SIZE, 4);
+			attr.writeBigUInt64LE(mem.at(0), 8);
+			sys().bpf(BPF_OBJ_GET_INFO_BY_FD, attr, `reading information of program '${this.name}'`);
+			if (attr.readUInt32LE(4) < RECURSION_MISSES_AT + 8) return undefined;
+			return Number(mem.buf.readBigUInt64LE(RECURSION_MISSES_AT));
+		} finally {
+			mem.free();
+		}
 	}
 
 	/**

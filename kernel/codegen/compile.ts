@@ -47,6 +47,8 @@ export interface State {
 	atomic: boolean;
 	/** Keys being built (strings.ts buildKey). */
 	keyDepth?: number;
+	/** The unwinder was called: its subprograms follow the main program. */
+	unwinds?: boolean;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -436,8 +438,9 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		loadBuf({ a, p: withBuf, depth: 0, labels, atomic: true }, exit);
 		zeroThis({ a, p: withBuf, depth: 0, labels, atomic: true }, Math.max(0, ...ps.map((c) => c.thisSize ?? 0)));
 	}
+	let unwinds: ClauseProgram | undefined;
 	ps.forEach((c, i) => {
-		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true };
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
 		const next = `clause_${i}_end`;
 		if (c.predicate) {
 			evalInt(s, c.predicate);
@@ -454,7 +457,10 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		endRecord(s);
 		a.label(next);
 		labels = s.labels;
+		if (s.unwinds) unwinds ??= c;
 	});
 	a.label(exit).mov(R0, 0).exit();
+	// The unwinder's subprograms follow the main program, once for every clause that calls them.
+	unwinds?.ustack?.emit(a);
 	return a;
 }

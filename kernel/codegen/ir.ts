@@ -1,6 +1,8 @@
 // The code generator's input: one clause, already lowered from D by the session
 // (string operations on probe names resolved to probe-id sets, `self->` names to
 // slots, aggregations to maps). kernel/ never sees the D AST.
+import type { UstackCode } from "../unwind/bpf.ts";
+import type { UserRegs } from "../unwind/regs.ts";
 
 export type BinOp =
 	| "+"
@@ -170,6 +172,16 @@ export interface ClauseProgram {
 	dropSlot: number;
 	tlsFd?: number;
 	stackFd?: number;
+	/**
+	 * User stacks through the unwinder of kernel/unwind (.eh_frame tables in BPF
+	 * maps; frame-pointer-less code), bound to its maps. The key field is then the
+	 * 64-bit id of a record in the unwinder's stacks map (which holds the tgid);
+	 * without it, user stacks come from bpf_get_stackid (frame pointers only).
+	 * The user registers come from the context (uprobes: `ctx`) or from the
+	 * current task (`task`: kernel/unwind/regs.ts).
+	 */
+	ustack?: UstackCode;
+	ustackRegs?: UserRegs;
 	/** Array map whose single value is all zeros and at least as large as any aggregation value. */
 	zeroFd: number;
 	predicate?: IntExpr;

@@ -5,6 +5,7 @@
 // (DTrace cuts silently; dtop shows the count).
 import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
+import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, label, type State } from "./compile.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
@@ -181,6 +182,16 @@ export function buildKey(s: State, fields: KeyField[]): KeyRef {
 					off += f.size;
 					break;
 				case "stack": {
+					if (f.user && s.p.ustack) {
+						// The unwinder's id (a content hash; all ones for a hash collision)
+						// stands for the whole record, tgid included. Its walk keeps R6-R9.
+						s.p.ustack.call(a, s.p.ustackRegs === "task" ? emitTaskRegs(a) : R6);
+						s.unwinds = true;
+						bufAt(s, R1, off);
+						a.stx(8, R1, 0, R0);
+						off += 8;
+						break;
+					}
 					if (s.p.stackFd === undefined) throw new CodegenError("stacks need a stack map.");
 					a.mov(R1, R6)
 						.ldMapFd(R2, s.p.stackFd)

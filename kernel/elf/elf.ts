@@ -7,46 +7,38 @@
 import { readFileSync } from "node:fs";
 import {
 	DF_1_PIE,
-	DT_FLAGS_1,
-	DT_NULL,
-	DT_SONAME,
-	DT_STRTAB,
 	EM_AARCH64,
 	EM_X86_64,
 	ET_DYN,
 	ET_EXEC,
 	machineName,
-	NT_GNU_BUILD_ID,
-	NT_STAPSDT,
-	PF_X,
 	PN_XNUM,
-	PT_DYNAMIC,
 	PT_INTERP,
 	PT_LOAD,
-	PT_NOTE,
 	SHN_UNDEF,
 	SHN_XINDEX,
-	SHT_DYNAMIC,
 	SHT_DYNSYM,
 	SHT_NOBITS,
-	SHT_NOTE,
-	SHT_STRTAB,
 	SHT_SYMTAB,
-	STT_FUNC,
-	STT_GNU_IFUNC,
 	typeName,
 } from "./constants.ts";
+import { type DynamicInfo, readDynamic } from "./dynamic.ts";
 import { ElfError, hex } from "./errors.ts";
+import { readBuildId, readDebugLink } from "./identity.ts";
 import { type ElfNote, parseNotes } from "./notes.ts";
 import { BufferSource, type ByteSource, FileSource } from "./source.ts";
+import { readUsdtProbes, type UsdtProbe } from "./stapsdt.ts";
 import { type ElfSymbol, type Symbolized, SymbolTable } from "./symbols.ts";
+import { readSymbolSection } from "./symtab.ts";
+
+export type { UsdtProbe };
 
 const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const PHDR_SIZE = 56;
-const SYM_SIZE = 24;
-const DYN_SIZE = 16;
-const SAFE = Number.MAX_SAFE_INTEGER;
+const _SYM_SIZE = 24;
+const _DYN_SIZE = 16;
+const _SAFE = Number.MAX_SAFE_INTEGER;
 
 export interface ElfHeader {
 	/** Always 64: 32-bit objects are refused. */
@@ -93,24 +85,6 @@ export interface ProgramHeader {
 }
 
 /** One USDT probe from `.note.stapsdt`. */
-export interface UsdtProbe {
-	provider: string;
-	name: string;
-	/** Argument specs as written by the compiler, e.g. `-4@%edi 8@-80(%rbx)`. */
-	args: string;
-	/** Address of the probe's nop, adjusted for `.stapsdt.base` (see usdtProbes). */
-	pc: number;
-	/** `.stapsdt.base` as recorded in the note (before adjustment). */
-	base: number;
-	/** Address of the semaphore (adjusted like pc), 0 when the probe has none. */
-	semaphore: number;
-	/** File offset of the probe: what a uprobe is attached to. */
-	pcOffset: number;
-	/** File offset of the semaphore (a uprobe's ref_ctr_offset), 0 when none. */
-	semaphoreOffset: number;
-	/** The function containing the probe, when the symbol tables say. */
-	function: string | undefined;
-}
 
 export interface OpenOptions {
 	/**
@@ -136,7 +110,7 @@ export class ElfFile {
 	private readonly byName = new Map<string, SectionHeader>();
 	private readonly dataCache = new Map<number, Buffer>();
 	private symbolTable: SymbolTable | undefined;
-	private dynamicInfo: { soname: string | undefined; flags1: number } | undefined;
+	private dynamicInfo: DynamicInfo | undefined;
 
 	/** Reads and parses `path`. Throws ElfError when it cannot be read or is not a valid ELF64 object. */
 	static open(path: string, options: OpenOptions = {}): ElfFile {
@@ -407,41 +381,7 @@ export class ElfFile {
 	}
 
 	private readSymbols(sec: SectionHeader, out: ElfSymbol[], want?: (address: number, size: number) => boolean): void {
-		const label = `section ${sec.index} (${sec.name || "symbols"})`;
-		const entsize = sec.entsize === 0 ? SYM_SIZE : sec.entsize;
-		if (entsize < SYM_SIZE) this.fail(`${label} has ${entsize}-byte entries; ELF64 symbols take ${SYM_SIZE}`);
-		if (sec.link >= this.sections.length) this.fail(`${label} links to string table ${sec.link}, which does not exist`);
-		const strSec = this.sections[sec.link];
-		if (strSec.type !== SHT_STRTAB) this.fail(`${label} links to section ${sec.link}, which is not a string table`);
-		const data = this.sectionData(sec);
-		const strings = this.sectionData(strSec);
-		const count = Math.floor(data.length / entsize);
-		// Hot loop (tens of thousands of symbols in big binaries): constants are
-		// copied to locals and only function symbols have their names decoded.
-		const le = this.le;
-		const FUNC = STT_FUNC;
-		const IFUNC = STT_GNU_IFUNC;
-		for (let i = 0; i < count; i++) {
-			const o = i * entsize;
-			const info = data[o + 4];
-			const kind = info & 0xf;
-			if (kind !== FUNC && kind !== IFUNC) continue;
-			if ((le ? data.readUInt16LE(o + 6) : data.readUInt16BE(o + 6)) === 0) continue; // SHN_UNDEF
-			const address = this.u64(data, o + 8);
-			if (address === 0 || address > SAFE) continue;
-			const size = this.u64(data, o + 16);
-			if (want && !want(address, size > SAFE ? 0 : size)) continue;
-			const nameAt = le ? data.readUInt32LE(o) : data.readUInt32BE(o);
-			if (nameAt === 0) continue;
-			const name = this.cstring(strings, nameAt, `the name of symbol ${i} in ${label}`, "its string table");
-			const bind = info >> 4;
-			out.push({
-				name,
-				address,
-				size: size > SAFE ? 0 : size,
-				binding: bind === 1 ? "global" : bind === 2 ? "weak" : "local", // STB_GLOBAL, STB_WEAK
-			});
-		}
+		readSymbolSection(this, sec, out, want);
 	}
 
 	// ---- notes ----------------------------------------------------------------
@@ -475,36 +415,12 @@ export class ElfFile {
 	 * section headers are stripped.
 	 */
 	buildId(): string | undefined {
-		const pick = (notes: ElfNote[]) =>
-			notes.find((n) => n.owner === "GNU" && n.type === NT_GNU_BUILD_ID && n.desc.length > 0)?.desc.toString("hex");
-		const named = this.section(".note.gnu.build-id");
-		if (named && named.type === SHT_NOTE) {
-			const id = pick(this.sectionNotes(named));
-			if (id) return id;
-		}
-		const noteSections = this.sections.filter((s) => s.type === SHT_NOTE && s !== named);
-		for (const s of noteSections) {
-			const id = pick(this.sectionNotes(s));
-			if (id) return id;
-		}
-		if (named || noteSections.length > 0) return undefined;
-		for (const p of this.programHeaders) {
-			if (p.type !== PT_NOTE) continue;
-			const id = pick(this.segmentNotes(p));
-			if (id) return id;
-		}
-		return undefined;
+		return readBuildId(this);
 	}
 
 	/** `.gnu_debuglink`: the separate debug file's name and its CRC32. */
 	debugLink(): { file: string; crc: number } | undefined {
-		const s = this.section(".gnu_debuglink");
-		if (!s || s.type === SHT_NOBITS) return undefined;
-		const data = this.sectionData(s);
-		const file = this.cstring(data, 0, "the debug link file name", ".gnu_debuglink");
-		const crcAt = Math.ceil((Buffer.byteLength(file) + 1) / 4) * 4;
-		if (crcAt + 4 > data.length) this.fail(`.gnu_debuglink is truncated (no CRC after the file name)`);
-		return { file, crc: this.u32(data, crcAt) };
+		return readDebugLink(this);
 	}
 
 	/**
@@ -521,57 +437,7 @@ export class ElfFile {
 	 * which saves reading the symbol tables.
 	 */
 	usdtProbes(options: { functions?: boolean } = {}): UsdtProbe[] {
-		const notesSec = this.section(".note.stapsdt");
-		if (!notesSec || notesSec.type !== SHT_NOTE) return [];
-		const baseSec = this.section(".stapsdt.base");
-		const actualBase = baseSec && baseSec.type !== SHT_NOTE ? baseSec.addr : 0;
-		const probes: UsdtProbe[] = [];
-		for (const note of this.sectionNotes(notesSec)) {
-			if (note.owner !== "stapsdt" || note.type !== NT_STAPSDT) continue;
-			const at = `the USDT note at offset ${hex(note.offset)} of .note.stapsdt`;
-			const d = note.desc;
-			if (d.length < 24) this.fail(`${at} is too short (${d.length} bytes; addresses alone take 24)`);
-			let pc = this.u64(d, 0);
-			const base = this.u64(d, 8);
-			let semaphore = this.u64(d, 16);
-			if (pc > SAFE || base > SAFE || semaphore > SAFE) this.fail(`${at} has an address beyond 2^53`);
-			const provider = this.cstring(d, 24, `the provider in ${at}`, "the note");
-			const nameAt = 24 + Buffer.byteLength(provider) + 1;
-			const name = this.cstring(d, nameAt, `the probe name in ${at}`, "the note");
-			const argsAt = nameAt + Buffer.byteLength(name) + 1;
-			// Notes with no arguments may end right after the name.
-			const args = argsAt < d.length ? this.cstring(d, argsAt, `the arguments in ${at}`, "the note") : "";
-			if (provider === "" || name === "") this.fail(`${at} has an empty provider or probe name`);
-			const probe = `USDT probe ${provider}:${name}`;
-
-			if (actualBase !== 0 && base !== 0 && actualBase !== base) {
-				const delta = actualBase - base;
-				pc += delta;
-				if (semaphore !== 0) semaphore += delta;
-			}
-			const seg = this.segmentFor(pc);
-			if (!seg || !(seg.flags & PF_X)) {
-				this.fail(`${probe} is at ${hex(pc)}, which is not inside an executable loadable segment`);
-			}
-			const pcOffset = pc - seg.vaddr + seg.offset;
-			if (pcOffset >= this.size) this.fail(`${probe} is at file offset ${hex(pcOffset)}, past the end of the file`);
-			let semaphoreOffset = 0;
-			if (semaphore !== 0) {
-				const sseg = this.segmentFor(semaphore);
-				if (!sseg || sseg.flags & PF_X) {
-					this.fail(`the semaphore of ${probe} is at ${hex(semaphore)}, which is not inside a loadable data segment`);
-				}
-				semaphoreOffset = semaphore - sseg.vaddr + sseg.offset;
-			}
-			probes.push({ provider, name, args, pc, base, semaphore, pcOffset, semaphoreOffset, function: undefined });
-		}
-		if (options.functions !== false && probes.length > 0) {
-			const names = this.enclosingFunctions(probes.map((p) => p.pc));
-			probes.forEach((p, i) => {
-				p.function = names[i];
-			});
-		}
-		return probes;
+		return readUsdtProbes(this, options);
 	}
 
 	// ---- dynamic section ------------------------------------------------------
@@ -581,52 +447,23 @@ export class ElfFile {
 		return this.dynamic().soname;
 	}
 
-	private dynamic(): { soname: string | undefined; flags1: number } {
-		if (this.dynamicInfo) return this.dynamicInfo;
-		let data: Buffer | undefined;
-		let strings: Buffer | undefined;
-		const sec = this.sections.find((s) => s.type === SHT_DYNAMIC);
-		if (sec) {
-			data = this.sectionData(sec);
-			const link = this.sections[sec.link];
-			if (link && link.type === SHT_STRTAB) strings = this.sectionData(link);
-		} else {
-			const seg = this.programHeaders.find((p) => p.type === PT_DYNAMIC);
-			if (seg) {
-				if (seg.offset > this.size || seg.filesz > this.size - seg.offset) {
-					this.fail(`program header ${seg.index} (PT_DYNAMIC) points past the end of the file`);
-				}
-				data = this.source.read(seg.offset, seg.filesz);
-			}
-		}
-		let sonameAt: number | undefined;
-		let strtabAddr: number | undefined;
-		let flags1 = 0;
-		const count = data ? Math.floor(data.length / DYN_SIZE) : 0;
-		for (let i = 0; i < count && data; i++) {
-			const tag = this.u64(data, i * DYN_SIZE);
-			const val = this.u64(data, i * DYN_SIZE + 8);
-			if (tag === DT_NULL) break;
-			if (tag === DT_SONAME) sonameAt = val;
-			else if (tag === DT_FLAGS_1) flags1 = val % 0x100000000;
-			else if (tag === DT_STRTAB) strtabAddr = val;
-		}
-		let soname: string | undefined;
-		if (sonameAt !== undefined) {
-			if (!strings && strtabAddr !== undefined) {
-				// No section headers: find the string table through its address.
-				const off = this.addressToOffset(strtabAddr);
-				if (off !== undefined && off < this.size) strings = this.source.read(off, Math.min(this.size - off, 1 << 20));
-			}
-			if (strings) soname = this.cstring(strings, sonameAt, "DT_SONAME", "the dynamic string table");
-		}
-		this.dynamicInfo = { soname, flags1 };
+	private dynamic(): DynamicInfo {
+		this.dynamicInfo ??= readDynamic(this);
 		return this.dynamicInfo;
 	}
 
-	// ---- helpers ----------------------------------------------------------------
+	/** Whether the file is little-endian. */
+	get littleEndian(): boolean {
+		return this.le;
+	}
 
-	private fail(problem: string): never {
+	/** `length` bytes of the file at `offset` (the caller checked the range). */
+	readRange(offset: number, length: number): Buffer {
+		return this.source.read(offset, length);
+	}
+
+	/** Throws the ElfError naming this file (for the readers of its parts). */
+	fail(problem: string): never {
 		throw new ElfError(this.name, problem);
 	}
 
@@ -638,7 +475,8 @@ export class ElfFile {
 		}
 	}
 
-	private cstring(buf: Buffer, at: number, what: string, table: string): string {
+	/** A NUL-terminated string at `at` in `buf`, checked. */
+	cstring(buf: Buffer, at: number, what: string, table: string): string {
 		if (at >= buf.length) this.fail(`${what} is at ${hex(at)}, past the end of ${table} (${hex(buf.length)} bytes)`);
 		const end = buf.indexOf(0, at);
 		if (end < 0) this.fail(`${what} at ${hex(at)} runs past the end of ${table} (no terminating NUL)`);
@@ -649,11 +487,11 @@ export class ElfFile {
 	private u16(b: Buffer, o: number): number {
 		return this.le ? b.readUInt16LE(o) : b.readUInt16BE(o);
 	}
-	private u32(b: Buffer, o: number): number {
+	u32(b: Buffer, o: number): number {
 		return this.le ? b.readUInt32LE(o) : b.readUInt32BE(o);
 	}
 	/** A u64 as a number; values past 2^53 are approximate and fail every bounds check. */
-	private u64(b: Buffer, o: number): number {
+	u64(b: Buffer, o: number): number {
 		return this.le
 			? b.readUInt32LE(o + 4) * 0x100000000 + b.readUInt32LE(o)
 			: b.readUInt32BE(o) * 0x100000000 + b.readUInt32BE(o + 4);

@@ -152,13 +152,25 @@ export class UstackCode {
 			.st(1, R7, REC + R.FLAGS, 0);
 		this.count(a, Counter.WALKS);
 		this.lookup(a, m.procs, R8, unknown);
+		a.label(this.l("loop"));
 		// bpf_loop's context: { scratch, proc } on this frame's stack (6.1 wants a stack pointer).
 		a.stx(8, FP, -24, R7).stx(8, FP, -16, R0);
 		a.mov(R1, this.max).ldFunc(R2, this.l("step")).mov(R3, FP).add(R3, -24).mov(R4, 0).call(Helper.loop);
 		a.ja(finish);
 
 		a.label(unknown);
-		// Not known yet: keep the pc, count it, and tell user space which process to load.
+		// Not known yet: count it, tell user space which process to load, and walk
+		// by frame pointers alone (procs[0] has no mappings: every pc takes the
+		// frame-pointer step), as bpf_get_stackid would; the record says so.
+		this.count(a, Counter.UNKNOWN_PROCESS);
+		a.st(8, R7, S.TMP, 0).stx(4, FP, -4, R8);
+		a.ldMapFd(R1, m.unknownPids).mov(R2, FP).add(R2, -4).mov(R3, R7).add(R3, S.TMP).mov(R4, BPF_NOEXIST);
+		a.call(Helper.map_update_elem);
+		a.mov(R3, 0);
+		this.lookup(a, m.procs, R3, this.l("frame0"));
+		a.st(1, R7, REC + R.FLAGS, WalkFlags.UNKNOWN_PROCESS).ja(this.l("loop"));
+		a.label(this.l("frame0"));
+		// No empty entry (user space did not write it): keep the pc alone.
 		a.ldx(8, R1, R7, S.PC).stx(8, R7, REC + R.FRAMES, R1);
 		a.st(2, R7, REC + R.COUNT, 1).st(1, R7, REC + R.STOP, Stop.NO_PROCESS);
 		a.ldx(8, R1, R7, REC + R.FRAMES).ldx(8, R2, R7, S.H1);
@@ -166,10 +178,6 @@ export class UstackCode {
 		a.ldx(8, R2, R7, REC + R.H2)
 			.xor(R2, R1)
 			.stx(8, R7, REC + R.H2, R2);
-		this.count(a, Counter.UNKNOWN_PROCESS);
-		a.st(8, R7, S.TMP, 0).stx(4, FP, -4, R8);
-		a.ldMapFd(R1, m.unknownPids).mov(R2, FP).add(R2, -4).mov(R3, R7).add(R3, S.TMP).mov(R4, BPF_NOEXIST);
-		a.call(Helper.map_update_elem);
 
 		a.label(finish);
 		// Fold tgid, frame count, stop reason and flags (one u64) into both hashes.

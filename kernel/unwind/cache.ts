@@ -75,6 +75,11 @@ export class TableCache {
 		return this.entries.size;
 	}
 
+	/** Whether get(path) would answer without building (the file is cached or cannot be opened). */
+	has(path: string, identity = fileIdentity(path)): boolean {
+		return identity === undefined || this.entries.has(identity);
+	}
+
 	/** Forget every table (the next get() builds again). */
 	clear(): void {
 		this.entries.clear();

@@ -51,7 +51,8 @@ export function decodeRecord(id: bigint, v: Buffer, maxFrames: number): UserStac
 	const count = Math.min(v.readUInt16LE(R.COUNT), maxFrames, (v.length - R.FRAMES) / 8);
 	const frames: number[] = [];
 	for (let i = 0; i < count; i++) frames.push(Number(v.readBigUInt64LE(R.FRAMES + 8 * i)));
-	const stop = v[R.STOP] as StopReason;
+	// A process not loaded yet was walked by frame pointers alone: that is its stop reason.
+	const stop = (v[R.FLAGS] & WalkFlags.UNKNOWN_PROCESS ? Stop.NO_PROCESS : v[R.STOP]) as StopReason;
 	return {
 		id,
 		pid: v.readUInt32LE(R.TGID),

@@ -8,8 +8,9 @@
 // addMapping/removeMapping/removeProcess for each event instead — each call
 // rewrites the process's entry in one map update, so walks see the old or the
 // new set, never a mix. A process that fires before it is known is counted
-// (its stacks say "process not known yet", with frame 0) and listed by
+// (its stacks say "process not known yet", with what frame pointers give) and listed by
 // pollUnknown(), so the caller can load it for the firings that follow.
+import { statSync } from "node:fs";
 import { type Mapping, openablePath, parseMaps, readMaps } from "../elf/procmaps.ts";
 import { UstackCode } from "./bpf.ts";
 import { mappingBias, sharedTableCache, type TableCache } from "./cache.ts";
@@ -77,6 +78,22 @@ export class Unwinder {
 		this.cache = opts.cache ?? sharedTableCache;
 		this.store = new TableStore(this.maps);
 		this.reader = new StackReader(this.maps);
+		this.writeEmptyProcess();
+	}
+
+	/**
+	 * procs[0]: no mappings. The walk of a process not loaded yet goes through it,
+	 * so every frame takes the frame-pointer step (tgid 0 is the idle task, never
+	 * a traced process).
+	 */
+	private writeEmptyProcess(): void {
+		const value = Buffer.alloc(PROC_VALUE_SIZE);
+		for (let i = 0; i < MAX_MAPPINGS; i++) {
+			const at = PROC_HEADER + i * PROC_ENTRY;
+			value.writeBigUInt64LE(PAD_START, at + ENT_START);
+			value.writeBigUInt64LE(PAD_START, at + ENT_END);
+		}
+		this.maps.procs.update(Buffer.alloc(4), value);
 	}
 
 	get maxFrames(): number {
@@ -93,6 +110,27 @@ export class Unwinder {
 		const maps = readMaps(pid);
 		this.replaceMappings(pid, maps);
 		return this.mappingsOf(pid);
+	}
+
+	/**
+	 * Bytes of the files a process maps (text of /proc/PID/maps) whose tables are
+	 * not built yet: what loading it would cost (building runs at tens of MB/s).
+	 */
+	unbuiltBytes(pid: number, text: string): number {
+		let bytes = 0;
+		const seen = new Set<string>();
+		for (const m of parseMaps(text)) {
+			if (!m.executable || m.path === "" || m.path.startsWith("[") || seen.has(m.path)) continue;
+			seen.add(m.path);
+			const path = openablePath(pid, m);
+			if (this.cache.has(path)) continue;
+			try {
+				bytes += statSync(path).size;
+			} catch {
+				// gone: nothing to build
+			}
+		}
+		return bytes;
 	}
 
 	/** Loads a process from a maps text (for tests and for callers that already read it). */

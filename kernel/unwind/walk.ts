@@ -35,7 +35,7 @@ export type StopReason = (typeof Stop)[keyof typeof Stop];
 export const STOP_NAMES: Record<number, string> = {
 	[Stop.END]: "complete",
 	[Stop.TRUNCATED]: "truncated at the frame limit",
-	[Stop.NO_PROCESS]: "process not known yet",
+	[Stop.NO_PROCESS]: "process not known yet (frames by frame pointers)",
 	[Stop.NO_MAPPING]: "pc outside every known mapping",
 	[Stop.NO_TABLE]: "no unwind table loaded for the object",
 	[Stop.NO_INFO]: "no unwind information for the pc",
@@ -49,6 +49,8 @@ export const STOP_NAMES: Record<number, string> = {
 export const WalkFlags = {
 	/** At least one frame was found by following frame pointers (no unwind information there). */
 	FP_FALLBACK: 1,
+	/** The process was not loaded yet: the frames were found by frame pointers alone. */
+	UNKNOWN_PROCESS: 2,
 } as const;
 
 /** Largest distance followed from sp to a frame pointer (8 MiB: the default stack limit). */

@@ -5,7 +5,7 @@
 //   scripts/bench --quick         a fast subset (fewer firings, no slow peers); prints, writes nothing
 //   scripts/bench --out FILE      write FILE instead of BENCHMARKS.md
 //
-// Sections: firing, attach, list, consumer, memory, ui. Progress goes to stderr.
+// Sections: firing, attach, list, consumer, memory, ui, startup, stacks; soak is written by scripts/soak. Progress goes to stderr.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,6 +16,8 @@ import { consumer } from "./consumer.ts";
 import { firing } from "./firing.ts";
 import { listing } from "./listing.ts";
 import { memory } from "./memory.ts";
+import { stacks } from "./stacks.ts";
+import { startup } from "./startup.ts";
 import { ui } from "./ui.ts";
 import { liveChildren, progress, ROOT, reapAll, type SectionResult, table } from "./util.ts";
 
@@ -26,6 +28,8 @@ const SECTIONS: Record<string, (o: { quick: boolean }) => Promise<SectionResult>
 	consumer,
 	memory,
 	ui,
+	startup,
+	stacks,
 };
 
 const TITLES: Record<string, string> = {
@@ -35,6 +39,8 @@ const TITLES: Record<string, string> = {
 	consumer: "4. Consumer CPU per tick",
 	memory: "5. Resident memory",
 	ui: "6. Interactive UI",
+	startup: "7. Start-up: checkout, npm package, single executable",
+	stacks: "8. User stacks without frame pointers",
 };
 
 function usage(msg?: string): never {
@@ -111,7 +117,7 @@ function write(file: string, results: [SectionResult, Stamp][]): void {
 	const kept = new Map<string, string>();
 	for (const m of old.matchAll(/<!-- section:(\w+) -->[\s\S]*?<!-- \/section:\1 -->/g)) kept.set(m[1], m[0]);
 	for (const [r, st] of results) kept.set(r.id, render(r, st));
-	const order = ["firing", "attach", "list", "consumer", "memory", "ui", "soak"];
+	const order = ["firing", "attach", "list", "consumer", "memory", "ui", "startup", "stacks", "soak"];
 	const body = order.filter((id) => kept.has(id)).map((id) => kept.get(id)!);
 	writeFileSync(file, `${HEADER}\n**Machine:** ${machine()}.\n\n${body.join("\n\n")}\n`);
 }

@@ -3,12 +3,17 @@
 // exit() in a probe, the duration, the target's exit or a signal; then every
 // program stops recording, END runs, its records are written, and the
 // aggregations print. The exit status is exit()'s.
+import { renameSync, writeFileSync } from "node:fs";
 import { cpuDropLine, errorLine } from "../output/diagnostics.ts";
 import { EventFormatter } from "../output/events.ts";
+import { flameRowsOf } from "../output/flame-rows.ts";
+import { flameGraphSvg } from "../output/flamegraph-svg.ts";
 import type { AggOptions } from "../output/model.ts";
 import { type OutputOptions, setOutputOption } from "../output/options.ts";
 import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
+import type { SessionView } from "../session/view.ts";
+import { escapeForTerminal } from "../util/escape.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
 import type { Flags } from "./flags.ts";
 import type { Io } from "./io.ts";
@@ -28,7 +33,7 @@ export interface BatchOptions {
 	output?: OutputOptions;
 }
 
-function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?: EventFormatter): void {
+function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?: EventFormatter): SessionView {
 	const view = ticker.now();
 	if (flags.json) io.out(formatJson(view));
 	else if (flags.folded) io.out(formatFolded(view));
@@ -45,6 +50,27 @@ function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?
 		if (e.truncated)
 			io.err(`dtop: ${e.truncated} strings cut at strsize by '${e.label}' (raise it with -x strsize=N)\n`);
 	}
+	return view;
+}
+
+/** --flamegraph FILE: the stack aggregations as an SVG flame graph, written whole or not at all. */
+function writeFlameGraph(view: SessionView, file: string, io: Io): boolean {
+	const rows = flameRowsOf(view);
+	const shown = escapeForTerminal(file);
+	if (rows.length === 0) {
+		io.err(`dtop: no stacks to draw in ${shown}: no aggregation keyed by ustack() or kstack() has any rows.\n`);
+		return false;
+	}
+	const title = view.enablings.map((e) => e.d).join(" ");
+	const tmp = `${file}.${process.pid}.tmp`;
+	try {
+		writeFileSync(tmp, flameGraphSvg(rows, { title }));
+		renameSync(tmp, file);
+	} catch (e) {
+		io.err(`dtop: cannot write the flame graph to ${shown}: ${(e as NodeJS.ErrnoException).code ?? e}.\n`);
+		return false;
+	}
+	return true;
 }
 
 /** The output options among D's options (-x, #pragma D option), as the formatters take them. */
@@ -114,7 +140,8 @@ export async function batchLoop(
 					session.end();
 					pump();
 				}
-				print(ticker, flags, io, agg, session.recording ? formatter : undefined);
+				const view = print(ticker, flags, io, agg, session.recording ? formatter : undefined);
+				if (flags.flamegraph && !writeFlameGraph(view, flags.flamegraph, io) && code === 0) code = 1;
 			} catch (e) {
 				io.err(`dtop: ${(e as Error).message}\n`);
 			}

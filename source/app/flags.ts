@@ -5,6 +5,7 @@
 // build SPDX license tables at import time), half of the `-l` budget, and meow
 // reports an unknown flag on two lines and a repeated flag with a stack trace,
 // where dtop prints one line and exits 2.
+import { OptionError, type OptionValue, parseOptionFlag } from "../d/options.ts";
 import { NS_PER_UNIT } from "../util/time-units.ts";
 
 export const HELP = `
@@ -27,13 +28,15 @@ export const HELP = `
     -p, --pid PID           the process $target names
     -c, --command 'CMD'     start CMD; $target is its pid
     -q, --quiet             print only what the clauses print (no heading or per-firing probe line)
-    -x, --option NAME[=VAL] set a D option (quiet, bufsize, strsize, switchrate, ...; repeatable)
     -b, --batch             no interactive UI: print aggregations at the end (and every --interval)
     -d, --duration SECONDS  stop after SECONDS
         --interval TIME     print every TIME in batch mode (e.g. 1s, 500ms)
         --aggrate TIME      how often aggregations are read (default 1s)
         --json              JSON lines instead of tables
         --folded            stacks in folded form (flame graphs)
+        --flamegraph FILE   batch mode: also write the stack aggregations as an interactive SVG flame graph
+    -x, --option NAME[=VALUE]  a D option (repeatable): quiet, bufsize, strsize, switchrate, aggsort*;
+                               nodemangle prints C++ and Rust names mangled
     -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
         --max-probes N      most probes one enabling may match (default 10000)
         --demo              start the fixture workload and show what dtop does
@@ -70,15 +73,16 @@ export const FLAGS = {
 	command: { type: "string", shortFlag: "c", valueName: "a command" },
 	script: { type: "string", shortFlag: "s", valueName: "a file name" },
 	quiet: { type: "boolean", shortFlag: "q" },
-	option: { type: "string", shortFlag: "x", isMultiple: true, valueName: "an option NAME[=VALUE]" },
 	batch: { type: "boolean", shortFlag: "b" },
 	duration: { type: "string", shortFlag: "d", valueName: "a number of seconds" },
 	interval: { type: "string", valueName: "a time like 1s or 500ms" },
 	aggrate: { type: "string", valueName: "a time like 1s or 500ms" },
 	json: { type: "boolean" },
 	folded: { type: "boolean" },
+	flamegraph: { type: "string", valueName: "a file name (FILE.svg)" },
 	demo: { type: "boolean" },
 	zero: { type: "boolean", shortFlag: "Z" },
+	option: { type: "string", shortFlag: "x", isMultiple: true, valueName: "an option NAME[=VALUE]" },
 	"max-probes": { type: "string", valueName: "a number of probes" },
 	color: { type: "boolean", default: true },
 	mouse: { type: "boolean", default: true },
@@ -99,8 +103,6 @@ export interface Flags {
 	/** The arguments after the program: $1, $2, ... ($$1 as a string). */
 	macroArgs: string[];
 	quiet: boolean;
-	/** -x NAME[=VALUE], as given. */
-	options: string[];
 	batch: boolean;
 	/** Seconds. */
 	duration: number | undefined;
@@ -110,8 +112,12 @@ export interface Flags {
 	aggrate: number | undefined;
 	json: boolean;
 	folded: boolean;
+	/** Batch mode: write an SVG flame graph of the stack aggregations here at the end. */
+	flamegraph: string | undefined;
 	demo: boolean;
 	zero: boolean;
+	/** `-x NAME[=VALUE]` options, by name (the last one given wins). */
+	options: Map<string, OptionValue>;
 	/** Most probes one enabling may match. */
 	maxProbes: number | undefined;
 	color: boolean;
@@ -229,6 +235,46 @@ function maxProbes(text: string | undefined): number | undefined {
 	return Number(text);
 }
 
+/** The -x options dtop acts on so far; DTrace's others are refused rather than ignored. */
+const X_OPTIONS = new Set([
+	"nodemangle",
+	"quiet",
+	"bufsize",
+	"strsize",
+	"switchrate",
+	"aggsortkey",
+	"aggsortrev",
+	"aggsortpos",
+	"aggsortkeypos",
+	"agghist",
+	"aggpack",
+	"aggzoom",
+	"stackindent",
+]);
+
+function xOptions(given: readonly string[]): Map<string, OptionValue> {
+	const out = new Map<string, OptionValue>();
+	for (const text of given) {
+		let o: { name: string; value: OptionValue };
+		try {
+			o = parseOptionFlag(text);
+		} catch (e) {
+			if (e instanceof OptionError) throw new UsageError(e.message);
+			throw e;
+		}
+		if (!X_OPTIONS.has(o.name))
+			throw new UsageError(`-x ${show(o.name)} is not supported by dtop yet (supported: ${[...X_OPTIONS].join(", ")})`);
+		out.set(o.name, o.value);
+	}
+	return out;
+}
+
+function flamegraphFile(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	if (text.trim() === "") throw new UsageError("--flamegraph needs a file name");
+	return text;
+}
+
 /** Parses and validates argv into Flags; throws UsageError. */
 export function parseFlags(argv: readonly string[]): Flags {
 	const f = tokenize(argv);
@@ -266,15 +312,16 @@ export function parseFlags(argv: readonly string[]): Flags {
 		script: str("script"),
 		macroArgs: (f.macroArgs as string[] | undefined) ?? [],
 		quiet: f.quiet === true,
-		options: list("option"),
 		batch: f.batch === true,
 		duration,
 		interval: interval === undefined ? undefined : parseTime(interval, "--interval"),
 		aggrate: aggrate === undefined ? undefined : parseTime(aggrate, "--aggrate"),
 		json: f.json === true,
 		folded: f.folded === true,
+		flamegraph: flamegraphFile(str("flamegraph")),
 		demo: f.demo === true,
 		zero: f.zero === true,
+		options: xOptions(list("option")),
 		maxProbes: maxProbes(str("max-probes")),
 		color: f.color !== false,
 		mouse: f.mouse !== false,

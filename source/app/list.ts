@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { probeFeature } from "../../kernel/bpf/index.ts";
+import { demanglerFor } from "../../kernel/elf/demangle.ts";
 import { NotSupportedError } from "../../kernel/sys/index.ts";
 import {
 	Catalog,
@@ -25,7 +26,7 @@ import { resolveCommand } from "./process.ts";
 export type ListOptions = Pick<
 	Flags,
 	"name" | "provider" | "module" | "function" | "pid" | "command" | "verbose" | "json"
->;
+> & { options?: Flags["options"] };
 
 /** A failure with its exit status; the message is printed as `dtop: MESSAGE`. */
 class ListFailure extends Error {
@@ -181,7 +182,7 @@ function pad(s: string, width: number): string {
 }
 
 /** Rows aligned like `dtrace -l` (right-aligned columns of at least DTrace's widths, wider when needed). */
-export function formatTable(probes: readonly Probe[]): string {
+export function formatTable(probes: readonly Probe[], fnName: (name: string) => string = (n) => n): string {
 	const n = probes.length;
 	const prov = new Array<string>(n);
 	const mod = new Array<string>(n);
@@ -194,7 +195,7 @@ export function formatTable(probes: readonly Probe[]): string {
 		const p = probes[i];
 		const a = (prov[i] = escapeForTerminal(p.provider));
 		const b = (mod[i] = escapeForTerminal(p.module));
-		const c = (fn[i] = escapeForTerminal(p.function));
+		const c = (fn[i] = escapeForTerminal(fnName(p.function)));
 		const id = p.id < 100000 ? 5 : String(p.id).length;
 		if (id > w0) w0 = id;
 		if (a.length > w1) w1 = a.length;
@@ -263,7 +264,9 @@ export function verboseLines(p: Probe): string[] {
 	return out;
 }
 
-function jsonLine(p: Probe, verbose: boolean): string {
+function jsonLine(p: Probe, verbose: boolean, fnName: (name: string) => string): string {
+	const named = fnName(p.function);
+	if (named !== p.function) p = { ...p, function: named };
 	if (!verbose) return jsonStringify(p);
 	const extra: Record<string, unknown> = {};
 	if (p.kind === "syscall" || p.kind === "tracepoint") {
@@ -323,10 +326,12 @@ export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 		}
 
 		catalog.saveIndex();
+		// C++ and Rust function names demangled (what -l shows, not what a description matches), unless -x nodemangle.
+		const fnName = demanglerFor({ nodemangle: o.options?.get("nodemangle") === true });
 		if (o.json) {
-			io.out(`${probes.map((p) => jsonLine(p, o.verbose)).join("\n")}\n`);
+			io.out(`${probes.map((p) => jsonLine(p, o.verbose, fnName)).join("\n")}\n`);
 		} else if (o.verbose) {
-			const table = formatTable(probes).split("\n");
+			const table = formatTable(probes, fnName).split("\n");
 			const out = [table[0]];
 			probes.forEach((p, i) => {
 				out.push(table[i + 1]);
@@ -334,7 +339,7 @@ export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 			});
 			io.out(`${out.join("\n")}\n`);
 		} else {
-			io.out(formatTable(probes));
+			io.out(formatTable(probes, fnName));
 		}
 		return 0;
 	} catch (e) {

@@ -1,22 +1,14 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
-import { join } from "node:path";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
-import {
-	defaultOptions,
-	OptionError,
-	type OptionValue,
-	parseOptionFlag,
-	parseProgram,
-	programOptions,
-} from "../d/index.ts";
+import { defaultOptions, type OptionValue, parseProgram, programOptions } from "../d/index.ts";
 import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
-import { projectRoot } from "../util/root.ts";
+import { demoProgram } from "../util/resources.ts";
 import { batchLoop, outputOptions } from "./batch.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
@@ -24,7 +16,7 @@ import { type Io, stdio } from "./io.ts";
 import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
 
 export function demoBinary(): string {
-	return join(projectRoot(), "test/fixtures/bin/simple");
+	return demoProgram();
 }
 
 /** Could any clause's provider name a USDT provider (so every process must be scanned)? */
@@ -50,13 +42,17 @@ function isDtraceProbe(d: { provider: string; module: string; function: string; 
 /**
  * What the target must be held for. A command dtop started under the
  * interactive UI may get any enabling later: both. Otherwise what the clauses
- * name: probes of user-space providers (in libraries it may load) and stacks.
+ * name: probes of user-space providers (in libraries it may load) and stacks
+ * (the unwinder's tables of what it maps, and its mappings at exit).
  */
 export function holdNeeds(text: string, anything: boolean): HoldNeeds {
 	if (anything) return { libraries: true, exit: true };
+	const stacks = /\bustack\s*\(/.test(text);
 	return {
-		libraries: needsUserProviders(text),
-		exit: /\bustack\s*\(/.test(text),
+		// Stacks too: the unwinder must know the objects the command maps after its
+		// exec (the target is a shell until then) before the command runs.
+		libraries: needsUserProviders(text) || stacks,
+		exit: stacks,
 	};
 }
 
@@ -81,15 +77,7 @@ export function clauseText(arg: string): string {
 /** The D options in force: DTrace's defaults, then -x flags, then the program's pragmas (which win), then -q. */
 export function runOptions(flags: Flags, text: string): Map<string, OptionValue> {
 	const opts = defaultOptions();
-	for (const x of flags.options) {
-		try {
-			const { name, value } = parseOptionFlag(x);
-			opts.set(name, value);
-		} catch (e) {
-			if (e instanceof OptionError) throw new UsageError(e.message);
-			throw e;
-		}
-	}
+	for (const [name, value] of flags.options) opts.set(name, value);
 	try {
 		for (const [k, v] of programOptions(
 			parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1")),
@@ -137,7 +125,12 @@ function reportSkipped(skipped: ReturnType<Session["skipped"]>, verbose: boolean
 export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
-		!flags.batch && process.stdout.isTTY === true && process.stdin.isTTY === true && !flags.json && !flags.folded;
+		!flags.batch &&
+		process.stdout.isTTY === true &&
+		process.stdin.isTTY === true &&
+		!flags.json &&
+		!flags.folded &&
+		!flags.flamegraph;
 	let text = programText(flags);
 	if (!text.trim() && !interactive && !flags.demo) {
 		io.err(
@@ -195,6 +188,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			bufsize: Number(options.get("bufsize")),
 			strsize: Number(options.get("strsize")),
 			dynvarsize: Number(options.get("dynvarsize")),
+			nodemangle: flags.options.get("nodemangle") === true,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

@@ -73,6 +73,7 @@ const SPECS: OptionSpec[] = [
 	{ name: "jstackstrsize", kind: "size", what: "string space of jstack()" },
 	{ name: "maxframes", kind: "count", what: "most stack frames (the kernel's perf_event_max_stack)" },
 	{ name: "noresolve", kind: "bool", what: "do not resolve addresses to symbols" },
+	{ name: "nodemangle", kind: "bool", what: "print C++ and Rust names mangled, as the binary holds them" },
 	{ name: "nspec", kind: "count", default: 1, what: "number of speculation buffers" },
 	{ name: "pspec", kind: "flag", what: "read every outer word as a probe description" },
 	{ name: "quiet", kind: "bool", what: "print only what the program prints" },

@@ -101,7 +101,9 @@ export function histogram(fn: AggFn, lq: LQuantize | undefined, m: Merged): Hist
 export type DecodedKeyPart =
 	| { kind: "int"; value: bigint }
 	| { kind: "string"; value: string }
-	| { kind: "stack"; user: boolean; pid: number; id: number };
+	| { kind: "stack"; user: boolean; pid: number; id: number }
+	/** A stack of the .eh_frame unwinder: `uid` is its record's id; the record holds the pid. */
+	| { kind: "ustack"; uid: bigint; depth: number };
 
 /** Split a key's bytes into its fields. */
 export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): DecodedKeyPart[] {
@@ -126,6 +128,11 @@ export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): Decoded
 			}
 			case "stack": {
 				const raw = key.readBigUInt64LE(o);
+				if (d.unwound) {
+					out.push({ kind: "ustack", uid: raw, depth: d.depth });
+					o += 8;
+					break;
+				}
 				out.push({
 					kind: "stack",
 					user: d.user,

@@ -3,8 +3,9 @@
 // depends on the kind of probe is the provider's (source/providers).
 import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClauses } from "../../kernel/codegen/compile.ts";
-import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
+import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
 import type { Clause, Statement } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import {
@@ -194,7 +195,16 @@ function mapChunks(clauses: Clause[]): Clause[][] {
 }
 
 /** One clause lowered for a group: its statements, predicate and record layout. */
-function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: LowerEnv, probes: TraceProbe[]) {
+function lowerClause(
+	cx: BuildContext,
+	st: EnablingState,
+	clause: Clause,
+	env: LowerEnv,
+	probes: TraceProbe[],
+	ctx: ContextKind,
+) {
+	const regs = usesStackFn(clause, "ustack") ? unwindsAt(ctx) : undefined;
+	const unwind = regs !== undefined;
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
 	const lowerStatements = (ss: Statement[]): Stmt[] => {
 		const out: Stmt[] = [];
@@ -221,6 +231,7 @@ function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: L
 			return;
 		}
 		const low = lowerAggregate(s, env);
+		if (unwind) for (const d of low.decode) if (d.k === "stack" && d.user) d.unwound = true;
 		const agg = aggregation(
 			cx,
 			st,
@@ -259,7 +270,9 @@ function lowerClause(cx: BuildContext, st: EnablingState, clause: Clause, env: L
 			dropSlot: maps.ringDropSlot,
 		};
 	}
-	return { statements, predicate, record, stacks: clauseUsesStacks(clause) };
+	// The stack-trace map, unless the unwinder takes every stack of the clause.
+	const stackMap = clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack"));
+	return { statements, predicate, record, regs, stackMap };
 }
 
 function enableGroup(
@@ -288,7 +301,7 @@ function enableGroup(
 			return s;
 		},
 	};
-	const lowered = clauses.map((c) => lowerClause(cx, st, c, env, probes));
+	const lowered = clauses.map((c) => lowerClause(cx, st, c, env, probes, plans.ctx));
 	const hits = BpfMap.create({
 		type: MapType.PERCPU_ARRAY,
 		keySize: 4,
@@ -313,7 +326,10 @@ function enableGroup(
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,
 		tlsFd: usesTls ? maps.tls.fd : undefined,
-		stackFd: l.stacks ? maps.stacks.fd : undefined,
+		// The stack-trace map, unless the unwinder takes every stack of the clause.
+		stackFd: l.stackMap ? maps.stacks.fd : undefined,
+		ustack: l.regs !== undefined ? maps.unwinder.code() : undefined,
+		ustackRegs: l.regs,
 		zeroFd: maps.zero.fd,
 		predicate: l.predicate,
 		statements: l.statements,
@@ -356,6 +372,22 @@ function enableGroup(
 	}
 }
 
+/**
+ * Where ustack() here finds the user registers for the .eh_frame unwinder: the
+ * context's pt_regs at uprobes, the current task's elsewhere (where the kernel
+ * allows it); undefined when it cannot unwind (not x86_64, the walk's register
+ * layout; no task registers), and bpf_get_stackid walks frame pointers.
+ */
+export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
+	if (process.arch !== "x64") return undefined;
+	if (ctx === "uprobe" || ctx === "uprobe-multi") return "ctx";
+	return taskRegsSupported() ? "task" : undefined;
+}
+
+function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
+	return c.statements.some((s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && k.fn === fn));
+}
+
 function aggregation(
 	cx: BuildContext,
 	st: EnablingState,
@@ -367,6 +399,10 @@ function aggregation(
 	if (have) {
 		if (have.fn !== low.fn || have.decode.length !== low.decode.length)
 			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
+		if (have.decode.some((d, i) => d.k === "stack" && d.unwound !== (low.decode[i] as typeof d).unwound))
+			throw new SessionError(
+				`@${low.name} takes ustack() at probes where the kernel lets dtop unwind from .eh_frame and at others (frame pointers only); use two aggregations.`,
+			);
 		return have;
 	}
 	// Keys that can take many values live in LRU maps (evictions are counted);

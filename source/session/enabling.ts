@@ -60,6 +60,8 @@ export interface EnablingState {
 	error?: string;
 	/** Firings counted by groups released since (their processes exited). */
 	retired: number;
+	/** Nested firings the kernel refused (recursion misses) of groups released since. */
+	retiredMisses: number;
 	/** Per-CPU updates must be atomic (see ClauseProgram.atomic). */
 	atomic: boolean;
 	/** Some clause aggregates by ustack(). */

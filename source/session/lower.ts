@@ -28,7 +28,8 @@ export type KeyDecode =
 	| { k: "int" }
 	| { k: "str"; size: number }
 	| { k: "probe"; field: ProbeField }
-	| { k: "stack"; user: boolean; depth: number };
+	/** `unwound`: the field is an id of the .eh_frame unwinder's stacks map, not of a stack-trace map. */
+	| { k: "stack"; user: boolean; depth: number; unwound?: boolean };
 
 export interface LoweredAgg {
 	name: string;

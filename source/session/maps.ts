@@ -1,9 +1,12 @@
 // The maps every enabling of a session shares: per-CPU counters (drops and
 // inserts, one slot each), the zero buffer, thread-locals and stacks. Made on
 // first use; the thread-local and stack maps are big (a 65,536-entry LRU hash,
-// ~16 MB of stack slots), so only when a clause needs them.
+// ~16 MB of stack slots), so only when a clause needs them. The unwinder's
+// maps (kernel/unwind: .eh_frame tables, its stacks) likewise, for ustack() at
+// uprobes. The per-event ring buffer, its scratch buffer and the state map too.
 import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
+import { Unwinder } from "../../kernel/unwind/unwinder.ts";
 import type { ProviderEnv } from "../providers/types.ts";
 import { SessionError } from "./errors.ts";
 
@@ -30,6 +33,7 @@ export class SharedMaps {
 		while (n < bufsize && n < 1 << 30) n *= 2;
 		this.ringBytes = n;
 	}
+	#unwinder: Unwinder | undefined;
 	#cpus: number | undefined;
 	#env: ProviderEnv | undefined;
 	#nextSlot = 0;
@@ -161,6 +165,17 @@ export class SharedMaps {
 		return v ? v.map((b) => b.readBigUInt64LE(0)) : [];
 	}
 
+	/** The .eh_frame unwinder (its maps, tables and stacks), made on first use. */
+	get unwinder(): Unwinder {
+		this.#unwinder ??= new Unwinder();
+		return this.#unwinder;
+	}
+
+	/** The unwinder if one was made (reading stacks must not create one). */
+	get unwinderIfMade(): Unwinder | undefined {
+		return this.#unwinder;
+	}
+
 	/** A counter slot, zeroed (slots are reused: a new owner starts from 0). */
 	allocSlot(): number {
 		const s = this.#freeSlots.pop() ?? this.#nextSlot++;
@@ -185,7 +200,16 @@ export class SharedMaps {
 	/** Close every map made so far; the first failure is thrown after all were tried. */
 	close(): void {
 		let first: unknown;
-		for (const m of [this.#counters, this.#zero, this.#tls, this.#stacks, this.#ring, this.#scratch, this.#state]) {
+		for (const m of [
+			this.#counters,
+			this.#zero,
+			this.#tls,
+			this.#stacks,
+			this.#unwinder,
+			this.#ring,
+			this.#scratch,
+			this.#state,
+		]) {
 			if (!m) continue;
 			try {
 				m.close();
@@ -195,6 +219,7 @@ export class SharedMaps {
 		}
 		this.#counters = this.#zero = this.#tls = this.#stacks = this.#ring = this.#scratch = this.#state = undefined;
 		this.#ringDropSlot = undefined;
+		this.#unwinder = undefined;
 		if (first) throw first;
 	}
 }

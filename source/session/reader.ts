@@ -18,6 +18,15 @@ export function readHits(g: Group): Map<number, number> {
 	return out;
 }
 
+/**
+ * Firings of the group's program the kernel refused because it was already
+ * running on that CPU (an interrupt's tracepoint inside a task's firing, a
+ * tracepoint hit from a helper): lost firings, counted as drops.
+ */
+export function groupMisses(g: Group): number {
+	return g.program && !g.program.closed ? (g.program.recursionMisses() ?? 0) : 0;
+}
+
 export function groupHits(g: Group): number {
 	let n = 0;
 	for (const v of readHits(g).values()) n += v;
@@ -47,7 +56,9 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 	}
 	for (const [id, n] of perProbe) cx.probeCounter(id).observe(now, n);
 	st.counter.observe(now, total + st.retired);
-	st.drops = cx.maps.readCounter(st.dropSlot);
+	let misses = st.retiredMisses;
+	for (const g of st.groups) misses += groupMisses(g);
+	st.drops = cx.maps.readCounter(st.dropSlot) + misses;
 	if (st.truncSlot >= 0) st.truncated = cx.maps.readCounter(st.truncSlot);
 	st.vars.dynDrops = cx.maps.readCounter(st.vars.dynDropSlot);
 	for (const a of st.aggs.values()) readAggregation(cx, a, now);

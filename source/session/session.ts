@@ -8,18 +8,27 @@ import { check, DError, expandMacros, parseProgram, print as printD, probeText }
 import { refuseUncompiled } from "../d/limits.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
-import { isKind, needsAtomic, ofExited, type TraceProbe } from "../providers/index.ts";
+import { isKind, needsAtomic, ofExited, providerOf, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import { attachProbes, type BuildContext, matchClause, probeKey, type SkippedProbe, skippedProbes } from "./build.ts";
+import {
+	attachProbes,
+	type BuildContext,
+	matchClause,
+	probeKey,
+	type SkippedProbe,
+	skippedProbes,
+	unwindsAt,
+} from "./build.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
 import { Holds } from "./holds.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
-import { groupHits, type ReadContext, readEnabling } from "./reader.ts";
+import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
 import { Symbolizer } from "./symbolize.ts";
+import { UnwoundProcesses } from "./unwinding.ts";
 import { newVarState } from "./vars.ts";
 import type { SessionView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
@@ -41,6 +50,8 @@ export interface SessionOptions {
 	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
 	dynvarsize?: number;
 	now?: () => number;
+	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
+	nodemangle?: boolean;
 }
 
 export class Session {
@@ -52,7 +63,8 @@ export class Session {
 	private readonly started: number;
 	private readonly maps: SharedMaps;
 	private readonly events: EventStream;
-	private readonly symbolizer = new Symbolizer();
+	private readonly symbolizer: Symbolizer;
+	private readonly unwound: UnwoundProcesses;
 	private readonly views: ViewBuilder;
 	private readonly holds = new Holds(() => this.maps.env);
 	private readonly build: BuildContext;
@@ -81,7 +93,9 @@ export class Session {
 			(id) => this.probeName(id),
 			(enabling, name) => this.aggregationId(enabling, name),
 		);
+		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
+		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
 		this.build = {
 			probes: this.probes,
 			target: this.target,
@@ -145,6 +159,7 @@ export class Session {
 			probeCount: 0,
 			clauses: [],
 			retired: 0,
+			retiredMisses: 0,
 			atomic: needsAtomic(matched),
 			userStacks: program.clauses.some((c) =>
 				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
@@ -312,6 +327,13 @@ export class Session {
 		if (this.target !== undefined) pids.add(this.target);
 		for (const p of probes) if (isKind(p, "uprobe") && p.target.pid) pids.add(p.target.pid);
 		for (const pid of pids) this.symbolizer.capture(pid);
+		// Stacks go through the unwinder: its tables for these processes.
+		// (Asked of the context a clause reading arguments gets: the widest.)
+		const reads = { args: true, kernelStack: false };
+		if (probes.some((p) => unwindsAt(providerOf(p).context(p, this.maps.env, reads).ctx) !== undefined)) {
+			void this.maps.unwinder;
+			for (const pid of pids) this.unwound.load(pid);
+		}
 	}
 
 	/** A clause's probes; with -Z, none yet is allowed (rematch() attaches them later). */
@@ -367,6 +389,8 @@ export class Session {
 		st.groups = st.groups.filter((g) => {
 			if (!g.probes.every(gone)) return true;
 			// Keep the firings counted so far: fold the group's hits into the enabling.
+			st.retiredMisses += groupMisses(g);
+			for (const p of g.probes) this.probeCounters.delete(p.id);
 			closeGroup(g, undefined, () => {
 				st.retired += groupHits(g);
 			});
@@ -412,6 +436,7 @@ export class Session {
 		const now = this.now();
 		this.tickNo++;
 		if (this.tickNo % 60 === 0) this.symbolizer.prune();
+		this.unwound.tick();
 		for (const st of this.enablings.values()) readEnabling(this.reading, st, now);
 		this.lastView = this.buildView(now);
 		return this.lastView;
@@ -481,14 +506,20 @@ export class Session {
 	 * if it exits before the next tick.
 	 */
 	processesChanged(started: readonly number[], exited: readonly number[]): void {
-		if (started.length && [...this.enablings.values()].some((st) => st.userStacks))
+		if (started.length && [...this.enablings.values()].some((st) => st.userStacks)) {
 			for (const pid of started) this.symbolizer.capture(pid);
-		for (const pid of exited) this.symbolizer.exited(pid);
+			this.unwound.started(started);
+		}
+		for (const pid of exited) {
+			this.symbolizer.exited(pid);
+			this.unwound.exited(pid);
+		}
 	}
 
 	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */
 	captureProcess(pid: number): void {
 		this.symbolizer.capture(pid, true);
+		this.unwound.load(pid);
 	}
 
 	/** Release every program, link and map. Idempotent. */

@@ -68,9 +68,16 @@ export class Symbolizer {
 	/** Remember a process's mappings now (call when a pid first appears). */
 	capture(pid: number, force = false): void {
 		const have = this.maps.get(pid);
+
 		if (!force && have && (have.dead || Date.now() - have.at < MAPS_TTL_MS)) return;
 		try {
-			this.maps.set(pid, { maps: readMaps(pid), at: Date.now(), dead: false, files: new Map() });
+			const maps = readMaps(pid);
+			// An exiting process (a zombie) has no mappings left: keep what it had.
+			if (maps.length === 0 && have?.maps.length) {
+				have.dead = true;
+				return;
+			}
+			this.maps.set(pid, { maps, at: Date.now(), dead: false, files: new Map() });
 		} catch {
 			// The process is gone: keep what we had, if anything.
 			if (have) have.dead = true;
@@ -204,8 +211,14 @@ export class Symbolizer {
 		return entries;
 	}
 
-	userFrame(pid: number, addr: bigint): string {
-		const a = Number(addr);
+	/**
+	 * One user frame. A return address (`caller`) is looked up one byte back, in
+	 * the call instruction, and printed as itself: a call that ends a function
+	 * (to a noreturn function) must not name the function that follows.
+	 */
+	userFrame(pid: number, addr: bigint, caller = false): string {
+		const back = caller ? 1 : 0;
+		const a = Number(addr) - back;
 		this.capture(pid);
 		let entry = this.maps.get(pid);
 		let r = entry ? resolveAddress(entry.maps, a) : undefined;
@@ -219,17 +232,17 @@ export class Symbolizer {
 		if (entry && r?.path.startsWith("/")) {
 			const mod = basename(r.path);
 			const m = this.module(pid, entry, r.path);
-			if (!m) return `${mod}+0x${r.fileOffset.toString(16)}`;
+			if (!m) return `${mod}+0x${(r.fileOffset + back).toString(16)}`;
 			const vaddr = m.elf.offsetToAddress(r.fileOffset);
-			if (vaddr === undefined) return `${mod}+0x${r.fileOffset.toString(16)}`;
+			if (vaddr === undefined) return `${mod}+0x${(r.fileOffset + back).toString(16)}`;
 			const held = m.symbolCount;
 			const s = m.lookup(vaddr);
 			if (m.symbolCount !== held) this.evict(); // a table was loaded
-			if (s) return `${mod}\`${this.functionName(s.name)}+0x${s.offset.toString(16)}`;
-			return `${mod}+0x${vaddr.toString(16)}`;
+			if (s) return `${mod}\`${this.functionName(s.name)}+0x${(s.offset + back).toString(16)}`;
+			return `${mod}+0x${(vaddr + back).toString(16)}`;
 		}
 		// [vdso], [stack] and the like: relative to the mapping, never absolute.
-		if (r?.path.startsWith("[")) return `${r.path}+0x${(a - r.mapping.start).toString(16)}`;
+		if (r?.path.startsWith("[")) return `${r.path}+0x${(a + back - r.mapping.start).toString(16)}`;
 		const pm = this.perfMap(pid);
 		if (pm) {
 			let lo = 0;
@@ -238,7 +251,7 @@ export class Symbolizer {
 				const mid = (lo + hi) >> 1;
 				if (pm[mid].end <= a) lo = mid + 1;
 				else if (pm[mid].start > a) hi = mid - 1;
-				else return `[jit]\`${pm[mid].name}+0x${(a - pm[mid].start).toString(16)}`;
+				else return `[jit]\`${pm[mid].name}+0x${(a + back - pm[mid].start).toString(16)}`;
 			}
 		}
 		// Anonymous memory (JIT code without a perf map): the address is all there is.

@@ -1,6 +1,7 @@
 // The SessionView of a tick: every enabling's rates, totals and aggregation
 // rows, keys decoded (probe names, symbolized stacks) for the printers and UI.
 import { hostname, release } from "node:os";
+import { Stop } from "../../kernel/unwind/walk.ts";
 import { type DecodedKeyPart, displayValue, histogram } from "./aggregation.ts";
 import type { AggState, EnablingState } from "./enabling.ts";
 import type { SharedMaps } from "./maps.ts";
@@ -9,6 +10,7 @@ import type { Symbolizer } from "./symbolize.ts";
 import type { AggRow, AggregationView, EnablingView, KeyPart, SessionView } from "./view.ts";
 
 type StackPart = Extract<DecodedKeyPart, { kind: "stack" }>;
+type UnwoundPart = Extract<DecodedKeyPart, { kind: "ustack" }>;
 
 export class ViewBuilder {
 	readonly #stackCache = new Map<string, string[]>();
@@ -91,11 +93,38 @@ export class ViewBuilder {
 	private keyPart(a: AggState, i: number, p: DecodedKeyPart): KeyPart {
 		const d = a.decode[i];
 		if (p.kind === "stack") return { kind: "stack", frames: this.stackFrames(p), user: p.user };
+		if (p.kind === "ustack") return { kind: "stack", frames: this.unwoundFrames(p), user: true };
 		if (d.k === "probe" && p.kind === "int") {
 			const probe = this.probes.byId(Number(p.value));
-			return { kind: "string", value: probe ? probe[d.field] : `probe#${p.value}` };
+			if (!probe) return { kind: "string", value: `probe#${p.value}` };
+			// probefunc of a C++ or Rust function: demangled, unless -x nodemangle.
+			const value = d.field === "function" ? this.symbolizer.functionName(probe.function) : probe[d.field];
+			return { kind: "string", value };
 		}
 		return p;
+	}
+
+	/**
+	 * A stack of the .eh_frame unwinder. Return addresses are looked up one byte
+	 * back (in the call, not after it: a call at a function's very end must not
+	 * name the next function). A walk that stopped before the end of the stack
+	 * says why in a last line, `<stack stops: REASON>`; a stack whose record is
+	 * missing says so and still counts its firings.
+	 */
+	private unwoundFrames(part: UnwoundPart): string[] {
+		const ck = `u:${part.uid}:${part.depth}`;
+		const have = this.#stackCache.get(ck);
+		if (have) return have;
+		const r = this.maps.unwinderIfMade?.reader.read(part.uid);
+		if (!r) return ["<stack unavailable: no unwinder>"];
+		if ("missing" in r)
+			return [r.missing === "collision" ? "<stack lost: hash collision>" : "<stack lost: the stack map was full>"];
+		const frames = r.frames.slice(0, part.depth).map((pc, i) => this.symbolizer.userFrame(r.pid, BigInt(pc), i > 0));
+		if (r.stop !== Stop.END && r.stop !== Stop.TRUNCATED && r.frames.length <= part.depth)
+			frames.push(`<stack stops: ${r.stopName}>`);
+		if (this.#stackCache.size > 10_000) this.#stackCache.clear();
+		this.#stackCache.set(ck, frames);
+		return frames;
 	}
 
 	private stackFrames(part: StackPart): string[] {

@@ -53,13 +53,15 @@ export const KEYS = {
 
 export function startDtop(
 	args: string[],
-	opts: { cols?: number; rows?: number; env?: Record<string, string> } = {},
+	/** `command`: another dtop than the checkout's (the installed package, the single executable). */
+	opts: { cols?: number; rows?: number; env?: Record<string, string>; command?: string; cwd?: string } = {},
 ): Screen {
 	const cols = opts.cols ?? 120;
 	const rows = opts.rows ?? 40;
 	const term = new Terminal({ cols, rows, allowProposedApi: true });
-	const p = pty.spawn(DTOP, args, {
+	const p = pty.spawn(opts.command ?? DTOP, args, {
 		name: "xterm-256color",
+		cwd: opts.cwd,
 		cols,
 		rows,
 		env: { ...process.env, CI: "false", TERM: "xterm-256color", LANG: "C.UTF-8", ...opts.env } as Record<

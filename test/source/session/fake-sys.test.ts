@@ -137,3 +137,23 @@ test("disabling one of two enablings closes only its own descriptors", async () 
 	s.close();
 	assert.deepEqual([...f.open], []);
 });
+
+test("firings the kernel refused as nested (recursion_misses) are counted as the enabling's drops", () => {
+	const f = fake();
+	const OBJ_GET_INFO_BY_FD = 15;
+	const normal = f.bpfHandler;
+	const LOOKUP_BATCH = 24;
+	f.bpfHandler = (cmd, attr) => {
+		if (cmd === LOOKUP_BATCH) return { errno: 2 }; // ENOENT: the maps are empty
+		if (cmd !== OBJ_GET_INFO_BY_FD || attr.readUInt32LE(4) !== 224) return normal(cmd, attr);
+		// A program's bpf_prog_info: 7 refused nested runs.
+		const info = Buffer.from(f.view(attr.readBigUInt64LE(8), 224));
+		info.writeBigUInt64LE(7n, 208);
+		attr.writeUInt32LE(224, 4);
+		return 0;
+	};
+	const s = session();
+	s.enable(CLAUSE);
+	assert.equal(s.tick().enablings[0].drops, 7);
+	s.close();
+});
