@@ -241,6 +241,7 @@ const X_OPTIONS = new Set([
 	"quiet",
 	"bufsize",
 	"strsize",
+	"dynvarsize",
 	"switchrate",
 	"aggsortkey",
 	"aggsortrev",
