@@ -156,15 +156,7 @@ class Checker {
 		if (s.kind === "if") {
 			const t = this.expr(s.cond, false);
 			if (t !== "int") throw new DTypeError(s.cond.pos, `the condition of 'if' must be an integer, not ${article(t)}`);
-			for (const x of [...s.body, ...(s.otherwise ?? [])]) {
-				if (x.kind === "expr")
-					throw new DTypeError(
-						x.pos,
-						`${x.expr.fn}() inside 'if' is not supported yet; use a clause with a predicate`,
-						"DTOP_UNSUPPORTED",
-					);
-				this.statement(x);
-			}
+			for (const x of [...s.body, ...(s.otherwise ?? [])]) this.statement(x);
 			return;
 		}
 		if (s.kind === "assign") {

@@ -206,14 +206,22 @@ function lowerClause(
 	const regs = usesStackFn(clause, "ustack") ? unwindsAt(ctx) : undefined;
 	const unwind = regs !== undefined;
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
-	const lowerStatements = (ss: Statement[]): Stmt[] => {
+	// Actions inside if/else: their record flags, cleared when the clause starts.
+	const guards: Stmt[] = [];
+	const lowerStatements = (ss: Statement[], guarded = false): Stmt[] => {
 		const out: Stmt[] = [];
-		for (const s of ss) lowerStatement(s, out);
+		for (const s of ss) lowerStatement(s, out, guarded);
 		return out;
 	};
-	const lowerStatement = (s: Statement, statements: Stmt[]): void => {
+	const lowerStatement = (s: Statement, statements: Stmt[], guarded: boolean): void => {
 		if (s.kind === "expr") {
-			rec!.action(s.expr);
+			if (guarded) {
+				const off = rec!.guard();
+				guards.push({ k: "rec-int", off, e: { k: "const", v: 0n } });
+				statements.push({ k: "rec-int", off, e: { k: "const", v: 1n } });
+				rec!.action(s.expr);
+				rec!.actions[rec!.actions.length - 1]!.guard = off;
+			} else rec!.action(s.expr);
 			statements.push(...rec!.stmts.splice(0));
 			return;
 		}
@@ -225,8 +233,8 @@ function lowerClause(
 			statements.push({
 				k: "if",
 				c: lowerInt(s.cond, env),
-				yes: lowerStatements(s.body),
-				no: lowerStatements(s.otherwise ?? []),
+				yes: lowerStatements(s.body, true),
+				no: lowerStatements(s.otherwise ?? [], true),
 			});
 			return;
 		}
@@ -249,7 +257,8 @@ function lowerClause(
 			insertSlot: agg.insertSlot,
 		});
 	};
-	const statements = lowerStatements(clause.statements);
+	const body = lowerStatements(clause.statements);
+	const statements = [...guards, ...body];
 	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
 	let record: ClauseProgram["record"];
 	if (rec) {

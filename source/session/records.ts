@@ -6,7 +6,7 @@ import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
 import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
-import { type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import { allStatements, type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
 import { typeOf } from "./lower-types.ts";
 
 type ProbeField = "provider" | "module" | "function" | "name";
@@ -26,12 +26,16 @@ export type ArgLayout =
 	| { k: "const"; value: string; trusted: boolean }
 	| { k: "probe"; field: ProbeField };
 
-export type ActionLayout =
+export type ActionLayout = (
 	| { kind: "printf"; format: string; args: ArgLayout[] }
 	| { kind: "trace"; arg: ArgLayout }
 	| { kind: "exit"; arg: ArgLayout }
 	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
-	| { kind: "printa"; format?: string; names: string[] };
+	| { kind: "printa"; format?: string; names: string[] }
+) & {
+	/** An action inside if/else: the u64 at this offset is non-zero when its branch ran. */
+	guard?: number;
+};
 
 export interface RecordLayout {
 	size: number;
@@ -121,6 +125,13 @@ export class RecordBuilder {
 		return intType(e);
 	}
 
+	/** An 8-byte flag of the record: written 0 at the clause's start, 1 where a branch's action runs. */
+	guard(): number {
+		const off = this.size;
+		this.size += 8;
+		return off;
+	}
+
 	action(c: ActionCall): void {
 		switch (c.fn) {
 			case "printf": {
@@ -151,7 +162,7 @@ export class RecordBuilder {
 
 /** Does the clause write a record (the default action, or an action that records data)? */
 export function clauseRecords(c: Clause): boolean {
-	return c.statements.length === 0 || c.statements.some((s) => s.kind === "expr");
+	return c.statements.length === 0 || allStatements(c.statements).some((s) => s.kind === "expr");
 }
 
 export interface Decoded {
@@ -174,6 +185,7 @@ export function decodeRecord(
 	let n = 0;
 	for (const a of layout.actions) {
 		n++;
+		if (a.guard !== undefined && buf.readBigUInt64LE(a.guard) === 0n) continue;
 		if (a.kind === "printa") {
 			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
 			continue;

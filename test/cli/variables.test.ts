@@ -111,9 +111,24 @@ test("if / else if / else blocks choose per firing", async () => {
 	assert.doesNotMatch(r.stdout, /other/);
 });
 
+test("actions inside if/else run only in the branch taken (printf, trace, exit)", async () => {
+	const r = await quiet(
+		'syscall::write:entry /pid == $target/ { if (arg2 == 4) { printf("four %d\\n", arg2); } else { printf("other %d\\n", arg2); } } END { if (0) { printf("never\\n"); } else { printf("end\\n"); } }',
+		"-c",
+		TWO_WRITES,
+	);
+	assert.deepEqual(r.stdout.split("\n").filter(Boolean), ["four 4", "other 6", "end"]);
+	const e = await runDtop([
+		"-q",
+		"-n",
+		'BEGIN { if (1) { printf("yes\\n"); exit(3); } else { printf("no\\n"); exit(4); } }',
+	]);
+	assert.equal(e.stdout.trim(), "yes");
+	assert.equal(e.code, 3, e.stderr);
+});
+
 for (const [d, message] of [
 	['BEGIN { s = "abc"; }', "line 1, column 9: string values in variables are not supported yet"],
-	['BEGIN { if (1) { printf("x"); } }', "line 1, column 18: printf() inside 'if' is not supported yet"],
 	["BEGIN { x = y + 1; }", "line 1, column 13: unknown variable 'y': no clause assigns it"],
 	["BEGIN { self->a[1] = 1; }", "line 1, column 16: 'self->a[...]' (an array of self-> variables) is not supported"],
 	["BEGIN { x = sizeof(int); }", "line 1, column 13: 'sizeof' is not supported"],
