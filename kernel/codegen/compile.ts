@@ -18,6 +18,7 @@ import { compileAgg } from "./agg.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
+import { storeStr } from "./strvars.ts";
 import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
 export class CodegenError extends Error {
@@ -390,6 +391,9 @@ export function compileStmt(s: State, st: Stmt): void {
 			return;
 		case "eval":
 			evalInt(s, st.e);
+			return;
+		case "strstore":
+			storeStr(s, st.v, st.e);
 			return;
 		case "if":
 			compileIf(s, st);

@@ -66,7 +66,9 @@ export type StrExpr =
 	| { k: "copyinstr"; addr: IntExpr }
 	| { k: "strconst"; v: string }
 	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
-	| { k: "strsel"; cases: { ids: number[]; v: string }[] };
+	| { k: "strsel"; cases: { ids: number[]; v: string }[] }
+	/** A string variable's value (strsize bytes at the variable's place; "" when it has none). */
+	| { k: "var"; v: VarRef };
 
 /** One field of an aggregation key; every field occupies a multiple of 8 bytes. */
 export type KeyField =
@@ -99,6 +101,8 @@ export type Stmt =
 	| { k: "tls"; slot: number; value: IntExpr }
 	/** An expression evaluated for its effect (an assignment). */
 	| { k: "eval"; e: IntExpr }
+	/** A string stored into a string variable (global, this->, or an associative element). */
+	| { k: "strstore"; v: VarRef; e: StrExpr }
 	| { k: "if"; c: IntExpr; yes: Stmt[]; no: Stmt[] }
 	| RecordStmt;
 
@@ -110,7 +114,7 @@ export type Stmt =
  */
 export type RecordStmt =
 	| { k: "rec-int"; off: number; e: IntExpr }
-	| { k: "rec-str"; off: number; size: number; e: Extract<StrExpr, { k: "comm" | "copyinstr" }> }
+	| { k: "rec-str"; off: number; size: number; e: Extract<StrExpr, { k: "comm" | "copyinstr" | "var" }> }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
 	| { k: "exit"; off: number; e: IntExpr };
 
@@ -233,7 +237,7 @@ export const BUF_KEY = 0;
 export const BUF_STR_A = 2 * KEY_MAX;
 export const BUF_STR_B = BUF_STR_A + STRSIZE_MAX;
 export const BUF_THIS = BUF_STR_B + STRSIZE_MAX;
-export const THIS_MAX = 1024;
+export const THIS_MAX = 4096;
 export const BUF_SIZE = BUF_THIS + THIS_MAX;
 /** Deepest stack a stack map entry holds. */
 export const STACK_DEPTH = 127;

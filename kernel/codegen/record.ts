@@ -7,8 +7,9 @@ import { R0, R1, R2, R3, R4, R7, R9, R10 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
 import type { RecordStmt } from "./ir.ts";
-import { RECORD_HEADER } from "./ir.ts";
-import { countCut } from "./strings.ts";
+import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
+import { countCut, materializeStr } from "./strings.ts";
+import { copyToRecord } from "./strvars.ts";
 
 /** fp-504: the scratch record's address; fp-512: a value kept across a helper call. */
 const REC_PTR = -504;
@@ -65,6 +66,11 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 			return;
 		case "rec-str":
+			if (st.e.k === "var") {
+				materializeStr(s, st.e, BUF_STR_A, st.size);
+				copyToRecord(s, BUF_STR_A, REC_PTR, st.off, st.size);
+				return;
+			}
 			if (st.e.k === "comm") {
 				a.ldx(8, R1, R10, REC_PTR).add(R1, st.off).mov(R2, Math.min(16, st.size)).call(Helper.get_current_comm);
 				return;

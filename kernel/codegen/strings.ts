@@ -10,6 +10,7 @@ import { CodegenError, counterAdd, evalInt, label, type State } from "./compile.
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
 import { keySize } from "./layout.ts";
+import { readStrVar } from "./strvars.ts";
 
 /** fp-120: the buffer's address, looked up once per firing; fp-128: one byte probed past a cut string. */
 export const BUF_PTR = -120;
@@ -99,6 +100,9 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			return;
 		case "strconst":
 			writeConst(s, e.v, size, n);
+			return;
+		case "var":
+			readStrVar(s, e.v, off, size);
 			return;
 		case "strsel": {
 			const done = label(s, "sel_d");

@@ -116,8 +116,26 @@ export function assignments(program: Program): AssignStmt[] {
 
 /** Give each thread-local variable the type of the values assigned to it, following
  * assignments from other variables until nothing changes. */
+/** The variables `++` or `--` is applied to inside expressions (each is assigned an integer). */
+function incremented(program: Program): LValue[] {
+	const out: LValue[] = [];
+	const visit = (e: unknown): void => {
+		if (!e || typeof e !== "object") return;
+		if (Array.isArray(e)) {
+			for (const x of e) visit(x);
+			return;
+		}
+		const n = e as { kind?: string; operand?: LValue };
+		if (n.kind === "incdec" && n.operand) out.push(n.operand);
+		for (const [k, v] of Object.entries(e)) if (k !== "pos") visit(v);
+	};
+	visit(program.clauses);
+	return out;
+}
+
 export function inferSelfTypes(program: Program): Map<string, "int" | "string"> {
 	const known = new Map<string, "int" | "string">();
+	for (const v of incremented(program)) known.set(varKey(v), "int");
 	const all = assignments(program);
 	let changed = true;
 	while (changed) {

@@ -18,10 +18,10 @@ function walk(ss: Statement[], f: (s: Statement) => void): void {
 export function refuseUncompiled(c: CheckedProgram): void {
 	for (const clause of c.program.clauses) {
 		walk(clause.statements, (s) => {
-			if (s.kind === "assign" && c.types.get(s.target) === "string")
+			if (s.kind === "assign" && s.target.kind === "self" && c.types.get(s.target) === "string")
 				throw new DTypeError(
 					s.pos,
-					"string values in variables are not supported yet; use the string where it is needed (a key, printf)",
+					"string values in self-> variables are not supported yet; use a global, this-> or an associative array",
 					"DTOP_UNSUPPORTED",
 				);
 		});

@@ -18,7 +18,17 @@ import {
 } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
-import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerAssign, lowerInt, usesArgs } from "./lower.ts";
+import {
+	clauseUsesStacks,
+	isStringVar,
+	type LowerEnv,
+	lowerAggregate,
+	lowerAssign,
+	lowerInt,
+	lowerRef,
+	lowerStr,
+	usesArgs,
+} from "./lower.ts";
 import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
@@ -226,7 +236,9 @@ function lowerClause(
 			return;
 		}
 		if (s.kind === "assign") {
-			statements.push({ k: "eval", e: lowerAssign(s, env) });
+			if (isStringVar(s.target, env))
+				statements.push({ k: "strstore", v: lowerRef(s.target, env), e: lowerStr(s.value, env) });
+			else statements.push({ k: "eval", e: lowerAssign(s, env) });
 			return;
 		}
 		if (s.kind === "if") {
@@ -351,7 +363,7 @@ function enableGroup(
 		strsize: cx.strsize,
 		truncSlot: st.truncSlot,
 		globalsFd: st.vars.globalsMap?.fd,
-		thisSize: st.vars.locals.size * 8,
+		thisSize: st.vars.localsSize,
 		dynDropSlot: st.vars.dynDropSlot,
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;

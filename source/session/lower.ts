@@ -3,6 +3,7 @@
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
 import type { ArgPlan, BinOp, IntExpr, KeyField, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
 import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
+import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
@@ -58,12 +59,14 @@ export interface LowerEnv {
 
 export interface VarEnv {
 	types: VarTypes;
+	/** Variables (by varKey) whose values are strings. */
+	strings: ReadonlySet<string>;
 	/** Byte offset of a global scalar in the globals map's value. */
 	global(name: string): number;
-	/** Byte offset of a clause-local in the buffer's clause-local area. */
-	local(name: string): number;
-	/** The hash map of an associative array whose keys are `keys`. */
-	assoc(name: string, keys: KeyField[]): number;
+	/** Byte offset of a clause-local (of `size` bytes) in the buffer's clause-local area. */
+	local(name: string, size: number): number;
+	/** The hash map of an associative array whose keys are `keys` and values `valueSize` bytes. */
+	assoc(name: string, keys: KeyField[], valueSize: number): number;
 }
 
 const COMPARISONS = new Set(["==", "!=", "<", "<=", ">", ">="]);
@@ -79,14 +82,24 @@ export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 		case "self":
 			return { k: "tls", slot: env.tlsSlot(e.name) };
 		case "this":
-			return { k: "this", off: varEnv(env, e).local(e.name) };
+			return { k: "this", off: varEnv(env, e).local(e.name, valueBytes(e, env)) };
 		case "ident":
 			return { k: "global", off: varEnv(env, e).global(e.name) };
 		case "index": {
 			const keys = e.keys.map((k) => lowerKey(k, env, true).field);
-			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys), keys };
+			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys, valueBytes(e, env)), keys };
 		}
 	}
+}
+
+/** Is the variable a string one? */
+export function isStringVar(e: LValue, env: LowerEnv): boolean {
+	return env.vars?.strings.has(varKey(e)) === true;
+}
+
+/** Bytes a variable's value takes: 8, or strsize rounded to 8 for a string. */
+function valueBytes(e: LValue, env: LowerEnv): number {
+	return isStringVar(e, env) ? roundUp8(env.strsize) : 8;
 }
 
 function types(env: LowerEnv): VarTypes {
@@ -114,8 +127,15 @@ export function lowerAssign(s: Pick<AssignStmt, "op" | "target" | "value">, env:
 	return { k: "store", v: ref, value: castTo(value, combined, vt) };
 }
 
-function isStringExpr(e: Expr): boolean {
+export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 	switch (e.kind) {
+		case "this":
+		case "ident":
+		case "index":
+		case "self":
+			return env !== undefined && isStringVar(e, env);
+		case "ternary":
+			return isStringExpr(e.whenTrue, env);
 		case "string":
 			return true;
 		case "builtin":
@@ -171,7 +191,7 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			return castTo(back, promote(t, INT), t);
 		}
 		case "ternary":
-			if (isStringExpr(e.whenTrue)) throw unsupported("?: of strings is not supported yet.", e);
+			if (isStringExpr(e.whenTrue, env)) throw unsupported("?: of strings is not supported yet.", e);
 			return { k: "cond", c: lowerInt(e.cond, env), t: lowerInt(e.whenTrue, env), f: lowerInt(e.whenFalse, env) };
 		case "cast": {
 			const to = resolveType(e.type);
@@ -196,8 +216,8 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			if (e.fn === "strlen") throw unsupported("'strlen' is not supported yet.", e);
 			throw unsupported(`'${e.fn}()' cannot be used as an integer.`, e);
 		case "binary": {
-			const ls = isStringExpr(e.left);
-			const rs = isStringExpr(e.right);
+			const ls = isStringExpr(e.left, env);
+			const rs = isStringExpr(e.right, env);
 			if (ls || rs) {
 				if (!(ls && rs)) throw unsupported(`cannot compare a string with an integer using '${e.op}'.`, e);
 				return lowerStringCompare(e.op, e.left, e.right, env, e);
@@ -234,6 +254,8 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 
 export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if (e.kind === "string") return { k: "strconst", v: e.value };
+	if ((e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
+		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
 	if (e.kind === "call" && e.fn === "copyinstr") {
 		if (e.args.length > 1) throw unsupported("copyinstr's length argument is not supported yet.", e);
@@ -265,7 +287,7 @@ function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; 
 		return { field: { k: "str", e: probeStr(pf, env), size }, decode: { k: "str", size } };
 	}
 	if (pf) return { field: { k: "int", e: { k: "builtin", name: "probeid" } }, decode: { k: "probe", field: pf } };
-	if (isStringExpr(e)) {
+	if (isStringExpr(e, env)) {
 		// Every string key takes strsize bytes (rounded to 8), so keys of one position
 		// have one size whatever the expression; execname is at most 16.
 		const size = roundUp8(e.kind === "builtin" ? Math.min(16, env.strsize) : env.strsize);

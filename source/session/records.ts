@@ -6,7 +6,7 @@ import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
 import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
-import { allStatements, type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import { allStatements, isStringExpr, type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
 import { typeOf } from "./lower-types.ts";
 
 type ProbeField = "provider" | "module" | "function" | "name";
@@ -77,7 +77,8 @@ function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; sign
 	return { size: a.size, signed: a.signed && b.signed };
 }
 
-const isString = (e: Expr) =>
+const isString = (e: Expr, env: LowerEnv) =>
+	isStringExpr(e, env) ||
 	e.kind === "string" ||
 	(e.kind === "builtin" && (e.name === "execname" || e.name in PROBE_FIELD)) ||
 	(e.kind === "call" && e.fn === "copyinstr");
@@ -102,12 +103,14 @@ export class RecordBuilder {
 
 	private value(e: Expr | AggVar): ArgLayout {
 		if (e.kind === "aggvar") throw new LowerError(`@${e.name} can only be printed with printa().`);
-		if (!isString(e)) return this.int(lowerInt(e, this.env), this.type(e));
+		if (!isString(e, this.env)) return this.int(lowerInt(e, this.env), this.type(e));
 		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
 		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
 		const s = lowerStr(e, this.env);
 		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
 		if (s.k === "strsel") throw new LowerError("a probe's name is printed from the probe, not the record.");
+		if (s.k !== "comm" && s.k !== "copyinstr" && s.k !== "var")
+			throw new LowerError("this string cannot be recorded yet.");
 		const copyin = s.k === "copyinstr";
 		const size = s.k === "comm" ? 16 : this.strsize;
 		const off = this.size;

@@ -128,9 +128,12 @@ export class Session {
 	): number {
 		if (this.closed) throw new SessionError("the session is closed.");
 		let program: DProgram;
+		let varTypes: ReadonlyMap<string, "int" | "string">;
 		try {
 			program = typeof source === "string" ? parseProgram(this.expandTarget(source, opts)) : source;
-			refuseUncompiled(check(program));
+			const checked = check(program);
+			refuseUncompiled(checked);
+			varTypes = checked.vars;
 		} catch (e) {
 			if (e instanceof DError) throw new SessionError(e.message, { cause: e });
 			throw e;
@@ -154,7 +157,7 @@ export class Session {
 			drops: 0,
 			truncSlot: -1,
 			truncated: 0,
-			vars: newVarState(program, this.maps),
+			vars: newVarState(program, this.maps, varTypes, this.build.strsize),
 			counter: new RollingCounter(),
 			probeCount: 0,
 			clauses: [],

@@ -16,9 +16,14 @@ const MAX_GLOBALS = 1024;
 
 export interface VarState {
 	types: VarTypes;
+	/** Variables (by varKey) whose values are strings. */
+	strings: Set<string>;
 	globals: Map<string, number>;
 	locals: Map<string, number>;
+	localsSize: number;
 	globalsMap?: BpfMap;
+	/** Bytes of the globals map's value. */
+	globalsSize: number;
 	assocs: Map<string, { map: BpfMap; keySize: number }>;
 	/** Counter slot of dynamic variable drops, and their count. */
 	dynDropSlot: number;
@@ -26,11 +31,21 @@ export interface VarState {
 }
 
 /** The variables of a program: names get their places as the program uses them. */
-export function newVarState(program: Program, maps: SharedMaps): VarState {
+export function newVarState(
+	program: Program,
+	maps: SharedMaps,
+	types: ReadonlyMap<string, "int" | "string">,
+	strsize: number,
+): VarState {
 	const globals = new Map<string, number>();
+	const strings = new Set([...types].filter(([, t]) => t === "string").map(([k]) => k));
+	const strBytes = Math.ceil(strsize / 8) * 8;
 	// Every global the program names gets its offset now: the map is made once, at its full size.
+	let size = 0;
 	const visit = (name: string) => {
-		if (!globals.has(name)) globals.set(name, globals.size * 8);
+		if (globals.has(name)) return;
+		globals.set(name, size);
+		size += strings.has(`global:${name}`) ? strBytes : 8;
 	};
 	for (const c of program.clauses) forEachExpr(c, (e) => e.kind === "ident" && visit(e.name));
 	if (globals.size > MAX_GLOBALS)
@@ -39,8 +54,11 @@ export function newVarState(program: Program, maps: SharedMaps): VarState {
 		);
 	return {
 		types: inferVarTypes(program),
+		strings,
+		globalsSize: size,
 		globals,
 		locals: new Map(),
+		localsSize: 0,
 		assocs: new Map(),
 		dynDropSlot: maps.allocSlot(),
 		dynDrops: 0,
@@ -56,24 +74,29 @@ export function varEnvOf(st: HasVars, dynvarsize: number): VarEnv {
 	const v = st.vars;
 	return {
 		types: v.types,
+		strings: v.strings,
 		global(name) {
 			const off = v.globals.get(name);
 			if (off === undefined) throw new SessionError(`global variable '${name}' is not part of the program.`);
 			v.globalsMap ??= BpfMap.create({
 				type: MapType.ARRAY,
 				keySize: 4,
-				valueSize: Math.max(8, v.globals.size * 8),
+				valueSize: Math.max(8, v.globalsSize),
 				maxEntries: 1,
 				name: "dtop_globals",
 			});
 			return off;
 		},
-		local(name) {
+		local(name, size) {
 			let off = v.locals.get(name);
-			if (off === undefined) v.locals.set(name, (off = v.locals.size * 8));
+			if (off === undefined) {
+				off = v.localsSize;
+				v.locals.set(name, off);
+				v.localsSize += size;
+			}
 			return off;
 		},
-		assoc(name, keys: KeyField[]) {
+		assoc(name, keys: KeyField[], valueSize) {
 			const size = keySize(keys);
 			const have = v.assocs.get(name);
 			if (have) {
@@ -82,11 +105,11 @@ export function varEnvOf(st: HasVars, dynvarsize: number): VarEnv {
 				return have.map.fd;
 			}
 			// dynvarsize bounds the array: key and value bytes per element (DTrace's dynamic variable space).
-			const entries = Math.max(1, Math.floor(dynvarsize / (size + 8)));
+			const entries = Math.max(1, Math.floor(dynvarsize / (size + valueSize)));
 			const map = BpfMap.create({
 				type: MapType.HASH,
 				keySize: size,
-				valueSize: 8,
+				valueSize,
 				maxEntries: entries,
 				name: `dtop_${name}`.slice(0, 15),
 			});

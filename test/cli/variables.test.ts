@@ -127,8 +127,24 @@ test("actions inside if/else run only in the branch taken (printf, trace, exit)"
 	assert.equal(e.code, 3, e.stderr);
 });
 
+test("string values: globals, this-> and associative elements, compared, printed and used as keys", async () => {
+	const r = await quiet(
+		'BEGIN { s = "hello"; this->t = "local"; a[1] = "one"; b["k"] = s; printf("%s %s %s %s [%s] %d %d\\n", s, this->t, a[1], b["k"], a[2], s == "hello", a[1] != "one"); exit(0); }',
+	);
+	assert.equal(r.stdout.trim(), "hello local one hello [] 1 0");
+});
+
+test("a string saved at entry by thread is read at return: paths[tid] = copyinstr(arg1)", async () => {
+	const r = await quiet(
+		'syscall::openat:entry /pid == $target/ { paths[tid] = copyinstr(arg1); } syscall::openat:return /pid == $target && paths[tid] == "/dev/null"/ { printf("%s %d\\n", paths[tid], n++); }',
+		"-c",
+		TWO_WRITES,
+	);
+	assert.deepEqual(r.stdout.split("\n").filter(Boolean), ["/dev/null 0", "/dev/null 1"]);
+});
+
 for (const [d, message] of [
-	['BEGIN { s = "abc"; }', "line 1, column 9: string values in variables are not supported yet"],
+	['BEGIN { self->s = "abc"; }', "line 1, column 9: string values in self-> variables are not supported yet"],
 	["BEGIN { x = y + 1; }", "line 1, column 13: unknown variable 'y': no clause assigns it"],
 	["BEGIN { self->a[1] = 1; }", "line 1, column 16: 'self->a[...]' (an array of self-> variables) is not supported"],
 	["BEGIN { x = sizeof(int); }", "line 1, column 13: 'sizeof' is not supported"],
