@@ -9,10 +9,19 @@
 // Nodes made with the builders below carry NO_POS (line 0).
 
 import { NO_POS, type Position } from "./errors.ts";
-import type { AggVar, AssignOp, IntLiteral, Pragma, ProbeDescription, StringLiteral, TypeName } from "./syntax.ts";
+import type {
+	AggVar,
+	AssignOp,
+	IntLiteral,
+	Pragma,
+	ProbeDescription,
+	StringLiteral,
+	TypeName,
+	VarDecl,
+} from "./syntax.ts";
 
 export type { Position } from "./errors.ts";
-export type { AssignOp, TypeName } from "./syntax.ts";
+export type { AssignOp, TypeName, VarDecl } from "./syntax.ts";
 export { equalIgnoringPositions, type IntLiteral, type ProbeDescription, type StringLiteral } from "./syntax.ts";
 
 /** Built-in variables (all integers except those listed in STRING_BUILTINS). */
@@ -294,11 +303,12 @@ export interface Clause {
 	pos: Position;
 }
 
-/** A program of the subset: `#pragma D option` lines and clauses (no declarations). */
+/** A program of the subset: `#pragma D option` lines, declarations of integer and string
+ * variables (`int x;`, `self uint64_t ts;`, `this string s;`, `int a[string];`) and clauses. */
 export interface Program {
 	kind: "program";
 	pragmas: Pragma[];
-	declarations: never[];
+	declarations: VarDecl[];
 	clauses: Clause[];
 	pos: Position;
 }

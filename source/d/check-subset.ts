@@ -8,7 +8,7 @@ import { evaluate } from "./eval.ts";
 import { validateFormat } from "./printf.ts";
 import { constantValue } from "./subset.ts";
 import type * as full from "./syntax.ts";
-import { INT64, STRING, UINT64 } from "./types.ts";
+import { INT64, type IntType, resolveType, STRING, UINT64 } from "./types.ts";
 
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
@@ -133,8 +133,23 @@ function incremented(program: Program): LValue[] {
 	return out;
 }
 
+/** Each declared variable by varKey, with its declared type. */
+export function declaredVars(program: Program): Map<string, { type: IntType | { k: "string" }; pos: Position }> {
+	const out = new Map<string, { type: IntType | { k: "string" }; pos: Position }>();
+	for (const d of program.declarations) {
+		const t = resolveType(d.type);
+		if (t.k !== "int" && t.k !== "string") continue;
+		for (const v of d.declarators) {
+			const key = d.storage === "global" ? (v.keys ? `assoc:${v.name}` : `global:${v.name}`) : `${d.storage}:${v.name}`;
+			out.set(key, { type: t, pos: v.pos });
+		}
+	}
+	return out;
+}
+
 export function inferSelfTypes(program: Program): Map<string, "int" | "string"> {
 	const known = new Map<string, "int" | "string">();
+	for (const [k, v] of declaredVars(program)) known.set(k, v.type.k === "string" ? "string" : "int");
 	for (const v of incremented(program)) known.set(varKey(v), "int");
 	const all = assignments(program);
 	let changed = true;

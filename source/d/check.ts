@@ -24,6 +24,7 @@ import {
 	article,
 	checkPrinta,
 	constantZero,
+	declaredVars,
 	inferSelfTypes,
 	lquantizeParams,
 	plural,
@@ -114,6 +115,9 @@ class Checker {
 	/** printa() calls, checked once every aggregation is known (END clauses often come first). */
 	readonly printas: ActionCall[] = [];
 
+	/** Declared variables' types (`int x;`, `self string s;`). */
+	declared = new Map<string, "int" | "string">();
+
 	constructor(private readonly inferred: Map<string, "int" | "string">) {}
 
 	clause(c: Clause): ClauseInfo {
@@ -174,6 +178,13 @@ class Checker {
 				t = "int";
 			}
 			this.types.set(target, t);
+			const declared = this.declared.get(name);
+			if (declared && declared !== t)
+				throw new DTypeError(
+					s.pos,
+					`${varText(target)} is ${article(declared)} variable; it cannot be assigned ${article(t)}`,
+					"D_OP_INCOMPAT",
+				);
 			const prev = this.firstAssign.get(name);
 			if (prev && prev.type !== t) {
 				throw new DTypeError(
@@ -471,6 +482,7 @@ export function check(program: Program | full.Program, options?: CheckOptions): 
 
 function checkSubset(program: Program): CheckedProgram {
 	const checker = new Checker(inferSelfTypes(program));
+	for (const [k, v] of declaredVars(program)) checker.declared.set(k, v.type.k === "string" ? "string" : "int");
 	const clauses = program.clauses.map((c) => checker.clause(c));
 	for (const p of checker.printas) checkPrinta(p, checker.aggregations);
 	const types = checker.types;

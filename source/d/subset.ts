@@ -292,11 +292,30 @@ function asAssignment(s: Statement): Statement {
 	return s;
 }
 
+/** The subset declares integer and string variables: scalars of any scope, associative arrays of globals. */
+export function restrictDeclaration(d: Program["declarations"][number]): void {
+	if (d.kind !== "decl") throw err(d.pos, "'inline' is not supported: dtop has no declarations");
+	const t = resolveType(d.type);
+	const what = `${d.type.words.join(" ")}`;
+	if (!isInteger(t) && t.k !== "string")
+		throw err(d.type.pos, `variables of type '${what}' are not supported; declare integers or strings`);
+	for (const v of d.declarators) {
+		if (v.pointers > 0) throw err(v.pos, `pointer variables ('${what} *${v.name}') are not supported`);
+		if (v.dimension !== null)
+			throw err(v.pos, `scalar arrays ('${v.name}[${v.dimension}]') are not supported; use an associative array`);
+		if (v.keys !== null && d.storage !== "global")
+			throw err(v.pos, `'${d.storage}->${v.name}[...]' (an array of ${d.storage}-> variables) is not supported`);
+		for (const k of v.keys ?? []) {
+			const kt = resolveType(k);
+			if (!isInteger(kt) && kt.k !== "string") throw err(k.pos, "associative array keys must be integers or strings");
+		}
+	}
+}
+
 /** Narrow a program of the full language to the subset, or throw what it lacks. */
 export function restrictProgram(p: Program): core.Program {
 	p.pragmas.forEach(restrictPragma);
-	const first = [...p.declarations].sort((a, b) => a.pos.offset - b.pos.offset)[0];
-	if (first) throw err(first.pos, "declarations are not supported");
+	p.declarations.forEach(restrictDeclaration);
 	for (const c of p.clauses) {
 		c.probes.forEach(restrictProbe);
 		if (c.predicate) restrictExpr(c.predicate);
@@ -320,9 +339,7 @@ export class CoreParser extends ProgramParser {
 		throw err(t.pos, "the program is empty; write a clause such as syscall::read:entry { @[execname] = count(); }");
 	}
 
-	protected override declarationStart(t: Token): void {
-		throw err(t.pos, `'${t.text.split("*")[0]}' is not supported: dtop has no declarations`);
-	}
+	protected override declarationStart(_t: Token): void {}
 
 	protected override probeDescription(t: Token): ProbeDescription {
 		if (t.kind === "pspec" && (reserved(t.text) || t.text === "self" || t.text === "this")) {
@@ -348,6 +365,7 @@ export class CoreParser extends ProgramParser {
 	override program(): Program {
 		const p = super.program();
 		p.pragmas.forEach(restrictPragma);
+		p.declarations.forEach(restrictDeclaration);
 		return p;
 	}
 

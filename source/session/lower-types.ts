@@ -7,6 +7,7 @@
 import type { IntExpr } from "../../kernel/codegen/ir.ts";
 import type { Expr, LValue, Program, Statement } from "../d/ast.ts";
 import { varKey } from "../d/check.ts";
+import { declaredVars } from "../d/check-subset.ts";
 import { literalType } from "../d/eval.ts";
 import { INT, INT64, type IntType, isInteger, promote, resolveType, SIZE_T, UINT32, UINT64 } from "../d/types.ts";
 
@@ -85,12 +86,17 @@ function walkAssignments(ss: Statement[], f: (target: LValue, op: string, value:
 /** Each variable's type: that of the value first assigned to it (in program order, once types settle). */
 export function inferVarTypes(program: Program): VarTypes {
 	const vars: VarTypes = new Map();
+	const declared = new Set<string>();
+	for (const [k, v] of declaredVars(program)) {
+		declared.add(k);
+		if (v.type.k === "int") vars.set(k, v.type);
+	}
 	for (let pass = 0; pass < 4; pass++) {
 		const seen = new Set<string>();
 		for (const c of program.clauses) {
 			walkAssignments(c.statements, (target, op, value) => {
 				const key = varKey(target);
-				if (seen.has(key)) return;
+				if (seen.has(key) || declared.has(key)) return;
 				seen.add(key);
 				vars.set(key, op === "=" ? typeOf(value, vars) : (vars.get(key) ?? typeOf(value, vars)));
 			});

@@ -143,11 +143,20 @@ test("a string saved at entry by thread is read at return: paths[tid] = copyinst
 	assert.deepEqual(r.stdout.split("\n").filter(Boolean), ["/dev/null 0", "/dev/null 1"]);
 });
 
+test("declarations give variables their types: unsigned char keeps 8 bits, self/this/string/associative ones", async () => {
+	const r = await quiet(
+		'int x; self uint64_t ts; this int t; string s; unsigned char c; short a[string]; BEGIN { c = 300; x++; this->t = 5; s = "hi"; a["q"] = 0x18000; self->ts = timestamp; printf("%d %d %d %s %d %d %d\\n", x, c, this->t, s, a["q"], self->ts > 0, a["none"]); exit(0); }',
+	);
+	assert.equal(r.stdout.trim(), "1 44 5 hi -32768 1 0");
+});
+
 for (const [d, message] of [
 	['BEGIN { self->s = "abc"; }', "line 1, column 9: string values in self-> variables are not supported yet"],
 	["BEGIN { x = y + 1; }", "line 1, column 13: unknown variable 'y': no clause assigns it"],
 	["BEGIN { self->a[1] = 1; }", "line 1, column 16: 'self->a[...]' (an array of self-> variables) is not supported"],
 	["BEGIN { x = sizeof(int); }", "line 1, column 13: 'sizeof' is not supported"],
+	['int x; BEGIN { x = "a"; }', "line 1, column 16: x is an integer variable; it cannot be assigned a string"],
+	["int *p; BEGIN { }", "line 1, column 6: pointer variables ('int *p') are not supported"],
 ] as const) {
 	test(`refused before loading: ${d}`, async () => {
 		const r = await runDtop(["-n", d]);

@@ -439,9 +439,10 @@ describe("unsupported D is named", () => {
 			"syscall::read:entry {\n#define X 1\n}",
 			"line 2, column 1: invalid control directive: #define; dtop does not run the C preprocessor",
 		],
-		["int x;", "line 1, column 1: 'int' is not supported: dtop has no declarations"],
+		["int *x;", "line 1, column 6: pointer variables ('int *x') are not supported"],
+		["int a[5];", "line 1, column 5: scalar arrays ('a[5]') are not supported; use an associative array"],
+		["self int a[int];", "line 1, column 10: 'self->a[...]' (an array of self-> variables) is not supported"],
 		["inline int x = 1;", "line 1, column 1: 'inline' is not supported: dtop has no declarations"],
-		["self int x;", "line 1, column 1: 'self' is not supported: dtop has no declarations"],
 		[
 			"syscall::read:entry { ustack(); }",
 			"line 1, column 23: ustack() as a statement is not supported; use it as an aggregation key, as in @[ustack()] = count()",
