@@ -174,6 +174,15 @@ export interface IncDecExpr {
 	pos: Position;
 }
 
+/** An assignment used as a value (`old = a[k] = 42`); pos is the operator. */
+export interface AssignExpr {
+	kind: "assignexpr";
+	op: AssignOp;
+	target: LValue;
+	value: Expr;
+	pos: Position;
+}
+
 /** `cond ? whenTrue : whenFalse`; pos is the `?`. */
 export interface TernaryExpr {
 	kind: "ternary";
@@ -225,6 +234,7 @@ export type Expr =
 	| GlobalVar
 	| AssocRef
 	| IncDecExpr
+	| AssignExpr
 	| TernaryExpr
 	| CastExpr
 	| UnaryExpr

@@ -55,6 +55,8 @@ export function guess(e: Expr, known: Map<string, "int" | "string">): DType | un
 		case "incdec":
 		case "cast":
 			return "int";
+		case "assignexpr":
+			return e.op === "=" ? guess(e.value, known) : "int";
 		case "ternary":
 			return guess(e.whenTrue, known) ?? guess(e.whenFalse, known);
 		case "call":
@@ -111,6 +113,19 @@ export function assignments(program: Program): AssignStmt[] {
 		}
 	};
 	for (const c of program.clauses) walk(c.statements);
+	// Assignments used as values (x = y = 0) assign too.
+	const visit = (e: unknown): void => {
+		if (!e || typeof e !== "object") return;
+		if (Array.isArray(e)) {
+			for (const x of e) visit(x);
+			return;
+		}
+		const n = e as Partial<Extract<Expr, { kind: "assignexpr" }>>;
+		if (n.kind === "assignexpr" && n.target && n.value && n.op && n.pos)
+			out.push({ kind: "assign", op: n.op, target: n.target, value: n.value, pos: n.target.pos, opPos: n.pos });
+		for (const [k, v] of Object.entries(e)) if (k !== "pos") visit(v);
+	};
+	visit(program.clauses);
 	return out;
 }
 

@@ -352,6 +352,9 @@ class Checker {
 				this.vars.set(varKey(e), t);
 				return t;
 			}
+			case "assignexpr":
+				this.statement({ kind: "assign", op: e.op, target: e.target, value: e.value, pos: e.target.pos, opPos: e.pos });
+				return this.types.get(e.target) ?? "int";
 			case "incdec": {
 				const t = this.expr(e.operand, false);
 				if (t !== "int") throw new DTypeError(e.pos, `operator ${e.op} needs an integer operand, not ${article(t)}`);

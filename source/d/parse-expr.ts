@@ -182,6 +182,8 @@ export class ExprParser {
 		}
 		this.take();
 		this.enter(t);
+		// x = y = 0: an assignment's value may assign in turn (as at the statement's top).
+		this.statementLevel = top;
 		const value = this.assignment();
 		this.leave();
 		return this.node({ kind: "assignexpr", op: t.text as AssignOp, target: left, value, pos: t.pos }, left, value);

@@ -172,11 +172,10 @@ export function restrictExpr(e: Expr): void {
 			restrictExpr(e.whenFalse);
 			return;
 		case "assignexpr":
-			restrictExpr(e.target);
-			throw err(
-				e.pos,
-				"syntax error near \"=\": assignment is only allowed as a statement (self->name = value); use '==' to compare",
-			);
+			// Only as the value of another assignment (the parser refuses it elsewhere).
+			restrictLValue(e.target, e.op, e.pos);
+			restrictExpr(e.value);
+			return;
 		case "call":
 			if (FUNCTION_NAMES.has(e.fn)) {
 				e.args.forEach(restrictExpr);

@@ -48,6 +48,8 @@ export function typeOf(e: Expr, vars: VarTypes): IntType {
 			return e.op === "!" ? INT : typeOf(e.operand, vars);
 		case "incdec":
 			return typeOf(e.operand, vars);
+		case "assignexpr":
+			return typeOf(e.target, vars);
 		case "binary":
 			if (["==", "!=", "<", "<=", ">", ">=", "&&", "||", "^^"].includes(e.op)) return INT;
 			if (e.op === "<<" || e.op === ">>") return typeOf(e.left, vars);

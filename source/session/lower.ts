@@ -190,6 +190,9 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			const back = typedBin(e.op === "++" ? "-" : "+", stored, { k: "const", v: 1n }, t, INT);
 			return castTo(back, promote(t, INT), t);
 		}
+		case "assignexpr":
+			if (isStringVar(e.target, env)) throw unsupported("a string assignment used as a value is not supported yet.", e);
+			return lowerAssign(e, env);
 		case "ternary":
 			if (isStringExpr(e.whenTrue, env)) throw unsupported("?: of strings is not supported yet.", e);
 			return { k: "cond", c: lowerInt(e.cond, env), t: lowerInt(e.whenTrue, env), f: lowerInt(e.whenFalse, env) };
@@ -358,6 +361,10 @@ export function forEachExpr(c: Clause, f: (e: Expr) => void): void {
 				return;
 			case "incdec":
 				visit(e.operand);
+				return;
+			case "assignexpr":
+				visit(e.target);
+				visit(e.value);
 				return;
 			case "binary":
 				visit(e.left);

@@ -26,6 +26,13 @@ test("global scalars: ++, += and *= over a test process's writes, read back in E
 	assert.equal(r.stdout.trim(), "2 10 24");
 });
 
+test("an assignment's value may assign in turn: old = a[k] = 42; x = y = 3", async () => {
+	const r = await quiet(
+		'BEGIN { old = a["a"] = 42; val = a["a"]++; x = y = 3; printf("%d %d %d %d %d\\n", old, val, a["a"], x, y); exit(0); }',
+	);
+	assert.equal(r.stdout.trim(), "42 42 43 3 3");
+});
+
 test("BEGIN: -- -= /= %= &= |= ^= <<= >>=, prefix and postfix values", async () => {
 	const r = await quiet(
 		'BEGIN { x = 100; a = x++; b = ++x; c = x--; d = --x; x -= 1; x /= 3; x %= 20; y = 0xf0; y &= 0x3c; y |= 1; y ^= 0x100; y <<= 4; y >>= 2; printf("%d %d %d %d %d %d\\n", a, b, c, d, x, y); exit(0); }',

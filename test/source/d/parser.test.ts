@@ -412,10 +412,6 @@ describe("unsupported D is named", () => {
 			"syscall::read:entry { @[(char *)arg0] = count(); }",
 			"line 1, column 25: a cast to 'char*' is not supported; only integer types",
 		],
-		[
-			"syscall::read:entry { x = y = 1; }",
-			"line 1, column 29: syntax error near \"=\": assignment is only allowed as a statement (self->name = value); use '==' to compare",
-		],
 		["syscall::read:entry { @ = count(trace(1)); }", "line 1, column 33: 'trace' is not supported"],
 		["syscall::read:entry { @[args[0]] = count(); }", "line 1, column 25: 'args[]' is not supported; use arg0 to arg9"],
 		["syscall::read:entry { @[curthread->t_pri] = count(); }", "line 1, column 25: 'curthread' is not supported"],
