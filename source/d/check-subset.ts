@@ -1,6 +1,6 @@
 // Helpers of the subset's checker (check.ts): messages' words, the inference of
 // variable types from their assignments, printa() and lquantize() rules.
-import type { ActionCall, AggregateStmt, AssignStmt, Expr, LValue, Program, Statement } from "./ast.ts";
+import type { ActionCall, AggregateStmt, AssignStmt, CallExpr, Expr, LValue, Program, Statement } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import type { AggregationInfo, DType, LquantizeParams } from "./check.ts";
 import { DTypeError, type Position } from "./errors.ts";
@@ -276,4 +276,55 @@ export function sameAssocKeys(
 				`${e.base.name}[] key #${i + 1} is ${article(t)} here but ${article(prev.types[i]!)}${where(prev.pos)}`,
 			);
 	});
+}
+
+/** A call in an expression of the subset: copyinstr, strlen, ustack/kstack (keys only). */
+export function checkCall(
+	e: CallExpr,
+	asKey: boolean,
+	expr: (e: Expr, asKey: boolean) => DType,
+	functions: Set<string>,
+): DType {
+	functions.add(e.fn);
+	const n = e.args.length;
+	const arity = (expected: string) =>
+		new DTypeError(e.pos, `${e.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`);
+	const argType = (i: number, want: "int" | "string", what: string) => {
+		const t = expr(e.args[i]!, false);
+		if (t !== want) {
+			throw new DTypeError(e.args[i]!.pos, `${e.fn}() argument #${i + 1} must be ${what}, not ${article(t)}`);
+		}
+	};
+	switch (e.fn) {
+		case "copyinstr":
+			if (n < 1 || n > 2) throw arity("1 or 2");
+			argType(0, "int", "an integer address");
+			if (n === 2) {
+				argType(1, "int", "an integer length");
+				const len = constantValue(e.args[1]!);
+				if (len !== undefined && len <= 0n) {
+					throw new DTypeError(e.args[1]!.pos, "copyinstr() argument #2 must be a positive length");
+				}
+			}
+			return "string";
+		case "strlen":
+			if (n !== 1) throw arity("1");
+			argType(0, "string", "a string");
+			return "int";
+		case "ustack":
+		case "kstack": {
+			if (!asKey) {
+				throw new DTypeError(e.pos, `${e.fn}() can only be used as an aggregation key, as in @[${e.fn}()] = count()`);
+			}
+			if (n > 1) throw arity("0 or 1");
+			if (n === 1) {
+				expr(e.args[0]!, false);
+				const v = constantValue(e.args[0]!);
+				if (v === undefined || v <= 0n) {
+					throw new DTypeError(e.args[0]!.pos, `${e.fn}() argument #1 must be a non-zero positive integer constant`);
+				}
+			}
+			return e.fn;
+		}
+	}
 }

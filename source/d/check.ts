@@ -11,7 +11,6 @@ import type {
 	AggregateStmt,
 	BinaryExpr,
 	BuiltinName,
-	CallExpr,
 	Clause,
 	Expr,
 	FunctionName,
@@ -22,6 +21,7 @@ import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
 import {
 	article,
+	checkCall,
 	checkPrinta,
 	constantZero,
 	declaredVars,
@@ -384,7 +384,7 @@ class Checker {
 			case "binary":
 				return this.binary(e);
 			case "call":
-				return this.call(e, asKey);
+				return checkCall(e, asKey, (x, k) => this.expr(x, k), this.info.functions);
 		}
 	}
 
@@ -421,51 +421,6 @@ class Checker {
 					throw new DTypeError(e.pos, e.op === "/" ? "division by zero" : "modulus by zero");
 				}
 				return "int";
-			}
-		}
-	}
-
-	private call(e: CallExpr, asKey: boolean): DType {
-		this.info.functions.add(e.fn);
-		const n = e.args.length;
-		const arity = (expected: string) =>
-			new DTypeError(e.pos, `${e.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`);
-		const argType = (i: number, want: "int" | "string", what: string) => {
-			const t = this.expr(e.args[i]!, false);
-			if (t !== want) {
-				throw new DTypeError(e.args[i]!.pos, `${e.fn}() argument #${i + 1} must be ${what}, not ${article(t)}`);
-			}
-		};
-		switch (e.fn) {
-			case "copyinstr":
-				if (n < 1 || n > 2) throw arity("1 or 2");
-				argType(0, "int", "an integer address");
-				if (n === 2) {
-					argType(1, "int", "an integer length");
-					const len = constantValue(e.args[1]!);
-					if (len !== undefined && len <= 0n) {
-						throw new DTypeError(e.args[1]!.pos, "copyinstr() argument #2 must be a positive length");
-					}
-				}
-				return "string";
-			case "strlen":
-				if (n !== 1) throw arity("1");
-				argType(0, "string", "a string");
-				return "int";
-			case "ustack":
-			case "kstack": {
-				if (!asKey) {
-					throw new DTypeError(e.pos, `${e.fn}() can only be used as an aggregation key, as in @[${e.fn}()] = count()`);
-				}
-				if (n > 1) throw arity("0 or 1");
-				if (n === 1) {
-					this.expr(e.args[0]!, false);
-					const v = constantValue(e.args[0]!);
-					if (v === undefined || v <= 0n) {
-						throw new DTypeError(e.args[0]!.pos, `${e.fn}() argument #1 must be a non-zero positive integer constant`);
-					}
-				}
-				return e.fn;
 			}
 		}
 	}
