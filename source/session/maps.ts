@@ -209,6 +209,7 @@ export class SharedMaps {
 			this.#ring,
 			this.#scratch,
 			this.#state,
+			this.#buf,
 		]) {
 			if (!m) continue;
 			try {
@@ -217,7 +218,15 @@ export class SharedMaps {
 				first ??= e;
 			}
 		}
-		this.#counters = this.#zero = this.#tls = this.#stacks = this.#ring = this.#scratch = this.#state = undefined;
+		this.#counters =
+			this.#zero =
+			this.#tls =
+			this.#stacks =
+			this.#ring =
+			this.#scratch =
+			this.#state =
+			this.#buf =
+				undefined;
 		this.#ringDropSlot = undefined;
 		this.#unwinder = undefined;
 		if (first) throw first;
