@@ -380,6 +380,15 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 	a.label(done);
 }
 
+/**
+ * Does the clause build anything in the per-CPU buffer (a key, a compared or
+ * stored string, a clause-local)? A clause that does not skips its lookup.
+ */
+function needsBuf(c: ClauseProgram): boolean {
+	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
+	return /"k":"(streq|assoc|this|strstore|var)"|"keys":\[\{/.test(text) || (c.thisSize ?? 0) > 0;
+}
+
 /** One statement of a clause. */
 export function compileStmt(s: State, st: Stmt): void {
 	switch (st.k) {
@@ -437,7 +446,7 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
 	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
-	const withBuf = ps.find((c) => c.bufFd !== undefined);
+	const withBuf = ps.find((c) => c.bufFd !== undefined && needsBuf(c));
 	if (withBuf) {
 		loadBuf({ a, p: withBuf, depth: 0, labels, atomic: true }, exit);
 		zeroThis({ a, p: withBuf, depth: 0, labels, atomic: true }, Math.max(0, ...ps.map((c) => c.thisSize ?? 0)));
