@@ -114,17 +114,20 @@ function typedBin(op: string, l: IntExpr, r: IntExpr, lt: IntType, rt: IntType):
 	return node;
 }
 
+/** The value as a variable of type `t` holds it: its low bytes, sign- or zero-extended. */
+function storeCut(e: IntExpr, t: IntType): IntExpr {
+	return t.size === 8 ? e : { k: "ext", e, size: t.size as 1 | 2 | 4, signed: t.signed };
+}
+
 /** `target op= value` (or `=`) as a store of the value cut to the variable's type. */
 export function lowerAssign(s: Pick<AssignStmt, "op" | "target" | "value">, env: LowerEnv): IntExpr {
 	const ref = lowerRef(s.target, env);
 	const vt = typeOf(s.target, types(env));
 	const valueType = typeOf(s.value, types(env));
 	let value = lowerInt(s.value, env);
-	if (s.op === "=") return { k: "store", v: ref, value: castTo(value, valueType, vt) };
-	const op = s.op.slice(0, -1);
-	const combined = op === "<<" || op === ">>" ? vt : promote(vt, valueType);
-	value = typedBin(op, { k: "load", v: ref }, value, vt, valueType);
-	return { k: "store", v: ref, value: castTo(value, combined, vt) };
+	if (s.op !== "=") value = typedBin(s.op.slice(0, -1), { k: "load", v: ref }, value, vt, valueType);
+	// A store keeps the variable's size (as DTrace stores its bytes), whatever the value's type.
+	return { k: "store", v: ref, value: storeCut(value, vt) };
 }
 
 export function isStringExpr(e: Expr, env?: LowerEnv): boolean {

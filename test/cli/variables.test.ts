@@ -49,6 +49,12 @@ test("a global keeps the type of its first assignment: an int wraps at 32 bits w
 	assert.equal(r.stdout.trim(), "-2147483648 0 2147483648");
 });
 
+test("a store into an int variable keeps 32 bits even when the value's type is int (its register is wider)", async () => {
+	const r = await quiet('BEGIN { i = 25920; i = i - 129600 * i / i * i; printf("%d %d\\n", i, i * 2); exit(0); }');
+	// 25920 - 3359232000 = -3359206080 in 64 bits; its low 32 bits are 935761216.
+	assert.equal(r.stdout.trim(), "935761216 1871522432");
+});
+
 test("this-> is zero at the start of every firing", async () => {
 	const r = await quiet(
 		"syscall::write:entry /pid == $target/ { this->x++; this->x += arg2 > 0; @[this->x] = count(); }",
