@@ -8,16 +8,18 @@
 //
 // Stack (512 bytes):   fp-8 .. fp-96    expression slots (12 × u64)
 //                      fp-112 .. fp-97  thread-local key {tid, slot}
-//                      fp-176 .. fp-113 string A (comparisons)
-//                      fp-240 .. fp-177 string B
-//                      fp-496 .. fp-241 aggregation key (≤ 256 bytes)
-import { Asm, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type Reg } from "../bpf/asm.ts";
+//                      fp-120           the per-CPU buffer's address (strings.ts)
+//                      fp-128           a byte probed past a string cut at strsize
+//                      fp-504, fp-512   record.ts
+// Keys and compared strings are built in the per-CPU buffer, not on the stack.
+import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
-import { emitTaskRegs } from "../unwind/regs.ts";
-import type { ArgPlan, ClauseProgram, IntExpr, KeyField, Stmt, StrExpr } from "./ir.ts";
-import { STR_MAX } from "./ir.ts";
-import { keySize, lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
+import { compileAgg } from "./agg.ts";
+import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
+import { evalStrEq, loadBuf } from "./strings.ts";
+import { storeStr } from "./strvars.ts";
+import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
 export class CodegenError extends Error {
 	constructor(message: string) {
@@ -28,14 +30,6 @@ export class CodegenError extends Error {
 
 const SLOT_COUNT = 12;
 const TLS_KEY = -112;
-const STR_A = -176;
-const STR_B = -240;
-const KEY_END = -240;
-export const KEY_MAX = 256;
-
-const BPF_NOEXIST = 1;
-const BPF_F_USER_STACK = 0x100;
-const BPF_F_REUSE_STACKID = 0x400;
 
 export interface State {
 	a: Asm;
@@ -52,12 +46,14 @@ export interface State {
 	 * aggregation, can interrupt another program mid-update: atomics there.
 	 */
 	atomic: boolean;
+	/** Keys being built (strings.ts buildKey). */
+	keyDepth?: number;
 	/** The unwinder was called: its subprograms follow the main program. */
-	unwinds: boolean;
+	unwinds?: boolean;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
-function addTo(s: State, ptr: Reg, off: number, value: Reg | number): void {
+export function addTo(s: State, ptr: Reg, off: number, value: Reg | number): void {
 	const a = s.a;
 	if (s.atomic) {
 		if (typeof value === "number") {
@@ -71,17 +67,17 @@ function addTo(s: State, ptr: Reg, off: number, value: Reg | number): void {
 	a.ldx(8, tmp, ptr, off).add(tmp, value).stx(8, ptr, off, tmp);
 }
 
-function slot(depth: number): number {
+export function slot(depth: number): number {
 	if (depth >= SLOT_COUNT) throw new CodegenError("expression is nested too deeply to compile (more than 12 levels).");
 	return -8 * (depth + 1);
 }
 
-function label(s: State, what: string): string {
+export function label(s: State, what: string): string {
 	return `${what}_${s.labels++}`;
 }
 
 /** Sign- or zero-extend the low `size` bytes of R0 to 64 bits. */
-function extend(a: Asm, r: Reg, size: number, signed: boolean): void {
+export function extend(a: Asm, r: Reg, size: number, signed: boolean): void {
 	if (size === 8) return;
 	const shift = 64 - size * 8;
 	a.lsh(r, shift);
@@ -121,7 +117,7 @@ function readArg(s: State, plan: ArgPlan | undefined, what: string): void {
 	}
 }
 
-function loadConst(a: Asm, r: Reg, v: bigint): void {
+export function loadConst(a: Asm, r: Reg, v: bigint): void {
 	if (v >= -0x80000000n && v <= 0x7fffffffn) a.mov(r, Number(v));
 	else a.ldImm64(r, v);
 }
@@ -175,6 +171,18 @@ export function evalInt(s: State, e: IntExpr): void {
 			a.label(done);
 			return;
 		}
+		case "load":
+			evalLoad(s, e.v);
+			return;
+		case "store":
+			evalStore(s, e.v, e.value);
+			return;
+		case "cond":
+			evalCond(s, e);
+			return;
+		case "ext":
+			evalExt(s, e);
+			return;
 		case "un":
 			evalInt(s, e.e);
 			if (e.op === "-") a.neg(R0);
@@ -195,7 +203,7 @@ export function evalInt(s: State, e: IntExpr): void {
 			evalStrEq(s, e.l, e.r, e.neg);
 			return;
 		case "bin":
-			evalBin(s, e.op, e.l, e.r);
+			evalBin(s, e.op, e.l, e.r, e.unsigned === true);
 			return;
 	}
 }
@@ -212,8 +220,20 @@ function boolify(s: State, op: "==" | "!="): void {
 	a.label(done);
 }
 
-function evalBin(s: State, op: string, l: IntExpr, r: IntExpr): void {
+function evalBin(s: State, op: string, l: IntExpr, r: IntExpr, unsigned: boolean): void {
 	const a = s.a;
+	if (op === "^^") {
+		const off = slot(s.depth);
+		evalInt(s, l);
+		boolify(s, "!=");
+		a.stx(8, R10, off, R0);
+		s.depth++;
+		evalInt(s, r);
+		s.depth--;
+		boolify(s, "!=");
+		a.ldx(8, R1, R10, off).xor(R0, R1);
+		return;
+	}
 	if (op === "&&" || op === "||") {
 		const done = label(s, "logic_d");
 		evalInt(s, l);
@@ -256,12 +276,15 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr): void {
 			a.lsh(R0, R1);
 			return;
 		case ">>":
-			// D's integers are signed: >> is arithmetic.
-			a.arsh(R0, R1);
+			// Arithmetic when the left operand's type is signed.
+			if (unsigned) a.rsh(R0, R1);
+			else a.arsh(R0, R1);
 			return;
 		case "/":
 		case "%":
-			signedDivide(s, op);
+			if (!unsigned) signedDivide(s, op);
+			else if (op === "/") a.div(R0, R1);
+			else a.mod(R0, R1);
 			return;
 		default: {
 			const t = label(s, "cmp_t");
@@ -274,16 +297,20 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr): void {
 					a.jne(R0, R1, t);
 					break;
 				case "<":
-					a.jslt(R0, R1, t);
+					if (unsigned) a.jlt(R0, R1, t);
+					else a.jslt(R0, R1, t);
 					break;
 				case "<=":
-					a.jsle(R0, R1, t);
+					if (unsigned) a.jle(R0, R1, t);
+					else a.jsle(R0, R1, t);
 					break;
 				case ">":
-					a.jsgt(R0, R1, t);
+					if (unsigned) a.jgt(R0, R1, t);
+					else a.jsgt(R0, R1, t);
 					break;
 				case ">=":
-					a.jsge(R0, R1, t);
+					if (unsigned) a.jge(R0, R1, t);
+					else a.jsge(R0, R1, t);
 					break;
 				default:
 					throw new CodegenError(`operator '${op}' is not supported.`);
@@ -325,107 +352,6 @@ function tlsKey(s: State, slotNo: number): void {
 	a.st(8, R10, TLS_KEY + 8, slotNo);
 }
 
-/** Write string expression `e` zero-padded into `size` bytes at fp+`off`. */
-function materializeStr(s: State, e: StrExpr, off: number, size: number): void {
-	const a = s.a;
-	if (e.k === "copyinstr") {
-		// Evaluate the address before clearing the buffer (it may use the stack).
-		evalInt(s, e.addr);
-		a.mov(R9, R0);
-	}
-	for (let i = 0; i < size; i += 8) a.st(8, R10, off + i, 0);
-	switch (e.k) {
-		case "comm":
-			a.mov(R1, R10).add(R1, off).mov(R2, Math.min(16, size)).call(Helper.get_current_comm);
-			return;
-		case "copyinstr":
-			a.mov(R1, R10).add(R1, off).mov(R2, size).mov(R3, R9).call(Helper.probe_read_user_str);
-			return;
-		case "strconst": {
-			const bytes = Buffer.alloc(size);
-			bytes.write(e.v.slice(0, size - 1));
-			for (let i = 0; i < size; i += 4) {
-				const w = bytes.readInt32LE(i);
-				if (w !== 0) a.st(4, R10, off + i, w);
-			}
-			return;
-		}
-	}
-}
-
-function evalStrEq(s: State, l: StrExpr, r: StrExpr, neg: boolean): void {
-	const a = s.a;
-	materializeStr(s, l, STR_A, STR_MAX);
-	materializeStr(s, r, STR_B, STR_MAX);
-	const differ = label(s, "str_ne");
-	const done = label(s, "str_d");
-	for (let i = 0; i < STR_MAX; i += 8) {
-		a.ldx(8, R1, R10, STR_A + i);
-		a.ldx(8, R2, R10, STR_B + i);
-		a.jne(R1, R2, differ);
-	}
-	a.mov(R0, neg ? 0 : 1).ja(done);
-	a.label(differ).mov(R0, neg ? 1 : 0);
-	a.label(done);
-}
-
-function keyStart(fields: KeyField[]): number {
-	const size = keySize(fields);
-	if (size > KEY_MAX) throw new CodegenError(`aggregation key is ${size} bytes; at most ${KEY_MAX} fit.`);
-	return KEY_END - Math.ceil(size / 8) * 8;
-}
-
-function buildKey(s: State, fields: KeyField[]): number {
-	const a = s.a;
-	const start = keyStart(fields);
-	if (fields.length === 0) {
-		a.st(8, R10, start, 0);
-		return start;
-	}
-	let off = start;
-	for (const f of fields) {
-		switch (f.k) {
-			case "int":
-				evalInt(s, f.e);
-				a.stx(8, R10, off, R0);
-				off += 8;
-				break;
-			case "str":
-				materializeStr(s, f.e, off, f.size);
-				off += f.size;
-				break;
-			case "stack": {
-				if (f.user && s.p.ustack) {
-					// The unwinder's id (a content hash; all ones for a hash collision)
-					// stands for the whole record, tgid included. Its walk keeps R6-R9.
-					s.p.ustack.call(a, s.p.ustackRegs === "task" ? emitTaskRegs(a) : R6);
-					s.unwinds = true;
-					a.stx(8, R10, off, R0);
-					off += 8;
-					break;
-				}
-				if (s.p.stackFd === undefined) throw new CodegenError("stacks need a stack map.");
-				a.mov(R1, R6)
-					.ldMapFd(R2, s.p.stackFd)
-					.mov(R3, f.user ? BPF_F_USER_STACK | BPF_F_REUSE_STACKID : BPF_F_REUSE_STACKID);
-				a.call(Helper.get_stackid);
-				// A failed walk (negative id) still counts, under its error code; the
-				// consumer shows it as an unreadable stack and counts it as a drop.
-				a.mov32(R9, R0);
-				if (f.user) {
-					a.call(Helper.get_current_pid_tgid).rsh(R0, 32).lsh(R0, 32).or(R0, R9);
-				} else {
-					a.mov(R0, R9);
-				}
-				a.stx(8, R10, off, R0);
-				off += 8;
-				break;
-			}
-		}
-	}
-	return start;
-}
-
 export function counterAdd(s: State, slotNo: number): void {
 	const a = s.a;
 	const skip = label(s, "ctr_skip");
@@ -434,161 +360,6 @@ export function counterAdd(s: State, slotNo: number): void {
 	a.jeq(R0, 0, skip);
 	addTo(s, R0, 0, 1);
 	a.label(skip);
-}
-
-function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: string): void {
-	const a = s.a;
-	// The value first (it may call helpers and use the stack), then the key.
-	const valOff = slot(s.depth);
-	if (st.value) {
-		evalInt(s, st.value);
-		a.stx(8, R10, valOff, R0);
-	}
-	s.depth++;
-	const key = buildKey(s, st.keys);
-	s.depth--;
-	const have = label(s, "agg_have");
-	const drop = label(s, "agg_drop");
-	const next = label(s, "agg_next");
-	a.ldMapFd(R1, st.mapFd).mov(R2, R10).add(R2, key).call(Helper.map_lookup_elem);
-	a.jne(R0, 0, have);
-	// New key: insert zeros (from the zero map) unless another CPU just did.
-	a.st(4, R10, TLS_KEY, 0);
-	a.ldMapFd(R1, s.p.zeroFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, drop);
-	a.mov(R3, R0).ldMapFd(R1, st.mapFd).mov(R2, R10).add(R2, key).mov(R4, BPF_NOEXIST).call(Helper.map_update_elem);
-	a.jne(R0, 0, `${have}_relookup`);
-	counterAdd(s, st.insertSlot);
-	a.label(`${have}_relookup`);
-	a.ldMapFd(R1, st.mapFd).mov(R2, R10).add(R2, key).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, drop);
-	a.label(have);
-	a.mov(R8, R0);
-	a.ldx(8, R9, R10, valOff);
-	// count (every function's first field)
-	addTo(s, R8, 0, 1);
-	switch (st.fn) {
-		case "count":
-			break;
-		case "sum":
-		case "avg":
-			addTo(s, R8, 8, R9);
-			break;
-		case "min":
-		case "max": {
-			// The count was bumped already: a count of 1 means "first value".
-			const set = label(s, "mm_set");
-			a.ldx(8, R1, R8, 0).jeq(R1, 1, set);
-			a.ldx(8, R1, R8, 8);
-			if (st.fn === "min") a.jsle(R1, R9, next);
-			else a.jsge(R1, R9, next);
-			a.label(set).stx(8, R8, 8, R9);
-			break;
-		}
-		case "stddev":
-			addTo(s, R8, 8, R9);
-			square128(s);
-			break;
-		case "quantize":
-			quantizeIndex(s);
-			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
-			addTo(s, R8, 0, 1);
-			break;
-		case "lquantize": {
-			const lq = st.lq!;
-			const n = lquantizeBuckets(lq);
-			const under = label(s, "lq_under");
-			const over = label(s, "lq_over");
-			const add = label(s, "lq_add");
-			loadConst(a, R1, lq.lo);
-			a.jslt(R9, R1, under);
-			loadConst(a, R1, lq.hi);
-			a.jsge(R9, R1, over);
-			a.mov(R0, R9);
-			loadConst(a, R1, lq.lo);
-			a.sub(R0, R1);
-			loadConst(a, R1, lq.step);
-			a.div(R0, R1).add(R0, 1);
-			// Bound the index for the verifier (and against rounding).
-			a.jle(R0, n - 2, add)
-				.mov(R0, n - 2)
-				.ja(add);
-			a.label(under).mov(R0, 0).ja(add);
-			a.label(over).mov(R0, n - 1);
-			a.label(add);
-			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
-			addTo(s, R8, 0, 1);
-			break;
-		}
-	}
-	a.ja(next);
-	a.label(drop);
-	counterAdd(s, s.p.dropSlot);
-	a.label(next);
-	void exit;
-}
-
-/** Add R9*R9 as a 128-bit value to the u64 pair at R8+16 (low) / R8+24 (high). */
-function square128(s: State): void {
-	const a = s.a;
-	const pos = label(s, "sq_pos");
-	const c1 = label(s, "sq_c1");
-	const c2 = label(s, "sq_c2");
-	const c3 = label(s, "sq_c3");
-	a.mov(R1, R9).jsge(R1, 0, pos).neg(R1);
-	a.label(pos);
-	// R1 = |v| = h*2^32 + l ; v^2 = h^2*2^64 + 2hl*2^32 + l^2
-	a.mov(R2, R1).rsh(R2, 32); // h
-	a.mov32(R1, R1); // l
-	a.mov(R3, R1).mul(R3, R1); // lo = l*l
-	a.mov(R4, R2).mul(R4, R1); // m = h*l
-	a.mov(R5, R2).mul(R5, R2); // hi = h*h
-	// lo += (m << 32) twice; hi += (m >> 32) twice, plus carries
-	for (let i = 0; i < 2; i++) {
-		const carry = i === 0 ? c1 : c2;
-		a.mov(R0, R4).lsh(R0, 32).add(R3, R0);
-		a.jge(R3, R0, carry).add(R5, 1);
-		a.label(carry);
-		a.mov(R0, R4).rsh(R0, 32).add(R5, R0);
-	}
-	// accumulate into the value
-	a.ldx(8, R0, R8, 16).add(R0, R3).stx(8, R8, 16, R0);
-	a.jge(R0, R3, c3).add(R5, 1);
-	a.label(c3);
-	a.ldx(8, R0, R8, 24).add(R0, R5).stx(8, R8, 24, R0);
-}
-
-/** R0 = quantize bucket index of R9 (0..127), as layout.quantizeBucket computes it. */
-function quantizeIndex(s: State): void {
-	const a = s.a;
-	const zero = label(s, "q_zero");
-	const pos = label(s, "q_pos");
-	const done = label(s, "q_done");
-	a.jeq(R9, 0, zero);
-	a.mov(R1, R9).jsgt(R1, 0, pos).neg(R1);
-	a.label(pos);
-	// R2 = floor(log2(R1)) by binary search
-	a.mov(R2, 0);
-	for (const sh of [32, 16, 8, 4, 2, 1]) {
-		const skip = label(s, "q_s");
-		a.mov(R3, R1).rsh(R3, sh).jeq(R3, 0, skip);
-		a.add(R2, sh).rsh(R1, sh);
-		a.label(skip);
-	}
-	a.jle(R2, 62, `${done}_c`).mov(R2, 62);
-	a.label(`${done}_c`);
-	const neg = label(s, "q_neg");
-	a.jslt(R9, 0, neg);
-	a.mov(R0, QUANTIZE_ZERO + 1)
-		.add(R0, R2)
-		.ja(done);
-	a.label(neg)
-		.mov(R0, QUANTIZE_ZERO - 1)
-		.sub(R0, R2)
-		.ja(done);
-	a.label(zero).mov(R0, QUANTIZE_ZERO);
-	a.label(done);
-	a.and(R0, 127);
 }
 
 function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
@@ -607,6 +378,38 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 	a.label(del);
 	a.ldMapFd(R1, s.p.tlsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_delete_elem);
 	a.label(done);
+}
+
+/**
+ * Does the clause build anything in the per-CPU buffer (a key, a compared or
+ * stored string, a clause-local)? A clause that does not skips its lookup.
+ */
+function needsBuf(c: ClauseProgram): boolean {
+	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
+	return /"k":"(streq|assoc|this|strstore|var)"|"keys":\[\{/.test(text) || (c.thisSize ?? 0) > 0;
+}
+
+/** One statement of a clause. */
+export function compileStmt(s: State, st: Stmt): void {
+	switch (st.k) {
+		case "agg":
+			compileAgg(s, st, "");
+			return;
+		case "tls":
+			compileTls(s, st);
+			return;
+		case "eval":
+			evalInt(s, st.e);
+			return;
+		case "strstore":
+			storeStr(s, st.v, st.e);
+			return;
+		case "if":
+			compileIf(s, st);
+			return;
+		default:
+			compileRecordStmt(s, st);
+	}
 }
 
 /** The program for one clause. */
@@ -642,7 +445,12 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	if (p.pid !== undefined) {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
-	checkState({ a, p, depth: 0, labels, atomic: true, unwinds: false }, exit);
+	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
+	const withBuf = ps.find((c) => c.bufFd !== undefined && needsBuf(c));
+	if (withBuf) {
+		loadBuf({ a, p: withBuf, depth: 0, labels, atomic: true }, exit);
+		zeroThis({ a, p: withBuf, depth: 0, labels, atomic: true }, Math.max(0, ...ps.map((c) => c.thisSize ?? 0)));
+	}
 	let unwinds: ClauseProgram | undefined;
 	ps.forEach((c, i) => {
 		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
@@ -658,11 +466,7 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		addTo(s, R0, 0, 1);
 		a.label(`hit_done_${i}`);
 		beginRecord(s, next);
-		for (const st of c.statements) {
-			if (st.k === "agg") compileAgg(s, st, next);
-			else if (st.k === "tls") compileTls(s, st);
-			else compileRecordStmt(s, st);
-		}
+		for (const st of c.statements) compileStmt(s, st);
 		endRecord(s);
 		a.label(next);
 		labels = s.labels;

@@ -22,7 +22,8 @@ export type BinOp =
 	| ">"
 	| ">="
 	| "&&"
-	| "||";
+	| "||"
+	| "^^";
 
 export type IntBuiltin = "pid" | "tid" | "uid" | "gid" | "cpu" | "timestamp" | "probeid";
 
@@ -35,19 +36,44 @@ export type IntExpr =
 	| { k: "retval" }
 	/** A thread-local (`self->x`), by slot number; reads 0 when unset. */
 	| { k: "tls"; slot: number }
-	| { k: "bin"; op: BinOp; l: IntExpr; r: IntExpr }
+	/** `unsigned`: / % >> and comparisons of an unsigned type (D's promoted type of the operands). */
+	| { k: "bin"; op: BinOp; l: IntExpr; r: IntExpr; unsigned?: boolean }
+	/** A variable's value (0 when it has none). */
+	| { k: "load"; v: VarRef }
+	/** Store `value` (already cut to the variable's type) and yield it; storing 0 frees a dynamic variable. */
+	| { k: "store"; v: VarRef; value: IntExpr }
+	| { k: "cond"; c: IntExpr; t: IntExpr; f: IntExpr }
+	/** Keep the low `size` bytes and sign- or zero-extend them (D's casts). */
+	| { k: "ext"; e: IntExpr; size: 1 | 2 | 4; signed: boolean }
 	| { k: "un"; op: "!" | "-" | "~"; e: IntExpr }
 	/** 1 when the firing probe's id is one of `ids` (probefunc == "read", ...). */
 	| { k: "probein"; ids: number[] }
-	/** String equality (or inequality): 1 or 0. */
+	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
 	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr };
 
-export type StrExpr = { k: "comm" } | { k: "copyinstr"; addr: IntExpr } | { k: "strconst"; v: string };
+/** Where a variable lives. */
+export type VarRef =
+	/** A global scalar: 8 bytes at `off` in the globals map's one value (shared by all CPUs). */
+	| { k: "global"; off: number }
+	/** A clause-local (`this->`): 8 bytes at BUF_THIS + off in the per-CPU buffer, zeroed per firing. */
+	| { k: "this"; off: number }
+	| { k: "tls"; slot: number }
+	/** An element of a global associative array (a hash map); a full map is a dynamic variable drop. */
+	| { k: "assoc"; mapFd: number; keys: KeyField[] };
+
+export type StrExpr =
+	| { k: "comm" }
+	| { k: "copyinstr"; addr: IntExpr }
+	| { k: "strconst"; v: string }
+	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
+	| { k: "strsel"; cases: { ids: number[]; v: string }[] }
+	/** A string variable's value (strsize bytes at the variable's place; "" when it has none). */
+	| { k: "var"; v: VarRef };
 
 /** One field of an aggregation key; every field occupies a multiple of 8 bytes. */
 export type KeyField =
 	| { k: "int"; e: IntExpr }
-	/** A string, zero-padded to `size` bytes (a multiple of 8, at most STR_MAX). */
+	/** A string, zero-padded to `size` bytes (a multiple of 8); at most strsize bytes are read. */
 	| { k: "str"; e: StrExpr; size: number }
 	/** A stack id from the stack map; user stacks also record the tgid (high 32 bits). */
 	| { k: "stack"; user: boolean };
@@ -73,6 +99,11 @@ export type Stmt =
 			insertSlot: number;
 	  }
 	| { k: "tls"; slot: number; value: IntExpr }
+	/** An expression evaluated for its effect (an assignment). */
+	| { k: "eval"; e: IntExpr }
+	/** A string stored into a string variable (global, this->, or an associative element). */
+	| { k: "strstore"; v: VarRef; e: StrExpr }
+	| { k: "if"; c: IntExpr; yes: Stmt[]; no: Stmt[] }
 	| RecordStmt;
 
 /**
@@ -83,7 +114,7 @@ export type Stmt =
  */
 export type RecordStmt =
 	| { k: "rec-int"; off: number; e: IntExpr }
-	| { k: "rec-str"; off: number; size: number; e: Exclude<StrExpr, { k: "strconst" }> }
+	| { k: "rec-str"; off: number; size: number; e: Extract<StrExpr, { k: "comm" | "copyinstr" | "var" }> }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
 	| { k: "exit"; off: number; e: IntExpr };
 
@@ -176,9 +207,37 @@ export interface ClauseProgram {
 	 * adds are cheaper and exact otherwise.
 	 */
 	atomic?: boolean;
+	/**
+	 * Per-CPU array of one BUF_SIZE value where keys, compared strings and
+	 * clause-locals are built (the BPF stack is 512 bytes). Needed by string
+	 * comparisons and keyed statements.
+	 */
+	bufFd?: number;
+	/** The strsize option: the bytes a string may take, its NUL included (default 256). */
+	strsize?: number;
+	/** Counter slot of strings cut at strsize (DTrace cuts them silently; dtop counts). */
+	truncSlot?: number;
+	/** Array map of one value holding the enabling's global scalars. */
+	globalsFd?: number;
+	/** Bytes of clause-locals the program zeroes at the start of each firing. */
+	thisSize?: number;
+	/** Counter slot of dynamic variable drops (an associative array full: dynvarsize). */
+	dynDropSlot?: number;
 }
 
-/** Longest string (bytes, including the NUL) read by copyinstr or kept in a key. */
-export const STR_MAX = 64;
+/** DTrace's default strsize: the bytes a string takes, its NUL included. */
+export const STRSIZE_DEFAULT = 256;
+/** The largest strsize dtop compiles (strings are compared and built in the scratch buffer). */
+export const STRSIZE_MAX = 2048;
+/** The longest key dtop builds (keys live in the per-CPU buffer, not on the 512-byte stack). */
+export const KEY_MAX = 4096;
+/** Layout of the per-CPU buffer (bufFd): two key areas (a key may be built while
+ * another is), two string areas for comparisons, then clause-local variables. */
+export const BUF_KEY = 0;
+export const BUF_STR_A = 2 * KEY_MAX;
+export const BUF_STR_B = BUF_STR_A + STRSIZE_MAX;
+export const BUF_THIS = BUF_STR_B + STRSIZE_MAX;
+export const THIS_MAX = 4096;
+export const BUF_SIZE = BUF_THIS + THIS_MAX;
 /** Deepest stack a stack map entry holds. */
 export const STACK_DEPTH = 127;

@@ -3,11 +3,13 @@
 // into the session's ring buffer when the clause ends. The record pointer lives
 // in a stack slot (fp-504) so helpers and expression evaluation may clobber
 // every register; a full ring buffer is counted per CPU, never silent.
-import { R0, R1, R2, R3, R4, R7, R10 } from "../bpf/asm.ts";
+import { R0, R1, R2, R3, R4, R7, R9, R10 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
 import type { RecordStmt } from "./ir.ts";
-import { RECORD_HEADER } from "./ir.ts";
+import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
+import { countCut, materializeStr } from "./strings.ts";
+import { copyToRecord } from "./strvars.ts";
 
 /** fp-504: the scratch record's address; fp-512: a value kept across a helper call. */
 const REC_PTR = -504;
@@ -64,11 +66,17 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 			return;
 		case "rec-str":
+			if (st.e.k === "var") {
+				materializeStr(s, st.e, BUF_STR_A, st.size);
+				copyToRecord(s, BUF_STR_A, REC_PTR, st.off, st.size);
+				return;
+			}
 			if (st.e.k === "comm") {
 				a.ldx(8, R1, R10, REC_PTR).add(R1, st.off).mov(R2, Math.min(16, st.size)).call(Helper.get_current_comm);
 				return;
 			}
 			evalInt(s, st.e.addr);
+			a.mov(R9, R0);
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off + 8, R0);
 			a.mov(R3, R0)
 				.add(R1, st.off + 16)
@@ -76,6 +84,7 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 				.call(Helper.probe_read_user_str);
 			// The helper's result (length with the NUL, or -errno) tells the consumer a fault from a string.
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
+			countCut(s, st.size);
 			return;
 		case "exit": {
 			if (s.p.stateFd === undefined) throw new CodegenError("exit() needs the session's state map.");

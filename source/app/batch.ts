@@ -45,6 +45,10 @@ function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?
 	for (const e of view.enablings) {
 		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
+		if (e.dynDrops)
+			io.err(`dtop: ${e.dynDrops} dynamic variable drops by '${e.label}' (raise it with -x dynvarsize=N)\n`);
+		if (e.truncated)
+			io.err(`dtop: ${e.truncated} strings cut at strsize by '${e.label}' (raise it with -x strsize=N)\n`);
 	}
 	return view;
 }

@@ -100,6 +100,8 @@ export interface Flags {
 	pid: number | undefined;
 	command: string | undefined;
 	script: string | undefined;
+	/** The arguments after the program: $1, $2, ... ($$1 as a string). */
+	macroArgs: string[];
 	quiet: boolean;
 	batch: boolean;
 	/** Seconds. */
@@ -143,6 +145,7 @@ type Value = string | string[] | boolean;
 export function tokenize(argv: readonly string[]): Record<string, Value> {
 	const out: Record<string, Value> = {};
 	const seen = new Set<string>();
+	const macroArgs: string[] = [];
 	const setString = (key: string, shown: string, value: string | undefined) => {
 		const spec = SPECS[key];
 		if (value === undefined) throw new UsageError(`${shown} needs ${spec.valueName ?? "a value"}`);
@@ -164,7 +167,8 @@ export function tokenize(argv: readonly string[]): Record<string, Value> {
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		if (a === "--") {
-			if (i + 1 < argv.length) throw new UsageError(`unexpected argument '${show(argv[i + 1])}'`);
+			// Everything after -- is a macro argument ($1, $2, ...), as after dtrace's options.
+			macroArgs.push(...argv.slice(i + 1));
 			break;
 		}
 		if (a.startsWith("--")) {
@@ -200,7 +204,13 @@ export function tokenize(argv: readonly string[]): Record<string, Value> {
 			}
 			continue;
 		}
-		throw new UsageError(`unexpected argument '${show(a)}'; probe descriptions and clauses go after -n`);
+		macroArgs.push(a);
+	}
+	if (macroArgs.length) {
+		// The arguments after the program are its macro arguments ($1, $2, ... and $$1 as strings).
+		if (out.script === undefined && out.name === undefined)
+			throw new UsageError(`unexpected argument '${show(macroArgs[0]!)}'; probe descriptions and clauses go after -n`);
+		out.macroArgs = macroArgs;
 	}
 	return out;
 }
@@ -231,6 +241,7 @@ const X_OPTIONS = new Set([
 	"quiet",
 	"bufsize",
 	"strsize",
+	"dynvarsize",
 	"switchrate",
 	"aggsortkey",
 	"aggsortrev",
@@ -300,6 +311,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		pid,
 		command,
 		script: str("script"),
+		macroArgs: (f.macroArgs as string[] | undefined) ?? [],
 		quiet: f.quiet === true,
 		batch: f.batch === true,
 		duration,

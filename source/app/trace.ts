@@ -188,6 +188,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			maxProbesPerEnabling: flags.maxProbes,
 			bufsize: Number(options.get("bufsize")),
 			strsize: Number(options.get("strsize")),
+			dynvarsize: Number(options.get("dynvarsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
 		});
 		if (target)
@@ -212,7 +213,11 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			return code;
 		}
 		if (text.trim()) {
-			const id = session.enable(text, undefined, { allowZero: flags.zero });
+			const id = session.enable(text, undefined, {
+				allowZero: flags.zero,
+				macroArgs: flags.macroArgs,
+				scriptName: flags.script,
+			});
 			const view = session.view().enablings.find((e) => e.id === id);
 			if (!quiet) io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
 			reportSkipped(session.skipped(id), flags.verbose, io);

@@ -9,9 +9,19 @@
 // Nodes made with the builders below carry NO_POS (line 0).
 
 import { NO_POS, type Position } from "./errors.ts";
-import type { AggVar, IntLiteral, Pragma, ProbeDescription, StringLiteral } from "./syntax.ts";
+import type {
+	AggVar,
+	AssignOp,
+	IntLiteral,
+	Pragma,
+	ProbeDescription,
+	StringLiteral,
+	TypeName,
+	VarDecl,
+} from "./syntax.ts";
 
 export type { Position } from "./errors.ts";
+export type { AssignOp, TypeName, VarDecl } from "./syntax.ts";
 export { equalIgnoringPositions, type IntLiteral, type ProbeDescription, type StringLiteral } from "./syntax.ts";
 
 /** Built-in variables (all integers except those listed in STRING_BUILTINS). */
@@ -62,7 +72,7 @@ export type FunctionName = (typeof FUNCTIONS)[number];
 export const AGG_FUNCTIONS = ["count", "sum", "avg", "min", "max", "stddev", "quantize", "lquantize"] as const;
 export type AggFunction = (typeof AGG_FUNCTIONS)[number];
 
-export type UnaryOp = "!" | "-" | "~";
+export type UnaryOp = "!" | "-" | "~" | "+";
 
 export const BINARY_OPS = [
 	"*",
@@ -83,12 +93,14 @@ export const BINARY_OPS = [
 	"!=",
 	"&&",
 	"||",
+	"^^",
 ] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 /** C precedence of each binary operator: higher binds tighter. All are left-associative. */
 export const PRECEDENCE: Readonly<Record<BinaryOp, number>> = {
 	"||": 1,
+	"^^": 1.5,
 	"&&": 2,
 	"|": 3,
 	"^": 4,
@@ -128,6 +140,66 @@ export interface SelfVar {
 	pos: Position;
 }
 
+/** A clause-local variable `this->name`: zero at the start of each firing. */
+export interface ThisVar {
+	kind: "this";
+	name: string;
+	pos: Position;
+}
+
+/** A global variable (scalar), by its name. */
+export interface GlobalVar {
+	kind: "ident";
+	name: string;
+	pos: Position;
+}
+
+/** An element of a global associative array: `a[pid, probefunc]`; pos is the `[`. */
+export interface AssocRef {
+	kind: "index";
+	base: GlobalVar;
+	keys: Expr[];
+	pos: Position;
+}
+
+/** What can be assigned: `self->x`, `this->x`, `x`, `a[k, ...]`. */
+export type LValue = SelfVar | ThisVar | GlobalVar | AssocRef;
+
+/** `++x`, `x++`, `--x`, `x--`. */
+export interface IncDecExpr {
+	kind: "incdec";
+	op: "++" | "--";
+	prefix: boolean;
+	operand: LValue;
+	pos: Position;
+}
+
+/** An assignment used as a value (`old = a[k] = 42`); pos is the operator. */
+export interface AssignExpr {
+	kind: "assignexpr";
+	op: AssignOp;
+	target: LValue;
+	value: Expr;
+	pos: Position;
+}
+
+/** `cond ? whenTrue : whenFalse`; pos is the `?`. */
+export interface TernaryExpr {
+	kind: "ternary";
+	cond: Expr;
+	whenTrue: Expr;
+	whenFalse: Expr;
+	pos: Position;
+}
+
+/** `(type) operand` to an integer type; pos is the `(`. */
+export interface CastExpr {
+	kind: "cast";
+	type: TypeName;
+	operand: Expr;
+	pos: Position;
+}
+
 export interface UnaryExpr {
 	kind: "unary";
 	op: UnaryOp;
@@ -153,7 +225,21 @@ export interface CallExpr {
 	pos: Position;
 }
 
-export type Expr = IntLiteral | StringLiteral | BuiltinVar | SelfVar | UnaryExpr | BinaryExpr | CallExpr;
+export type Expr =
+	| IntLiteral
+	| StringLiteral
+	| BuiltinVar
+	| SelfVar
+	| ThisVar
+	| GlobalVar
+	| AssocRef
+	| IncDecExpr
+	| AssignExpr
+	| TernaryExpr
+	| CastExpr
+	| UnaryExpr
+	| BinaryExpr
+	| CallExpr;
 
 // ---------------------------------------------------------------------------
 // Statements, clauses, programs
@@ -172,11 +258,11 @@ export interface AggregateStmt {
 	fnPos: Position;
 }
 
-/** `self->name = value`. */
+/** `target op value`: `self->ts = timestamp`, `x += arg0`, `a[pid] = 0` (frees the element). */
 export interface AssignStmt {
 	kind: "assign";
-	op: "=";
-	target: SelfVar;
+	op: AssignOp;
+	target: LValue;
 	value: Expr;
 	/** Position of `self`. */
 	pos: Position;
@@ -206,7 +292,16 @@ export interface ActionStmt {
 	pos: Position;
 }
 
-export type Statement = AggregateStmt | AssignStmt | ActionStmt;
+/** `if (cond) { ... } else { ... }` (DTrace 2.x); an `else if` is an else holding one IfStmt. */
+export interface IfStmt {
+	kind: "if";
+	cond: Expr;
+	body: Statement[];
+	otherwise: Statement[] | null;
+	pos: Position;
+}
+
+export type Statement = AggregateStmt | AssignStmt | ActionStmt | IfStmt;
 
 /** One clause: probe descriptions, an optional predicate, and a body. A clause written
  * without a body (`syscall::read:entry`) has an empty `statements` list. */
@@ -218,11 +313,12 @@ export interface Clause {
 	pos: Position;
 }
 
-/** A program of the subset: `#pragma D option` lines and clauses (no declarations). */
+/** A program of the subset: `#pragma D option` lines, declarations of integer and string
+ * variables (`int x;`, `self uint64_t ts;`, `this string s;`, `int a[string];`) and clauses. */
 export interface Program {
 	kind: "program";
 	pragmas: Pragma[];
-	declarations: never[];
+	declarations: VarDecl[];
 	clauses: Clause[];
 	pos: Position;
 }

@@ -9,10 +9,8 @@ import type {
 	ActionCall,
 	AggFunction,
 	AggregateStmt,
-	AssignStmt,
 	BinaryExpr,
 	BuiltinName,
-	CallExpr,
 	Clause,
 	Expr,
 	FunctionName,
@@ -21,14 +19,29 @@ import type {
 } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
+import {
+	article,
+	checkCall,
+	checkPrinta,
+	constantZero,
+	declaredVars,
+	inferSelfTypes,
+	lquantizeParams,
+	plural,
+	sameAssocKeys,
+	varKey,
+	varText,
+	where,
+} from "./check-subset.ts";
+
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
-import { constantValue, restrictProbe, restrictProgram } from "./subset.ts";
-import { INT64, STRING, UINT64 } from "./types.ts";
+import { constantValue, restrictProbe, restrictProgram, unknownName } from "./subset.ts";
+import { INT64, STRING } from "./types.ts";
 
-export { constantValue };
+export { constantValue, varKey, varText };
 
 import type * as full from "./syntax.ts";
 
@@ -81,90 +94,29 @@ export interface CheckedProgram {
 	aggregations: Map<string, AggregationInfo>;
 	/** Every thread-local variable assigned or read, with its type (int when only read). */
 	selfVars: Map<string, "int" | "string">;
+	/** Every variable by scope and name (`self:x`, `this:x`, `global:x`, `assoc:a`), with its value's type. */
+	vars: Map<string, "int" | "string">;
+	/** The key types of each global associative array. */
+	assocKeys: Map<string, DType[]>;
 	/** One entry per clause, in program order. */
 	clauses: ClauseInfo[];
 	/** The type of an expression of this program; throws if the node is not part of it. */
 	typeOf(e: Expr): DType;
 }
 
-const INT32_MIN = -(2n ** 31n);
-const INT32_MAX = 2n ** 31n - 1n;
-const UINT16_MAX = 65535n;
-
-function article(t: DType): string {
-	switch (t) {
-		case "int":
-			return "an integer";
-		case "string":
-			return "a string";
-		case "ustack":
-			return "a user stack";
-		case "kstack":
-			return "a kernel stack";
-	}
-}
-
-function where(pos: Position): string {
-	return pos.line > 0 ? ` at line ${pos.line}, column ${pos.column}` : "";
-}
-
-function plural(n: number, word: string): string {
-	return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-/** The type an expression would have, without reporting errors; undefined while it
- * depends on a thread-local variable whose type is not known yet. */
-function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined {
-	switch (e.kind) {
-		case "int":
-		case "unary":
-		case "binary":
-			return "int";
-		case "string":
-			return "string";
-		case "builtin":
-			return STRING_BUILTINS.has(e.name) ? "string" : "int";
-		case "self":
-			return known.get(e.name);
-		case "call":
-			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" ? "int" : e.fn;
-	}
-}
-
-function assignments(program: Program): AssignStmt[] {
-	const out: AssignStmt[] = [];
-	for (const c of program.clauses) for (const s of c.statements) if (s.kind === "assign") out.push(s);
-	return out;
-}
-
-/** Give each thread-local variable the type of the values assigned to it, following
- * assignments from other variables until nothing changes. */
-function inferSelfTypes(program: Program): Map<string, "int" | "string"> {
-	const known = new Map<string, "int" | "string">();
-	const all = assignments(program);
-	let changed = true;
-	while (changed) {
-		changed = false;
-		for (const a of all) {
-			if (known.has(a.target.name)) continue;
-			const t = guess(a.value, known);
-			if (t === "int" || t === "string") {
-				known.set(a.target.name, t);
-				changed = true;
-			}
-		}
-	}
-	return known;
-}
-
 class Checker {
 	readonly types = new Map<Expr, DType>();
 	readonly aggregations = new Map<string, AggregationInfo>();
 	readonly selfVars = new Map<string, "int" | "string">();
+	readonly vars = new Map<string, "int" | "string">();
+	readonly assocKeys = new Map<string, { types: DType[]; pos: Position }>();
 	private readonly firstAssign = new Map<string, { type: "int" | "string"; pos: Position }>();
 	private info!: ClauseInfo;
 	/** printa() calls, checked once every aggregation is known (END clauses often come first). */
 	readonly printas: ActionCall[] = [];
+
+	/** Declared variables' types (`int x;`, `self string s;`). */
+	declared = new Map<string, "int" | "string">();
 
 	constructor(private readonly inferred: Map<string, "int" | "string">) {}
 
@@ -205,20 +157,44 @@ class Checker {
 			this.action(s.expr);
 			return;
 		}
+		if (s.kind === "if") {
+			const t = this.expr(s.cond, false);
+			if (t !== "int") throw new DTypeError(s.cond.pos, `the condition of 'if' must be an integer, not ${article(t)}`);
+			for (const x of [...s.body, ...(s.otherwise ?? [])]) this.statement(x);
+			return;
+		}
 		if (s.kind === "assign") {
-			const t = this.expr(s.value, false) as "int" | "string";
-			const name = s.target.name;
-			this.info.selfWrites.add(name);
-			this.types.set(s.target, t);
+			const value = this.expr(s.value, false);
+			if (value !== "int" && value !== "string")
+				throw new DTypeError(s.value.pos, `${article(value)} cannot be assigned to a variable`);
+			const target = s.target;
+			const name = varKey(target);
+			if (target.kind === "self") this.info.selfWrites.add(target.name);
+			if (target.kind === "index") this.assocIndex(target);
+			let t: "int" | "string" = value;
+			if (s.op !== "=") {
+				if (value !== "int" || this.inferred.get(name) === "string")
+					throw new DTypeError(s.opPos, `operator ${s.op} needs integer operands`);
+				t = "int";
+			}
+			this.types.set(target, t);
+			const declared = this.declared.get(name);
+			if (declared && declared !== t)
+				throw new DTypeError(
+					s.pos,
+					`${varText(target)} is ${article(declared)} variable; it cannot be assigned ${article(t)}`,
+					"D_OP_INCOMPAT",
+				);
 			const prev = this.firstAssign.get(name);
 			if (prev && prev.type !== t) {
 				throw new DTypeError(
 					s.pos,
-					`self->${name} is assigned ${article(t)} here but ${article(prev.type)}${where(prev.pos)}; a variable keeps one type`,
+					`${varText(target)} is assigned ${article(t)} here but ${article(prev.type)}${where(prev.pos)}; a variable keeps one type`,
 				);
 			}
 			if (!prev) this.firstAssign.set(name, { type: t, pos: s.pos });
-			this.selfVars.set(name, t);
+			if (target.kind === "self") this.selfVars.set(target.name, t);
+			this.vars.set(name, t);
 			return;
 		}
 		this.aggregate(s);
@@ -287,7 +263,7 @@ class Checker {
 		if (n > 0 && argTypes[0] !== "int") {
 			throw new DTypeError(s.args[0]!.pos, `${s.fn}() argument #1 must be an integer, not ${article(argTypes[0]!)}`);
 		}
-		if (s.fn === "lquantize") lquantize = this.lquantizeParams(s);
+		if (s.fn === "lquantize") lquantize = lquantizeParams(s);
 
 		const prev = this.aggregations.get(s.name);
 		if (!prev) {
@@ -339,76 +315,6 @@ class Checker {
 		this.info.aggregations.add(s.name);
 	}
 
-	/** printa([format,] @a, ...): every aggregation exists; a format fits the first's keys (DTrace's dt_printa_validate). */
-	printa(e: ActionCall): void {
-		const args = [...e.args];
-		let format: string | undefined;
-		if (args[0]?.kind === "string") format = (args.shift() as { value: string }).value;
-		if (args.length === 0)
-			throw new DTypeError(e.pos, "printa( ) prototype mismatch: an aggregation is expected", "D_PRINTA_PROTO");
-		const aggs: AggregationInfo[] = [];
-		for (const [i, a] of args.entries()) {
-			if (a.kind !== "aggvar")
-				throw new DTypeError(
-					a.pos,
-					`printa( ) argument #${i + (format === undefined ? 1 : 2)} must be an aggregation`,
-					"D_PRINTA_AGGARG",
-				);
-			const info = this.aggregations.get(a.name);
-			if (!info) throw new DTypeError(a.pos, `printa( ) of @${a.name}, which no clause assigns`, "D_PRINTA_AGGARG");
-			aggs.push(info);
-		}
-		if (format === undefined) return;
-		const keys = aggs[0]!.keys.map((k) => ({ type: k === "string" ? STRING : INT64, pos: e.pos }));
-		validateFormat(format, keys, {
-			fn: "printa",
-			pos: e.pos,
-			exact: false,
-			aggregation: aggs[0]!.fn === "count" ? UINT64 : INT64,
-		});
-	}
-
-	/** DTrace's rules for lquantize(value, base, limit[, step]). */
-	private lquantizeParams(s: AggregateStmt): LquantizeParams {
-		const bound = (i: number, what: string): bigint => {
-			const a = s.args[i]!;
-			const v = constantValue(a);
-			if (v === undefined)
-				throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be an integer constant`);
-			if (v < INT32_MIN || v > INT32_MAX) {
-				throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be a 32-bit quantity`);
-			}
-			return v;
-		};
-		const lo = bound(1, "base");
-		const hi = bound(2, "limit");
-		if (hi <= lo) throw new DTypeError(s.fnPos, "lquantize() base (argument #2) must be less than limit (argument #3)");
-		let step = 1n;
-		if (s.args.length > 3) {
-			const a = s.args[3]!;
-			const v = constantValue(a);
-			if (v === undefined || v <= 0n) {
-				throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a non-zero positive integer constant");
-			}
-			if (v > UINT16_MAX) throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a 16-bit quantity");
-			step = v;
-		}
-		const levels = (hi - lo) / step;
-		if (levels === 0n) {
-			throw new DTypeError(
-				s.fnPos,
-				"lquantize() step (argument #4) too large: must have at least one quantization level",
-			);
-		}
-		if (levels > UINT16_MAX) {
-			throw new DTypeError(
-				s.fnPos,
-				"lquantize() step (argument #4) too small: number of quantization levels must be a 16-bit quantity",
-			);
-		}
-		return { lo: Number(lo), hi: Number(hi), step: Number(step), levels: Number(levels) };
-	}
-
 	/** Type an expression; `asKey` is true only for a whole aggregation key. */
 	private expr(e: Expr, asKey: boolean): DType {
 		const t = this.typeOf(e, asKey);
@@ -428,9 +334,45 @@ class Checker {
 			case "self": {
 				this.info.selfReads.add(e.name);
 				// Read before any assignment in the program: 0, as in DTrace.
-				const t = this.inferred.get(e.name) ?? "int";
+				const t = this.inferred.get(varKey(e)) ?? "int";
 				if (!this.selfVars.has(e.name)) this.selfVars.set(e.name, t);
+				this.vars.set(varKey(e), t);
 				return t;
+			}
+			case "this":
+			case "ident":
+			case "index": {
+				const t = this.inferred.get(varKey(e));
+				if (e.kind === "index") this.assocIndex(e);
+				if (t === undefined) {
+					if (e.kind === "this")
+						throw new DTypeError(e.pos, `this->${e.name} is read but no clause assigns it`, "D_IDENT_UNDEF");
+					unknownName(e.kind === "ident" ? e.name : e.base.name, e.kind === "ident" ? e.pos : e.base.pos);
+				}
+				this.vars.set(varKey(e), t);
+				return t;
+			}
+			case "assignexpr":
+				this.statement({ kind: "assign", op: e.op, target: e.target, value: e.value, pos: e.target.pos, opPos: e.pos });
+				return this.types.get(e.target) ?? "int";
+			case "incdec": {
+				const t = this.expr(e.operand, false);
+				if (t !== "int") throw new DTypeError(e.pos, `operator ${e.op} needs an integer operand, not ${article(t)}`);
+				return "int";
+			}
+			case "ternary": {
+				const c = this.expr(e.cond, false);
+				if (c !== "int") throw new DTypeError(e.cond.pos, `the condition of ?: must be an integer, not ${article(c)}`);
+				const l = this.expr(e.whenTrue, false);
+				const r = this.expr(e.whenFalse, false);
+				if (l !== r) throw new DTypeError(e.pos, `?: has ${article(l)} and ${article(r)}: both must be of one type`);
+				if (l !== "int" && l !== "string") throw new DTypeError(e.pos, `?: of ${article(l)} is not supported`);
+				return l;
+			}
+			case "cast": {
+				const t = this.expr(e.operand, false);
+				if (t !== "int") throw new DTypeError(e.pos, `${article(t)} cannot be cast to an integer type`);
+				return "int";
 			}
 			case "unary": {
 				const t = this.expr(e.operand, false);
@@ -442,8 +384,19 @@ class Checker {
 			case "binary":
 				return this.binary(e);
 			case "call":
-				return this.call(e, asKey);
+				return checkCall(e, asKey, (x, k) => this.expr(x, k), this.info.functions);
 		}
+	}
+
+	/** An associative array's keys: integers or strings, the same types wherever it is used. */
+	private assocIndex(e: Extract<Expr, { kind: "index" }>): void {
+		const types = e.keys.map((k) => {
+			const t = this.expr(k, false);
+			if (t !== "int" && t !== "string")
+				throw new DTypeError(k.pos, `${article(t)} cannot be a key of ${e.base.name}[]`, "D_DYN_TYPE");
+			return t;
+		});
+		sameAssocKeys(e, types, this.assocKeys);
 	}
 
 	private binary(e: BinaryExpr): DType {
@@ -463,55 +416,11 @@ class Checker {
 			default: {
 				const bad = l !== "int" ? l : r !== "int" ? r : undefined;
 				if (bad) throw new DTypeError(e.pos, `operator ${e.op} needs integer operands, not ${article(bad)}`);
-				if ((e.op === "/" || e.op === "%") && constantValue(e.right) === 0n) {
+				// D's constant rules (eval.ts: types, unsigned division), as the code generator computes.
+				if ((e.op === "/" || e.op === "%") && constantZero(e.right)) {
 					throw new DTypeError(e.pos, e.op === "/" ? "division by zero" : "modulus by zero");
 				}
 				return "int";
-			}
-		}
-	}
-
-	private call(e: CallExpr, asKey: boolean): DType {
-		this.info.functions.add(e.fn);
-		const n = e.args.length;
-		const arity = (expected: string) =>
-			new DTypeError(e.pos, `${e.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`);
-		const argType = (i: number, want: "int" | "string", what: string) => {
-			const t = this.expr(e.args[i]!, false);
-			if (t !== want) {
-				throw new DTypeError(e.args[i]!.pos, `${e.fn}() argument #${i + 1} must be ${what}, not ${article(t)}`);
-			}
-		};
-		switch (e.fn) {
-			case "copyinstr":
-				if (n < 1 || n > 2) throw arity("1 or 2");
-				argType(0, "int", "an integer address");
-				if (n === 2) {
-					argType(1, "int", "an integer length");
-					const len = constantValue(e.args[1]!);
-					if (len !== undefined && len <= 0n) {
-						throw new DTypeError(e.args[1]!.pos, "copyinstr() argument #2 must be a positive length");
-					}
-				}
-				return "string";
-			case "strlen":
-				if (n !== 1) throw arity("1");
-				argType(0, "string", "a string");
-				return "int";
-			case "ustack":
-			case "kstack": {
-				if (!asKey) {
-					throw new DTypeError(e.pos, `${e.fn}() can only be used as an aggregation key, as in @[${e.fn}()] = count()`);
-				}
-				if (n > 1) throw arity("0 or 1");
-				if (n === 1) {
-					this.expr(e.args[0]!, false);
-					const v = constantValue(e.args[0]!);
-					if (v === undefined || v <= 0n) {
-						throw new DTypeError(e.args[0]!.pos, `${e.fn}() argument #1 must be a non-zero positive integer constant`);
-					}
-				}
-				return e.fn;
 			}
 		}
 	}
@@ -531,14 +440,17 @@ export function check(program: Program | full.Program, options?: CheckOptions): 
 
 function checkSubset(program: Program): CheckedProgram {
 	const checker = new Checker(inferSelfTypes(program));
+	for (const [k, v] of declaredVars(program)) checker.declared.set(k, v.type.k === "string" ? "string" : "int");
 	const clauses = program.clauses.map((c) => checker.clause(c));
-	for (const p of checker.printas) checker.printa(p);
+	for (const p of checker.printas) checkPrinta(p, checker.aggregations);
 	const types = checker.types;
 	return {
 		program,
 		types,
 		aggregations: checker.aggregations,
 		selfVars: checker.selfVars,
+		vars: checker.vars,
+		assocKeys: new Map([...checker.assocKeys].map(([k, v]) => [k, v.types])),
 		clauses,
 		typeOf(e: Expr): DType {
 			const t = types.get(e);

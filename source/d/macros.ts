@@ -285,7 +285,7 @@ function quote(s: string): string {
  * expanded text. An unused argument is not an error here (the subset's callers pass
  * only $target).
  */
-export function expandMacros(text: string, values: MacroValues = {}): string {
+export function expandMacros(text: string, values: MacroValues = {}, checkUnused = false): string {
 	const x = new Expander(values);
 	let out = "";
 	let line = 1;
@@ -344,5 +344,6 @@ export function expandMacros(text: string, values: MacroValues = {}): string {
 			i += whole.length;
 		} else copy(1);
 	}
+	if (checkUnused) x.checkUnused();
 	return out;
 }

@@ -153,15 +153,21 @@ export class ExprParser {
 		return e;
 	}
 
+	/** The subset parser sets this while it parses a statement whose top may be an assignment. */
+	protected statementLevel = false;
+
 	/** Hook for the subset parser: called on an expression before an error about what follows it. */
 	protected restrictBefore(_e: Expr): void {}
 
 	/** `assignment_expression`. */
 	assignment(): Expr {
+		// Only the statement's own top level may assign (in the subset).
+		const top = this.statementLevel;
+		this.statementLevel = false;
 		const left = this.conditional();
 		const t = this.peek();
 		if (t.kind !== "punct" || !ASSIGN.has(t.text)) return left;
-		if (this.core) {
+		if (this.core && !top) {
 			this.restrictBefore(left);
 			if (t.text === "=") {
 				throw new DSyntaxError(
@@ -176,6 +182,8 @@ export class ExprParser {
 		}
 		this.take();
 		this.enter(t);
+		// x = y = 0: an assignment's value may assign in turn (as at the statement's top).
+		this.statementLevel = top;
 		const value = this.assignment();
 		this.leave();
 		return this.node({ kind: "assignexpr", op: t.text as AssignOp, target: left, value, pos: t.pos }, left, value);
@@ -185,10 +193,6 @@ export class ExprParser {
 		const cond = this.binary(1);
 		const q = this.peek();
 		if (!this.is(q, "?")) return cond;
-		if (this.core) {
-			this.restrictBefore(cond);
-			throw new DSyntaxError(q.pos, "'?:' is not supported");
-		}
 		this.take();
 		this.enter(q);
 		const whenTrue = this.expression();

@@ -5,11 +5,14 @@
 // messages and their columns stay the same.
 
 import * as core from "./ast.ts";
-import { DSyntaxError, type Position } from "./errors.ts";
+import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
-import type { Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
+import type { AssignStmt, Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
+import { isInteger, resolveType } from "./types.ts";
+
+export { constantValue } from "./constant.ts";
 
 /** DTrace actions, subroutines, variables and aggregating functions today's back end
  * does not support: using one is reported as `'name' is not supported`. */
@@ -80,7 +83,12 @@ export function suggest(name: string, known: readonly string[]): string | undefi
 
 const err = (pos: Position, reason: string) => new DSyntaxError(pos, reason);
 
-function identifier(name: string, pos: Position): never {
+/** The error for a name that is neither a built-in nor a variable the program assigns. */
+export function unknownName(name: string, pos: Position): never {
+	identifier(name, pos, true);
+}
+
+function identifier(name: string, pos: Position, unassigned = false): never {
 	if (AGG_NAMES.has(name)) {
 		throw err(
 			pos,
@@ -94,8 +102,29 @@ function identifier(name: string, pos: Position): never {
 		pos,
 		guess
 			? `unknown variable '${name}'; did you mean '${guess}'?`
-			: `unknown variable '${name}'; use a built-in variable such as pid or execname, or self->${name}`,
+			: `unknown variable '${name}'${unassigned ? ": no clause assigns it" : ""}; use a built-in variable such as pid or execname, or assign it (${name} = ...)`,
 	);
+}
+
+/** May `name` be a global variable (not a keyword, a type, a D name dtop lacks, argN, ...)? */
+function globalName(name: string): boolean {
+	return !reserved(name) && !AGG_NAMES.has(name) && !/^arg[0-9]+$/.test(name) && !FUNCTION_NAMES.has(name);
+}
+
+/** Reject what cannot be assigned (the subset's lvalues: self->x, this->x, x, a[k, ...]). */
+function restrictLValue(e: Expr, op: string, pos: Position): void {
+	if (e.kind === "self" || e.kind === "this") return;
+	if (e.kind === "ident") {
+		if (!globalName(e.name)) identifier(e.name, e.pos);
+		return;
+	}
+	if (e.kind === "index" && e.base.kind === "ident" && globalName(e.base.name)) {
+		e.keys.forEach(restrictExpr);
+		return;
+	}
+	if (e.kind === "builtin") throw err(e.pos, `built-in variable '${e.name}' cannot be assigned`);
+	restrictExpr(e);
+	throw err(pos, `'${op}' needs a variable on its left (self->x, this->x, x or a[key])`);
 }
 
 /** Reject, in source order, the first thing in `e` that the subset does not have. */
@@ -110,9 +139,10 @@ export function restrictExpr(e: Expr): void {
 			if (e.name === "args") throw err(e.pos, "'args[]' is not supported; use arg0 to arg9");
 			throw err(e.pos, `'${e.name}' is not supported`);
 		case "this":
-			throw err(e.pos, "'this->' is not supported; use self->name");
+			return;
 		case "ident":
-			identifier(e.name, e.pos);
+			// A global variable; the checker insists that some clause assigns it.
+			if (!globalName(e.name)) identifier(e.name, e.pos);
 			return;
 		case "aggvar":
 			throw err(e.pos, `aggregation @${e.name} cannot be used in an expression; aggregations can only be assigned`);
@@ -124,28 +154,28 @@ export function restrictExpr(e: Expr): void {
 			);
 		}
 		case "unary":
-			if (e.op === "+") throw err(e.pos, "unary '+' is not supported");
 			if (e.op === "*") throw err(e.pos, "pointer dereference ('*') is not supported");
 			if (e.op === "&") throw err(e.pos, "taking an address ('&') is not supported");
 			restrictExpr(e.operand);
 			return;
 		case "incdec":
-			if (!e.prefix) restrictExpr(e.operand);
-			throw err(e.pos, `'${e.op}' is not supported`);
+			restrictLValue(e.operand, e.op, e.pos);
+			return;
 		case "binary":
 			restrictExpr(e.left);
-			if (e.op === "^^" || e.op === ",") throw err(e.pos, `'${e.op}' is not supported`);
+			if (e.op === ",") throw err(e.pos, `'${e.op}' is not supported`);
 			restrictExpr(e.right);
 			return;
 		case "ternary":
 			restrictExpr(e.cond);
-			throw err(e.pos, "'?:' is not supported");
+			restrictExpr(e.whenTrue);
+			restrictExpr(e.whenFalse);
+			return;
 		case "assignexpr":
-			restrictExpr(e.target);
-			throw err(
-				e.pos,
-				"syntax error near \"=\": assignment is only allowed as a statement (self->name = value); use '==' to compare",
-			);
+			// Only as the value of another assignment (the parser refuses it elsewhere).
+			restrictLValue(e.target, e.op, e.pos);
+			restrictExpr(e.value);
+			return;
 		case "call":
 			if (FUNCTION_NAMES.has(e.fn)) {
 				e.args.forEach(restrictExpr);
@@ -164,90 +194,35 @@ export function restrictExpr(e: Expr): void {
 			if (e.base.kind === "builtin" && e.base.name === "args")
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
 			if (e.base.kind === "ident") {
-				if (reserved(e.base.name) || AGG_NAMES.has(e.base.name)) identifier(e.base.name, e.base.pos);
-				throw err(
-					e.base.pos,
-					`associative arrays are not supported; use an aggregation such as @${e.base.name}[key] = count()`,
-				);
+				if (!globalName(e.base.name)) identifier(e.base.name, e.base.pos);
+				e.keys.forEach(restrictExpr);
+				return;
 			}
+			if (e.base.kind === "self" || e.base.kind === "this")
+				throw err(
+					e.pos,
+					`'${e.base.kind}->${e.base.name}[...]' (an array of ${e.base.kind}-> variables) is not supported`,
+				);
 			restrictExpr(e.base);
 			throw err(e.pos, "array subscripts ('[') are not supported");
 		case "member":
 			restrictExpr(e.base);
 			throw err(e.pos, e.op === "->" ? "'->' is not supported" : "member access ('.') is not supported");
-		case "cast":
-			throw err(e.pos, "casts are not supported");
+		case "cast": {
+			const to = resolveType(e.type);
+			if (!isInteger(to))
+				throw err(
+					e.pos,
+					`a cast to '${e.type.words.join(" ")}${"*".repeat(e.type.pointers)}' is not supported; only integer types`,
+				);
+			restrictExpr(e.operand);
+			return;
+		}
 		case "sizeof":
 		case "stringof":
 		case "offsetof":
 		case "xlate":
 			throw err(e.pos, `'${e.kind}' is not supported`);
-	}
-}
-
-/**
- * The value of an integer constant expression (literals combined with unary and binary
- * operators), with 64-bit signed wrap-around as in C; undefined if not constant (or if
- * it divides by zero or shifts by 64 or more).
- */
-export function constantValue(e: core.Expr): bigint | undefined {
-	switch (e.kind) {
-		case "int":
-			return BigInt.asIntN(64, e.value);
-		case "unary": {
-			const v = constantValue(e.operand);
-			if (v === undefined) return undefined;
-			if (e.op === "-") return BigInt.asIntN(64, -v);
-			if (e.op === "~") return BigInt.asIntN(64, ~v);
-			return v === 0n ? 1n : 0n;
-		}
-		case "binary": {
-			const l = constantValue(e.left);
-			const r = constantValue(e.right);
-			if (l === undefined || r === undefined) return undefined;
-			const w = (v: bigint) => BigInt.asIntN(64, v);
-			switch (e.op) {
-				case "+":
-					return w(l + r);
-				case "-":
-					return w(l - r);
-				case "*":
-					return w(l * r);
-				case "/":
-					return r === 0n ? undefined : w(l / r);
-				case "%":
-					return r === 0n ? undefined : w(l % r);
-				case "<<":
-					return r < 0n || r > 63n ? undefined : w(l << r);
-				case ">>":
-					return r < 0n || r > 63n ? undefined : l >> r;
-				case "&":
-					return l & r;
-				case "|":
-					return l | r;
-				case "^":
-					return l ^ r;
-				case "<":
-					return l < r ? 1n : 0n;
-				case "<=":
-					return l <= r ? 1n : 0n;
-				case ">":
-					return l > r ? 1n : 0n;
-				case ">=":
-					return l >= r ? 1n : 0n;
-				case "==":
-					return l === r ? 1n : 0n;
-				case "!=":
-					return l !== r ? 1n : 0n;
-				case "&&":
-					return l !== 0n && r !== 0n ? 1n : 0n;
-				case "||":
-					return l !== 0n || r !== 0n ? 1n : 0n;
-			}
-			return undefined;
-		}
-		default:
-			return undefined;
 	}
 }
 
@@ -282,35 +257,69 @@ function restrictStatement(s: Statement): void {
 			s.args.forEach(restrictExpr);
 			return;
 		case "assign":
-			if (s.target.kind !== "self") {
-				if (s.target.kind !== "ident" || reserved(s.target.name)) restrictExpr(s.target);
-				const name = s.target.kind === "ident" ? s.target.name : "x";
-				throw err(s.pos, `global variables are not supported; use a thread-local variable such as self->${name}`);
-			}
-			if (s.op !== "=") throw err(s.opPos, `'${s.op}' is not supported; write self->${s.target.name} = ...`);
+			restrictLValue(s.target, s.op, s.opPos);
 			restrictExpr(s.value);
 			return;
 		case "expr":
 			if (restrictAction(s.expr)) return;
 			restrictExpr(s.expr);
+			if (s.expr.kind === "incdec") return;
 			throw err(
 				s.pos,
-				"a statement must update an aggregation (@name[key] = count()) or a thread-local variable (self->name = value)",
+				"a statement must update an aggregation (@name[key] = count()), assign a variable (x = value) or call an action",
 			);
 		case "if":
-			throw err(s.pos, "'if' is not supported");
+			restrictExpr(s.cond);
+			s.body.forEach(restrictStatement);
+			s.otherwise?.forEach(restrictStatement);
+			return;
+	}
+}
+
+/** `x++;` as a statement is `x += 1;` (the subset's statements assign; its expressions need not). */
+function asAssignment(s: Statement): Statement {
+	if (s.kind === "expr" && s.expr.kind === "incdec") {
+		const one = { kind: "int" as const, value: 1n, pos: NO_POS };
+		const op = s.expr.op === "++" ? "+=" : "-=";
+		const a: AssignStmt = { kind: "assign", op, target: s.expr.operand, value: one, pos: s.pos, opPos: s.expr.pos };
+		return a;
+	}
+	if (s.kind === "if") {
+		s.body = s.body.map(asAssignment);
+		if (s.otherwise) s.otherwise = s.otherwise.map(asAssignment);
+	}
+	return s;
+}
+
+/** The subset declares integer and string variables: scalars of any scope, associative arrays of globals. */
+export function restrictDeclaration(d: Program["declarations"][number]): void {
+	if (d.kind !== "decl") throw err(d.pos, "'inline' is not supported: dtop has no declarations");
+	const t = resolveType(d.type);
+	const what = `${d.type.words.join(" ")}`;
+	if (!isInteger(t) && t.k !== "string")
+		throw err(d.type.pos, `variables of type '${what}' are not supported; declare integers or strings`);
+	for (const v of d.declarators) {
+		if (v.pointers > 0) throw err(v.pos, `pointer variables ('${what} *${v.name}') are not supported`);
+		if (v.dimension !== null)
+			throw err(v.pos, `scalar arrays ('${v.name}[${v.dimension}]') are not supported; use an associative array`);
+		if (v.keys !== null && d.storage !== "global")
+			throw err(v.pos, `'${d.storage}->${v.name}[...]' (an array of ${d.storage}-> variables) is not supported`);
+		for (const k of v.keys ?? []) {
+			const kt = resolveType(k);
+			if (!isInteger(kt) && kt.k !== "string") throw err(k.pos, "associative array keys must be integers or strings");
+		}
 	}
 }
 
 /** Narrow a program of the full language to the subset, or throw what it lacks. */
 export function restrictProgram(p: Program): core.Program {
 	p.pragmas.forEach(restrictPragma);
-	const first = [...p.declarations].sort((a, b) => a.pos.offset - b.pos.offset)[0];
-	if (first) throw err(first.pos, "declarations are not supported");
+	p.declarations.forEach(restrictDeclaration);
 	for (const c of p.clauses) {
 		c.probes.forEach(restrictProbe);
 		if (c.predicate) restrictExpr(c.predicate);
 		c.statements.forEach(restrictStatement);
+		c.statements = c.statements.map(asAssignment);
 	}
 	return p as unknown as core.Program;
 }
@@ -329,9 +338,7 @@ export class CoreParser extends ProgramParser {
 		throw err(t.pos, "the program is empty; write a clause such as syscall::read:entry { @[execname] = count(); }");
 	}
 
-	protected override declarationStart(t: Token): void {
-		throw err(t.pos, `'${t.text.split("*")[0]}' is not supported: dtop has no declarations`);
-	}
+	protected override declarationStart(_t: Token): void {}
 
 	protected override probeDescription(t: Token): ProbeDescription {
 		if (t.kind === "pspec" && (reserved(t.text) || t.text === "self" || t.text === "this")) {
@@ -357,6 +364,7 @@ export class CoreParser extends ProgramParser {
 	override program(): Program {
 		const p = super.program();
 		p.pragmas.forEach(restrictPragma);
+		p.declarations.forEach(restrictDeclaration);
 		return p;
 	}
 
@@ -368,7 +376,20 @@ export class CoreParser extends ProgramParser {
 			if (!restrictAction(e)) throw syntax(this.peek(), "';' after the action");
 			return { kind: "expr", expr: e, pos: t.pos };
 		}
-		if (t.kind === "ident" && t.text === "self") return this.selfAssignment();
+		if (t.kind === "ident" && t.text === "self" && !this.is(this.peek(3), "[")) return this.selfAssignment();
+		if (this.is(t, "++") || this.is(t, "--") || (t.kind === "ident" && (t.text === "this" || t.text === "if")))
+			return this.general();
+		if (t.kind === "ident" && globalName(t.text) && !BUILTINS.has(t.text)) {
+			const next = this.peek(1);
+			if (
+				this.is(next, "=") ||
+				this.is(next, "[") ||
+				ASSIGN_OPS.has(next.text) ||
+				this.is(next, "++") ||
+				this.is(next, "--")
+			)
+				return this.general();
+		}
 		if (t.kind === "ident") {
 			const next = this.peek(1);
 			const known = BUILTINS.has(t.text) || FUNCTION_NAMES.has(t.text) || AGG_NAMES.has(t.text);
@@ -394,6 +415,19 @@ export class CoreParser extends ProgramParser {
 		);
 	}
 
+	/** A statement of the full grammar (assignments, x++, if/else), then narrowed to the subset. */
+	private general(): Statement {
+		this.statementLevel = true;
+		let s: Statement;
+		try {
+			s = super.statement();
+		} finally {
+			this.statementLevel = false;
+		}
+		restrictStatement(s);
+		return asAssignment(s);
+	}
+
 	private selfAssignment(): Statement {
 		const self = this.take();
 		const arrow = this.take();
@@ -402,13 +436,15 @@ export class CoreParser extends ProgramParser {
 		if (v.kind !== "ident") throw syntax(v, "a variable name after 'self->'");
 		const target: core.SelfVar = { kind: "self", name: v.text, pos: self.pos };
 		const op = this.peek();
-		if (ASSIGN_OPS.has(op.text) || this.is(op, "++") || this.is(op, "--")) {
-			throw err(op.pos, `'${op.text}' is not supported; write self->${target.name} = ...`);
+		if (this.is(op, "++") || this.is(op, "--")) {
+			this.take();
+			const one = { kind: "int" as const, value: 1n, pos: NO_POS };
+			return { kind: "assign", op: op.text === "++" ? "+=" : "-=", target, value: one, pos: target.pos, opPos: op.pos };
 		}
-		if (!this.is(op, "=")) throw syntax(op, `'=' after self->${target.name}`);
+		if (!this.is(op, "=") && !ASSIGN_OPS.has(op.text)) throw syntax(op, `'=' after self->${target.name}`);
 		this.take();
 		const value = this.restricted();
-		return { kind: "assign", op: "=", target, value, pos: target.pos, opPos: op.pos };
+		return { kind: "assign", op: op.text as AssignStmt["op"], target, value, pos: target.pos, opPos: op.pos };
 	}
 
 	private aggregate(): Statement {

@@ -119,6 +119,8 @@ export function formatJson(view: SessionView, time = new Date()): string {
 				keys: v.keys,
 				evictions: v.evictions,
 				drops: e.drops,
+				truncated: e.truncated,
+				dynamicDrops: e.dynDrops,
 				rows: sortRows(a.rows).map((r, i) => {
 					const h = histogramJson(r.data);
 					const src = v.rows[a.rows.indexOf(r)] ?? v.rows[i];

@@ -6,7 +6,7 @@ import { compileClauses } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
-import type { Clause } from "../d/ast.ts";
+import type { Clause, Statement } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import {
 	type ClauseReads,
@@ -18,10 +18,21 @@ import {
 } from "../providers/index.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
-import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
+import {
+	clauseUsesStacks,
+	isStringVar,
+	type LowerEnv,
+	lowerAggregate,
+	lowerAssign,
+	lowerInt,
+	lowerRef,
+	lowerStr,
+	usesArgs,
+} from "./lower.ts";
 import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
+import { varEnvOf } from "./vars.ts";
 
 export interface BuildContext {
 	probes: ProbeSource;
@@ -38,6 +49,8 @@ export interface BuildContext {
 	countProbe(st: EnablingState, id: number): void;
 	/** Bytes a string takes in a record (the strsize option). */
 	strsize: number;
+	/** Bytes of dynamic variable space (the dynvarsize option): each associative array's budget. */
+	dynvarsize: number;
 	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
 	registerRecord(layout: RecordLayout, enabling: number): number;
 }
@@ -217,17 +230,40 @@ function lowerClause(
 ) {
 	const regs = usesStackFn(clause, "ustack") ? unwindsAt(ctx) : undefined;
 	const unwind = regs !== undefined;
-	const statements: Stmt[] = [];
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
-	for (const s of clause.statements) {
+	// Actions inside if/else: their record flags, cleared when the clause starts.
+	const guards: Stmt[] = [];
+	const lowerStatements = (ss: Statement[], guarded = false): Stmt[] => {
+		const out: Stmt[] = [];
+		for (const s of ss) lowerStatement(s, out, guarded);
+		return out;
+	};
+	const lowerStatement = (s: Statement, statements: Stmt[], guarded: boolean): void => {
 		if (s.kind === "expr") {
-			rec!.action(s.expr);
+			if (guarded) {
+				const off = rec!.guard();
+				guards.push({ k: "rec-int", off, e: { k: "const", v: 0n } });
+				statements.push({ k: "rec-int", off, e: { k: "const", v: 1n } });
+				rec!.action(s.expr);
+				rec!.actions[rec!.actions.length - 1]!.guard = off;
+			} else rec!.action(s.expr);
 			statements.push(...rec!.stmts.splice(0));
-			continue;
+			return;
 		}
 		if (s.kind === "assign") {
-			statements.push({ k: "tls", slot: env.tlsSlot(s.target.name), value: lowerInt(s.value, env) });
-			continue;
+			if (isStringVar(s.target, env))
+				statements.push({ k: "strstore", v: lowerRef(s.target, env), e: lowerStr(s.value, env) });
+			else statements.push({ k: "eval", e: lowerAssign(s, env) });
+			return;
+		}
+		if (s.kind === "if") {
+			statements.push({
+				k: "if",
+				c: lowerInt(s.cond, env),
+				yes: lowerStatements(s.body, true),
+				no: lowerStatements(s.otherwise ?? [], true),
+			});
+			return;
 		}
 		const low = lowerAggregate(s, env);
 		if (unwind) for (const d of low.decode) if (d.k === "stack" && d.user) d.unwound = true;
@@ -247,7 +283,9 @@ function lowerClause(
 			lq: low.lq,
 			insertSlot: agg.insertSlot,
 		});
-	}
+	};
+	const body = lowerStatements(clause.statements);
+	const statements = [...guards, ...body];
 	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
 	let record: ClauseProgram["record"];
 	if (rec) {
@@ -287,6 +325,8 @@ function enableGroup(
 	let usesTls = false;
 	const env: LowerEnv = {
 		probes,
+		strsize: cx.strsize,
+		vars: varEnvOf(st, cx.dynvarsize),
 		tlsSlot: (name) => {
 			usesTls = true;
 			let s = st.tls.get(name);
@@ -334,6 +374,12 @@ function enableGroup(
 		record: l.record,
 		stateFd: maps.state.fd,
 		ignoreState: dtrace,
+		bufFd: maps.buf.fd,
+		strsize: cx.strsize,
+		truncSlot: st.truncSlot,
+		globalsFd: st.vars.globalsMap?.fd,
+		thisSize: st.vars.localsSize,
+		dynDropSlot: st.vars.dynDropSlot,
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;

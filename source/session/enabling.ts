@@ -10,6 +10,7 @@ import type { RowState } from "./aggregation.ts";
 import type { KeyDecode } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { RollingCounter } from "./rolling.ts";
+import { releaseVars, type VarState } from "./vars.ts";
 
 export interface AggState {
 	name: string;
@@ -46,6 +47,11 @@ export interface EnablingState {
 	tls: Map<string, number>;
 	dropSlot: number;
 	drops: number;
+	/** Counter slot of strings cut at strsize, and their count. */
+	truncSlot: number;
+	truncated: number;
+	/** Global, clause-local and associative variables. */
+	vars: VarState;
 	counter: RollingCounter;
 	probeCount: number;
 	/** Each clause and the probes it is attached to (by identity: a probe seen again under a new id is the same probe). */
@@ -89,6 +95,8 @@ export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
 		maps.freeSlot(a.insertSlot);
 	}
 	maps.freeSlot(st.dropSlot);
+	if (st.truncSlot >= 0) maps.freeSlot(st.truncSlot);
+	releaseVars(st.vars, maps, attempt);
 	st.groups = [];
 	st.aggs.clear();
 	attempts.rethrow();

@@ -1,10 +1,12 @@
 // Lowers a D clause (source/d's AST) for one group of probes into the code
 // generator's IR. Everything that depends only on which probe fired (probefunc,
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
-import type { ArgPlan, IntExpr, KeyField, StrExpr } from "../../kernel/codegen/ir.ts";
-import { STR_MAX } from "../../kernel/codegen/ir.ts";
-import type { AggregateStmt, Clause, Expr } from "../d/ast.ts";
+import type { ArgPlan, BinOp, IntExpr, KeyField, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
+import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
+import { varKey } from "../d/check.ts";
+import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
 export class LowerError extends Error {
 	constructor(message: string) {
@@ -49,10 +51,94 @@ export interface LowerEnv {
 	probes: TraceProbe[];
 	/** Slot number of a thread-local variable. */
 	tlsSlot(name: string): number;
+	/** The strsize option: bytes a string takes, its NUL included. */
+	strsize: number;
+	/** Global, clause-local and associative variables of the enabling. */
+	vars?: VarEnv;
 }
 
-function isStringExpr(e: Expr): boolean {
+export interface VarEnv {
+	types: VarTypes;
+	/** Variables (by varKey) whose values are strings. */
+	strings: ReadonlySet<string>;
+	/** Byte offset of a global scalar in the globals map's value. */
+	global(name: string): number;
+	/** Byte offset of a clause-local (of `size` bytes) in the buffer's clause-local area. */
+	local(name: string, size: number): number;
+	/** The hash map of an associative array whose keys are `keys` and values `valueSize` bytes. */
+	assoc(name: string, keys: KeyField[], valueSize: number): number;
+}
+
+const COMPARISONS = new Set(["==", "!=", "<", "<=", ">", ">="]);
+
+function varEnv(env: LowerEnv, at: Expr): VarEnv {
+	if (!env.vars) throw unsupported("variables other than self-> are not available here.", at);
+	return env.vars;
+}
+
+/** Where a variable lives. */
+export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 	switch (e.kind) {
+		case "self":
+			return { k: "tls", slot: env.tlsSlot(e.name) };
+		case "this":
+			return { k: "this", off: varEnv(env, e).local(e.name, valueBytes(e, env)) };
+		case "ident":
+			return { k: "global", off: varEnv(env, e).global(e.name) };
+		case "index": {
+			const keys = e.keys.map((k) => lowerKey(k, env, true).field);
+			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys, valueBytes(e, env)), keys };
+		}
+	}
+}
+
+/** Is the variable a string one? */
+export function isStringVar(e: LValue, env: LowerEnv): boolean {
+	return env.vars?.strings.has(varKey(e)) === true;
+}
+
+/** Bytes a variable's value takes: 8, or strsize rounded to 8 for a string. */
+function valueBytes(e: LValue, env: LowerEnv): number {
+	return isStringVar(e, env) ? roundUp8(env.strsize) : 8;
+}
+
+function types(env: LowerEnv): VarTypes {
+	return env.vars?.types ?? new Map();
+}
+
+/** l op r with D's signedness (the promoted type; a shift's left operand). */
+function typedBin(op: string, l: IntExpr, r: IntExpr, lt: IntType, rt: IntType): IntExpr {
+	const t = op === "<<" || op === ">>" ? lt : promote(lt, rt);
+	const node: IntExpr = { k: "bin", op: op as BinOp, l, r };
+	if (!t.signed && (op === "/" || op === "%" || op === ">>" || COMPARISONS.has(op))) node.unsigned = true;
+	return node;
+}
+
+/** The value as a variable of type `t` holds it: its low bytes, sign- or zero-extended. */
+function storeCut(e: IntExpr, t: IntType): IntExpr {
+	return t.size === 8 ? e : { k: "ext", e, size: t.size as 1 | 2 | 4, signed: t.signed };
+}
+
+/** `target op= value` (or `=`) as a store of the value cut to the variable's type. */
+export function lowerAssign(s: Pick<AssignStmt, "op" | "target" | "value">, env: LowerEnv): IntExpr {
+	const ref = lowerRef(s.target, env);
+	const vt = typeOf(s.target, types(env));
+	const valueType = typeOf(s.value, types(env));
+	let value = lowerInt(s.value, env);
+	if (s.op !== "=") value = typedBin(s.op.slice(0, -1), { k: "load", v: ref }, value, vt, valueType);
+	// A store keeps the variable's size (as DTrace stores its bytes), whatever the value's type.
+	return { k: "store", v: ref, value: storeCut(value, vt) };
+}
+
+export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
+	switch (e.kind) {
+		case "this":
+		case "ident":
+		case "index":
+		case "self":
+			return env !== undefined && isStringVar(e, env);
+		case "ternary":
+			return isStringExpr(e.whenTrue, env);
 		case "string":
 			return true;
 		case "builtin":
@@ -95,7 +181,31 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			throw unsupported("a string is not allowed here: an integer is expected.", e);
 		case "self":
 			return { k: "tls", slot: env.tlsSlot(e.name) };
+		case "this":
+		case "ident":
+		case "index":
+			return { k: "load", v: lowerRef(e, env) };
+		case "incdec": {
+			const t = typeOf(e.operand, types(env));
+			const stored = lowerAssign({ op: e.op === "++" ? "+=" : "-=", target: e.operand, value: one }, env);
+			if (e.prefix) return stored;
+			// The old value: the new one stepped back, in the variable's type.
+			const back = typedBin(e.op === "++" ? "-" : "+", stored, { k: "const", v: 1n }, t, INT);
+			return castTo(back, promote(t, INT), t);
+		}
+		case "assignexpr":
+			if (isStringVar(e.target, env)) throw unsupported("a string assignment used as a value is not supported yet.", e);
+			return lowerAssign(e, env);
+		case "ternary":
+			if (isStringExpr(e.whenTrue, env)) throw unsupported("?: of strings is not supported yet.", e);
+			return { k: "cond", c: lowerInt(e.cond, env), t: lowerInt(e.whenTrue, env), f: lowerInt(e.whenFalse, env) };
+		case "cast": {
+			const to = resolveType(e.type);
+			if (!isInteger(to)) throw unsupported("only casts to integer types are supported.", e);
+			return castTo(lowerInt(e.operand, env), typeOf(e.operand, types(env)), to);
+		}
 		case "unary":
+			if (e.op === "+") return lowerInt(e.operand, env);
 			return { k: "un", op: e.op, e: lowerInt(e.operand, env) };
 		case "builtin": {
 			const n = e.name;
@@ -112,16 +222,19 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			if (e.fn === "strlen") throw unsupported("'strlen' is not supported yet.", e);
 			throw unsupported(`'${e.fn}()' cannot be used as an integer.`, e);
 		case "binary": {
-			const ls = isStringExpr(e.left);
-			const rs = isStringExpr(e.right);
+			const ls = isStringExpr(e.left, env);
+			const rs = isStringExpr(e.right, env);
 			if (ls || rs) {
 				if (!(ls && rs)) throw unsupported(`cannot compare a string with an integer using '${e.op}'.`, e);
 				return lowerStringCompare(e.op, e.left, e.right, env, e);
 			}
-			return { k: "bin", op: e.op, l: lowerInt(e.left, env), r: lowerInt(e.right, env) };
+			const vt = types(env);
+			return typedBin(e.op, lowerInt(e.left, env), lowerInt(e.right, env), typeOf(e.left, vt), typeOf(e.right, vt));
 		}
 	}
 }
+
+const one: Expr = { kind: "int", value: 1n, pos: { line: 0, column: 0, offset: 0 } };
 
 function probeString(e: Expr): ProbeField | undefined {
 	return e.kind === "builtin" ? PROBE_FIELD[e.name] : undefined;
@@ -147,6 +260,8 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 
 export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if (e.kind === "string") return { k: "strconst", v: e.value };
+	if ((e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
+		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
 	if (e.kind === "call" && e.fn === "copyinstr") {
 		if (e.args.length > 1) throw unsupported("copyinstr's length argument is not supported yet.", e);
@@ -155,16 +270,33 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	throw unsupported("a string is expected here.", e);
 }
 
-function lowerKey(e: Expr, env: LowerEnv): { field: KeyField; decode: KeyDecode } {
+/** A probe-name string as the firing probe's value (one case per distinct value). */
+function probeStr(field: ProbeField, env: LowerEnv): StrExpr {
+	const byValue = new Map<string, number[]>();
+	for (const p of env.probes) {
+		const ids = byValue.get(p[field]) ?? [];
+		ids.push(p.id);
+		byValue.set(p[field], ids);
+	}
+	return { k: "strsel", cases: [...byValue].map(([v, ids]) => ({ v, ids })) };
+}
+
+function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; decode: KeyDecode } {
 	if (e.kind === "call" && (e.fn === "ustack" || e.fn === "kstack")) {
 		const depth = e.args.length ? Number((e.args[0] as { value?: bigint }).value ?? 127n) : 127;
 		return { field: { k: "stack", user: e.fn === "ustack" }, decode: { k: "stack", user: e.fn === "ustack", depth } };
 	}
 	const pf = probeString(e);
+	// An associative array's key holds the name itself: one element for probefunc "write" at entry and return.
+	if (pf && asString) {
+		const size = roundUp8(env.strsize);
+		return { field: { k: "str", e: probeStr(pf, env), size }, decode: { k: "str", size } };
+	}
 	if (pf) return { field: { k: "int", e: { k: "builtin", name: "probeid" } }, decode: { k: "probe", field: pf } };
-	if (isStringExpr(e)) {
-		const size =
-			e.kind === "builtin" ? 16 : e.kind === "string" ? Math.min(STR_MAX, roundUp8(e.value.length + 1)) : STR_MAX;
+	if (isStringExpr(e, env)) {
+		// Every string key takes strsize bytes (rounded to 8), so keys of one position
+		// have one size whatever the expression; execname is at most 16.
+		const size = roundUp8(e.kind === "builtin" ? Math.min(16, env.strsize) : env.strsize);
 		return { field: { k: "str", e: lowerStr(e, env), size }, decode: { k: "str", size } };
 	}
 	return { field: { k: "int", e: lowerInt(e, env) }, decode: { k: "int" } };
@@ -207,18 +339,47 @@ export function lowerAggregate(s: AggregateStmt, env: LowerEnv): LoweredAgg {
 /** Does the clause read probe arguments (so programs must be split by argument layout)? */
 export function usesArgs(c: Clause): boolean {
 	let found = false;
+	forEachExpr(c, (e) => {
+		if (e.kind === "builtin" && (/^arg\d$/.test(e.name) || e.name === "retval")) found = true;
+	});
+	return found;
+}
+
+/** Every statement of a clause, those inside if/else included. */
+export function allStatements(ss: Statement[]): Statement[] {
+	return ss.flatMap((s) =>
+		s.kind === "if" ? [s, ...allStatements(s.body), ...allStatements(s.otherwise ?? [])] : [s],
+	);
+}
+
+/** Call `f` on every expression node of the clause (predicate and statements). */
+export function forEachExpr(c: Clause, f: (e: Expr) => void): void {
 	const visit = (e: Expr | null | undefined): void => {
-		if (!e || found) return;
+		if (!e) return;
+		f(e);
 		switch (e.kind) {
-			case "builtin":
-				if (/^arg\d$/.test(e.name) || e.name === "retval") found = true;
-				return;
 			case "unary":
+			case "cast":
 				visit(e.operand);
+				return;
+			case "incdec":
+				visit(e.operand);
+				return;
+			case "assignexpr":
+				visit(e.target);
+				visit(e.value);
 				return;
 			case "binary":
 				visit(e.left);
 				visit(e.right);
+				return;
+			case "ternary":
+				visit(e.cond);
+				visit(e.whenTrue);
+				visit(e.whenFalse);
+				return;
+			case "index":
+				e.keys.forEach(visit);
 				return;
 			case "call":
 				e.args.forEach(visit);
@@ -228,19 +389,22 @@ export function usesArgs(c: Clause): boolean {
 		}
 	};
 	visit(c.predicate);
-	for (const s of c.statements) {
+	for (const s of allStatements(c.statements)) {
 		if (s.kind === "aggregate") {
 			s.keys.forEach(visit);
 			s.args.forEach(visit);
 		} else if (s.kind === "expr") {
 			for (const a of s.expr.args) if (a.kind !== "aggvar") visit(a);
-		} else visit(s.value);
+		} else if (s.kind === "if") visit(s.cond);
+		else {
+			visit(s.target);
+			visit(s.value);
+		}
 	}
-	return found;
 }
 
 export function clauseUsesStacks(c: Clause): boolean {
-	return c.statements.some(
+	return allStatements(c.statements).some(
 		(s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && (k.fn === "ustack" || k.fn === "kstack")),
 	);
 }

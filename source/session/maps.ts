@@ -5,7 +5,7 @@
 // maps (kernel/unwind: .eh_frame tables, its stacks) likewise, for ustack() at
 // uprobes. The per-event ring buffer, its scratch buffer and the state map too.
 import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
-import { STACK_DEPTH } from "../../kernel/codegen/ir.ts";
+import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { Unwinder } from "../../kernel/unwind/unwinder.ts";
 import type { ProviderEnv } from "../providers/types.ts";
 import { SessionError } from "./errors.ts";
@@ -23,6 +23,7 @@ export class SharedMaps {
 	#ring: BpfMap | undefined;
 	#scratch: BpfMap | undefined;
 	#state: BpfMap | undefined;
+	#buf: BpfMap | undefined;
 	#ringDropSlot: number | undefined;
 	/** Bytes of the ring buffer, made a power of two of at least a page (the bufsize option). */
 	readonly ringBytes: number;
@@ -111,6 +112,18 @@ export class SharedMaps {
 		return this.#scratch;
 	}
 
+	/** Where programs build keys, compared strings and clause-locals (per CPU; see strings.ts). */
+	get buf(): BpfMap {
+		this.#buf ??= BpfMap.create({
+			type: MapType.PERCPU_ARRAY,
+			keySize: 4,
+			valueSize: BUF_SIZE,
+			maxEntries: 1,
+			name: "dtop_buf",
+		});
+		return this.#buf;
+	}
+
 	/** {u64 flag, u64 status}: set by exit() or before END; every program but BEGIN/END then does nothing. */
 	get state(): BpfMap {
 		this.#state ??= BpfMap.create({
@@ -196,6 +209,7 @@ export class SharedMaps {
 			this.#ring,
 			this.#scratch,
 			this.#state,
+			this.#buf,
 		]) {
 			if (!m) continue;
 			try {
@@ -204,7 +218,15 @@ export class SharedMaps {
 				first ??= e;
 			}
 		}
-		this.#counters = this.#zero = this.#tls = this.#stacks = this.#ring = this.#scratch = this.#state = undefined;
+		this.#counters =
+			this.#zero =
+			this.#tls =
+			this.#stacks =
+			this.#ring =
+			this.#scratch =
+			this.#state =
+			this.#buf =
+				undefined;
 		this.#ringDropSlot = undefined;
 		this.#unwinder = undefined;
 		if (first) throw first;

@@ -6,7 +6,8 @@ import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
 import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
-import { type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import { allStatements, isStringExpr, type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import { typeOf } from "./lower-types.ts";
 
 type ProbeField = "provider" | "module" | "function" | "name";
 const PROBE_FIELD: Record<string, ProbeField> = {
@@ -25,12 +26,16 @@ export type ArgLayout =
 	| { k: "const"; value: string; trusted: boolean }
 	| { k: "probe"; field: ProbeField };
 
-export type ActionLayout =
+export type ActionLayout = (
 	| { kind: "printf"; format: string; args: ArgLayout[] }
 	| { kind: "trace"; arg: ArgLayout }
 	| { kind: "exit"; arg: ArgLayout }
 	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
-	| { kind: "printa"; format?: string; names: string[] };
+	| { kind: "printa"; format?: string; names: string[] }
+) & {
+	/** An action inside if/else: the u64 at this offset is non-zero when its branch ran. */
+	guard?: number;
+};
 
 export interface RecordLayout {
 	size: number;
@@ -72,7 +77,8 @@ function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; sign
 	return { size: a.size, signed: a.signed && b.signed };
 }
 
-const isString = (e: Expr) =>
+const isString = (e: Expr, env: LowerEnv) =>
+	isStringExpr(e, env) ||
 	e.kind === "string" ||
 	(e.kind === "builtin" && (e.name === "execname" || e.name in PROBE_FIELD)) ||
 	(e.kind === "call" && e.fn === "copyinstr");
@@ -97,17 +103,36 @@ export class RecordBuilder {
 
 	private value(e: Expr | AggVar): ArgLayout {
 		if (e.kind === "aggvar") throw new LowerError(`@${e.name} can only be printed with printa().`);
-		if (!isString(e)) return this.int(lowerInt(e, this.env), intType(e));
+		if (!isString(e, this.env)) return this.int(lowerInt(e, this.env), this.type(e));
 		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
 		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
 		const s = lowerStr(e, this.env);
 		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
+		if (s.k === "strsel") throw new LowerError("a probe's name is printed from the probe, not the record.");
+		if (s.k !== "comm" && s.k !== "copyinstr" && s.k !== "var")
+			throw new LowerError("this string cannot be recorded yet.");
 		const copyin = s.k === "copyinstr";
 		const size = s.k === "comm" ? 16 : this.strsize;
 		const off = this.size;
 		this.size += (copyin ? 16 : 0) + Math.ceil(size / 8) * 8;
 		this.stmts.push({ k: "rec-str", off, size, e: s });
 		return { k: "str", off, size, copyin };
+	}
+
+	/** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest as before. */
+	private type(e: Expr): { size: IntSize; signed: boolean } {
+		if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
+			const t = typeOf(e, this.env.vars?.types ?? new Map());
+			return { size: t.size, signed: t.signed };
+		}
+		return intType(e);
+	}
+
+	/** An 8-byte flag of the record: written 0 at the clause's start, 1 where a branch's action runs. */
+	guard(): number {
+		const off = this.size;
+		this.size += 8;
+		return off;
 	}
 
 	action(c: ActionCall): void {
@@ -140,7 +165,7 @@ export class RecordBuilder {
 
 /** Does the clause write a record (the default action, or an action that records data)? */
 export function clauseRecords(c: Clause): boolean {
-	return c.statements.length === 0 || c.statements.some((s) => s.kind === "expr");
+	return c.statements.length === 0 || allStatements(c.statements).some((s) => s.kind === "expr");
 }
 
 export interface Decoded {
@@ -163,6 +188,7 @@ export function decodeRecord(
 	let n = 0;
 	for (const a of layout.actions) {
 		n++;
+		if (a.guard !== undefined && buf.readBigUInt64LE(a.guard) === 0n) continue;
 		if (a.kind === "printa") {
 			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
 			continue;

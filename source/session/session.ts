@@ -4,7 +4,8 @@
 // (match, plan, load, attach), reader.ts (per-CPU reads), view-builder.ts
 // (the picture), holds.ts (stopping processes); this class keeps the state.
 import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
-import { check, DError, parseProgram, print as printD, probeText } from "../d/index.ts";
+import { check, DError, expandMacros, parseProgram, print as printD, probeText } from "../d/index.ts";
+import { refuseUncompiled } from "../d/limits.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
 import { isKind, needsAtomic, ofExited, providerOf, type TraceProbe } from "../providers/index.ts";
@@ -29,6 +30,7 @@ import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader
 import { RollingCounter } from "./rolling.ts";
 import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
+import { newVarState } from "./vars.ts";
 import type { SessionView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
 
@@ -46,6 +48,8 @@ export interface SessionOptions {
 	bufsize?: number;
 	/** Bytes a string takes in a per-event record (the strsize option). */
 	strsize?: number;
+	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
+	dynvarsize?: number;
 	now?: () => number;
 	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
 	nodemangle?: boolean;
@@ -114,6 +118,7 @@ export class Session {
 			captureProcesses: (probes) => this.captureProcesses(probes),
 			countProbe: (st, id) => void this.probeCounter(st, id),
 			strsize: opts.strsize ?? 256,
+			dynvarsize: opts.dynvarsize ?? 1 << 20,
 			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};
 		const self = this;
@@ -128,12 +133,19 @@ export class Session {
 	}
 
 	/** Enable a D program (one or more clauses sharing aggregations). Returns its id. */
-	enable(source: string | DProgram, label?: string, opts: { allowZero?: boolean } = {}): number {
+	enable(
+		source: string | DProgram,
+		label?: string,
+		opts: { allowZero?: boolean; macroArgs?: readonly string[]; scriptName?: string } = {},
+	): number {
 		if (this.closed) throw new SessionError("the session is closed.");
 		let program: DProgram;
+		let varTypes: ReadonlyMap<string, "int" | "string">;
 		try {
-			program = typeof source === "string" ? parseProgram(this.expandTarget(source)) : source;
-			check(program);
+			program = typeof source === "string" ? parseProgram(this.expandTarget(source, opts)) : source;
+			const checked = check(program);
+			refuseUncompiled(checked);
+			varTypes = checked.vars;
 		} catch (e) {
 			if (e instanceof DError) throw new SessionError(e.message, { cause: e });
 			throw e;
@@ -155,6 +167,9 @@ export class Session {
 			tls: new Map(),
 			dropSlot: -1,
 			drops: 0,
+			truncSlot: -1,
+			truncated: 0,
+			vars: newVarState(program, this.maps, varTypes, this.build.strsize),
 			counter: new RollingCounter(),
 			probeCount: 0,
 			clauses: [],
@@ -167,6 +182,7 @@ export class Session {
 		};
 		try {
 			st.dropSlot = this.maps.allocSlot();
+			st.truncSlot = this.maps.allocSlot();
 			// BEGIN fires before any other probe of the program can: its programs
 			// are loaded and run first, then the others are attached.
 			const own = (p: TraceProbe) => isKind(p, "dtrace");
@@ -295,7 +311,15 @@ export class Session {
 	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
 	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
 	 */
-	private expandTarget(text: string): string {
+	private expandTarget(text: string, opts: { macroArgs?: readonly string[]; scriptName?: string } = {}): string {
+		// $1 ... $9 and $$1 ...: the command line's arguments after the program (missing or unused: an error naming it).
+		if (opts.macroArgs?.length || /\$\$?[0-9]/.test(text)) {
+			text = expandMacros(
+				text,
+				{ args: opts.macroArgs ?? [], script: opts.scriptName, target: this.target },
+				opts.macroArgs !== undefined,
+			);
+		}
 		if (!text.includes("$")) return text;
 		const own: Record<string, number> = {
 			pid: process.pid,

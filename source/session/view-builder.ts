@@ -29,12 +29,14 @@ export class ViewBuilder {
 		let rate = 0;
 		let drops = 0;
 		let evictions = 0;
+		let truncated = 0;
 		for (const st of enablings) {
 			const v = this.enabling(st);
 			views.push(v);
 			rate += v.rate;
 			drops += v.drops;
 			evictions += v.evictions;
+			truncated += v.truncated ?? 0;
 		}
 		return {
 			host: hostname(),
@@ -45,6 +47,7 @@ export class ViewBuilder {
 			rate,
 			drops,
 			evictions,
+			truncated,
 			enablings: views,
 			uptimeMs: at.now - at.started,
 		};
@@ -80,6 +83,8 @@ export class ViewBuilder {
 			history: [...st.counter.history],
 			aggregations,
 			drops: st.drops,
+			truncated: st.truncated,
+			dynDrops: st.vars.dynDrops,
 			...(st.error ? { error: st.error } : {}),
 			evictions: ev,
 		};

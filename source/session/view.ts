@@ -63,6 +63,10 @@ export interface EnablingView {
 	/** Events the kernel could not record (full maps, failed stack walks). */
 	drops: number;
 	evictions: number;
+	/** Strings cut at strsize (DTrace cuts them silently). */
+	truncated?: number;
+	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
+	dynDrops?: number;
 	error?: string;
 	/** The probes' arguments as their notes describe them (USDT: size, sign, where), one line each; filled by the UI's controller. */
 	arguments?: string[];
@@ -78,6 +82,8 @@ export interface SessionView {
 	rate: number;
 	drops: number;
 	evictions: number;
+	/** Strings cut at strsize, over every enabling. */
+	truncated?: number;
 	enablings: EnablingView[];
 	/** Milliseconds since the session started. */
 	uptimeMs: number;

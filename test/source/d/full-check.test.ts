@@ -365,10 +365,10 @@ describe("what dtop cannot do without the kernel's C types is named", () => {
 
 describe("the subset stays as it was", () => {
 	test("check() without options rejects the full language with today's messages", () => {
-		const p = parseProgram('BEGIN { printf("x"); } int x;', { language: "full" });
-		assert.throws(() => check(p), /line 1, column 24: declarations are not supported/);
-		const q = parseProgram("syscall::read:entry { x = 1; }", { language: "full" });
-		assert.throws(() => check(q), /global variables are not supported; use a thread-local variable such as self->x/);
+		const p = parseProgram('BEGIN { printf("x"); } int *x;', { language: "full" });
+		assert.throws(() => check(p), /line 1, column 29: pointer variables \('int \*x'\) are not supported/);
+		const q = parseProgram("syscall::read:entry { x = y; }", { language: "full" });
+		assert.throws(() => check(q), /line 1, column 27: unknown variable 'y': no clause assigns it/);
 		const r = parseProgram("syscall::read:entry { @ = count(); }", { language: "full" });
 		assert.equal(check(r).aggregations.get("")!.fn, "count");
 	});

@@ -1,0 +1,330 @@
+// Helpers of the subset's checker (check.ts): messages' words, the inference of
+// variable types from their assignments, printa() and lquantize() rules.
+import type { ActionCall, AggregateStmt, AssignStmt, CallExpr, Expr, LValue, Program, Statement } from "./ast.ts";
+import { STRING_BUILTINS } from "./ast.ts";
+import type { AggregationInfo, DType, LquantizeParams } from "./check.ts";
+import { DTypeError, type Position } from "./errors.ts";
+import { evaluate } from "./eval.ts";
+import { validateFormat } from "./printf.ts";
+import { constantValue } from "./subset.ts";
+import type * as full from "./syntax.ts";
+import { INT64, type IntType, resolveType, STRING, UINT64 } from "./types.ts";
+
+const INT32_MIN = -(2n ** 31n);
+const INT32_MAX = 2n ** 31n - 1n;
+const UINT16_MAX = 65535n;
+
+export function article(t: DType): string {
+	switch (t) {
+		case "int":
+			return "an integer";
+		case "string":
+			return "a string";
+		case "ustack":
+			return "a user stack";
+		case "kstack":
+			return "a kernel stack";
+	}
+}
+
+export function where(pos: Position): string {
+	return pos.line > 0 ? ` at line ${pos.line}, column ${pos.column}` : "";
+}
+
+export function plural(n: number, word: string): string {
+	return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The type an expression would have, without reporting errors; undefined while it
+ * depends on a thread-local variable whose type is not known yet. */
+export function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined {
+	switch (e.kind) {
+		case "int":
+		case "unary":
+		case "binary":
+			return "int";
+		case "string":
+			return "string";
+		case "builtin":
+			return STRING_BUILTINS.has(e.name) ? "string" : "int";
+		case "self":
+		case "this":
+		case "ident":
+		case "index":
+			return known.get(varKey(e));
+		case "incdec":
+		case "cast":
+			return "int";
+		case "assignexpr":
+			return e.op === "=" ? guess(e.value, known) : "int";
+		case "ternary":
+			return guess(e.whenTrue, known) ?? guess(e.whenFalse, known);
+		case "call":
+			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" ? "int" : e.fn;
+	}
+}
+
+/** A variable's name with its scope: `self:x`, `this:x`, `global:x`, `assoc:a`. */
+export function varKey(e: LValue): string {
+	switch (e.kind) {
+		case "self":
+			return `self:${e.name}`;
+		case "this":
+			return `this:${e.name}`;
+		case "ident":
+			return `global:${e.name}`;
+		case "index":
+			return `assoc:${e.base.name}`;
+	}
+}
+
+/** How a variable is written in D, for messages. */
+export function varText(e: LValue): string {
+	switch (e.kind) {
+		case "self":
+			return `self->${e.name}`;
+		case "this":
+			return `this->${e.name}`;
+		case "ident":
+			return e.name;
+		case "index":
+			return `${e.base.name}[]`;
+	}
+}
+
+/** Is `e` a constant 0 by D's rules (eval.ts)? A constant no type holds is not one here. */
+export function constantZero(e: Expr): boolean {
+	try {
+		return evaluate(e as full.Expr)?.value === 0n;
+	} catch {
+		return false;
+	}
+}
+
+export function assignments(program: Program): AssignStmt[] {
+	const out: AssignStmt[] = [];
+	const walk = (ss: Statement[]) => {
+		for (const s of ss) {
+			if (s.kind === "assign") out.push(s);
+			else if (s.kind === "if") {
+				walk(s.body);
+				walk(s.otherwise ?? []);
+			}
+		}
+	};
+	for (const c of program.clauses) walk(c.statements);
+	// Assignments used as values (x = y = 0) assign too.
+	const visit = (e: unknown): void => {
+		if (!e || typeof e !== "object") return;
+		if (Array.isArray(e)) {
+			for (const x of e) visit(x);
+			return;
+		}
+		const n = e as Partial<Extract<Expr, { kind: "assignexpr" }>>;
+		if (n.kind === "assignexpr" && n.target && n.value && n.op && n.pos)
+			out.push({ kind: "assign", op: n.op, target: n.target, value: n.value, pos: n.target.pos, opPos: n.pos });
+		for (const [k, v] of Object.entries(e)) if (k !== "pos") visit(v);
+	};
+	visit(program.clauses);
+	return out;
+}
+
+/** Give each thread-local variable the type of the values assigned to it, following
+ * assignments from other variables until nothing changes. */
+/** The variables `++` or `--` is applied to inside expressions (each is assigned an integer). */
+function incremented(program: Program): LValue[] {
+	const out: LValue[] = [];
+	const visit = (e: unknown): void => {
+		if (!e || typeof e !== "object") return;
+		if (Array.isArray(e)) {
+			for (const x of e) visit(x);
+			return;
+		}
+		const n = e as { kind?: string; operand?: LValue };
+		if (n.kind === "incdec" && n.operand) out.push(n.operand);
+		for (const [k, v] of Object.entries(e)) if (k !== "pos") visit(v);
+	};
+	visit(program.clauses);
+	return out;
+}
+
+/** Each declared variable by varKey, with its declared type. */
+export function declaredVars(program: Program): Map<string, { type: IntType | { k: "string" }; pos: Position }> {
+	const out = new Map<string, { type: IntType | { k: "string" }; pos: Position }>();
+	for (const d of program.declarations) {
+		const t = resolveType(d.type);
+		if (t.k !== "int" && t.k !== "string") continue;
+		for (const v of d.declarators) {
+			const key = d.storage === "global" ? (v.keys ? `assoc:${v.name}` : `global:${v.name}`) : `${d.storage}:${v.name}`;
+			out.set(key, { type: t, pos: v.pos });
+		}
+	}
+	return out;
+}
+
+export function inferSelfTypes(program: Program): Map<string, "int" | "string"> {
+	const known = new Map<string, "int" | "string">();
+	for (const [k, v] of declaredVars(program)) known.set(k, v.type.k === "string" ? "string" : "int");
+	for (const v of incremented(program)) known.set(varKey(v), "int");
+	const all = assignments(program);
+	let changed = true;
+	while (changed) {
+		changed = false;
+		for (const a of all) {
+			const key = varKey(a.target);
+			if (known.has(key)) continue;
+			const t = a.op === "=" ? guess(a.value, known) : "int";
+			if (t === "int" || t === "string") {
+				known.set(key, t);
+				changed = true;
+			}
+		}
+	}
+	return known;
+}
+
+/** printa([format,] @a, ...): every aggregation exists; a format fits the first's keys (DTrace's dt_printa_validate). */
+export function checkPrinta(e: ActionCall, aggregations: Map<string, AggregationInfo>): void {
+	const args = [...e.args];
+	let format: string | undefined;
+	if (args[0]?.kind === "string") format = (args.shift() as { value: string }).value;
+	if (args.length === 0)
+		throw new DTypeError(e.pos, "printa( ) prototype mismatch: an aggregation is expected", "D_PRINTA_PROTO");
+	const aggs: AggregationInfo[] = [];
+	for (const [i, a] of args.entries()) {
+		if (a.kind !== "aggvar")
+			throw new DTypeError(
+				a.pos,
+				`printa( ) argument #${i + (format === undefined ? 1 : 2)} must be an aggregation`,
+				"D_PRINTA_AGGARG",
+			);
+		const info = aggregations.get(a.name);
+		if (!info) throw new DTypeError(a.pos, `printa( ) of @${a.name}, which no clause assigns`, "D_PRINTA_AGGARG");
+		aggs.push(info);
+	}
+	if (format === undefined) return;
+	const keys = aggs[0]!.keys.map((k) => ({ type: k === "string" ? STRING : INT64, pos: e.pos }));
+	validateFormat(format, keys, {
+		fn: "printa",
+		pos: e.pos,
+		exact: false,
+		aggregation: aggs[0]!.fn === "count" ? UINT64 : INT64,
+	});
+}
+
+/** DTrace's rules for lquantize(value, base, limit[, step]). */
+export function lquantizeParams(s: AggregateStmt): LquantizeParams {
+	const bound = (i: number, what: string): bigint => {
+		const a = s.args[i]!;
+		const v = constantValue(a);
+		if (v === undefined)
+			throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be an integer constant`);
+		if (v < INT32_MIN || v > INT32_MAX) {
+			throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be a 32-bit quantity`);
+		}
+		return v;
+	};
+	const lo = bound(1, "base");
+	const hi = bound(2, "limit");
+	if (hi <= lo) throw new DTypeError(s.fnPos, "lquantize() base (argument #2) must be less than limit (argument #3)");
+	let step = 1n;
+	if (s.args.length > 3) {
+		const a = s.args[3]!;
+		const v = constantValue(a);
+		if (v === undefined || v <= 0n) {
+			throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a non-zero positive integer constant");
+		}
+		if (v > UINT16_MAX) throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a 16-bit quantity");
+		step = v;
+	}
+	const levels = (hi - lo) / step;
+	if (levels === 0n) {
+		throw new DTypeError(
+			s.fnPos,
+			"lquantize() step (argument #4) too large: must have at least one quantization level",
+		);
+	}
+	if (levels > UINT16_MAX) {
+		throw new DTypeError(
+			s.fnPos,
+			"lquantize() step (argument #4) too small: number of quantization levels must be a 16-bit quantity",
+		);
+	}
+	return { lo: Number(lo), hi: Number(hi), step: Number(step), levels: Number(levels) };
+}
+
+/** An associative array's keys have the same types wherever it is used. */
+export function sameAssocKeys(
+	e: Extract<Expr, { kind: "index" }>,
+	types: DType[],
+	assocKeys: Map<string, { types: DType[]; pos: Position }>,
+): void {
+	const prev = assocKeys.get(e.base.name);
+	if (!prev) {
+		assocKeys.set(e.base.name, { types, pos: e.pos });
+		return;
+	}
+	if (prev.types.length !== types.length)
+		throw new DTypeError(
+			e.pos,
+			`${e.base.name}[] has ${plural(types.length, "key")} here but ${plural(prev.types.length, "key")}${where(prev.pos)}`,
+		);
+	types.forEach((t, i) => {
+		if (t !== prev.types[i])
+			throw new DTypeError(
+				e.keys[i]!.pos,
+				`${e.base.name}[] key #${i + 1} is ${article(t)} here but ${article(prev.types[i]!)}${where(prev.pos)}`,
+			);
+	});
+}
+
+/** A call in an expression of the subset: copyinstr, strlen, ustack/kstack (keys only). */
+export function checkCall(
+	e: CallExpr,
+	asKey: boolean,
+	expr: (e: Expr, asKey: boolean) => DType,
+	functions: Set<string>,
+): DType {
+	functions.add(e.fn);
+	const n = e.args.length;
+	const arity = (expected: string) =>
+		new DTypeError(e.pos, `${e.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`);
+	const argType = (i: number, want: "int" | "string", what: string) => {
+		const t = expr(e.args[i]!, false);
+		if (t !== want) {
+			throw new DTypeError(e.args[i]!.pos, `${e.fn}() argument #${i + 1} must be ${what}, not ${article(t)}`);
+		}
+	};
+	switch (e.fn) {
+		case "copyinstr":
+			if (n < 1 || n > 2) throw arity("1 or 2");
+			argType(0, "int", "an integer address");
+			if (n === 2) {
+				argType(1, "int", "an integer length");
+				const len = constantValue(e.args[1]!);
+				if (len !== undefined && len <= 0n) {
+					throw new DTypeError(e.args[1]!.pos, "copyinstr() argument #2 must be a positive length");
+				}
+			}
+			return "string";
+		case "strlen":
+			if (n !== 1) throw arity("1");
+			argType(0, "string", "a string");
+			return "int";
+		case "ustack":
+		case "kstack": {
+			if (!asKey) {
+				throw new DTypeError(e.pos, `${e.fn}() can only be used as an aggregation key, as in @[${e.fn}()] = count()`);
+			}
+			if (n > 1) throw arity("0 or 1");
+			if (n === 1) {
+				expr(e.args[0]!, false);
+				const v = constantValue(e.args[0]!);
+				if (v === undefined || v <= 0n) {
+					throw new DTypeError(e.args[0]!.pos, `${e.fn}() argument #1 must be a non-zero positive integer constant`);
+				}
+			}
+			return e.fn;
+		}
+	}
+}

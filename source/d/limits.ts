@@ -1,0 +1,29 @@
+// What the checker accepts but dtop's code generator does not compile yet,
+// refused after checking and before anything is loaded, with line and column.
+import type { Statement } from "./ast.ts";
+import type { CheckedProgram } from "./check.ts";
+import { DTypeError } from "./errors.ts";
+
+function walk(ss: Statement[], f: (s: Statement) => void): void {
+	for (const s of ss) {
+		f(s);
+		if (s.kind === "if") {
+			walk(s.body, f);
+			walk(s.otherwise ?? [], f);
+		}
+	}
+}
+
+/** Throw the first construct of a checked program that dtop cannot compile yet. */
+export function refuseUncompiled(c: CheckedProgram): void {
+	for (const clause of c.program.clauses) {
+		walk(clause.statements, (s) => {
+			if (s.kind === "assign" && s.target.kind === "self" && c.types.get(s.target) === "string")
+				throw new DTypeError(
+					s.pos,
+					"string values in self-> variables are not supported yet; use a global, this-> or an associative array",
+					"DTOP_UNSUPPORTED",
+				);
+		});
+	}
+}
