@@ -139,14 +139,30 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
  * compiled is refused now, as it is when probes match, not when one appears.
  */
 export function checkUnmatched(clause: Clause, strsize: number): void {
-	const env: LowerEnv = { probes: [], tlsSlot: () => 0 };
+	// Without the enabling's variables (they are laid out when probes match):
+	// what needs them is checked then; everything else now.
+	const env: LowerEnv = { probes: [], tlsSlot: () => 0, strsize };
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, strsize) : undefined;
-	for (const s of clause.statements) {
-		if (s.kind === "expr") rec?.action(s.expr);
-		else if (s.kind === "assign") lowerInt(s.value, env);
-		else lowerAggregate(s, env);
-	}
-	if (clause.predicate) lowerInt(clause.predicate, env);
+	const tryLower = (f: () => void) => {
+		try {
+			f();
+		} catch (e) {
+			if (!(e instanceof Error && /variable/.test(e.message))) throw e;
+		}
+	};
+	const walk = (ss: Statement[]): void => {
+		for (const s of ss) {
+			if (s.kind === "expr") tryLower(() => rec?.action(s.expr));
+			else if (s.kind === "aggregate") tryLower(() => lowerAggregate(s, env));
+			else if (s.kind === "if") {
+				tryLower(() => lowerInt(s.cond, env));
+				walk(s.body);
+				walk(s.otherwise ?? []);
+			}
+		}
+	};
+	walk(clause.statements);
+	if (clause.predicate) tryLower(() => lowerInt(clause.predicate!, env));
 }
 
 /**
