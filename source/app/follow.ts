@@ -6,7 +6,8 @@ import type { Session } from "../session/session.ts";
 
 /** Watch the catalog and keep the session's enablings on its probes; returns the function that stops. */
 export function followMachine(session: Session, catalog: Catalog, after?: (change: CatalogChange) => void): () => void {
-	catalog.watch(500);
+	// New processes an enabling could match are held at exec until attached.
+	catalog.watch(500, { hold: () => session.followsNewProcesses() });
 	return catalog.subscribe((change) => {
 		session.processesChanged(change.started, change.exited);
 		if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));

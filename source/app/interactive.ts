@@ -143,7 +143,9 @@ export class SessionController implements Controller {
 		readonly notice?: string,
 	) {
 		this.tree = new Tree(catalog, this);
-		this.unsub = followMachine(session, catalog, () => {
+		this.unsub = followMachine(session, catalog, (change) => {
+			// Processes without probes come and go all the time: redraw only when the tree changes.
+			if (!change.added.length && !change.removed.length) return;
 			this.tree.rebuild();
 			this.emit();
 		});

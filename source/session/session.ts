@@ -197,6 +197,18 @@ export class Session {
 		}
 	}
 
+	/**
+	 * Whether some enabling could match a process that starts later: a probe
+	 * description whose provider is empty or a glob ending in a wildcard
+	 * (`simple*`, `*`), which the provider names of new processes can match.
+	 */
+	followsNewProcesses(): boolean {
+		for (const st of this.enablings.values())
+			for (const c of st.clauses)
+				for (const d of c.clause.probes) if (d.provider === "" || /[*?\]]$/.test(d.provider)) return true;
+		return false;
+	}
+
 	/** Release groups whose probes all belong to processes that have exited. */
 	private dropExited(st: EnablingState, gone: (p: TraceProbe) => boolean): void {
 		st.groups = st.groups.filter((g) => {

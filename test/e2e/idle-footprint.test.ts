@@ -1,0 +1,47 @@
+// dtop's own footprint: the interactive UI, idle (nothing enabled), counted by
+// strace (every system call of every thread of dtop's process) over 10 s.
+//
+// "Idle" is dtop's: the machine is shared and other programs start processes
+// all the time, and dtop follows each of them (a process that lives through a
+// poll has its maps read). So the budget is 20 system calls a second plus two
+// per process the machine created in the window (the kernel's fork count,
+// /proc/stat "processes", threads included). The rescan that polled /proc
+// every 500 ms cost ~820 a second with no process starting at all.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { sleep, startDtop } from "../helpers/pty.ts";
+
+const forks = () => Number(/^processes (\d+)/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+const SECONDS = 10;
+
+/** Total calls from `strace -c` output (the "total" row). */
+function totalCalls(summary: string): number {
+	const m = /^\s*100\.00\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total$/m.exec(summary);
+	assert.ok(m, `no total in strace's summary:\n${summary}`);
+	return Number(m[1]);
+}
+
+test("the idle interactive UI makes at most 20 system calls a second (plus 2 per process started)", async () => {
+	const s = startDtop([], { cols: 120, rows: 30 });
+	try {
+		await s.waitFor(/syscall/, 30000);
+		await sleep(3000); // start-up work (the first /proc scan, the first frames) is over
+		const before = forks();
+		const r = spawnSync("timeout", ["-s", "INT", String(SECONDS), "strace", "-c", "-f", "-p", String(s.pid)], {
+			encoding: "utf8",
+		});
+		const started = forks() - before;
+		assert.equal(r.error, undefined, `strace could not run (scripts/setup installs it): ${r.error?.message}`);
+		const calls = totalCalls(r.stderr);
+		const perSecond = calls / SECONDS;
+		const budget = 20 + (2 * started) / SECONDS;
+		console.log(
+			`dtop idle: ${perSecond.toFixed(1)} system calls/s while the machine started ${(started / SECONDS).toFixed(1)} processes/s (budget ${budget.toFixed(1)}/s)`,
+		);
+		assert.ok(perSecond <= budget, `${perSecond}/s > ${budget}/s:\n${r.stderr}`);
+	} finally {
+		s.kill();
+	}
+});
