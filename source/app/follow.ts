@@ -9,7 +9,7 @@ export function followMachine(session: Session, catalog: Catalog, after?: (chang
 	// New processes an enabling could match are held at exec until attached.
 	catalog.watch(500, { hold: () => session.followsNewProcesses() });
 	return catalog.subscribe((change) => {
-		session.processesChanged(change.started, change.exited);
+		session.processesChanged(change.started, change.exited, change.remapped);
 		if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
 		after?.(change);
 	});

@@ -53,6 +53,8 @@ export interface CatalogChange {
 	removed: Probe[];
 	started: number[];
 	exited: number[];
+	/** Processes whose mappings changed (exec, an executable mmap) since they started; from kernel events only. */
+	remapped?: number[];
 }
 
 export const STATIC_PROVIDERS = ["syscall", "sdt", "profile", "fbt"] as const;
@@ -288,7 +290,7 @@ export class Catalog extends EventEmitter {
 	 * are read once per process per batch, after the batch; emits "change".
 	 */
 	apply(events: readonly ProcEvent[]): CatalogChange {
-		const change: CatalogChange = { added: [], removed: [], started: [], exited: [] };
+		const change: CatalogChange = { added: [], removed: [], started: [], exited: [], remapped: [] };
 		const remap = new Set<number>();
 		// Re-check known objects against their files once a second, not per batch.
 		this.#objects.beginScan(1000);
@@ -321,10 +323,11 @@ export class Catalog extends EventEmitter {
 		for (const pid of remap) {
 			const state = this.#procs.get(pid);
 			if (!state) continue;
+			if (!change.started.includes(pid)) change.remapped?.push(pid);
 			if (state.comm === "") state.comm = readStat(pid)?.comm ?? "";
 			this.#remap(state, change);
 		}
-		if (change.added.length || change.removed.length || change.started.length || change.exited.length) {
+		if (change.added.length || change.removed.length || change.started.length || change.exited.length || remap.size) {
 			this.emit("change", change);
 		}
 		return change;
@@ -427,7 +430,7 @@ export class Catalog extends EventEmitter {
 	 * close() stops it.
 	 */
 	watch(intervalMs = 500, options: FeedOptions = {}): this {
-		if (this.#timer || this.#feed || !this.#usdtEnabled) return this;
+		if (this.#timer || this.#feed) return this;
 		this.#feed = startFeed(this, options);
 		if (this.#feed) return this;
 		this.#timer = setInterval(() => this.refresh(), intervalMs);

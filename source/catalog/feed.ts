@@ -11,6 +11,7 @@
 import { spawn } from "node:child_process";
 import type { Catalog } from "./catalog.ts";
 import { type ProcEvent, ProcessEvents } from "./proc-events.ts";
+import { readStat } from "./procfs.ts";
 
 export interface FeedOptions {
 	/** Asked every poll: should new processes be held at exec until attached? */
@@ -73,6 +74,9 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 				if (!isHeld(e)) continue;
 				held++;
 				dog?.held(e.pid);
+				// The mmap record is written at the system call's entry: the mapping
+				// exists once the process has stopped (on its way back to user space).
+				if (e.type === "mmap") untilStopped(e.pid);
 			}
 			if (batch.length) catalog.apply(batch);
 			if ((nearlyFull || Date.now() - lastLostCheck > LOST_CHECK_MS) && checkLost()) catalog.refresh();
@@ -99,6 +103,15 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 			dog?.stop();
 		},
 	};
+}
+
+/** Waits (at most 50 ms) until `pid` is stopped or gone. */
+function untilStopped(pid: number): void {
+	const end = Date.now() + 50;
+	for (;;) {
+		const st = readStat(pid)?.state;
+		if (st === undefined || st === "T" || st === "Z" || Date.now() > end) return;
+	}
 }
 
 const isHeld = (e: ProcEvent) => (e.type === "exec" || e.type === "mmap") && e.held;

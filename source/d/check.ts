@@ -124,7 +124,7 @@ function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined
 		case "self":
 			return known.get(e.name);
 		case "call":
-			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" ? "int" : e.fn;
+			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" || e.fn === "progenyof" ? "int" : e.fn;
 	}
 }
 
@@ -412,6 +412,10 @@ class Checker {
 			case "strlen":
 				if (n !== 1) throw arity("1");
 				argType(0, "string", "a string");
+				return "int";
+			case "progenyof":
+				if (n !== 1) throw arity("1");
+				argType(0, "int", "a process id");
 				return "int";
 			case "ustack":
 			case "kstack": {

@@ -326,9 +326,12 @@ export class Session {
 	 * stacks, read each new process's mappings now, so its stacks symbolize even
 	 * if it exits before the next tick.
 	 */
-	processesChanged(started: readonly number[], exited: readonly number[]): void {
-		if (started.length && [...this.enablings.values()].some((st) => st.userStacks))
-			for (const pid of started) this.symbolizer.capture(pid);
+	processesChanged(started: readonly number[], exited: readonly number[], remapped: readonly number[] = []): void {
+		if ((started.length || remapped.length) && [...this.enablings.values()].some((st) => st.userStacks)) {
+			for (const pid of started) this.symbolizer.capture(pid, true);
+			// exec'd or mapped new code: what was read before is stale
+			for (const pid of remapped) this.symbolizer.capture(pid, true);
+		}
 		for (const pid of exited) this.symbolizer.exited(pid);
 	}
 
