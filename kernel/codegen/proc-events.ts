@@ -4,7 +4,7 @@
 // rescanning /proc. A record the ring has no room for is counted (counter
 // LOST), so the reader knows to fall back to one /proc scan.
 //
-// With the control slot HOLD set, an exec and an executable mmap also stop the
+// With the control slot HOLD set (and DEADLINE not passed), an exec and an executable mmap also stop the
 // process (SIGSTOP, delivered before it returns to user space) and say so in
 // the record: the reader attaches the probes the new code needs, then resumes
 // it. Children of the process in slot SELF are never held (dtop's own helpers:
@@ -20,8 +20,8 @@ export const RECORD_SIZE = 40;
 export const REC = { type: 0, pid: 4, tid: 8, aux: 12, flags: 16, comm: 24 } as const;
 
 /** u64 slots of the one-entry control array map (written by user space). */
-export const CTL = { HOLD: 0, SELF: 1 } as const;
-export const CTL_SIZE = 16;
+export const CTL = { HOLD: 0, SELF: 1, DEADLINE: 2 } as const;
+export const CTL_SIZE = 24;
 /** u64 slots of the one-entry counter array map (written by the programs). */
 export const STATS = { LOST: 0, HELD: 1 } as const;
 export const STATS_SIZE = 16;
@@ -104,6 +104,12 @@ function maybeHold(a: Asm, m: ProcEventMaps, o: ProcEventOffsets): Asm {
 	a.ldMapValue(R8, m.ctlFd, 0)
 		.ldx(8, R9, R8, CTL.HOLD * 8)
 		.jeq(R9, 0, "nohold");
+	// Only while the reader is alive and running: it renews DEADLINE (CLOCK_MONOTONIC ns)
+	// as it polls, so a reader stopped (Ctrl-Z) or killed stops holding within moments.
+	a.call(Helper.ktime_get_ns)
+		.ldMapValue(R8, m.ctlFd, 0)
+		.ldx(8, R9, R8, CTL.DEADLINE * 8)
+		.jgt(R0, R9, "nohold");
 	if (o.taskParent !== undefined && o.taskTgid !== undefined) {
 		// parent = current->real_parent; if parent->tgid == SELF, leave it be.
 		a.call(Helper.get_current_task)

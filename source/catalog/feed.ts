@@ -66,6 +66,7 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 			if (want) dog ??= heldWatchdog();
 			events.hold(want);
 		}
+		events.renew();
 		const nearlyFull = events.available() > events.size - 4096;
 		let batch: ProcEvent[] = [];
 		try {

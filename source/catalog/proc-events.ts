@@ -28,6 +28,9 @@ export type ProcEvent =
 	| { type: "comm"; pid: number; tid: number; comm: string }
 	| { type: "mmap"; pid: number; held: boolean };
 
+/** Holds stop this long after the reader last renewed them (it renews every 25 ms while it runs). */
+const HOLD_LEASE_NS = 100_000_000n;
+
 /** 1 MiB: at 1,000 process starts a second (~8 records each) about 3 s of slack. */
 const RING_SIZE = 1 << 20;
 
@@ -40,6 +43,7 @@ export class ProcessEvents {
 	readonly #programs: Program[] = [];
 	readonly #links: Link[] = [];
 	#hold = false;
+	#renewed = 0n;
 	/** Whether holds skip children of dtop (needs BTF for task_struct offsets). */
 	readonly spareChildren: boolean;
 
@@ -179,7 +183,16 @@ export class ProcessEvents {
 		const v = Buffer.alloc(CTL_SIZE);
 		v.writeBigUInt64LE(hold ? 1n : 0n, CTL.HOLD * 8);
 		v.writeBigUInt64LE(BigInt(this.#self), CTL.SELF * 8);
+		// process.hrtime is CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns.
+		this.#renewed = process.hrtime.bigint();
+		v.writeBigUInt64LE(this.#renewed + HOLD_LEASE_NS, CTL.DEADLINE * 8);
 		return v;
+	}
+
+	/** While holding, renew the lease now and then (one system call each 25 ms). */
+	renew(): void {
+		if (!this.#hold || process.hrtime.bigint() - this.#renewed < HOLD_LEASE_NS / 4n) return;
+		this.#ctl.update(Buffer.alloc(4), this.#control(true));
 	}
 
 	get holding(): boolean {

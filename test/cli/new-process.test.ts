@@ -81,3 +81,30 @@ test("without an enabling that could match new processes, nothing is held", asyn
 		dtop.kill("SIGKILL");
 	}
 });
+
+test("a stopped dtop (kill -STOP) stops holding: new processes run on, and are counted after it continues", async () => {
+	const dir = mkdtempSync(join(tmpdir(), "dtop-newproc-"));
+	const name = `simple-stop-${process.pid}`;
+	const binary = join(dir, name);
+	copyFileSync(SIMPLE, binary);
+	copyFileSync(LIBSIMPLE, join(dir, "libsimple.so"));
+	const dtop = spawn(DTOP, ["-Z", "-n", `simple*:${name}::saw-line { @ = count(); }`], {
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, CI: "true" },
+	});
+	try {
+		let err = "";
+		dtop.stderr?.on("data", (d) => (err += d));
+		await until("dtop has enabled the clause", () => /clause\(s\) matched/.test(err));
+		await sleep(500);
+		process.kill(dtop.pid ?? 0, "SIGSTOP");
+		await until("dtop is stopped", () => stateOf(dtop.pid ?? 0) === "T");
+		await sleep(300); // the lease on holds (100 ms) has lapsed
+		const r = spawnSync(binary, ["--count", "10"], { stdio: "ignore", timeout: 5000 });
+		assert.equal(r.status, 0, "a process started while dtop was stopped was held (or failed)");
+		process.kill(dtop.pid ?? 0, "SIGCONT");
+	} finally {
+		dtop.kill("SIGKILL");
+		rmSync(dir, { recursive: true, force: true });
+	}
+});

@@ -97,11 +97,44 @@ test("an overflowing ring is counted and answered by a /proc rescan that leaves 
 			5000,
 		);
 		// Every process the catalog tracks exists (none of the 400 short ones is left behind).
+		// (Others on the machine exit all the time: one that exited since the last poll is dropped by the next.)
 		await sleep(500);
-		const stale = catalog.processes().filter((p) => !existsSync(`/proc/${p.pid}`));
+		const gone = catalog.processes().filter((p) => !existsSync(`/proc/${p.pid}`));
+		await sleep(700);
+		const stale = gone.filter((g) => catalog.processes().some((p) => p.pid === g.pid));
 		assert.deepEqual(stale, [], "processes tracked after they exited");
 		child.kill("SIGKILL");
 	} finally {
 		catalog.close();
+	}
+});
+
+test("holding: dtop's own children run on, a grandchild is stopped at exec until resumed", async () => {
+	const events = new ProcessEvents(tracefs());
+	try {
+		events.hold(true);
+		assert.ok(events.spareChildren, "this kernel has BTF: dtop's children must be spared");
+		// A child of this process: held, spawnSync would never return.
+		const r = spawnSync("/bin/true", [], { timeout: 5000 });
+		assert.equal(r.status, 0, "a child of the reader was held");
+		const sh = spawn("bash", ["-c", "/bin/true; echo done"], { stdio: ["ignore", "pipe", "ignore"] });
+		let out = "";
+		sh.stdout.on("data", (d) => (out += d));
+		const finished = new Promise((resolve) => sh.on("exit", resolve));
+		let held: ProcEvent | undefined;
+		await until("the grandchild's exec is held", () => {
+			events.renew();
+			held ??= events.poll().find((e) => e.type === "exec" && e.comm === "true" && e.held);
+			return held !== undefined;
+		});
+		await sleep(100);
+		assert.equal(out, "", "the held process ran on");
+		events.hold(false);
+		process.kill(held?.pid ?? 0, "SIGCONT");
+		await finished;
+		assert.equal(out, "done\n");
+		assert.ok(events.held() >= 1);
+	} finally {
+		events.close();
 	}
 });
