@@ -159,7 +159,8 @@ export class SessionController implements Controller {
 		for (const l of this.listeners) l();
 	}
 	view(): SessionView {
-		return this.session.view();
+		const overflows = this.catalog.following().overflows;
+		return overflows ? { ...this.session.view(), processOverflows: overflows } : this.session.view();
 	}
 	subscribe(listener: () => void): () => void {
 		this.listeners.add(listener);

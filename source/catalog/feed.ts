@@ -36,7 +36,9 @@ const LOST_CHECK_MS = 10_000;
 export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFeed | undefined {
 	let events: ProcessEvents;
 	try {
-		events = new ProcessEvents(catalog.tracefs, { ringSize: options.ringSize });
+		// DTOP_PROC_RING_BYTES: a smaller ring, for the test that overflows it.
+		const env = Number(process.env.DTOP_PROC_RING_BYTES) || undefined;
+		events = new ProcessEvents(catalog.tracefs, { ringSize: options.ringSize ?? env });
 	} catch {
 		return undefined;
 	}
