@@ -21,6 +21,8 @@ export interface Target {
 	kill(): void;
 	/** Where the command's output goes when it is not the terminal (the interactive UI). */
 	output?: OutputFile;
+	/** Learn of the exit from the catalog's process events (a -p target polls /proc until then). */
+	follow?(catalog: Catalog): void;
 }
 
 /** A private file (in a fresh 0700 directory) for a -c command's output. */
@@ -125,17 +127,40 @@ export function attachTo(pid: number): Target {
 	if (procState(pid) === undefined)
 		throw new Error(`process ${pid} does not exist (or is not visible); check the pid.`);
 	let timer: NodeJS.Timeout | undefined;
+	let unsubscribe: (() => void) | undefined;
+	let finish: () => void = () => {};
 	const exited = new Promise<number | null>((resolve) => {
+		finish = () => {
+			clearInterval(timer);
+			unsubscribe?.();
+			resolve(null);
+		};
+	});
+	const poll = (ms: number) => {
+		clearInterval(timer);
 		timer = setInterval(() => {
 			const st = procState(pid);
-			if (st === undefined || st === "Z" || st === "X") {
-				clearInterval(timer);
-				resolve(null);
-			}
-		}, 100);
+			if (st === undefined || st === "Z" || st === "X") finish();
+		}, ms);
 		timer.unref?.();
-	});
-	return { pid, resume: () => {}, exited, kill: () => clearInterval(timer) };
+	};
+	poll(100);
+	return {
+		pid,
+		resume: () => {},
+		exited,
+		kill: () => {
+			clearInterval(timer);
+			unsubscribe?.();
+		},
+		follow(catalog) {
+			unsubscribe ??= catalog.subscribe((c) => {
+				if (c.exited.includes(pid)) finish();
+			});
+			// The events say when it exits; a slow poll stays as the safety net.
+			poll(2000);
+		},
+	};
 }
 /** What the enablings need the target held for. */
 export interface HoldNeeds {

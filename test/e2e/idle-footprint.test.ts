@@ -8,9 +8,10 @@
 // /proc/stat "processes", threads included). The rescan that polled /proc
 // every 500 ms cost ~820 a second with no process starting at all.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { DTOP } from "../helpers/cli.ts";
 import { sleep, startDtop } from "../helpers/pty.ts";
 
 const forks = () => Number(/^processes (\d+)/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
@@ -43,5 +44,38 @@ test("the idle interactive UI makes at most 20 system calls a second (plus 2 per
 		assert.ok(perSecond <= budget, `${perSecond}/s > ${budget}/s:\n${r.stderr}`);
 	} finally {
 		s.kill();
+	}
+});
+
+test("dtop -p learns of its target's exit from the kernel's events, not by polling /proc", async () => {
+	const target = spawn("sleep", ["60"], { stdio: "ignore" });
+	const dtop = spawn(
+		DTOP,
+		["-q", "-p", String(target.pid), "-n", "syscall::getppid:entry /pid == $target/ { @ = count(); }"],
+		{
+			stdio: ["ignore", "ignore", "pipe"],
+			env: { ...process.env, CI: "true" },
+		},
+	);
+	try {
+		let err = "";
+		dtop.stderr?.on("data", (d) => (err += d));
+		const t0 = Date.now();
+		while (!/clause\(s\) matched/.test(err) && Date.now() - t0 < 20_000) await sleep(20);
+		await sleep(1000);
+		const r = spawnSync("timeout", ["-s", "INT", "4", "strace", "-f", "-e", "trace=openat", "-p", String(dtop.pid)], {
+			encoding: "utf8",
+		});
+		const polls = r.stderr.split("\n").filter((l) => l.includes(`"/proc/${target.pid}/stat"`)).length;
+		// The old 100 ms poll read it 40 times in 4 s; the safety net reads it every 2 s.
+		assert.ok(polls <= 3, `dtop read /proc/${target.pid}/stat ${polls} times in 4 s`);
+		const t1 = Date.now();
+		const ended = new Promise((resolve) => dtop.on("exit", resolve));
+		target.kill("SIGKILL");
+		await ended;
+		assert.ok(Date.now() - t1 < 1000, `dtop took ${Date.now() - t1} ms to see its target exit`);
+	} finally {
+		target.kill("SIGKILL");
+		dtop.kill("SIGKILL");
 	}
 });
