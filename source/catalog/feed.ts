@@ -134,18 +134,20 @@ function resume(pid: number, dog: HeldWatchdog | undefined): void {
  * pipe closes, kill -9 included) or stopped for a second, it continues the
  * held ones. The pid is told as soon as dtop reads the stop's record: a kill -9
  * of dtop between the kernel's stop and that read (one poll, 2 ms) is the one
- * case it cannot cover.
+ * case it cannot cover. Bash built-ins only: a program it ran would itself be
+ * held.
  */
 const HELD_WATCHDOG = `declare -A H
-st() { local s; s=$(cat /proc/$1/stat 2>/dev/null) || return 0; s=\${s##*) }; echo "\${s%% *}"; }
+st() { local s; { read -r s < /proc/$1/stat; } 2>/dev/null || { S=; return 0; }; s=\${s##*) }; S=\${s%% *}; }
 n=0
 while :; do
 	if read -r -t 0.2 line; then
 		case $line in -*) unset "H[\${line#-}]" ;; +*) H[\${line#+}]=1 ;; esac
 		continue
 	elif [ $? -le 128 ]; then break; fi
-	[ "$(st $D)" = T ] && n=$((n + 1)) || n=0
-	[ "$(st $D)" = "" ] && break
+	st $D
+	[ "$S" = T ] && n=$((n + 1)) || n=0
+	[ "$S" = "" ] && break
 	if [ $n -ge 5 ]; then for p in "\${!H[@]}"; do kill -CONT $p 2>/dev/null; done; n=0; fi
 done
 for p in "\${!H[@]}"; do kill -CONT $p 2>/dev/null; done
@@ -159,10 +161,11 @@ interface HeldWatchdog {
 
 function heldWatchdog(): HeldWatchdog | undefined {
 	try {
-		const w = spawn("/bin/bash", ["-c", HELD_WATCHDOG], {
+		// No BASH_ENV or rc files: a program the shell ran at start would be held.
+		const w = spawn("/bin/bash", ["--norc", "--noprofile", "-c", HELD_WATCHDOG], {
 			stdio: ["pipe", "ignore", "ignore"],
 			detached: true,
-			env: { ...process.env, D: String(process.pid) },
+			env: { PATH: "/usr/bin:/bin", D: String(process.pid) },
 		});
 		w.on("error", () => {});
 		w.stdin?.on("error", () => {});

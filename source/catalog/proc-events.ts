@@ -28,8 +28,8 @@ export type ProcEvent =
 	| { type: "comm"; pid: number; tid: number; comm: string }
 	| { type: "mmap"; pid: number; held: boolean };
 
-/** Holds stop this long after the reader last renewed them (it renews every 25 ms while it runs). */
-const HOLD_LEASE_NS = 100_000_000n;
+/** Holds stop this long after the reader last renewed them (it renews every 250 ms while it runs; a busy event loop must not let it lapse). */
+const HOLD_LEASE_NS = 1_000_000_000n;
 
 /** 1 MiB: at 1,000 process starts a second (~8 records each) about 3 s of slack. */
 const RING_SIZE = 1 << 20;
@@ -189,7 +189,7 @@ export class ProcessEvents {
 		return v;
 	}
 
-	/** While holding, renew the lease now and then (one system call each 25 ms). */
+	/** While holding, renew the lease now and then (one system call each 250 ms). */
 	renew(): void {
 		if (!this.#hold || process.hrtime.bigint() - this.#renewed < HOLD_LEASE_NS / 4n) return;
 		this.#ctl.update(Buffer.alloc(4), this.#control(true));

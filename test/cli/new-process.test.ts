@@ -15,6 +15,9 @@ import { DTOP } from "../helpers/cli.ts";
 import { LIBSIMPLE, SIMPLE } from "../helpers/fixture.ts";
 import { stateOf } from "../helpers/proc.ts";
 
+// The hold is opt-in for now (see source/app/follow.ts).
+process.env.DTOP_HOLD_NEW = "1";
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
@@ -99,7 +102,7 @@ test("a stopped dtop (kill -STOP) stops holding: new processes run on, and are c
 		await sleep(500);
 		process.kill(dtop.pid ?? 0, "SIGSTOP");
 		await until("dtop is stopped", () => stateOf(dtop.pid ?? 0) === "T");
-		await sleep(300); // the lease on holds (100 ms) has lapsed
+		await sleep(1300); // the lease on holds (1 s) has lapsed
 		const r = spawnSync(binary, ["--count", "10"], { stdio: "ignore", timeout: 5000 });
 		assert.equal(r.status, 0, "a process started while dtop was stopped was held (or failed)");
 		process.kill(dtop.pid ?? 0, "SIGCONT");

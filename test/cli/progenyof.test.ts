@@ -12,6 +12,9 @@ import { test } from "node:test";
 import { runDtop } from "../helpers/cli.ts";
 import { SIMPLE } from "../helpers/fixture.ts";
 
+// The fixtures start after the enabling and live milliseconds: hold them until attached (opt-in).
+process.env.DTOP_HOLD_NEW = "1";
+
 test("progenyof($target): every descendant over three generations is counted, nothing else", async () => {
 	const dir = mkdtempSync(join(tmpdir(), "dtop-progeny-"));
 	const pids = join(dir, "pids");
