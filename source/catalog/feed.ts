@@ -1,6 +1,6 @@
 // The catalog's process feed: polls the kernel's process events (a memory read,
 // no system call) and applies them to the catalog. Every 100 ms when nothing
-// needs holding (about 10 wake-ups a second idle); every 2 ms while an
+// needs holding (4 wake-ups a second idle); every 2 ms while an
 // enabling could match a new process, because then each exec and executable
 // mmap stops the process until its probes are attached (see
 // kernel/codegen/proc-events.ts) and the stop lasts until the next poll.
@@ -42,7 +42,7 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 	} catch {
 		return undefined;
 	}
-	const idleMs = options.idleMs ?? 100;
+	const idleMs = options.idleMs ?? 250;
 	let overflows = 0;
 	let lost = 0;
 	let lastLostCheck = Date.now();
