@@ -269,6 +269,39 @@ export class Btf {
 		return this.funcs.get(name) ?? this.base?.functionId(name);
 	}
 
+	/**
+	 * Byte offset of `member` in `struct name` (the first struct of that name with
+	 * that member, looking through anonymous struct/union members); undefined
+	 * when BTF does not describe it or the member is a bitfield.
+	 */
+	memberOffset(struct: string, member: string): number | undefined {
+		for (let i = 0; i < this.count; i++) {
+			const o = this.offsets[i];
+			if (((this.words[o + 1] >>> 24) & 0x1f) !== BtfKind.STRUCT || this.string(this.words[o]) !== struct) continue;
+			const at = this.#findMember(this.firstId + i, member, 0);
+			if (at !== undefined) return at;
+		}
+		return this.base?.memberOffset(struct, member);
+	}
+
+	#findMember(id: number, member: string, depth: number): number | undefined {
+		const kind = this.kind(id);
+		if ((kind !== BtfKind.STRUCT && kind !== BtfKind.UNION) || depth > 8) return undefined;
+		const { words, at } = this.locate(id);
+		const info = words[at + 1];
+		const bitfields = info >>> 31 === 1;
+		for (let m = 0; m < (info & 0xffff); m++) {
+			const nameOff = words[at + 3 + 3 * m];
+			const bits = bitfields ? words[at + 5 + 3 * m] & 0xffffff : words[at + 5 + 3 * m];
+			if (bits % 8 !== 0) continue;
+			if (nameOff === 0) {
+				const inner = this.#findMember(this.resolve(words[at + 4 + 3 * m]), member, depth + 1);
+				if (inner !== undefined) return bits / 8 + inner;
+			} else if (this.string(nameOff) === member) return bits / 8;
+		}
+		return undefined;
+	}
+
 	/** Names of every function this blob describes (not the base's). */
 	functionNames(): string[] {
 		this.functionId("");

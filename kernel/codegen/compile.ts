@@ -202,10 +202,47 @@ export function evalInt(s: State, e: IntExpr): void {
 		case "streq":
 			evalStrEq(s, e.l, e.r, e.neg);
 			return;
+		case "progenyof":
+			evalProgenyOf(s, e);
+			return;
 		case "bin":
 			evalBin(s, e.op, e.l, e.r, e.unsigned === true);
 			return;
 	}
+}
+
+/** Parent steps progenyof() follows (DTrace walks to init; deeper trees are rare). */
+export const PROGENY_DEPTH = 32;
+
+/**
+ * R0 = 1 when the current process (or an ancestor within PROGENY_DEPTH) has
+ * tgid `pid`, else 0. Each step reads task->tgid and task->real_parent with
+ * bpf_probe_read_kernel (Linux 5.5+); a failed read answers 0.
+ */
+function evalProgenyOf(s: State, e: Extract<IntExpr, { k: "progenyof" }>): void {
+	const a = s.a;
+	evalInt(s, e.pid);
+	const pidSlot = slot(s.depth);
+	const taskSlot = slot(s.depth + 1);
+	const tmpSlot = slot(s.depth + 2);
+	a.stx(8, R10, pidSlot, R0);
+	a.call(Helper.get_current_task).stx(8, R10, taskSlot, R0);
+	const yes = label(s, "prog_yes");
+	const no = label(s, "prog_no");
+	const done = label(s, "prog_done");
+	for (let i = 0; i < PROGENY_DEPTH; i++) {
+		a.st(8, R10, tmpSlot, 0);
+		a.ldx(8, R3, R10, taskSlot).jeq(R3, 0, no).add(R3, e.tgidOffset);
+		a.mov(R1, R10).add(R1, tmpSlot).mov(R2, 4).call(Helper.probe_read_kernel).jne(R0, 0, no);
+		a.ldx(4, R1, R10, tmpSlot).ldx(8, R2, R10, pidSlot).jeq(R1, R2, yes);
+		// tgid 1 (init) or 0 (the idle task) has no parent worth following.
+		a.jle(R1, 1, no);
+		a.ldx(8, R3, R10, taskSlot).add(R3, e.parentOffset);
+		a.mov(R1, R10).add(R1, taskSlot).mov(R2, 8).call(Helper.probe_read_kernel).jne(R0, 0, no);
+	}
+	a.label(no).mov(R0, 0).ja(done);
+	a.label(yes).mov(R0, 1);
+	a.label(done);
 }
 
 /** R0 = (R0 <op> 0) ? 1 : 0 for "==" (logical not) or "!=" (to boolean). */

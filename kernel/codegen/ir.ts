@@ -48,6 +48,12 @@ export type IntExpr =
 	| { k: "un"; op: "!" | "-" | "~"; e: IntExpr }
 	/** 1 when the firing probe's id is one of `ids` (probefunc == "read", ...). */
 	| { k: "probein"; ids: number[] }
+	/**
+	 * 1 when the current process is `pid` or descends from it: the parent chain
+	 * (task_struct.real_parent, at most PROGENY_DEPTH steps) read with
+	 * bpf_probe_read_kernel at the offsets BTF gives.
+	 */
+	| { k: "progenyof"; pid: IntExpr; parentOffset: number; tgidOffset: number }
 	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
 	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr };
 

@@ -6,9 +6,14 @@ import type { Session } from "../session/session.ts";
 
 /** Watch the catalog and keep the session's enablings on its probes; returns the function that stops. */
 export function followMachine(session: Session, catalog: Catalog, after?: (change: CatalogChange) => void): () => void {
-	catalog.watch(500);
+	// New processes an enabling could match are held at exec until attached, but
+	// only with DTOP_HOLD_NEW=1 for now: the hold stops every process the machine
+	// starts (other users' too) for a few milliseconds, and a dtop that hangs
+	// leaves the ones it stopped stopped until it goes on (see catalog/feed.ts).
+	const hold = process.env.DTOP_HOLD_NEW === "1";
+	catalog.watch(500, { hold: hold ? () => session.followsNewProcesses() : undefined });
 	return catalog.subscribe((change) => {
-		session.processesChanged(change.started, change.exited);
+		session.processesChanged(change.started, change.exited, change.remapped);
 		if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
 		after?.(change);
 	});

@@ -44,7 +44,7 @@ export class SessionController implements Controller {
 	private readonly ticker: Ticker;
 	private metas = new Map<number, Meta>();
 	/** The last view and what view() made of it (read every frame). */
-	private seen: { raw: SessionView; view: SessionView } | undefined;
+	private seen: { raw: SessionView; view: SessionView; overflows: number } | undefined;
 	private argumentNotes = new Map<string, string[]>();
 	private unsub: () => void;
 	constructor(
@@ -54,7 +54,9 @@ export class SessionController implements Controller {
 		readonly notice?: string,
 	) {
 		this.tree = new ProbeTree(catalog, this);
-		this.unsub = followMachine(session, catalog, () => {
+		this.unsub = followMachine(session, catalog, (change) => {
+			// Processes without probes come and go all the time: redraw only when the tree changes.
+			if (!change.added.length && !change.removed.length) return;
 			this.tree.rebuild();
 			// Not now: the tree itself may have made the probes (pid-provider rows on screen).
 			setImmediate(() => this.emit());
@@ -70,9 +72,14 @@ export class SessionController implements Controller {
 	}
 	view(): SessionView {
 		const v = this.session.view();
-		if (v === this.seen?.raw) return this.seen.view;
-		const view = { ...v, enablings: v.enablings.map((e) => this.withArguments(e)) };
-		this.seen = { raw: v, view };
+		const overflows = this.catalog.following().overflows;
+		if (v === this.seen?.raw && overflows === this.seen.overflows) return this.seen.view;
+		const view = {
+			...v,
+			enablings: v.enablings.map((e) => this.withArguments(e)),
+			...(overflows ? { processOverflows: overflows } : {}),
+		};
+		this.seen = { raw: v, view, overflows };
 		return view;
 	}
 	/** The enabling with its probes' argument notes (USDT), for the Detail pane. */

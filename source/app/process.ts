@@ -21,6 +21,8 @@ export interface Target {
 	kill(): void;
 	/** Where the command's output goes when it is not the terminal (the interactive UI). */
 	output?: OutputFile;
+	/** Learn of the exit from the catalog's process events (a -p target polls /proc until then). */
+	follow?(catalog: Catalog): void;
 }
 
 /** A private file (in a fresh 0700 directory) for a -c command's output. */
@@ -125,17 +127,40 @@ export function attachTo(pid: number): Target {
 	if (procState(pid) === undefined)
 		throw new Error(`process ${pid} does not exist (or is not visible); check the pid.`);
 	let timer: NodeJS.Timeout | undefined;
+	let unsubscribe: (() => void) | undefined;
+	let finish: () => void = () => {};
 	const exited = new Promise<number | null>((resolve) => {
+		finish = () => {
+			clearInterval(timer);
+			unsubscribe?.();
+			resolve(null);
+		};
+	});
+	const poll = (ms: number) => {
+		clearInterval(timer);
 		timer = setInterval(() => {
 			const st = procState(pid);
-			if (st === undefined || st === "Z" || st === "X") {
-				clearInterval(timer);
-				resolve(null);
-			}
-		}, 100);
+			if (st === undefined || st === "Z" || st === "X") finish();
+		}, ms);
 		timer.unref?.();
-	});
-	return { pid, resume: () => {}, exited, kill: () => clearInterval(timer) };
+	};
+	poll(100);
+	return {
+		pid,
+		resume: () => {},
+		exited,
+		kill: () => {
+			clearInterval(timer);
+			unsubscribe?.();
+		},
+		follow(catalog) {
+			unsubscribe ??= catalog.subscribe((c) => {
+				if (c.exited.includes(pid)) finish();
+			});
+			// The events say when it exits; a slow poll stays as the safety net.
+			poll(2000);
+		},
+	};
 }
 /** What the enablings need the target held for. */
 export interface HoldNeeds {
@@ -212,19 +237,30 @@ export function holdTarget(
  * second while the target is stopped too — a hold must never depend on dtop
  * being scheduled. A dead dtop not yet reaped (a zombie) counts as gone. It ends
  * by itself once dtop or the target is gone. The target's pid comes on stdin,
- * so the watchdog exists before the target does.
+ * so the watchdog exists before the target does; stdin stays open (its
+ * end-of-file says dtop is gone). Bash built-ins only: a program it ran would
+ * be a new process the exec hold (catalog/feed.ts) could stop.
  */
-const WATCHDOG = `read T || exit 0
-st() { s=$(cat /proc/$1/stat 2>/dev/null) || return 0; s=\${s##*) }; echo "\${s%% *}"; }
+const WATCHDOG = `read -r T || exit 0
+st() { local s; { read -r s < /proc/$1/stat; } 2>/dev/null || { S=; return 0; }; s=\${s##*) }; S=\${s%% *}; }
 n=0
 while kill -0 $D 2>/dev/null && kill -0 $T 2>/dev/null; do
-	d=$(st $D)
+	st $D; d=$S
 	[ "$d" = Z ] && break
-	if [ "$d" = T ] && [ "$(st $T)" = T ]; then n=$((n + 1)); else n=0; fi
+	st $T
+	if [ "$d" = T ] && [ "$S" = T ]; then n=$((n + 1)); else n=0; fi
 	if [ $n -ge 5 ]; then kill -CONT $T 2>/dev/null; n=0; fi
-	sleep 0.2
+	read -r -t 0.2 _ && continue
+	[ $? -gt 128 ] || break
 done
-kill -CONT $T 2>/dev/null
+# The kernel tears a dead dtop's hold uprobes down after it is gone: one may
+# still stop the target just after it goes on, so keep letting it go for 2 s
+# (fd 9, a pipe the shell itself holds open, makes read -t a sleep).
+exec 9<> <(:)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	kill -CONT $T 2>/dev/null || break
+	read -r -t 0.2 -u 9 _
+done
 exit 0`;
 
 /** A watchdog: give it the target's pid once the target exists; stop() ends it. */
@@ -232,15 +268,16 @@ type Watchdog = ((pid: number) => void) & { stop(): void };
 
 function watchdog(): Watchdog {
 	try {
-		const w = spawn("/bin/sh", ["-c", WATCHDOG], {
+		// No BASH_ENV or rc files: a program the shell ran at start could be held.
+		const w = spawn("/bin/bash", ["--norc", "--noprofile", "-c", WATCHDOG], {
 			stdio: ["pipe", "ignore", "ignore"],
 			detached: true,
-			env: { ...process.env, D: String(process.pid) },
+			env: { PATH: "/usr/bin:/bin", D: String(process.pid) },
 		});
 		w.on("error", () => {});
 		w.stdin?.on("error", () => {});
 		w.unref();
-		return Object.assign((pid: number) => w.stdin?.end(`${pid}\n`), { stop: () => void w.kill("SIGKILL") });
+		return Object.assign((pid: number) => w.stdin?.write(`${pid}\n`), { stop: () => void w.kill("SIGKILL") });
 	} catch {
 		// without a watchdog the hold still works; dtop continues the target itself
 		return Object.assign(() => {}, { stop: () => {} });

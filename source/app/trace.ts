@@ -194,6 +194,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));
 		stage("session");
+		target?.follow?.(catalog);
 		if (interactive) {
 			const { runInteractiveSession } = await import("./interactive.ts");
 			const output = target?.output;

@@ -1,19 +1,18 @@
 // The probe catalog: every provider's probes, with stable ids, a DTrace
 // matcher, and live USDT discovery as processes come and go.
 //
-// Live discovery is a /proc rescan, chosen by measurement (scripts/bench-list.ts):
-// with 285 processes, listing /proc costs ~0.5 ms, reading every
-// /proc/PID/stat ~11 ms and every /proc/PID/maps ~15–25 ms. A rescan reads
-// stat for all (start time tells a reused pid, comm an exec) and maps only
-// for new, young or exec'd processes, plus a rotating tenth of the others (to
-// see libraries loaded with dlopen within ~10 scans). An exec/exit tracepoint
-// feed would save the stat reads but needs BPF objects for a job a 500 ms poll
-// does within the 1 s budget.
+// Live discovery follows kernel events (feed.ts: exec, fork, exit, rename and
+// executable mmap from a BPF ring buffer): /proc is read once at start-up, for
+// each process that starts or maps code, and again in full only when the ring
+// overflowed. Without the feed (the kernel refuses it), a /proc rescan every
+// 500 ms: stat for all (start time tells a reused pid, comm an exec) and maps
+// only for new, young or exec'd processes, plus a rotating tenth of the others.
 
 import { EventEmitter } from "node:events";
 import { tracefs as defaultTracefs, syscallNumber, type Tracefs } from "../../kernel/tracefs/index.ts";
 import { compileDescription, DescriptionError, type ProbeDescription, parseDescription } from "./description.ts";
 import { type FbtAvailability, fbtAvailability, fbtFunctions } from "./fbt.ts";
+import { type EventFeed, type FeedOptions, startFeed } from "./feed.ts";
 import { compileGlob, isGlob } from "./glob.ts";
 import { type MappedObject, ObjectCache } from "./objects.ts";
 import type {
@@ -29,6 +28,7 @@ import type {
 	UsdtSite,
 } from "./probe.ts";
 import { TracepointRef } from "./probe.ts";
+import type { ProcEvent } from "./proc-events.ts";
 import { listPids, readExecMappings, readStat } from "./procfs.ts";
 import { LISTED_PROFILE_NAMES, parseProfileName } from "./profile.ts";
 
@@ -54,6 +54,8 @@ export interface CatalogChange {
 	removed: Probe[];
 	started: number[];
 	exited: number[];
+	/** Processes whose mappings changed (exec, an executable mmap) since they started; from kernel events only. */
+	remapped?: number[];
 }
 
 export const STATIC_PROVIDERS = ["dtrace", "syscall", "sdt", "profile", "fbt"] as const;
@@ -96,6 +98,7 @@ export class Catalog extends EventEmitter {
 	#nextId = 1;
 	#scans = 0;
 	#timer: NodeJS.Timeout | undefined;
+	#feed: EventFeed | undefined;
 
 	constructor(options: CatalogOptions = {}) {
 		super();
@@ -248,6 +251,7 @@ export class Catalog extends EventEmitter {
 			if (!st) continue;
 			alive.add(pid);
 			let state = this.#procs.get(pid);
+			if (state && state.startTime === 0) state.startTime = st.startTime; // learned from an event
 			if (state && state.startTime !== st.startTime) {
 				this.#drop(state, change);
 				state = undefined;
@@ -298,6 +302,55 @@ export class Catalog extends EventEmitter {
 		this.#objects.beginScan();
 		this.#remap(state, change);
 		if (change.added.length || change.removed.length) this.emit("change", change);
+		return change;
+	}
+
+	/**
+	 * Applies kernel process events (oldest first): a fork or exec starts or
+	 * remaps the process, an executable mmap remaps it, an exit drops it. Maps
+	 * are read once per process per batch, after the batch; emits "change".
+	 */
+	apply(events: readonly ProcEvent[]): CatalogChange {
+		const change: CatalogChange = { added: [], removed: [], started: [], exited: [], remapped: [] };
+		const remap = new Set<number>();
+		// Re-check known objects against their files once a second, not per batch.
+		this.#objects.beginScan(1000);
+		for (const e of events) {
+			if (e.pid === this.#self) continue;
+			const state = this.#procs.get(e.pid);
+			if (e.type === "exit") {
+				if (state) this.#drop(state, change);
+				remap.delete(e.pid);
+			} else if (e.type === "comm") {
+				if (state && e.tid === e.pid) state.comm = e.comm;
+			} else {
+				if (e.type === "fork" && state) this.#drop(state, change); // a reused pid
+				if (!state || e.type === "fork") {
+					const comm = e.type === "mmap" ? "" : e.comm;
+					this.#procs.set(e.pid, {
+						pid: e.pid,
+						startTime: 0,
+						comm,
+						objects: [],
+						usdt: [],
+						pidProbes: new Map(),
+						young: 0,
+					});
+					change.started.push(e.pid);
+				} else if (e.type === "exec") state.comm = e.comm;
+				remap.add(e.pid);
+			}
+		}
+		for (const pid of remap) {
+			const state = this.#procs.get(pid);
+			if (!state) continue;
+			if (!change.started.includes(pid)) change.remapped?.push(pid);
+			if (state.comm === "") state.comm = readStat(pid)?.comm ?? "";
+			this.#remap(state, change);
+		}
+		if (change.added.length || change.removed.length || change.started.length || change.exited.length || remap.size) {
+			this.emit("change", change);
+		}
 		return change;
 	}
 
@@ -392,17 +445,31 @@ export class Catalog extends EventEmitter {
 		return state;
 	}
 
-	/** Rescans every `intervalMs` (default 500 ms) and emits "change"; close() stops it. */
-	watch(intervalMs = 500): this {
-		if (this.#timer) return this;
+	/**
+	 * Follows processes and emits "change": from kernel events where the kernel
+	 * allows (see feed.ts), else by a rescan every `intervalMs` (default 500 ms).
+	 * close() stops it.
+	 */
+	watch(intervalMs = 500, options: FeedOptions = {}): this {
+		if (this.#timer || this.#feed) return this;
+		this.#feed = startFeed(this, options);
+		if (this.#feed) return this;
 		this.#timer = setInterval(() => this.refresh(), intervalMs);
 		this.#timer.unref();
 		return this;
 	}
 
+	/** How processes are followed: kernel events (with overflows so far) or the rescan. */
+	following(): { via: "events" | "rescan" | "none"; overflows: number; lost: number; held: number; reason?: string } {
+		if (this.#feed) return { via: "events", ...this.#feed.stats() };
+		return { via: this.#timer ? "rescan" : "none", overflows: 0, lost: 0, held: 0 };
+	}
+
 	close(): void {
 		if (this.#timer) clearInterval(this.#timer);
 		this.#timer = undefined;
+		this.#feed?.close();
+		this.#feed = undefined;
 	}
 
 	/** Subscribes to changes; returns the function that unsubscribes. */

@@ -57,6 +57,7 @@ interface Remembered {
 // 2: probe sites outside every symbol are named (siteName), never "".
 const INDEX_VERSION = 2;
 const INDEX_LIMIT = 4000;
+const IDLE_LIMIT = 128;
 
 export class ObjectCache {
 	readonly #objects = new Map<string, MappedObject>();
@@ -70,8 +71,15 @@ export class ObjectCache {
 	readonly #used = new Set<string>();
 	#indexDirty = false;
 	readonly #symbols = new Map<string, FunctionSymbol[]>();
+	/**
+	 * Objects no process maps any more, kept (oldest first, at most IDLE_LIMIT)
+	 * because short-lived processes run the same programs again and again: a
+	 * shell script's `grep` need not be parsed once per run.
+	 */
+	readonly #idle = new Map<string, MappedObject>();
 	/** Objects whose size/mtime were checked in the current scan. */
 	#checked = new Set<string>();
+	#checkedAt = 0;
 	/** Parse counters, for tests and benchmarks. */
 	parses = 0;
 	/** Objects found in the on-disk index instead of parsed. */
@@ -112,11 +120,15 @@ export class ObjectCache {
 	}
 
 	get size(): number {
-		return this.#objects.size;
+		return this.#objects.size - this.#idle.size;
 	}
 
 	/** Starts a scan: each object is re-validated (one stat) at most once per scan. */
-	beginScan(): void {
+	/** Starts a scan: objects are checked against their files again (at most once per `everyMs`). */
+	beginScan(everyMs = 0): void {
+		const now = Date.now();
+		if (now - this.#checkedAt < everyMs) return;
+		this.#checkedAt = now;
 		this.#checked = new Set();
 	}
 
@@ -124,6 +136,7 @@ export class ObjectCache {
 	acquire(pid: number, m: ExecMapping): MappedObject {
 		const key = objectKey(m.dev, m.inode);
 		let obj = this.#objects.get(key);
+		this.#idle.delete(key);
 		if (obj && !this.#checked.has(key)) {
 			this.#checked.add(key);
 			try {
@@ -152,10 +165,13 @@ export class ObjectCache {
 
 	release(obj: MappedObject): void {
 		if (--obj.refs > 0) return;
-		if (this.#objects.get(obj.key) === obj) {
-			this.#objects.delete(obj.key);
-			this.#symbols.delete(obj.key);
-		}
+		if (this.#objects.get(obj.key) !== obj) return;
+		this.#idle.set(obj.key, obj);
+		if (this.#idle.size <= IDLE_LIMIT) return;
+		const oldest = this.#idle.keys().next().value as string;
+		this.#idle.delete(oldest);
+		this.#objects.delete(oldest);
+		this.#symbols.delete(oldest);
 	}
 
 	/** Finds a path from which dtop opens exactly the mapped object (same device and inode). */

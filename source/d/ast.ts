@@ -64,8 +64,8 @@ export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
 ]);
 
 /** Functions usable inside expressions: `copyinstr(addr[, len])` → string,
- * `strlen(s)` → integer, `ustack([n])` / `kstack([n])` → stack (aggregation keys only). */
-export const FUNCTIONS = ["copyinstr", "strlen", "ustack", "kstack"] as const;
+ * `strlen(s)` → integer, `progenyof(pid)` → 1 when the current process is pid or one of its descendants, `ustack([n])` / `kstack([n])` → stack (aggregation keys only). */
+export const FUNCTIONS = ["copyinstr", "strlen", "ustack", "kstack", "progenyof"] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** Aggregating functions, usable only on the right of `@name[keys] = ...`. */

@@ -60,7 +60,7 @@ export function guess(e: Expr, known: Map<string, "int" | "string">): DType | un
 		case "ternary":
 			return guess(e.whenTrue, known) ?? guess(e.whenFalse, known);
 		case "call":
-			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" ? "int" : e.fn;
+			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" || e.fn === "progenyof" ? "int" : e.fn;
 	}
 }
 
@@ -310,6 +310,10 @@ export function checkCall(
 		case "strlen":
 			if (n !== 1) throw arity("1");
 			argType(0, "string", "a string");
+			return "int";
+		case "progenyof":
+			if (n !== 1) throw arity("1");
+			argType(0, "int", "a process id");
 			return "int";
 		case "ustack":
 		case "kstack": {

@@ -22,7 +22,7 @@ const UNSUPPORTED_NAMES = new Set(
 		"speculate speculation commit discard clear trunc normalize denormalize setopt freopen ftruncate stack jstack",
 		"func ufunc sym usym mod umod uaddr copyin copyinto strjoin substr strstr strchr strrchr strtok index rindex",
 		"basename dirname cleanpath lltostr toupper tolower strtoll inet_ntoa inet_ntoa6 inet_ntop htons htonl htonll",
-		"ntohs ntohl ntohll rand alloca bcopy memref progenyof getmajor getminor ddi_pathname mutex_owned mutex_owner",
+		"ntohs ntohl ntohll rand alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
 		"getf json llquantize curthread curpsinfo curlwpsinfo curcpu caller ucaller epid id errno ipl stackdepth",
 		"ustackdepth cwd root zonename uregs execargs projid taskid",

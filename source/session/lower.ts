@@ -1,6 +1,7 @@
 // Lowers a D clause (source/d's AST) for one group of probes into the code
 // generator's IR. Everything that depends only on which probe fired (probefunc,
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
+import { vmlinuxBtf } from "../../kernel/btf/index.ts";
 import type { ArgPlan, BinOp, IntExpr, KeyField, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
 import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
 import { varKey } from "../d/check.ts";
@@ -220,6 +221,7 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 		}
 		case "call":
 			if (e.fn === "strlen") throw unsupported("'strlen' is not supported yet.", e);
+			if (e.fn === "progenyof") return { k: "progenyof", pid: lowerInt(e.args[0], env), ...taskLayout(e) };
 			throw unsupported(`'${e.fn}()' cannot be used as an integer.`, e);
 		case "binary": {
 			const ls = isStringExpr(e.left, env);
@@ -410,3 +412,23 @@ export function clauseUsesStacks(c: Clause): boolean {
 }
 
 export type { ArgPlan };
+
+let layout: { parentOffset: number; tgidOffset: number } | undefined;
+
+/** task_struct's real_parent and tgid offsets, from the kernel's BTF (read once). */
+function taskLayout(at: Expr): { parentOffset: number; tgidOffset: number } {
+	if (layout) return layout;
+	let parentOffset: number | undefined;
+	let tgidOffset: number | undefined;
+	try {
+		const btf = vmlinuxBtf();
+		parentOffset = btf.memberOffset("task_struct", "real_parent");
+		tgidOffset = btf.memberOffset("task_struct", "tgid");
+	} catch {
+		// no BTF: said below
+	}
+	if (parentOffset === undefined || tgidOffset === undefined)
+		throw unsupported("progenyof() needs the kernel's BTF (/sys/kernel/btf/vmlinux) to walk parent processes.", at);
+	layout = { parentOffset, tgidOffset };
+	return layout;
+}

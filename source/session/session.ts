@@ -425,6 +425,18 @@ export class Session {
 		for (const pid of this.exitedPids) if (!held.has(pid)) this.exitedPids.delete(pid);
 	}
 
+	/**
+	 * Whether some enabling could match a process that starts later: a probe
+	 * description whose provider is empty or a glob ending in a wildcard
+	 * (`simple*`, `*`), which the provider names of new processes can match.
+	 */
+	followsNewProcesses(): boolean {
+		for (const st of this.enablings.values())
+			for (const c of st.clauses)
+				for (const d of c.clause.probes) if (d.provider === "" || /[*?\]]$/.test(d.provider)) return true;
+		return false;
+	}
+
 	/** Release groups whose probes all belong to processes that have exited. */
 	private dropExited(st: EnablingState, gone: (p: TraceProbe) => boolean): void {
 		st.groups = st.groups.filter((g) => {
@@ -598,10 +610,12 @@ export class Session {
 	 * stacks, read each new process's mappings now, so its stacks symbolize even
 	 * if it exits before the next tick.
 	 */
-	processesChanged(started: readonly number[], exited: readonly number[]): void {
-		if (started.length && [...this.enablings.values()].some((st) => st.userStacks)) {
-			for (const pid of started) this.symbolizer.capture(pid);
-			this.unwound.started(started);
+	processesChanged(started: readonly number[], exited: readonly number[], remapped: readonly number[] = []): void {
+		if ((started.length || remapped.length) && [...this.enablings.values()].some((st) => st.userStacks)) {
+			for (const pid of started) this.symbolizer.capture(pid, true);
+			// exec'd or mapped new code: what was read before is stale
+			for (const pid of remapped) this.symbolizer.capture(pid, true);
+			this.unwound.started([...started, ...remapped]);
 		}
 		for (const pid of exited) {
 			this.symbolizer.exited(pid);

@@ -87,4 +87,6 @@ export interface SessionView {
 	enablings: EnablingView[];
 	/** Milliseconds since the session started. */
 	uptimeMs: number;
+	/** Times the kernel's process-event ring overflowed (each answered by a /proc rescan); set by the UI's controller. */
+	processOverflows?: number;
 }

@@ -25,6 +25,9 @@ export function headerLine(view: SessionView, cols: number, _cs: Charset): Line 
 		gap,
 		seg(`tick ${formatMs(view.tickMs)}`),
 	];
+	// Process events lost in the kernel (the catalog rescanned /proc each time): shown only when it happened.
+	if (view.processOverflows)
+		tail.splice(6, 0, seg(`proc overflows ${formatCount(view.processOverflows)}`, { color: "red", bold: true }), gap);
 	if (view.paused) tail.push(gap, seg(" PAUSED ", { inverse: true, color: "yellow", bold: true }));
 	const brand = seg("dtop", { bold: true, color: "cyan" });
 	const host = escapeForTerminal(view.host);

@@ -1,0 +1,202 @@
+// Programs for the process event feed: one per tracepoint, each writing a
+// fixed 40-byte record to a BPF ring buffer (Linux 5.8+), so user space learns
+// of process starts, execs, exits, renames and executable mappings without
+// rescanning /proc. A record the ring has no room for is counted (counter
+// LOST), so the reader knows to fall back to one /proc scan.
+//
+// With the control slot HOLD set (and DEADLINE not passed), an exec and an executable mmap also stop the
+// process (SIGSTOP, delivered before it returns to user space) and say so in
+// the record: the reader attaches the probes the new code needs, then resumes
+// it. Children of the process in slot SELF are never held (dtop's own helpers:
+// it may wait for them).
+import { Asm, FP, R0, R1, R2, R3, R6, R7, R8, R9 } from "../bpf/asm.ts";
+import { Helper } from "../bpf/helpers.ts";
+import { SIGSTOP } from "./hold.ts";
+
+export const ProcEventType = { EXEC: 1, FORK: 2, EXIT: 3, COMM: 4, MMAP: 5 } as const;
+
+/** Record layout: type u32, pid u32 (process), tid u32, aux u32 (parent pid / held), flags u64, comm[16]. */
+export const RECORD_SIZE = 40;
+export const REC = { type: 0, pid: 4, tid: 8, aux: 12, flags: 16, comm: 24 } as const;
+
+/** u64 slots of the one-entry control array map (written by user space). */
+export const CTL = { HOLD: 0, SELF: 1, DEADLINE: 2 } as const;
+export const CTL_SIZE = 24;
+/** u64 slots of the one-entry counter array map (written by the programs). */
+export const STATS = { LOST: 0, HELD: 1 } as const;
+export const STATS_SIZE = 16;
+
+const CLONE_THREAD = 0x10000;
+const PROT_EXEC = 4;
+
+/** Field offsets (from tracefs formats) the programs read. */
+export interface ProcEventOffsets {
+	/** task_newtask: pid, clone_flags. */
+	newtaskPid: number;
+	newtaskFlags: number;
+	/** sched_process_exit: group_dead (Linux 6.6+), or undefined to use tid == tgid. */
+	exitGroupDead?: number;
+	/** task_rename: pid, newcomm. */
+	renamePid: number;
+	renameComm: number;
+	/** sys_enter_mmap: prot, fd. */
+	mmapProt: number;
+	mmapFd: number;
+	/** task_struct.real_parent and task_struct.tgid (BTF); undefined: no exclusion of dtop's children. */
+	taskParent?: number;
+	taskTgid?: number;
+}
+
+export interface ProcEventMaps {
+	ringFd: number;
+	ctlFd: number;
+	statsFd: number;
+}
+
+/** R7 = reserved record or jump to "lost"; R6 holds ctx. Clobbers R0–R5. */
+function reserve(a: Asm, m: ProcEventMaps): Asm {
+	return a
+		.ldMapFd(R1, m.ringFd)
+		.mov(R2, RECORD_SIZE)
+		.mov(R3, 0)
+		.call(Helper.ringbuf_reserve)
+		.jeq(R0, 0, "lost")
+		.mov(R7, R0);
+}
+
+/** Writes type, pid (tgid) and tid of the current task into the record in R7. */
+function header(a: Asm, type: number): Asm {
+	return a
+		.st(4, R7, REC.type, type)
+		.call(Helper.get_current_pid_tgid)
+		.stx(4, R7, REC.tid, R0)
+		.rsh(R0, 32)
+		.stx(4, R7, REC.pid, R0)
+		.st(4, R7, REC.aux, 0)
+		.st(8, R7, REC.flags, 0);
+}
+
+function currentComm(a: Asm): Asm {
+	return a.mov(R1, R7).add(R1, REC.comm).mov(R2, 16).call(Helper.get_current_comm);
+}
+
+function submitAndLost(a: Asm, m: ProcEventMaps): Asm {
+	return a
+		.mov(R1, R7)
+		.mov(R2, 0)
+		.call(Helper.ringbuf_submit)
+		.label("out")
+		.mov(R0, 0)
+		.exit()
+		.label("lost")
+		.ldMapValue(R1, m.statsFd, STATS.LOST * 8)
+		.mov(R2, 1)
+		.atomicAdd(8, R1, 0, R2)
+		.mov(R0, 0)
+		.exit();
+}
+
+/**
+ * Stop the current process when HOLD is set and its parent is not SELF: marks
+ * aux = 1 and counts it. Uses R8, R9 and a stack slot.
+ */
+function maybeHold(a: Asm, m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	a.ldMapValue(R8, m.ctlFd, 0)
+		.ldx(8, R9, R8, CTL.HOLD * 8)
+		.jeq(R9, 0, "nohold");
+	// Only while the reader is alive and running: it renews DEADLINE (CLOCK_MONOTONIC ns)
+	// as it polls, so a reader stopped (Ctrl-Z) or killed stops holding within moments.
+	a.call(Helper.ktime_get_ns)
+		.ldMapValue(R8, m.ctlFd, 0)
+		.ldx(8, R9, R8, CTL.DEADLINE * 8)
+		.jgt(R0, R9, "nohold");
+	if (o.taskParent !== undefined && o.taskTgid !== undefined) {
+		// parent = current->real_parent; if parent->tgid == SELF, leave it be.
+		a.call(Helper.get_current_task)
+			.mov(R3, R0)
+			.add(R3, o.taskParent)
+			.mov(R1, FP)
+			.add(R1, -8)
+			.mov(R2, 8)
+			.call(Helper.probe_read_kernel)
+			.jne(R0, 0, "dohold")
+			.ldx(8, R3, FP, -8)
+			.add(R3, o.taskTgid)
+			.mov(R1, FP)
+			.add(R1, -8)
+			.mov(R2, 4)
+			.call(Helper.probe_read_kernel)
+			.jne(R0, 0, "dohold")
+			.ldx(4, R9, FP, -8)
+			.ldMapValue(R8, m.ctlFd, 0)
+			.ldx(8, R1, R8, CTL.SELF * 8)
+			.jeq(R9, R1, "nohold");
+	}
+	return a
+		.label("dohold")
+		.st(4, R7, REC.aux, 1)
+		.ldMapValue(R8, m.statsFd, STATS.HELD * 8)
+		.mov(R1, 1)
+		.atomicAdd(8, R8, 0, R1)
+		.mov(R1, SIGSTOP)
+		.call(Helper.send_signal)
+		.label("nohold");
+}
+
+/** sched:sched_process_exec: the process (now its own leader) runs a new program. */
+export function compileExec(m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	const a = new Asm().mov(R6, R1);
+	reserve(a, m);
+	header(a, ProcEventType.EXEC);
+	currentComm(a);
+	maybeHold(a, m, o);
+	return submitAndLost(a, m);
+}
+
+/** task:task_newtask: a new process (threads are skipped); pid = parent, tid = child. */
+export function compileFork(m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	const a = new Asm().mov(R6, R1).ldx(8, R8, R6, o.newtaskFlags).and(R8, CLONE_THREAD).jne(R8, 0, "out");
+	reserve(a, m);
+	header(a, ProcEventType.FORK);
+	a.ldx(4, R1, R6, o.newtaskPid).stx(4, R7, REC.tid, R1).ldx(8, R1, R6, o.newtaskFlags).stx(8, R7, REC.flags, R1);
+	currentComm(a);
+	return submitAndLost(a, m);
+}
+
+/** sched:sched_process_exit: only the exit of a whole process (group_dead, or the leader). */
+export function compileExit(m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	const a = new Asm().mov(R6, R1);
+	if (o.exitGroupDead !== undefined) a.ldx(1, R8, R6, o.exitGroupDead).jeq(R8, 0, "out");
+	else a.call(Helper.get_current_pid_tgid).mov(R8, R0).rsh(R8, 32).and(R0, 0xffffffff).jne(R0, R8, "out");
+	reserve(a, m);
+	header(a, ProcEventType.EXIT);
+	currentComm(a);
+	return submitAndLost(a, m);
+}
+
+/** task:task_rename: tid = the renamed task, comm = its new name. */
+export function compileRename(m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	const a = new Asm().mov(R6, R1);
+	reserve(a, m);
+	header(a, ProcEventType.COMM);
+	a.ldx(4, R1, R6, o.renamePid).stx(4, R7, REC.tid, R1);
+	// Four-byte loads: the field need not be 8-byte aligned, and the context allows only aligned access.
+	for (const off of [0, 4, 8, 12]) a.ldx(4, R1, R6, o.renameComm + off).stx(4, R7, REC.comm + off, R1);
+	return submitAndLost(a, m);
+}
+
+/** syscalls:sys_enter_mmap with PROT_EXEC and a file: a library (or program) is being mapped. */
+export function compileMmap(m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	const a = new Asm()
+		.mov(R6, R1)
+		.ldx(8, R8, R6, o.mmapProt)
+		.and(R8, PROT_EXEC)
+		.jeq(R8, 0, "out")
+		.ldx(4, R8, R6, o.mmapFd)
+		.jsgt(R8, 0x7fffffff, "out");
+	reserve(a, m);
+	header(a, ProcEventType.MMAP);
+	currentComm(a);
+	maybeHold(a, m, o);
+	return submitAndLost(a, m);
+}

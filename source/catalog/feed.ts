@@ -1,0 +1,181 @@
+// The catalog's process feed: polls the kernel's process events (a memory read,
+// no system call) and applies them to the catalog. Every 100 ms when nothing
+// needs holding (4 wake-ups a second idle); every 2 ms while an
+// enabling could match a new process, because then each exec and executable
+// mmap stops the process until its probes are attached (see
+// kernel/codegen/proc-events.ts) and the stop lasts until the next poll.
+//
+// The ring overflows only when it is full, and only this reader drains it: so
+// a poll that finds it nearly full checks the kernel's lost counter, and any
+// loss makes one full /proc rescan (counted as an overflow).
+import { spawn } from "node:child_process";
+import type { Catalog } from "./catalog.ts";
+import { type ProcEvent, ProcessEvents } from "./proc-events.ts";
+import { readStat } from "./procfs.ts";
+
+export interface FeedOptions {
+	/** Asked every poll: should new processes be held at exec until attached? */
+	hold?: () => boolean;
+	/** Poll interval when nothing is held (ms). */
+	idleMs?: number;
+	/** Ring buffer bytes (a power of two, at least a page; tests make it small to overflow it). */
+	ringSize?: number;
+}
+
+export interface EventFeed {
+	/** Overflows (each answered by a /proc rescan), records lost, and stops made, as seen so far. No system call. */
+	stats(): { overflows: number; lost: number; held: number };
+	close(): void;
+}
+
+const HOLD_MS = 2;
+/** Check the lost counter anyway this often (a safety net; one system call). */
+const LOST_CHECK_MS = 10_000;
+
+/** Starts following the catalog's processes from kernel events; undefined when the kernel refuses. */
+export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFeed | undefined {
+	let events: ProcessEvents;
+	try {
+		// DTOP_PROC_RING_BYTES: a smaller ring, for the test that overflows it.
+		const env = Number(process.env.DTOP_PROC_RING_BYTES) || undefined;
+		events = new ProcessEvents(catalog.tracefs, { ringSize: options.ringSize ?? env });
+	} catch {
+		return undefined;
+	}
+	const idleMs = options.idleMs ?? 250;
+	let overflows = 0;
+	let lost = 0;
+	let lastLostCheck = Date.now();
+	let dog: HeldWatchdog | undefined;
+	let timer: NodeJS.Timeout | undefined;
+	let closed = false;
+
+	const checkLost = () => {
+		lastLostCheck = Date.now();
+		const now = events.lost();
+		if (now <= lost) return false;
+		lost = now;
+		overflows++;
+		return true;
+	};
+	let held = 0;
+
+	const tick = () => {
+		timer = undefined;
+		if (closed) return;
+		const want = options.hold?.() ?? false;
+		if (want !== events.holding) {
+			if (want) dog ??= heldWatchdog();
+			events.hold(want);
+		}
+		events.renew();
+		const nearlyFull = events.available() > events.size - 4096;
+		let batch: ProcEvent[] = [];
+		try {
+			batch = events.poll();
+			for (const e of batch) {
+				if (!isHeld(e)) continue;
+				held++;
+				dog?.held(e.pid);
+				// The mmap record is written at the system call's entry: the mapping
+				// exists once the process has stopped (on its way back to user space).
+				if (e.type === "mmap") untilStopped(e.pid);
+			}
+			if (batch.length) catalog.apply(batch);
+			if ((nearlyFull || Date.now() - lastLostCheck > LOST_CHECK_MS) && checkLost()) catalog.refresh();
+		} catch {
+			// a catalog error must not stop the feed (nor leave a process held)
+		}
+		for (const e of batch) if (isHeld(e)) resume(e.pid, dog);
+		timer = setTimeout(tick, events.holding ? HOLD_MS : idleMs);
+		timer.unref();
+	};
+	// Events queue from here on: the first scan after loading misses nothing.
+	catalog.refresh();
+	tick();
+	return {
+		stats: () => ({ overflows, lost, held }),
+		close() {
+			if (closed) return;
+			closed = true;
+			if (timer) clearTimeout(timer);
+			events.hold(false);
+			// Stops already made but not yet read: resume them before the programs go.
+			for (const e of events.poll()) if (isHeld(e)) resume(e.pid, dog);
+			events.close();
+			dog?.stop();
+		},
+	};
+}
+
+/** Waits (at most 50 ms) until `pid` is stopped or gone. */
+function untilStopped(pid: number): void {
+	const end = Date.now() + 50;
+	for (;;) {
+		const st = readStat(pid)?.state;
+		if (st === undefined || st === "T" || st === "Z" || Date.now() > end) return;
+	}
+}
+
+const isHeld = (e: ProcEvent) => (e.type === "exec" || e.type === "mmap") && e.held;
+
+function resume(pid: number, dog: HeldWatchdog | undefined): void {
+	try {
+		process.kill(pid, "SIGCONT");
+	} catch {
+		// gone
+	}
+	dog?.resumed(pid);
+}
+
+/**
+ * A watchdog outside dtop for processes held at exec: dtop tells it each held
+ * pid (+PID) and each resumed one (-PID); when dtop is gone (its end of the
+ * pipe closes, kill -9 included) or stopped for a second, it continues the
+ * held ones. The pid is told as soon as dtop reads the stop's record: a kill -9
+ * of dtop between the kernel's stop and that read (one poll, 2 ms) is the one
+ * case it cannot cover. Bash built-ins only: a program it ran would itself be
+ * held.
+ */
+const HELD_WATCHDOG = `declare -A H
+st() { local s; { read -r s < /proc/$1/stat; } 2>/dev/null || { S=; return 0; }; s=\${s##*) }; S=\${s%% *}; }
+n=0
+while :; do
+	if read -r -t 0.2 line; then
+		case $line in -*) unset "H[\${line#-}]" ;; +*) H[\${line#+}]=1 ;; esac
+		continue
+	elif [ $? -le 128 ]; then break; fi
+	st $D
+	[ "$S" = T ] && n=$((n + 1)) || n=0
+	[ "$S" = "" ] && break
+	if [ $n -ge 5 ]; then for p in "\${!H[@]}"; do kill -CONT $p 2>/dev/null; done; n=0; fi
+done
+for p in "\${!H[@]}"; do kill -CONT $p 2>/dev/null; done
+exit 0`;
+
+interface HeldWatchdog {
+	held(pid: number): void;
+	resumed(pid: number): void;
+	stop(): void;
+}
+
+function heldWatchdog(): HeldWatchdog | undefined {
+	try {
+		// No BASH_ENV or rc files: a program the shell ran at start would be held.
+		const w = spawn("/bin/bash", ["--norc", "--noprofile", "-c", HELD_WATCHDOG], {
+			stdio: ["pipe", "ignore", "ignore"],
+			detached: true,
+			env: { PATH: "/usr/bin:/bin", D: String(process.pid) },
+		});
+		w.on("error", () => {});
+		w.stdin?.on("error", () => {});
+		w.unref();
+		return {
+			held: (pid) => w.stdin?.write(`+${pid}\n`),
+			resumed: (pid) => w.stdin?.write(`-${pid}\n`),
+			stop: () => w.stdin?.end(),
+		};
+	} catch {
+		return undefined;
+	}
+}
