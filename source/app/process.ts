@@ -1,5 +1,6 @@
 // The traced process of -c and -p: started stopped (so probes are in place
 // before its first instruction), resumed, and watched until it exits.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +9,7 @@ import type { Catalog } from "../catalog/index.ts";
 import { readStat } from "../catalog/procfs.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
 import type { Session } from "../session/session.ts";
+import { spawnWatchdog } from "../util/watchdog.ts";
 
 export interface Target {
 	pid: number;
@@ -268,15 +270,7 @@ type Watchdog = ((pid: number) => void) & { stop(): void };
 
 function watchdog(): Watchdog {
 	try {
-		// No BASH_ENV or rc files: a program the shell ran at start could be held.
-		const w = spawn("/bin/bash", ["--norc", "--noprofile", "-c", WATCHDOG], {
-			stdio: ["pipe", "ignore", "ignore"],
-			detached: true,
-			env: { PATH: "/usr/bin:/bin", D: String(process.pid) },
-		});
-		w.on("error", () => {});
-		w.stdin?.on("error", () => {});
-		w.unref();
+		const w = spawnWatchdog(WATCHDOG);
 		return Object.assign((pid: number) => w.stdin?.write(`${pid}\n`), { stop: () => void w.kill("SIGKILL") });
 	} catch {
 		// without a watchdog the hold still works; dtop continues the target itself

@@ -8,7 +8,8 @@
 // The ring overflows only when it is full, and only this reader drains it: so
 // a poll that finds it nearly full checks the kernel's lost counter, and any
 // loss makes one full /proc rescan (counted as an overflow).
-import { spawn } from "node:child_process";
+
+import { spawnWatchdog } from "../util/watchdog.ts";
 import type { Catalog } from "./catalog.ts";
 import { type ProcEvent, ProcessEvents } from "./proc-events.ts";
 import { readStat } from "./procfs.ts";
@@ -161,15 +162,7 @@ interface HeldWatchdog {
 
 function heldWatchdog(): HeldWatchdog | undefined {
 	try {
-		// No BASH_ENV or rc files: a program the shell ran at start would be held.
-		const w = spawn("/bin/bash", ["--norc", "--noprofile", "-c", HELD_WATCHDOG], {
-			stdio: ["pipe", "ignore", "ignore"],
-			detached: true,
-			env: { PATH: "/usr/bin:/bin", D: String(process.pid) },
-		});
-		w.on("error", () => {});
-		w.stdin?.on("error", () => {});
-		w.unref();
+		const w = spawnWatchdog(HELD_WATCHDOG);
 		return {
 			held: (pid) => w.stdin?.write(`+${pid}\n`),
 			resumed: (pid) => w.stdin?.write(`-${pid}\n`),

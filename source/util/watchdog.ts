@@ -1,0 +1,18 @@
+// A watchdog shell outside dtop: a bash script that outlives dtop (detached, its
+// own session) to continue processes dtop stopped if dtop dies or stops itself.
+// It runs bash built-ins only, with no rc files or BASH_ENV: a program it started
+// could itself be held. Lines for it go to its stdin.
+import { type ChildProcess, spawn } from "node:child_process";
+
+/** Start `script` with D set to dtop's pid; throws when it cannot be spawned. */
+export function spawnWatchdog(script: string): ChildProcess {
+	const w = spawn("/bin/bash", ["--norc", "--noprofile", "-c", script], {
+		stdio: ["pipe", "ignore", "ignore"],
+		detached: true,
+		env: { PATH: "/usr/bin:/bin", D: String(process.pid) },
+	});
+	w.on("error", () => {});
+	w.stdin?.on("error", () => {});
+	w.unref();
+	return w;
+}
