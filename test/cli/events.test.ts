@@ -8,37 +8,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DTOP } from "../helpers/cli.ts";
+import { type CliResult, DTOP, runDtop } from "../helpers/cli.ts";
 import { SIMPLE } from "../helpers/fixture.ts";
 
-interface Run {
-	code: number | null;
-	stdout: string;
-	stderr: string;
-}
-
 /** Run dtop and wait until its output pipes are closed (every byte read). */
-function dtop(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(DTOP, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true", ...env } });
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (d) => {
-			stdout += d;
-		});
-		child.stderr.on("data", (d) => {
-			stderr += d;
-		});
-		const t = setTimeout(() => {
-			child.kill("SIGKILL");
-			reject(new Error(`dtop ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
-		}, timeoutMs);
-		child.on("close", (code) => {
-			clearTimeout(t);
-			resolve({ code, stdout, stderr });
-		});
-	});
-}
+const dtop = (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliResult> =>
+	runDtop(args, { env, timeoutMs, untilClosed: true });
 
 function script(text: string): string {
 	const dir = mkdtempSync(join(tmpdir(), "dtop-events-"));

@@ -12,10 +12,19 @@ export interface CliResult {
 
 export function runDtop(
 	args: string[],
-	opts: { timeoutMs?: number; onStart?: (pid: number) => void } = {},
+	opts: {
+		timeoutMs?: number;
+		onStart?: (pid: number) => void;
+		env?: Record<string, string>;
+		/** Resolve when dtop's output pipes are closed (every byte read), not when it exits. */
+		untilClosed?: boolean;
+	} = {},
 ): Promise<CliResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(DTOP, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } });
+		const child = spawn(DTOP, args, {
+			stdio: ["ignore", "pipe", "pipe"],
+			env: { ...process.env, CI: "true", ...opts.env },
+		});
 		let stdout = "";
 		let stderr = "";
 		child.stdout.on("data", (d) => {
@@ -29,7 +38,7 @@ export function runDtop(
 			reject(new Error(`dtop ${args.join(" ")} did not finish in time; stderr: ${stderr}`));
 		}, opts.timeoutMs ?? 30_000);
 		if (child.pid) opts.onStart?.(child.pid);
-		child.on("exit", (code) => {
+		child.on(opts.untilClosed ? "close" : "exit", (code) => {
 			clearTimeout(t);
 			resolve({ code, stdout, stderr });
 		});
