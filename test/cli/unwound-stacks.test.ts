@@ -228,12 +228,15 @@ test("at a profile probe: samples of a program without frame pointers, 20 calls 
 		{ timeoutMs: 90_000 },
 	);
 	assert.equal(r.code, 0, r.stderr);
-	const rows = parseStacks(r.stdout);
+	// Samples taken in the program's work (its run/fNN functions); a sample of the
+	// dynamic loader before main or of exit() after it rightly has no main.
+	const rows = parseStacks(r.stdout).filter((x) => x.frames.some((f) => /^deepstack`(run|f\d\d)\+0x/.test(f)));
 	const total = rows.reduce((n, x) => n + x.count, 0);
 	const reaching = rows.filter((x) => x.frames.some((f) => /^deepstack`main\+0x/.test(f)));
 	const reached = reaching.reduce((n, x) => n + x.count, 0);
+	const missing = rows.filter((x) => !reaching.includes(x)).map((x) => `${x.frames.join(" <- ")}  ${x.count}`);
 	assert.ok(total >= 20, `samples: ${total}\n${r.stdout.slice(0, 1500)}`);
-	assert.ok(reached / total >= 0.95, `${reached} of ${total} samples reach main:\n${r.stdout.slice(0, 3000)}`);
+	assert.ok(reached / total >= 0.95, `${reached} of ${total} samples reach main; not:\n${missing.join("\n")}`);
 	for (const x of reaching) assert.match(x.frames[x.frames.length - 1], /^deepstack`_start\+0x/);
 	assert.ok(
 		reaching.some((x) => x.frames.some((f) => /^deepstack`f1\d\+0x/.test(f))),
