@@ -1,8 +1,7 @@
 // Start the test fixtures and talk to them.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-
 import { BIN_DIR, SIMPLE } from "../fixtures/fixtures.ts";
+import { lineReader } from "./lines.ts";
 
 // Paths come from the fixtures' own module; this helper adds a line-by-line
 // handshake (`line()`) and a numeric exit code that the tracing tests use.
@@ -24,24 +23,8 @@ export interface Running {
 /** Start `simple --wait ARGS` and wait until it says it is ready. */
 export async function startSimple(args: string[], binary = SIMPLE): Promise<Running> {
 	const child = spawn(binary, ["--wait", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-	const lines: string[] = [];
-	const waiters: ((l: string) => void)[] = [];
-	createInterface({ input: child.stdout }).on("line", (l) => {
-		const w = waiters.shift();
-		if (w) w(l);
-		else lines.push(l);
-	});
 	const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-	const line = () =>
-		new Promise<string>((resolve, reject) => {
-			const l = lines.shift();
-			if (l !== undefined) return resolve(l);
-			const t = setTimeout(() => reject(new Error("fixture said nothing for 20 s")), 20_000);
-			waiters.push((x) => {
-				clearTimeout(t);
-				resolve(x);
-			});
-		});
+	const line = lineReader(child.stdout, "fixture", 20_000);
 	const ready = await line();
 	const m = /^ready (\d+)$/.exec(ready);
 	if (!m) throw new Error(`fixture said '${ready}', not 'ready PID'`);

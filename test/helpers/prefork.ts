@@ -2,9 +2,9 @@
 // its workers during a test.
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { BIN_DIR } from "../fixtures/fixtures.ts";
+import { lineReader } from "./lines.ts";
 
 export const PREFORK = `${BIN_DIR}/prefork`;
 /** The same program with its symbol table stripped. */
@@ -27,24 +27,8 @@ export interface Prefork {
 export async function startPrefork(children: number, binary = PREFORK): Promise<Prefork> {
 	if (!existsSync(binary)) throw new Error(`${binary} is not built: run scripts/setup`);
 	const child = spawn(binary, ["--children", String(children)], { stdio: ["pipe", "pipe", "inherit"] });
-	const lines: string[] = [];
-	const waiters: ((l: string) => void)[] = [];
-	createInterface({ input: child.stdout }).on("line", (l) => {
-		const w = waiters.shift();
-		if (w) w(l);
-		else lines.push(l);
-	});
 	const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-	const line = () =>
-		new Promise<string>((resolve, reject) => {
-			const l = lines.shift();
-			if (l !== undefined) return resolve(l);
-			const t = setTimeout(() => reject(new Error("prefork said nothing for 10 s")), 10_000);
-			waiters.push((x) => {
-				clearTimeout(t);
-				resolve(x);
-			});
-		});
+	const line = lineReader(child.stdout, "prefork", 10_000);
 	const expect = async (re: RegExp): Promise<number> => {
 		const l = await line();
 		const m = re.exec(l);
