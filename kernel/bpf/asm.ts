@@ -2,185 +2,29 @@
 // named labels, and assemble to the kernel's wire format (8 bytes per slot,
 // little-endian; `ld_imm64` takes two slots). Encodings follow the BPF ISA
 // (RFC 9669, Documentation/bpf/standardization/instruction-set.rst).
-import { Helper, type HelperName, helperName } from "./helpers.ts";
 
-/** A BPF register. Use the R0..R10 constants; R10 is the read-only frame pointer. */
-export class Reg {
-	readonly n: number;
-	private constructor(n: number) {
-		this.n = n;
-	}
-	toString(): string {
-		return `r${this.n}`;
-	}
-	/** @internal */
-	static make(n: number): Reg {
-		return new Reg(n);
-	}
-}
+import {
+	AsmError,
+	checkReg,
+	type Insn,
+	imm32,
+	imm32u,
+	Op,
+	type Operand,
+	off16,
+	Reg,
+	type Size,
+	sizeCode,
+} from "./asm-defs.ts";
+import { Helper, type HelperName } from "./helpers.ts";
 
-export const R0 = Reg.make(0);
-export const R1 = Reg.make(1);
-export const R2 = Reg.make(2);
-export const R3 = Reg.make(3);
-export const R4 = Reg.make(4);
-export const R5 = Reg.make(5);
-export const R6 = Reg.make(6);
-export const R7 = Reg.make(7);
-export const R8 = Reg.make(8);
-export const R9 = Reg.make(9);
-export const R10 = Reg.make(10);
-/** The frame pointer (R10): the top of the program's 512-byte stack. */
-export const FP = R10;
-export const REGS: readonly Reg[] = [R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10];
+export * from "./asm-defs.ts";
 
-/** Access width in bytes for loads, stores and atomics. */
-export type Size = 1 | 2 | 4 | 8;
-/** A register or a 32-bit immediate. */
-export type Operand = Reg | number;
+import { disassemble } from "./disasm.ts";
+import { link, linkLoose, type Unlinked } from "./link.ts";
 
-/** Opcode building blocks (instruction class, ALU/JMP operation, size, mode). */
-export const Op = {
-	// classes
-	LD: 0x00,
-	LDX: 0x01,
-	ST: 0x02,
-	STX: 0x03,
-	ALU: 0x04,
-	JMP: 0x05,
-	JMP32: 0x06,
-	ALU64: 0x07,
-	// source
-	K: 0x00,
-	X: 0x08,
-	// ALU operations
-	ADD: 0x00,
-	SUB: 0x10,
-	MUL: 0x20,
-	DIV: 0x30,
-	OR: 0x40,
-	AND: 0x50,
-	LSH: 0x60,
-	RSH: 0x70,
-	NEG: 0x80,
-	MOD: 0x90,
-	XOR: 0xa0,
-	MOV: 0xb0,
-	ARSH: 0xc0,
-	END: 0xd0,
-	// JMP operations
-	JA: 0x00,
-	JEQ: 0x10,
-	JGT: 0x20,
-	JGE: 0x30,
-	JSET: 0x40,
-	JNE: 0x50,
-	JSGT: 0x60,
-	JSGE: 0x70,
-	CALL: 0x80,
-	EXIT: 0x90,
-	JLT: 0xa0,
-	JLE: 0xb0,
-	JSLT: 0xc0,
-	JSLE: 0xd0,
-	// sizes
-	W: 0x00,
-	H: 0x08,
-	B: 0x10,
-	DW: 0x18,
-	// modes
-	IMM: 0x00,
-	MEM: 0x60,
-	MEMSX: 0x80,
-	ATOMIC: 0xc0,
-	// atomic operations (in imm)
-	FETCH: 0x01,
-	XCHG: 0xe1,
-	CMPXCHG: 0xf1,
-	// ld_imm64 source pseudo-registers
-	PSEUDO_MAP_FD: 1,
-	PSEUDO_MAP_VALUE: 2,
-	// call source pseudo-register for bpf-to-bpf calls
-	PSEUDO_CALL: 1,
-	// ld_imm64 source pseudo-register: the address of a subprogram (bpf_loop callbacks, Linux 5.13+)
-	PSEUDO_FUNC: 4,
-} as const;
+export { disassemble, formatInsn } from "./disasm.ts";
 
-const SIZE_CODE: Record<Size, number> = { 1: Op.B, 2: Op.H, 4: Op.W, 8: Op.DW };
-
-/** A mistake in the program being assembled (bad label, operand out of range). */
-export class AsmError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = "AsmError";
-	}
-}
-
-/** A jump farther than a BPF jump's signed 16-bit offset reaches: the program is too long for its control flow. */
-export class JumpRangeError extends AsmError {
-	constructor(
-		readonly distance: number,
-		message: string,
-	) {
-		super(message);
-		this.name = "JumpRangeError";
-	}
-}
-
-/** One instruction before assembly; `target` names the label a jump or local call goes to. */
-export interface Insn {
-	op: number;
-	dst: number;
-	src: number;
-	off: number;
-	imm: number;
-	/** ld_imm64 only: the upper 32 bits (second slot's imm). */
-	imm2?: number;
-	target?: string;
-}
-
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
-const UINT32_MAX = 0xffffffff;
-
-function checkReg(r: Reg, what: string): number {
-	if (!(r instanceof Reg)) throw new AsmError(`${what} must be a register (R0..R10), not ${String(r)}.`);
-	return r.n;
-}
-
-/** A signed 32-bit immediate (sign-extended by 64-bit operations). */
-function imm32(v: number, what: string): number {
-	if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
-		throw new AsmError(`immediate ${v} of ${what} does not fit a signed 32-bit field; load it with ldImm64 instead.`);
-	}
-	return v;
-}
-
-/** A 32-bit immediate for 32-bit operations, where unsigned spellings are natural. */
-function imm32u(v: number, what: string): number {
-	if (!Number.isInteger(v) || v < INT32_MIN || v > UINT32_MAX) {
-		throw new AsmError(`immediate ${v} of ${what} does not fit 32 bits.`);
-	}
-	return v | 0;
-}
-
-function off16(v: number, what: string): number {
-	if (!Number.isInteger(v) || v < -0x8000 || v > 0x7fff) {
-		throw new AsmError(`offset ${v} of ${what} does not fit the signed 16-bit offset field.`);
-	}
-	return v;
-}
-
-function sizeCode(size: Size, what: string): number {
-	const c = SIZE_CODE[size];
-	if (c === undefined) throw new AsmError(`${what} size must be 1, 2, 4 or 8 bytes, not ${size}.`);
-	return c;
-}
-
-/**
- * Builds a BPF program. Jumps name labels (`a.jeq(R0, 0, "out")` … `a.label("out")`);
- * labels may be defined before or after the jumps that use them.
- */
 export class Asm {
 	private readonly insns: Insn[] = [];
 	/** Slot index (8-byte units) of each instruction in `insns`. */
@@ -615,200 +459,17 @@ export class Asm {
 
 	/** Resolve labels and return the instructions, 8 bytes per slot. */
 	assemble(): Buffer {
-		const out = Buffer.alloc(this.slots * 8);
-		for (const [name, slot] of this.labels) {
-			if (slot >= this.slots)
-				throw new AsmError(`label '${name}' is at the end of the program and marks no instruction.`);
-		}
-		for (let i = 0; i < this.insns.length; i++) {
-			const insn = this.insns[i];
-			const pc = this.slotOf[i];
-			let { off, imm } = insn;
-			if (insn.target !== undefined) {
-				const t = this.labels.get(insn.target);
-				if (t === undefined)
-					throw new AsmError(`instruction ${pc} jumps to label '${insn.target}', which is not defined.`);
-				const rel = t - (pc + 1);
-				if ((insn.op & 0xf0) === Op.CALL || insn.op === (Op.LD | Op.IMM | Op.DW)) {
-					imm = rel;
-				} else {
-					if (rel < -0x8000 || rel > 0x7fff) {
-						throw new JumpRangeError(
-							rel,
-							`instruction ${pc} jumps ${rel} instructions to label '${insn.target}', beyond the 16-bit offset range (±32767).`,
-						);
-					}
-					off = rel;
-				}
-			}
-			encode(out, pc * 8, insn.op, insn.dst, insn.src, off, imm);
-			if (insn.imm2 !== undefined) encode(out, pc * 8 + 8, 0, 0, 0, 0, insn.imm2);
-		}
-		return out;
+		return link(this.program());
 	}
 
-	/** The program as text, with labels, for debugging. */
+	/** The program as text, with labels, for debugging (unresolved jumps keep offset 0). */
 	listing(): string {
 		const names = new Map<number, string[]>();
 		for (const [name, slot] of this.labels) names.set(slot, [...(names.get(slot) ?? []), name]);
-		const buf = this.assembleLoose();
-		return disassemble(buf, names);
+		return disassemble(linkLoose(this.program()), names);
 	}
 
-	/** Like assemble, but unresolved jumps keep offset 0 (for listings of unfinished programs). */
-	private assembleLoose(): Buffer {
-		try {
-			return this.assemble();
-		} catch {
-			const out = Buffer.alloc(this.slots * 8);
-			for (let i = 0; i < this.insns.length; i++) {
-				const n = this.insns[i];
-				encode(out, this.slotOf[i] * 8, n.op, n.dst, n.src, n.off, n.imm);
-				if (n.imm2 !== undefined) encode(out, this.slotOf[i] * 8 + 8, 0, 0, 0, 0, n.imm2);
-			}
-			return out;
-		}
+	private program(): Unlinked {
+		return { insns: this.insns, slotOf: this.slotOf, labels: this.labels, slots: this.slots };
 	}
-}
-
-function encode(out: Buffer, at: number, op: number, dst: number, src: number, off: number, imm: number): void {
-	out[at] = op;
-	out[at + 1] = (dst & 0x0f) | ((src & 0x0f) << 4);
-	out.writeInt16LE(off, at + 2);
-	out.writeInt32LE(imm | 0, at + 4);
-}
-
-// --- disassembly (close to the verifier's own log format) ----------------------
-
-const ALU_SYM: Record<number, string> = {
-	[Op.ADD]: "+=",
-	[Op.SUB]: "-=",
-	[Op.MUL]: "*=",
-	[Op.DIV]: "/=",
-	[Op.OR]: "|=",
-	[Op.AND]: "&=",
-	[Op.LSH]: "<<=",
-	[Op.RSH]: ">>=",
-	[Op.MOD]: "%=",
-	[Op.XOR]: "^=",
-	[Op.MOV]: "=",
-	[Op.ARSH]: "s>>=",
-};
-const JMP_SYM: Record<number, string> = {
-	[Op.JEQ]: "==",
-	[Op.JGT]: ">",
-	[Op.JGE]: ">=",
-	[Op.JSET]: "&",
-	[Op.JNE]: "!=",
-	[Op.JSGT]: "s>",
-	[Op.JSGE]: "s>=",
-	[Op.JLT]: "<",
-	[Op.JLE]: "<=",
-	[Op.JSLT]: "s<",
-	[Op.JSLE]: "s<=",
-};
-const SIZE_NAME: Record<number, string> = { [Op.B]: "u8", [Op.H]: "u16", [Op.W]: "u32", [Op.DW]: "u64" };
-const SSIZE_NAME: Record<number, string> = { [Op.B]: "s8", [Op.H]: "s16", [Op.W]: "s32" };
-const ATOMIC_NAME: Record<number, string> = { [Op.ADD]: "add", [Op.OR]: "or", [Op.AND]: "and", [Op.XOR]: "xor" };
-
-function signedOff(off: number): string {
-	return off >= 0 ? `+${off}` : `${off}`;
-}
-
-function hex(v: number): string {
-	return `0x${(v >>> 0).toString(16)}`;
-}
-
-/** The instruction at byte `at` (with its second slot, for ld_imm64) as text. */
-export function formatInsn(b: Buffer, at: number): string {
-	const op = b[at];
-	const dst = b[at + 1] & 0x0f;
-	const src = b[at + 1] >> 4;
-	const off = b.readInt16LE(at + 2);
-	const imm = b.readInt32LE(at + 4);
-	const cls = op & 0x07;
-	switch (cls) {
-		case Op.ALU:
-		case Op.ALU64: {
-			const r = cls === Op.ALU64 ? "r" : "w";
-			const code = op & 0xf0;
-			const x = (op & Op.X) !== 0;
-			if (code === Op.NEG) return `${r}${dst} = -${r}${dst}`;
-			if (code === Op.END) {
-				if (cls === Op.ALU64) return `r${dst} = bswap${imm} r${dst}`;
-				return `r${dst} = ${x ? "be" : "le"}${imm} r${dst}`;
-			}
-			if (code === Op.MOV && x && off !== 0) return `${r}${dst} = (s${off})${r}${src}`;
-			let sym = ALU_SYM[code];
-			if (sym === undefined) return `invalid alu op ${hex(op)}`;
-			if ((code === Op.DIV || code === Op.MOD) && off === 1) sym = `s${sym}`;
-			return `${r}${dst} ${sym} ${x ? `${r}${src}` : imm}`;
-		}
-		case Op.JMP:
-		case Op.JMP32: {
-			const code = op & 0xf0;
-			const r = cls === Op.JMP ? "r" : "w";
-			if (cls === Op.JMP) {
-				if (code === Op.JA) return `goto pc${signedOff(off)}`;
-				if (code === Op.EXIT) return "exit";
-				if (code === Op.CALL)
-					return src === Op.PSEUDO_CALL ? `call pc${signedOff(imm)}` : `call ${helperName(imm)}#${imm}`;
-			} else if (code === Op.JA) {
-				return `gotol pc${signedOff(imm)}`;
-			}
-			const sym = JMP_SYM[code];
-			if (sym === undefined) return `invalid jmp op ${hex(op)}`;
-			const rhs = op & Op.X ? `${r}${src}` : hex(imm);
-			return `if ${r}${dst} ${sym} ${rhs} goto pc${signedOff(off)}`;
-		}
-		case Op.LDX: {
-			const mode = op & 0xe0;
-			const size = op & 0x18;
-			const t = mode === Op.MEMSX ? SSIZE_NAME[size] : SIZE_NAME[size];
-			return `r${dst} = *(${t} *)(r${src} ${signedOff(off)})`;
-		}
-		case Op.ST:
-			return `*(${SIZE_NAME[op & 0x18]} *)(r${dst} ${signedOff(off)}) = ${imm}`;
-		case Op.STX: {
-			const mode = op & 0xe0;
-			const size = op & 0x18;
-			const t = SIZE_NAME[size];
-			const mem = `*(${t} *)(r${dst} ${signedOff(off)})`;
-			if (mode === Op.MEM) return `${mem} = r${src}`;
-			if (mode !== Op.ATOMIC) return `invalid stx mode ${hex(op)}`;
-			// The verifier names registers rN even for 32-bit atomics; so do we.
-			const r = "r";
-			const a = size === Op.DW ? "atomic64" : "atomic";
-			if (imm === Op.XCHG) return `${r}${src} = ${a}_xchg((${t} *)(r${dst} ${signedOff(off)}), ${r}${src})`;
-			if (imm === Op.CMPXCHG) return `${r}0 = ${a}_cmpxchg((${t} *)(r${dst} ${signedOff(off)}), ${r}0, ${r}${src})`;
-			const name = ATOMIC_NAME[imm & ~Op.FETCH];
-			if (name === undefined) return `invalid atomic op ${hex(imm)}`;
-			if (imm & Op.FETCH) return `${r}${src} = ${a}_fetch_${name}((${t} *)(r${dst} ${signedOff(off)}), ${r}${src})`;
-			return `lock ${mem} ${ALU_SYM[imm]} ${r}${src}`;
-		}
-		case Op.LD: {
-			if (op !== (Op.LD | Op.IMM | Op.DW)) return `legacy ld ${hex(op)}`;
-			if (at + 16 > b.length) return "ld_imm64 cut short";
-			const hi = b.readInt32LE(at + 12);
-			if (src === Op.PSEUDO_MAP_FD) return `r${dst} = map[fd:${imm}]`;
-			if (src === Op.PSEUDO_MAP_VALUE) return `r${dst} = map[fd:${imm}][0]+${hi}`;
-			if (src === Op.PSEUDO_FUNC) return `r${dst} = func pc${signedOff(imm)}`;
-			const v = (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
-			return `r${dst} = 0x${v.toString(16)}`;
-		}
-	}
-	return `invalid ${hex(op)}`;
-}
-
-/** Program text, one `N: (op) text` line per instruction, like the verifier's log. */
-export function disassemble(buf: Buffer, labels?: Map<number, string[]>): string {
-	if (buf.length % 8 !== 0) throw new AsmError(`a BPF program is a multiple of 8 bytes, not ${buf.length}.`);
-	const lines: string[] = [];
-	for (let at = 0; at < buf.length; at += 8) {
-		const slot = at / 8;
-		for (const l of labels?.get(slot) ?? []) lines.push(`${l}:`);
-		lines.push(`${slot}: (${buf[at].toString(16).padStart(2, "0")}) ${formatInsn(buf, at)}`);
-		if (buf[at] === (Op.LD | Op.IMM | Op.DW)) at += 8;
-	}
-	return lines.join("\n");
 }
