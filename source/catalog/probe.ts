@@ -3,7 +3,9 @@
 
 import type { EventFormat, Tracefs } from "../../kernel/tracefs/index.ts";
 
-export type ProbeKind = "dtrace" | "syscall" | "tracepoint" | "usdt" | "uprobe" | "profile" | "fbt";
+/** The kinds of probe the catalog holds: one per probe type below (usdt and pid-provider
+ * probes both attach as uprobes; the session's TargetKind says how each attaches). */
+export type ProbeKind = Probe["kind"];
 
 interface ProbeBase {
 	/** Stable for the catalog's life; larger for probes that appeared later. */
