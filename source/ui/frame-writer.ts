@@ -28,11 +28,14 @@ export class FrameStream extends EventEmitter {
 		out.on("resize", this.onResize);
 	}
 
+	// A terminal can report a size of 0×0 (a pty nobody sized: `script` with a pipe on
+	// its stdin, some serial consoles). Ink then asks terminal-size, which opens
+	// /dev/tty on every frame and never closes it: one descriptor leaked per frame.
 	get columns(): number {
-		return this.out.columns ?? 80;
+		return this.out.columns || 80;
 	}
 	get rows(): number {
-		return this.out.rows ?? 24;
+		return this.out.rows || 24;
 	}
 	get isTTY(): boolean {
 		return true;
