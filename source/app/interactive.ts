@@ -226,6 +226,10 @@ export class SessionController implements Controller {
 		this.session.clearHistory();
 		this.emit();
 	}
+	rawNames(raw: boolean): void {
+		this.session.setNodemangle(raw);
+		this.emit();
+	}
 	quit(): void {
 		this.close();
 	}

@@ -543,6 +543,13 @@ export class Session {
 		});
 	}
 
+	/** C++ and Rust names raw (as `-x nodemangle`) or demangled, in stacks and probefunc from now on. */
+	setNodemangle(nodemangle: boolean): void {
+		this.symbolizer.setNodemangle(nodemangle);
+		this.views.forgetStacks();
+		this.lastView = this.buildView(this.now());
+	}
+
 	view(): SessionView {
 		return this.lastView ?? this.buildView(this.now());
 	}

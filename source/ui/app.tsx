@@ -13,6 +13,7 @@ import type { Controller } from "./controller.ts";
 import { DetailPane, detailContent, maxDetailTop } from "./detail-pane.tsx";
 import { Effects } from "./effects.ts";
 import { EnabledTable, sortEnablings } from "./enabled-table.tsx";
+import { FlamePane } from "./flame-pane.tsx";
 import { Footer } from "./footer.tsx";
 import { Header } from "./header.tsx";
 import type { Layout } from "./layout.ts";
@@ -99,6 +100,7 @@ function Body({ state, layout }: { state: State; layout: Layout }) {
 	if (modal.kind === "dview") {
 		return <DViewer title={modal.title} d={modal.d} width={layout.cols} height={layout.body} top={modal.top} />;
 	}
+	if (modal.kind === "flame") return <FlamePane state={state} width={layout.cols} height={layout.body} />;
 	const t = state.tree;
 	return (
 		<Box flexDirection="row" height={layout.body}>

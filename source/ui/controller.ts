@@ -63,6 +63,8 @@ export interface Controller {
 	setTick(ms: number): MaybePromise<Outcome>;
 	/** `Z`: stops or resumes reading (the kernel keeps counting). */
 	pause(paused: boolean): MaybePromise<Outcome>;
+	/** `m`: C++ and Rust names raw (mangled, as the binaries hold them) or demangled, from now on. */
+	rawNames(raw: boolean): MaybePromise<Outcome>;
 	/** `c`: forgets history (rates, totals, sparklines). */
 	clear(): MaybePromise<Outcome>;
 	/** `q`: the user is leaving; release what can be released. The runner's cleanup still runs. */
