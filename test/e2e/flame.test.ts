@@ -105,3 +105,31 @@ test("Enter zooms into the selected frame, Esc zooms back out, and Esc on the wh
 		await s.waitFor((t) => !/^Flame graph /m.test(t) && /Enabled/.test(t), 3000);
 	});
 });
+
+test("m shows the raw (mangled) C++ names in the flame graph and the stacks, and m again demangles them", async () => {
+	const s = startDtop(
+		["-n", "libstdcxx$target:::throw { @[ustack()] = count(); }", "-c", `${join(BIN_DIR, "deepthrow")} 100000000`],
+		{ cols: 150, rows: 40 },
+	);
+	try {
+		await s.waitFor(/throw/, 15_000);
+		s.press(KEYS.tab);
+		await sleep(300);
+		await pressUntil(s, "f", /^Flame graph /m, 10_000);
+		await s.waitFor(/ns::Thrower::method\(int\)/, 8000);
+		assert.doesNotMatch(s.text(), /_ZN2ns7Thrower6methodEi/);
+		s.press("m");
+		await s.waitFor(/_ZN2ns7Thrower6methodEi/, 20_000);
+		assert.doesNotMatch(s.text(), /ns::Thrower::method\(int\)/, `raw names only:\n${s.text()}`);
+		assert.match(s.text(), /raw names/);
+		// Back in the table, the Detail pane's stacks are raw too.
+		s.press("f");
+		await s.waitFor((t) => !/^Flame graph /m.test(t) && /_ZN2ns7Thrower6methodEi/.test(t), 5000);
+		s.press("m");
+		await s.waitFor((t) => /ns::Thrower::method\(int\)/.test(t) && !/_ZN2ns7Thrower6methodEi/.test(t), 5000);
+		s.press("q");
+		assert.equal((await exitOf(s)).exitCode, 0);
+	} finally {
+		s.kill();
+	}
+});
