@@ -11,6 +11,7 @@ import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
+import { skippedLines } from "./skipped-lines.ts";
 import { Ticker } from "./ticker.ts";
 import { describeFiltered, describePath } from "./tree-enable.ts";
 import { ProbeTree } from "./tree-source.ts";
@@ -93,7 +94,9 @@ export class SessionController implements Controller {
 			if (lines.length && ids.length > 1) lines = [`of ${probeName(first as Probe)}:`, ...lines];
 			this.argumentNotes.set(key, lines);
 		}
-		return lines.length ? { ...e, arguments: lines } : e;
+		const withArgs = lines.length ? { ...e, arguments: lines } : e;
+		const skipped = skippedLines(this.session.skipped(e.id));
+		return skipped.length ? { ...withArgs, skipped } : withArgs;
 	}
 	subscribe(listener: () => void): () => void {
 		this.listeners.add(listener);
