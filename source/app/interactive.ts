@@ -143,6 +143,8 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): ToggleOutcome {
+		if (path[0] === "fbt" && !this.catalog.fbt.available)
+			throw new ActionError(this.catalog.fbt.reason ?? "fbt is not available.");
 		const probes = this.tree.probesUnder(path, opts?.filter);
 		const enabledBy = new Set(probes.map((p) => this.enablingOf(p)).filter((x): x is number => x !== undefined));
 		if (enabledBy.size) {
