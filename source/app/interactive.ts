@@ -231,6 +231,9 @@ export class SessionController implements Controller {
 		this.session.clearHistory();
 		this.emit();
 	}
+	get rawNamesAtStart(): boolean {
+		return this.session.nodemangle;
+	}
 	rawNames(raw: boolean): void {
 		this.session.setNodemangle(raw);
 		this.emit();

@@ -49,7 +49,8 @@ export function App(props: AppProps) {
 		const effects = new Effects(controller);
 		const cols = props.columns ?? stdout.columns ?? 80;
 		const rows = props.rows ?? stdout.rows ?? 24;
-		const first = createState(controller.view(), cols, rows, props.ui ?? DEFAULT_UI);
+		const made = createState(controller.view(), cols, rows, props.ui ?? DEFAULT_UI);
+		const first = controller.rawNamesAtStart ? { ...made, rawNames: true } : made;
 		const notice = controller.notice;
 		const store = new Store(notice ? { ...first, message: { text: notice } } : first, effects.run);
 		// The tree's first rows, so that the first frame shows them.

@@ -31,6 +31,8 @@ export interface Controller {
 	view(): SessionView;
 	/** A line for the status line on the first frame (where the -c command's output goes). */
 	readonly notice?: string;
+	/** Names start raw (mangled): `-x nodemangle`. */
+	readonly rawNamesAtStart?: boolean;
 	/** Calls `listener` whenever view() changed (once per tick, after toggles). Returns an unsubscribe. */
 	subscribe(listener: () => void): () => void;
 	/** The probe tree (lazily expanded). */

@@ -33,6 +33,25 @@ async function pressUntil(s: Screen, key: string, re: RegExp, ms = 6000): Promis
 	}
 }
 
+/** The frame the flame graph's first line says is selected (its function). */
+function selectedFrame(s: Screen): string | undefined {
+	return /^[\d,.]+k? firings [|│] (?:\S*`)?(\S+)/m.exec(s.text())?.[1];
+}
+
+/** Move the selection down (or back up, when a slow terminal took too many keys) onto the frame `fn` of the chain. */
+async function selectFrame(s: Screen, fn: string): Promise<void> {
+	const chain = ["all", "_start", "__libc_start_main", "__libc_start_call_main", "main", "run"];
+	const depth = (f: string | undefined) =>
+		f === undefined ? -1 : /^f\d\d$/.test(f) ? chain.length + Number(f.slice(1)) : chain.indexOf(f);
+	for (let i = 0; i < 60; i++) {
+		const at = selectedFrame(s);
+		if (at === fn) return;
+		s.press(depth(at) < depth(fn) ? KEYS.down : KEYS.up);
+		await s.waitFor(() => selectedFrame(s) !== at, 2000).catch(() => {});
+	}
+	throw new Error(`never selected ${fn}:\n${s.text()}`);
+}
+
 async function run(env: Record<string, string>, check: (s: Screen) => Promise<void>): Promise<void> {
 	const s = startDtop(["-n", CLAUSE, "-c", `${DEEPSTACK} --rate 300 --seconds 120`], {
 		cols: 150,
@@ -80,7 +99,7 @@ test("Enter zooms into the selected frame, Esc zooms back out, and Esc on the wh
 	await run({ LANG: "C", LC_ALL: "C" }, async (s) => {
 		await s.waitFor(/f19/, 8000);
 		// Down steps to the widest callee: all → _start → … → main → run → f00 → f01 → f02.
-		await pressUntil(s, KEYS.down, /firings \| \S*f02 /m, 8000);
+		await selectFrame(s, "f02");
 		s.press(KEYS.enter);
 		await s.waitFor(/\[zoomed: \S*f02\]/, 3000);
 		// Zoomed: f02 is the top row; main, run, f00 and f01 are no longer drawn.
