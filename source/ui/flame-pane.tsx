@@ -11,7 +11,7 @@ import { flameTree } from "../output/flame-tree.ts";
 import type { SessionView } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { useUi } from "./context.tsx";
-import { type FlameKey, flameKey, flameLines, INITIAL_FLAME_STATE } from "./flamegraph.tsx";
+import { type FlameKey, flameKey, flameLines, frameAt, INITIAL_FLAME_STATE } from "./flamegraph.tsx";
 import type { Command } from "./keys.ts";
 import { Lines, seg } from "./line.tsx";
 import { quit, showError, withEffect } from "./navigate.ts";
@@ -60,6 +60,25 @@ export function flameCommand(s: State, modal: FlameModal, command: Command | und
 	// Esc on the whole graph closes it.
 	if (move === "escape" && modal.flame.zoom.length === 0) return { ...s, modal: { kind: "none" } };
 	return { ...s, modal: { ...modal, flame: flameKey(root, modal.flame, move) } };
+}
+
+/**
+ * A click or the wheel in the flame graph (`line`: the body's row): a click
+ * selects the frame under it, a click on the selected frame zooms into it;
+ * the wheel moves the selection to the caller or the widest callee.
+ */
+export function flameMouse(s: State, modal: FlameModal, x: number, line: number, button: string): State {
+	const root = flameTree(flameRowsOf(scopeOf(s.view, modal.enablingId)));
+	if (button === "wheelUp" || button === "wheelDown") {
+		return { ...s, modal: { ...modal, flame: flameKey(root, modal.flame, button === "wheelUp" ? "up" : "down") } };
+	}
+	if (button !== "left") return s;
+	// The pane's title and the selection line come first.
+	const path = frameAt(root, modal.flame, s.cols, line - 2, x);
+	if (!path) return s;
+	const same = path.join("\0") === modal.flame.selected.join("\0");
+	const flame = same ? flameKey(root, { ...modal.flame, selected: path }, "enter") : { ...modal.flame, selected: path };
+	return { ...s, modal: { ...modal, flame } };
 }
 
 export function FlamePane({ state, width, height }: { state: State; width: number; height: number }) {

@@ -313,14 +313,14 @@ export const KEY_ROWS: KeyRow[] = [
 		id: "click",
 		section: SECTIONS.mouse,
 		label: "Click",
-		help: "select a row and its pane; a click on the selected tree row, or on its expand mark, opens or closes it; on a column title, sort by it; on a footer key, press it",
+		help: "select a row and its pane; a click on the selected tree row, or on its expand mark, opens or closes it; on a column title, sort by it; on a footer key, press it; in the flame graph, a click selects a frame and a second click zooms into it",
 		bind: [],
 	},
 	{
 		id: "wheel",
 		section: SECTIONS.mouse,
 		label: "Wheel",
-		help: "move through the pane under the pointer, three rows at a time",
+		help: "move through the pane under the pointer, three rows at a time (in the flame graph: to the caller / the widest callee)",
 		bind: [],
 	},
 	{

@@ -88,6 +88,15 @@ test("f shows the live icicle of a ustack() aggregation: the whole call chain, f
 		const y = s.lines().findIndex((l) => /^f10\b/.test(l));
 		const line = s.terminal.buffer.active.getLine(s.terminal.buffer.active.viewportY + y);
 		assert.ok(line?.getCell(0)?.isInverse() && line.getCell(148)?.isInverse(), `f10 spans the width:\n${s.text()}`);
+		// The mouse: a click selects a frame, a second click zooms into it, the wheel goes to a callee.
+		const f05 = s.find(/^f05\b/);
+		assert.ok(f05, s.text());
+		s.click(f05.x + 10, f05.y);
+		await s.waitFor(() => selectedFrame(s) === "f05", 3000);
+		s.click(f05.x + 10, f05.y);
+		await s.waitFor(/\[zoomed: \S*f05\]/, 3000);
+		s.wheel(20, 20, "down");
+		await s.waitFor(() => selectedFrame(s) === "f06", 3000);
 		const count = () => Number(/^([\d,]+) firings/m.exec(s.text())?.[1]?.replace(/,/g, "") ?? Number.NaN);
 		const first = count();
 		assert.ok(first > 0, `a count of firings:\n${s.text()}`);
