@@ -24,6 +24,8 @@ export function fbtReasonRow(catalog: Catalog, filter: string | undefined): Tree
 	};
 }
 
+const named = new WeakMap<Catalog, Set<string>>();
+
 /** Makes the profile/tick probe a filter names, if it names one; true when the catalog may have a new probe. */
 export function makeNamedRate(catalog: Catalog, filter: string | undefined, target: number | undefined): boolean {
 	const t = filter?.trim();
@@ -39,6 +41,11 @@ export function makeNamedRate(catalog: Catalog, filter: string | undefined, targ
 		}
 	}
 	if (!desc) return false;
+	// Once per name: the tree asks again every tick, and a rebuild reads the whole catalog.
+	let done = named.get(catalog);
+	if (!done) named.set(catalog, (done = new Set()));
+	if (done.has(desc)) return false;
+	done.add(desc);
 	try {
 		return catalog.match(desc, { target }).length > 0;
 	} catch {
