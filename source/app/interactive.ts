@@ -11,6 +11,7 @@ import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
+import { skippedLines } from "./skipped-lines.ts";
 import { Ticker } from "./ticker.ts";
 import { describeFiltered, describePath } from "./tree-enable.ts";
 import { ProbeTree } from "./tree-source.ts";
@@ -93,7 +94,9 @@ export class SessionController implements Controller {
 			if (lines.length && ids.length > 1) lines = [`of ${probeName(first as Probe)}:`, ...lines];
 			this.argumentNotes.set(key, lines);
 		}
-		return lines.length ? { ...e, arguments: lines } : e;
+		const withArgs = lines.length ? { ...e, arguments: lines } : e;
+		const skipped = skippedLines(this.session.skipped(e.id));
+		return skipped.length ? { ...withArgs, skipped } : withArgs;
 	}
 	subscribe(listener: () => void): () => void {
 		this.listeners.add(listener);
@@ -140,6 +143,8 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): ToggleOutcome {
+		if (path[0] === "fbt" && !this.catalog.fbt.available)
+			throw new ActionError(this.catalog.fbt.reason ?? "fbt is not available.");
 		const probes = this.tree.probesUnder(path, opts?.filter);
 		const enabledBy = new Set(probes.map((p) => this.enablingOf(p)).filter((x): x is number => x !== undefined));
 		if (enabledBy.size) {
@@ -224,6 +229,13 @@ export class SessionController implements Controller {
 	}
 	clear(): void {
 		this.session.clearHistory();
+		this.emit();
+	}
+	get rawNamesAtStart(): boolean {
+		return this.session.nodemangle;
+	}
+	rawNames(raw: boolean): void {
+		this.session.setNodemangle(raw);
 		this.emit();
 	}
 	quit(): void {

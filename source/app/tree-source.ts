@@ -8,6 +8,7 @@ import { readCmdline } from "../catalog/index.ts";
 import type { TreeEntry, TreeSource } from "../ui/tree.ts";
 import { PID_GROUP, PidTree } from "./pid-tree.ts";
 import { isGroup } from "./tree-enable.ts";
+import { fbtReasonRow, makeNamedRate, PROFILE_NOTE } from "./tree-extras.ts";
 import { type TreeFilter, treeFilter } from "./tree-filter.ts";
 
 /** What the tree shows of the session: marks, rates and enablings of probes. */
@@ -116,6 +117,7 @@ export class ProbeTree implements TreeSource {
 
 	children(path: readonly string[], filter?: string): readonly TreeEntry[] | undefined {
 		const tf = treeFilter(filter, this.marks.targetPid);
+		if (path.length === 0 && makeNamedRate(this.catalog, filter, this.marks.targetPid)) this.stale = true;
 		// A filter searching the pid provider's functions reads their symbol tables first, in slices.
 		if ((path.length === 0 || path[0] === PID_GROUP) && !this.pid.ready(tf)) return undefined;
 		if (path[0] === PID_GROUP) return this.pid.children(path, tf);
@@ -131,7 +133,19 @@ export class ProbeTree implements TreeSource {
 			if (probes.length === 0) continue;
 			out.push(this.entry(path, name, child, probes, f));
 		}
-		if (path.length === 0) this.withPid(out, tf);
+		if (path.length === 0) {
+			this.withPid(out, tf);
+			const fbt = fbtReasonRow(this.catalog, filter);
+			if (fbt)
+				out.splice(
+					Math.max(
+						0,
+						out.findIndex((e) => e.name > "fbt"),
+					),
+					0,
+					fbt,
+				);
+		}
 		return out;
 	}
 
@@ -169,6 +183,7 @@ export class ProbeTree implements TreeSource {
 		if (path.length === 0 && isGroup(name) && childCount !== undefined) {
 			e.countText = `${childCount} process${childCount === 1 ? "" : "es"}`;
 		}
+		if (path.length === 0 && name === "profile") e.note = PROFILE_NOTE;
 		if (path.length === 1 && isGroup(path[0])) {
 			const cmd = readCmdline(pidOf(name));
 			e.note = cmd === undefined ? "(exited)" : shortCommand(cmd);

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
+import { ModuleSymbols } from "../../kernel/elf/module-symbols.ts";
 import type { ExecMapping } from "./procfs.ts";
 
 export interface UsdtNote {
@@ -55,7 +56,8 @@ interface Remembered {
 }
 
 // 2: probe sites outside every symbol are named (siteName), never "".
-const INDEX_VERSION = 2;
+// 3: ... by the separate debug file's symbols first (build-id, .gnu_debuglink, MiniDebugInfo).
+const INDEX_VERSION = 3;
 const INDEX_LIMIT = 4000;
 const IDLE_LIMIT = 128;
 
@@ -220,13 +222,18 @@ export class ObjectCache {
 		let error: string | undefined;
 		try {
 			const elf = ElfFile.open(where.path, { lazy: true });
+			let debug: ModuleSymbols | undefined;
+			const named = (pc: number) => {
+				debug ??= new ModuleSymbols(elf, m.path, { root: where.path === m.path ? "" : `/proc/${pid}/root` });
+				return debug.lookup(pc)?.name || siteName(elf, pc);
+			};
 			usdt = elf.usdtProbes().map((p) => ({
 				provider: p.provider,
 				name: p.name,
 				args: p.args,
 				pcOffset: p.pcOffset,
 				semaphoreOffset: p.semaphoreOffset,
-				function: p.function ?? siteName(elf, p.pc),
+				function: p.function ?? named(p.pc),
 			}));
 		} catch (e) {
 			error = (e as Error).message;

@@ -65,6 +65,8 @@ export class Session {
 	private readonly maps: SharedMaps;
 	private readonly events: EventStream;
 	private readonly symbolizer: Symbolizer;
+	/** Whether names are shown raw (mangled) now. */
+	nodemangle: boolean;
 	private readonly unwound: UnwoundProcesses;
 	private readonly views: ViewBuilder;
 	private readonly holds = new Holds(() => this.maps.env);
@@ -106,6 +108,7 @@ export class Session {
 			(enabling, name) => this.aggregationId(enabling, name),
 		);
 		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
+		this.nodemangle = opts.nodemangle === true;
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
 		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
 		this.build = {
@@ -541,6 +544,14 @@ export class Session {
 			tickMs: this.tickMs,
 			paused: this.paused,
 		});
+	}
+
+	/** C++ and Rust names raw (as `-x nodemangle`) or demangled, in stacks and probefunc from now on. */
+	setNodemangle(nodemangle: boolean): void {
+		this.nodemangle = nodemangle;
+		this.symbolizer.setNodemangle(nodemangle);
+		this.views.forgetStacks();
+		this.lastView = this.buildView(this.now());
 	}
 
 	view(): SessionView {

@@ -54,7 +54,7 @@ export class Symbolizer {
 	private modules = new Map<string, ModuleSymbols | null>();
 	private perfMaps = new Map<number, { entries: PerfMapEntry[] | null; size: number; checked: number }>();
 	private kernel: KernelSymbols | undefined | null;
-	private readonly demangleName: (name: string) => string;
+	private demangleName: (name: string) => string;
 	private demangled = new Map<string, string>();
 	private readonly moduleOptions: ModuleSymbolsOptions;
 	private readonly maxSymbols: number;
@@ -102,6 +102,12 @@ export class Symbolizer {
 				this.perfMaps.delete(pid);
 			}
 		}
+	}
+
+	/** Raw (mangled) names from now on, or demangled ones (the UI's `m`). */
+	setNodemangle(nodemangle: boolean): void {
+		this.demangleName = demanglerFor({ nodemangle });
+		this.demangled.clear();
 	}
 
 	/** A mangled name as it should be shown (demangled unless `nodemangle`); for `-l` and probefunc keys too. */

@@ -21,6 +21,11 @@ export class ViewBuilder {
 		private readonly symbolizer: Symbolizer,
 	) {}
 
+	/** Forget the symbolized stacks (their names change with `-x nodemangle` turned on or off). */
+	forgetStacks(): void {
+		this.#stackCache.clear();
+	}
+
 	build(
 		enablings: Iterable<EnablingState>,
 		at: { now: number; started: number; tickMs: number; paused: boolean },

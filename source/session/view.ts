@@ -68,6 +68,8 @@ export interface EnablingView {
 	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
 	dynDrops?: number;
 	error?: string;
+	/** Probes the kernel refused alone (skipped; the rest attached): a summary line, then one per probe; filled by the UI's controller. */
+	skipped?: string[];
 	/** The probes' arguments as their notes describe them (USDT: size, sign, where), one line each; filled by the UI's controller. */
 	arguments?: string[];
 }

@@ -13,6 +13,7 @@ import type { Controller } from "./controller.ts";
 import { DetailPane, detailContent, maxDetailTop } from "./detail-pane.tsx";
 import { Effects } from "./effects.ts";
 import { EnabledTable, sortEnablings } from "./enabled-table.tsx";
+import { FlamePane } from "./flame-pane.tsx";
 import { Footer } from "./footer.tsx";
 import { Header } from "./header.tsx";
 import type { Layout } from "./layout.ts";
@@ -48,7 +49,8 @@ export function App(props: AppProps) {
 		const effects = new Effects(controller);
 		const cols = props.columns ?? stdout.columns ?? 80;
 		const rows = props.rows ?? stdout.rows ?? 24;
-		const first = createState(controller.view(), cols, rows, props.ui ?? DEFAULT_UI);
+		const made = createState(controller.view(), cols, rows, props.ui ?? DEFAULT_UI);
+		const first = controller.rawNamesAtStart ? { ...made, rawNames: true } : made;
 		const notice = controller.notice;
 		const store = new Store(notice ? { ...first, message: { text: notice } } : first, effects.run);
 		// The tree's first rows, so that the first frame shows them.
@@ -99,6 +101,7 @@ function Body({ state, layout }: { state: State; layout: Layout }) {
 	if (modal.kind === "dview") {
 		return <DViewer title={modal.title} d={modal.d} width={layout.cols} height={layout.body} top={modal.top} />;
 	}
+	if (modal.kind === "flame") return <FlamePane state={state} width={layout.cols} height={layout.body} />;
 	const t = state.tree;
 	return (
 		<Box flexDirection="row" height={layout.body}>

@@ -31,6 +31,8 @@ export interface Controller {
 	view(): SessionView;
 	/** A line for the status line on the first frame (where the -c command's output goes). */
 	readonly notice?: string;
+	/** Names start raw (mangled): `-x nodemangle`. */
+	readonly rawNamesAtStart?: boolean;
 	/** Calls `listener` whenever view() changed (once per tick, after toggles). Returns an unsubscribe. */
 	subscribe(listener: () => void): () => void;
 	/** The probe tree (lazily expanded). */
@@ -63,6 +65,8 @@ export interface Controller {
 	setTick(ms: number): MaybePromise<Outcome>;
 	/** `Z`: stops or resumes reading (the kernel keeps counting). */
 	pause(paused: boolean): MaybePromise<Outcome>;
+	/** `m`: C++ and Rust names raw (mangled, as the binaries hold them) or demangled, from now on. */
+	rawNames(raw: boolean): MaybePromise<Outcome>;
 	/** `c`: forgets history (rates, totals, sparklines). */
 	clear(): MaybePromise<Outcome>;
 	/** `q`: the user is leaving; release what can be released. The runner's cleanup still runs. */

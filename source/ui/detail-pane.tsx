@@ -98,6 +98,13 @@ export function detailContent(enabling: EnablingView | undefined, cols: number, 
 			}),
 		]);
 	}
+	if (enabling.skipped?.length) {
+		// What the kernel refused comes first: the counts below leave those probes out.
+		const [summary, ...each] = enabling.skipped;
+		lines.push([seg(escapeForTerminal(summary), { color: "yellow" })]);
+		for (const a of each) lines.push([seg(`  ${escapeForTerminal(a)}`, { color: "yellow" })]);
+		lines.push([]);
+	}
 	enabling.aggregations.forEach((agg, i) => {
 		if (i > 0) lines.push([]);
 		lines.push(...aggLines(agg, cols, cs));

@@ -182,6 +182,8 @@ export class Effects {
 				return () => c.pause(effect.paused);
 			case "clear":
 				return () => c.clear();
+			case "rawNames":
+				return () => c.rawNames(effect.raw);
 			default:
 				throw new Error(`no controller call for the ${effect.kind} effect`);
 		}

@@ -117,6 +117,19 @@ export function flameLines(
 	return lines.slice(0, height);
 }
 
+/** The path of the frame drawn at column `x` of icicle row `row` (0 = the zoomed frame), if any. */
+export function frameAt(
+	root: FlameNode,
+	state: FlameState,
+	cols: number,
+	row: number,
+	x: number,
+): string[] | undefined {
+	const top = nodeAt(root, state.zoom);
+	const hit = layout(top, cols, row + 1)[row]?.find((f) => x >= f.x0 && x < f.x1);
+	return hit ? pathOf(hit.node) : undefined;
+}
+
 function cell(n: FlameNode, w: number, selected: boolean, ui: { cs: Charset; color: boolean }): Line {
 	const mark = selected ? ui.cs.cursor : ui.color ? "" : ui.cs.vline;
 	// In colour the last column stays blank, so neighbours of one colour stay apart.

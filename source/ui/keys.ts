@@ -2,10 +2,11 @@
 // text that explains it. The reducer looks keys up here; the help overlay, the
 // footer and the README's key table (scripts/readme-keys.ts) are made from it.
 
+import { FLAME_KEY_ROWS, FLAME_SECTION } from "./flame-keys.ts";
 import type { KeyName } from "./input.ts";
 
 /** Where a key is pressed: a pane, or what is open over the panes. */
-export type KeyContext = "tree" | "table" | "detail" | "help" | "dview" | "prompt" | "confirm";
+export type KeyContext = "tree" | "table" | "detail" | "help" | "dview" | "flame" | "prompt" | "confirm";
 
 const PANES = ["tree", "table", "detail"] as const satisfies KeyContext[];
 const VIEWERS = ["help", "dview"] as const satisfies KeyContext[];
@@ -34,6 +35,10 @@ export type Command =
 	| "stacks"
 	| "latency"
 	| "showD"
+	| "flame"
+	| "rawNames"
+	| "zoomIn"
+	| "zoomOut"
 	| "sortPrev"
 	| "sortNext"
 	| "reverse"
@@ -82,6 +87,7 @@ export const SECTIONS = {
 	display: "Display",
 	mouse: "Mouse (off with --no-mouse)",
 	viewer: "In the help and the D viewer",
+	flame: FLAME_SECTION,
 	prompt: "In a prompt (: and /)",
 	confirm: "When asked to confirm",
 };
@@ -215,6 +221,14 @@ export const KEY_ROWS: KeyRow[] = [
 		footer: ["d", "Show D"],
 	},
 	{
+		id: "flame",
+		section: SECTIONS.enabling,
+		label: "f",
+		help: "live flame graph (icicle) of its ustack()/kstack() aggregation, every stack aggregation's when none is selected",
+		bind: [[["f"], PANES, "flame"]],
+		footer: ["f", "Flame"],
+	},
+	{
 		id: "disable",
 		section: SECTIONS.enabling,
 		label: "Space  Delete  Backspace",
@@ -251,6 +265,14 @@ export const KEY_ROWS: KeyRow[] = [
 			[["-", "_"], PANES, "tickShorter"],
 		],
 		footer: ["+-", "Tick"],
+	},
+	{
+		id: "rawNames",
+		section: SECTIONS.display,
+		label: "m",
+		help: "raw (mangled) C++ and Rust names in stacks, probefunc and the flame graph, or demangled again",
+		bind: [[["m"], [...PANES, "flame"], "rawNames"]],
+		footer: ["m", "Mangled"],
 	},
 	{
 		id: "pause",
@@ -291,14 +313,14 @@ export const KEY_ROWS: KeyRow[] = [
 		id: "click",
 		section: SECTIONS.mouse,
 		label: "Click",
-		help: "select a row and its pane; a click on the selected tree row, or on its expand mark, opens or closes it; on a column title, sort by it; on a footer key, press it",
+		help: "select a row and its pane; a click on the selected tree row, or on its expand mark, opens or closes it; on a column title, sort by it; on a footer key, press it; in the flame graph, a click selects a frame and a second click zooms into it",
 		bind: [],
 	},
 	{
 		id: "wheel",
 		section: SECTIONS.mouse,
 		label: "Wheel",
-		help: "move through the pane under the pointer, three rows at a time",
+		help: "move through the pane under the pointer, three rows at a time (in the flame graph: to the caller / the widest callee)",
 		bind: [],
 	},
 	{
@@ -328,6 +350,7 @@ export const KEY_ROWS: KeyRow[] = [
 		],
 		footer: ["Esc", "Close"],
 	},
+	...FLAME_KEY_ROWS,
 	{
 		id: "submit",
 		section: SECTIONS.prompt,
@@ -427,9 +450,10 @@ export const KEY_ROWS: KeyRow[] = [
 
 /** Which rows the footer shows in each context, most important first (as many as fit are shown). */
 export const FOOTERS: Record<KeyContext, string[]> = {
-	tree: ["help", "quit", "toggle", "expand", "pane", "filter", "clause", "stacks", "latency", "showD", "pause", "tick"],
-	table: ["help", "quit", "disable", "key", "stacks", "latency", "sort", "reverse", "showD", "pane", "pause", "clear"],
-	detail: ["help", "quit", "move", "key", "stacks", "latency", "showD", "pane", "pause", "clear"],
+	tree: ["help", "quit", "toggle", "expand", "pane", "filter", "clause", "stacks", "flame", "showD", "pause", "tick"],
+	table: ["help", "quit", "disable", "key", "stacks", "flame", "latency", "sort", "showD", "pane", "rawNames"],
+	detail: ["help", "quit", "move", "key", "stacks", "flame", "latency", "showD", "pane", "rawNames", "clear"],
+	flame: ["flameZoom", "flameBack", "flameMove", "flameClose", "rawNames"],
 	help: ["viewerClose", "viewerScroll"],
 	dview: ["viewerClose", "viewerScroll"],
 	prompt: ["submit", "cancel", "history", "eraseLine"],

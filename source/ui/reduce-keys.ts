@@ -4,6 +4,7 @@
 
 import { nextTick, type Target } from "./controller.ts";
 import { SORT_COLUMNS, sortEnablings } from "./enabled-table.tsx";
+import { flameCommand, openFlame } from "./flame-pane.tsx";
 import type { KeyName } from "./input.ts";
 import { type Command, commandFor } from "./keys.ts";
 import {
@@ -46,6 +47,8 @@ export function key(s: State, k: KeyName): State {
 				);
 			}
 			return { ...s, modal: { kind: "none" }, message: { text: "Nothing enabled." } };
+		case "flame":
+			return flameCommand(s, modal, commandFor("flame", k));
 		case "help":
 		case "dview": {
 			const command = commandFor(modal.kind, k);
@@ -146,6 +149,10 @@ function paneCommand(s: State, command: Command, hadMessage: boolean): State {
 			return withEffect(s, { kind: "pause", paused: !s.view.paused });
 		case "clearHistory":
 			return withEffect(s, { kind: "clear" });
+		case "flame":
+			return openFlame(s, targetEnabling(s));
+		case "rawNames":
+			return withEffect(s, { kind: "rawNames", raw: !s.rawNames });
 		case "showD": {
 			const id = targetEnabling(s);
 			if (id === undefined) return showError(s, "No enabling selected: enable a probe first (Space).");

@@ -5,6 +5,7 @@
 // on a footer item presses its key; the wheel moves through the pane under it.
 
 import { type SortColumn, sortEnablings, tableColumns } from "./enabled-table.tsx";
+import { flameMouse } from "./flame-pane.tsx";
 import { footerHit } from "./footer.tsx";
 import type { InputEvent } from "./input.ts";
 import { keyFor } from "./keys.ts";
@@ -43,6 +44,7 @@ export function mouse(s: State, ev: MouseEvent): State {
 	const line = ev.y - 1;
 	if (line < 0 || line >= layout.body) return s;
 	if (modal === "help" || modal === "dview") return wheel ? scrollViewer(s, wheel < 0 ? "up" : "down", WHEEL_ROWS) : s;
+	if (s.modal.kind === "flame") return flameMouse(s, s.modal, ev.x, line, ev.button);
 	if (modal !== "none") return s;
 	if (wheel === 0 && ev.button !== "left") return s;
 	const cleared = wheel ? s : { ...s, message: undefined };

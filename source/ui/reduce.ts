@@ -98,6 +98,9 @@ function done(s: State, effect: Effect, message: string | undefined): State {
 	let next = s;
 	if (effect.kind === "enableClause") {
 		next = { ...s, message: { text: `Enabled: ${effect.text}` }, focus: "table" };
+	} else if (effect.kind === "rawNames") {
+		const text = effect.raw ? "Raw (mangled) names; m demangles again." : "Demangled names.";
+		next = { ...s, rawNames: effect.raw, message: { text: message ?? text } };
 	} else if (effect.kind === "clear") {
 		next = { ...s, message: { text: "History cleared." } };
 	} else if (message) next = { ...s, message: { text: message } };

@@ -8,6 +8,7 @@ import type { SessionView } from "../session/view.ts";
 import type { Ui } from "./context.tsx";
 import type { Target } from "./controller.ts";
 import { DEFAULT_SORT, type TableSort } from "./enabled-table.tsx";
+import type { FlameState } from "./flamegraph.tsx";
 import type { InputEvent } from "./input.ts";
 import type { Message } from "./overlays.tsx";
 import type { PromptState } from "./prompt.tsx";
@@ -23,7 +24,9 @@ export type Modal =
 	| { kind: "help"; top: number }
 	| { kind: "dview"; title: string; d: string; top: number }
 	| { kind: "prompt"; mode: PromptMode; state: PromptState }
-	| { kind: "confirm"; path: readonly string[]; count: number; filter?: string };
+	| { kind: "confirm"; path: readonly string[]; count: number; filter?: string }
+	/** `f`: the flame graph of an enabling's stack aggregations (every enabling's when undefined). */
+	| { kind: "flame"; enablingId: number | undefined; flame: FlameState };
 
 export interface TreeState {
 	expanded: ReadonlySet<string>;
@@ -57,6 +60,8 @@ export interface State {
 	modal: Modal;
 	message: Message | undefined;
 	history: Readonly<Record<PromptMode, readonly string[]>>;
+	/** `m`: names in stacks and probefunc as the binaries hold them (mangled), not demangled. */
+	rawNames: boolean;
 	/** After `q`: nothing more is done. */
 	quitting: boolean;
 	/** What the last action asks for; the store runs these after each action. */
@@ -86,6 +91,7 @@ export type Effect =
 	| { kind: "setTick"; ms: number }
 	| { kind: "pause"; paused: boolean }
 	| { kind: "clear" }
+	| { kind: "rawNames"; raw: boolean }
 	| { kind: "quit" }
 	| ({ kind: "rows" } & TreeQuery);
 
@@ -131,6 +137,7 @@ export function initialState(view: SessionView, cols: number, rows: number, ui: 
 		modal: { kind: "none" },
 		message: undefined,
 		history: { ":": [], "/": [] },
+		rawNames: false,
 		quitting: false,
 		effects: [],
 	};

@@ -261,6 +261,9 @@ export class FakeController implements Controller {
 	clear(): void {
 		this.calls.push(["clear"]);
 	}
+	rawNames(raw: boolean): void {
+		this.calls.push(["rawNames", raw]);
+	}
 	quit() {
 		this.calls.push(["quit"]);
 	}

@@ -541,6 +541,33 @@ describe("reduce: every key command of keys.ts does something where it is bound"
 				},
 			};
 		}
+		// A flame graph zoomed into main, its middle callee of three selected.
+		const row = (frames: string[]) => ({
+			key: [{ kind: "stack" as const, frames, user: true }],
+			value: 5,
+			rate: 0,
+			last10s: 0,
+			last60s: 0,
+			total: 5,
+			history: [],
+		});
+		const stacks = sessionView({
+			enablings: [
+				enabling(2, {
+					aggregations: [
+						agg({
+							keys: ["ustack()"],
+							rows: [row(["a`leaf", "a`mid", "a`main"]), row(["a`a", "a`main"]), row(["a`x", "a`main"])],
+						}),
+					],
+				}),
+			],
+		});
+		contexts.flame = {
+			...start(),
+			view: stacks,
+			modal: { kind: "flame", enablingId: 2, flame: { zoom: ["a`main"], selected: ["a`main", "a`mid"] } },
+		};
 		const unchanged: string[] = [];
 		for (const row of KEY_ROWS) {
 			for (const [names, where] of row.bind) {
