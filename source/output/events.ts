@@ -5,6 +5,7 @@
 // bytes dtrace would print for it. It does no I/O: the consumer writes the
 // text, and applies the returned effects (clear(), trunc()) to the kernel.
 
+import { AggBaselines } from "./aggbase.ts";
 import { clearAggregation, denormalizeAggregation, normalizeAggregation, truncAggregation } from "./aggops.ts";
 import { formatAggregations, formatPrinta } from "./aggregate.ts";
 import type { AggOptions, AggRow, AggregationSnapshot, EventRecord } from "./model.ts";
@@ -36,6 +37,9 @@ export interface Formatted {
 export class EventFormatter {
 	private headed = false;
 	private readonly aggs = new Map<number, AggregationSnapshot>();
+	/** The kernel's totals as last given to update(); aggs holds them less what clear() and trunc() took. */
+	private readonly raw = new Map<number, AggregationSnapshot>();
+	private readonly baselines = new AggBaselines();
 	/** normalize() factors and printed marks outlive each snapshot, as in DTrace's aggregation descriptions. */
 	private readonly normal = new Map<number, bigint>();
 	private readonly printed = new Set<number>();
@@ -71,7 +75,10 @@ export class EventFormatter {
 	 * (normalize(), printed marks) is kept.
 	 */
 	update(snapshots: Iterable<AggregationSnapshot>): void {
-		for (const s of snapshots) this.aggs.set(s.id, s);
+		for (const s of snapshots) {
+			this.raw.set(s.id, s);
+			this.aggs.set(s.id, this.baselines.apply(s));
+		}
 	}
 
 	/** A snapshot as it prints now: with its normalization and printed mark. */
@@ -133,6 +140,8 @@ export class EventFormatter {
 					this.exitStatus = a.status;
 					break;
 				case "clear": {
+					const raw = this.raw.get(a.aggregation);
+					if (raw) this.baselines.clear(raw);
 					const s = this.aggs.get(a.aggregation);
 					if (s)
 						this.set(a.aggregation, { ...clearAggregation(s), normal: this.normal.get(a.aggregation) ?? s.normal });
@@ -143,6 +152,8 @@ export class EventFormatter {
 					const s = this.aggs.get(a.aggregation);
 					if (!s) break;
 					const { kept, removed } = truncAggregation(s, a.keep);
+					const raw = this.raw.get(a.aggregation);
+					if (raw) this.baselines.trunc(raw, removed);
 					this.aggs.set(a.aggregation, kept);
 					effects.push({ kind: "trunc", aggregation: a.aggregation, removed });
 					break;
