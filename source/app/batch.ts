@@ -116,7 +116,7 @@ export async function batchLoop(
 		if (batch.records.some((r) => r.actions.some((a) => AGG_READERS.has(a.kind))))
 			formatter.update(snapshots(ticker.now()));
 		for (const r of batch.records) {
-			const out = formatter.format(r);
+			const out = flags.json ? formatter.formatJson(r) : formatter.format(r);
 			text += out.text;
 			if (out.exit !== undefined && exitStatus === undefined) exitStatus = out.exit;
 		}
@@ -139,7 +139,7 @@ export async function batchLoop(
 			try {
 				if (session.recording) {
 					pump();
-					if (interrupted) io.out(formatter.interruptText());
+					if (interrupted && !flags.json) io.out(formatter.interruptText());
 					session.end();
 					pump();
 				}
