@@ -102,6 +102,17 @@ function readArg(s: State, plan: ArgPlan | undefined, what: string): void {
 			}
 			extend(a, R0, plan.size, plan.signed);
 			return;
+		case "pc": {
+			const zero = `pc_zero_${s.labels++}`;
+			const done = `pc_done_${s.labels++}`;
+			a.ldx(8, R0, R6, plan.modeOffset).and(R0, plan.mask);
+			if (plan.user) a.jne(R0, plan.userBits, zero);
+			else a.jeq(R0, plan.userBits, zero);
+			a.ldx(8, R0, R6, plan.offset).ja(done);
+			a.label(zero).mov(R0, 0);
+			a.label(done);
+			return;
+		}
 		case "mem": {
 			const off = slot(s.depth);
 			a.st(8, R10, off, 0);

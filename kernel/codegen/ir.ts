@@ -150,7 +150,13 @@ export type ArgPlan =
 	| { k: "ctx"; offset: number; size: 1 | 2 | 4 | 8; signed: boolean }
 	/** User memory at (register in pt_regs at `regOffset`) + `offset` (USDT `8@-80(%rbx)`). */
 	| { k: "mem"; regOffset: number; offset: number; size: 1 | 2 | 4 | 8; signed: boolean }
-	| { k: "const"; v: bigint };
+	| { k: "const"; v: bigint }
+	/**
+	 * The pt_regs slot at `offset` when the interrupted mode is the one asked
+	 * (`user`: the mode bits at `modeOffset`, masked, equal `userBits`), else 0:
+	 * profile's arg0 (kernel pc) and arg1 (user pc).
+	 */
+	| { k: "pc"; offset: number; modeOffset: number; mask: number; userBits: number; user: boolean };
 
 export type ContextKind =
 	| "tracepoint"

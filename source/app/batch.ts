@@ -84,6 +84,9 @@ export function outputOptions(options: ReadonlyMap<string, boolean | number | st
 	return o;
 }
 
+/** Actions that read the aggregations as they are when the record is reached. */
+const AGG_READERS = new Set(["printa", "clear", "trunc", "normalize", "denormalize"]);
+
 export async function batchLoop(
 	session: Session,
 	flags: Flags,
@@ -110,10 +113,10 @@ export async function batchLoop(
 		}
 		let text = "";
 		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
-		if (batch.records.some((r) => r.actions.some((a) => a.kind === "printa")))
+		if (batch.records.some((r) => r.actions.some((a) => AGG_READERS.has(a.kind))))
 			formatter.update(snapshots(ticker.now()));
 		for (const r of batch.records) {
-			const out = formatter.format(r);
+			const out = flags.json ? formatter.formatJson(r) : formatter.format(r);
 			text += out.text;
 			if (out.exit !== undefined && exitStatus === undefined) exitStatus = out.exit;
 		}
@@ -136,7 +139,7 @@ export async function batchLoop(
 			try {
 				if (session.recording) {
 					pump();
-					if (interrupted) io.out(formatter.interruptText());
+					if (interrupted && !flags.json) io.out(formatter.interruptText());
 					session.end();
 					pump();
 				}

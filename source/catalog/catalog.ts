@@ -14,6 +14,7 @@ import { compileDescription, DescriptionError, type ProbeDescription, parseDescr
 import { type FbtAvailability, fbtAvailability, fbtFunctions } from "./fbt.ts";
 import { type EventFeed, type FeedOptions, startFeed } from "./feed.ts";
 import { compileGlob, isGlob } from "./glob.ts";
+import { compileModule } from "./module-match.ts";
 import { type MappedObject, ObjectCache } from "./objects.ts";
 import type {
 	DtraceProbe,
@@ -598,7 +599,7 @@ export class Catalog extends EventEmitter {
 	}
 
 	#ensurePidProbes(state: ProcState, module: string, fn: string, name: string): void {
-		const mod = compileGlob(module);
+		const mod = compileModule(module);
 		const func = compileGlob(fn);
 		const nm = compileGlob(name);
 		const whiches = (["entry", "return"] as const).filter((w) => nm(w));

@@ -5,6 +5,7 @@
 // or `-` (`saw__line` and `saw-line` are the same USDT probe).
 
 import { compileGlob, globProblem } from "./glob.ts";
+import { compileModule } from "./module-match.ts";
 
 export interface ProbeDescription {
 	provider: string;
@@ -81,7 +82,7 @@ export interface Named {
 /** A compiled description: a predicate over probes. */
 export function compileDescription(d: ProbeDescription): (p: Named) => boolean {
 	const prov = compileGlob(d.provider);
-	const mod = compileGlob(d.module);
+	const mod = compileModule(d.module);
 	const fn = compileGlob(d.function);
 	const name = compileGlob(d.name);
 	// USDT names are shown with `-` for the `__` in the binary; accept both spellings.

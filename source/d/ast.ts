@@ -271,7 +271,7 @@ export interface AssignStmt {
 }
 
 /** Actions that record data for the consumer: `printf(fmt, ...)`, `trace(e)`, `exit(status)`, `printa([fmt,] @a, ...)`. */
-export const ACTIONS = ["printf", "trace", "exit", "printa"] as const;
+export const ACTIONS = ["printf", "trace", "exit", "printa", "clear", "trunc", "normalize", "denormalize"] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
 /** An action call; it appears only as a statement (never inside an expression). */

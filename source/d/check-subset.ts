@@ -212,6 +212,24 @@ export function checkPrinta(e: ActionCall, aggregations: Map<string, Aggregation
 	});
 }
 
+/** clear(@a), trunc(@a[, n]), normalize(@a, n), denormalize(@a): DTrace's arities, an aggregation some clause assigns. */
+export function checkAggAction(e: ActionCall, aggregations: Map<string, AggregationInfo>): void {
+	const n = e.args.length;
+	const [lo, hi] = e.fn === "trunc" ? [1, 2] : e.fn === "normalize" ? [2, 2] : [1, 1];
+	if (n < lo || n > hi)
+		throw new DTypeError(
+			e.pos,
+			`${e.fn}( ) prototype mismatch: ${n} arg${n === 1 ? "" : "s"} passed, ${lo === hi ? lo : `${lo} or ${hi}`} expected`,
+			"D_PROTO_LEN",
+		);
+	const a = e.args[0]!;
+	if (a.kind !== "aggvar") throw new DTypeError(a.pos, `${e.fn}( ) argument #1 must be an aggregation`, "D_PROTO_ARG");
+	if (!aggregations.has(a.name))
+		throw new DTypeError(a.pos, `${e.fn}( ) of @${a.name}, which no clause assigns`, "D_PROTO_ARG");
+	if (e.args[1]?.kind === "aggvar")
+		throw new DTypeError(e.args[1].pos, `${e.fn}( ) argument #2 must be an integer`, "D_PROTO_ARG");
+}
+
 /** DTrace's rules for lquantize(value, base, limit[, step]). */
 export function lquantizeParams(s: AggregateStmt): LquantizeParams {
 	const bound = (i: number, what: string): bigint => {

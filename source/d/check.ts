@@ -21,6 +21,7 @@ import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
 import {
 	article,
+	checkAggAction,
 	checkCall,
 	checkPrinta,
 	constantZero,
@@ -210,6 +211,13 @@ class Checker {
 				"D_PROTO_LEN",
 			);
 		if (e.fn === "printa") {
+			this.printas.push(e);
+			return;
+		}
+		if (e.fn === "clear" || e.fn === "trunc" || e.fn === "normalize" || e.fn === "denormalize") {
+			for (const a of e.args.slice(1))
+				if (a.kind !== "aggvar" && this.expr(a, false) !== "int")
+					throw new DTypeError(a.pos, `${e.fn}( ) argument #2 must be an integer`, "D_PROTO_ARG");
 			this.printas.push(e);
 			return;
 		}
@@ -442,7 +450,9 @@ function checkSubset(program: Program): CheckedProgram {
 	const checker = new Checker(inferSelfTypes(program));
 	for (const [k, v] of declaredVars(program)) checker.declared.set(k, v.type.k === "string" ? "string" : "int");
 	const clauses = program.clauses.map((c) => checker.clause(c));
-	for (const p of checker.printas) checkPrinta(p, checker.aggregations);
+	for (const p of checker.printas)
+		if (p.fn === "printa") checkPrinta(p, checker.aggregations);
+		else checkAggAction(p, checker.aggregations);
 	const types = checker.types;
 	return {
 		program,

@@ -6,6 +6,7 @@
 
 import * as core from "./ast.ts";
 import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
+import { AGG_ACTIONS } from "./functions.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
@@ -19,7 +20,7 @@ export { constantValue } from "./constant.ts";
 const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
-		"speculate speculation commit discard clear trunc normalize denormalize setopt freopen ftruncate stack jstack",
+		"speculate speculation commit discard setopt freopen ftruncate stack jstack",
 		"func ufunc sym usym mod umod uaddr copyin copyinto strjoin substr strstr strchr strrchr strtok index rindex",
 		"basename dirname cleanpath lltostr toupper tolower strtoll inet_ntoa inet_ntoa6 inet_ntop htons htonl htonll",
 		"ntohs ntohl ntohll rand alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
@@ -234,7 +235,7 @@ const ACTION_NAMES: ReadonlySet<string> = new Set(core.ACTIONS);
 /** An action call as a statement (`printf(...)`, `trace(e)`, `exit(n)`): its arguments are expressions of the subset. */
 function restrictAction(e: Expr): boolean {
 	if (e.kind !== "call" || !ACTION_NAMES.has(e.fn)) return false;
-	for (const a of e.args) if (!(e.fn === "printa" && a.kind === "aggvar")) restrictExpr(a);
+	for (const a of e.args) if (!(AGG_ACTIONS.has(e.fn) && a.kind === "aggvar")) restrictExpr(a);
 	return true;
 }
 

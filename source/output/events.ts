@@ -5,9 +5,12 @@
 // bytes dtrace would print for it. It does no I/O: the consumer writes the
 // text, and applies the returned effects (clear(), trunc()) to the kernel.
 
+import { jsonStringify } from "../util/escape.ts";
+import { AggBaselines } from "./aggbase.ts";
 import { clearAggregation, denormalizeAggregation, normalizeAggregation, truncAggregation } from "./aggops.ts";
 import { formatAggregations, formatPrinta } from "./aggregate.ts";
-import type { AggOptions, AggRow, AggregationSnapshot, EventRecord } from "./model.ts";
+import { jsonInt } from "./export.ts";
+import type { AggOptions, AggRow, AggregationSnapshot, DValue, EventRecord } from "./model.ts";
 import { setOutputOption } from "./options.ts";
 import { type FormatContext, formatPrintf, stackIndent } from "./printf.ts";
 import { type ParsedFormat, parseFormat } from "./printf-format.ts";
@@ -36,6 +39,9 @@ export interface Formatted {
 export class EventFormatter {
 	private headed = false;
 	private readonly aggs = new Map<number, AggregationSnapshot>();
+	/** The kernel's totals as last given to update(); aggs holds them less what clear() and trunc() took. */
+	private readonly raw = new Map<number, AggregationSnapshot>();
+	private readonly baselines = new AggBaselines();
 	/** normalize() factors and printed marks outlive each snapshot, as in DTrace's aggregation descriptions. */
 	private readonly normal = new Map<number, bigint>();
 	private readonly printed = new Set<number>();
@@ -71,7 +77,10 @@ export class EventFormatter {
 	 * (normalize(), printed marks) is kept.
 	 */
 	update(snapshots: Iterable<AggregationSnapshot>): void {
-		for (const s of snapshots) this.aggs.set(s.id, s);
+		for (const s of snapshots) {
+			this.raw.set(s.id, s);
+			this.aggs.set(s.id, this.baselines.apply(s));
+		}
 	}
 
 	/** A snapshot as it prints now: with its normalization and printed mark. */
@@ -96,13 +105,51 @@ export class EventFormatter {
 			this.headed = true;
 		}
 		if (!quietAtStart) text += probeLinePrefix(rec.cpu, rec.probe, testing);
+		const done = this.run(rec);
+		text += done.pieces.join("");
+		// dtrace(1) ends a record's line unless quiet (it rereads quiet after setopt()).
+		if (this.o.quiet !== true) text += "\n";
+		return { text, effects: done.effects, exit: done.exit };
+	}
+
+	/**
+	 * --json: a record as one JSON line (README, "JSON output"): its CPU,
+	 * enabled probe id, probe, timestamp, and each action that ran with what it
+	 * printed (`text`) and, for trace(), the value. The same state as format().
+	 */
+	formatJson(rec: EventRecord): Formatted {
+		const done = this.run(rec, true);
+		const p = rec.probe;
+		const actions = rec.actions.map((a, i) => {
+			const o: Record<string, unknown> = { action: a.kind };
+			if (a.kind === "trace") o.value = valueJson(a.value);
+			if (a.kind === "exit") o.status = a.status;
+			if (a.kind === "printa") o.aggregations = a.aggregations.map((id) => this.aggs.get(id)?.name ?? null);
+			if (done.pieces[i]) o.text = done.pieces[i];
+			return o;
+		});
+		const line = {
+			event: true,
+			cpu: rec.cpu,
+			id: rec.epid,
+			probe: `${p.provider}:${p.module}:${p.function}:${p.name}`,
+			timestamp: jsonInt(rec.timestamp),
+			actions,
+		};
+		return { text: `${jsonStringify(line)}\n`, effects: done.effects, exit: done.exit };
+	}
+
+	/** Runs a record's actions: what each printed (in order), the effects and exit status. */
+	private run(rec: EventRecord, json = false): { pieces: string[]; effects: Effect[]; exit?: number } {
 		const effects: Effect[] = [];
+		const pieces: string[] = [];
 		let exit: number | undefined;
 		for (const a of rec.actions) {
 			const ctx = this.o.ctx ?? {};
+			let text = "";
 			switch (a.kind) {
 				case "trace":
-					text += formatTrace(a.value, this.o.quiet === true, ctx);
+					text += formatTrace(a.value, json || this.o.quiet === true, ctx);
 					break;
 				case "printf":
 					{
@@ -133,6 +180,8 @@ export class EventFormatter {
 					this.exitStatus = a.status;
 					break;
 				case "clear": {
+					const raw = this.raw.get(a.aggregation);
+					if (raw) this.baselines.clear(raw);
 					const s = this.aggs.get(a.aggregation);
 					if (s)
 						this.set(a.aggregation, { ...clearAggregation(s), normal: this.normal.get(a.aggregation) ?? s.normal });
@@ -143,6 +192,8 @@ export class EventFormatter {
 					const s = this.aggs.get(a.aggregation);
 					if (!s) break;
 					const { kept, removed } = truncAggregation(s, a.keep);
+					const raw = this.raw.get(a.aggregation);
+					if (raw) this.baselines.trunc(raw, removed);
 					this.aggs.set(a.aggregation, kept);
 					effects.push({ kind: "trunc", aggregation: a.aggregation, removed });
 					break;
@@ -163,10 +214,9 @@ export class EventFormatter {
 					break;
 				}
 			}
+			pieces.push(text);
 		}
-		// dtrace(1) ends a record's line unless quiet (it rereads quiet after setopt()).
-		if (this.o.quiet !== true) text += "\n";
-		return { text, effects, exit };
+		return { pieces, effects, exit };
 	}
 
 	/**
@@ -183,4 +233,12 @@ export class EventFormatter {
 	interruptText(): string {
 		return this.o.testing ? "" : "\n";
 	}
+}
+
+/** trace()'s value in a JSON record: integers exact (numbers, or decimal strings beyond 2^53), strings as they are. */
+function valueJson(v: DValue): unknown {
+	if (v.kind === "int")
+		return jsonInt(v.signed ? BigInt.asIntN(v.size * 8, v.value) : BigInt.asUintN(v.size * 8, v.value));
+	if (v.kind === "string") return v.value;
+	return null;
 }

@@ -32,6 +32,8 @@ export type ActionLayout = (
 	| { kind: "exit"; arg: ArgLayout }
 	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
 	| { kind: "printa"; format?: string; names: string[] }
+	/** clear/trunc/normalize/denormalize: the consumer acts on the aggregation where the record is in the output. */
+	| { kind: "aggop"; op: "clear" | "trunc" | "normalize" | "denormalize"; name: string; arg?: ArgLayout }
 ) & {
 	/** An action inside if/else: the u64 at this offset is non-zero when its branch ran. */
 	guard?: number;
@@ -152,6 +154,16 @@ export class RecordBuilder {
 				this.actions.push({ kind: "printa", format, names: args.map((a) => (a as AggVar).name) });
 				return;
 			}
+			case "clear":
+			case "trunc":
+			case "normalize":
+			case "denormalize": {
+				const [agg, n] = c.args;
+				if (agg?.kind !== "aggvar") throw new LowerError(`${c.fn}() takes an aggregation (@name).`);
+				const arg = n === undefined ? undefined : this.int(lowerInt(n as Expr, this.env), { size: 8, signed: true });
+				this.actions.push({ kind: "aggop", op: c.fn, name: agg.name, arg });
+				return;
+			}
 			case "exit": {
 				const off = this.size;
 				this.size += 8;
@@ -191,6 +203,14 @@ export function decodeRecord(
 		if (a.guard !== undefined && buf.readBigUInt64LE(a.guard) === 0n) continue;
 		if (a.kind === "printa") {
 			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
+			continue;
+		}
+		if (a.kind === "aggop") {
+			const aggregation = aggId(a.name);
+			const n = a.arg && a.arg.k === "int" ? BigInt.asIntN(64, buf.readBigUInt64LE(a.arg.off)) : undefined;
+			if (a.op === "trunc") actions.push({ kind: "trunc", aggregation, keep: n });
+			else if (a.op === "normalize") actions.push({ kind: "normalize", aggregation, normal: n ?? 1n });
+			else actions.push({ kind: a.op, aggregation });
 			continue;
 		}
 		const vals: DValue[] = [];

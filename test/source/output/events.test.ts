@@ -187,7 +187,8 @@ test("clear(), trunc() and normalize() act on what later printa() calls show, an
 	);
 	assert.equal(c.text, "\n        4                0\n        5                0\n        6                0\n");
 	assert.deepEqual(c.effects, [{ kind: "clear", aggregation: 1 }]);
-	f.update([sums()]);
+	// Snapshots are the kernel's totals: what a key holds after clear() is what came since (6 got 600 more).
+	f.update([{ ...sums(), rows: [...sums().rows.slice(0, 2), { key: [k(6)], data: { fn: "sum", value: 1200n } }] }]);
 	const t = f.format(
 		rec([
 			{ kind: "trunc", aggregation: 1, keep: 1n },
@@ -198,6 +199,6 @@ test("clear(), trunc() and normalize() act on what later printa() calls show, an
 	assert.equal(t.text, "6 6\n");
 	assert.equal(t.effects[0].kind === "trunc" && t.effects[0].removed.length, 2);
 	// The normalization outlives the snapshot.
-	f.update([{ id: 1, name: "b", fn: "sum", normal: 1n, rows: [{ key: [k(6)], data: { fn: "sum", value: 1200n } }] }]);
+	f.update([{ id: 1, name: "b", fn: "sum", normal: 1n, rows: [{ key: [k(6)], data: { fn: "sum", value: 1800n } }] }]);
 	assert.equal(f.format(rec([{ kind: "printa", format: "%@d\n", aggregations: [1] }])).text, "12\n");
 });
