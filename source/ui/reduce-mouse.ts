@@ -19,6 +19,7 @@ import {
 	setExpanded,
 	tableIndex,
 } from "./navigate.ts";
+import { scrollEvents } from "./reduce-events.ts";
 import { key } from "./reduce-keys.ts";
 import type { State } from "./state.ts";
 import { isLeaf } from "./tree.ts";
@@ -44,6 +45,8 @@ export function mouse(s: State, ev: MouseEvent): State {
 	if (line < 0 || line >= layout.body) return s;
 	if (modal === "help" || modal === "dview") return wheel ? scrollViewer(s, wheel < 0 ? "up" : "down", WHEEL_ROWS) : s;
 	if (modal !== "none") return s;
+	// The Events pane covers the panes: the wheel scrolls it.
+	if (s.eventsPane.open) return wheel ? scrollEvents(s, wheel < 0 ? "up" : "down", WHEEL_ROWS) : s;
 	if (wheel === 0 && ev.button !== "left") return s;
 	const cleared = wheel ? s : { ...s, message: undefined };
 	if (ev.x < layout.treeWidth) return treeMouse(cleared, line, ev.x, wheel);

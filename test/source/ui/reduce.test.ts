@@ -531,7 +531,7 @@ describe("reduce: every key command of keys.ts does something where it is bound"
 			}),
 		};
 		contexts.detail = { ...contexts.detail, tableSelectedId: 1 };
-		contexts.prompt = { ...contexts.prompt, history: { ":": ["old"], "/": [] } };
+		contexts.prompt = { ...contexts.prompt, history: { ":": ["old"], "/": [], f: [] } };
 		if (contexts.prompt.modal.kind === "prompt") {
 			contexts.prompt = {
 				...contexts.prompt,
