@@ -62,6 +62,7 @@ export class EventFeed {
 	private rates = new Map<number, number>();
 	private drops = 0;
 	private faults = 0;
+	private skipped = 0;
 	private version = 0;
 	private snapshot: EventsView | undefined;
 	/** Enablings whose records called exit() since the last take. */
@@ -125,9 +126,18 @@ export class EventFeed {
 			const snaps = snapshots(this.source.view());
 			for (const id of new Set(batch.records.map((r) => r.enabling ?? 0))) this.formatter(id).update(snaps);
 		}
-		for (const r of batch.records) {
+		// Of a flood, only the records whose lines can stay in the ring are formatted
+		// (each prints a line at least); the others are counted, and an exit() in them still acts.
+		const from = Math.max(0, batch.records.length - this.ring.capacity);
+		for (let i = 0; i < batch.records.length; i++) {
+			const r = batch.records[i];
 			const id = r.enabling ?? 0;
 			this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+			if (i < from) {
+				this.skipped++;
+				for (const a of r.actions) if (a.kind === "exit") this.exits.push({ enabling: id, status: a.status });
+				continue;
+			}
 			const out = this.formatter(id).format(r);
 			this.add(id, out.text);
 			if (out.exit !== undefined) this.exits.push({ enabling: id, status: out.exit });
@@ -174,7 +184,14 @@ export class EventFeed {
 		if (this.snapshot?.version === this.version) return this.snapshot;
 		const lines = this.ring.toArray();
 		for (const [enabling, text] of this.partial) lines.push({ enabling, text: escapeForTerminal(text) });
-		this.snapshot = { lines, total: this.ring.total, drops: this.drops, faults: this.faults, version: this.version };
+		this.snapshot = {
+			lines,
+			total: this.ring.total,
+			skipped: this.skipped,
+			drops: this.drops,
+			faults: this.faults,
+			version: this.version,
+		};
 		return this.snapshot;
 	}
 }

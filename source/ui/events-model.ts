@@ -15,6 +15,8 @@ export interface EventsView {
 	lines: readonly EventLine[];
 	/** Lines ever printed (those before the first kept one are gone). */
 	total: number;
+	/** Records read but not formatted: a flood's earlier ones, whose lines would have left the ring at once. */
+	skipped: number;
 	/** Records the kernel could not write into the ring buffer (it was full). */
 	drops: number;
 	/** Runtime faults (unreadable addresses) reported. */
@@ -23,7 +25,7 @@ export interface EventsView {
 	version: number;
 }
 
-export const NO_EVENTS: EventsView = { lines: [], total: 0, drops: 0, faults: 0, version: 0 };
+export const NO_EVENTS: EventsView = { lines: [], total: 0, skipped: 0, drops: 0, faults: 0, version: 0 };
 
 export interface EventsPaneState {
 	open: boolean;

@@ -20,6 +20,7 @@ export interface EventsPaneProps {
 
 export function eventsTitle(events: EventsView, pane: EventsPaneState, shown: number): string {
 	const parts = [`Events ${formatCount(events.total)} lines`];
+	if (events.skipped) parts.push(`${formatCount(events.skipped)} records scrolled past unformatted`);
 	if (pane.filter !== undefined) parts.push(`filter "${pane.filter}": ${formatCount(shown)}`);
 	// Lost records are shown, never hidden.
 	parts.push(`${formatCount(events.drops)} drops`);
