@@ -2,11 +2,15 @@
 // toggles turned into D enablings, a tick timer that reads the maps.
 import type { Catalog, Probe } from "../catalog/index.ts";
 import { compileDescription, parseDescription, probeName } from "../catalog/index.ts";
+import { programOptions } from "../d/options.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
+import { clauseRecords } from "../session/records.ts";
 import type { Session } from "../session/session.ts";
 import type { EnablingView, SessionView } from "../session/view.ts";
 import { ActionError, type Controller, type Outcome, type Target, type ToggleOutcome } from "../ui/controller.ts";
+import type { EventsView } from "../ui/events-model.ts";
 import { runInteractive } from "../ui/run.tsx";
+import { EventFeed, POLL_MS } from "./event-feed.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { keysFor, usdtArgLines } from "./probe-keys.ts";
@@ -48,6 +52,12 @@ export class SessionController implements Controller {
 	private seen: { raw: SessionView; view: SessionView; overflows: number } | undefined;
 	private argumentNotes = new Map<string, string[]>();
 	private unsub: () => void;
+	/** Per-event output for the Events pane, read every POLL_MS. */
+	readonly feed: EventFeed;
+	private eventListeners = new Set<() => void>();
+	private readonly pollTimer: NodeJS.Timeout;
+	private lastRoll = performance.now();
+	private lastPollError = "";
 	constructor(
 		readonly session: Session,
 		readonly catalog: Catalog,
@@ -62,7 +72,62 @@ export class SessionController implements Controller {
 			// Not now: the tree itself may have made the probes (pid-provider rows on screen).
 			setImmediate(() => this.emit());
 		});
-		this.ticker = new Ticker(session, () => this.emit()).start();
+		session.showVariables = true;
+		this.feed = new EventFeed({
+			get recording() {
+				return session.recording;
+			},
+			pollEvents: () => session.pollEvents(),
+			fault: (f) => session.fault(f),
+			view: () => session.view(),
+			quiet: (id) => {
+				const p = session.programOf(id);
+				return p !== undefined && programOptions(p).get("quiet") === true;
+			},
+		});
+		this.pollTimer = setInterval(() => this.pollEvents(), POLL_MS);
+		this.ticker = new Ticker(session, () => {
+			const now = performance.now();
+			// A tick after a change comes early: rates are counted over whole ticks.
+			if (now - this.lastRoll >= session.tickMs / 2) {
+				this.feed.roll(now - this.lastRoll);
+				this.lastRoll = now;
+			}
+			this.emit();
+		}).start();
+	}
+
+	/** Read the ring buffer: new lines go to the Events pane; an exit() ends its enabling. */
+	private pollEvents(): void {
+		if (this.session.paused) return;
+		try {
+			if (this.feed.poll()) this.emitEvents();
+			for (const x of this.feed.takeExits()) {
+				this.feed.note(`dtop: enabling ${x.enabling} called exit(${x.status}): disabled`);
+				this.session.clearExit();
+				if (this.session.programOf(x.enabling)) this.disable(x.enabling);
+				this.emitEvents();
+			}
+			this.lastPollError = "";
+		} catch (e) {
+			const text = `dtop: reading the events failed: ${(e as Error).message}`;
+			if (text !== this.lastPollError) this.feed.note(text);
+			this.lastPollError = text;
+			this.emitEvents();
+		}
+	}
+
+	private emitEvents(): void {
+		for (const l of this.eventListeners) l();
+	}
+
+	events(): EventsView {
+		return this.feed.view();
+	}
+
+	subscribeEvents(listener: () => void): () => void {
+		this.eventListeners.add(listener);
+		return () => this.eventListeners.delete(listener);
 	}
 	/** Read the maps now (after a change) and tell the UI. */
 	refresh(): void {
@@ -94,9 +159,15 @@ export class SessionController implements Controller {
 			if (lines.length && ids.length > 1) lines = [`of ${probeName(first as Probe)}:`, ...lines];
 			this.argumentNotes.set(key, lines);
 		}
-		const withArgs = lines.length ? { ...e, arguments: lines } : e;
+		const eventRate = this.feed.rate(e.id);
 		const skipped = skippedLines(this.session.skipped(e.id));
-		return skipped.length ? { ...withArgs, skipped } : withArgs;
+		if (!lines.length && eventRate === undefined && !skipped.length) return e;
+		return {
+			...e,
+			...(lines.length ? { arguments: lines } : {}),
+			...(eventRate !== undefined ? { eventRate } : {}),
+			...(skipped.length ? { skipped } : {}),
+		};
 	}
 	subscribe(listener: () => void): () => void {
 		this.listeners.add(listener);
@@ -157,6 +228,12 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	disable(enablingId: number): Outcome {
+		// Its END clauses run first, and what they print is read before it goes.
+		if (this.session.programOf(enablingId)) {
+			this.session.endEnabling(enablingId);
+			if (this.feed.poll()) this.emitEvents();
+			this.feed.finish(enablingId);
+		}
 		this.session.disable(enablingId);
 		this.metas.delete(enablingId);
 		this.ticker.now();
@@ -212,9 +289,13 @@ export class SessionController implements Controller {
 		});
 	}
 	enableClause(text: string): Outcome {
-		this.session.enable(text);
+		const id = this.session.enable(text);
 		this.ticker.now();
-		return undefined;
+		const program = this.session.programOf(id);
+		if (!program?.clauses.some(clauseRecords)) return undefined;
+		// What BEGIN printed, at once; the Events pane opens on it.
+		this.pollEvents();
+		return { showEvents: true };
 	}
 	d(enablingId: number): string {
 		return this.session.view().enablings.find((e) => e.id === enablingId)?.d ?? "";
@@ -242,6 +323,7 @@ export class SessionController implements Controller {
 		this.close();
 	}
 	close(): void {
+		clearInterval(this.pollTimer);
 		this.ticker.stop();
 		this.unsub();
 	}

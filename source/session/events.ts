@@ -9,7 +9,8 @@ import type { EventRecord, ProbeName } from "../output/model.ts";
 import type { SharedMaps } from "./maps.ts";
 import { decodeRecord, type RecordLayout } from "./records.ts";
 
-export type OrderedRecord = EventRecord & { phase?: "begin" | "end" };
+/** A record in output order; `enabling` is the session enabling whose clause wrote it. */
+export type OrderedRecord = EventRecord & { phase?: "begin" | "end"; enabling?: number };
 
 export interface EventBatch {
 	records: OrderedRecord[];
@@ -70,6 +71,7 @@ export class EventStream {
 			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name));
 			if (d.fault) faults.push(d.fault);
 			if (!d.record) continue;
+			(d.record as OrderedRecord).enabling = l.enabling;
 			let q = perCpu.get(d.record.cpu);
 			if (!q) perCpu.set(d.record.cpu, (q = []));
 			q.push(d.record);

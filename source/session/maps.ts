@@ -159,6 +159,11 @@ export class SharedMaps {
 		this.state.update(slotKey(0), v);
 	}
 
+	/** Clear the state flag (the UI, after an enabling's exit()): every program records again. */
+	resume(): void {
+		if (this.#state) this.#state.update(slotKey(0), Buffer.alloc(16));
+	}
+
 	/** A per-CPU counter, one value per CPU. */
 	readCounterPerCpu(slot: number): bigint[] {
 		const v = this.counters.lookupPerCpu(slotKey(slot));

@@ -58,6 +58,8 @@ export interface SessionOptions {
 export class Session {
 	tickMs: number;
 	paused = false;
+	/** Read every enabling's D variables at each tick, for the view (the UI's Detail pane). */
+	showVariables = false;
 	readonly target: number | undefined;
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
@@ -310,6 +312,25 @@ export class Session {
 	}
 
 	/**
+	 * One enabling's END (the UI disabling it): its END clauses run now, while
+	 * the others keep tracing; poll the events next to read what they wrote.
+	 */
+	endEnabling(id: number): void {
+		const st = this.enablings.get(id);
+		if (st && !this.closed && !this.ended) this.run(st, "END");
+	}
+
+	/** Undo exit()'s stop (the UI ends only the enabling that called it): every program records again. */
+	clearExit(): void {
+		if (!this.closed && !this.ended) this.maps.resume();
+	}
+
+	/** The program an enabling was made from (its options: quiet, ...). */
+	programOf(id: number): DProgram | undefined {
+		return this.enablings.get(id)?.program;
+	}
+
+	/**
 	 * `$target` and DTrace's macro variables of the tracer itself (`$pid`,
 	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
 	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
@@ -543,6 +564,7 @@ export class Session {
 			started: this.started,
 			tickMs: this.tickMs,
 			paused: this.paused,
+			variables: this.showVariables,
 		});
 	}
 

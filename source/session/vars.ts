@@ -24,7 +24,8 @@ export interface VarState {
 	globalsMap?: BpfMap;
 	/** Bytes of the globals map's value. */
 	globalsSize: number;
-	assocs: Map<string, { map: BpfMap; keySize: number }>;
+	/** Each array's map, with its key's fields and its value's bytes (for reading it back: var-view.ts). */
+	assocs: Map<string, { map: BpfMap; keySize: number; keys: KeyField[]; valueSize: number }>;
 	/** Counter slot of dynamic variable drops, and their count. */
 	dynDropSlot: number;
 	dynDrops: number;
@@ -113,7 +114,7 @@ export function varEnvOf(st: HasVars, dynvarsize: number): VarEnv {
 				maxEntries: entries,
 				name: `dtop_${name}`.slice(0, 15),
 			});
-			v.assocs.set(name, { map, keySize: size });
+			v.assocs.set(name, { map, keySize: size, keys, valueSize });
 			return map.fd;
 		},
 	};

@@ -7,6 +7,7 @@ import type { AggState, EnablingState } from "./enabling.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import type { Symbolizer } from "./symbolize.ts";
+import { readVariables } from "./var-view.ts";
 import type { AggRow, AggregationView, EnablingView, KeyPart, SessionView } from "./view.ts";
 
 type StackPart = Extract<DecodedKeyPart, { kind: "stack" }>;
@@ -28,7 +29,7 @@ export class ViewBuilder {
 
 	build(
 		enablings: Iterable<EnablingState>,
-		at: { now: number; started: number; tickMs: number; paused: boolean },
+		at: { now: number; started: number; tickMs: number; paused: boolean; variables?: boolean },
 	): SessionView {
 		const views: EnablingView[] = [];
 		let rate = 0;
@@ -36,7 +37,7 @@ export class ViewBuilder {
 		let evictions = 0;
 		let truncated = 0;
 		for (const st of enablings) {
-			const v = this.enabling(st);
+			const v = this.enabling(st, at.variables === true);
 			views.push(v);
 			rate += v.rate;
 			drops += v.drops;
@@ -58,7 +59,7 @@ export class ViewBuilder {
 		};
 	}
 
-	private enabling(st: EnablingState): EnablingView {
+	private enabling(st: EnablingState, withVariables: boolean): EnablingView {
 		const aggregations: AggregationView[] = [];
 		let ev = 0;
 		for (const a of st.aggs.values()) {
@@ -78,6 +79,8 @@ export class ViewBuilder {
 			ev += a.evictions;
 			aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, args: a.argText, rows, evictions: a.evictions });
 		}
+		const variables =
+			withVariables && (st.vars.globals.size || st.vars.assocs.size) ? readVariables(st.vars) : undefined;
 		return {
 			id: st.id,
 			d: st.d,
@@ -91,6 +94,7 @@ export class ViewBuilder {
 			truncated: st.truncated,
 			dynDrops: st.vars.dynDrops,
 			...(st.error ? { error: st.error } : {}),
+			...(variables ? { variables } : {}),
 			evictions: ev,
 		};
 	}

@@ -70,9 +70,20 @@ export interface EnablingView {
 	error?: string;
 	/** Probes the kernel refused alone (skipped; the rest attached): a summary line, then one per probe; filled by the UI's controller. */
 	skipped?: string[];
+	/** Its global variables and associative arrays, read at the tick (absent: it has none). */
+	variables?: VariableView[];
+	/** Per-event records (printf, trace, the default action) per second; set by the UI's controller. */
+	eventRate?: number;
 	/** The probes' arguments as their notes describe them (USDT: size, sign, where), one line each; filled by the UI's controller. */
 	arguments?: string[];
 }
+
+/** A D variable of an enabling (var-view.ts): a global scalar, or an associative array's elements. */
+export type VariableView =
+	| { kind: "scalar"; name: string; value: KeyPart }
+	/** `count`: elements in the array; `elements`: the first of them (largest values first). */
+	| { kind: "assoc"; name: string; count: number; elements: { key: KeyPart[]; value: KeyPart }[] }
+	| { kind: "error"; text: string };
 
 export interface SessionView {
 	host: string;

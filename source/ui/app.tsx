@@ -13,6 +13,7 @@ import type { Controller } from "./controller.ts";
 import { DetailPane, detailContent, maxDetailTop } from "./detail-pane.tsx";
 import { Effects } from "./effects.ts";
 import { EnabledTable, sortEnablings } from "./enabled-table.tsx";
+import { EventsPane } from "./events-pane.tsx";
 import { FlamePane } from "./flame-pane.tsx";
 import { Footer } from "./footer.tsx";
 import { Header } from "./header.tsx";
@@ -26,6 +27,7 @@ import { createState } from "./reduce.ts";
 import type { State } from "./state.ts";
 import { Store } from "./store.ts";
 import { useControllerUpdates, useTerminalSize } from "./use-controller.ts";
+import { useEventUpdates } from "./use-events.ts";
 import { useTerminalInput } from "./use-input.ts";
 
 export interface AppProps {
@@ -65,6 +67,7 @@ export function App(props: AppProps) {
 	const fail = useCallback((e: unknown) => exit(e instanceof Error ? e : new Error(String(e))), [exit]);
 	useTerminalSize(store.dispatch, props.columns, props.rows);
 	useControllerUpdates(controller, store.dispatch, fail);
+	useEventUpdates(controller, store.dispatch, fail);
 	useTerminalInput(store.dispatch, fail);
 	const state = useSyncExternalStore(store.subscribe, store.getState);
 	return <Screen state={state} />;
@@ -102,6 +105,9 @@ function Body({ state, layout }: { state: State; layout: Layout }) {
 		return <DViewer title={modal.title} d={modal.d} width={layout.cols} height={layout.body} top={modal.top} />;
 	}
 	if (modal.kind === "flame") return <FlamePane state={state} width={layout.cols} height={layout.body} />;
+	if (state.eventsPane.open) {
+		return <EventsPane events={state.events} pane={state.eventsPane} width={layout.cols} height={layout.body} />;
+	}
 	const t = state.tree;
 	return (
 		<Box flexDirection="row" height={layout.body}>

@@ -5,13 +5,14 @@
 // its message one clear sentence plus what to do); nothing returns an error.
 
 import type { SessionView } from "../session/view.ts";
+import type { EventsView } from "./events-model.ts";
 import type { TreeSource } from "./tree.ts";
 
 export type MaybePromise<T> = T | Promise<T>;
 
 /** What an action reports back: a message for the message line. Nothing is fine. */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets implementations simply not return anything
-export type Outcome = void | undefined | { message?: string };
+export type Outcome = void | undefined | { message?: string; showEvents?: boolean };
 
 export type ToggleOutcome = Outcome | { needsConfirm?: number; message?: string };
 
@@ -57,7 +58,11 @@ export interface Controller {
 	toggleStacks(target: Target): MaybePromise<Outcome>;
 	/** `l`: turns an entry probe into an entry/return latency quantize() (error if not an entry probe). */
 	latency(target: Target): MaybePromise<Outcome>;
-	/** `:`: enables a D clause; a D error (with line and column) is thrown. */
+	/**
+	 * `:`: enables a D program (one clause or several, BEGIN and END among them);
+	 * a D error (with line and column) is thrown. `showEvents` in the outcome:
+	 * it prints per event (printf, trace, the default action).
+	 */
 	enableClause(text: string): MaybePromise<Outcome>;
 	/** `d`: the enabling as D. */
 	d(enablingId: number): MaybePromise<string>;
@@ -69,6 +74,10 @@ export interface Controller {
 	rawNames(raw: boolean): MaybePromise<Outcome>;
 	/** `c`: forgets history (rates, totals, sparklines). */
 	clear(): MaybePromise<Outcome>;
+	/** The Events pane's lines: per-event output of every enabling (absent: none is kept). */
+	events?(): EventsView;
+	/** Calls `listener` when events() changed (new lines, drops). Returns an unsubscribe. */
+	subscribeEvents?(listener: () => void): () => void;
 	/** `q`: the user is leaving; release what can be released. The runner's cleanup still runs. */
 	quit(): void;
 }

@@ -13,6 +13,7 @@ import { type Line, Lines, seg } from "./line.tsx";
 import { titleLine } from "./pane.tsx";
 import { type StackRow, stackLines } from "./stacks.tsx";
 import { formatCount, formatRate } from "./text.ts";
+import { variableLines } from "./variables.ts";
 
 /** Caps that keep a frame cheap however large an aggregation grows. */
 const MAX_KEYS = 500;
@@ -109,12 +110,18 @@ export function detailContent(enabling: EnablingView | undefined, cols: number, 
 		if (i > 0) lines.push([]);
 		lines.push(...aggLines(agg, cols, cs));
 	});
+	if (enabling.variables?.length) {
+		if (lines.length) lines.push([]);
+		lines.push(...variableLines(enabling.variables, cols, cs));
+	}
 	if (enabling.arguments?.length) {
 		lines.push([], [seg("arguments (from the probe's note)", { dim: true })]);
 		for (const a of enabling.arguments) lines.push([seg(`  ${escapeForTerminal(a)}`, { dim: true })]);
 	}
 	if (enabling.aggregations.length === 0 && !enabling.error) {
-		lines.push([seg(`${formatCount(enabling.total)} firings, no aggregation`, { dim: true })]);
+		const events =
+			enabling.eventRate === undefined ? "" : `, ${formatRate(enabling.eventRate)} events/s (e shows them)`;
+		lines.push([seg(`${formatCount(enabling.total)} firings, no aggregation${events}`, { dim: true })]);
 	}
 	while (lines.length > 0 && lines[lines.length - 1].length === 0) lines.pop();
 	return lines;

@@ -120,7 +120,8 @@ export class Effects {
 		const c = this.controller;
 		const done = (o: unknown): Action => {
 			const message = o && typeof o === "object" && "message" in o ? String(o.message ?? "") : undefined;
-			return { type: "done", effect, message: message || undefined };
+			const showEvents = Boolean(o && typeof o === "object" && "showEvents" in o && o.showEvents === true);
+			return { type: "done", effect, message: message || undefined, ...(showEvents ? { showEvents: true } : {}) };
 		};
 		switch (effect.kind) {
 			case "rows":

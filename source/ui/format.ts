@@ -3,7 +3,7 @@
 
 import type { AggRow, AggregationView, EnablingView, HistogramBucket, KeyPart } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
-import { formatCount } from "./text.ts";
+import { formatCount, formatRate } from "./text.ts";
 
 /** One key part for display; a stack shows its innermost frame. */
 export function formatKeyPart(part: KeyPart): string {
@@ -62,6 +62,12 @@ function histogramSummary(agg: AggregationView, row: AggRow): string {
 /** One line about an enabling's (first) aggregation, for the enabled table. */
 export function aggSummary(enabling: EnablingView): string {
 	if (enabling.error) return `error: ${escapeForTerminal(enabling.error)}`;
+	const events = enabling.eventRate === undefined ? "" : `${formatRate(enabling.eventRate)} events/s`;
+	const agg = aggOnly(enabling);
+	return events && agg ? `${events}, ${agg}` : events || agg;
+}
+
+function aggOnly(enabling: EnablingView): string {
 	const agg = enabling.aggregations[0];
 	if (!agg) return "";
 	const more = enabling.aggregations.length > 1 ? ` (+${enabling.aggregations.length - 1} aggs)` : "";

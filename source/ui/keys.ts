@@ -6,9 +6,11 @@ import { FLAME_KEY_ROWS, FLAME_SECTION } from "./flame-keys.ts";
 import type { KeyName } from "./input.ts";
 
 /** Where a key is pressed: a pane, or what is open over the panes. */
-export type KeyContext = "tree" | "table" | "detail" | "help" | "dview" | "flame" | "prompt" | "confirm";
+export type KeyContext = "tree" | "table" | "detail" | "events" | "help" | "dview" | "flame" | "prompt" | "confirm";
 
 const PANES = ["tree", "table", "detail"] as const satisfies KeyContext[];
+/** The panes and the Events pane over them: keys that work in both. */
+const ALL = [...PANES, "events"] as const satisfies KeyContext[];
 const VIEWERS = ["help", "dview"] as const satisfies KeyContext[];
 
 /** What a key asks for; the reducer gives each its meaning in its context. */
@@ -49,6 +51,10 @@ export type Command =
 	| "help"
 	| "quit"
 	| "close"
+	// the Events pane
+	| "events"
+	| "eventsPause"
+	| "eventsFilter"
 	// prompts
 	| "submit"
 	| "cancel"
@@ -86,6 +92,7 @@ export const SECTIONS = {
 	enabling: "The selected enabling (enabled table or detail pane; an enabled probe in the tree)",
 	display: "Display",
 	mouse: "Mouse (off with --no-mouse)",
+	events: "In the Events pane (e)",
 	viewer: "In the help and the D viewer",
 	flame: FLAME_SECTION,
 	prompt: "In a prompt (: and /)",
@@ -184,8 +191,8 @@ export const KEY_ROWS: KeyRow[] = [
 		id: "clause",
 		section: SECTIONS.probes,
 		label: ":",
-		help: "enable a D clause, e.g. syscall::read:entry { @[execname] = count(); }",
-		bind: [[[":"], PANES, "clause"]],
+		help: "enable a D program: one clause or several, BEGIN and END too, e.g. syscall::read:entry { @[execname] = count(); } (its END runs when it is disabled)",
+		bind: [[[":"], ALL, "clause"]],
 		footer: [":", "D clause"],
 	},
 	{
@@ -261,8 +268,8 @@ export const KEY_ROWS: KeyRow[] = [
 		label: "+  -",
 		help: "longer / shorter tick (= and _ work too)",
 		bind: [
-			[["+", "="], PANES, "tickLonger"],
-			[["-", "_"], PANES, "tickShorter"],
+			[["+", "="], ALL, "tickLonger"],
+			[["-", "_"], ALL, "tickShorter"],
 		],
 		footer: ["+-", "Tick"],
 	},
@@ -279,7 +286,7 @@ export const KEY_ROWS: KeyRow[] = [
 		section: SECTIONS.display,
 		label: "Z",
 		help: "pause / resume reading (the kernel keeps counting)",
-		bind: [[["Z"], PANES, "pause"]],
+		bind: [[["Z"], ALL, "pause"]],
 		footer: ["Z", "Pause"],
 	},
 	{
@@ -287,7 +294,7 @@ export const KEY_ROWS: KeyRow[] = [
 		section: SECTIONS.display,
 		label: "c",
 		help: "clear the history (rates, totals, sparklines)",
-		bind: [[["c"], PANES, "clearHistory"]],
+		bind: [[["c"], ALL, "clearHistory"]],
 		footer: ["c", "Clear"],
 	},
 	{
@@ -295,7 +302,7 @@ export const KEY_ROWS: KeyRow[] = [
 		section: SECTIONS.display,
 		label: "?  F1",
 		help: "this help",
-		bind: [[["?", "F1"], PANES, "help"]],
+		bind: [[["?", "F1"], ALL, "help"]],
 		footer: ["?", "Help"],
 	},
 	{
@@ -304,10 +311,60 @@ export const KEY_ROWS: KeyRow[] = [
 		label: "q  Ctrl-C  F10",
 		help: "quit (everything is removed from the kernel)",
 		bind: [
-			[["q", "C-c", "F10"], PANES, "quit"],
+			[["q", "C-c", "F10"], ALL, "quit"],
 			[["C-c"], VIEWERS, "quit"],
 		],
 		footer: ["q", "Quit"],
+	},
+	{
+		id: "events",
+		section: SECTIONS.display,
+		label: "e",
+		help: "open / close the Events pane: what printf(), trace() and the default action print, for every enabling, live",
+		bind: [
+			[["e"], PANES, "events"],
+			[["e"], ["events"], "close"],
+		],
+		footer: ["e", "Events"],
+	},
+	{
+		id: "eventsScroll",
+		section: SECTIONS.events,
+		label: "Up/Down  j/k  PgUp/PgDn  Home/End  g/G",
+		help: "scroll back through the last 10,000 lines; End (or G) follows the output again",
+		bind: [
+			[["Up", "k"], ["events"], "up"],
+			[["Down", "j"], ["events"], "down"],
+			[["PgUp"], ["events"], "pageUp"],
+			[["PgDn"], ["events"], "pageDown"],
+			[["Home", "g"], ["events"], "first"],
+			[["End", "G"], ["events"], "last"],
+		],
+		footer: ["Up/Dn", "Scroll"],
+	},
+	{
+		id: "eventsPause",
+		section: SECTIONS.events,
+		label: "p  Space",
+		help: "pause / resume the pane: it keeps showing what it shows, new lines are still kept (the kernel's ring buffer is still read)",
+		bind: [[["p", " "], ["events"], "eventsPause"]],
+		footer: ["p", "Pause"],
+	},
+	{
+		id: "eventsFilter",
+		section: SECTIONS.events,
+		label: "/",
+		help: "show only the lines that contain a text (case-insensitive; empty shows all)",
+		bind: [[["/"], ["events"], "eventsFilter"]],
+		footer: ["/", "Filter"],
+	},
+	{
+		id: "eventsClose",
+		section: SECTIONS.events,
+		label: "Esc",
+		help: "clear the pane's filter, or close the pane (so does e)",
+		bind: [[["Esc"], ["events"], "escape"]],
+		footer: ["Esc", "Close"],
 	},
 	{
 		id: "click",
@@ -450,10 +507,24 @@ export const KEY_ROWS: KeyRow[] = [
 
 /** Which rows the footer shows in each context, most important first (as many as fit are shown). */
 export const FOOTERS: Record<KeyContext, string[]> = {
-	tree: ["help", "quit", "toggle", "expand", "pane", "filter", "clause", "stacks", "flame", "showD", "pause", "tick"],
-	table: ["help", "quit", "disable", "key", "stacks", "flame", "latency", "sort", "showD", "pane", "rawNames"],
-	detail: ["help", "quit", "move", "key", "stacks", "flame", "latency", "showD", "pane", "rawNames", "clear"],
+	tree: ["help", "quit", "toggle", "expand", "pane", "filter", "clause", "events", "stacks", "flame", "showD", "pause"],
+	table: [
+		"help",
+		"quit",
+		"disable",
+		"key",
+		"events",
+		"stacks",
+		"flame",
+		"latency",
+		"sort",
+		"showD",
+		"pane",
+		"rawNames",
+	],
+	detail: ["help", "quit", "move", "key", "events", "stacks", "flame", "latency", "showD", "pane", "rawNames", "clear"],
 	flame: ["flameZoom", "flameBack", "flameMove", "flameClose", "rawNames"],
+	events: ["help", "quit", "eventsClose", "eventsScroll", "eventsPause", "eventsFilter", "clause", "pause", "tick"],
 	help: ["viewerClose", "viewerScroll"],
 	dview: ["viewerClose", "viewerScroll"],
 	prompt: ["submit", "cancel", "history", "eraseLine"],

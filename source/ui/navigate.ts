@@ -23,7 +23,8 @@ export function withEffect(s: State, ...effects: Effect[]): State {
 
 export function contextOf(s: State): KeyContext {
 	const m = s.modal.kind;
-	return m === "none" ? s.focus : m;
+	if (m !== "none") return m;
+	return s.eventsPane.open ? "events" : s.focus;
 }
 
 export const showError = (s: State, text: string): State => ({ ...s, message: { text, error: true } });

@@ -23,6 +23,7 @@ import {
 	withFilter,
 } from "./navigate.ts";
 import { editPrompt, newPrompt, type PromptEdit, remember } from "./prompt.tsx";
+import { eventsCommand, openEvents, setEventsFilter } from "./reduce-events.ts";
 import { PANES, type PromptMode, type State } from "./state.ts";
 import { isLeaf, pathKey } from "./tree.ts";
 
@@ -59,8 +60,13 @@ export function key(s: State, k: KeyName): State {
 		case "none": {
 			// Any key clears the message line; Esc clears the filter only when there was no message.
 			const hadMessage = s.message !== undefined;
-			const command = commandFor(s.focus, k);
 			const cleared = { ...s, message: undefined };
+			if (s.eventsPane.open) {
+				const command = commandFor("events", k);
+				if (!command) return cleared;
+				return eventsCommand(cleared, command, hadMessage) ?? paneCommand(cleared, command, hadMessage);
+			}
+			const command = commandFor(s.focus, k);
 			return command ? paneCommand(cleared, command, hadMessage) : cleared;
 		}
 	}
@@ -96,6 +102,7 @@ function submit(s: State, mode: PromptMode, value: string): State {
 		modal: { kind: "none" },
 	};
 	if (mode === "/") return setFilter(next, text === "" ? undefined : text);
+	if (mode === "f") return setEventsFilter(next, text);
 	if (text === "") return next;
 	return withEffect(next, { kind: "enableClause", text, value });
 }
@@ -130,6 +137,8 @@ function paneCommand(s: State, command: Command, hadMessage: boolean): State {
 			return !hadMessage && s.tree.filter !== undefined ? setFilter(s, undefined) : s;
 		case "help":
 			return { ...s, modal: { kind: "help", top: 0 } };
+		case "events":
+			return openEvents(s, true);
 		case "filter":
 			return { ...s, modal: { kind: "prompt", mode: "/", state: newPrompt(s.tree.filter ?? "", s.history["/"]) } };
 		case "clause":

@@ -20,6 +20,7 @@ import {
 	setExpanded,
 	tableIndex,
 } from "./navigate.ts";
+import { scrollEvents } from "./reduce-events.ts";
 import { key } from "./reduce-keys.ts";
 import type { State } from "./state.ts";
 import { isLeaf } from "./tree.ts";
@@ -46,6 +47,8 @@ export function mouse(s: State, ev: MouseEvent): State {
 	if (modal === "help" || modal === "dview") return wheel ? scrollViewer(s, wheel < 0 ? "up" : "down", WHEEL_ROWS) : s;
 	if (s.modal.kind === "flame") return flameMouse(s, s.modal, ev.x, line, ev.button);
 	if (modal !== "none") return s;
+	// The Events pane covers the panes: the wheel scrolls it.
+	if (s.eventsPane.open) return wheel ? scrollEvents(s, wheel < 0 ? "up" : "down", WHEEL_ROWS) : s;
 	if (wheel === 0 && ev.button !== "left") return s;
 	const cleared = wheel ? s : { ...s, message: undefined };
 	if (ev.x < layout.treeWidth) return treeMouse(cleared, line, ev.x, wheel);

@@ -7,6 +7,7 @@
 import { sortEnablings } from "./enabled-table.tsx";
 import { clamp, clampDetail, layoutOf, withEffect, withFilter } from "./navigate.ts";
 import { newPrompt } from "./prompt.tsx";
+import { eventsArrived, openEvents } from "./reduce-events.ts";
 import { key, paste } from "./reduce-keys.ts";
 import { mouse } from "./reduce-mouse.ts";
 import { type Action, type Effect, initialState, type State, treeQuery } from "./state.ts";
@@ -38,8 +39,12 @@ function apply(s: State, action: Action): State {
 			return clampDetail(withEffect({ ...s, view: action.view }, treeQuery(s, true)));
 		case "rows":
 			return rowsArrived(s, action);
-		case "done":
-			return done(s, action.effect, action.message);
+		case "done": {
+			const next = done(s, action.effect, action.message);
+			return action.showEvents ? openEvents(next, true) : next;
+		}
+		case "events":
+			return eventsArrived(s, action.events);
 		case "needsConfirm":
 			return { ...s, modal: { kind: "confirm", path: action.path, count: action.count, ...withFilter(action.filter) } };
 		case "showD":

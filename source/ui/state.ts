@@ -8,6 +8,7 @@ import type { SessionView } from "../session/view.ts";
 import type { Ui } from "./context.tsx";
 import type { Target } from "./controller.ts";
 import { DEFAULT_SORT, type TableSort } from "./enabled-table.tsx";
+import { EVENTS_CLOSED, type EventsPaneState, type EventsView, NO_EVENTS } from "./events-model.ts";
 import type { FlameState } from "./flamegraph.tsx";
 import type { InputEvent } from "./input.ts";
 import type { Message } from "./overlays.tsx";
@@ -17,7 +18,8 @@ import type { TreeRow } from "./tree.ts";
 export type Pane = "tree" | "table" | "detail";
 export const PANES: readonly Pane[] = ["tree", "table", "detail"];
 
-export type PromptMode = ":" | "/";
+/** `:` a D program, `/` the tree's filter, `f` the Events pane's filter. */
+export type PromptMode = ":" | "/" | "f";
 
 export type Modal =
 	| { kind: "none" }
@@ -57,6 +59,9 @@ export interface State {
 	tableTop: number;
 	sort: TableSort;
 	detailTop: number;
+	/** Per-event output (the controller's), and the Events pane over the panes when open. */
+	events: EventsView;
+	eventsPane: EventsPaneState;
 	modal: Modal;
 	message: Message | undefined;
 	history: Readonly<Record<PromptMode, readonly string[]>>;
@@ -103,7 +108,9 @@ export type Action =
 	/** Rows read for tree query `query`; `done` false while a large tree is still being read. */
 	| { type: "rows"; query: number; rows: readonly TreeRow[]; error?: string; done: boolean }
 	/** An effect finished (its message, if it has one, goes to the message line). */
-	| { type: "done"; effect: Effect; message?: string }
+	| { type: "done"; effect: Effect; message?: string; showEvents?: boolean }
+	/** New per-event output arrived. */
+	| { type: "events"; events: EventsView }
 	/** Space on a subtree of many probes: ask first. */
 	| { type: "needsConfirm"; path: readonly string[]; count: number; filter?: string }
 	/** `d`: the enabling's D text arrived. */
@@ -134,9 +141,11 @@ export function initialState(view: SessionView, cols: number, rows: number, ui: 
 		tableTop: 0,
 		sort: DEFAULT_SORT,
 		detailTop: 0,
+		events: NO_EVENTS,
+		eventsPane: EVENTS_CLOSED,
 		modal: { kind: "none" },
 		message: undefined,
-		history: { ":": [], "/": [] },
+		history: { ":": [], "/": [], f: [] },
 		rawNames: false,
 		quitting: false,
 		effects: [],

@@ -503,6 +503,7 @@ describe("reduce: every key command of keys.ts does something where it is bound"
 			),
 			prompt: keys(start(), ":", "a", "b", "Left"),
 			confirm: reduce(start(), { type: "needsConfirm", path: ["syscall"], count: 200 }),
+			events: eventsOpen(),
 		};
 		const detail = contexts.detail;
 		// A detail pane with something to scroll.
@@ -531,7 +532,7 @@ describe("reduce: every key command of keys.ts does something where it is bound"
 			}),
 		};
 		contexts.detail = { ...contexts.detail, tableSelectedId: 1 };
-		contexts.prompt = { ...contexts.prompt, history: { ":": ["old"], "/": [] } };
+		contexts.prompt = { ...contexts.prompt, history: { ":": ["old"], "/": [], f: [] } };
 		if (contexts.prompt.modal.kind === "prompt") {
 			contexts.prompt = {
 				...contexts.prompt,
@@ -594,6 +595,16 @@ describe("reduce: every key command of keys.ts does something where it is bound"
 		);
 	});
 });
+
+/** The Events pane open on 100 lines, filtered, scrolled back 5 (so every key moves it). */
+function eventsOpen(): State {
+	const lines = Array.from({ length: 100 }, (_, i) => ({ enabling: 1, text: `line ${i}` }));
+	const s = reduce(keys(start(), "e"), {
+		type: "events",
+		events: { lines, total: 100, skipped: 0, drops: 0, faults: 0, version: 1 },
+	});
+	return { ...s, eventsPane: { ...s.eventsPane, back: 5, filter: "line" } };
+}
 
 function replacer(_k: string, v: unknown) {
 	return v instanceof Set ? [...v] : v;
