@@ -122,12 +122,15 @@ test("the demo end to end: filter, enable, rate, per-pid key, stacks, disable, r
 		await s.waitFor(/fire_line/, 5000);
 		assertLayout(s, 120, 40);
 		// Resize mid-run: still a valid layout.
+		// The redraw at the new size comes with the next frame; on a loaded machine that
+		// can take longer than a fixed sleep, so wait (up to 10 s) for a frame that fits.
+		const fits = (cols: number) => () => s.lines().every((l) => [...l].length <= cols) && /^dtop /.test(s.lines()[0]);
 		s.resize(80, 24);
-		await sleep(600);
-		await s.waitFor(/^dtop /);
+		await s.waitFor(fits(80));
 		assertLayout(s, 80, 24);
 		s.resize(160, 50);
 		await sleep(600);
+		await s.waitFor(fits(160));
 		assertLayout(s, 160, 50);
 		// Space in the table disables it: its links are gone from the kernel.
 		const before = bpfHeld(s.pid).progs.filter((id) => !base.progs.includes(id));
