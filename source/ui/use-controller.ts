@@ -6,6 +6,7 @@ import { useStdout } from "ink";
 import { useEffect } from "react";
 import type { Controller } from "./controller.ts";
 import type { Action } from "./state.ts";
+import { throttled } from "./throttle.ts";
 
 /** The fastest the App re-renders for session updates (keys render at once). */
 export const MIN_FRAME_MS = 100;
@@ -15,29 +16,21 @@ export function useControllerUpdates(
 	dispatch: (...actions: Action[]) => void,
 	onError: (e: unknown) => void,
 ): void {
-	useEffect(() => {
-		let last = 0;
-		let timer: NodeJS.Timeout | undefined;
-		const frame = () => {
-			timer = undefined;
-			last = Date.now();
-			try {
-				dispatch({ type: "view", view: controller.view() });
-			} catch (e) {
-				onError(e);
-			}
-		};
-		const unsubscribe = controller.subscribe(() => {
-			if (timer) return;
-			const wait = MIN_FRAME_MS - (Date.now() - last);
-			if (wait <= 0) frame();
-			else timer = setTimeout(frame, wait);
-		});
-		return () => {
-			unsubscribe();
-			if (timer) clearTimeout(timer);
-		};
-	}, [controller, dispatch, onError]);
+	useEffect(
+		() =>
+			throttled(
+				(l) => controller.subscribe(l),
+				MIN_FRAME_MS,
+				() => {
+					try {
+						dispatch({ type: "view", view: controller.view() });
+					} catch (e) {
+						onError(e);
+					}
+				},
+			),
+		[controller, dispatch, onError],
+	);
 }
 
 /** The terminal's size: `columns`/`rows` when given (tests), else stdout's, following resizes. */

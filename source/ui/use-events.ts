@@ -6,6 +6,7 @@
 import { useEffect } from "react";
 import type { Controller } from "./controller.ts";
 import type { Action } from "./state.ts";
+import { throttled } from "./throttle.ts";
 
 export const EVENTS_FRAME_MS = 100;
 
@@ -18,26 +19,12 @@ export function useEventUpdates(
 		const subscribe = controller.subscribeEvents?.bind(controller);
 		const read = controller.events?.bind(controller);
 		if (!subscribe || !read) return;
-		let last = 0;
-		let timer: NodeJS.Timeout | undefined;
-		const frame = () => {
-			timer = undefined;
-			last = Date.now();
+		return throttled(subscribe, EVENTS_FRAME_MS, () => {
 			try {
 				dispatch({ type: "events", events: read() });
 			} catch (e) {
 				onError(e);
 			}
-		};
-		const unsubscribe = subscribe(() => {
-			if (timer) return;
-			const wait = EVENTS_FRAME_MS - (Date.now() - last);
-			if (wait <= 0) frame();
-			else timer = setTimeout(frame, wait);
 		});
-		return () => {
-			unsubscribe();
-			if (timer) clearTimeout(timer);
-		};
 	}, [controller, dispatch, onError]);
 }
