@@ -55,7 +55,8 @@ export class SessionController implements Controller {
 	/** Per-event output for the Events pane, read every POLL_MS. */
 	readonly feed: EventFeed;
 	private eventListeners = new Set<() => void>();
-	private readonly pollTimer: NodeJS.Timeout;
+	/** Runs only once some enabling records events: an idle UI makes no wake-ups for it. */
+	private pollTimer: NodeJS.Timeout | undefined;
 	private lastRoll = performance.now();
 	private lastPollError = "";
 	constructor(
@@ -85,8 +86,9 @@ export class SessionController implements Controller {
 				return p !== undefined && programOptions(p).get("quiet") === true;
 			},
 		});
-		this.pollTimer = setInterval(() => this.pollEvents(), POLL_MS);
+		this.syncPolling();
 		this.ticker = new Ticker(session, () => {
+			this.syncPolling();
 			const now = performance.now();
 			// A tick after a change comes early: rates are counted over whole ticks.
 			if (now - this.lastRoll >= session.tickMs / 2) {
@@ -95,6 +97,11 @@ export class SessionController implements Controller {
 			}
 			this.emit();
 		}).start();
+	}
+
+	/** Poll the ring buffer every POLL_MS while some enabling records events, else not at all. */
+	private syncPolling(): void {
+		if (this.session.recording) this.pollTimer ??= setInterval(() => this.pollEvents(), POLL_MS);
 	}
 
 	/** Read the ring buffer: new lines go to the Events pane; an exit() ends its enabling. */
@@ -293,6 +300,7 @@ export class SessionController implements Controller {
 		this.ticker.now();
 		const program = this.session.programOf(id);
 		if (!program?.clauses.some(clauseRecords)) return undefined;
+		this.syncPolling();
 		// What BEGIN printed, at once; the Events pane opens on it.
 		this.pollEvents();
 		return { showEvents: true };
@@ -323,7 +331,7 @@ export class SessionController implements Controller {
 		this.close();
 	}
 	close(): void {
-		clearInterval(this.pollTimer);
+		if (this.pollTimer) clearInterval(this.pollTimer);
 		this.ticker.stop();
 		this.unsub();
 	}
