@@ -42,6 +42,7 @@ export const HELP = `
         --demo              start the fixture workload and show what dtop does
         --no-color          no colors
         --no-mouse          the interactive UI ignores the mouse (the terminal keeps selecting text)
+        --trace-self        trace dtop's own process too (left out of every enabling by default)
 
     -h, --help              this text
     -V, --version           dtop's version
@@ -81,6 +82,7 @@ export const FLAGS = {
 	folded: { type: "boolean" },
 	flamegraph: { type: "string", valueName: "a file name (FILE.svg)" },
 	demo: { type: "boolean" },
+	"trace-self": { type: "boolean" },
 	zero: { type: "boolean", shortFlag: "Z" },
 	option: { type: "string", shortFlag: "x", isMultiple: true, valueName: "an option NAME[=VALUE]" },
 	"max-probes": { type: "string", valueName: "a number of probes" },
@@ -115,6 +117,8 @@ export interface Flags {
 	/** Batch mode: write an SVG flame graph of the stack aggregations here at the end. */
 	flamegraph: string | undefined;
 	demo: boolean;
+	/** `--trace-self`: dtop's own process is not left out of the enablings. */
+	traceSelf: boolean;
 	zero: boolean;
 	/** `-x NAME[=VALUE]` options, by name (the last one given wins). */
 	options: Map<string, OptionValue>;
@@ -321,6 +325,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		folded: f.folded === true,
 		flamegraph: flamegraphFile(str("flamegraph")),
 		demo: f.demo === true,
+		traceSelf: f["trace-self"] === true,
 		zero: f.zero === true,
 		options: xOptions(list("option")),
 		maxProbes: maxProbes(str("max-probes")),

@@ -190,6 +190,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			strsize: Number(options.get("strsize")),
 			dynvarsize: Number(options.get("dynvarsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
+			traceSelf: flags.traceSelf,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

@@ -592,13 +592,19 @@ export class Catalog extends EventEmitter {
 		}
 		const pidMatch = /^pid(\d+)$/.exec(d.provider);
 		if (pidMatch) this.#ensurePidProbes(this.#process(Number(pidMatch[1])), d.module, d.function, d.name);
+		else if (everyPid(d.provider)) {
+			// `pid*`: the function in every object any process maps, made once per object
+			// (the session attaches it to the file: every process, later ones too).
+			const covered = new Set<string>();
+			for (const state of this.#procs.values()) this.#ensurePidProbes(state, d.module, d.function, d.name, covered);
+		}
 		const test = compileDescription(d);
 		const out: Probe[] = [];
 		for (const p of this.#probes.values()) if (test(p)) out.push(p);
 		return out.sort(byId);
 	}
 
-	#ensurePidProbes(state: ProcState, module: string, fn: string, name: string): void {
+	#ensurePidProbes(state: ProcState, module: string, fn: string, name: string, covered?: Set<string>): void {
 		const mod = compileModule(module);
 		const func = compileGlob(fn);
 		const nm = compileGlob(name);
@@ -606,7 +612,8 @@ export class Catalog extends EventEmitter {
 		if (whiches.length === 0) return;
 		const added: Probe[] = [];
 		for (const obj of state.objects) {
-			if (!mod(obj.module) || obj.error) continue;
+			if (!mod(obj.module) || obj.error || covered?.has(obj.key)) continue;
+			covered?.add(obj.key);
 			for (const sym of this.#objects.functions(obj)) {
 				if (!func(sym.name)) continue;
 				for (const which of whiches) {
@@ -635,6 +642,13 @@ export class Catalog extends EventEmitter {
 		}
 		if (added.length) this.emit("change", { added, removed: [], started: [], exited: [] } satisfies CatalogChange);
 	}
+}
+
+/** A provider glob such as `pid*` that names the pid provider of every process (not an empty one: that is every provider). */
+function everyPid(glob: string): boolean {
+	if (!glob.startsWith("pid") || !isGlob(glob)) return false;
+	const m = compileGlob(glob);
+	return ["pid1", "pid7", "pid4242", "pid4194303"].every((p) => m(p));
 }
 
 function sameSites(a: readonly UsdtSite[], b: readonly UsdtSite[]): boolean {

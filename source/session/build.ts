@@ -33,6 +33,7 @@ import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
 import { varEnvOf } from "./vars.ts";
+import { widen } from "./widen.ts";
 
 export interface BuildContext {
 	probes: ProbeSource;
@@ -129,7 +130,11 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 			const why = cx.probes.whyNot?.(req);
 			throw new SessionError(`no probes match '${desc.text || probeText(req)}'${why ? `: ${why}` : ""}.`);
 		}
-		for (const p of found) seen.set(p.id, p);
+		for (const p of found) {
+			// On the file when the description covers every process of the provider (widen.ts).
+			const w = widen(p, req.provider);
+			if (!seen.has(p.id) || w !== p) seen.set(p.id, w);
+		}
 	}
 	return [...seen.values()];
 }

@@ -28,6 +28,7 @@ import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
+import { excludeProcess } from "./self.ts";
 import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
 import { newVarState } from "./vars.ts";
@@ -53,6 +54,8 @@ export interface SessionOptions {
 	now?: () => number;
 	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
 	nodemangle?: boolean;
+	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
+	traceSelf?: boolean;
 }
 
 export class Session {
@@ -61,6 +64,8 @@ export class Session {
 	/** Read every enabling's D variables at each tick, for the view (the UI's Detail pane). */
 	showVariables = false;
 	readonly target: number | undefined;
+	/** Whether dtop's own process is traced (`--trace-self`); else every enabling leaves it out. */
+	readonly traceSelf: boolean;
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
 	private readonly started: number;
@@ -103,6 +108,7 @@ export class Session {
 		this.started = this.now();
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
+		this.traceSelf = opts.traceSelf === true;
 		this.maps = new SharedMaps(opts.bufsize);
 		this.events = new EventStream(
 			this.maps,
@@ -191,7 +197,9 @@ export class Session {
 			// BEGIN fires before any other probe of the program can: its programs
 			// are loaded and run first, then the others are attached.
 			const own = (p: TraceProbe) => isKind(p, "dtrace");
-			program.clauses.forEach((clause, i) => {
+			// Probes other than BEGIN/END/ERROR leave dtop's own process out (self.ts).
+			const guarded = this.traceSelf ? program : excludeProcess(program, process.pid);
+			guarded.clauses.forEach((clause, i) => {
 				st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
 			});
 			this.attachTogether(
@@ -201,7 +209,7 @@ export class Session {
 			this.run(st, "BEGIN");
 			this.attachTogether(
 				st,
-				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
+				guarded.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
 			);
 			// Aggregations print in the order the program names them (BEGIN's were made first).
 			const order = new Map<string, number>();

@@ -23,7 +23,8 @@ function script(text: string): string {
 }
 
 test("a bare description prints DTrace's heading and one line per firing: exactly three for three firings", async () => {
-	const r = await dtop(["-n", ":::saw-line", "-c", `${SIMPLE} --count 3`]);
+	// Named by $target: `:::saw-line` is every process mapping the fixture, other tests' too (widen.ts).
+	const r = await dtop(["-n", "simple$target:::saw-line", "-c", `${SIMPLE} --count 3`]);
 	assert.equal(r.code, 0, r.stderr);
 	const lines = r.stdout.split("\n");
 	assert.equal(lines[0], "CPU     ID                    FUNCTION:NAME");

@@ -18,7 +18,10 @@ test("a group of two processes' probes is released when the second exits, in a l
 	const probes = new ListProbes();
 	const s = new Session({ probes });
 	try {
-		s.enable("simple*:::saw-line { @[pid] = count(); }", undefined, { allowZero: true });
+		// Named processes: per-process links (a `simple*` description attaches to the file, see widen.ts).
+		s.enable(`simple${a.pid}:::saw-line, simple${b.pid}:::saw-line { @[pid] = count(); }`, undefined, {
+			allowZero: true,
+		});
 		const before = progs();
 		probes.addUsdt(SIMPLE, a.pid, "simple").addUsdt(SIMPLE, b.pid, "simple");
 		s.rematch();
