@@ -55,7 +55,23 @@ export type IntExpr =
 	 */
 	| { k: "progenyof"; pid: IntExpr; parentOffset: number; tgidOffset: number }
 	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
-	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr };
+	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr }
+	/** Built-in variables compiled by builtins.ts. */
+	| { k: "xvar"; v: XVar };
+
+/** ppid, vtimestamp, walltimestamp, errno, uregs[], stackdepth, ustackdepth (builtins.ts). */
+export type XVar =
+	/** task->real_parent->tgid. */
+	| { name: "ppid"; parentOffset: number; tgidOffset: number }
+	/** task->se.sum_exec_runtime at `offset` in task_struct. */
+	| { name: "vtimestamp"; offset: number }
+	/** The monotonic clock plus `offset` (wall clock minus monotonic, measured when compiled). */
+	| { name: "walltimestamp"; offset: bigint }
+	| { name: "errno" }
+	/** The user register at `offset` in pt_regs. */
+	| { name: "uregs"; offset: number }
+	| { name: "stackdepth" }
+	| { name: "ustackdepth" };
 
 /** Where a variable lives. */
 export type VarRef =

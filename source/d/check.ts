@@ -342,6 +342,8 @@ class Checker {
 			case "this":
 			case "ident":
 			case "index": {
+				// uregs[R_PC]: the index is a library constant, lowered with it.
+				if (e.kind === "index" && (e.base as { kind: string }).kind === "builtin") return "int";
 				const t = this.inferred.get(varKey(e));
 				if (e.kind === "index") this.assocIndex(e);
 				if (t === undefined) {

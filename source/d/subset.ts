@@ -24,8 +24,8 @@ const UNSUPPORTED_NAMES = new Set(
 		"basename dirname cleanpath lltostr toupper tolower strtoll inet_ntoa inet_ntoa6 inet_ntop htons htonl htonll",
 		"ntohs ntohl ntohll rand alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
-		"getf json llquantize curthread curpsinfo curlwpsinfo curcpu caller ucaller epid id errno ipl stackdepth",
-		"ustackdepth cwd root zonename uregs execargs projid taskid",
+		"getf json llquantize curthread curpsinfo curlwpsinfo curcpu caller ucaller epid ipl",
+		"cwd root zonename execargs projid taskid",
 	]
 		.join(" ")
 		.split(" "),
@@ -191,6 +191,8 @@ export function restrictExpr(e: Expr): void {
 				throw err(e.pos, `unknown function '${e.fn}'${guess ? `; did you mean '${guess}'?` : ""}`);
 			}
 		case "index":
+			// uregs[R_PC]: a library constant (or integer) names the register.
+			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
 			if (e.base.kind === "builtin" && e.base.name === "args")
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
 			if (e.base.kind === "ident") {

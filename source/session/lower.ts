@@ -7,6 +7,7 @@ import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from 
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import { lowerBuiltinVar } from "./lower-builtins.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
 export class LowerError extends Error {
@@ -175,6 +176,8 @@ function compareStrings(op: string, a: string, b: string): boolean {
 }
 
 export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
+	const builtin = lowerBuiltinVar(e);
+	if (builtin) return builtin;
 	switch (e.kind) {
 		case "int":
 			return { k: "const", v: BigInt.asIntN(64, e.value) };
