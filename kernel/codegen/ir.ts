@@ -3,6 +3,7 @@
 // slots, aggregations to maps). kernel/ never sees the D AST.
 import type { UstackCode } from "../unwind/bpf.ts";
 import type { UserRegs } from "../unwind/regs.ts";
+import type { LLQuantize } from "./llquantize.ts";
 
 export type BinOp =
 	| "+"
@@ -100,12 +101,14 @@ export type KeyField =
 	/** A stack id from the stack map; user stacks also record the tgid (high 32 bits). */
 	| { k: "stack"; user: boolean };
 
-export type AggFn = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize";
+export type AggFn = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
 export interface LQuantize {
 	lo: bigint;
 	hi: bigint;
 	step: bigint;
+	/** llquantize's parameters (lo/hi/step unused then). */
+	ll?: LLQuantize;
 }
 
 export type Stmt =
@@ -116,6 +119,8 @@ export type Stmt =
 			fn: AggFn;
 			keys: KeyField[];
 			value?: IntExpr;
+			/** quantize/lquantize/llquantize's optional weight (1 when absent). */
+			weight?: IntExpr;
 			lq?: LQuantize;
 			/** Counter slot incremented on each new key (evictions = inserts - keys present). */
 			insertSlot: number;

@@ -257,7 +257,11 @@ class Checker {
 		if (s.fn === "count") {
 			if (n !== 0) throw arity("0");
 		} else if (s.fn === "lquantize") {
-			if (n < 3 || n > 4) throw arity("3 or 4");
+			if (n < 3 || n > 5) throw arity("3 to 5");
+		} else if (s.fn === "llquantize") {
+			if (n < 5 || n > 6) throw arity("5 or 6");
+		} else if (s.fn === "quantize") {
+			if (n < 1 || n > 2) throw arity("1 or 2");
 		} else if (n !== 1) throw arity("1");
 		const argTypes = s.args.map((a) => this.expr(a, false));
 		if (n > 0 && argTypes[0] !== "int") {

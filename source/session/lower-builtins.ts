@@ -2,10 +2,12 @@
 // ppid, vtimestamp, walltimestamp, errno, id, stackdepth, ustackdepth and
 // uregs[R_*].
 import { vmlinuxBtf } from "../../kernel/btf/index.ts";
-import type { IntExpr, XVar } from "../../kernel/codegen/ir.ts";
+import type { IntExpr, LQuantize, XVar } from "../../kernel/codegen/ir.ts";
+import { llquantizeLimit } from "../../kernel/codegen/llquantize.ts";
 import { archFor } from "../../kernel/sys/arch.ts";
-import type { Expr } from "../d/ast.ts";
+import type { AggregateStmt, Expr } from "../d/ast.ts";
 import { LIBRARY_CONSTANTS } from "../d/library.ts";
+import { constantValue } from "../d/subset.ts";
 import { LowerError } from "./lower.ts";
 
 function fail(what: string, e: { pos: { line: number; column: number } }): LowerError {
@@ -96,4 +98,21 @@ export function lowerBuiltinVar(e: Expr): IntExpr | undefined {
 			return { k: "builtin", name: "probeid" };
 	}
 	return undefined;
+}
+
+/** llquantize(value, factor, low, high, steps[, weight]): its constant parameters (the checker validated DTrace's rules). */
+export function llquantizeParams(s: AggregateStmt): LQuantize {
+	const at = (i: number): number => {
+		const a = s.args[i];
+		const v = a ? constantValue(a) : undefined;
+		if (v === undefined || v < 0n || v > 65535n)
+			throw fail(`llquantize's argument #${i} must be an unsigned 16-bit integer constant.`, a ?? s);
+		return Number(v);
+	};
+	const ll = { factor: at(1), lmag: at(2), hmag: at(3), steps: at(4) };
+	if (ll.factor < 2 || ll.steps < 1 || ll.hmag < ll.lmag)
+		throw fail("llquantize needs a factor of at least 2, low <= high and a positive number of steps.", s);
+	const why = llquantizeLimit(ll);
+	if (why) throw fail(why, s);
+	return { lo: 0n, hi: 1n, step: 1n, ll };
 }

@@ -72,6 +72,7 @@ export class ViewBuilder {
 			}
 			ev += a.evictions;
 			aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, args: a.argText, rows, evictions: a.evictions });
+			if (a.lq?.ll) aggregations[aggregations.length - 1]!.llquantize = a.lq.ll;
 		}
 		return {
 			id: st.id,
