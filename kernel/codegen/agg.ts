@@ -5,6 +5,7 @@ import { Helper } from "../bpf/helpers.ts";
 import { addTo, counterAdd, evalInt, label, loadConst, type State, slot } from "./compile.ts";
 import type { Stmt } from "./ir.ts";
 import { lquantizeBuckets, QUANTIZE_ZERO } from "./layout.ts";
+import { llquantizeIndex } from "./llquantize.ts";
 import { buildKey, keyAt } from "./strings.ts";
 
 const BPF_NOEXIST = 1;
@@ -20,7 +21,14 @@ export function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: stri
 		a.stx(8, R10, valOff, R0);
 	}
 	s.depth++;
+	const weightOff = slot(s.depth);
+	if (st.weight) {
+		evalInt(s, st.weight);
+		a.stx(8, R10, weightOff, R0);
+		s.depth++;
+	}
 	const key = buildKey(s, st.keys);
+	if (st.weight) s.depth--;
 	s.depth--;
 	const have = label(s, "agg_have");
 	const drop = label(s, "agg_drop");
@@ -73,7 +81,12 @@ export function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: stri
 		case "quantize":
 			quantizeIndex(s);
 			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
-			addTo(s, R8, 0, 1);
+			addBucket(s, st.weight ? weightOff : undefined);
+			break;
+		case "llquantize":
+			llquantizeIndex(s, R9, st.lq!.ll!);
+			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
+			addBucket(s, st.weight ? weightOff : undefined);
 			break;
 		case "lquantize": {
 			const lq = st.lq!;
@@ -98,7 +111,7 @@ export function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: stri
 			a.label(over).mov(R0, n - 1);
 			a.label(add);
 			a.lsh(R0, 3).add(R0, 8).add(R8, R0);
-			addTo(s, R8, 0, 1);
+			addBucket(s, st.weight ? weightOff : undefined);
 			break;
 		}
 	}
@@ -107,6 +120,16 @@ export function compileAgg(s: State, st: Extract<Stmt, { k: "agg" }>, exit: stri
 	counterAdd(s, s.p.dropSlot);
 	a.label(next);
 	void exit;
+}
+
+/** Add 1, or the weight kept at fp+weightOff, to the bucket at R8. */
+function addBucket(s: State, weightOff: number | undefined): void {
+	if (weightOff === undefined) {
+		addTo(s, R8, 0, 1);
+		return;
+	}
+	s.a.ldx(8, R2, R10, weightOff);
+	addTo(s, R8, 0, R2);
 }
 
 /** Add R9*R9 as a 128-bit value to the u64 pair at R8+16 (low) / R8+24 (high). */

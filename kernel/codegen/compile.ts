@@ -15,6 +15,7 @@
 import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { compileAgg } from "./agg.ts";
+import { evalBuiltinVar } from "./builtins.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
@@ -215,6 +216,9 @@ export function evalInt(s: State, e: IntExpr): void {
 			return;
 		case "progenyof":
 			evalProgenyOf(s, e);
+			return;
+		case "xvar":
+			evalBuiltinVar(s, e);
 			return;
 		case "bin":
 			evalBin(s, e.op, e.l, e.r, e.unsigned === true);
@@ -434,7 +438,7 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
  */
 function needsBuf(c: ClauseProgram): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
-	return /"k":"(streq|assoc|this|strstore|var)"|"keys":\[\{/.test(text) || (c.thisSize ?? 0) > 0;
+	return /"k":"(streq|assoc|this|strstore|var)"|"name":"u?stackdepth"|"keys":\[\{/.test(text) || (c.thisSize ?? 0) > 0;
 }
 
 /** One statement of a clause. */

@@ -3,6 +3,7 @@
 // slots, aggregations to maps). kernel/ never sees the D AST.
 import type { UstackCode } from "../unwind/bpf.ts";
 import type { UserRegs } from "../unwind/regs.ts";
+import type { LLQuantize } from "./llquantize.ts";
 
 export type BinOp =
 	| "+"
@@ -55,7 +56,23 @@ export type IntExpr =
 	 */
 	| { k: "progenyof"; pid: IntExpr; parentOffset: number; tgidOffset: number }
 	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
-	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr };
+	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr }
+	/** Built-in variables compiled by builtins.ts. */
+	| { k: "xvar"; v: XVar };
+
+/** ppid, vtimestamp, walltimestamp, errno, uregs[], stackdepth, ustackdepth (builtins.ts). */
+export type XVar =
+	/** task->real_parent->tgid. */
+	| { name: "ppid"; parentOffset: number; tgidOffset: number }
+	/** task->se.sum_exec_runtime at `offset` in task_struct. */
+	| { name: "vtimestamp"; offset: number }
+	/** The monotonic clock plus `offset` (wall clock minus monotonic, measured when compiled). */
+	| { name: "walltimestamp"; offset: bigint }
+	| { name: "errno" }
+	/** The user register at `offset` in pt_regs. */
+	| { name: "uregs"; offset: number }
+	| { name: "stackdepth" }
+	| { name: "ustackdepth" };
 
 /** Where a variable lives. */
 export type VarRef =
@@ -84,12 +101,14 @@ export type KeyField =
 	/** A stack id from the stack map; user stacks also record the tgid (high 32 bits). */
 	| { k: "stack"; user: boolean };
 
-export type AggFn = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize";
+export type AggFn = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
 export interface LQuantize {
 	lo: bigint;
 	hi: bigint;
 	step: bigint;
+	/** llquantize's parameters (lo/hi/step unused then). */
+	ll?: LLQuantize;
 }
 
 export type Stmt =
@@ -100,6 +119,8 @@ export type Stmt =
 			fn: AggFn;
 			keys: KeyField[];
 			value?: IntExpr;
+			/** quantize/lquantize/llquantize's optional weight (1 when absent). */
+			weight?: IntExpr;
 			lq?: LQuantize;
 			/** Counter slot incremented on each new key (evictions = inserts - keys present). */
 			insertSlot: number;

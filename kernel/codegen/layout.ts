@@ -2,12 +2,14 @@
 // them. Every aggregation value starts with a u64 count of the firings that
 // updated it, so rates are uniform across functions.
 import type { AggFn, KeyField, LQuantize } from "./ir.ts";
+import { llquantizeBins } from "./llquantize.ts";
 
 /** quantize: 63 negative power-of-two buckets, zero, 63 positive ones (DTrace's). */
 export const QUANTIZE_BUCKETS = 128;
 export const QUANTIZE_ZERO = 64;
 
 export function lquantizeBuckets(lq: LQuantize): number {
+	if (lq.ll) return llquantizeBins(lq.ll);
 	return Number((lq.hi - lq.lo) / lq.step) + 2;
 }
 
@@ -25,6 +27,7 @@ export function valueSize(fn: AggFn, lq?: LQuantize): number {
 		case "quantize":
 			return 8 + QUANTIZE_BUCKETS * 8;
 		case "lquantize":
+		case "llquantize":
 			if (!lq) throw new Error("lquantize needs its bounds");
 			return 8 + lquantizeBuckets(lq) * 8;
 	}

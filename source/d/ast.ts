@@ -40,6 +40,11 @@ export const BUILTIN_VARIABLES = [
 	"timestamp",
 	"vtimestamp",
 	"walltimestamp",
+	"errno",
+	"id",
+	"stackdepth",
+	"ustackdepth",
+	"uregs",
 	"arg0",
 	"arg1",
 	"arg2",
@@ -69,7 +74,17 @@ export const FUNCTIONS = ["copyinstr", "strlen", "ustack", "kstack", "progenyof"
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** Aggregating functions, usable only on the right of `@name[keys] = ...`. */
-export const AGG_FUNCTIONS = ["count", "sum", "avg", "min", "max", "stddev", "quantize", "lquantize"] as const;
+export const AGG_FUNCTIONS = [
+	"count",
+	"sum",
+	"avg",
+	"min",
+	"max",
+	"stddev",
+	"quantize",
+	"lquantize",
+	"llquantize",
+] as const;
 export type AggFunction = (typeof AGG_FUNCTIONS)[number];
 
 export type UnaryOp = "!" | "-" | "~" | "+";

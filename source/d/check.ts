@@ -265,7 +265,11 @@ class Checker {
 		if (s.fn === "count") {
 			if (n !== 0) throw arity("0");
 		} else if (s.fn === "lquantize") {
-			if (n < 3 || n > 4) throw arity("3 or 4");
+			if (n < 3 || n > 5) throw arity("3 to 5");
+		} else if (s.fn === "llquantize") {
+			if (n < 5 || n > 6) throw arity("5 or 6");
+		} else if (s.fn === "quantize") {
+			if (n < 1 || n > 2) throw arity("1 or 2");
 		} else if (n !== 1) throw arity("1");
 		const argTypes = s.args.map((a) => this.expr(a, false));
 		if (n > 0 && argTypes[0] !== "int") {
@@ -350,6 +354,8 @@ class Checker {
 			case "this":
 			case "ident":
 			case "index": {
+				// uregs[R_PC]: the index is a library constant, lowered with it.
+				if (e.kind === "index" && (e.base as { kind: string }).kind === "builtin") return "int";
 				const t = this.inferred.get(varKey(e));
 				if (e.kind === "index") this.assocIndex(e);
 				if (t === undefined) {

@@ -25,8 +25,8 @@ const UNSUPPORTED_NAMES = new Set(
 		"basename dirname cleanpath lltostr toupper tolower strtoll inet_ntoa inet_ntoa6 inet_ntop htons htonl htonll",
 		"ntohs ntohl ntohll rand alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
-		"getf json llquantize curthread curpsinfo curlwpsinfo curcpu caller ucaller epid id errno ipl stackdepth",
-		"ustackdepth cwd root zonename uregs execargs projid taskid",
+		"getf json curthread curpsinfo curlwpsinfo curcpu caller ucaller epid ipl",
+		"cwd root zonename execargs projid taskid",
 	]
 		.join(" ")
 		.split(" "),
@@ -192,6 +192,8 @@ export function restrictExpr(e: Expr): void {
 				throw err(e.pos, `unknown function '${e.fn}'${guess ? `; did you mean '${guess}'?` : ""}`);
 			}
 		case "index":
+			// uregs[R_PC]: a library constant (or integer) names the register.
+			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
 			if (e.base.kind === "builtin" && e.base.name === "args")
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
 			if (e.base.kind === "ident") {
@@ -248,11 +250,11 @@ function restrictStatement(s: Statement): void {
 	switch (s.kind) {
 		case "aggregate":
 			s.keys.forEach(restrictExpr);
-			if (s.fn === "llquantize" || UNSUPPORTED_NAMES.has(s.fn)) throw err(s.fnPos, `'${s.fn}' is not supported`);
+			if (UNSUPPORTED_NAMES.has(s.fn)) throw err(s.fnPos, `'${s.fn}' is not supported`);
 			if (!AGG_NAMES.has(s.fn)) {
 				throw err(
 					s.fnPos,
-					`@${s.name} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize)`,
+					`@${s.name} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,
 				);
 			}
 			s.args.forEach(restrictExpr);
@@ -473,12 +475,11 @@ export class CoreParser extends ProgramParser {
 		if (!this.is(op, "=")) throw syntax(op, "'=' or '['");
 		this.take();
 		const fn = this.peek();
-		if (fn.kind === "ident" && fn.text === "llquantize") throw err(fn.pos, "'llquantize' is not supported");
 		if (fn.kind !== "ident" || !AGG_NAMES.has(fn.text) || !this.is(this.peek(1), "(")) {
 			if (fn.kind === "ident" && UNSUPPORTED_NAMES.has(fn.text)) throw err(fn.pos, `'${fn.text}' is not supported`);
 			throw err(
 				fn.pos,
-				`${label} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize)`,
+				`${label} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,
 			);
 		}
 		this.take();

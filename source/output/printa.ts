@@ -55,6 +55,8 @@ function dataOf(a: AggregationView, value: number, h: HistogramBucket[] | undefi
 			return { fn: "quantize", buckets: quantizeCounts(h ?? []) };
 		case "lquantize":
 			return { fn: "lquantize", params: lquantizeParams(h ?? []), buckets: (h ?? []).map((b) => big(b.count)) };
+		case "llquantize":
+			return { fn: "llquantize", params: a.llquantize!, buckets: (h ?? []).map((b) => big(b.count)) };
 	}
 }
 
@@ -66,6 +68,7 @@ export function snapshotOf(a: AggregationView, id = 0): AggregationSnapshot {
 		name: a.name,
 		fn: a.fn,
 		lquantize: a.fn === "lquantize" && first ? lquantizeParams(first) : undefined,
+		llquantize: a.llquantize,
 		normal: 1n,
 		rows: a.rows.map((r) => ({ key: r.key.map(keyOf), data: dataOf(a, r.value, r.histogram) })),
 	};

@@ -28,7 +28,8 @@ export function mergePerCpu(
 	let sumsq = 0n;
 	let seen = false;
 	let buckets: bigint[] | undefined;
-	const nb = fn === "quantize" ? QUANTIZE_BUCKETS : fn === "lquantize" ? lquantizeBuckets(lq!) : 0;
+	const nb =
+		fn === "quantize" ? QUANTIZE_BUCKETS : fn === "lquantize" || fn === "llquantize" ? lquantizeBuckets(lq!) : 0;
 	if (nb) buckets = new Array<bigint>(nb).fill(0n);
 	for (let c = 0; c < cpus; c++) {
 		const o = at + c * cpuStride;
@@ -53,6 +54,7 @@ export function mergePerCpu(
 				break;
 			case "quantize":
 			case "lquantize":
+			case "llquantize":
 				for (let b = 0; b < nb; b++) buckets![b] += buf.readBigUInt64LE(o + 8 + b * 8);
 				break;
 		}
@@ -66,6 +68,7 @@ export function displayValue(fn: AggFn, m: Merged): number {
 		case "count":
 		case "quantize":
 		case "lquantize":
+		case "llquantize":
 			return Number(m.count);
 		case "sum":
 		case "min":
@@ -91,6 +94,8 @@ export function histogram(fn: AggFn, lq: LQuantize | undefined, m: Merged): Hist
 	}
 	const q = lq!;
 	const n = m.buckets.length;
+	// llquantize: the buckets in DTrace's order, named by index (the printer knows the parameters).
+	if (fn === "llquantize") return m.buckets.map((c, i) => ({ lo: BigInt(i), count: Number(c) }));
 	return m.buckets.map((c, i) => {
 		if (i === 0) return { lo: q.lo, count: Number(c), edge: "under" as const };
 		if (i === n - 1) return { lo: q.hi, count: Number(c), edge: "over" as const };

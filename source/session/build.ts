@@ -302,6 +302,7 @@ function lowerClause(
 			keys: low.keys,
 			value: low.value,
 			lq: low.lq,
+			weight: low.weight,
 			insertSlot: agg.insertSlot,
 		});
 	};

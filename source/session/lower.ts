@@ -2,11 +2,12 @@
 // generator's IR. Everything that depends only on which probe fired (probefunc,
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
 import { vmlinuxBtf } from "../../kernel/btf/index.ts";
-import type { ArgPlan, BinOp, IntExpr, KeyField, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
+import type { ArgPlan, BinOp, IntExpr, KeyField, LQuantize, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
 import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import { llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
 export class LowerError extends Error {
@@ -39,7 +40,9 @@ export interface LoweredAgg {
 	keys: KeyField[];
 	decode: KeyDecode[];
 	value?: IntExpr;
-	lq?: { lo: bigint; hi: bigint; step: bigint };
+	lq?: LQuantize;
+	/** quantize/lquantize/llquantize's weight argument. */
+	weight?: IntExpr;
 }
 
 export interface LoweredStmt {
@@ -175,6 +178,8 @@ function compareStrings(op: string, a: string, b: string): boolean {
 }
 
 export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
+	const builtin = lowerBuiltinVar(e);
+	if (builtin) return builtin;
 	switch (e.kind) {
 		case "int":
 			return { k: "const", v: BigInt.asIntN(64, e.value) };
@@ -335,6 +340,9 @@ export function lowerAggregate(s: AggregateStmt, env: LowerEnv): LoweredAgg {
 		if ((hi - lo) / step > 1000n) throw unsupported("lquantize would have more than 1000 buckets.", s);
 		agg.lq = { lo, hi, step };
 	}
+	if (s.fn === "llquantize") agg.lq = llquantizeParams(s);
+	const weightAt = s.fn === "quantize" ? 1 : s.fn === "lquantize" ? 4 : s.fn === "llquantize" ? 5 : -1;
+	if (weightAt > 0 && s.args[weightAt]) agg.weight = lowerInt(s.args[weightAt], env);
 	return agg;
 }
 

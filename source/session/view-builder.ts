@@ -78,6 +78,7 @@ export class ViewBuilder {
 			}
 			ev += a.evictions;
 			aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, args: a.argText, rows, evictions: a.evictions });
+			if (a.lq?.ll) aggregations[aggregations.length - 1]!.llquantize = a.lq.ll;
 		}
 		const variables =
 			withVariables && (st.vars.globals.size || st.vars.assocs.size) ? readVariables(st.vars) : undefined;

@@ -2,7 +2,7 @@
 // render. The session produces a fresh SessionView every tick; nothing in it is
 // live kernel state.
 
-export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize";
+export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
 /** One component of an aggregation key. Strings are raw (not yet escaped). */
 export type KeyPart =
@@ -45,6 +45,8 @@ export interface AggregationView {
 	/** D text of the aggregating function's arguments, e.g. ["timestamp - self->ts"] (absent: none). */
 	args?: string[];
 	rows: AggRow[];
+	/** llquantize's parameters (its rows' histogram buckets are in DTrace's order). */
+	llquantize?: { factor: number; lmag: number; hmag: number; steps: number };
 	/** Keys evicted from an LRU aggregation map since enabled (lost data: shown, never hidden). */
 	evictions: number;
 }

@@ -201,11 +201,11 @@ describe("type errors", () => {
 		[`${R} { @ = avg(1, 2); }`, "line 1, column 27: avg() prototype mismatch: 2 args passed, 1 expected"],
 		[
 			`${R} { @ = lquantize(arg0, 0); }`,
-			"line 1, column 27: lquantize() prototype mismatch: 2 args passed, 3 or 4 expected",
+			"line 1, column 27: lquantize() prototype mismatch: 2 args passed, 3 to 5 expected",
 		],
 		[
-			`${R} { @ = lquantize(arg0, 0, 10, 1, 1); }`,
-			"line 1, column 27: lquantize() prototype mismatch: 5 args passed, 3 or 4 expected",
+			`${R} { @ = lquantize(arg0, 0, 10, 1, 1, 1); }`,
+			"line 1, column 27: lquantize() prototype mismatch: 6 args passed, 3 to 5 expected",
 		],
 		[
 			`${R} { @ = lquantize(arg0, 10, 0); }`,
