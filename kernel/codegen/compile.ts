@@ -18,6 +18,7 @@ import { compileAgg } from "./agg.ts";
 import { evalBuiltinVar } from "./builtins.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
+import { evalIntFn, evalStrInt } from "./strfuncs.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
 import { storeStr } from "./strvars.ts";
 import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
@@ -213,6 +214,13 @@ export function evalInt(s: State, e: IntExpr): void {
 		}
 		case "streq":
 			evalStrEq(s, e.l, e.r, e.neg);
+			return;
+		case "strint":
+			evalStrInt(s, e);
+			return;
+		case "rand":
+		case "bswap":
+			evalIntFn(s, e);
 			return;
 		case "progenyof":
 			evalProgenyOf(s, e);
@@ -438,7 +446,10 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
  */
 function needsBuf(c: ClauseProgram): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
-	return /"k":"(streq|assoc|this|strstore|var)"|"name":"u?stackdepth"|"keys":\[\{/.test(text) || (c.thisSize ?? 0) > 0;
+	return (
+		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst)"|"name":"u?stackdepth"|"keys":\[\{/.test(text) ||
+		(c.thisSize ?? 0) > 0
+	);
 }
 
 /** One statement of a clause. */

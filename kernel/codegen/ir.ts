@@ -58,7 +58,12 @@ export type IntExpr =
 	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
 	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr }
 	/** Built-in variables compiled by builtins.ts. */
-	| { k: "xvar"; v: XVar };
+	| { k: "xvar"; v: XVar }
+	/** An integer subroutine of strings (strlen, index, rindex): strfuncs.ts. */
+	| { k: "strint"; fn: StrIntFn; s: StrExpr[]; n: IntExpr[] }
+	| { k: "rand" }
+	/** htons/ntohs (16) and htonl/ntohl (32): the low bytes swapped to network order. */
+	| { k: "bswap"; bits: 16 | 32; e: IntExpr };
 
 /** ppid, vtimestamp, walltimestamp, errno, uregs[], stackdepth, ustackdepth (builtins.ts). */
 export type XVar =
@@ -74,6 +79,19 @@ export type XVar =
 	| { name: "stackdepth" }
 	| { name: "ustackdepth" };
 
+export type StrIntFn = "strlen" | "index" | "rindex";
+export type StrFn =
+	| "strjoin"
+	| "substr"
+	| "strchr"
+	| "strrchr"
+	| "strstr"
+	| "toupper"
+	| "tolower"
+	| "basename"
+	| "dirname"
+	| "lltostr";
+
 /** Where a variable lives. */
 export type VarRef =
 	/** A global scalar: 8 bytes at `off` in the globals map's one value (shared by all CPUs). */
@@ -86,7 +104,12 @@ export type VarRef =
 
 export type StrExpr =
 	| { k: "comm" }
-	| { k: "copyinstr"; addr: IntExpr }
+	/** `len`: copyinstr(addr, len), at most len bytes (and strsize - 1). */
+	| { k: "copyinstr"; addr: IntExpr; len?: IntExpr }
+	/** c ? t : f of strings. */
+	| { k: "cond"; c: IntExpr; t: StrExpr; f: StrExpr }
+	/** A string subroutine (strjoin, substr, ...): strings `s`, integers `n` (strfuncs.ts). */
+	| { k: "fn"; fn: StrFn; s: StrExpr[]; n: IntExpr[] }
 	| { k: "strconst"; v: string }
 	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
 	| { k: "strsel"; cases: { ids: number[]; v: string }[] }
@@ -141,7 +164,7 @@ export type Stmt =
  */
 export type RecordStmt =
 	| { k: "rec-int"; off: number; e: IntExpr }
-	| { k: "rec-str"; off: number; size: number; e: Extract<StrExpr, { k: "comm" | "copyinstr" | "var" }> }
+	| { k: "rec-str"; off: number; size: number; e: Exclude<StrExpr, { k: "strconst" | "strsel" }> }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
 	| { k: "exit"; off: number; e: IntExpr };
 
@@ -271,6 +294,9 @@ export const BUF_STR_A = 2 * KEY_MAX;
 export const BUF_STR_B = BUF_STR_A + STRSIZE_MAX;
 export const BUF_THIS = BUF_STR_B + STRSIZE_MAX;
 export const THIS_MAX = 4096;
-export const BUF_SIZE = BUF_THIS + THIS_MAX;
+/** Scratch of the string subroutines (strfuncs.ts): integer words and their strings' temporaries. */
+export const BUF_TMP = BUF_THIS + THIS_MAX;
+export const TMP_MAX = 14336;
+export const BUF_SIZE = BUF_TMP + TMP_MAX;
 /** Deepest stack a stack map entry holds. */
 export const STACK_DEPTH = 127;

@@ -66,7 +66,7 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 			return;
 		case "rec-str":
-			if (st.e.k === "var") {
+			if (st.e.k !== "comm" && (st.e.k !== "copyinstr" || st.e.len)) {
 				materializeStr(s, st.e, BUF_STR_A, st.size);
 				copyToRecord(s, BUF_STR_A, REC_PTR, st.off, st.size);
 				return;

@@ -6,10 +6,11 @@
 import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { emitTaskRegs } from "../unwind/regs.ts";
-import { CodegenError, counterAdd, evalInt, label, type State } from "./compile.ts";
+import { CodegenError, counterAdd, evalInt, label, type State, slot } from "./compile.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
 import { keySize } from "./layout.ts";
+import { copyinLen, materializeFn } from "./strfuncs.ts";
 import { readStrVar } from "./strvars.ts";
 
 /** fp-120: the buffer's address, looked up once per firing; fp-128: one byte probed past a cut string. */
@@ -82,10 +83,33 @@ export function countCut(s: State, n: number): void {
 /** Write string `e`, zero-padded to `size` bytes, at buffer offset `off`. */
 export function materializeStr(s: State, e: StrExpr, off: number, size: number): void {
 	const a = s.a;
+	const lenSlot = slot(s.depth);
 	if (e.k === "copyinstr") {
-		// The address first: evaluating it may use the buffer.
+		// The length and the address first: evaluating them may use the buffer.
+		if (e.len) {
+			evalInt(s, e.len);
+			a.stx(8, R10, lenSlot, R0);
+			s.depth++;
+		}
 		evalInt(s, e.addr);
+		if (e.len) s.depth--;
 		a.mov(R9, R0);
+	}
+	if (e.k === "fn") {
+		materializeFn(s, e, off, size);
+		return;
+	}
+	if (e.k === "cond") {
+		const no = label(s, "scond_f");
+		const done = label(s, "scond_d");
+		evalInt(s, e.c);
+		a.jeq(R0, 0, no);
+		materializeStr(s, e.t, off, size);
+		a.ja(done);
+		a.label(no);
+		materializeStr(s, e.f, off, size);
+		a.label(done);
+		return;
 	}
 	bufAt(s, R1, off);
 	for (let i = 0; i < size; i += 8) a.st(8, R1, i, 0);
@@ -95,6 +119,12 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			a.mov(R2, Math.min(16, n)).call(Helper.get_current_comm);
 			return;
 		case "copyinstr":
+			if (e.len) {
+				a.ldx(8, R0, R10, lenSlot);
+				copyinLen(s, n);
+				a.mov(R3, R9).call(Helper.probe_read_user_str);
+				return;
+			}
 			a.mov(R2, n).mov(R3, R9).call(Helper.probe_read_user_str);
 			countCut(s, n);
 			return;

@@ -70,7 +70,31 @@ export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
 
 /** Functions usable inside expressions: `copyinstr(addr[, len])` → string,
  * `strlen(s)` → integer, `progenyof(pid)` → 1 when the current process is pid or one of its descendants, `ustack([n])` / `kstack([n])` → stack (aggregation keys only). */
-export const FUNCTIONS = ["copyinstr", "strlen", "ustack", "kstack", "progenyof"] as const;
+export const FUNCTIONS = [
+	"copyinstr",
+	"strlen",
+	"ustack",
+	"kstack",
+	"progenyof",
+	// check-strings.ts
+	"strjoin",
+	"substr",
+	"strchr",
+	"strrchr",
+	"strstr",
+	"index",
+	"rindex",
+	"toupper",
+	"tolower",
+	"basename",
+	"dirname",
+	"lltostr",
+	"htons",
+	"htonl",
+	"ntohs",
+	"ntohl",
+	"rand",
+] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
 /** Aggregating functions, usable only on the right of `@name[keys] = ...`. */

@@ -3,6 +3,7 @@
 import type { ActionCall, AggregateStmt, AssignStmt, CallExpr, Expr, LValue, Program, Statement } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import type { AggregationInfo, DType, LquantizeParams } from "./check.ts";
+import { checkStringCall, STRING_FUNCTIONS } from "./check-strings.ts";
 import { DTypeError, type Position } from "./errors.ts";
 import { evaluate } from "./eval.ts";
 import { validateFormat } from "./printf.ts";
@@ -60,7 +61,12 @@ export function guess(e: Expr, known: Map<string, "int" | "string">): DType | un
 		case "ternary":
 			return guess(e.whenTrue, known) ?? guess(e.whenFalse, known);
 		case "call":
-			return e.fn === "copyinstr" ? "string" : e.fn === "strlen" || e.fn === "progenyof" ? "int" : e.fn;
+			if (e.fn in STRING_FUNCTIONS) return STRING_FUNCTIONS[e.fn]!.ret;
+			return e.fn === "copyinstr"
+				? "string"
+				: e.fn === "strlen" || e.fn === "progenyof"
+					? "int"
+					: (e.fn as "ustack" | "kstack");
 	}
 }
 
@@ -333,6 +339,8 @@ export function checkCall(
 			if (n !== 1) throw arity("1");
 			argType(0, "int", "a process id");
 			return "int";
+		default:
+			return checkStringCall(e, (x) => expr(x, false))!;
 		case "ustack":
 		case "kstack": {
 			if (!asKey) {

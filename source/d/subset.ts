@@ -21,9 +21,9 @@ const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
 		"speculate speculation commit discard setopt freopen ftruncate stack jstack",
-		"func ufunc sym usym mod umod uaddr copyin copyinto strjoin substr strstr strchr strrchr strtok index rindex",
-		"basename dirname cleanpath lltostr toupper tolower strtoll inet_ntoa inet_ntoa6 inet_ntop htons htonl htonll",
-		"ntohs ntohl ntohll rand alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
+		"func ufunc sym usym mod umod uaddr copyin copyinto strtok",
+		"cleanpath strtoll inet_ntoa inet_ntoa6 inet_ntop htonll",
+		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
 		"getf json curthread curpsinfo curlwpsinfo curcpu caller ucaller epid ipl",
 		"cwd root zonename execargs projid taskid",
@@ -221,7 +221,15 @@ export function restrictExpr(e: Expr): void {
 			restrictExpr(e.operand);
 			return;
 		}
-		case "sizeof":
+		case "sizeof": {
+			// sizeof of an integer type: a constant.
+			const ty = e.type ? resolveType(e.type) : undefined;
+			if (ty && isInteger(ty)) {
+				Object.assign(e, { kind: "int", value: BigInt(ty.size) });
+				return;
+			}
+			throw err(e.pos, "'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)");
+		}
 		case "stringof":
 		case "offsetof":
 		case "xlate":

@@ -8,6 +8,7 @@ import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
 import { llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
 export class LowerError extends Error {
@@ -142,13 +143,13 @@ export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 		case "self":
 			return env !== undefined && isStringVar(e, env);
 		case "ternary":
-			return isStringExpr(e.whenTrue, env);
+			return isStringExpr(e.whenTrue, env) || isStringExpr(e.whenFalse, env);
 		case "string":
 			return true;
 		case "builtin":
 			return e.name === "execname" || PROBE_STRINGS.has(e.name);
 		case "call":
-			return e.fn === "copyinstr";
+			return isStringCall(e);
 		default:
 			return false;
 	}
@@ -203,7 +204,8 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			if (isStringVar(e.target, env)) throw unsupported("a string assignment used as a value is not supported yet.", e);
 			return lowerAssign(e, env);
 		case "ternary":
-			if (isStringExpr(e.whenTrue, env)) throw unsupported("?: of strings is not supported yet.", e);
+			if (isStringExpr(e.whenTrue, env))
+				throw unsupported("a string ?: is not allowed here: an integer is expected.", e);
 			return { k: "cond", c: lowerInt(e.cond, env), t: lowerInt(e.whenTrue, env), f: lowerInt(e.whenFalse, env) };
 		case "cast": {
 			const to = resolveType(e.type);
@@ -225,7 +227,10 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			throw unsupported(`'${n}' is a string: it cannot be used as an integer.`, e);
 		}
 		case "call":
-			if (e.fn === "strlen") throw unsupported("'strlen' is not supported yet.", e);
+			{
+				const call = lowerIntCall(e, env);
+				if (call) return call;
+			}
 			if (e.fn === "progenyof") return { k: "progenyof", pid: lowerInt(e.args[0], env), ...taskLayout(e) };
 			throw unsupported(`'${e.fn}()' cannot be used as an integer.`, e);
 		case "binary": {
@@ -271,9 +276,15 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
 	if (e.kind === "call" && e.fn === "copyinstr") {
-		if (e.args.length > 1) throw unsupported("copyinstr's length argument is not supported yet.", e);
-		return { k: "copyinstr", addr: lowerInt(e.args[0], env) };
+		const addr = lowerInt(e.args[0], env);
+		return e.args[1] ? { k: "copyinstr", addr, len: lowerInt(e.args[1], env) } : { k: "copyinstr", addr };
 	}
+	if (e.kind === "call") {
+		const call = lowerStrCall(e, env);
+		if (call) return call;
+	}
+	if (e.kind === "ternary")
+		return { k: "cond", c: lowerInt(e.cond, env), t: lowerStr(e.whenTrue, env), f: lowerStr(e.whenFalse, env) };
 	throw unsupported("a string is expected here.", e);
 }
 

@@ -111,9 +111,7 @@ export class RecordBuilder {
 		const s = lowerStr(e, this.env);
 		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
 		if (s.k === "strsel") throw new LowerError("a probe's name is printed from the probe, not the record.");
-		if (s.k !== "comm" && s.k !== "copyinstr" && s.k !== "var")
-			throw new LowerError("this string cannot be recorded yet.");
-		const copyin = s.k === "copyinstr";
+		const copyin = s.k === "copyinstr" && !s.len;
 		const size = s.k === "comm" ? 16 : this.strsize;
 		const off = this.size;
 		this.size += (copyin ? 16 : 0) + Math.ceil(size / 8) * 8;

@@ -422,7 +422,10 @@ describe("unsupported D is named", () => {
 			"line 1, column 33: array subscripts ('[') are not supported",
 		],
 		["syscall::read:entry { @[stringof(arg0)] = count(); }", "line 1, column 25: 'stringof' is not supported"],
-		["syscall::read:entry { @[sizeof(arg0)] = count(); }", "line 1, column 25: 'sizeof' is not supported"],
+		[
+			"syscall::read:entry { @[sizeof(arg0)] = count(); }",
+			"line 1, column 25: 'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)",
+		],
 		["syscall::read:entry { @[*arg0] = count(); }", "line 1, column 25: pointer dereference ('*') is not supported"],
 		["syscall::read:entry { @[&arg0] = count(); }", "line 1, column 25: taking an address ('&') is not supported"],
 		["syscall::read:entry { @x += 1; }", "line 1, column 26: '+=' is not supported; write @x = count() or similar"],
