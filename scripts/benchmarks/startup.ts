@@ -4,7 +4,7 @@
 // cache), against bpftrace in the same run; and where dtop's start-up time goes,
 // from a bpftrace trace of its system calls (exec, the files it opens, bpf()).
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import xterm from "@xterm/headless";
 import * as pty from "node-pty";
@@ -121,6 +121,8 @@ function baseline(): Form[] {
 	mkdirSync(dir, { recursive: true });
 	execFileSync("sh", ["-c", `git -C "$0" archive "$1" | tar -x -C "$2"`, ROOT, commit, dir]);
 	symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+	// Built files git does not hold: the fixtures (--demo runs one).
+	cpSync(join(ROOT, "test/fixtures/bin"), join(dir, "test/fixtures/bin"), { recursive: true });
 	execFileSync(join(dir, "scripts/build"), { stdio: "ignore" });
 	return [
 		{
