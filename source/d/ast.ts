@@ -40,6 +40,7 @@ export const BUILTIN_VARIABLES = [
 	"timestamp",
 	"vtimestamp",
 	"walltimestamp",
+	"cgroup",
 	"arg0",
 	"arg1",
 	"arg2",
