@@ -1,12 +1,21 @@
 // Kernel feature probes. Each one *tries* the feature (loads a tiny program,
 // creates a map, attempts a link with deliberately bad arguments) instead of
 // reading version numbers, because distributions backport and configure freely.
-// Results are cached for the life of the process.
+// Results are cached for the life of the process, and per boot (feature-cache.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { vmlinuxBtf } from "../btf/index.ts";
-import { errnoName, NotSupportedError, PERF_FLAG_FD_CLOEXEC, SyscallError, sys, VerifierError } from "../sys/index.ts";
+import {
+	errnoName,
+	isNativeSys,
+	NotSupportedError,
+	PERF_FLAG_FD_CLOEXEC,
+	SyscallError,
+	sys,
+	VerifierError,
+} from "../sys/index.ts";
 import { Asm, R0 } from "./asm.ts";
+import { loadFeatureCache, saveFeatureCache } from "./feature-cache.ts";
 
 const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
@@ -83,16 +92,31 @@ const cache = new Map<FeatureName, FeatureResult>();
 /** Forget cached results (tests). */
 export function clearFeatureCache(): void {
 	cache.clear();
+	booted = undefined;
 }
 
-/** Probe one feature (cached). Never throws: failures become `{supported: false, reason}`. */
+/** What this boot's earlier runs found (feature-cache.ts), read at the first probe. */
+let booted: Map<string, FeatureResult> | undefined;
+
+/** Probe one feature (cached, also per boot). Never throws: failures become `{supported: false, reason}`. */
 export function probeFeature(name: FeatureName): FeatureResult {
 	let r = cache.get(name);
 	if (!r) {
-		try {
-			r = PROBES[name]();
-		} catch (e) {
-			r = { supported: false, reason: `probing it failed: ${(e as Error).message}` };
+		// A test's fake kernel neither reads nor writes what the real one answered.
+		const real = isNativeSys();
+		if (real) booted ??= loadFeatureCache();
+		r = real ? booted?.get(name) : undefined;
+		if (!r) {
+			try {
+				r = PROBES[name]();
+				// Only what the kernel answered is remembered; a probe that failed is retried next start.
+				if (real && booted) {
+					booted.set(name, r);
+					saveFeatureCache(booted);
+				}
+			} catch (e) {
+				r = { supported: false, reason: `probing it failed: ${(e as Error).message}` };
+			}
 		}
 		cache.set(name, r);
 	}

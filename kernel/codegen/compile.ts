@@ -162,6 +162,9 @@ export function evalInt(s: State, e: IntExpr): void {
 				case "timestamp":
 					a.call(Helper.ktime_get_ns);
 					return;
+				case "cgroup":
+					a.call(Helper.get_current_cgroup_id);
+					return;
 				case "probeid":
 					a.mov(R0, R7).rsh(R0, 32);
 					return;

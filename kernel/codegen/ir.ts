@@ -26,7 +26,7 @@ export type BinOp =
 	| "||"
 	| "^^";
 
-export type IntBuiltin = "pid" | "tid" | "uid" | "gid" | "cpu" | "timestamp" | "probeid";
+export type IntBuiltin = "pid" | "tid" | "uid" | "gid" | "cpu" | "timestamp" | "probeid" | "cgroup";
 
 /** A 64-bit signed integer expression. */
 export type IntExpr =

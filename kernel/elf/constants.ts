@@ -40,6 +40,9 @@ export const STB_GLOBAL = 1;
 export const STB_WEAK = 2;
 
 export const DT_NULL = 0;
+export const DT_NEEDED = 1;
+export const DT_RPATH = 15;
+export const DT_RUNPATH = 29;
 export const DT_STRTAB = 5;
 export const DT_SONAME = 14;
 export const DT_FLAGS_1 = 0x6ffffffb;

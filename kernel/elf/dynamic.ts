@@ -1,6 +1,17 @@
 // The dynamic section (or PT_DYNAMIC segment when section headers are stripped):
-// DT_SONAME and DT_FLAGS_1, checked like everything the ELF reader reads.
-import { DT_FLAGS_1, DT_NULL, DT_SONAME, DT_STRTAB, PT_DYNAMIC, SHT_DYNAMIC, SHT_STRTAB } from "./constants.ts";
+// DT_SONAME, DT_FLAGS_1 and what the loader reads (DT_NEEDED, DT_RPATH, DT_RUNPATH), checked like everything the ELF reader reads.
+import {
+	DT_FLAGS_1,
+	DT_NEEDED,
+	DT_NULL,
+	DT_RPATH,
+	DT_RUNPATH,
+	DT_SONAME,
+	DT_STRTAB,
+	PT_DYNAMIC,
+	SHT_DYNAMIC,
+	SHT_STRTAB,
+} from "./constants.ts";
 import type { ElfFile } from "./elf.ts";
 
 const DYN_SIZE = 16;
@@ -8,6 +19,10 @@ const DYN_SIZE = 16;
 export interface DynamicInfo {
 	soname: string | undefined;
 	flags1: number;
+	/** DT_NEEDED: the libraries the loader maps for it, in order. */
+	needed: string[];
+	rpath: string | undefined;
+	runpath: string | undefined;
 }
 
 export function readDynamic(elf: ElfFile): DynamicInfo {
@@ -28,6 +43,9 @@ export function readDynamic(elf: ElfFile): DynamicInfo {
 		}
 	}
 	let sonameAt: number | undefined;
+	const neededAt: number[] = [];
+	let rpathAt: number | undefined;
+	let runpathAt: number | undefined;
 	let strtabAddr: number | undefined;
 	let flags1 = 0;
 	const count = data ? Math.floor(data.length / DYN_SIZE) : 0;
@@ -38,15 +56,27 @@ export function readDynamic(elf: ElfFile): DynamicInfo {
 		if (tag === DT_SONAME) sonameAt = val;
 		else if (tag === DT_FLAGS_1) flags1 = val % 0x100000000;
 		else if (tag === DT_STRTAB) strtabAddr = val;
+		else if (tag === DT_NEEDED) neededAt.push(val);
+		else if (tag === DT_RPATH) rpathAt = val;
+		else if (tag === DT_RUNPATH) runpathAt = val;
 	}
-	let soname: string | undefined;
-	if (sonameAt !== undefined) {
-		if (!strings && strtabAddr !== undefined) {
-			// No section headers: find the string table through its address.
-			const off = elf.addressToOffset(strtabAddr);
-			if (off !== undefined && off < elf.size) strings = elf.readRange(off, Math.min(elf.size - off, 1 << 20));
-		}
-		if (strings) soname = elf.cstring(strings, sonameAt, "DT_SONAME", "the dynamic string table");
+	if (!strings && strtabAddr !== undefined && (sonameAt ?? rpathAt ?? runpathAt ?? neededAt[0]) !== undefined) {
+		// No section headers: find the string table through its address.
+		const off = elf.addressToOffset(strtabAddr);
+		if (off !== undefined && off < elf.size) strings = elf.readRange(off, Math.min(elf.size - off, 1 << 20));
 	}
-	return { soname, flags1 };
+	const str = (at: number | undefined, what: string) =>
+		at === undefined || !strings ? undefined : elf.cstring(strings, at, what, "the dynamic string table");
+	const needed: string[] = [];
+	for (const at of neededAt) {
+		const n = str(at, "DT_NEEDED");
+		if (n) needed.push(n);
+	}
+	return {
+		soname: str(sonameAt, "DT_SONAME"),
+		flags1,
+		needed,
+		rpath: str(rpathAt, "DT_RPATH"),
+		runpath: str(runpathAt, "DT_RUNPATH"),
+	};
 }

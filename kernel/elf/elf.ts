@@ -447,6 +447,12 @@ export class ElfFile {
 		return this.dynamic().soname;
 	}
 
+	/** DT_NEEDED, DT_RPATH and DT_RUNPATH: what the dynamic loader reads to map its libraries. */
+	loaderInfo(): Pick<DynamicInfo, "needed" | "rpath" | "runpath"> {
+		const d = this.dynamic();
+		return { needed: d.needed, rpath: d.rpath, runpath: d.runpath };
+	}
+
 	private dynamic(): DynamicInfo {
 		this.dynamicInfo ??= readDynamic(this);
 		return this.dynamicInfo;

@@ -10,10 +10,19 @@ export * from "./native-memory.ts";
 export * from "./sys.ts";
 
 let current: Sys | undefined;
+let native: Sys | undefined;
+
+/** Is the Sys in use (or the one sys() would make) the real kernel's, not a test's fake? */
+export function isNativeSys(): boolean {
+	return current === undefined || current === native;
+}
 
 /** The Sys in use: the native one unless a test installed another. */
 export function sys(): Sys {
-	if (!current) current = createNativeSys();
+	if (!current) {
+		current = createNativeSys();
+		native = current;
+	}
 	return current;
 }
 

@@ -4,7 +4,7 @@
 // cache), against bpftrace in the same run; and where dtop's start-up time goes,
 // from a bpftrace trace of its system calls (exec, the files it opens, bpf()).
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import xterm from "@xterm/headless";
 import * as pty from "node-pty";
@@ -50,6 +50,8 @@ interface Form {
 	/** For the timeline: how to run it with the command name `dtopbench`. */
 	bench: { cmd: string; args: string[] };
 	env: NodeJS.ProcessEnv;
+	/** Measure its first UI frame too (the first three forms always are). */
+	frame?: boolean;
 }
 
 function prepare(): Form[] {
@@ -103,6 +105,32 @@ function prepare(): Form[] {
 			cmd: join(prefix, "bin/dtop"),
 			bench: { cmd: "", args: [] },
 			env: process.env,
+		},
+		...baseline(),
+	];
+}
+
+/**
+ * DTOP_BENCH_BEFORE=COMMIT: that commit's checkout too (git archive into
+ * .cache, built), so a change's before and after are measured in one run.
+ */
+function baseline(): Form[] {
+	const commit = process.env.DTOP_BENCH_BEFORE;
+	if (!commit) return [];
+	const dir = join(WORK, "before");
+	mkdirSync(dir, { recursive: true });
+	execFileSync("sh", ["-c", `git -C "$0" archive "$1" | tar -x -C "$2"`, ROOT, commit, dir]);
+	symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+	// Built files git does not hold: the fixtures (--demo runs one).
+	cpSync(join(ROOT, "test/fixtures/bin"), join(dir, "test/fixtures/bin"), { recursive: true });
+	execFileSync(join(dir, "scripts/build"), { stdio: "ignore" });
+	return [
+		{
+			name: `checkout before, at ${commit.slice(0, 7)}`,
+			cmd: join(dir, "scripts/dtop"),
+			bench: { cmd: "", args: [] },
+			env: sudoEnv(),
+			frame: true,
 		},
 	];
 }
@@ -245,7 +273,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 			for (const [k, f] of forms.entries()) {
 				usdt[k].push(await ready(f.cmd, ["--json", "-p", String(pid), "-n", USDT], f.env));
 				sys[k].push(await ready(f.cmd, ["--json", "-n", SYSCALL], f.env));
-				if (k < 3) frame[k].push(await firstFrame(f.cmd, f.env));
+				if (k < 3 || f.frame) frame[k].push(await firstFrame(f.cmd, f.env));
 				cpu[k].push((await timeCommand(f.cmd, ["-n", SYSCALL, "-c", "/bin/true"], { env: f.env })).cpuMs);
 			}
 			if (bt) {
@@ -298,7 +326,8 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				notes: `dtop ${spread(cpu[k], "ms")}${btCpu.length ? `; bpftrace ${spread(btCpu, "ms")}` : ""}`,
 			});
 		}
-		for (const [k, f] of forms.slice(0, 3).entries()) {
+		for (const [k, f] of forms.entries()) {
+			if (!(k < 3 || f.frame)) continue;
 			rows.push({
 				what: `spawn → first full UI frame (\`--demo\`): ${f.name}`,
 				dtop: fmt(median(frame[k]), "ms"),

@@ -278,7 +278,13 @@ function watchdog(): Watchdog {
 	}
 }
 
-/** For tests: `DTOP_STOP_AT=NAME` makes dtop stop itself (SIGSTOP) at that stage of starting. */
-export function stage(name: "target" | "catalog" | "session" | "enabled"): void {
+/**
+ * For tests: `DTOP_STOP_AT=NAME` makes dtop stop itself (SIGSTOP) at that stage
+ * of starting. `DTOP_TIMING=1` writes to stderr when each stage ended, in ms
+ * since the process started (scripts/bench's start-up section reads them).
+ */
+export function stage(name: "target" | "catalog" | "session" | "enabled" | "frame"): void {
+	if (process.env.DTOP_TIMING === "1")
+		process.stderr.write(`dtop: timing ${name} ${performance.now().toFixed(1)} ms\n`);
 	if (process.env.DTOP_STOP_AT === name) process.kill(process.pid, "SIGSTOP");
 }

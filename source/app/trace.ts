@@ -14,24 +14,11 @@ import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
 import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
+import { usdtScope } from "./usdt-scope.ts";
 import { zeroHint } from "./zero-hint.ts";
 
 export function demoBinary(): string {
 	return demoProgram();
-}
-
-/** Could any clause's provider name a USDT provider (so every process must be scanned)? */
-export function needsUsdt(text: string): boolean {
-	if (!text.trim()) return true;
-	let program: ReturnType<typeof parseProgram>;
-	try {
-		program = parseProgram(text.replace(/(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g, "1"));
-	} catch {
-		return true; // the session reports the error
-	}
-	return program.clauses.some((c) =>
-		c.probes.some((d) => !isDtraceProbe(d) && !/^(syscall|sdt|profile|fbt|pid\d+)$/.test(d.provider)),
-	);
 }
 
 /** `BEGIN`, `dtrace:::END`, ...: a probe of the dtrace provider, whatever else the machine has. */
@@ -177,7 +164,10 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		// Scanning every process for USDT probes is the slowest part of starting;
 		// batch runs whose clauses name only kernel, profile or pid providers skip it.
 		stage("target");
-		catalog = new Catalog({ usdt: interactive || flags.demo || needsUsdt(text) });
+		// Clauses that name their processes (`simple$target`) need only those scanned.
+		const scope = interactive || flags.demo ? undefined : usdtScope(text, target?.pid);
+		catalog = new Catalog({ usdt: scope === undefined });
+		for (const pid of scope ?? []) catalog.refreshProcess(pid);
 		stage("catalog");
 		const probes = new CatalogProbes(catalog, target?.pid);
 		if (target?.binary) probes.planObjects(target.pid, target.binary);

@@ -45,6 +45,7 @@ export const BUILTIN_VARIABLES = [
 	"stackdepth",
 	"ustackdepth",
 	"uregs",
+	"cgroup",
 	"arg0",
 	"arg1",
 	"arg2",

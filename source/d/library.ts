@@ -25,6 +25,8 @@ export const BUILTIN_TYPES: ReadonlyMap<string, DType | null> = new Map<string, 
 	["timestamp", UINT64],
 	["vtimestamp", UINT64],
 	["walltimestamp", INT64],
+	// dtop's: the id of the process's cgroup (v2), the inode number of its directory under /sys/fs/cgroup.
+	["cgroup", UINT64],
 	["arg0", INT64],
 	["arg1", INT64],
 	["arg2", INT64],

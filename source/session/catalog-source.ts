@@ -1,10 +1,10 @@
 // Adapts the catalog's probes to what the session traces, and adds "planned"
 // probes: USDT probes of objects a -c command will map but has not mapped yet
 // (uprobes are placed on the file, so they fire once the loader maps it).
-import { execFileSync } from "node:child_process";
 import { readFileSync, realpathSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
+import { neededLibraries } from "../../kernel/elf/needed.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
 import { compileDescription, compileGlob, MIN_PERIOD_NS, parseProfileName } from "../catalog/index.ts";
 import type { TraceProbe, TracepointField } from "../providers/types.ts";
@@ -303,17 +303,11 @@ function tracepointFields(format: () => { fields: readonly unknown[] }): Tracepo
 		}));
 }
 
-/** The shared libraries the dynamic loader would map for `binary` (ldd's answer). */
+/** The shared libraries the dynamic loader would map for `binary` (ldd's answer, read from the ELF files). */
 export function sharedLibraries(binary: string): string[] {
 	try {
-		const out = execFileSync("ldd", [binary], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
-		const libs: string[] = [];
-		for (const line of out.split("\n")) {
-			const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line);
-			if (m) libs.push(m[1]);
-		}
-		return libs;
+		return neededLibraries(binary);
 	} catch {
-		return [];
+		return []; // not ELF (a script): its libraries are seen when they are mapped
 	}
 }

@@ -27,6 +27,7 @@ export function builtinType(name: string): IntType {
 			return UINT32;
 		case "timestamp":
 		case "vtimestamp":
+		case "cgroup":
 			return UINT64;
 		default:
 			return INT64;

@@ -217,7 +217,15 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			return { k: "un", op: e.op, e: lowerInt(e.operand, env) };
 		case "builtin": {
 			const n = e.name;
-			if (n === "pid" || n === "tid" || n === "uid" || n === "gid" || n === "cpu" || n === "timestamp")
+			if (
+				n === "pid" ||
+				n === "tid" ||
+				n === "uid" ||
+				n === "gid" ||
+				n === "cpu" ||
+				n === "timestamp" ||
+				n === "cgroup"
+			)
 				return { k: "builtin", name: n };
 			if (n === "vtimestamp" || n === "walltimestamp" || n === "ppid")
 				throw unsupported(`'${n}' is not supported yet; use timestamp or pid.`, e);

@@ -19,6 +19,8 @@ import {
 } from "../../../kernel/bpf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
 
+// These tests probe the kernel itself, never this boot's remembered answers (feature-cache.test.ts).
+process.env.DTOP_FEATURE_CACHE = "";
 const fdsAtStart = tracingFds();
 after(() => {
 	assert.equal(openObjects(), 0, `still open: ${JSON.stringify(openObjectList())}`);
