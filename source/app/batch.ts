@@ -31,6 +31,8 @@ export interface BatchOptions {
 	testing?: boolean;
 	/** The aggsort* options (and illumos' agghist, aggpack, aggzoom), stackindent. */
 	output?: OutputOptions;
+	/** Called once before the last print (the catalog applies the process events queued). */
+	beforeEnd?: () => void;
 }
 
 function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?: EventFormatter): SessionView {
@@ -137,6 +139,7 @@ export async function batchLoop(
 			process.off("SIGTERM", onSignal);
 			process.off("SIGHUP", onSignal);
 			try {
+				opts.beforeEnd?.();
 				if (session.recording) {
 					pump();
 					if (interrupted && !flags.json) io.out(formatter.interruptText());

@@ -224,6 +224,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			rawStrings: process.stdout.isTTY !== true,
 			testing: process.env._DTRACE_TESTING !== undefined,
 			output: outputOptions(options),
+			beforeEnd: () => catalog?.flushEvents(),
 		});
 	} catch (e) {
 		cleanup();

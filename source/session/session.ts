@@ -372,7 +372,12 @@ export class Session {
 	private captureProcesses(probes: TraceProbe[]): void {
 		const pids = new Set<number>();
 		if (this.target !== undefined) pids.add(this.target);
-		for (const p of probes) if (isKind(p, "uprobe") && p.target.pid) pids.add(p.target.pid);
+		// A probe on the file (widen.ts) names the process it was found in: a pre-fork
+		// server's parent, whose mappings its children inherit (kernel/unwind/fork.ts).
+		for (const p of probes) {
+			const pid = isKind(p, "uprobe") ? (p.target.pid ?? p.target.seenIn) : undefined;
+			if (pid) pids.add(pid);
+		}
 		for (const pid of pids) this.symbolizer.capture(pid);
 		// Stacks go through the unwinder: its tables for these processes.
 		// (Asked of the context a clause reading arguments gets: the widest.)
@@ -651,9 +656,19 @@ export class Session {
 	 * stacks, read each new process's mappings now, so its stacks symbolize even
 	 * if it exits before the next tick.
 	 */
-	processesChanged(started: readonly number[], exited: readonly number[], remapped: readonly number[] = []): void {
+	processesChanged(
+		started: readonly number[],
+		exited: readonly number[],
+		remapped: readonly number[] = [],
+		forks?: ReadonlyMap<number, number>,
+	): void {
 		if ((started.length || remapped.length) && [...this.enablings.values()].some((st) => st.userStacks)) {
-			for (const pid of started) this.symbolizer.capture(pid, true);
+			for (const pid of started) {
+				// A child that already exited keeps its parent's mappings (it had them).
+				const parent = forks?.get(pid);
+				if (parent !== undefined) this.symbolizer.forked(pid, parent);
+				this.symbolizer.capture(pid, true);
+			}
 			// exec'd or mapped new code: what was read before is stale
 			for (const pid of remapped) this.symbolizer.capture(pid, true);
 			this.unwound.started([...started, ...remapped]);

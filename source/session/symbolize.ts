@@ -84,6 +84,19 @@ export class Symbolizer {
 		}
 	}
 
+	/**
+	 * `child` was forked by `parent` (and has not exec'd): until its own
+	 * mappings are read, they are its parent's, so the stacks of a child that
+	 * exits before it is read (a pre-fork server's short-lived worker) still name
+	 * their frames. Read the parent's now if they are not held.
+	 */
+	forked(child: number, parent: number): void {
+		if (this.maps.has(child)) return;
+		this.capture(parent);
+		const p = this.maps.get(parent);
+		if (p?.maps.length) this.maps.set(child, { maps: p.maps, at: Date.now(), dead: false, files: new Map() });
+	}
+
 	/** A process exited: keep its mappings a while (its stacks may still be read), then forget them. */
 	exited(pid: number): void {
 		const have = this.maps.get(pid);
