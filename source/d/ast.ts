@@ -46,6 +46,9 @@ export const BUILTIN_VARIABLES = [
 	"ustackdepth",
 	"uregs",
 	"cgroup",
+	"caller",
+	"ucaller",
+	"epid",
 	"arg0",
 	"arg1",
 	"arg2",
@@ -77,6 +80,15 @@ export const FUNCTIONS = [
 	"ustack",
 	"kstack",
 	"progenyof",
+	"stack",
+	// lower-syms.ts
+	"func",
+	"sym",
+	"mod",
+	"ufunc",
+	"usym",
+	"umod",
+	"uaddr",
 	// check-strings.ts
 	"strjoin",
 	"substr",
@@ -311,7 +323,26 @@ export interface AssignStmt {
 }
 
 /** Actions that record data for the consumer: `printf(fmt, ...)`, `trace(e)`, `exit(status)`, `printa([fmt,] @a, ...)`. */
-export const ACTIONS = ["printf", "trace", "exit", "printa", "clear", "trunc", "normalize", "denormalize"] as const;
+export const ACTIONS = [
+	"printf",
+	"trace",
+	"exit",
+	"printa",
+	"clear",
+	"trunc",
+	"normalize",
+	"denormalize",
+	// stack(), ustack() and the address-naming subroutines as statements (records.ts, record-stack.ts)
+	"stack",
+	"ustack",
+	"func",
+	"sym",
+	"mod",
+	"ufunc",
+	"usym",
+	"umod",
+	"uaddr",
+] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
 /** An action call; it appears only as a statement (never inside an expression). */

@@ -18,7 +18,7 @@ function keyOf(k: KeyPart): KeyValue {
 		case "int":
 			return { kind: "int", value: k.value, size: 8, signed: true };
 		case "string":
-			return { kind: "string", value: k.value };
+			return k.sym ?? { kind: "string", value: k.value };
 		case "stack":
 			return { kind: "stack", user: k.user, frames: [], text: k.frames };
 	}

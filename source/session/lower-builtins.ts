@@ -93,6 +93,8 @@ export function lowerBuiltinVar(e: Expr): IntExpr | undefined {
 		case "errno":
 		case "stackdepth":
 		case "ustackdepth":
+		case "caller":
+		case "ucaller":
 			return x({ name });
 		case "id":
 			return { k: "builtin", name: "probeid" };
