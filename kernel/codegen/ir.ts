@@ -116,6 +116,8 @@ export type StrExpr =
 	| { k: "strconst"; v: string }
 	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
 	| { k: "strsel"; cases: { ids: number[]; v: string }[] }
+	/** execargs/psargs: the process's arguments, read from task->mm (offsets from BTF; execargs.ts). */
+	| { k: "execargs"; mmOffset: number; startOffset: number; endOffset: number }
 	/** A string variable's value (strsize bytes at the variable's place; "" when it has none). */
 	| { k: "var"; v: VarRef };
 

@@ -49,6 +49,8 @@ export const BUILTIN_VARIABLES = [
 	"caller",
 	"ucaller",
 	"epid",
+	"execargs",
+	"psargs",
 	"arg0",
 	"arg1",
 	"arg2",
@@ -70,6 +72,8 @@ export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
 	"probemod",
 	"probefunc",
 	"probename",
+	"execargs",
+	"psargs",
 ]);
 
 /** Functions usable inside expressions: `copyinstr(addr[, len])` → string,

@@ -26,7 +26,7 @@ const UNSUPPORTED_NAMES = new Set(
 		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
 		"getf json curthread curpsinfo curlwpsinfo curcpu ipl",
-		"cwd root zonename execargs projid taskid",
+		"cwd root zonename projid taskid",
 	]
 		.join(" ")
 		.split(" "),

@@ -7,7 +7,7 @@ import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from 
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
-import { llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
@@ -152,7 +152,7 @@ export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 		case "string":
 			return true;
 		case "builtin":
-			return e.name === "execname" || PROBE_STRINGS.has(e.name);
+			return e.name === "execname" || e.name === "execargs" || e.name === "psargs" || PROBE_STRINGS.has(e.name);
 		case "call":
 			return isStringCall(e);
 		default:
@@ -292,6 +292,7 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if ((e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
+	if (e.kind === "builtin" && (e.name === "execargs" || e.name === "psargs")) return execArgs(e);
 	if (e.kind === "call" && e.fn === "copyinstr") {
 		const addr = lowerInt(e.args[0], env);
 		return e.args[1] ? { k: "copyinstr", addr, len: lowerInt(e.args[1], env) } : { k: "copyinstr", addr };
@@ -336,7 +337,8 @@ function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; 
 	if (isStringExpr(e, env)) {
 		// Every string key takes strsize bytes (rounded to 8), so keys of one position
 		// have one size whatever the expression; execname is at most 16.
-		const size = roundUp8(e.kind === "builtin" ? Math.min(16, env.strsize) : env.strsize);
+		const comm = e.kind === "builtin" && e.name === "execname";
+		const size = roundUp8(comm ? Math.min(16, env.strsize) : env.strsize);
 		return { field: { k: "str", e: lowerStr(e, env), size }, decode: { k: "str", size } };
 	}
 	return { field: { k: "int", e: lowerInt(e, env) }, decode: { k: "int" } };
