@@ -278,8 +278,10 @@ const STACKFRAMES = 20;
 const USTACKFRAMES = 100;
 
 function constantFrames(e: Expr): bigint {
-	if (e.kind !== "int" || e.value < 1n || e.value > 127n)
-		throw new LowerError("the number of frames of stack()/ustack() must be an integer constant from 1 to 127.");
+	if (e.kind !== "int" || e.value < 1n || e.value > 127n) {
+		const at = e.pos.line > 0 ? `line ${e.pos.line}, column ${e.pos.column}: ` : "";
+		throw new LowerError(`${at}the number of frames of stack()/ustack() must be an integer constant from 1 to 127.`);
+	}
 	return e.value;
 }
 
