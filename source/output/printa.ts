@@ -12,6 +12,7 @@ import { foldedLines, histogramJson, jsonInt } from "./export.ts";
 import type { AggData, AggOptions, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
 import { QUANTIZE_NBUCKETS } from "./model.ts";
 import { formatLQuantize, formatQuantize, quantizeBucket } from "./quantize.ts";
+import { symText } from "./symbols.ts";
 
 function keyOf(k: KeyPart): KeyValue {
 	switch (k.kind) {
@@ -135,7 +136,7 @@ export function formatJson(view: SessionView, time = new Date()): string {
 									? k.value
 									: k.kind === "stack"
 										? { stack: k.text ?? [], user: k.user }
-										: null,
+										: symText(k),
 						),
 						value: src.value,
 						...(h ? { histogram: h } : {}),

@@ -213,3 +213,20 @@ test("misuses of the address subroutines are one sentence with line and column",
 	assert.equal(f.code, 1);
 	assert.match(f.stderr, /^dtop: line 1, column \d+: printf.*argument: _usymaddr\n$/);
 });
+
+test("--json names ufunc() keys as the text dtrace prints", async () => {
+	const r = await runDtop([
+		"--json",
+		"-n",
+		"pid$target::fire_line:entry { @[ufunc(ucaller)] = count(); }",
+		"-c",
+		`${SIMPLE} --count 3`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const agg = r.stdout
+		.split("\n")
+		.filter((l) => l.startsWith("{"))
+		.map((l) => JSON.parse(l))
+		.find((o) => o.aggregation === "@");
+	assert.deepEqual(agg?.rows, [{ key: ["simple`run"], value: 3 }], r.stdout);
+});
