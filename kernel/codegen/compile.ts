@@ -10,7 +10,8 @@
 //                      fp-112 .. fp-97  thread-local key {tid, slot}
 //                      fp-120           the per-CPU buffer's address (strings.ts)
 //                      fp-128           a byte probed past a string cut at strsize
-//                      fp-504, fp-512   record.ts
+//                      fp-136 .. fp-160 keys (strings.ts, vars.ts)
+//                      fp-176, fp-184   record.ts
 // Keys and compared strings are built in the per-CPU buffer, not on the stack.
 import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
@@ -450,8 +451,9 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 function needsBuf(c: ClauseProgram): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
 	return (
-		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst)"|"name":"u?stackdepth"|"keys":\[\{/.test(text) ||
-		(c.thisSize ?? 0) > 0
+		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst|execargs)"|"name":"u?(stackdepth|caller)"|"keys":\[\{/.test(
+			text,
+		) || (c.thisSize ?? 0) > 0
 	);
 }
 

@@ -77,7 +77,10 @@ export type XVar =
 	/** The user register at `offset` in pt_regs. */
 	| { name: "uregs"; offset: number }
 	| { name: "stackdepth" }
-	| { name: "ustackdepth" };
+	| { name: "ustackdepth" }
+	/** The second frame of the kernel stack (caller) or of the user stack (ucaller); 0 when there is none. */
+	| { name: "caller" }
+	| { name: "ucaller" };
 
 export type StrIntFn = "strlen" | "index" | "rindex";
 export type StrFn =
@@ -113,6 +116,8 @@ export type StrExpr =
 	| { k: "strconst"; v: string }
 	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
 	| { k: "strsel"; cases: { ids: number[]; v: string }[] }
+	/** execargs/psargs: the process's arguments, read from task->mm (offsets from BTF; execargs.ts). */
+	| { k: "execargs"; mmOffset: number; startOffset: number; endOffset: number }
 	/** A string variable's value (strsize bytes at the variable's place; "" when it has none). */
 	| { k: "var"; v: VarRef };
 
@@ -165,6 +170,12 @@ export type Stmt =
 export type RecordStmt =
 	| { k: "rec-int"; off: number; e: IntExpr }
 	| { k: "rec-str"; off: number; size: number; e: Exclude<StrExpr, { k: "strconst" | "strsel" }> }
+	/**
+	 * stack(n)/ustack(n) as actions (record-stack.ts): at `off` the helper's
+	 * result (bytes written or -errno), the pid, then `frames` program counters;
+	 * `unwound`: only the 8-byte id of the .eh_frame unwinder's walk.
+	 */
+	| { k: "rec-stack"; off: number; user: boolean; frames: number; unwound: boolean }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
 	| { k: "exit"; off: number; e: IntExpr };
 

@@ -7,6 +7,7 @@ import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, label, type State, slot } from "./compile.ts";
+import { materializeExecArgs } from "./execargs.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
 import { keySize } from "./layout.ts";
@@ -130,6 +131,9 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			return;
 		case "strconst":
 			writeConst(s, e.v, size, n);
+			return;
+		case "execargs":
+			materializeExecArgs(s, e, off, n);
 			return;
 		case "var":
 			readStrVar(s, e.v, off, size);

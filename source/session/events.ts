@@ -7,6 +7,7 @@ import type { RuntimeFault } from "../output/diagnostics.ts";
 import { EventMerger } from "../output/merge.ts";
 import type { EventRecord, ProbeName } from "../output/model.ts";
 import type { SharedMaps } from "./maps.ts";
+import type { RecordSymbols } from "./record-syms.ts";
 import { decodeRecord, type RecordLayout } from "./records.ts";
 
 /** A record in output order; `enabling` is the session enabling whose clause wrote it. */
@@ -39,6 +40,8 @@ export class EventStream {
 		private readonly probeName: (id: number) => ProbeName,
 		/** The id printa() records name an enabling's aggregation by (as the batch's snapshots number them). */
 		private readonly aggId: (enabling: number, name: string) => number,
+		/** Names addresses and stacks as records are read. */
+		private readonly syms?: RecordSymbols,
 	) {}
 
 	/** A clause × probe group's layout; the id is the record's first word (and DTrace's enabled probe id). */
@@ -68,7 +71,7 @@ export class EventStream {
 			const desc = buf.readUInt32LE(0);
 			const l = this.#layouts.get(desc);
 			if (!l) continue; // a record of an enabling disabled since
-			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name));
+			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name), this.syms);
 			if (d.fault) faults.push(d.fault);
 			if (!d.record) continue;
 			(d.record as OrderedRecord).enabling = l.enabling;

@@ -24,9 +24,11 @@ import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
 import { Holds } from "./holds.ts";
+import { usesUserAddresses } from "./lower-syms.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
+import { recordSymbols } from "./record-syms.ts";
 import { RollingCounter } from "./rolling.ts";
 import { excludeProcess } from "./self.ts";
 import { Symbolizer } from "./symbolize.ts";
@@ -114,6 +116,7 @@ export class Session {
 			this.maps,
 			(id) => this.probeName(id),
 			(enabling, name) => this.aggregationId(enabling, name),
+			recordSymbols(() => this.symbolizer, this.maps),
 		);
 		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
 		this.nodemangle = opts.nodemangle === true;
@@ -140,6 +143,7 @@ export class Session {
 			},
 			probeCounter: (st, id) => this.probeCounter(st, id),
 			sawUserStack: (pid) => this.symbolizer.capture(pid),
+			symbols: recordSymbols(() => this.symbolizer, this.maps),
 		};
 	}
 
@@ -187,9 +191,7 @@ export class Session {
 			retired: 0,
 			retiredMisses: 0,
 			atomic: needsAtomic(matched),
-			userStacks: program.clauses.some((c) =>
-				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
-			),
+			userStacks: program.clauses.some(usesUserAddresses),
 		};
 		try {
 			st.dropSlot = this.maps.allocSlot();

@@ -2,12 +2,15 @@
 // render. The session produces a fresh SessionView every tick; nothing in it is
 // live kernel state.
 
+import type { SymValue } from "../output/model.ts";
+
 export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
 /** One component of an aggregation key. Strings are raw (not yet escaped). */
 export type KeyPart =
 	| { kind: "int"; value: bigint }
-	| { kind: "string"; value: string }
+	/** `sym`: a func()/ufunc() & co key, `value` its text (`module`function`). */
+	| { kind: "string"; value: string; sym?: SymValue }
 	/** A symbolized stack, innermost frame first, each `module`function+0xoff`. */
 	| { kind: "stack"; frames: string[]; user: boolean };
 
