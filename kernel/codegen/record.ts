@@ -8,11 +8,12 @@ import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
 import type { RecordStmt } from "./ir.ts";
 import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
+import { compileSpecEnd } from "./speculation.ts";
 import { countCut, materializeStr } from "./strings.ts";
 import { copyToRecord } from "./strvars.ts";
 
 /** fp-504: the scratch record's address; fp-512: a value kept across a helper call. */
-const REC_PTR = -504;
+export const REC_PTR = -504;
 const SAVED = -512;
 /** A key of 0 for one-value maps (the thread-local key's area; unused when this runs). */
 const KEY0 = -112;
@@ -85,6 +86,9 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			// The helper's result (length with the NUL, or -errno) tells the consumer a fault from a string.
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 			countCut(s, st.size);
+			return;
+		case "spec-end":
+			compileSpecEnd(s, st.off, st.e);
 			return;
 		case "exit": {
 			if (s.p.stateFd === undefined) throw new CodegenError("exit() needs the session's state map.");

@@ -95,6 +95,8 @@ export const FUNCTIONS = [
 	"ntohs",
 	"ntohl",
 	"rand",
+	// speculation.ts (session): a speculation's id, 0 when none is free
+	"speculation",
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -311,7 +313,19 @@ export interface AssignStmt {
 }
 
 /** Actions that record data for the consumer: `printf(fmt, ...)`, `trace(e)`, `exit(status)`, `printa([fmt,] @a, ...)`. */
-export const ACTIONS = ["printf", "trace", "exit", "printa", "clear", "trunc", "normalize", "denormalize"] as const;
+export const ACTIONS = [
+	"printf",
+	"trace",
+	"exit",
+	"printa",
+	"clear",
+	"trunc",
+	"normalize",
+	"denormalize",
+	"speculate",
+	"commit",
+	"discard",
+] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
 /** An action call; it appears only as a statement (never inside an expression). */

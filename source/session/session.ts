@@ -29,6 +29,7 @@ import type { ProbeSource } from "./probes.ts";
 import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
 import { RollingCounter } from "./rolling.ts";
 import { excludeProcess } from "./self.ts";
+import { applySpeculations, Speculations, usesSpeculation } from "./speculation.ts";
 import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
 import { newVarState } from "./vars.ts";
@@ -52,6 +53,9 @@ export interface SessionOptions {
 	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
 	dynvarsize?: number;
 	now?: () => number;
+	/** Speculations per enabling (the nspec option) and the bytes each may hold (specsize). */
+	nspec?: number;
+	specsize?: number;
 	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
 	nodemangle?: boolean;
 	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
@@ -66,6 +70,8 @@ export class Session {
 	readonly target: number | undefined;
 	/** Whether dtop's own process is traced (`--trace-self`); else every enabling leaves it out. */
 	readonly traceSelf: boolean;
+	private readonly nspec: number;
+	private readonly specsize: number;
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
 	private readonly started: number;
@@ -109,6 +115,8 @@ export class Session {
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
 		this.traceSelf = opts.traceSelf === true;
+		this.nspec = opts.nspec ?? 1;
+		this.specsize = opts.specsize ?? 4 << 20;
 		this.maps = new SharedMaps(opts.bufsize);
 		this.events = new EventStream(
 			this.maps,
@@ -192,6 +200,7 @@ export class Session {
 			),
 		};
 		try {
+			if (usesSpeculation(program)) st.spec = new Speculations(this.maps, this.nspec, this.specsize);
 			st.dropSlot = this.maps.allocSlot();
 			st.truncSlot = this.maps.allocSlot();
 			// BEGIN fires before any other probe of the program can: its programs
@@ -300,7 +309,13 @@ export class Session {
 
 	/** Per-event records, faults and drops since the last call, in output order. */
 	pollEvents(): EventBatch {
-		return this.events.poll();
+		const batch = this.events.poll();
+		batch.records = applySpeculations(
+			batch.records,
+			(id) => this.enablings.get(id ?? -1)?.spec,
+			(f) => batch.faults.push(f),
+		);
+		return batch;
 	}
 
 	/** Whether exit() was called (or the session stopped), and exit()'s status. */

@@ -94,6 +94,7 @@ export class ViewBuilder {
 			drops: st.drops,
 			truncated: st.truncated,
 			dynDrops: st.vars.dynDrops,
+			...(st.spec ? { speculation: st.spec.counts() } : {}),
 			...(st.error ? { error: st.error } : {}),
 			...(variables ? { variables } : {}),
 			evictions: ev,

@@ -2,6 +2,8 @@
 // render. The session produces a fresh SessionView every tick; nothing in it is
 // live kernel state.
 
+import type { SpecCounts } from "./speculation.ts";
+
 export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
 /** One component of an aggregation key. Strings are raw (not yet escaped). */
@@ -69,6 +71,8 @@ export interface EnablingView {
 	truncated?: number;
 	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
 	dynDrops?: number;
+	/** Failed speculations and speculative drops (absent: the enabling has no speculations). */
+	speculation?: SpecCounts;
 	error?: string;
 	/** Probes the kernel refused alone (skipped; the rest attached): a summary line, then one per probe; filled by the UI's controller. */
 	skipped?: string[];
