@@ -57,15 +57,16 @@ export function evalSpeculation(s: State): void {
 	for (let i = 2; i <= 4; i++) a.st(8, R10, slot(s.depth + i), 0);
 	for (let id = 1; id <= p.nspec; id++) {
 		const next = label(s, "spec_next");
+		const free = label(s, "spec_free");
 		a.st(8, R10, key, id);
+		// A look first (ids in use are the common case in a busy loop), then the atomic claim.
+		a.ldMapFd(R1, p.mapFd).mov(R2, R10).add(R2, key).call(Helper.map_lookup_elem);
+		a.jeq(R0, 0, free).ldx(8, R1, R0, SPEC_DRAINING).jeq(R1, 0, next);
+		a.st(8, R10, busy, 1).ja(next);
+		a.label(free);
 		a.ldMapFd(R1, p.mapFd).mov(R2, R10).add(R2, key).mov(R3, R10).add(R3, value).mov(R4, BPF_NOEXIST);
 		a.call(Helper.map_update_elem);
-		const taken = label(s, "spec_taken");
-		a.jne(R0, 0, taken).mov(R0, id).ja(done);
-		a.label(taken);
-		a.ldMapFd(R1, p.mapFd).mov(R2, R10).add(R2, key).call(Helper.map_lookup_elem);
-		a.jeq(R0, 0, next).ldx(8, R1, R0, SPEC_DRAINING).jeq(R1, 0, next);
-		a.st(8, R10, busy, 1);
+		a.jne(R0, 0, next).mov(R0, id).ja(done);
 		a.label(next);
 	}
 	const unavailable = label(s, "spec_unavail");
