@@ -19,6 +19,7 @@ import { compileAgg } from "./agg.ts";
 import { evalBuiltinVar } from "./builtins.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
+import { compileSpeculate, evalSpeculation } from "./speculation.ts";
 import { evalIntFn, evalStrInt } from "./strfuncs.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
 import { storeStr } from "./strvars.ts";
@@ -53,6 +54,8 @@ export interface State {
 	keyDepth?: number;
 	/** The unwinder was called: its subprograms follow the main program. */
 	unwinds?: boolean;
+	/** The clause's end: where a clause stops early (a speculate() that cannot speculate). */
+	end?: string;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -221,6 +224,9 @@ export function evalInt(s: State, e: IntExpr): void {
 			return;
 		case "strint":
 			evalStrInt(s, e);
+			return;
+		case "speculation":
+			evalSpeculation(s);
 			return;
 		case "rand":
 		case "bswap":
@@ -475,6 +481,9 @@ export function compileStmt(s: State, st: Stmt): void {
 		case "if":
 			compileIf(s, st);
 			return;
+		case "speculate":
+			compileSpeculate(s, st.id);
+			return;
 		default:
 			compileRecordStmt(s, st);
 	}
@@ -521,8 +530,8 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	}
 	let unwinds: ClauseProgram | undefined;
 	ps.forEach((c, i) => {
-		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
 		const next = `clause_${i}_end`;
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next };
 		if (c.predicate) {
 			evalInt(s, c.predicate);
 			a.jeq(R0, 0, next);

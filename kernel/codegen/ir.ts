@@ -62,6 +62,8 @@ export type IntExpr =
 	/** An integer subroutine of strings (strlen, index, rindex): strfuncs.ts. */
 	| { k: "strint"; fn: StrIntFn; s: StrExpr[]; n: IntExpr[] }
 	| { k: "rand" }
+	/** speculation(): a free speculation's id, 0 when none is (speculation.ts). */
+	| { k: "speculation" }
 	/** htons/ntohs (16) and htonl/ntohl (32): the low bytes swapped to network order. */
 	| { k: "bswap"; bits: 16 | 32; e: IntExpr };
 
@@ -159,6 +161,8 @@ export type Stmt =
 	/** A string stored into a string variable (global, this->, or an associative element). */
 	| { k: "strstore"; v: VarRef; e: StrExpr }
 	| { k: "if"; c: IntExpr; yes: Stmt[]; no: Stmt[] }
+	/** speculate(id): the clause's record goes to speculation `id`, or the clause ends there (speculation.ts). */
+	| { k: "speculate"; id: IntExpr }
 	| RecordStmt;
 
 /**
@@ -177,7 +181,24 @@ export type RecordStmt =
 	 */
 	| { k: "rec-stack"; off: number; user: boolean; frames: number; unwound: boolean }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
-	| { k: "exit"; off: number; e: IntExpr };
+	| { k: "exit"; off: number; e: IntExpr }
+	/** commit(id) / discard(id): the id into the record, and the speculation marked draining. */
+	| { k: "spec-end"; off: number; e: IntExpr };
+
+/**
+ * The enabling's speculations: a hash map of at most `nspec` entries keyed by
+ * id (1..nspec), each {u64 records written, u64 bytes taken, u64 draining};
+ * an entry exists while its speculation is in use. Counter slots count failed
+ * speculation() calls and records refused for specsize.
+ */
+export interface SpecPlan {
+	mapFd: number;
+	nspec: number;
+	specsize: number;
+	unavailSlot: number;
+	busySlot: number;
+	dropSlot: number;
+}
 
 /** Bytes before the first action's data: u32 descriptor, u32 probe id, u64 timestamp, u32 cpu, u32 pad. */
 export const RECORD_HEADER = 24;
@@ -290,6 +311,8 @@ export interface ClauseProgram {
 	thisSize?: number;
 	/** Counter slot of dynamic variable drops (an associative array full: dynvarsize). */
 	dynDropSlot?: number;
+	/** Speculations, when the enabling uses them. */
+	spec?: SpecPlan;
 }
 
 /** DTrace's default strsize: the bytes a string takes, its NUL included. */

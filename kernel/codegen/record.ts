@@ -9,6 +9,7 @@ import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
 import type { RecordStmt } from "./ir.ts";
 import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
+import { compileSpecEnd } from "./speculation.ts";
 import { countCut, materializeStr } from "./strings.ts";
 import { copyToRecord } from "./strvars.ts";
 
@@ -17,7 +18,7 @@ import { copyToRecord } from "./strvars.ts";
  * call. (Not at the stack's end: the unwinder's subprogram needs stack of its
  * own, and the verifier bounds the two frames' sum at 512 bytes.)
  */
-const REC_PTR = -176;
+export const REC_PTR = -176;
 const SAVED = -184;
 /** A key of 0 for one-value maps (the thread-local key's area; unused when this runs). */
 const KEY0 = -112;
@@ -93,6 +94,9 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			return;
 		case "rec-stack":
 			recordStack(s, st);
+			return;
+		case "spec-end":
+			compileSpecEnd(s, st.off, st.e);
 			return;
 		case "exit": {
 			if (s.p.stateFd === undefined) throw new CodegenError("exit() needs the session's state map.");

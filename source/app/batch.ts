@@ -12,6 +12,7 @@ import type { AggOptions } from "../output/model.ts";
 import { type OutputOptions, setOutputOption } from "../output/options.ts";
 import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
+import { specDropLines } from "../session/speculation.ts";
 import type { SessionView } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
@@ -49,6 +50,7 @@ function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
 		if (e.dynDrops)
 			io.err(`dtop: ${e.dynDrops} dynamic variable drops by '${e.label}' (raise it with -x dynvarsize=N)\n`);
+		if (e.speculation) io.err(specDropLines(e.speculation));
 		if (e.truncated)
 			io.err(`dtop: ${e.truncated} strings cut at strsize by '${e.label}' (raise it with -x strsize=N)\n`);
 	}

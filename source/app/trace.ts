@@ -179,6 +179,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			bufsize: Number(options.get("bufsize")),
 			strsize: Number(options.get("strsize")),
 			dynvarsize: Number(options.get("dynvarsize")),
+			nspec: Number(options.get("nspec")),
+			specsize: Number(options.get("specsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
 			traceSelf: flags.traceSelf,
 		});

@@ -111,6 +111,8 @@ export const FUNCTIONS = [
 	"ntohs",
 	"ntohl",
 	"rand",
+	// speculation.ts (session): a speculation's id, 0 when none is free
+	"speculation",
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -346,6 +348,9 @@ export const ACTIONS = [
 	"usym",
 	"umod",
 	"uaddr",
+	"speculate",
+	"commit",
+	"discard",
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
 

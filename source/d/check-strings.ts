@@ -30,6 +30,8 @@ export const STRING_FUNCTIONS: Readonly<Record<string, Proto>> = {
 	ntohs: { ret: "int", args: ["int"] },
 	ntohl: { ret: "int", args: ["int"] },
 	rand: { ret: "int", args: [] },
+	// A speculation's id (session/speculation.ts), not a string function, but checked the same way.
+	speculation: { ret: "int", args: [] },
 };
 
 /** Compiled (kernel/codegen/strfuncs.ts) but refused: the verifier walks their 256 x 256 loop. */

@@ -19,6 +19,7 @@ import type {
 } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
+import { checkSpeculationCall, checkSpeculationRules } from "./check-spec.ts";
 import {
 	article,
 	checkAggAction,
@@ -34,7 +35,6 @@ import {
 	varText,
 	where,
 } from "./check-subset.ts";
-
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
@@ -158,6 +158,7 @@ class Checker {
 			}
 		}
 		for (const s of c.statements) this.statement(s);
+		checkSpeculationRules(c);
 		return this.info;
 	}
 
@@ -246,6 +247,11 @@ class Checker {
 				return;
 			case "trace":
 				if (n !== 1) throw arity("1");
+				return;
+			case "speculate":
+			case "commit":
+			case "discard":
+				checkSpeculationCall(e.fn, e.args as Expr[], types, e.pos);
 				return;
 			case "printf": {
 				if (n < 1) throw arity("1 or more");

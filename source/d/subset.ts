@@ -20,7 +20,7 @@ export { constantValue } from "./constant.ts";
 const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
-		"speculate speculation commit discard setopt freopen ftruncate jstack",
+		"setopt freopen ftruncate jstack",
 		"copyin copyinto strtok",
 		"cleanpath strtoll inet_ntoa inet_ntoa6 inet_ntop htonll",
 		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",

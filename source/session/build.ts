@@ -6,7 +6,7 @@ import { compileClauses } from "../../kernel/codegen/compile.ts";
 import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
-import type { Clause, Statement } from "../d/ast.ts";
+import type { Clause, Expr, Statement } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import {
 	type ClauseReads,
@@ -267,6 +267,10 @@ function lowerClause(
 		return out;
 	};
 	const lowerStatement = (s: Statement, statements: Stmt[], guarded: boolean): void => {
+		if (s.kind === "expr" && s.expr.fn === "speculate") {
+			statements.push({ k: "speculate", id: lowerInt(s.expr.args[0] as Expr, env) });
+			return;
+		}
 		if (s.kind === "expr") {
 			if (guarded) {
 				const off = rec!.guard();
@@ -410,6 +414,7 @@ function enableGroup(
 		globalsFd: st.vars.globalsMap?.fd,
 		thisSize: st.vars.localsSize,
 		dynDropSlot: st.vars.dynDropSlot,
+		spec: st.spec?.plan,
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;

@@ -10,6 +10,7 @@ import type { RowState } from "./aggregation.ts";
 import type { KeyDecode } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { RollingCounter } from "./rolling.ts";
+import type { Speculations } from "./speculation.ts";
 import { releaseVars, type VarState } from "./vars.ts";
 
 export interface AggState {
@@ -66,6 +67,8 @@ export interface EnablingState {
 	atomic: boolean;
 	/** Some clause aggregates by ustack(). */
 	userStacks: boolean;
+	/** The enabling's speculations, when it uses them. */
+	spec?: Speculations;
 }
 
 /**
@@ -97,6 +100,7 @@ export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
 	maps.freeSlot(st.dropSlot);
 	if (st.truncSlot >= 0) maps.freeSlot(st.truncSlot);
 	releaseVars(st.vars, maps, attempt);
+	if (st.spec) attempt(() => st.spec?.close());
 	st.groups = [];
 	st.aggs.clear();
 	attempts.rethrow();

@@ -248,6 +248,7 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 				const call = lowerIntCall(e, env);
 				if (call) return call;
 			}
+			if (e.fn === "speculation") return { k: "speculation" };
 			if (e.fn === "progenyof") return { k: "progenyof", pid: lowerInt(e.args[0], env), ...taskLayout(e) };
 			throw unsupported(`'${e.fn}()' cannot be used as an integer.`, e);
 		case "binary": {

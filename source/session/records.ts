@@ -3,6 +3,7 @@
 // consumer turns a record's bytes back into source/output's EventRecord.
 import type { IntExpr, RecordStmt } from "../../kernel/codegen/ir.ts";
 import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
+import { SPEC_ID_OFFSET } from "../../kernel/codegen/speculation.ts";
 import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName, SymValue } from "../output/model.ts";
@@ -35,6 +36,8 @@ export type ActionLayout = (
 	| { kind: "trace"; arg: ArgLayout }
 	| StackLayout
 	| { kind: "exit"; arg: ArgLayout }
+	/** commit(id) / discard(id): the consumer acts on the speculation where the record is (speculation.ts). */
+	| { kind: "commit" | "discard"; arg: ArgLayout }
 	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
 	| { kind: "printa"; format?: string; names: string[] }
 	/** clear/trunc/normalize/denormalize: the consumer acts on the aggregation where the record is in the output. */
@@ -204,6 +207,14 @@ export class RecordBuilder {
 				this.actions.push({ kind: "aggop", op: c.fn, name: agg.name, arg });
 				return;
 			}
+			case "commit":
+			case "discard": {
+				const off = this.size;
+				this.size += 8;
+				this.stmts.push({ k: "spec-end", off, e: lowerInt(c.args[0] as Expr, this.env) });
+				this.actions.push({ kind: c.fn, arg: { k: "int", off, size: 8, signed: true } });
+				return;
+			}
 			case "exit": {
 				const off = this.size;
 				this.size += 8;
@@ -220,8 +231,14 @@ export function clauseRecords(c: Clause): boolean {
 	return c.statements.length === 0 || allStatements(c.statements).some((s) => s.kind === "expr");
 }
 
+/** A record's part in speculations: the speculation it belongs to, the commits and discards it does. */
+export interface SpecMarks {
+	spec?: number;
+	specOps?: { op: "commit" | "discard"; id: bigint; action: number }[];
+}
+
 export interface Decoded {
-	record?: EventRecord & { phase?: "begin" | "end" };
+	record?: EventRecord & { phase?: "begin" | "end" } & SpecMarks;
 	fault?: RuntimeFault;
 }
 
@@ -238,10 +255,18 @@ export function decodeRecord(
 	const timestamp = buf.readBigUInt64LE(8);
 	const cpu = buf.readUInt32LE(16);
 	const actions: Action[] = [];
+	const marks: SpecMarks = {};
+	const spec = buf.readUInt32LE(SPEC_ID_OFFSET);
+	if (spec) marks.spec = spec;
 	let n = 0;
 	for (const a of layout.actions) {
 		n++;
 		if (a.guard !== undefined && buf.readBigUInt64LE(a.guard) === 0n) continue;
+		if (a.kind === "commit" || a.kind === "discard") {
+			const id = a.arg.k === "int" ? BigInt.asIntN(64, buf.readBigUInt64LE(a.arg.off)) : 0n;
+			(marks.specOps ??= []).push({ op: a.kind, id, action: n });
+			continue;
+		}
 		if (a.kind === "printa") {
 			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
 			continue;
@@ -270,7 +295,7 @@ export function decodeRecord(
 		else if (a.kind === "trace") actions.push({ kind: "trace", value: vals[0]! });
 		else actions.push({ kind: "exit", status: Number((vals[0] as { value: bigint }).value) });
 	}
-	return { record: { cpu, epid, probe, timestamp, actions, phase: layout.phase } };
+	return { record: { cpu, epid, probe, timestamp, actions, phase: layout.phase, ...marks } };
 }
 
 /** DTrace's defaults of the stackframes and ustackframes options. */

@@ -31,6 +31,7 @@ import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader
 import { recordSymbols } from "./record-syms.ts";
 import { RollingCounter } from "./rolling.ts";
 import { excludeProcess } from "./self.ts";
+import { applySpeculations, Speculations, usesSpeculation } from "./speculation.ts";
 import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
 import { newVarState } from "./vars.ts";
@@ -54,6 +55,9 @@ export interface SessionOptions {
 	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
 	dynvarsize?: number;
 	now?: () => number;
+	/** Speculations per enabling (the nspec option) and the bytes each may hold (specsize). */
+	nspec?: number;
+	specsize?: number;
 	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
 	nodemangle?: boolean;
 	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
@@ -68,6 +72,8 @@ export class Session {
 	readonly target: number | undefined;
 	/** Whether dtop's own process is traced (`--trace-self`); else every enabling leaves it out. */
 	readonly traceSelf: boolean;
+	private readonly nspec: number;
+	private readonly specsize: number;
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
 	private readonly started: number;
@@ -111,6 +117,8 @@ export class Session {
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
 		this.traceSelf = opts.traceSelf === true;
+		this.nspec = opts.nspec ?? 1;
+		this.specsize = opts.specsize ?? 4 << 20;
 		this.maps = new SharedMaps(opts.bufsize);
 		this.events = new EventStream(
 			this.maps,
@@ -194,6 +202,7 @@ export class Session {
 			userStacks: program.clauses.some(usesUserAddresses),
 		};
 		try {
+			if (usesSpeculation(program)) st.spec = new Speculations(this.maps, this.nspec, this.specsize);
 			st.dropSlot = this.maps.allocSlot();
 			st.truncSlot = this.maps.allocSlot();
 			// BEGIN fires before any other probe of the program can: its programs
@@ -302,7 +311,13 @@ export class Session {
 
 	/** Per-event records, faults and drops since the last call, in output order. */
 	pollEvents(): EventBatch {
-		return this.events.poll();
+		const batch = this.events.poll();
+		batch.records = applySpeculations(
+			batch.records,
+			(id) => this.enablings.get(id ?? -1)?.spec,
+			(f) => batch.faults.push(f),
+		);
+		return batch;
 	}
 
 	/** Whether exit() was called (or the session stopped), and exit()'s status. */

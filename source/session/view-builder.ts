@@ -96,6 +96,7 @@ export class ViewBuilder {
 			drops: st.drops,
 			truncated: st.truncated,
 			dynDrops: st.vars.dynDrops,
+			...(st.spec ? { speculation: st.spec.counts() } : {}),
 			...(st.error ? { error: st.error } : {}),
 			...(variables ? { variables } : {}),
 			evictions: ev,

@@ -3,6 +3,7 @@
 // live kernel state.
 
 import type { SymValue } from "../output/model.ts";
+import type { SpecCounts } from "./speculation.ts";
 
 export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
@@ -72,6 +73,8 @@ export interface EnablingView {
 	truncated?: number;
 	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
 	dynDrops?: number;
+	/** Failed speculations and speculative drops (absent: the enabling has no speculations). */
+	speculation?: SpecCounts;
 	error?: string;
 	/** Probes the kernel refused alone (skipped; the rest attached): a summary line, then one per probe; filled by the UI's controller. */
 	skipped?: string[];
