@@ -250,7 +250,7 @@ export async function stacks(opts: { quick: boolean }): Promise<SectionResult> {
 	];
 	return {
 		id: "stacks",
-		title: "7. User stacks without frame pointers",
+		title: "8. User stacks without frame pointers",
 		method:
 			`\`test/fixtures/bin/deepstack --wait --count ${N.toLocaleString("en-US")}\` fires the USDT probe deepstack:hit N times ` +
 			"20 calls below main and prints the CPU time (CLOCK_PROCESS_CPUTIME_ID, which includes the uprobe trap and the BPF program) " +
