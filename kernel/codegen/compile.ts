@@ -20,6 +20,7 @@ import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { evalIntFn, evalStrInt } from "./strfuncs.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
+import { emitCallbacks } from "./strloop.ts";
 import { storeStr } from "./strvars.ts";
 import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
@@ -52,6 +53,8 @@ export interface State {
 	keyDepth?: number;
 	/** The unwinder was called: its subprograms follow the main program. */
 	unwinds?: boolean;
+	/** Code of a bpf_loop callback (strloop.ts): the buffer's address is in R6. */
+	cbBuf?: boolean;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -541,5 +544,6 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	a.label(exit).mov(R0, 0).exit();
 	// The unwinder's subprograms follow the main program, once for every clause that calls them.
 	unwinds?.ustack?.emit(a);
+	emitCallbacks(a);
 	return a;
 }
