@@ -106,3 +106,15 @@ test("a clause of five strchr, a strstr and a strjoin loads at strsize 256", asy
 		"file.txt path/to/some 21",
 	]);
 });
+
+test("searches in a syscall probe of a traced process, on the paths it opens", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		'syscall::openat:entry /pid == $target && index(copyinstr(arg1), "hostn") >= 0/ { printf("%s %d %d [%s]\\n", strstr(copyinstr(arg1), "name"), rindex(copyinstr(arg1), "/"), index(copyinstr(arg1), "t", 2), strstr(copyinstr(arg1), "nope")); }',
+		"-c",
+		"head -c 0 /etc/hostname",
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.trim(), "name 4 2 []");
+});
