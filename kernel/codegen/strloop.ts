@@ -12,7 +12,10 @@
 // main program (emitCallbacks), each with its own labels.
 import { type Asm, R0, R1, R2, R3, R4, R6, R10 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
-import type { State } from "./compile.ts";
+import { CodegenError, type State } from "./compile.ts";
+
+/** Callbacks of one program: the kernel's 256 subprograms less the main program and an unwinder's two. */
+const MAX_CALLBACKS = 250;
 
 /** bpf_loop refuses more iterations than this (BPF_MAX_LOOPS). */
 export const MAX_LOOPS = 1 << 23;
@@ -41,6 +44,11 @@ export function bpfLoop(s: State, count: number, what: string, body: (c: State) 
 	const name = `cb_${what}_${n}`;
 	const list = pending.get(a) ?? [];
 	pending.set(a, list);
+	// The kernel takes 256 subprograms (BPF_MAX_SUBPROGS), the main program and an unwinder's among them.
+	if (list.length >= MAX_CALLBACKS)
+		throw new CodegenError(
+			`the program has more than ${MAX_CALLBACKS} string loops (each string subroutine has one to three), more than the kernel takes in one program; split the clause over several probes.`,
+		);
 	list.push({ name, s, body });
 	a.mov(R1, Math.min(count, MAX_LOOPS)).ldFunc(R2, name);
 	// The context: a pointer to the slot holding the buffer's address (the caller's, or the one passed on).

@@ -118,3 +118,30 @@ test("searches in a syscall probe of a traced process, on the paths it opens", a
 	assert.equal(r.code, 0, r.stderr);
 	assert.equal(r.stdout.trim(), "name 4 2 []");
 });
+
+const FOX = "the quick brown fox jumps over the lazy dog";
+
+function chrSum(n: number): { body: string; sum: number } {
+	let body = "";
+	let sum = 0;
+	for (let i = 1; i <= n; i++) {
+		const c = 97 + (i % 26);
+		body += `n += strlen(strchr(x, ${c})); `;
+		const at = FOX.indexOf(String.fromCharCode(c));
+		sum += at < 0 ? 0 : FOX.length - at;
+	}
+	return { body, sum };
+}
+
+test("sixty strchr and strlen (180 loops) in one clause at strsize 256", async () => {
+	const { body, sum } = chrSum(60);
+	const out = await begin([`x = ${q(FOX)};`, body, 'printf("%d\\n", n);'], ["-x", "strsize=256"]);
+	assert.deepEqual(out, [`${sum}`]);
+});
+
+test("more string loops than the kernel takes in one program is one clear sentence", async () => {
+	const r = await runDtop(["-q", "-n", `BEGIN { x = ${q(FOX)}; ${chrSum(120).body} exit(0); }`]);
+	assert.notEqual(r.code, 0);
+	assert.match(r.stderr, /more than 250 string loops .* split the clause/);
+	assert.doesNotMatch(r.stderr, /at .*\.ts:/);
+});
