@@ -22,6 +22,7 @@ import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.
 import { compileSpeculate, evalSpeculation } from "./speculation.ts";
 import { evalIntFn, evalStrInt } from "./strfuncs.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
+import { emitCallbacks } from "./strloop.ts";
 import { storeStr } from "./strvars.ts";
 import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
@@ -56,6 +57,8 @@ export interface State {
 	unwinds?: boolean;
 	/** The clause's end: where a clause stops early (a speculate() that cannot speculate). */
 	end?: string;
+	/** Code of a bpf_loop callback (strloop.ts): the buffer's address is in R6. */
+	cbBuf?: boolean;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -552,5 +555,6 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	a.label(exit).mov(R0, 0).exit();
 	// The unwinder's subprograms follow the main program, once for every clause that calls them.
 	unwinds?.ustack?.emit(a);
+	emitCallbacks(a);
 	return a;
 }

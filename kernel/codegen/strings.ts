@@ -46,7 +46,8 @@ export function strSlot(s: State): number {
 /** reg = the buffer's address + off. */
 export function bufAt(s: State, reg: Reg, off: number): void {
 	if (s.p.bufFd === undefined) throw new CodegenError("this clause needs the scratch buffer map.");
-	s.a.ldx(8, reg, R10, BUF_PTR);
+	if (s.cbBuf) s.a.mov(reg, R6);
+	else s.a.ldx(8, reg, R10, BUF_PTR);
 	if (off) s.a.add(reg, off);
 }
 

@@ -34,9 +34,6 @@ export const STRING_FUNCTIONS: Readonly<Record<string, Proto>> = {
 	speculation: { ret: "int", args: [] },
 };
 
-/** Compiled (kernel/codegen/strfuncs.ts) but refused: the verifier walks their 256 x 256 loop. */
-const NOT_YET = new Set(["strstr", "index", "rindex"]);
-
 export const STRING_FUNCTION_NAMES = Object.keys(STRING_FUNCTIONS);
 
 function article(t: string): string {
@@ -47,12 +44,6 @@ function article(t: string): string {
 export function checkStringCall(e: CallExpr, expr: (e: Expr) => string): T | undefined {
 	const p = STRING_FUNCTIONS[e.fn];
 	if (!p) return undefined;
-	if (NOT_YET.has(e.fn))
-		throw new DTypeError(
-			e.pos,
-			`'${e.fn}' is not supported yet: its nested loop is more than the kernel's verifier accepts`,
-			"D_UNSUPPORTED",
-		);
 	const n = e.args.length;
 	const min = p.args.length - (p.optional ?? 0);
 	if (n < min || n > p.args.length) {

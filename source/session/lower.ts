@@ -8,6 +8,7 @@ import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
 import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { selfStrRef } from "./lower-self.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
@@ -90,6 +91,7 @@ function varEnv(env: LowerEnv, at: Expr): VarEnv {
 export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 	switch (e.kind) {
 		case "self":
+			if (isStringVar(e, env)) return selfStrRef(e.name, env, valueBytes(e, env));
 			return { k: "tls", slot: env.tlsSlot(e.name) };
 		case "this":
 			return { k: "this", off: varEnv(env, e).local(e.name, valueBytes(e, env)) };
@@ -290,7 +292,7 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 
 export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if (e.kind === "string") return { k: "strconst", v: e.value };
-	if ((e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
+	if ((e.kind === "self" || e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
 	if (e.kind === "builtin" && (e.name === "execargs" || e.name === "psargs")) return execArgs(e);

@@ -73,7 +73,7 @@ export function intType(e: Expr): { size: IntSize; signed: boolean } {
 			if (e.op === "<<" || e.op === ">>") return promote(intType(e.left), I32);
 			return promote(intType(e.left), intType(e.right));
 		case "call":
-			return { size: 8, signed: false };
+			return e.fn === "index" || e.fn === "rindex" ? I32 : { size: 8, signed: false };
 		default:
 			return I64;
 	}
