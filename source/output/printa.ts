@@ -16,7 +16,7 @@ import { formatLQuantize, formatQuantize, quantizeBucket } from "./quantize.ts";
 function keyOf(k: KeyPart): KeyValue {
 	switch (k.kind) {
 		case "int":
-			return { kind: "int", value: k.value, size: 8, signed: true };
+			return { kind: "int", value: k.value, size: k.size ?? 8, signed: k.signed ?? true };
 		case "string":
 			return { kind: "string", value: k.value };
 		case "stack":

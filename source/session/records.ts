@@ -71,6 +71,15 @@ export function intType(e: Expr): { size: IntSize; signed: boolean } {
 	}
 }
 
+/** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest intType's. */
+export function exprIntType(e: Expr, env: LowerEnv): { size: IntSize; signed: boolean } {
+	if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
+		const t = typeOf(e, env.vars?.types ?? new Map());
+		return { size: t.size, signed: t.signed };
+	}
+	return intType(e);
+}
+
 /** C's usual arithmetic conversions on two integer types. */
 function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; signed: boolean }) {
 	const a = l.size < 4 ? { size: 4 as IntSize, signed: true } : l;
@@ -119,13 +128,8 @@ export class RecordBuilder {
 		return { k: "str", off, size, copyin };
 	}
 
-	/** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest as before. */
 	private type(e: Expr): { size: IntSize; signed: boolean } {
-		if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
-			const t = typeOf(e, this.env.vars?.types ?? new Map());
-			return { size: t.size, signed: t.signed };
-		}
-		return intType(e);
+		return exprIntType(e, this.env);
 	}
 
 	/** An 8-byte flag of the record: written 0 at the clause's start, 1 where a branch's action runs. */

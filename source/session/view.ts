@@ -6,7 +6,8 @@ export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "
 
 /** One component of an aggregation key. Strings are raw (not yet escaped). */
 export type KeyPart =
-	| { kind: "int"; value: bigint }
+	/** `size`/`signed`: the key's D type (DTrace prints it at that width); 8 and signed when absent. */
+	| { kind: "int"; value: bigint; size?: 1 | 2 | 4 | 8; signed?: boolean }
 	| { kind: "string"; value: string }
 	/** A symbolized stack, innermost frame first, each `module`function+0xoff`. */
 	| { kind: "stack"; frames: string[]; user: boolean };
