@@ -21,7 +21,7 @@ import {
 const SECONDS = 4;
 const FORMAT = String.raw`"%d %s %d\n"`;
 const DTOP_D = `BEGIN { printf("ready\\n"); } syscall::getppid:entry { printf(${FORMAT}, pid, execname, arg0); }`;
-const BPF_D = `BEGIN { printf("ready\\n"); } tracepoint:syscalls:sys_enter_getppid { printf(${FORMAT}, pid, comm, args.__syscall_nr); }`;
+const BPF_D = `BEGIN { printf("ready\\n"); } tracepoint:syscalls:sys_enter_getppid { printf(${FORMAT}, pid, comm, args->__syscall_nr); }`;
 
 interface Run {
 	lines: number;
@@ -140,7 +140,7 @@ export async function events(o: { quick: boolean }): Promise<SectionResult> {
 		title: "10. Per-event output",
 		method:
 			`\`dtop -q -n 'syscall::getppid:entry { printf("%d %s %d\\n", pid, execname, arg0); }'\` against ` +
-			`\`bpftrace -e 'tracepoint:syscalls:sys_enter_getppid { printf("%d %s %d\\n", pid, comm, args.__syscall_nr); }'\` ` +
+			`\`bpftrace -e 'tracepoint:syscalls:sys_enter_getppid { printf("%d %s %d\\n", pid, comm, args->__syscall_nr); }'\` ` +
 			`(bpftrace has no arg0 on a tracepoint; the syscall number is the same-sized field), both writing to a pipe that ` +
 			`the benchmark counts lines on; both with a BEGIN line to know they are attached. \`bench-loop --rate R --seconds ${SECONDS} --ppid\` ` +
 			`calls getppid(2) R times a second; lines are counted until the pipe has been quiet for 0.3 s. Drops: dtop's ` +

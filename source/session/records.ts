@@ -77,6 +77,13 @@ export function exprIntType(e: Expr, env: LowerEnv): { size: IntSize; signed: bo
 		const t = typeOf(e, env.vars?.types ?? new Map());
 		return { size: t.size, signed: t.signed };
 	}
+	const I32 = { size: 4 as IntSize, signed: true };
+	// Operators over variables: C's conversions on the operands' D types.
+	if (e.kind === "unary" && e.op !== "!") return promote(exprIntType(e.operand, env), I32);
+	if (e.kind === "binary" && !["==", "!=", "<", "<=", ">", ">=", "&&", "||"].includes(e.op))
+		return e.op === "<<" || e.op === ">>"
+			? promote(exprIntType(e.left, env), I32)
+			: promote(exprIntType(e.left, env), exprIntType(e.right, env));
 	return intType(e);
 }
 
