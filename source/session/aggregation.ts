@@ -56,7 +56,8 @@ export function mergePerCpu(
 			case "quantize":
 			case "lquantize":
 			case "llquantize":
-				for (let b = 0; b < nb; b++) buckets![b] += buf.readBigUInt64LE(o + 8 + b * 8);
+				// Signed: a negative weight (quantize(x, -5)) makes a negative bucket, as in DTrace.
+				for (let b = 0; b < nb; b++) buckets![b] += buf.readBigInt64LE(o + 8 + b * 8);
 				break;
 		}
 	}

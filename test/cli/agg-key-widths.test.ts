@@ -84,3 +84,41 @@ test("without -q the matched line is dtrace's: script 'FILE' matched 1 probe, de
 	assert.equal(d.code, 0, d.stderr);
 	assert.equal(d.stderr, "dtop: description 'BEGIN,END { exit(0); }' matched 2 probes\n");
 });
+
+test("a variable first made by ++ is int64_t in DTrace: its key is 16 wide", async () => {
+	const r = await dtop(["-q", "-n", "BEGIN { n++; @[n] = count(); exit(0); }"]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout, ["", "                1                1", ""].join("\n"));
+});
+
+// dt_print_quantline: with only negative buckets the bars grow leftwards to the
+// '|'; with both signs each side has 20 columns around a centre line.
+test("negative weights: quantize bars end at the bar, mixed lquantize bars are halved around the centre", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		'BEGIN { @a["k"] = quantize(1, -4); @b["m"] = lquantize(0, 0, 2, 1, -3); @b["m"] = lquantize(1, 0, 2, 1, 9); exit(0); }',
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const head = "           value  ------------- Distribution ------------- count    ";
+	assert.equal(
+		r.stdout,
+		[
+			"",
+			`  ${"k".padEnd(50)}`,
+			head,
+			`               0 ${" ".repeat(40)}| 0        `,
+			`               1 ${"@".repeat(40)}| -4       `,
+			`               2 ${" ".repeat(40)}| 0        `,
+			"",
+			`  ${"m".padEnd(50)}`,
+			head,
+			`             < 0 ${" ".repeat(20)}|${" ".repeat(20)} 0        `,
+			`               0 ${" ".repeat(15)}@@@@@|${" ".repeat(20)} -3       `,
+			`               1 ${" ".repeat(20)}|${"@".repeat(15)}${" ".repeat(5)} 9        `,
+			`            >= 2 ${" ".repeat(20)}|${" ".repeat(20)} 0        `,
+			"",
+			"",
+		].join("\n"),
+	);
+});
