@@ -138,7 +138,9 @@ function category(stderr: string): string {
 		.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, "…")
 		.replace(/\b\d+\b/g, "N");
 	if (unsupported) {
-		m = /(?:^|: )(.*?)\s*(?:is |are )?(?:not supported|unsupported|not implemented|cannot yet)/i.exec(s);
+		// Keep the construct's name (it is often quoted) but not numbers or positions.
+		const named = line.replace(/^dtop: /, "").replace(/^(line|at) \d+(:\d+)?(, column \d+)?:? /, "");
+		m = /(?:^|: )(.*?)\s*(?:is |are )?(?:not supported|unsupported|not implemented|cannot yet)/i.exec(named);
 		s = `unsupported: ${(m?.[1] ?? s).slice(0, 60)}`;
 	}
 	return s.slice(0, 90) || "(no message)";
