@@ -521,6 +521,8 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	ps.forEach((c, i) => {
 		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
 		const next = `clause_${i}_end`;
+		// DTrace: once a clause of this firing called exit(), the later clauses record nothing.
+		if (ps.slice(0, i).some((e) => callsExit(e.statements))) checkState(s, next);
 		if (c.predicate) {
 			evalInt(s, c.predicate);
 			a.jeq(R0, 0, next);
@@ -542,4 +544,9 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	// The unwinder's subprograms follow the main program, once for every clause that calls them.
 	unwinds?.ustack?.emit(a);
 	return a;
+}
+
+/** Does a clause's code call exit() (at any depth of if/else)? */
+function callsExit(ss: Stmt[]): boolean {
+	return ss.some((st) => st.k === "exit" || (st.k === "if" && (callsExit(st.yes) || callsExit(st.no))));
 }

@@ -67,7 +67,7 @@ export function snapshotOf(a: AggregationView, id = 0): AggregationSnapshot {
 		id,
 		name: a.name,
 		fn: a.fn,
-		lquantize: a.fn === "lquantize" && first ? lquantizeParams(first) : undefined,
+		lquantize: a.fn === "lquantize" ? (a.lquantize ?? (first ? lquantizeParams(first) : undefined)) : undefined,
 		llquantize: a.llquantize,
 		normal: 1n,
 		rows: a.rows.map((r) => ({ key: r.key.map(keyOf), data: dataOf(a, r.value, r.histogram) })),

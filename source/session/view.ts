@@ -48,6 +48,8 @@ export interface AggregationView {
 	rows: AggRow[];
 	/** llquantize's parameters (its rows' histogram buckets are in DTrace's order). */
 	llquantize?: { factor: number; lmag: number; hmag: number; steps: number };
+	/** lquantize's parameters: an aggregation without rows still prints its range in a joined printa(). */
+	lquantize?: { base: number; step: number; levels: number };
 	/** Keys evicted from an LRU aggregation map since enabled (lost data: shown, never hidden). */
 	evictions: number;
 }

@@ -122,3 +122,32 @@ test("negative weights: quantize bars end at the bar, mixed lquantize bars are h
 		].join("\n"),
 	);
 });
+
+test("the clauses after exit() in the same firing aggregate nothing (DTrace's aggs/tst.quantround behaviour)", async () => {
+	const r = await dtop(["-q", "-n", "tick-10ms /i++ >= 4/ { exit(0); } tick-10ms { @ = count(); }"]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout, "\n                4\n");
+});
+
+test("an lquantize() without data prints its own range in a joined printa (its first three rows), not 0 and 1", async () => {
+	const r = await dtop([
+		"-q",
+		"-n",
+		'BEGIN /0/ { @b[1] = lquantize(0, -3, 3, 1); } BEGIN { @a[1] = sum(5); printa("%d %@d %@d\\n", @a, @b); exit(0); }',
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const row = (label: string) => `${label.padStart(16)} |${" ".repeat(41)}0        `;
+	assert.equal(
+		r.stdout,
+		[
+			"1 5 ",
+			"           value  ------------- Distribution ------------- count    ",
+			row("< -3"),
+			row("-3"),
+			row("-2"),
+			"",
+			"",
+			"",
+		].join("\n"),
+	);
+});
