@@ -535,6 +535,8 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	ps.forEach((c, i) => {
 		const next = `clause_${i}_end`;
 		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next };
+		// DTrace: once a clause of this firing called exit(), the later clauses record nothing.
+		if (ps.slice(0, i).some((e) => callsExit(e.statements))) checkState(s, next);
 		if (c.predicate) {
 			evalInt(s, c.predicate);
 			a.jeq(R0, 0, next);
@@ -557,4 +559,9 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	unwinds?.ustack?.emit(a);
 	emitCallbacks(a);
 	return a;
+}
+
+/** Does a clause's code call exit() (at any depth of if/else)? */
+function callsExit(ss: Stmt[]): boolean {
+	return ss.some((st) => st.k === "exit" || (st.k === "if" && (callsExit(st.yes) || callsExit(st.no))));
 }

@@ -79,7 +79,7 @@ function launch(tool: Tool, set: ProbeSet, pid: number | undefined): Promise<Rea
 }
 
 function probesOf(tool: Tool, c: Child): number {
-	const m = tool === "dtop" ? /matched (\d+) probes/.exec(c.stderr()) : /^Attaching (\d+) probes/m.exec(c.stdout());
+	const m = tool === "dtop" ? /matched (\d+) probes?\b/.exec(c.stderr()) : /^Attaching (\d+) probes/m.exec(c.stdout());
 	// bpftrace counts its BEGIN and END probes too.
 	return m ? Number(m[1]) - (tool === "bpftrace" ? 2 : 0) : Number.NaN;
 }

@@ -5,7 +5,7 @@
 //   scripts/bench --quick         a fast subset (fewer firings, no slow peers); prints, writes nothing
 //   scripts/bench --out FILE      write FILE instead of BENCHMARKS.md
 //
-// Sections: firing, attach, list, consumer, memory, ui, startup, stacks; soak is written by scripts/soak. Progress goes to stderr.
+// Sections: firing, attach, list, consumer, memory, ui, startup, stacks, events; soak is written by scripts/soak. Progress goes to stderr.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,6 +14,7 @@ import { openObjectList } from "../../kernel/bpf/index.ts";
 import { attach } from "./attach.ts";
 import { consumer } from "./consumer.ts";
 import { dvars } from "./dvars.ts";
+import { events } from "./events.ts";
 import { firing } from "./firing.ts";
 import { listing } from "./listing.ts";
 import { memory } from "./memory.ts";
@@ -32,6 +33,7 @@ const SECTIONS: Record<string, (o: { quick: boolean }) => Promise<SectionResult>
 	startup,
 	stacks,
 	dvars,
+	events,
 };
 
 const TITLES: Record<string, string> = {
@@ -44,6 +46,7 @@ const TITLES: Record<string, string> = {
 	startup: "7. Start-up: checkout, npm package, single executable",
 	stacks: "8. User stacks without frame pointers",
 	dvars: "9. Variables and speculations per firing",
+	events: "10. Per-event output",
 };
 
 function usage(msg?: string): never {
@@ -120,7 +123,19 @@ function write(file: string, results: [SectionResult, Stamp][]): void {
 	const kept = new Map<string, string>();
 	for (const m of old.matchAll(/<!-- section:(\w+) -->[\s\S]*?<!-- \/section:\1 -->/g)) kept.set(m[1], m[0]);
 	for (const [r, st] of results) kept.set(r.id, render(r, st));
-	const order = ["firing", "attach", "list", "consumer", "memory", "ui", "startup", "stacks", "dvars", "soak"];
+	const order = [
+		"firing",
+		"attach",
+		"list",
+		"consumer",
+		"memory",
+		"ui",
+		"startup",
+		"stacks",
+		"dvars",
+		"events",
+		"soak",
+	];
 	const body = order.filter((id) => kept.has(id)).map((id) => kept.get(id)!);
 	writeFileSync(file, `${HEADER}\n**Machine:** ${machine()}.\n\n${body.join("\n\n")}\n`);
 }

@@ -30,7 +30,7 @@ async function dtopFiring(funcs: number, glob: string, runs: number): Promise<{ 
 			try {
 				await sleep(3200);
 				kib.push(rssKiB(d.child.pid));
-				probes = Number(/matched (\d+) probes/.exec(d.child.stderr())?.[1] ?? Number.NaN);
+				probes = Number(/matched (\d+) probes?\b/.exec(d.child.stderr())?.[1] ?? Number.NaN);
 			} finally {
 				await d.child.stop(10_000);
 			}

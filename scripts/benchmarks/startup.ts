@@ -141,7 +141,7 @@ async function ready(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promi
 	const c = start(cmd, args, { env });
 	try {
 		const l = await Promise.race([
-			c.errLine(/matched \d+ probes/, 60_000),
+			c.errLine(/matched \d+ probes?\b/, 60_000),
 			c.exited.then((e) => {
 				throw new Error(`${cmd} exited (${e.code ?? e.signal}) before attaching: ${c.stderr().slice(0, 400)}`);
 			}),

@@ -1,5 +1,5 @@
 // Starting the two tracers the way a user does, and knowing when they are
-// ready: dtop prints "dtop: N clause(s) matched M probes" on stderr once every
+// ready: dtop prints "dtop: script 'F' matched M probes" on stderr once every
 // link is attached; bpftrace runs BEGIN after attaching its probes, so a
 // `BEGIN { printf("ready\n"); }` clause says the same.
 import { Asm, AttachType, Program, ProgType, R0 } from "../../kernel/bpf/index.ts";
@@ -20,7 +20,7 @@ export async function startDtop(clause: string, pid?: number, timeoutMs = 120_00
 	const child = start(DTOP, args);
 	try {
 		const l = await Promise.race([
-			child.errLine(/matched \d+ probes/, timeoutMs),
+			child.errLine(/matched \d+ probes?\b/, timeoutMs),
 			child.exited.then((e) => {
 				throw new Error(`dtop exited (${e.code ?? e.signal}) before attaching: ${child.stderr().slice(0, 500)}`);
 			}),

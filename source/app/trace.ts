@@ -13,6 +13,7 @@ import { batchLoop, outputOptions } from "./batch.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
+import { matchedLine } from "./matched.ts";
 import { attachTo, type HoldNeeds, holdTarget, outputFile, stage, startStopped, type Target } from "./process.ts";
 import { usdtScope } from "./usdt-scope.ts";
 import { zeroHint } from "./zero-hint.ts";
@@ -213,7 +214,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 				scriptName: flags.script,
 			});
 			const view = session.view().enablings.find((e) => e.id === id);
-			if (!quiet) io.err(`dtop: ${view?.d.split("\n").length ?? 1} clause(s) matched ${view?.probes ?? 0} probes\n`);
+			if (!quiet) io.err(matchedLine({ script: flags.script, descriptions: flags.name }, view?.probes ?? 0));
 			reportSkipped(session.skipped(id), flags.verbose, io);
 		}
 		followMachine(session, catalog);

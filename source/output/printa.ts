@@ -17,7 +17,7 @@ import { symText } from "./symbols.ts";
 function keyOf(k: KeyPart): KeyValue {
 	switch (k.kind) {
 		case "int":
-			return { kind: "int", value: k.value, size: 8, signed: true };
+			return { kind: "int", value: k.value, size: k.size ?? 8, signed: k.signed ?? true };
 		case "string":
 			return k.sym ?? { kind: "string", value: k.value };
 		case "stack":
@@ -68,7 +68,7 @@ export function snapshotOf(a: AggregationView, id = 0): AggregationSnapshot {
 		id,
 		name: a.name,
 		fn: a.fn,
-		lquantize: a.fn === "lquantize" && first ? lquantizeParams(first) : undefined,
+		lquantize: a.fn === "lquantize" ? (a.lquantize ?? (first ? lquantizeParams(first) : undefined)) : undefined,
 		llquantize: a.llquantize,
 		normal: 1n,
 		rows: a.rows.map((r) => ({ key: r.key.map(keyOf), data: dataOf(a, r.value, r.histogram) })),

@@ -2,7 +2,7 @@
 // values, and each key's rolling statistics kept across ticks.
 import type { AggFn, LQuantize } from "../../kernel/codegen/ir.ts";
 import { lquantizeBuckets, QUANTIZE_BUCKETS, quantizeBucketLow } from "../../kernel/codegen/layout.ts";
-import type { Resolved } from "../output/model.ts";
+import type { IntSize, Resolved } from "../output/model.ts";
 import type { KeyDecode } from "./lower.ts";
 import type { SymFn } from "./lower-syms.ts";
 import type { RollingCounter } from "./rolling.ts";
@@ -57,7 +57,8 @@ export function mergePerCpu(
 			case "quantize":
 			case "lquantize":
 			case "llquantize":
-				for (let b = 0; b < nb; b++) buckets![b] += buf.readBigUInt64LE(o + 8 + b * 8);
+				// Signed: a negative weight (quantize(x, -5)) makes a negative bucket, as in DTrace.
+				for (let b = 0; b < nb; b++) buckets![b] += buf.readBigInt64LE(o + 8 + b * 8);
 				break;
 		}
 	}
@@ -106,7 +107,7 @@ export function histogram(fn: AggFn, lq: LQuantize | undefined, m: Merged): Hist
 }
 
 export type DecodedKeyPart =
-	| { kind: "int"; value: bigint }
+	| { kind: "int"; value: bigint; size?: IntSize; signed?: boolean }
 	| { kind: "string"; value: string }
 	| { kind: "stack"; user: boolean; pid: number; id: number }
 	/** A stack of the .eh_frame unwinder: `uid` is its record's id; the record holds the pid. */
@@ -121,7 +122,11 @@ export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): Decoded
 	for (const d of decode) {
 		switch (d.k) {
 			case "int":
-				out.push({ kind: "int", value: key.readBigInt64LE(o) });
+				out.push(
+					d.size
+						? { kind: "int", value: key.readBigInt64LE(o), size: d.size, signed: d.signed }
+						: { kind: "int", value: key.readBigInt64LE(o) },
+				);
 				o += 8;
 				break;
 			case "probe":

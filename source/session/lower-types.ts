@@ -102,7 +102,9 @@ export function inferVarTypes(program: Program): VarTypes {
 				const key = varKey(target);
 				if (seen.has(key) || declared.has(key)) return;
 				seen.add(key);
-				vars.set(key, op === "=" ? typeOf(value, vars) : (vars.get(key) ?? typeOf(value, vars)));
+				// A variable first made by ++ or a compound assignment is int64_t in DTrace
+				// (its aggs/ tests print such keys 16 wide), whatever the right-hand side.
+				vars.set(key, op === "=" ? typeOf(value, vars) : (vars.get(key) ?? INT64));
 			});
 		}
 	}

@@ -6,12 +6,14 @@ import type { ArgPlan, BinOp, IntExpr, KeyField, LQuantize, StrExpr, VarRef } fr
 import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
+import type { IntSize } from "../output/model.ts";
 import type { TraceProbe } from "../providers/types.ts";
 import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
 import { selfStrRef } from "./lower-self.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
+import { exprIntType } from "./records.ts";
 
 export class LowerError extends Error {
 	constructor(message: string) {
@@ -31,7 +33,8 @@ const PROBE_FIELD: Record<string, ProbeField> = {
 
 /** How the consumer turns one key field's bytes back into a value. */
 export type KeyDecode =
-	| { k: "int" }
+	/** An integer key, printed at its D type's width (DTrace's dt_print_datum). */
+	| { k: "int"; size?: IntSize; signed?: boolean }
 	| { k: "str"; size: number }
 	| { k: "probe"; field: ProbeField }
 	/** `unwound`: the field is an id of the .eh_frame unwinder's stacks map, not of a stack-trace map. */
@@ -344,7 +347,7 @@ function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; 
 		const size = roundUp8(comm ? Math.min(16, env.strsize) : env.strsize);
 		return { field: { k: "str", e: lowerStr(e, env), size }, decode: { k: "str", size } };
 	}
-	return { field: { k: "int", e: lowerInt(e, env) }, decode: { k: "int" } };
+	return { field: { k: "int", e: lowerInt(e, env) }, decode: { k: "int", ...exprIntType(e, env) } };
 }
 
 function roundUp8(n: number): number {

@@ -79,6 +79,22 @@ export function intType(e: Expr): { size: IntSize; signed: boolean } {
 	}
 }
 
+/** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest intType's. */
+export function exprIntType(e: Expr, env: LowerEnv): { size: IntSize; signed: boolean } {
+	if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
+		const t = typeOf(e, env.vars?.types ?? new Map());
+		return { size: t.size, signed: t.signed };
+	}
+	const I32 = { size: 4 as IntSize, signed: true };
+	// Operators over variables: C's conversions on the operands' D types.
+	if (e.kind === "unary" && e.op !== "!") return promote(exprIntType(e.operand, env), I32);
+	if (e.kind === "binary" && !["==", "!=", "<", "<=", ">", ">=", "&&", "||"].includes(e.op))
+		return e.op === "<<" || e.op === ">>"
+			? promote(exprIntType(e.left, env), I32)
+			: promote(exprIntType(e.left, env), exprIntType(e.right, env));
+	return intType(e);
+}
+
 /** C's usual arithmetic conversions on two integer types. */
 function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; signed: boolean }) {
 	const a = l.size < 4 ? { size: 4 as IntSize, signed: true } : l;
@@ -141,13 +157,8 @@ export class RecordBuilder {
 		return { k: "str", off, size, copyin };
 	}
 
-	/** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest as before. */
 	private type(e: Expr): { size: IntSize; signed: boolean } {
-		if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
-			const t = typeOf(e, this.env.vars?.types ?? new Map());
-			return { size: t.size, signed: t.signed };
-		}
-		return intType(e);
+		return exprIntType(e, this.env);
 	}
 
 	/** An 8-byte flag of the record: written 0 at the clause's start, 1 where a branch's action runs. */

@@ -81,6 +81,12 @@ export class ViewBuilder {
 			ev += a.evictions;
 			aggregations.push({ name: a.name, fn: a.fn, keys: a.keyText, args: a.argText, rows, evictions: a.evictions });
 			if (a.lq?.ll) aggregations[aggregations.length - 1]!.llquantize = a.lq.ll;
+			else if (a.lq && a.fn === "lquantize")
+				aggregations[aggregations.length - 1]!.lquantize = {
+					base: Number(a.lq.lo),
+					step: Number(a.lq.step),
+					levels: Number((a.lq.hi - a.lq.lo) / a.lq.step),
+				};
 		}
 		const variables =
 			withVariables && (st.vars.globals.size || st.vars.assocs.size) ? readVariables(st.vars) : undefined;

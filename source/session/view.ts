@@ -9,7 +9,8 @@ export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "
 
 /** One component of an aggregation key. Strings are raw (not yet escaped). */
 export type KeyPart =
-	| { kind: "int"; value: bigint }
+	/** `size`/`signed`: the key's D type (DTrace prints it at that width); 8 and signed when absent. */
+	| { kind: "int"; value: bigint; size?: 1 | 2 | 4 | 8; signed?: boolean }
 	/** `sym`: a func()/ufunc() & co key, `value` its text (`module`function`). */
 	| { kind: "string"; value: string; sym?: SymValue }
 	/** A symbolized stack, innermost frame first, each `module`function+0xoff`. */
@@ -51,6 +52,8 @@ export interface AggregationView {
 	rows: AggRow[];
 	/** llquantize's parameters (its rows' histogram buckets are in DTrace's order). */
 	llquantize?: { factor: number; lmag: number; hmag: number; steps: number };
+	/** lquantize's parameters: an aggregation without rows still prints its range in a joined printa(). */
+	lquantize?: { base: number; step: number; levels: number };
 	/** Keys evicted from an LRU aggregation map since enabled (lost data: shown, never hidden). */
 	evictions: number;
 }

@@ -20,7 +20,7 @@ async function started(clause = CLAUSE): Promise<{ child: ChildProcess; probes: 
 		const t = setTimeout(() => reject(new Error(`dtop did not start: ${err}`)), 60_000);
 		child.stderr!.on("data", (d) => {
 			err += d;
-			const m = /matched (\d+) probes/.exec(err);
+			const m = /matched (\d+) probes?\b/.exec(err);
 			if (m) {
 				clearTimeout(t);
 				resolve(Number(m[1]));

@@ -66,7 +66,7 @@ test("dtop -p learns of its target's exit from the kernel's events, not by polli
 		let err = "";
 		dtop.stderr?.on("data", (d) => (err += d));
 		const t0 = Date.now();
-		while (!/clause\(s\) matched/.test(err) && Date.now() - t0 < 20_000) await sleep(20);
+		while (!/matched \d+ probes?\b/.test(err) && Date.now() - t0 < 20_000) await sleep(20);
 		await sleep(1000);
 		const r = spawnSync("timeout", ["-s", "INT", "4", "strace", "-f", "-e", "trace=openat", "-p", String(dtop.pid)], {
 			encoding: "utf8",
