@@ -181,6 +181,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			dynvarsize: Number(options.get("dynvarsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
 			traceSelf: flags.traceSelf,
+			cgroup: flags.cgroup,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

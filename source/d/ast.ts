@@ -46,6 +46,7 @@ export const BUILTIN_VARIABLES = [
 	"ustackdepth",
 	"uregs",
 	"cgroup",
+	"container",
 	"arg0",
 	"arg1",
 	"arg2",
@@ -63,6 +64,7 @@ export type BuiltinName = (typeof BUILTIN_VARIABLES)[number];
 /** Built-in variables whose value is a string; every other builtin is a 64-bit integer. */
 export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
 	"execname",
+	"container",
 	"probeprov",
 	"probemod",
 	"probefunc",

@@ -7,7 +7,9 @@ import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from 
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import type { ContainerTable } from "./containers.ts";
 import { llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { containerCompare, containerExpr } from "./lower-container.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
@@ -32,6 +34,8 @@ export type KeyDecode =
 	| { k: "int" }
 	| { k: "str"; size: number }
 	| { k: "probe"; field: ProbeField }
+	/** A container number (source/session/containers.ts), shown as its name. */
+	| { k: "container" }
 	/** `unwound`: the field is an id of the .eh_frame unwinder's stacks map, not of a stack-trace map. */
 	| { k: "stack"; user: boolean; depth: number; unwound?: boolean };
 
@@ -60,6 +64,8 @@ export interface LowerEnv {
 	strsize: number;
 	/** Global, clause-local and associative variables of the enabling. */
 	vars?: VarEnv;
+	/** The container-name maps (made on first use). */
+	containers?: () => ContainerTable;
 }
 
 export interface VarEnv {
@@ -147,7 +153,7 @@ export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 		case "string":
 			return true;
 		case "builtin":
-			return e.name === "execname" || PROBE_STRINGS.has(e.name);
+			return e.name === "execname" || e.name === "container" || PROBE_STRINGS.has(e.name);
 		case "call":
 			return isStringCall(e);
 		default:
@@ -274,6 +280,8 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 		return { k: "probein", ids };
 	}
 	if (lp || rp) throw unsupported("probe names can only be compared with string constants.", at);
+	const ct = containerCompare(op, l, r, env, at);
+	if (ct) return ct;
 	if (op !== "==" && op !== "!=") throw unsupported(`'${op}' on strings is supported only for probe names.`, at);
 	return { k: "streq", neg: op === "!=", l: lowerStr(l, env), r: lowerStr(r, env) };
 }
@@ -319,6 +327,8 @@ function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; 
 		return { field: { k: "str", e: probeStr(pf, env), size }, decode: { k: "str", size } };
 	}
 	if (pf) return { field: { k: "int", e: { k: "builtin", name: "probeid" } }, decode: { k: "probe", field: pf } };
+	if (e.kind === "builtin" && e.name === "container")
+		return { field: { k: "int", e: containerExpr(env, e) }, decode: { k: "container" } };
 	if (isStringExpr(e, env)) {
 		// Every string key takes strsize bytes (rounded to 8), so keys of one position
 		// have one size whatever the expression; execname is at most 16.

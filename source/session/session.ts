@@ -56,6 +56,8 @@ export interface SessionOptions {
 	nodemangle?: boolean;
 	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
 	traceSelf?: boolean;
+	/** `--cgroup PATH`: every enabling counts only processes in that cgroup subtree. */
+	cgroup?: string;
 }
 
 export class Session {
@@ -110,6 +112,7 @@ export class Session {
 		this.target = opts.target;
 		this.traceSelf = opts.traceSelf === true;
 		this.maps = new SharedMaps(opts.bufsize);
+		if (opts.cgroup !== undefined) this.maps.scopeToCgroup(opts.cgroup);
 		this.events = new EventStream(
 			this.maps,
 			(id) => this.probeName(id),
@@ -561,6 +564,7 @@ export class Session {
 		this.tickNo++;
 		if (this.tickNo % 60 === 0) this.symbolizer.prune();
 		this.unwound.tick();
+		this.maps.containersIfMade?.poll();
 		for (const st of this.enablings.values()) readEnabling(this.reading, st, now);
 		this.lastView = this.buildView(now);
 		return this.lastView;

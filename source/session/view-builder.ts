@@ -104,6 +104,10 @@ export class ViewBuilder {
 		const d = a.decode[i];
 		if (p.kind === "stack") return { kind: "stack", frames: this.stackFrames(p), user: p.user };
 		if (p.kind === "ustack") return { kind: "stack", frames: this.unwoundFrames(p), user: true };
+		if (d.k === "container" && p.kind === "int") {
+			const t = this.maps.containersIfMade;
+			return { kind: "string", value: t ? t.format(p.value) : `<container ${p.value}?>` };
+		}
 		if (d.k === "probe" && p.kind === "int") {
 			const probe = this.probes.byId(Number(p.value));
 			if (!probe) return { kind: "string", value: `probe#${p.value}` };
