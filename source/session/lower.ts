@@ -291,6 +291,11 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if ((e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
+	if (e.kind === "builtin" && e.name === "container")
+		throw unsupported(
+			"'container' can be an aggregation key or compared with a string constant, not used as a string here.",
+			e,
+		);
 	if (e.kind === "call" && e.fn === "copyinstr") {
 		const addr = lowerInt(e.args[0], env);
 		return e.args[1] ? { k: "copyinstr", addr, len: lowerInt(e.args[1], env) } : { k: "copyinstr", addr };

@@ -127,3 +127,13 @@ test("--cgroup: a path that is no cgroup is one sentence", async () => {
 	assert.equal(lines.length, 1, r.stderr);
 	assert.match(lines[0]!, /^dtop: --cgroup .*nonexistent: no such cgroup under /);
 });
+
+test("container: a use it cannot have is one sentence", async () => {
+	for (const d of ['BEGIN { printf("%s", container); }', 'BEGIN { trace(container < "a"); }']) {
+		const r = await runDtop(["-q", "-n", d]);
+		assert.notEqual(r.code, 0);
+		const lines = r.stderr.trim().split("\n");
+		assert.equal(lines.length, 1, r.stderr);
+		assert.match(lines[0]!, /^dtop: line 1, column \d+: 'container' can /);
+	}
+});
