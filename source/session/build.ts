@@ -375,15 +375,13 @@ function enableGroup(
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
 	const load = provider.load(probes, maps.env, cookie, reads);
 	const dtrace = isKind(probes[0], "dtrace");
-	// --cgroup limits what runs on behalf of processes: not BEGIN/END, not tick-N.
-	const unscoped = dtrace || (isKind(probes[0], "profile") && probes[0].name.startsWith("tick-"));
 	const programs: ClauseProgram[] = lowered.map((l) => ({
 		name: st.d,
 		ctx: plans.ctx,
 		args: plans.args,
 		retval: plans.retval,
 		syscallMapFd: group.syscallMap?.fd,
-		cgroupScopeFd: unscoped ? undefined : maps.cgroupScope?.fd,
+		cgroupScopeFd: maps.cgroupScopeFor(probes),
 		hitsFd: hits.fd,
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,

@@ -14,6 +14,8 @@ import { closeSync, existsSync, openSync, realpathSync, statSync } from "node:fs
 import { join } from "node:path";
 import { BpfMap, MapType } from "../../kernel/bpf/index.ts";
 import { cgroup2Mount } from "../catalog/cgroups.ts";
+import { isKind } from "../providers/index.ts";
+import type { TraceProbe } from "../providers/types.ts";
 import { SessionError } from "./errors.ts";
 
 /** The cgroup directory PATH names, or a SessionError of one sentence. */
@@ -61,4 +63,11 @@ export function cgroupScopeMap(path: string): BpfMap {
 		closeSync(fd);
 	}
 	return map;
+}
+
+/** The scope map's fd for a group of probes, or undefined: BEGIN/END/ERROR and tick-N are not limited. */
+export function cgroupScopeFor(map: BpfMap | undefined, probes: TraceProbe[]): number | undefined {
+	const p = probes[0];
+	if (!map || !p || isKind(p, "dtrace") || (isKind(p, "profile") && p.name.startsWith("tick-"))) return undefined;
+	return map.fd;
 }

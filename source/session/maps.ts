@@ -7,8 +7,8 @@
 import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { Unwinder } from "../../kernel/unwind/unwinder.ts";
-import type { ProviderEnv } from "../providers/types.ts";
-import { cgroupScopeMap } from "./cgroup-scope.ts";
+import type { ProviderEnv, TraceProbe } from "../providers/types.ts";
+import { cgroupScopeFor, cgroupScopeMap } from "./cgroup-scope.ts";
 import { ContainerTable } from "./containers.ts";
 import { SessionError } from "./errors.ts";
 
@@ -193,6 +193,11 @@ export class SharedMaps {
 	/** --cgroup: the CGROUP_ARRAY every enabling's programs check, or undefined (no limit). */
 	get cgroupScope(): BpfMap | undefined {
 		return this.#cgroupScope;
+	}
+
+	/** The --cgroup map's fd for a group of probes (none for BEGIN/END/ERROR and tick-N). */
+	cgroupScopeFor(probes: TraceProbe[]): number | undefined {
+		return cgroupScopeFor(this.#cgroupScope, probes);
 	}
 
 	/** Limit every enabling made from now on to the cgroup subtree at `path` (SessionError if it is none). */
