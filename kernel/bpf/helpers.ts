@@ -19,6 +19,7 @@ export const Helper = {
 	get_stackid: 27,
 	get_current_task: 35,
 	probe_write_user: 36,
+	current_task_under_cgroup: 37,
 	get_numa_node_id: 42,
 	probe_read_str: 45,
 	get_stack: 67,

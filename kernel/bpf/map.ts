@@ -12,6 +12,7 @@ export const MapType = {
 	PERCPU_HASH: 5,
 	PERCPU_ARRAY: 6,
 	STACK_TRACE: 7,
+	CGROUP_ARRAY: 8, // cgroup directory fds, for bpf_current_task_under_cgroup
 	LRU_HASH: 9,
 	LRU_PERCPU_HASH: 10,
 	RINGBUF: 27, // Linux 5.8+

@@ -17,6 +17,7 @@ import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { compileAgg } from "./agg.ts";
 import { evalBuiltinVar } from "./builtins.ts";
+import { cgroupScope, evalContainer } from "./container.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { compileSpeculate, evalSpeculation } from "./speculation.ts";
@@ -237,6 +238,9 @@ export function evalInt(s: State, e: IntExpr): void {
 			return;
 		case "progenyof":
 			evalProgenyOf(s, e);
+			return;
+		case "container":
+			evalContainer(s, e);
 			return;
 		case "xvar":
 			evalBuiltinVar(s, e);
@@ -525,6 +529,7 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	if (p.pid !== undefined) {
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, p.pid, exit);
 	}
+	if (p.cgroupScopeFd !== undefined) cgroupScope({ a, p, depth: 0, labels, atomic: true }, p.cgroupScopeFd, exit);
 	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
 	const withBuf = ps.find((c) => c.bufFd !== undefined && needsBuf(c));
 	if (withBuf) {

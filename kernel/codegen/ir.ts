@@ -55,6 +55,8 @@ export type IntExpr =
 	 * bpf_probe_read_kernel at the offsets BTF gives.
 	 */
 	| { k: "progenyof"; pid: IntExpr; parentOffset: number; tgidOffset: number }
+	/** The firing process's container number (kernel/codegen/container.ts). */
+	| { k: "container"; namesFd: number; missesFd: number }
 	/** String equality (or inequality): 1 or 0, over the program's strsize bytes. */
 	| { k: "streq"; neg: boolean; l: StrExpr; r: StrExpr }
 	/** Built-in variables compiled by builtins.ts. */
@@ -257,6 +259,8 @@ export interface ClauseProgram {
 	syscallMapFd?: number;
 	/** Only this process (tgid). */
 	pid?: number;
+	/** --cgroup: a CGROUP_ARRAY map whose entry 0 is the cgroup the clause is limited to (and below). */
+	cgroupScopeFd?: number;
 	/** Per-CPU array indexed by the low 32 bits of the cookie: firings per probe. */
 	hitsFd: number;
 	/** Per-CPU array of u64 counters (drops, inserts). */

@@ -43,6 +43,7 @@ export const HELP = `
         --no-color          no colors
         --no-mouse          the interactive UI ignores the mouse (the terminal keeps selecting text)
         --trace-self        trace dtop's own process too (left out of every enabling by default)
+        --cgroup PATH       count only processes in cgroup PATH and below (/sys/fs/cgroup/X or /X)
 
     -h, --help              this text
     -V, --version           dtop's version
@@ -83,6 +84,7 @@ export const FLAGS = {
 	flamegraph: { type: "string", valueName: "a file name (FILE.svg)" },
 	demo: { type: "boolean" },
 	"trace-self": { type: "boolean" },
+	cgroup: { type: "string", valueName: "a cgroup path" },
 	zero: { type: "boolean", shortFlag: "Z" },
 	option: { type: "string", shortFlag: "x", isMultiple: true, valueName: "an option NAME[=VALUE]" },
 	"max-probes": { type: "string", valueName: "a number of probes" },
@@ -119,6 +121,8 @@ export interface Flags {
 	demo: boolean;
 	/** `--trace-self`: dtop's own process is not left out of the enablings. */
 	traceSelf: boolean;
+	/** `--cgroup PATH`: every enabling limited to that cgroup subtree. */
+	cgroup: string | undefined;
 	zero: boolean;
 	/** `-x NAME[=VALUE]` options, by name (the last one given wins). */
 	options: Map<string, OptionValue>;
@@ -328,6 +332,7 @@ export function parseFlags(argv: readonly string[]): Flags {
 		flamegraph: flamegraphFile(str("flamegraph")),
 		demo: f.demo === true,
 		traceSelf: f["trace-self"] === true,
+		cgroup: str("cgroup"),
 		zero: f.zero === true,
 		options: xOptions(list("option")),
 		maxProbes: maxProbes(str("max-probes")),

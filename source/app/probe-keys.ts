@@ -6,7 +6,7 @@
 import { splitUsdtArgs } from "../../kernel/usdt/index.ts";
 import type { Probe } from "../catalog/index.ts";
 
-const BASE = ["", "execname", "pid", "tid", "probefunc", "cgroup"];
+const BASE = ["", "execname", "pid", "tid", "probefunc", "cgroup", "container"];
 /** Registers a function's arguments are read from (pid and fbt entry probes). */
 const FUNCTION_ARGS = 6;
 /** Probes looked at to find the keys of a large enabling (they are alike). */

@@ -184,6 +184,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			specsize: Number(options.get("specsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
 			traceSelf: flags.traceSelf,
+			cgroup: flags.cgroup,
 		});
 		if (target)
 			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));

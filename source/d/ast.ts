@@ -51,6 +51,7 @@ export const BUILTIN_VARIABLES = [
 	"epid",
 	"execargs",
 	"psargs",
+	"container",
 	"arg0",
 	"arg1",
 	"arg2",
@@ -68,6 +69,7 @@ export type BuiltinName = (typeof BUILTIN_VARIABLES)[number];
 /** Built-in variables whose value is a string; every other builtin is a 64-bit integer. */
 export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
 	"execname",
+	"container",
 	"probeprov",
 	"probemod",
 	"probefunc",

@@ -27,6 +27,8 @@ export const BUILTIN_TYPES: ReadonlyMap<string, DType | null> = new Map<string, 
 	["walltimestamp", INT64],
 	// dtop's: the id of the process's cgroup (v2), the inode number of its directory under /sys/fs/cgroup.
 	["cgroup", UINT64],
+	// dtop's: the container name derived from that cgroup's path (source/catalog/cgroups.ts).
+	["container", STRING],
 	["arg0", INT64],
 	["arg1", INT64],
 	["arg2", INT64],
@@ -55,6 +57,7 @@ export const BUILTIN_TYPES: ReadonlyMap<string, DType | null> = new Map<string, 
 	["execargs", STRING],
 	["psargs", STRING],
 	["cgroup", UINT64],
+	["container", STRING],
 	// Arrays, indexed like args[0] and uregs[R_PC].
 	["args", null],
 	["uregs", UINT64],

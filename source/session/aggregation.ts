@@ -130,6 +130,7 @@ export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): Decoded
 				o += 8;
 				break;
 			case "probe":
+			case "container":
 				out.push({ kind: "int", value: key.readBigInt64LE(o) });
 				o += 8;
 				break;

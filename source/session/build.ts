@@ -361,6 +361,7 @@ function enableGroup(
 		probes,
 		strsize: cx.strsize,
 		vars: varEnvOf(st, cx.dynvarsize),
+		containers: () => maps.containers,
 		tlsSlot: (name) => {
 			usesTls = true;
 			let s = st.tls.get(name);
@@ -392,6 +393,7 @@ function enableGroup(
 		args: plans.args,
 		retval: plans.retval,
 		syscallMapFd: group.syscallMap?.fd,
+		cgroupScopeFd: maps.cgroupScopeFor(probes),
 		hitsFd: hits.fd,
 		countersFd: maps.counters.fd,
 		dropSlot: st.dropSlot,

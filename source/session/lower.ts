@@ -8,7 +8,9 @@ import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { IntSize } from "../output/model.ts";
 import type { TraceProbe } from "../providers/types.ts";
+import type { ContainerTable } from "./containers.ts";
 import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { containerCompare, containerExpr } from "./lower-container.ts";
 import { selfStrRef } from "./lower-self.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
@@ -37,6 +39,8 @@ export type KeyDecode =
 	| { k: "int"; size?: IntSize; signed?: boolean }
 	| { k: "str"; size: number }
 	| { k: "probe"; field: ProbeField }
+	/** A container number (source/session/containers.ts), shown as its name. */
+	| { k: "container" }
 	/** `unwound`: the field is an id of the .eh_frame unwinder's stacks map, not of a stack-trace map. */
 	| { k: "stack"; user: boolean; depth: number; unwound?: boolean }
 	/** func() ufunc() & co (lower-syms.ts): the address, after the pid for user ones. */
@@ -69,6 +73,8 @@ export interface LowerEnv {
 	vars?: VarEnv;
 	/** The clause's enabled probe id (its record layout's id), for `epid`. */
 	epid?: number;
+	/** The container-name maps (made on first use). */
+	containers?: () => ContainerTable;
 }
 
 export interface VarEnv {
@@ -157,7 +163,13 @@ export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 		case "string":
 			return true;
 		case "builtin":
-			return e.name === "execname" || e.name === "execargs" || e.name === "psargs" || PROBE_STRINGS.has(e.name);
+			return (
+				e.name === "execname" ||
+				e.name === "execargs" ||
+				e.name === "psargs" ||
+				e.name === "container" ||
+				PROBE_STRINGS.has(e.name)
+			);
 		case "call":
 			return isStringCall(e);
 		default:
@@ -289,6 +301,8 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 		return { k: "probein", ids };
 	}
 	if (lp || rp) throw unsupported("probe names can only be compared with string constants.", at);
+	const ct = containerCompare(op, l, r, env, at);
+	if (ct) return ct;
 	if (op !== "==" && op !== "!=") throw unsupported(`'${op}' on strings is supported only for probe names.`, at);
 	return { k: "streq", neg: op === "!=", l: lowerStr(l, env), r: lowerStr(r, env) };
 }
@@ -299,6 +313,11 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
 	if (e.kind === "builtin" && (e.name === "execargs" || e.name === "psargs")) return execArgs(e);
+	if (e.kind === "builtin" && e.name === "container")
+		throw unsupported(
+			"'container' can be an aggregation key or compared with a string constant, not used as a string here.",
+			e,
+		);
 	if (e.kind === "call" && e.fn === "copyinstr") {
 		const addr = lowerInt(e.args[0], env);
 		return e.args[1] ? { k: "copyinstr", addr, len: lowerInt(e.args[1], env) } : { k: "copyinstr", addr };
@@ -340,6 +359,8 @@ function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; 
 		return { field: { k: "str", e: probeStr(pf, env), size }, decode: { k: "str", size } };
 	}
 	if (pf) return { field: { k: "int", e: { k: "builtin", name: "probeid" } }, decode: { k: "probe", field: pf } };
+	if (e.kind === "builtin" && e.name === "container")
+		return { field: { k: "int", e: containerExpr(env, e) }, decode: { k: "container" } };
 	if (isStringExpr(e, env)) {
 		// Every string key takes strsize bytes (rounded to 8), so keys of one position
 		// have one size whatever the expression; execname is at most 16.

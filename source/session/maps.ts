@@ -8,7 +8,9 @@ import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../..
 import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { tracefs } from "../../kernel/tracefs/index.ts";
 import { Unwinder } from "../../kernel/unwind/unwinder.ts";
-import type { ProviderEnv } from "../providers/types.ts";
+import type { ProviderEnv, TraceProbe } from "../providers/types.ts";
+import { cgroupScopeFor, cgroupScopeMap } from "./cgroup-scope.ts";
+import { ContainerTable } from "./containers.ts";
 import { SessionError } from "./errors.ts";
 
 const COUNTER_SLOTS = 4096;
@@ -35,6 +37,8 @@ export class SharedMaps {
 		this.ringBytes = n;
 	}
 	#unwinder: Unwinder | undefined;
+	#containers: ContainerTable | undefined;
+	#cgroupScope: BpfMap | undefined;
 	#cpus: number | undefined;
 	#env: ProviderEnv | undefined;
 	#nextSlot = 0;
@@ -180,6 +184,32 @@ export class SharedMaps {
 		return this.#unwinder;
 	}
 
+	/** The container-name maps of `container` (source/session/containers.ts), made on first use. */
+	get containers(): ContainerTable {
+		this.#containers ??= new ContainerTable();
+		return this.#containers;
+	}
+
+	get containersIfMade(): ContainerTable | undefined {
+		return this.#containers;
+	}
+
+	/** --cgroup: the CGROUP_ARRAY every enabling's programs check, or undefined (no limit). */
+	get cgroupScope(): BpfMap | undefined {
+		return this.#cgroupScope;
+	}
+
+	/** The --cgroup map's fd for a group of probes (none for BEGIN/END/ERROR and tick-N). */
+	cgroupScopeFor(probes: TraceProbe[]): number | undefined {
+		return cgroupScopeFor(this.#cgroupScope, probes);
+	}
+
+	/** Limit every enabling made from now on to the cgroup subtree at `path` (SessionError if it is none). */
+	scopeToCgroup(path: string): void {
+		this.#cgroupScope?.close();
+		this.#cgroupScope = cgroupScopeMap(path);
+	}
+
 	/** The unwinder if one was made (reading stacks must not create one). */
 	get unwinderIfMade(): Unwinder | undefined {
 		return this.#unwinder;
@@ -219,6 +249,8 @@ export class SharedMaps {
 			this.#scratch,
 			this.#state,
 			this.#buf,
+			this.#containers,
+			this.#cgroupScope,
 		]) {
 			if (!m) continue;
 			try {
@@ -238,6 +270,8 @@ export class SharedMaps {
 				undefined;
 		this.#ringDropSlot = undefined;
 		this.#unwinder = undefined;
+		this.#containers = undefined;
+		this.#cgroupScope = undefined;
 		if (first) throw first;
 	}
 }

@@ -62,6 +62,8 @@ export interface SessionOptions {
 	nodemangle?: boolean;
 	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
 	traceSelf?: boolean;
+	/** `--cgroup PATH`: every enabling counts only processes in that cgroup subtree. */
+	cgroup?: string;
 }
 
 export class Session {
@@ -120,6 +122,7 @@ export class Session {
 		this.nspec = opts.nspec ?? 1;
 		this.specsize = opts.specsize ?? 4 << 20;
 		this.maps = new SharedMaps(opts.bufsize);
+		if (opts.cgroup !== undefined) this.maps.scopeToCgroup(opts.cgroup);
 		this.events = new EventStream(
 			this.maps,
 			(id) => this.probeName(id),
@@ -583,6 +586,7 @@ export class Session {
 		this.tickNo++;
 		if (this.tickNo % 60 === 0) this.symbolizer.prune();
 		this.unwound.tick();
+		this.maps.containersIfMade?.poll();
 		for (const st of this.enablings.values()) readEnabling(this.reading, st, now);
 		this.lastView = this.buildView(now);
 		return this.lastView;

@@ -117,6 +117,10 @@ export class ViewBuilder {
 			const sym: SymValue = { kind: "sym", fn: p.fn, addr: p.addr, pid: p.pid, at: p.at };
 			return { kind: "string", value: symText(sym), sym };
 		}
+		if (d.k === "container" && p.kind === "int") {
+			const t = this.maps.containersIfMade;
+			return { kind: "string", value: t ? t.format(p.value) : `<container ${p.value}?>` };
+		}
 		if (d.k === "probe" && p.kind === "int") {
 			const probe = this.probes.byId(Number(p.value));
 			if (!probe) return { kind: "string", value: `probe#${p.value}` };
