@@ -2,7 +2,6 @@
 // refused after checking and before anything is loaded, with line and column.
 import type { Statement } from "./ast.ts";
 import type { CheckedProgram } from "./check.ts";
-import { DTypeError } from "./errors.ts";
 
 function walk(ss: Statement[], f: (s: Statement) => void): void {
 	for (const s of ss) {
