@@ -16,6 +16,7 @@ import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { compileAgg } from "./agg.ts";
 import { evalBuiltinVar } from "./builtins.ts";
+import { checkDivisor, closeFaults, type FaultScope, openFaults } from "./faults.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { evalIntFn, evalStrInt } from "./strfuncs.ts";
@@ -52,6 +53,8 @@ export interface State {
 	keyDepth?: number;
 	/** The unwinder was called: its subprograms follow the main program. */
 	unwinds?: boolean;
+	/** The clause's fault handler (faults.ts). */
+	fault?: FaultScope;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -345,6 +348,7 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr, unsigned: boolean
 			return;
 		case "/":
 		case "%":
+			checkDivisor(s);
 			if (!unsigned) signedDivide(s, op);
 			else if (op === "/") a.div(R0, R1);
 			else a.mod(R0, R1);
@@ -388,7 +392,7 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr, unsigned: boolean
 /**
  * R0 = R0 / R1 or R0 % R1 with C's signed semantics, using unsigned division on
  * magnitudes (signed BPF division needs cpu v4, Linux 6.6+; dtop also runs on 6.1).
- * Division by zero yields 0, as BPF's does.
+ * A zero divisor is a fault (checked before: faults.ts).
  */
 function signedDivide(s: State, op: "/" | "%"): void {
 	const a = s.a;
@@ -521,6 +525,7 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	ps.forEach((c, i) => {
 		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
 		const next = `clause_${i}_end`;
+		openFaults(s, i);
 		if (c.predicate) {
 			evalInt(s, c.predicate);
 			a.jeq(R0, 0, next);
@@ -532,8 +537,13 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		addTo(s, R0, 0, 1);
 		a.label(`hit_done_${i}`);
 		beginRecord(s, next);
-		for (const st of c.statements) compileStmt(s, st);
+		c.statements.forEach((st, n) => {
+			// DTrace numbers a clause's actions from 1 (0 is the predicate).
+			if (s.fault) s.fault.action = n + 1;
+			compileStmt(s, st);
+		});
 		endRecord(s);
+		closeFaults(s, next);
 		a.label(next);
 		labels = s.labels;
 		if (s.unwinds) unwinds ??= c;
