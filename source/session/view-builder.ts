@@ -36,6 +36,7 @@ export class ViewBuilder {
 		let drops = 0;
 		let evictions = 0;
 		let truncated = 0;
+		let faults = 0;
 		for (const st of enablings) {
 			const v = this.enabling(st, at.variables === true);
 			views.push(v);
@@ -43,6 +44,7 @@ export class ViewBuilder {
 			drops += v.drops;
 			evictions += v.evictions;
 			truncated += v.truncated ?? 0;
+			faults += v.faults ?? 0;
 		}
 		return {
 			host: hostname(),
@@ -54,6 +56,7 @@ export class ViewBuilder {
 			drops,
 			evictions,
 			truncated,
+			faults,
 			enablings: views,
 			uptimeMs: at.now - at.started,
 		};
@@ -93,6 +96,7 @@ export class ViewBuilder {
 			aggregations,
 			drops: st.drops,
 			truncated: st.truncated,
+			faults: st.faults,
 			dynDrops: st.vars.dynDrops,
 			...(st.error ? { error: st.error } : {}),
 			...(variables ? { variables } : {}),
