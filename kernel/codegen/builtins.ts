@@ -85,5 +85,23 @@ export function evalBuiltinVar(s: State, e: BuiltinVar): void {
 			a.label(done).rsh(R0, 3);
 			return;
 		}
+		case "caller":
+		case "ucaller": {
+			if (s.p.bufFd === undefined) throw new CodegenError(`${v.name} needs the per-CPU buffer.`);
+			// Two frames of the stack: the second is the caller's return address.
+			const none = `caller_none_${s.labels++}`;
+			const done = `caller_done_${s.labels++}`;
+			a.mov(R1, R6);
+			a.ldx(8, R2, R10, BUF_PTR).add(R2, BUF_STR_B);
+			a.mov(R3, 16).mov(R4, v.name === "ucaller" ? BPF_F_USER_STACK : 0);
+			a.call(Helper.get_stack);
+			a.jslt(R0, 16, none);
+			a.ldx(8, R1, R10, BUF_PTR)
+				.ldx(8, R0, R1, BUF_STR_B + 8)
+				.ja(done);
+			a.label(none).mov(R0, 0);
+			a.label(done);
+			return;
+		}
 	}
 }

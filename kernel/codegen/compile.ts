@@ -10,7 +10,8 @@
 //                      fp-112 .. fp-97  thread-local key {tid, slot}
 //                      fp-120           the per-CPU buffer's address (strings.ts)
 //                      fp-128           a byte probed past a string cut at strsize
-//                      fp-504, fp-512   record.ts
+//                      fp-136 .. fp-160 keys (strings.ts, vars.ts)
+//                      fp-176, fp-184   record.ts
 // Keys and compared strings are built in the per-CPU buffer, not on the stack.
 import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
@@ -19,8 +20,10 @@ import { evalBuiltinVar } from "./builtins.ts";
 import { checkDivisor, closeFaults, type FaultScope, openFaults } from "./faults.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
+import { compileSpeculate, evalSpeculation } from "./speculation.ts";
 import { evalIntFn, evalStrInt } from "./strfuncs.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
+import { emitCallbacks } from "./strloop.ts";
 import { storeStr } from "./strvars.ts";
 import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
@@ -53,6 +56,10 @@ export interface State {
 	keyDepth?: number;
 	/** The unwinder was called: its subprograms follow the main program. */
 	unwinds?: boolean;
+	/** The clause's end: where a clause stops early (a speculate() that cannot speculate). */
+	end?: string;
+	/** Code of a bpf_loop callback (strloop.ts): the buffer's address is in R6. */
+	cbBuf?: boolean;
 	/** The clause's fault handler (faults.ts). */
 	fault?: FaultScope;
 }
@@ -223,6 +230,9 @@ export function evalInt(s: State, e: IntExpr): void {
 			return;
 		case "strint":
 			evalStrInt(s, e);
+			return;
+		case "speculation":
+			evalSpeculation(s);
 			return;
 		case "rand":
 		case "bswap":
@@ -454,8 +464,9 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 function needsBuf(c: ClauseProgram): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
 	return (
-		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst)"|"name":"u?stackdepth"|"keys":\[\{/.test(text) ||
-		(c.thisSize ?? 0) > 0
+		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst|execargs)"|"name":"u?(stackdepth|caller)"|"keys":\[\{/.test(
+			text,
+		) || (c.thisSize ?? 0) > 0
 	);
 }
 
@@ -476,6 +487,9 @@ export function compileStmt(s: State, st: Stmt): void {
 			return;
 		case "if":
 			compileIf(s, st);
+			return;
+		case "speculate":
+			compileSpeculate(s, st.id);
 			return;
 		default:
 			compileRecordStmt(s, st);
@@ -523,8 +537,8 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	}
 	let unwinds: ClauseProgram | undefined;
 	ps.forEach((c, i) => {
-		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false };
 		const next = `clause_${i}_end`;
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next };
 		openFaults(s, i);
 		if (c.predicate) {
 			evalInt(s, c.predicate);
@@ -551,5 +565,6 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	a.label(exit).mov(R0, 0).exit();
 	// The unwinder's subprograms follow the main program, once for every clause that calls them.
 	unwinds?.ustack?.emit(a);
+	emitCallbacks(a);
 	return a;
 }

@@ -63,6 +63,8 @@ export type IntExpr =
 	/** An integer subroutine of strings (strlen, index, rindex): strfuncs.ts. */
 	| { k: "strint"; fn: StrIntFn; s: StrExpr[]; n: IntExpr[] }
 	| { k: "rand" }
+	/** speculation(): a free speculation's id, 0 when none is (speculation.ts). */
+	| { k: "speculation" }
 	/** htons/ntohs (16) and htonl/ntohl (32): the low bytes swapped to network order. */
 	| { k: "bswap"; bits: 16 | 32; e: IntExpr };
 
@@ -78,7 +80,10 @@ export type XVar =
 	/** The user register at `offset` in pt_regs. */
 	| { name: "uregs"; offset: number }
 	| { name: "stackdepth" }
-	| { name: "ustackdepth" };
+	| { name: "ustackdepth" }
+	/** The second frame of the kernel stack (caller) or of the user stack (ucaller); 0 when there is none. */
+	| { name: "caller" }
+	| { name: "ucaller" };
 
 export type StrIntFn = "strlen" | "index" | "rindex";
 export type StrFn =
@@ -114,6 +119,8 @@ export type StrExpr =
 	| { k: "strconst"; v: string }
 	/** A string known per probe (probefunc, ...): the value of the case whose ids hold the firing probe's id. */
 	| { k: "strsel"; cases: { ids: number[]; v: string }[] }
+	/** execargs/psargs: the process's arguments, read from task->mm (offsets from BTF; execargs.ts). */
+	| { k: "execargs"; mmOffset: number; startOffset: number; endOffset: number }
 	/** A string variable's value (strsize bytes at the variable's place; "" when it has none). */
 	| { k: "var"; v: VarRef };
 
@@ -155,6 +162,8 @@ export type Stmt =
 	/** A string stored into a string variable (global, this->, or an associative element). */
 	| { k: "strstore"; v: VarRef; e: StrExpr }
 	| { k: "if"; c: IntExpr; yes: Stmt[]; no: Stmt[] }
+	/** speculate(id): the clause's record goes to speculation `id`, or the clause ends there (speculation.ts). */
+	| { k: "speculate"; id: IntExpr }
 	| RecordStmt;
 
 /**
@@ -166,8 +175,31 @@ export type Stmt =
 export type RecordStmt =
 	| { k: "rec-int"; off: number; e: IntExpr }
 	| { k: "rec-str"; off: number; size: number; e: Exclude<StrExpr, { k: "strconst" | "strsel" }> }
+	/**
+	 * stack(n)/ustack(n) as actions (record-stack.ts): at `off` the helper's
+	 * result (bytes written or -errno), the pid, then `frames` program counters;
+	 * `unwound`: only the 8-byte id of the .eh_frame unwinder's walk.
+	 */
+	| { k: "rec-stack"; off: number; user: boolean; frames: number; unwound: boolean }
 	/** exit(status): the status into the record and the session's state map (flag, status). */
-	| { k: "exit"; off: number; e: IntExpr };
+	| { k: "exit"; off: number; e: IntExpr }
+	/** commit(id) / discard(id): the id into the record, and the speculation marked draining. */
+	| { k: "spec-end"; off: number; e: IntExpr };
+
+/**
+ * The enabling's speculations: a hash map of at most `nspec` entries keyed by
+ * id (1..nspec), each {u64 records written, u64 bytes taken, u64 draining};
+ * an entry exists while its speculation is in use. Counter slots count failed
+ * speculation() calls and records refused for specsize.
+ */
+export interface SpecPlan {
+	mapFd: number;
+	nspec: number;
+	specsize: number;
+	unavailSlot: number;
+	busySlot: number;
+	dropSlot: number;
+}
 
 /** Bytes before the first action's data: u32 descriptor, u32 probe id, u64 timestamp, u32 cpu, u32 pad. */
 export const RECORD_HEADER = 24;
@@ -282,6 +314,8 @@ export interface ClauseProgram {
 	thisSize?: number;
 	/** Counter slot of dynamic variable drops (an associative array full: dynvarsize). */
 	dynDropSlot?: number;
+	/** Speculations, when the enabling uses them. */
+	spec?: SpecPlan;
 }
 
 /** DTrace's default strsize: the bytes a string takes, its NUL included. */

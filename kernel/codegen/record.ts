@@ -1,20 +1,26 @@
 // Per-event records: the clause's actions that record data (the default action,
 // trace, printf, exit) write into a per-CPU scratch buffer, which is copied
 // into the session's ring buffer when the clause ends. The record pointer lives
-// in a stack slot (fp-504) so helpers and expression evaluation may clobber
+// in a stack slot (fp-176) so helpers and expression evaluation may clobber
 // every register; a full ring buffer is counted per CPU, never silent.
-import { R0, R1, R2, R3, R4, R7, R9, R10 } from "../bpf/asm.ts";
+import { R0, R1, R2, R3, R4, R6, R7, R9, R10 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
+import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
 import { checkRead } from "./faults.ts";
 import type { RecordStmt } from "./ir.ts";
 import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
+import { compileSpecEnd } from "./speculation.ts";
 import { countCut, materializeStr } from "./strings.ts";
 import { copyToRecord } from "./strvars.ts";
 
-/** fp-504: the scratch record's address; fp-512: a value kept across a helper call. */
-const REC_PTR = -504;
-const SAVED = -512;
+/**
+ * fp-176: the scratch record's address; fp-184: a value kept across a helper
+ * call. (Not at the stack's end: the unwinder's subprogram needs stack of its
+ * own, and the verifier bounds the two frames' sum at 512 bytes.)
+ */
+export const REC_PTR = -176;
+const SAVED = -184;
 /** A key of 0 for one-value maps (the thread-local key's area; unused when this runs). */
 const KEY0 = -112;
 
@@ -88,6 +94,12 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 			countCut(s, st.size);
 			return;
+		case "rec-stack":
+			recordStack(s, st);
+			return;
+		case "spec-end":
+			compileSpecEnd(s, st.off, st.e);
+			return;
 		case "exit": {
 			if (s.p.stateFd === undefined) throw new CodegenError("exit() needs the session's state map.");
 			const skip = `exit_${s.labels++}`;
@@ -103,4 +115,30 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			return;
 		}
 	}
+}
+
+const BPF_F_USER_STACK = 1 << 8;
+
+/**
+ * stack(n)/ustack(n): the program counters themselves into the record (so a
+ * record needs no stack map that a later walk could overwrite), with the pid;
+ * or, where the .eh_frame unwinder walks user stacks, its walk's id.
+ */
+function recordStack(s: State, st: Extract<RecordStmt, { k: "rec-stack" }>): void {
+	const a = s.a;
+	if (st.unwound) {
+		if (!s.p.ustack) throw new CodegenError("ustack() needs the unwinder's code.");
+		s.p.ustack.call(a, s.p.ustackRegs === "task" ? emitTaskRegs(a) : R6);
+		s.unwinds = true;
+		a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
+		return;
+	}
+	a.call(Helper.get_current_pid_tgid).rsh(R0, 32);
+	a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off + 8, R0);
+	a.mov(R1, R6)
+		.ldx(8, R2, R10, REC_PTR)
+		.add(R2, st.off + 16);
+	a.mov(R3, st.frames * 8).mov(R4, st.user ? BPF_F_USER_STACK : 0);
+	a.call(Helper.get_stack);
+	a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 }

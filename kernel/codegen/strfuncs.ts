@@ -4,18 +4,16 @@
 //
 // Strings are built in the per-CPU buffer: each call takes a frame of the
 // buffer's scratch area (BUF_TMP) for its integer words and its arguments'
-// strings, above the frames of the calls it is nested in. Loops are bounded
-// loops over at most strsize bytes. Their induction variables start from a value
-// read back from the buffer, which the verifier cannot know, so it verifies a
-// loop's body about twice whatever strsize is (a loop counted from a known 0 is
-// verified once per iteration, and a loop after it once per exit of the first).
-// Every index is checked against strsize before it addresses the buffer.
+// strings, above the frames of the calls it is nested in. Loops are bpf_loop
+// callbacks (strloop.ts), verified once each; their state is in the frame's
+// words. Every index is checked against strsize before it addresses the buffer.
 import { type Asm, R0, R1, R2, R3, R4, R5, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, evalInt, label, type State } from "./compile.ts";
 import type { IntExpr, StrExpr } from "./ir.ts";
 import { BUF_TMP, TMP_MAX } from "./ir.ts";
 import { bufAt, materializeStr, strSlot, strsize } from "./strings.ts";
+import { bpfLoop, LOOP_INDEX, next, stop } from "./strloop.ts";
 
 type FnExpr = Extract<StrExpr, { k: "fn" }>;
 type IntFnExpr = Extract<IntExpr, { k: "strint" }>;
@@ -23,7 +21,7 @@ type IntFnExpr = Extract<IntExpr, { k: "strint" }>;
 /** Bytes of the scratch area in use, per program being compiled. */
 const used = new WeakMap<Asm, number>();
 
-/** A call's frame: 8 integer words, then one string per argument. */
+/** A call's frame: 16 integer words, then one string per argument. */
 interface Frame {
 	words: number;
 	strs: number[];
@@ -31,13 +29,13 @@ interface Frame {
 
 function enter(s: State, strings: number): { f: Frame; leave: () => void } {
 	const start = used.get(s.a) ?? 0;
-	const bytes = 64 + strings * strSlot(s);
+	const bytes = 128 + strings * strSlot(s);
 	if (start + bytes > TMP_MAX)
 		throw new CodegenError(
 			`string subroutines are nested too deeply for strsize ${strsize(s)} (their strings need more than ${TMP_MAX} bytes).`,
 		);
 	used.set(s.a, start + bytes);
-	const strs = Array.from({ length: strings }, (_, i) => BUF_TMP + start + 64 + i * strSlot(s));
+	const strs = Array.from({ length: strings }, (_, i) => BUF_TMP + start + 128 + i * strSlot(s));
 	return { f: { words: BUF_TMP + start, strs }, leave: () => used.set(s.a, start) };
 }
 
@@ -65,28 +63,37 @@ function byteAt(s: State, dst: Reg, base: number, idx: Reg): void {
 }
 
 /**
- * A loop with `i` from word(w) (or 0): `body` runs while it does not jump to
- * `end`; `step` is +1 or -1. The body may use R0-R3 and the registers it is given.
+ * A loop with `i` from word(fromWord): `body` (code of a callback, with the state
+ * it is given) runs while it does not jump to `end`; `step` is +1 or -1. The body
+ * may use R0-R5 but must keep `i` for `end`. Afterwards `i` (and word(fromWord))
+ * is where the loop stopped.
  */
-function loop(s: State, f: Frame, i: Reg, fromWord: number, step: 1 | -1, body: (end: string) => void): void {
-	const a = s.a;
-	const top = label(s, "sl_top");
-	const end = label(s, "sl_end");
+function loop(s: State, f: Frame, i: Reg, fromWord: number, step: 1 | -1, body: (c: State, end: string) => void): void {
+	const n = strsize(s);
+	// From any start below strsize the loop stops within n + 1 iterations.
+	bpfLoop(s, n + 1, "str", (c) => {
+		const a = c.a;
+		const end = label(c, "sl_end");
+		getWord(c, i, f, fromWord);
+		if (step === 1) a.add(i, LOOP_INDEX);
+		else a.sub(i, LOOP_INDEX);
+		// Below 0 or at strsize: done (an unsigned compare catches both).
+		a.jge(i, n, end);
+		body(c, end);
+		next(c);
+		a.label(end);
+		setWord(c, f, fromWord, i);
+		stop(c);
+	});
 	getWord(s, i, f, fromWord);
-	a.label(top);
-	// Below 0 or at strsize: done (an unsigned compare catches both).
-	a.jge(i, strsize(s), end);
-	body(end);
-	a.add(i, step).ja(top);
-	a.label(end);
 }
 
 /** word(out) = strlen of the string at `src`. Uses R0-R5. */
 function strlenTo(s: State, f: Frame, src: number, out: number): void {
 	setWordImm(s, f, 7, 0);
-	loop(s, f, R5, 7, 1, (end) => {
-		byteAt(s, R0, src, R5);
-		s.a.jeq(R0, 0, end);
+	loop(s, f, R5, 7, 1, (c, end) => {
+		byteAt(c, R0, src, R5);
+		c.a.jeq(R0, 0, end);
 	});
 	setWord(s, f, out, R5);
 }
@@ -97,24 +104,23 @@ function strlenTo(s: State, f: Frame, src: number, out: number): void {
  * bytes written; word(at) becomes the index after the last byte written.
  */
 function copyRange(s: State, f: Frame, dst: number, at: number, src: number, from: number, count: number): void {
-	const a = s.a;
 	const n = strsize(s);
-	getWord(s, R4, f, at);
-	getWord(s, R3, f, from);
 	setWordImm(s, f, 7, 0);
-	loop(s, f, R5, 7, 1, (end) => {
-		getWord(s, R0, f, count);
+	loop(s, f, R5, 7, 1, (c, end) => {
+		const a = c.a;
+		getWord(c, R0, f, count);
 		a.jsge(R5, R0, end);
-		a.mov(R2, R4)
-			.add(R2, R5)
-			.jge(R2, n - 1, end);
-		a.mov(R1, R3).add(R1, R5).jge(R1, n, end);
-		byteAt(s, R0, src, R1);
+		getWord(c, R2, f, at);
+		a.add(R2, R5).jge(R2, n - 1, end);
+		getWord(c, R1, f, from);
+		a.add(R1, R5).jge(R1, n, end);
+		byteAt(c, R0, src, R1);
 		a.jeq(R0, 0, end);
-		bufAt(s, R1, 0);
+		bufAt(c, R1, 0);
 		a.add(R1, R2).stx(1, R1, dst, R0);
 	});
-	a.add(R4, R5);
+	getWord(s, R4, f, at);
+	s.a.add(R4, R5);
 	setWord(s, f, at, R4);
 }
 
@@ -161,14 +167,14 @@ export function materializeFn(s: State, e: FnExpr, off: number, size: number): v
 			case "tolower": {
 				const [lo, hi] = e.fn === "toupper" ? [97, 122] : [65, 90];
 				setWordImm(s, f, 7, 0);
-				loop(s, f, R5, 7, 1, (end) => {
-					const keep = label(s, "case_keep");
-					a.jge(R5, strsize(s) - 1, end);
-					byteAt(s, R0, A, R5);
+				loop(s, f, R5, 7, 1, (c, end) => {
+					const keep = label(c, "case_keep");
+					a.jge(R5, strsize(c) - 1, end);
+					byteAt(c, R0, A, R5);
 					a.jeq(R0, 0, end);
 					a.jlt(R0, lo, keep).jgt(R0, hi, keep).xor(R0, 0x20);
 					a.label(keep);
-					bufAt(s, R1, off);
+					bufAt(c, R1, off);
 					a.add(R1, R5).stx(1, R1, 0, R0);
 				});
 				return;
@@ -181,14 +187,14 @@ export function materializeFn(s: State, e: FnExpr, off: number, size: number): v
 				// word 1: the position found (-1: none, D's NULL, printed as "").
 				setWordImm(s, f, 1, -1);
 				setWordImm(s, f, 7, 0);
-				loop(s, f, R5, 7, 1, (end) => {
-					const next = label(s, "chr_next");
-					byteAt(s, R2, A, R5);
-					getWord(s, R0, f, 0);
-					a.and(R0, 0xff).jne(R2, R0, next);
-					setWord(s, f, 1, R5);
+				loop(s, f, R5, 7, 1, (c, end) => {
+					const more = label(c, "chr_next");
+					byteAt(c, R2, A, R5);
+					getWord(c, R0, f, 0);
+					a.and(R0, 0xff).jne(R2, R0, more);
+					setWord(c, f, 1, R5);
 					if (e.fn === "strchr") a.ja(end);
-					a.label(next);
+					a.label(more);
 					a.jeq(R2, 0, end);
 				});
 				copyFromFound(s, f, off, A);
@@ -301,31 +307,41 @@ function search(s: State, f: Frame, A: number, B: number, last: boolean): void {
 		setWord(s, f, 4, R4);
 	}
 	if (last) a.label(start);
-	setWord(s, f, 0, R3);
-	// Outer loop over start positions (R4), inner over B's bytes (R5).
-	loop(s, f, R4, 0, last ? -1 : 1, (end) => {
-		const next = label(s, "srch_next");
-		const found = label(s, "srch_found");
+	setWord(s, f, 8, R3);
+	setWordImm(s, f, 9, 0);
+	// One loop over (start, offset) pairs: word 8 the start, word 9 the offset in B.
+	// Each start takes at most strlen(B) + 1 iterations.
+	bpfLoop(s, n * (n + 1) + 2, "srch", (c) => {
+		const b = c.a;
+		const end = label(c, "srch_end");
+		const found = label(c, "srch_found");
+		const miss = label(c, "srch_miss");
+		getWord(c, R4, f, 8);
+		b.jge(R4, n, end);
 		if (!last) {
-			getWord(s, R0, f, 4);
-			a.jsgt(R4, R0, end);
+			getWord(c, R0, f, 4);
+			b.jsgt(R4, R0, end);
 		}
-		setWordImm(s, f, 7, 0);
-		const inner = label(s, "srch_in");
-		getWord(s, R5, f, 7);
-		a.label(inner);
-		getWord(s, R0, f, 3);
-		a.jge(R5, R0, found);
-		a.jge(R5, n, next);
-		a.mov(R1, R4).add(R1, R5).jge(R1, n, next);
-		byteAt(s, R2, A, R1);
-		byteAt(s, R3, B, R5);
-		a.jne(R2, R3, next);
-		a.add(R5, 1).ja(inner);
-		a.label(found);
-		setWord(s, f, 1, R4);
-		a.ja(end);
-		a.label(next);
+		getWord(c, R5, f, 9);
+		getWord(c, R0, f, 3);
+		b.jge(R5, R0, found);
+		b.jge(R5, n, miss);
+		b.mov(R1, R4).add(R1, R5).jge(R1, n, miss);
+		byteAt(c, R2, A, R1);
+		byteAt(c, R3, B, R5);
+		b.jne(R2, R3, miss);
+		b.add(R5, 1);
+		setWord(c, f, 9, R5);
+		next(c);
+		b.label(miss);
+		setWordImm(c, f, 9, 0);
+		b.add(R4, last ? -1 : 1);
+		setWord(c, f, 8, R4);
+		next(c);
+		b.label(found);
+		setWord(c, f, 1, R4);
+		b.label(end);
+		stop(c);
 	});
 	a.label(none);
 }
@@ -372,9 +388,9 @@ function pathPart(s: State, f: Frame, fn: "basename" | "dirname", dst: number, A
 	// The end: back over trailing slashes, keeping one byte.
 	a.sub(R0, 1);
 	setWord(s, f, 7, R0);
-	loop(s, f, R5, 7, -1, (end) => {
+	loop(s, f, R5, 7, -1, (c, end) => {
 		a.jeq(R5, 0, end);
-		byteAt(s, R0, A, R5);
+		byteAt(c, R0, A, R5);
 		a.jne(R0, 47, end);
 	});
 	a.add(R5, 1);
@@ -383,13 +399,13 @@ function pathPart(s: State, f: Frame, fn: "basename" | "dirname", dst: number, A
 	setWordImm(s, f, 1, -1);
 	a.sub(R5, 1);
 	setWord(s, f, 7, R5);
-	loop(s, f, R5, 7, -1, (end) => {
-		const next = label(s, "path_next");
-		byteAt(s, R0, A, R5);
-		a.jne(R0, 47, next);
-		setWord(s, f, 1, R5);
+	loop(s, f, R5, 7, -1, (c, end) => {
+		const more = label(c, "path_next");
+		byteAt(c, R0, A, R5);
+		a.jne(R0, 47, more);
+		setWord(c, f, 1, R5);
 		a.ja(end);
-		a.label(next);
+		a.label(more);
 	});
 	getWord(s, R0, f, 1);
 	getWord(s, R2, f, 3);
@@ -407,10 +423,10 @@ function pathPart(s: State, f: Frame, fn: "basename" | "dirname", dst: number, A
 		a.jslt(R0, 0, dot);
 		// Back over the slashes before the last part.
 		setWord(s, f, 7, R0);
-		loop(s, f, R5, 7, -1, (end) => {
+		loop(s, f, R5, 7, -1, (c, end) => {
 			a.jeq(R5, 0, end);
 			a.mov(R1, R5).sub(R1, 1);
-			byteAt(s, R0, A, R1);
+			byteAt(c, R0, A, R1);
 			a.jne(R0, 47, end);
 		});
 		a.jeq(R5, 0, slash);

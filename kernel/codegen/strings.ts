@@ -7,6 +7,7 @@ import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, label, type State, slot } from "./compile.ts";
+import { materializeExecArgs } from "./execargs.ts";
 import { checkRead } from "./faults.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
@@ -46,7 +47,8 @@ export function strSlot(s: State): number {
 /** reg = the buffer's address + off. */
 export function bufAt(s: State, reg: Reg, off: number): void {
 	if (s.p.bufFd === undefined) throw new CodegenError("this clause needs the scratch buffer map.");
-	s.a.ldx(8, reg, R10, BUF_PTR);
+	if (s.cbBuf) s.a.mov(reg, R6);
+	else s.a.ldx(8, reg, R10, BUF_PTR);
 	if (off) s.a.add(reg, off);
 }
 
@@ -133,6 +135,9 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			return;
 		case "strconst":
 			writeConst(s, e.v, size, n);
+			return;
+		case "execargs":
+			materializeExecArgs(s, e, off, n);
 			return;
 		case "var":
 			readStrVar(s, e.v, off, size);

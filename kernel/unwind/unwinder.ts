@@ -11,9 +11,12 @@
 // (its stacks say "process not known yet", with what frame pointers give) and listed by
 // pollUnknown(), so the caller can load it for the firings that follow.
 import { statSync } from "node:fs";
+import { attachTracepoint, type Link } from "../attach/index.ts";
+import { Program, ProgType } from "../bpf/index.ts";
 import { type Mapping, openablePath, parseMaps, readMaps } from "../elf/procmaps.ts";
 import { UstackCode } from "./bpf.ts";
 import { mappingBias, sharedTableCache, type TableCache } from "./cache.ts";
+import { compileExecDrop, compileForkCopy, type NewtaskOffsets } from "./fork.ts";
 import {
 	COUNTER_SLOTS,
 	Counter,
@@ -72,6 +75,7 @@ export class Unwinder {
 	private readonly procs = new Map<number, Map<number, WalkMapping>>();
 	private mappingsDropped = 0;
 	private readonly problems = new Set<string>();
+	private readonly followers: { program: Program; link: Link }[] = [];
 
 	constructor(opts: UnwinderOptions = {}) {
 		this.maps = new UnwindMaps(opts);
@@ -163,15 +167,56 @@ export class Unwinder {
 		this.commit(pid, cur);
 	}
 
-	/** The process exited (or exec'ed: call addProcess again afterwards). */
+	/**
+	 * The process exited (or exec'ed: call addProcess again afterwards). Its
+	 * entry goes from the kernel even when this side never loaded it (a child
+	 * whose entry followForks copied from its parent).
+	 */
 	removeProcess(pid: number): void {
 		const cur = this.procs.get(pid);
-		if (!cur) return;
-		for (const w of cur.values()) this.store.release(w.object);
+		if (cur) for (const w of cur.values()) this.store.release(w.object);
 		this.procs.delete(pid);
+		if (pid === 0) return;
 		const key = Buffer.alloc(4);
 		key.writeUInt32LE(pid);
 		this.maps.procs.delete(key);
+	}
+
+	/**
+	 * Keep the walk right across fork and exec in the kernel (fork.ts): a new
+	 * process gets its parent's entry before it runs, an exec drops the old
+	 * program's. `tp` gives task:task_newtask's offsets and the events' ids.
+	 */
+	followForks(tp: { newtask: NewtaskOffsets; newtaskId: number; execId: number }): void {
+		const procs = this.maps.procs.fd;
+		const add = (insns: ReturnType<typeof compileExecDrop>, name: string, id: number, tpName: string) => {
+			const program = Program.load({ type: ProgType.TRACEPOINT, insns, name, license: "GPL" });
+			try {
+				this.followers.push({ program, link: attachTracepoint(program.fd, { id, name: tpName }) });
+			} catch (e) {
+				program.close();
+				throw e;
+			}
+		};
+		try {
+			add(compileForkCopy(procs, tp.newtask), "dtop_uw_fork", tp.newtaskId, "task:task_newtask");
+			add(compileExecDrop(procs), "dtop_uw_exec", tp.execId, "sched:sched_process_exec");
+		} catch (e) {
+			this.closeFollowers();
+			throw e;
+		}
+	}
+
+	/** Something the walk lacks, for the stats' problems. */
+	addProblem(text: string): void {
+		this.problems.add(text);
+	}
+
+	private closeFollowers(): void {
+		for (const f of this.followers.splice(0)) {
+			f.link.close();
+			f.program.close();
+		}
 	}
 
 	knows(pid: number): boolean {
@@ -261,6 +306,7 @@ export class Unwinder {
 	}
 
 	close(): void {
+		this.closeFollowers();
 		this.maps.close();
 	}
 }

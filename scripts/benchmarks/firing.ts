@@ -33,7 +33,7 @@ import {
 	startSimple,
 } from "./util.ts";
 
-interface Sample {
+export interface Sample {
 	/** CPU ns per firing (the traced process's user + kernel time, BPF programs included). */
 	cpu: number;
 	/** Wall-clock ns per firing. */
@@ -50,9 +50,9 @@ interface Variant {
 }
 
 /** Starts a tracer around a loop; the returned function stops it and says what it counted. */
-type Around = (pid: number | undefined) => Promise<() => Promise<number | undefined>>;
+export type Around = (pid: number | undefined) => Promise<() => Promise<number | undefined>>;
 
-function sawLineOffset(): bigint {
+export function sawLineOffset(): bigint {
 	const p = ElfFile.open(SIMPLE)
 		.usdtProbes()
 		.find((u) => u.provider === "simple" && u.name === "saw__line");
@@ -61,7 +61,7 @@ function sawLineOffset(): bigint {
 }
 
 /** CPU time of `simple --count 0` (start-up and exit), subtracted from every USDT run. */
-async function simpleOverheadMs(): Promise<number> {
+export async function simpleOverheadMs(): Promise<number> {
 	const xs: number[] = [];
 	for (let i = 0; i < 5; i++) {
 		const f = await startSimple(["--count", "0"]);
@@ -72,7 +72,7 @@ async function simpleOverheadMs(): Promise<number> {
 	return median(xs);
 }
 
-async function usdtLoop(n: number, baseMs: number, around: Around): Promise<Sample> {
+export async function usdtLoop(n: number, baseMs: number, around: Around): Promise<Sample> {
 	const f = await startSimple(["--count", String(n)]);
 	let finish: (() => Promise<number | undefined>) | undefined;
 	try {
@@ -111,7 +111,7 @@ async function getppidLoop(n: number, around: Around): Promise<Sample> {
 const noTracer: Around = async () => async () => undefined;
 
 /** dtop with -p PID (it exits with the target) or without (stopped like Ctrl-C). */
-function dtopAround(clause: string): Around {
+export function dtopAround(clause: string): Around {
 	return async (pid) => {
 		const d = await startDtop(clause, pid);
 		return async () => {
@@ -123,7 +123,7 @@ function dtopAround(clause: string): Around {
 	};
 }
 
-function bpftraceAround(program: string): Around {
+export function bpftraceAround(program: string): Around {
 	return async (pid) => {
 		const b = await startBpftrace(program, pid);
 		return async () => {

@@ -13,6 +13,7 @@ import { cpus, hostname, loadavg, release, totalmem } from "node:os";
 import { openObjectList } from "../../kernel/bpf/index.ts";
 import { attach } from "./attach.ts";
 import { consumer } from "./consumer.ts";
+import { dvars } from "./dvars.ts";
 import { firing } from "./firing.ts";
 import { listing } from "./listing.ts";
 import { memory } from "./memory.ts";
@@ -30,6 +31,7 @@ const SECTIONS: Record<string, (o: { quick: boolean }) => Promise<SectionResult>
 	ui,
 	startup,
 	stacks,
+	dvars,
 };
 
 const TITLES: Record<string, string> = {
@@ -41,6 +43,7 @@ const TITLES: Record<string, string> = {
 	ui: "6. Interactive UI",
 	startup: "7. Start-up: checkout, npm package, single executable",
 	stacks: "8. User stacks without frame pointers",
+	dvars: "9. Variables and speculations per firing",
 };
 
 function usage(msg?: string): never {
@@ -117,7 +120,7 @@ function write(file: string, results: [SectionResult, Stamp][]): void {
 	const kept = new Map<string, string>();
 	for (const m of old.matchAll(/<!-- section:(\w+) -->[\s\S]*?<!-- \/section:\1 -->/g)) kept.set(m[1], m[0]);
 	for (const [r, st] of results) kept.set(r.id, render(r, st));
-	const order = ["firing", "attach", "list", "consumer", "memory", "ui", "startup", "stacks", "soak"];
+	const order = ["firing", "attach", "list", "consumer", "memory", "ui", "startup", "stacks", "dvars", "soak"];
 	const body = order.filter((id) => kept.has(id)).map((id) => kept.get(id)!);
 	writeFileSync(file, `${HEADER}\n**Machine:** ${machine()}.\n\n${body.join("\n\n")}\n`);
 }

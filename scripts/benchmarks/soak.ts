@@ -146,7 +146,7 @@ function write(minutes: number, samples: Minute[], held: number, left: number, m
 		)
 		.join("\n");
 	const section = `<!-- section:soak -->
-## 9. Soak
+## 10. Soak
 
 Measured on ${new Date().toISOString().slice(0, 10)} by \`scripts/soak ${minutes}\`: the interactive UI (140×45 pty) with three enablings
 (\`${CLAUSES.join("`, `")}\`) for ${minutes} minutes while short-lived \`simple --count 3\` processes started at 100/s.

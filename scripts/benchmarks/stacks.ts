@@ -13,6 +13,7 @@
 // for, and what a frame-pointer-less binary defeats (its stacks stop after a
 // frame or two). Each stack's frames say whether it reached `main`.
 
+import { addPerfProbe, havePerf, type PerfSample, perfRun } from "./perf-dwarf.ts";
 import { type CopySample, loopTiming, stackCopyRun } from "./stack-copy.ts";
 import { bpftraceTotal, startBpftrace, startDtop } from "./tracers.ts";
 import {
@@ -148,6 +149,22 @@ export async function stacks(opts: { quick: boolean }): Promise<SectionResult> {
 		pacedDtop.push(await run(DEEPSTACK, "dtop", paced));
 		pacedCopies.push(await stackCopyRun(DEEPSTACK, paced, MAIN_DEPTH));
 	}
+	// perf's way: a copy of 8 KiB of stack per sample to perf.data, unwound afterwards by perf script.
+	const perfRuns: PerfSample[] = [];
+	const PERF_N = opts.quick ? 5_000 : 20_000;
+	if (havePerf()) {
+		const removeProbe = addPerfProbe(DEEPSTACK);
+		try {
+			for (let r = 0; r < RUNS; r++) {
+				progress(
+					`stacks: perf record --call-graph dwarf, run ${r + 1}/${RUNS}, ${PERF_N.toLocaleString("en-US")} firings`,
+				);
+				perfRuns.push(await perfRun(DEEPSTACK, PERF_N));
+			}
+		} finally {
+			removeProbe();
+		}
+	}
 	const cpu = (k: string) => median((results.get(k) ?? []).map((x) => x.cpu));
 	const wall = (k: string) => median((results.get(k) ?? []).map((x) => x.wall));
 	const reach = (k: string) => median((results.get(k) ?? []).map((x) => x.main ?? 0));
@@ -203,6 +220,21 @@ export async function stacks(opts: { quick: boolean }): Promise<SectionResult> {
 			`${fmt(med(pacedCopies, (x) => x.bytesPerSecond) / 2 ** 20, "MiB/s")} through the ring buffer, ` +
 			`${med(pacedCopies, (x) => x.lost)} lost; dtop's walk keeps the counts in the kernel`,
 	});
+	if (perfRuns.length) {
+		const added = med(perfRuns, (x) => x.cpu) - cpu("nofp/none");
+		const rec = med(perfRuns, (x) => x.recordNs);
+		const scr = med(perfRuns, (x) => x.scriptNs);
+		rows.push({
+			what: "`@[ustack()] = count()` (dtop) vs `perf record --call-graph dwarf` + `perf script`, no frame pointers",
+			dtop: `${fmt(extra("nofp/dtop"), "ns")} (${pct(reach("nofp/dtop"))} reach main)`,
+			peer: `${fmt(added + rec + scr, "ns")} (${pct(med(perfRuns, (x) => x.main))} of kept samples reach main)`,
+			ratio: ratio(extra("nofp/dtop"), added + rec + scr),
+			notes:
+				`perf: ${fmt(added, "ns")} in the traced process + ${fmt(rec, "ns")} perf record + ${fmt(scr, "ns")} perf script per sample; ` +
+				`${pct(med(perfRuns, (x) => x.samples / x.fired))} of ${PERF_N.toLocaleString("en-US")} firings kept as samples (the rest lost by perf), ` +
+				`${fmt(med(perfRuns, (x) => x.bytesPerSample) / 1024, "KiB")} of perf.data per sample`,
+		});
+	}
 	const vsFp = extra("nofp/dtop") / extra("fp/bpftrace");
 	const after = [
 		`Goals: ≥ 99 % of stacks reach main without frame pointers: ${pct(reach("nofp/dtop"))} ` +
@@ -210,15 +242,15 @@ export async function stacks(opts: { quick: boolean }): Promise<SectionResult> {
 			`(bpftrace's \`ustack\` on deepstack-fp): ${bt ? `${vsFp.toFixed(2)}×` : "not measured"} ` +
 			`(${bt ? (vsFp <= 2 ? "met" : "missed") : "bpftrace missing"}).`,
 		"The stack copy is design (b), kernel/unwind/copy.ts (the prototype; the peer column of the paced row): what " +
-			"`perf record --call-graph dwarf` does (8 KiB per sample by default). `perf record` itself is not run here: it needs a " +
-			"`perf probe` event in tracefs for the USDT site, which a benchmark would have to create and remove.",
+			"`perf record --call-graph dwarf` does (8 KiB per sample by default); perf itself is the row after it, on an SDT event " +
+			"`perf probe` makes for the run and removes after.",
 		miscount.length
 			? `Count mismatches: ${miscount.join("; ")}.`
 			: `Every traced run counted exactly ${N.toLocaleString("en-US")} firings.`,
 	];
 	return {
 		id: "stacks",
-		title: "7. User stacks without frame pointers",
+		title: "8. User stacks without frame pointers",
 		method:
 			`\`test/fixtures/bin/deepstack --wait --count ${N.toLocaleString("en-US")}\` fires the USDT probe deepstack:hit N times ` +
 			"20 calls below main and prints the CPU time (CLOCK_PROCESS_CPUTIME_ID, which includes the uprobe trap and the BPF program) " +

@@ -12,6 +12,7 @@ import type { AggOptions } from "../output/model.ts";
 import { type OutputOptions, setOutputOption } from "../output/options.ts";
 import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
 import type { Session } from "../session/session.ts";
+import { specDropLines } from "../session/speculation.ts";
 import type { SessionView } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
@@ -31,6 +32,8 @@ export interface BatchOptions {
 	testing?: boolean;
 	/** The aggsort* options (and illumos' agghist, aggpack, aggzoom), stackindent. */
 	output?: OutputOptions;
+	/** Called once before the last print (the catalog applies the process events queued). */
+	beforeEnd?: () => void;
 }
 
 function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?: EventFormatter): SessionView {
@@ -47,6 +50,7 @@ function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
 		if (e.dynDrops)
 			io.err(`dtop: ${e.dynDrops} dynamic variable drops by '${e.label}' (raise it with -x dynvarsize=N)\n`);
+		if (e.speculation) io.err(specDropLines(e.speculation));
 		if (e.truncated)
 			io.err(`dtop: ${e.truncated} strings cut at strsize by '${e.label}' (raise it with -x strsize=N)\n`);
 	}
@@ -137,6 +141,7 @@ export async function batchLoop(
 			process.off("SIGTERM", onSignal);
 			process.off("SIGHUP", onSignal);
 			try {
+				opts.beforeEnd?.();
 				if (session.recording) {
 					pump();
 					if (interrupted && !flags.json) io.out(formatter.interruptText());

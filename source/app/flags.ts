@@ -246,6 +246,8 @@ const X_OPTIONS = new Set([
 	"bufsize",
 	"strsize",
 	"dynvarsize",
+	"nspec",
+	"specsize",
 	"switchrate",
 	"aggsortkey",
 	"aggsortrev",

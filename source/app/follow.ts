@@ -11,7 +11,7 @@ export function followMachine(session: Session, catalog: Catalog, after?: (chang
 	// so a process fires them from its first instruction.
 	catalog.watch(500);
 	return catalog.subscribe((change) => {
-		session.processesChanged(change.started, change.exited, change.remapped);
+		session.processesChanged(change.started, change.exited, change.remapped, change.forks);
 		if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
 		after?.(change);
 	});

@@ -179,6 +179,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			bufsize: Number(options.get("bufsize")),
 			strsize: Number(options.get("strsize")),
 			dynvarsize: Number(options.get("dynvarsize")),
+			nspec: Number(options.get("nspec")),
+			specsize: Number(options.get("specsize")),
 			nodemangle: flags.options.get("nodemangle") === true,
 			traceSelf: flags.traceSelf,
 		});
@@ -224,6 +226,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			rawStrings: process.stdout.isTTY !== true,
 			testing: process.env._DTRACE_TESTING !== undefined,
 			output: outputOptions(options),
+			beforeEnd: () => catalog?.flushEvents(),
 		});
 	} catch (e) {
 		cleanup();

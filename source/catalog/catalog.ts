@@ -57,6 +57,8 @@ export interface CatalogChange {
 	exited: number[];
 	/** Processes whose mappings changed (exec, an executable mmap) since they started; from kernel events only. */
 	remapped?: number[];
+	/** Started processes that were forked and have not exec'd: child → parent (kernel events only). */
+	forks?: Map<number, number>;
 }
 
 export const STATIC_PROVIDERS = ["dtrace", "syscall", "sdt", "profile", "fbt"] as const;
@@ -312,7 +314,7 @@ export class Catalog extends EventEmitter {
 	 * are read once per process per batch, after the batch; emits "change".
 	 */
 	apply(events: readonly ProcEvent[]): CatalogChange {
-		const change: CatalogChange = { added: [], removed: [], started: [], exited: [], remapped: [] };
+		const change: CatalogChange = { added: [], removed: [], started: [], exited: [], remapped: [], forks: new Map() };
 		const remap = new Set<number>();
 		// Re-check known objects against their files once a second, not per batch.
 		this.#objects.beginScan(1000);
@@ -338,7 +340,9 @@ export class Catalog extends EventEmitter {
 						young: 0,
 					});
 					change.started.push(e.pid);
+					if (e.type === "fork") change.forks?.set(e.pid, e.parent);
 				} else if (e.type === "exec") state.comm = e.comm;
+				if (e.type === "exec") change.forks?.delete(e.pid);
 				remap.add(e.pid);
 			}
 		}
@@ -464,6 +468,11 @@ export class Catalog extends EventEmitter {
 	following(): { via: "events" | "rescan" | "none"; overflows: number; lost: number; held: number; reason?: string } {
 		if (this.#feed) return { via: "events", ...this.#feed.stats() };
 		return { via: this.#timer ? "rescan" : "none", overflows: 0, lost: 0, held: 0 };
+	}
+
+	/** Apply the process events queued so far now (a batch run's last print names stacks of processes just seen). */
+	flushEvents(): void {
+		this.#feed?.flush();
 	}
 
 	close(): void {

@@ -26,6 +26,8 @@ export interface FeedOptions {
 export interface EventFeed {
 	/** Overflows (each answered by a /proc rescan), records lost, and stops made, as seen so far. No system call. */
 	stats(): { overflows: number; lost: number; held: number };
+	/** Read and apply the events queued so far now (before a final print), not at the next poll. */
+	flush(): void;
 	close(): void;
 }
 
@@ -96,6 +98,11 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 	tick();
 	return {
 		stats: () => ({ overflows, lost, held }),
+		flush() {
+			if (closed) return;
+			if (timer) clearTimeout(timer);
+			tick();
+		},
 		close() {
 			if (closed) return;
 			closed = true;

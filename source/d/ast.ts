@@ -46,6 +46,11 @@ export const BUILTIN_VARIABLES = [
 	"ustackdepth",
 	"uregs",
 	"cgroup",
+	"caller",
+	"ucaller",
+	"epid",
+	"execargs",
+	"psargs",
 	"arg0",
 	"arg1",
 	"arg2",
@@ -67,6 +72,8 @@ export const STRING_BUILTINS: ReadonlySet<BuiltinName> = new Set([
 	"probemod",
 	"probefunc",
 	"probename",
+	"execargs",
+	"psargs",
 ]);
 
 /** Functions usable inside expressions: `copyinstr(addr[, len])` → string,
@@ -77,6 +84,15 @@ export const FUNCTIONS = [
 	"ustack",
 	"kstack",
 	"progenyof",
+	"stack",
+	// lower-syms.ts
+	"func",
+	"sym",
+	"mod",
+	"ufunc",
+	"usym",
+	"umod",
+	"uaddr",
 	// check-strings.ts
 	"strjoin",
 	"substr",
@@ -95,6 +111,8 @@ export const FUNCTIONS = [
 	"ntohs",
 	"ntohl",
 	"rand",
+	// speculation.ts (session): a speculation's id, 0 when none is free
+	"speculation",
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 
@@ -311,7 +329,29 @@ export interface AssignStmt {
 }
 
 /** Actions that record data for the consumer: `printf(fmt, ...)`, `trace(e)`, `exit(status)`, `printa([fmt,] @a, ...)`. */
-export const ACTIONS = ["printf", "trace", "exit", "printa", "clear", "trunc", "normalize", "denormalize"] as const;
+export const ACTIONS = [
+	"printf",
+	"trace",
+	"exit",
+	"printa",
+	"clear",
+	"trunc",
+	"normalize",
+	"denormalize",
+	// stack(), ustack() and the address-naming subroutines as statements (records.ts, record-stack.ts)
+	"stack",
+	"ustack",
+	"func",
+	"sym",
+	"mod",
+	"ufunc",
+	"usym",
+	"umod",
+	"uaddr",
+	"speculate",
+	"commit",
+	"discard",
+] as const;
 export type ActionName = (typeof ACTIONS)[number];
 
 /** An action call; it appears only as a statement (never inside an expression). */

@@ -25,6 +25,8 @@ export function article(t: DType): string {
 			return "a user stack";
 		case "kstack":
 			return "a kernel stack";
+		case "sym":
+			return "a symbol address";
 	}
 }
 
@@ -66,7 +68,11 @@ export function guess(e: Expr, known: Map<string, "int" | "string">): DType | un
 				? "string"
 				: e.fn === "strlen" || e.fn === "progenyof"
 					? "int"
-					: (e.fn as "ustack" | "kstack");
+					: SYM_FNS.has(e.fn)
+						? "sym"
+						: e.fn === "stack"
+							? "kstack"
+							: (e.fn as "ustack" | "kstack");
 	}
 }
 
@@ -341,8 +347,19 @@ export function checkCall(
 			return "int";
 		default:
 			return checkStringCall(e, (x) => expr(x, false))!;
+		case "func":
+		case "sym":
+		case "mod":
+		case "ufunc":
+		case "usym":
+		case "umod":
+		case "uaddr":
+			if (n !== 1) throw arity("1");
+			argType(0, "int", "an integer address");
+			return "sym";
 		case "ustack":
-		case "kstack": {
+		case "kstack":
+		case "stack": {
 			if (!asKey) {
 				throw new DTypeError(e.pos, `${e.fn}() can only be used as an aggregation key, as in @[${e.fn}()] = count()`);
 			}
@@ -354,7 +371,9 @@ export function checkCall(
 					throw new DTypeError(e.args[0]!.pos, `${e.fn}() argument #1 must be a non-zero positive integer constant`);
 				}
 			}
-			return e.fn;
+			return e.fn === "stack" ? "kstack" : e.fn;
 		}
 	}
 }
+
+const SYM_FNS: ReadonlySet<string> = new Set(["func", "sym", "mod", "ufunc", "usym", "umod", "uaddr"]);

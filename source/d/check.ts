@@ -19,6 +19,7 @@ import type {
 } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
+import { checkSpeculationCall, checkSpeculationRules } from "./check-spec.ts";
 import {
 	article,
 	checkAggAction,
@@ -34,7 +35,6 @@ import {
 	varText,
 	where,
 } from "./check-subset.ts";
-
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
@@ -47,7 +47,15 @@ export { constantValue, varKey, varText };
 import type * as full from "./syntax.ts";
 
 /** Integers are 64-bit. Stacks (`ustack()`, `kstack()`) exist only as aggregation keys. */
-export type DType = "int" | "string" | "ustack" | "kstack";
+/** `sym`: a func()/ufunc() & co value (lower-syms.ts), for keys, printf and trace. */
+/** A value's C type for printf's conversions: func() & co are _symaddr/_usymaddr, as in DTrace. */
+function formatType(t: DType | undefined, e: Expr | { kind: "aggvar" }) {
+	if (t === "string") return STRING;
+	if (t === "sym") return { k: "symaddr" as const, user: e.kind === "call" && e.fn.startsWith("u") };
+	return INT64;
+}
+
+export type DType = "int" | "string" | "ustack" | "kstack" | "sym";
 
 /** Parameters of an lquantize() aggregation: buckets [lo, lo + step), ... up to lo + levels * step,
  * plus DTrace's underflow (< lo) and overflow (>= lo + levels * step) buckets. */
@@ -150,6 +158,7 @@ class Checker {
 			}
 		}
 		for (const s of c.statements) this.statement(s);
+		checkSpeculationRules(c);
 		return this.info;
 	}
 
@@ -239,6 +248,11 @@ class Checker {
 			case "trace":
 				if (n !== 1) throw arity("1");
 				return;
+			case "speculate":
+			case "commit":
+			case "discard":
+				checkSpeculationCall(e.fn, e.args as Expr[], types, e.pos);
+				return;
 			case "printf": {
 				if (n < 1) throw arity("1 or more");
 				const f = e.args[0]!;
@@ -248,7 +262,7 @@ class Checker {
 						"printf( ) argument #1 must be a string constant (the format)",
 						"D_PRINTF_ARG_FMT",
 					);
-				const args = e.args.slice(1).map((a, i) => ({ type: types[i + 1] === "string" ? STRING : INT64, pos: a.pos }));
+				const args = e.args.slice(1).map((a, i) => ({ type: formatType(types[i + 1], a), pos: a.pos }));
 				validateFormat(f.value, args, { fn: "printf", pos: e.pos, exact: true });
 				return;
 			}

@@ -20,13 +20,13 @@ export { constantValue } from "./constant.ts";
 const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
-		"speculate speculation commit discard setopt freopen ftruncate stack jstack",
-		"func ufunc sym usym mod umod uaddr copyin copyinto strtok",
+		"setopt freopen ftruncate jstack",
+		"copyin copyinto strtok",
 		"cleanpath strtoll inet_ntoa inet_ntoa6 inet_ntop htonll",
 		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
-		"getf json curthread curpsinfo curlwpsinfo curcpu caller ucaller epid ipl",
-		"cwd root zonename execargs projid taskid",
+		"getf json curthread curpsinfo curlwpsinfo curcpu ipl",
+		"cwd root zonename projid taskid",
 	]
 		.join(" ")
 		.split(" "),

@@ -12,13 +12,14 @@ import { foldedLines, histogramJson, jsonInt } from "./export.ts";
 import type { AggData, AggOptions, AggregationSnapshot, KeyValue, LQuantizeParams } from "./model.ts";
 import { QUANTIZE_NBUCKETS } from "./model.ts";
 import { formatLQuantize, formatQuantize, quantizeBucket } from "./quantize.ts";
+import { symText } from "./symbols.ts";
 
 function keyOf(k: KeyPart): KeyValue {
 	switch (k.kind) {
 		case "int":
 			return { kind: "int", value: k.value, size: 8, signed: true };
 		case "string":
-			return { kind: "string", value: k.value };
+			return k.sym ?? { kind: "string", value: k.value };
 		case "stack":
 			return { kind: "stack", user: k.user, frames: [], text: k.frames };
 	}
@@ -136,7 +137,7 @@ export function formatJson(view: SessionView, time = new Date()): string {
 									? k.value
 									: k.kind === "stack"
 										? { stack: k.text ?? [], user: k.user }
-										: null,
+										: symText(k),
 						),
 						value: src.value,
 						...(h ? { histogram: h } : {}),

@@ -21,6 +21,8 @@ export type ProbeTarget =
 			refCtrOffset?: bigint;
 			/** USDT argument specs (`-4@%edi 8@%rax`); absent for pid-provider probes. */
 			usdtArgs?: string;
+			/** On the file (no pid), widened from the catalog's probe of this process (session/widen.ts). */
+			seenIn?: number;
 	  }
 	/** Timed sampling: profile-N on every CPU, or tick-N on one. */
 	| { kind: "profile"; hz?: number; periodNs?: bigint }

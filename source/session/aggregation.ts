@@ -2,7 +2,9 @@
 // values, and each key's rolling statistics kept across ticks.
 import type { AggFn, LQuantize } from "../../kernel/codegen/ir.ts";
 import { lquantizeBuckets, QUANTIZE_BUCKETS, quantizeBucketLow } from "../../kernel/codegen/layout.ts";
+import type { Resolved } from "../output/model.ts";
 import type { KeyDecode } from "./lower.ts";
+import type { SymFn } from "./lower-syms.ts";
 import type { RollingCounter } from "./rolling.ts";
 import type { HistogramBucket } from "./view.ts";
 
@@ -108,7 +110,9 @@ export type DecodedKeyPart =
 	| { kind: "string"; value: string }
 	| { kind: "stack"; user: boolean; pid: number; id: number }
 	/** A stack of the .eh_frame unwinder: `uid` is its record's id; the record holds the pid. */
-	| { kind: "ustack"; uid: bigint; depth: number };
+	| { kind: "ustack"; uid: bigint; depth: number }
+	/** func() ufunc() & co: the address (the symbol's start once symkeys.ts normalized it) and, for user ones, the pid. */
+	| { kind: "sym"; fn: SymFn; addr: bigint; pid?: number; at?: Resolved };
 
 /** Split a key's bytes into its fields. */
 export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): DecodedKeyPart[] {
@@ -129,6 +133,13 @@ export function decodeKey(decode: KeyDecode[], key: Buffer, at: number): Decoded
 				const stop = end < 0 || end > o + d.size ? o + d.size : end;
 				out.push({ kind: "string", value: key.toString("utf8", o, stop) });
 				o += d.size;
+				break;
+			}
+			case "sym": {
+				const pid = d.user ? Number(key.readBigUInt64LE(o)) : undefined;
+				if (d.user) o += 8;
+				out.push({ kind: "sym", fn: d.fn, addr: key.readBigUInt64LE(o), pid });
+				o += 8;
 				break;
 			}
 			case "stack": {
@@ -157,4 +168,13 @@ export interface RowState {
 	parts: DecodedKeyPart[];
 	merged: Merged;
 	seenTick: number;
+}
+
+/** Two entries' values as one (keys DTrace aggregates together: one function's addresses). */
+export function combineMerged(fn: AggFn, a: Merged, b: Merged): Merged {
+	const out: Merged = { count: a.count + b.count, v: a.v + b.v, sumsq: (a.sumsq ?? 0n) + (b.sumsq ?? 0n) };
+	if (fn === "min") out.v = a.v < b.v ? a.v : b.v;
+	if (fn === "max") out.v = a.v > b.v ? a.v : b.v;
+	if (a.buckets && b.buckets) out.buckets = a.buckets.map((x, i) => x + (b.buckets![i] ?? 0n));
+	return out;
 }

@@ -7,7 +7,7 @@ import { canFault, type FaultPlan } from "../../kernel/codegen/faults.ts";
 import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
-import type { Clause, Statement } from "../d/ast.ts";
+import type { Clause, Expr, Statement } from "../d/ast.ts";
 import { expandMacros, print as printD, probeText } from "../d/index.ts";
 import {
 	type ClauseReads,
@@ -20,7 +20,9 @@ import {
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
 import {
+	allStatements,
 	clauseUsesStacks,
+	forEachExpr,
 	isStringVar,
 	type LowerEnv,
 	lowerAggregate,
@@ -147,7 +149,7 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 export function checkUnmatched(clause: Clause, strsize: number): void {
 	// Without the enabling's variables (they are laid out when probes match):
 	// what needs them is checked then; everything else now.
-	const env: LowerEnv = { probes: [], tlsSlot: () => 0, strsize };
+	const env: LowerEnv = { probes: [], tlsSlot: () => 0, strsize, epid: 0 };
 	const rec = clauseRecords(clause) ? new RecordBuilder(env, strsize) : undefined;
 	const tryLower = (f: () => void) => {
 		try {
@@ -252,7 +254,12 @@ function lowerClause(
 ) {
 	const regs = usesStackFn(clause, "ustack") ? unwindsAt(ctx) : undefined;
 	const unwind = regs !== undefined;
-	const rec = clauseRecords(clause) ? new RecordBuilder(env, cx.strsize) : undefined;
+	// The record's layout is registered first: its id is the clause's epid.
+	const records = clauseRecords(clause);
+	const layout: RecordLayout = { size: 0, actions: [] };
+	const epid = records || usesEpid(clause) ? cx.registerRecord(layout, st.id) : undefined;
+	env = { ...env, epid };
+	const rec = records ? new RecordBuilder(env, cx.strsize, unwind) : undefined;
 	// Actions inside if/else: their record flags, cleared when the clause starts.
 	const guards: Stmt[] = [];
 	const lowerStatements = (ss: Statement[], guarded = false): Stmt[] => {
@@ -261,6 +268,10 @@ function lowerClause(
 		return out;
 	};
 	const lowerStatement = (s: Statement, statements: Stmt[], guarded: boolean): void => {
+		if (s.kind === "expr" && s.expr.fn === "speculate") {
+			statements.push({ k: "speculate", id: lowerInt(s.expr.args[0] as Expr, env) });
+			return;
+		}
 		if (s.kind === "expr") {
 			if (guarded) {
 				const off = rec!.guard();
@@ -317,7 +328,8 @@ function lowerClause(
 				`a firing of this clause records ${rec.size} bytes, more than the ${SCRATCH_SIZE} a record holds; print fewer or shorter strings (-x strsize=N).`,
 			);
 		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
-		const layout: RecordLayout = { size: rec.size, actions: rec.actions };
+		layout.size = rec.size;
+		layout.actions = rec.actions;
 		if (which === "BEGIN") layout.phase = "begin";
 		if (which === "END") layout.phase = "end";
 		const { maps } = cx;
@@ -325,7 +337,7 @@ function lowerClause(
 			ringFd: maps.ring.fd,
 			scratchFd: maps.scratch.fd,
 			size: rec.size,
-			descId: cx.registerRecord(layout, st.id),
+			descId: epid!,
 			dropSlot: maps.ringDropSlot,
 		};
 	}
@@ -404,6 +416,7 @@ function enableGroup(
 		globalsFd: st.vars.globalsMap?.fd,
 		thisSize: st.vars.localsSize,
 		dynDropSlot: st.vars.dynDropSlot,
+		spec: st.spec?.plan,
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
@@ -471,8 +484,22 @@ export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
 	return taskRegsSupported() ? "task" : undefined;
 }
 
+function usesEpid(c: Clause): boolean {
+	let found = false;
+	forEachExpr(c, (e) => {
+		if (e.kind === "builtin" && e.name === "epid") found = true;
+	});
+	return found;
+}
+
 function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
-	return c.statements.some((s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && k.fn === fn));
+	const is = (f: string) => f === fn || (fn === "kstack" && f === "stack");
+	return allStatements(c.statements).some(
+		(s) =>
+			(s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && is(k.fn))) ||
+			// ustack() as an action records the unwinder's walk (record-stack.ts)
+			(fn === "ustack" && s.kind === "expr" && s.expr.fn === "ustack"),
+	);
 }
 
 function aggregation(

@@ -10,6 +10,7 @@ import type { RowState } from "./aggregation.ts";
 import type { KeyDecode } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { RollingCounter } from "./rolling.ts";
+import type { Speculations } from "./speculation.ts";
 import { releaseVars, type VarState } from "./vars.ts";
 
 export interface AggState {
@@ -69,6 +70,8 @@ export interface EnablingState {
 	atomic: boolean;
 	/** Some clause aggregates by ustack(). */
 	userStacks: boolean;
+	/** The enabling's speculations, when it uses them. */
+	spec?: Speculations;
 }
 
 /**
@@ -101,6 +104,7 @@ export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
 	if (st.truncSlot >= 0) maps.freeSlot(st.truncSlot);
 	if (st.faultSlot >= 0) maps.freeSlot(st.faultSlot);
 	releaseVars(st.vars, maps, attempt);
+	if (st.spec) attempt(() => st.spec?.close());
 	st.groups = [];
 	st.aggs.clear();
 	attempts.rethrow();

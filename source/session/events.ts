@@ -9,6 +9,7 @@ import { EventMerger } from "../output/merge.ts";
 import type { EventRecord, ProbeName } from "../output/model.ts";
 import { runtimeFault } from "./fault-records.ts";
 import type { SharedMaps } from "./maps.ts";
+import type { RecordSymbols } from "./record-syms.ts";
 import { decodeRecord, type RecordLayout } from "./records.ts";
 
 /** A record in output order; `enabling` is the session enabling whose clause wrote it. */
@@ -41,6 +42,8 @@ export class EventStream {
 		private readonly probeName: (id: number) => ProbeName,
 		/** The id printa() records name an enabling's aggregation by (as the batch's snapshots number them). */
 		private readonly aggId: (enabling: number, name: string) => number,
+		/** Names addresses and stacks as records are read. */
+		private readonly syms?: RecordSymbols,
 	) {}
 
 	/** A clause × probe group's layout; the id is the record's first word (and DTrace's enabled probe id). */
@@ -75,7 +78,7 @@ export class EventStream {
 				faults.push(runtimeFault(fault, this.#nameOf(fault.probe), l.enabling));
 				continue;
 			}
-			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name));
+			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name), this.syms);
 			if (d.fault) faults.push(d.fault);
 			if (!d.record) continue;
 			(d.record as OrderedRecord).enabling = l.enabling;

@@ -2,7 +2,7 @@
 // ppid, vtimestamp, walltimestamp, errno, id, stackdepth, ustackdepth and
 // uregs[R_*].
 import { vmlinuxBtf } from "../../kernel/btf/index.ts";
-import type { IntExpr, LQuantize, XVar } from "../../kernel/codegen/ir.ts";
+import type { IntExpr, LQuantize, StrExpr, XVar } from "../../kernel/codegen/ir.ts";
 import { llquantizeLimit } from "../../kernel/codegen/llquantize.ts";
 import { archFor } from "../../kernel/sys/arch.ts";
 import type { AggregateStmt, Expr } from "../d/ast.ts";
@@ -93,11 +93,38 @@ export function lowerBuiltinVar(e: Expr): IntExpr | undefined {
 		case "errno":
 		case "stackdepth":
 		case "ustackdepth":
+		case "caller":
+		case "ucaller":
 			return x({ name });
 		case "id":
 			return { k: "builtin", name: "probeid" };
 	}
 	return undefined;
+}
+
+let mmLayout: { mm?: number; start?: number; end?: number } | undefined;
+
+/** execargs/psargs: task->mm->arg_start..arg_end, at the offsets the kernel's BTF gives. */
+export function execArgs(e: Expr): StrExpr {
+	if (!mmLayout) {
+		try {
+			const btf = vmlinuxBtf();
+			mmLayout = {
+				mm: btf.memberOffset("task_struct", "mm"),
+				start: btf.memberOffset("mm_struct", "arg_start"),
+				end: btf.memberOffset("mm_struct", "arg_end"),
+			};
+		} catch {
+			mmLayout = {};
+		}
+	}
+	const { mm, start, end } = mmLayout;
+	if (mm === undefined || start === undefined || end === undefined)
+		throw fail(
+			`'${(e as { name: string }).name}' needs the kernel's BTF (/sys/kernel/btf/vmlinux) to find the process's arguments.`,
+			e,
+		);
+	return { k: "execargs", mmOffset: mm, startOffset: start, endOffset: end };
 }
 
 /** llquantize(value, factor, low, high, steps[, weight]): its constant parameters (the checker validated DTrace's rules). */

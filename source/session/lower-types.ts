@@ -62,6 +62,7 @@ export function typeOf(e: Expr, vars: VarTypes): IntType {
 			return isInteger(t) ? t : INT64;
 		}
 		case "call":
+			if (e.fn === "index" || e.fn === "rindex") return INT;
 			return e.fn === "strlen" ? SIZE_T : UINT64;
 		case "string":
 			return INT64;

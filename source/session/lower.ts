@@ -7,8 +7,10 @@ import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from 
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { TraceProbe } from "../providers/types.ts";
-import { llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
+import { selfStrRef } from "./lower-self.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
+import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 
 export class LowerError extends Error {
@@ -33,7 +35,9 @@ export type KeyDecode =
 	| { k: "str"; size: number }
 	| { k: "probe"; field: ProbeField }
 	/** `unwound`: the field is an id of the .eh_frame unwinder's stacks map, not of a stack-trace map. */
-	| { k: "stack"; user: boolean; depth: number; unwound?: boolean };
+	| { k: "stack"; user: boolean; depth: number; unwound?: boolean }
+	/** func() ufunc() & co (lower-syms.ts): the address, after the pid for user ones. */
+	| { k: "sym"; fn: SymFn; user: boolean };
 
 export interface LoweredAgg {
 	name: string;
@@ -60,6 +64,8 @@ export interface LowerEnv {
 	strsize: number;
 	/** Global, clause-local and associative variables of the enabling. */
 	vars?: VarEnv;
+	/** The clause's enabled probe id (its record layout's id), for `epid`. */
+	epid?: number;
 }
 
 export interface VarEnv {
@@ -85,6 +91,7 @@ function varEnv(env: LowerEnv, at: Expr): VarEnv {
 export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 	switch (e.kind) {
 		case "self":
+			if (isStringVar(e, env)) return selfStrRef(e.name, env, valueBytes(e, env));
 			return { k: "tls", slot: env.tlsSlot(e.name) };
 		case "this":
 			return { k: "this", off: varEnv(env, e).local(e.name, valueBytes(e, env)) };
@@ -147,7 +154,7 @@ export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 		case "string":
 			return true;
 		case "builtin":
-			return e.name === "execname" || PROBE_STRINGS.has(e.name);
+			return e.name === "execname" || e.name === "execargs" || e.name === "psargs" || PROBE_STRINGS.has(e.name);
 		case "call":
 			return isStringCall(e);
 		default:
@@ -230,6 +237,10 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 			if (n === "vtimestamp" || n === "walltimestamp" || n === "ppid")
 				throw unsupported(`'${n}' is not supported yet; use timestamp or pid.`, e);
 			if (n === "retval") return { k: "retval" };
+			if (n === "epid") {
+				if (env.epid === undefined) throw unsupported("epid is not known here.", e);
+				return { k: "const", v: BigInt(env.epid) };
+			}
 			const m = /^arg(\d)$/.exec(n);
 			if (m) return { k: "arg", n: Number(m[1]) };
 			throw unsupported(`'${n}' is a string: it cannot be used as an integer.`, e);
@@ -239,6 +250,7 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 				const call = lowerIntCall(e, env);
 				if (call) return call;
 			}
+			if (e.fn === "speculation") return { k: "speculation" };
 			if (e.fn === "progenyof") return { k: "progenyof", pid: lowerInt(e.args[0], env), ...taskLayout(e) };
 			throw unsupported(`'${e.fn}()' cannot be used as an integer.`, e);
 		case "binary": {
@@ -280,9 +292,10 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 
 export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if (e.kind === "string") return { k: "strconst", v: e.value };
-	if ((e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
+	if ((e.kind === "self" || e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
+	if (e.kind === "builtin" && (e.name === "execargs" || e.name === "psargs")) return execArgs(e);
 	if (e.kind === "call" && e.fn === "copyinstr") {
 		const addr = lowerInt(e.args[0], env);
 		return e.args[1] ? { k: "copyinstr", addr, len: lowerInt(e.args[1], env) } : { k: "copyinstr", addr };
@@ -308,7 +321,12 @@ function probeStr(field: ProbeField, env: LowerEnv): StrExpr {
 }
 
 function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; decode: KeyDecode } {
-	if (e.kind === "call" && (e.fn === "ustack" || e.fn === "kstack")) {
+	if (isSymCall(e))
+		throw unsupported(
+			`${(e as { fn: string }).fn}() is supported as an aggregation key and in printf/trace, not here.`,
+			e,
+		);
+	if (e.kind === "call" && (e.fn === "ustack" || e.fn === "kstack" || e.fn === "stack")) {
 		const depth = e.args.length ? Number((e.args[0] as { value?: bigint }).value ?? 127n) : 127;
 		return { field: { k: "stack", user: e.fn === "ustack" }, decode: { k: "stack", user: e.fn === "ustack", depth } };
 	}
@@ -322,7 +340,8 @@ function lowerKey(e: Expr, env: LowerEnv, asString = false): { field: KeyField; 
 	if (isStringExpr(e, env)) {
 		// Every string key takes strsize bytes (rounded to 8), so keys of one position
 		// have one size whatever the expression; execname is at most 16.
-		const size = roundUp8(e.kind === "builtin" ? Math.min(16, env.strsize) : env.strsize);
+		const comm = e.kind === "builtin" && e.name === "execname";
+		const size = roundUp8(comm ? Math.min(16, env.strsize) : env.strsize);
 		return { field: { k: "str", e: lowerStr(e, env), size }, decode: { k: "str", size } };
 	}
 	return { field: { k: "int", e: lowerInt(e, env) }, decode: { k: "int" } };
@@ -342,6 +361,12 @@ export function lowerAggregate(s: AggregateStmt, env: LowerEnv): LoweredAgg {
 	const keys: KeyField[] = [];
 	const decode: KeyDecode[] = [];
 	for (const k of s.keys) {
+		if (isSymCall(k)) {
+			const l = lowerSymKey(k, env);
+			keys.push(...l.fields);
+			decode.push(l.decode);
+			continue;
+		}
 		const l = lowerKey(k, env);
 		keys.push(l.field);
 		decode.push(l.decode);
@@ -434,7 +459,9 @@ export function forEachExpr(c: Clause, f: (e: Expr) => void): void {
 
 export function clauseUsesStacks(c: Clause): boolean {
 	return allStatements(c.statements).some(
-		(s) => s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && (k.fn === "ustack" || k.fn === "kstack")),
+		(s) =>
+			s.kind === "aggregate" &&
+			s.keys.some((k) => k.kind === "call" && (k.fn === "ustack" || k.fn === "kstack" || k.fn === "stack")),
 	);
 }
 

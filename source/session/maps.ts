@@ -6,6 +6,7 @@
 // uprobes. The per-event ring buffer, its scratch buffer and the state map too.
 import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
 import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
+import { tracefs } from "../../kernel/tracefs/index.ts";
 import { Unwinder } from "../../kernel/unwind/unwinder.ts";
 import type { ProviderEnv } from "../providers/types.ts";
 import { SessionError } from "./errors.ts";
@@ -172,7 +173,10 @@ export class SharedMaps {
 
 	/** The .eh_frame unwinder (its maps, tables and stacks), made on first use. */
 	get unwinder(): Unwinder {
-		this.#unwinder ??= new Unwinder();
+		if (!this.#unwinder) {
+			this.#unwinder = new Unwinder();
+			followForks(this.#unwinder);
+		}
 		return this.#unwinder;
 	}
 
@@ -242,4 +246,29 @@ function slotKey(slot: number): Buffer {
 	const key = Buffer.alloc(4);
 	key.writeUInt32LE(slot);
 	return key;
+}
+
+/**
+ * The unwinder's entries follow fork and exec in the kernel (kernel/unwind/fork.ts).
+ * Without task:task_newtask (old kernels) new processes are walked by frame
+ * pointers until user space has loaded them, as before.
+ */
+function followForks(u: Unwinder): void {
+	try {
+		const t = tracefs();
+		const fields = t.format("task", "task_newtask").fields;
+		const pid = fields.find((f) => f.name === "pid")?.offset;
+		const cloneFlags = fields.find((f) => f.name === "clone_flags")?.offset;
+		if (pid === undefined || cloneFlags === undefined) return;
+		u.followForks({
+			newtask: { pid, cloneFlags },
+			newtaskId: t.eventId("task", "task_newtask"),
+			execId: t.eventId("sched", "sched_process_exec"),
+		});
+	} catch (e) {
+		// No tracefs event or a refused program: processes load from user space only.
+		u.addProblem(
+			`new processes are walked by frame pointers until loaded (fork following failed: ${(e as Error).message})`,
+		);
+	}
 }

@@ -1,9 +1,11 @@
 // Reading an enabling's maps each tick: firings per probe (the groups' hits),
 // drops, and every aggregation's rows merged over CPUs into rolling windows.
-import { decodeKey, mergePerCpu } from "./aggregation.ts";
+import { combineMerged, type DecodedKeyPart, decodeKey, type Merged, mergePerCpu } from "./aggregation.ts";
 import type { AggState, EnablingState, Group } from "./enabling.ts";
 import type { SharedMaps } from "./maps.ts";
+import type { RecordSymbols } from "./record-syms.ts";
 import { RollingCounter } from "./rolling.ts";
+import { normalKey } from "./symkeys.ts";
 
 /** Firings per slot of a group's hits map (one slot per probe site), summed over CPUs. */
 export function readHits(g: Group): Map<number, number> {
@@ -41,6 +43,8 @@ export interface ReadContext {
 	probeCounter(st: EnablingState, id: number): RollingCounter;
 	/** A user stack of this process was seen: keep its mappings. */
 	sawUserStack(pid: number): void;
+	/** Names func()/ufunc() & co keys. */
+	symbols?: RecordSymbols;
 }
 
 export function readEnabling(cx: ReadContext, st: EnablingState, now: number): void {
@@ -68,16 +72,30 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 function readAggregation(cx: ReadContext, a: AggState, now: number): void {
 	const raw = a.map.batchLookupRaw();
 	const cpus = raw.cpuStride ? raw.valueStride / raw.cpuStride : 1;
+	// func()/ufunc() & co keys: entries of one function are one row (symkeys.ts).
+	const symbolic = cx.symbols !== undefined && a.decode.some((d) => d.k === "sym");
+	const entries = new Map<string, { merged: Merged; parts: () => DecodedKeyPart[] }>();
 	for (let e = 0; e < raw.count; e++) {
-		const keyHex = raw.keys.toString("hex", e * raw.keyStride, (e + 1) * raw.keyStride);
-		const merged = mergePerCpu(a.fn, a.lq, raw.values, e * raw.valueStride, cpus, raw.cpuStride);
+		let keyHex = raw.keys.toString("hex", e * raw.keyStride, (e + 1) * raw.keyStride);
+		let merged = mergePerCpu(a.fn, a.lq, raw.values, e * raw.valueStride, cpus, raw.cpuStride);
 		// An array's slot exists before anything fired: no row until something did.
 		if (merged.count === 0n) continue;
+		let parts = () => decodeKey(a.decode, raw.keys, e * raw.keyStride);
+		if (symbolic) {
+			const n = normalKey(a, keyHex, parts, cx.symbols!);
+			keyHex = n.key;
+			parts = () => n.parts;
+			const before = entries.get(keyHex);
+			if (before) merged = combineMerged(a.fn, before.merged, merged);
+		}
+		entries.set(keyHex, { merged, parts });
+	}
+	for (const [keyHex, { merged, parts }] of entries) {
 		let row = a.rows.get(keyHex);
 		if (!row) {
-			const parts = decodeKey(a.decode, raw.keys, e * raw.keyStride);
-			for (const p of parts) if (p.kind === "stack" && p.user && p.pid > 0) cx.sawUserStack(p.pid);
-			row = { counter: new RollingCounter(), parts, merged, seenTick: cx.tickNo };
+			const decoded = parts();
+			for (const p of decoded) if (p.kind === "stack" && p.user && p.pid > 0) cx.sawUserStack(p.pid);
+			row = { counter: new RollingCounter(), parts: decoded, merged, seenTick: cx.tickNo };
 			a.rows.set(keyHex, row);
 		}
 		row.merged = merged;

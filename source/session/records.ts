@@ -3,11 +3,15 @@
 // consumer turns a record's bytes back into source/output's EventRecord.
 import type { IntExpr, RecordStmt } from "../../kernel/codegen/ir.ts";
 import { RECORD_HEADER } from "../../kernel/codegen/ir.ts";
+import { SPEC_ID_OFFSET } from "../../kernel/codegen/speculation.ts";
 import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
-import type { Action, DValue, EventRecord, IntSize, ProbeName } from "../output/model.ts";
+import type { Action, DValue, EventRecord, IntSize, ProbeName, SymValue } from "../output/model.ts";
+import { parseFormat } from "../output/printf-format.ts";
 import { allStatements, isStringExpr, type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import { isSymCall, type SymFn } from "./lower-syms.ts";
 import { typeOf } from "./lower-types.ts";
+import { type RecordSymbols, readStack, readSym, type StackLayout, type SymLayout } from "./record-syms.ts";
 
 type ProbeField = "provider" | "module" | "function" | "name";
 const PROBE_FIELD: Record<string, ProbeField> = {
@@ -24,12 +28,16 @@ export type ArgLayout =
 	| { k: "str"; off: number; size: number; copyin: boolean }
 	/** A string literal, or a probe's name: known without the kernel. */
 	| { k: "const"; value: string; trusted: boolean }
-	| { k: "probe"; field: ProbeField };
+	| { k: "probe"; field: ProbeField }
+	| SymLayout;
 
 export type ActionLayout = (
 	| { kind: "printf"; format: string; args: ArgLayout[] }
 	| { kind: "trace"; arg: ArgLayout }
+	| StackLayout
 	| { kind: "exit"; arg: ArgLayout }
+	/** commit(id) / discard(id): the consumer acts on the speculation where the record is (speculation.ts). */
+	| { kind: "commit" | "discard"; arg: ArgLayout }
 	/** printa(): no bytes in the record; the consumer prints the aggregations as they are when it gets there. */
 	| { kind: "printa"; format?: string; names: string[] }
 	/** clear/trunc/normalize/denormalize: the consumer acts on the aggregation where the record is in the output. */
@@ -65,7 +73,7 @@ export function intType(e: Expr): { size: IntSize; signed: boolean } {
 			if (e.op === "<<" || e.op === ">>") return promote(intType(e.left), I32);
 			return promote(intType(e.left), intType(e.right));
 		case "call":
-			return { size: 8, signed: false };
+			return e.fn === "index" || e.fn === "rindex" ? I32 : { size: 8, signed: false };
 		default:
 			return I64;
 	}
@@ -94,17 +102,31 @@ export class RecordBuilder {
 	constructor(
 		private readonly env: LowerEnv,
 		private readonly strsize: number,
+		/** ustack() actions record the .eh_frame unwinder's walk (the clause's program has the unwinder). */
+		private readonly unwound = false,
 	) {}
 
-	private int(e: IntExpr, type: { size: IntSize; signed: boolean }): ArgLayout {
+	private int(e: IntExpr, type: { size: IntSize; signed: boolean }): ArgLayout & { off: number } {
 		const off = this.size;
 		this.size += 8;
 		this.stmts.push({ k: "rec-int", off, e });
 		return { k: "int", off, ...type };
 	}
 
-	private value(e: Expr | AggVar): ArgLayout {
+	/** func() & co, or an integer printed by %a/%A: the address, after the pid for user ones. */
+	private sym(fn: SymFn | "addr", user: boolean, addr: Expr): ArgLayout {
+		const pidOff = user ? this.int({ k: "builtin", name: "pid" }, { size: 4, signed: true }).off : undefined;
+		const off = (this.int(lowerInt(addr, this.env), { size: 8, signed: false }) as { off: number }).off;
+		return { k: "sym", fn, user, off, pidOff };
+	}
+
+	private value(e: Expr | AggVar, conv?: string): ArgLayout {
 		if (e.kind === "aggvar") throw new LowerError(`@${e.name} can only be printed with printa().`);
+		if (isSymCall(e)) {
+			const fn = (e as { fn: SymFn }).fn;
+			return this.sym(fn, fn.startsWith("u"), (e as { args: Expr[] }).args[0]!);
+		}
+		if ((conv === "kaddr" || conv === "uaddr") && !isString(e, this.env)) return this.sym("addr", conv === "uaddr", e);
 		if (!isString(e, this.env)) return this.int(lowerInt(e, this.env), this.type(e));
 		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
 		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
@@ -140,9 +162,32 @@ export class RecordBuilder {
 			case "printf": {
 				const f = c.args[0];
 				if (f?.kind !== "string") throw new LowerError("printf's format must be a string constant.");
-				this.actions.push({ kind: "printf", format: f.value, args: c.args.slice(1).map((a) => this.value(a)) });
+				const convs = printfArgClasses(f.value);
+				const args = c.args.slice(1).map((a, i) => this.value(a, convs[i]));
+				this.actions.push({ kind: "printf", format: f.value, args });
 				return;
 			}
+			case "stack":
+			case "ustack": {
+				const user = c.fn === "ustack";
+				const n = c.args[0] as Expr | undefined;
+				const frames = n ? Number(constantFrames(n)) : user ? USTACKFRAMES : STACKFRAMES;
+				const unwound = user && this.unwound;
+				const off = this.size;
+				this.size += unwound ? 8 : 16 + frames * 8;
+				this.stmts.push({ k: "rec-stack", off, user, frames, unwound });
+				this.actions.push({ kind: "stack", user, off, frames, unwound });
+				return;
+			}
+			case "func":
+			case "sym":
+			case "mod":
+			case "ufunc":
+			case "usym":
+			case "umod":
+			case "uaddr":
+				this.actions.push({ kind: "trace", arg: this.value(c as Expr) });
+				return;
 			case "trace":
 				this.actions.push({ kind: "trace", arg: this.value(c.args[0]!) });
 				return;
@@ -162,6 +207,14 @@ export class RecordBuilder {
 				this.actions.push({ kind: "aggop", op: c.fn, name: agg.name, arg });
 				return;
 			}
+			case "commit":
+			case "discard": {
+				const off = this.size;
+				this.size += 8;
+				this.stmts.push({ k: "spec-end", off, e: lowerInt(c.args[0] as Expr, this.env) });
+				this.actions.push({ kind: c.fn, arg: { k: "int", off, size: 8, signed: true } });
+				return;
+			}
 			case "exit": {
 				const off = this.size;
 				this.size += 8;
@@ -178,8 +231,14 @@ export function clauseRecords(c: Clause): boolean {
 	return c.statements.length === 0 || allStatements(c.statements).some((s) => s.kind === "expr");
 }
 
+/** A record's part in speculations: the speculation it belongs to, the commits and discards it does. */
+export interface SpecMarks {
+	spec?: number;
+	specOps?: { op: "commit" | "discard"; id: bigint; action: number }[];
+}
+
 export interface Decoded {
-	record?: EventRecord & { phase?: "begin" | "end" };
+	record?: EventRecord & { phase?: "begin" | "end" } & SpecMarks;
 	fault?: RuntimeFault;
 }
 
@@ -190,15 +249,24 @@ export function decodeRecord(
 	probeOf: (id: number) => ProbeName,
 	epid: number,
 	aggId: (name: string) => number,
+	syms?: RecordSymbols,
 ): Decoded {
 	const probe = probeOf(buf.readUInt32LE(4));
 	const timestamp = buf.readBigUInt64LE(8);
 	const cpu = buf.readUInt32LE(16);
 	const actions: Action[] = [];
+	const marks: SpecMarks = {};
+	const spec = buf.readUInt32LE(SPEC_ID_OFFSET);
+	if (spec) marks.spec = spec;
 	let n = 0;
 	for (const a of layout.actions) {
 		n++;
 		if (a.guard !== undefined && buf.readBigUInt64LE(a.guard) === 0n) continue;
+		if (a.kind === "commit" || a.kind === "discard") {
+			const id = a.arg.k === "int" ? BigInt.asIntN(64, buf.readBigUInt64LE(a.arg.off)) : 0n;
+			(marks.specOps ??= []).push({ op: a.kind, id, action: n });
+			continue;
+		}
 		if (a.kind === "printa") {
 			actions.push({ kind: "printa", format: a.format, aggregations: a.names.map(aggId) });
 			continue;
@@ -211,21 +279,56 @@ export function decodeRecord(
 			else actions.push({ kind: a.op, aggregation });
 			continue;
 		}
+		if (a.kind === "stack") {
+			actions.push({ kind: "stack", value: readStack(buf, a, syms) });
+			continue;
+		}
 		const vals: DValue[] = [];
 		const args = a.kind === "printf" ? a.args : [a.arg];
 		for (const arg of args) {
-			const v = readArg(buf, arg, probe);
+			const v = arg.k === "sym" ? readSym(buf, arg, syms) : readArg(buf, arg, probe);
 			if ("fault" in v) return { fault: { epid, probe, fault: FAULT.BADADDR, addr: v.fault, action: n } };
 			vals.push(v);
 		}
 		if (a.kind === "printf") actions.push({ kind: "printf", format: a.format, args: vals });
+		else if (a.kind === "trace" && vals[0]!.kind === "sym") actions.push({ kind: "sym", value: vals[0] as SymValue });
 		else if (a.kind === "trace") actions.push({ kind: "trace", value: vals[0]! });
 		else actions.push({ kind: "exit", status: Number((vals[0] as { value: bigint }).value) });
 	}
-	return { record: { cpu, epid, probe, timestamp, actions, phase: layout.phase } };
+	return { record: { cpu, epid, probe, timestamp, actions, phase: layout.phase, ...marks } };
 }
 
-function readArg(buf: Buffer, a: ArgLayout, probe: ProbeName): DValue | { fault: bigint } {
+/** DTrace's defaults of the stackframes and ustackframes options. */
+const STACKFRAMES = 20;
+const USTACKFRAMES = 100;
+
+function constantFrames(e: Expr): bigint {
+	if (e.kind !== "int" || e.value < 1n || e.value > 127n) {
+		const at = e.pos.line > 0 ? `line ${e.pos.line}, column ${e.pos.column}: ` : "";
+		throw new LowerError(`${at}the number of frames of stack()/ustack() must be an integer constant from 1 to 127.`);
+	}
+	return e.value;
+}
+
+/** The conversion class (printf-format.ts) each printf argument meets, by argument position. */
+function printfArgClasses(format: string): (string | undefined)[] {
+	const out: (string | undefined)[] = [];
+	let parsed: ReturnType<typeof parseFormat>;
+	try {
+		parsed = parseFormat(format);
+	} catch {
+		return out; // the checker reports bad formats
+	}
+	for (const cv of parsed.conversions) {
+		if (cv.name === "%") continue;
+		if (cv.dynWidth) out.push(undefined);
+		if (cv.dynPrecision) out.push(undefined);
+		out.push(cv.info.cls);
+	}
+	return out;
+}
+
+function readArg(buf: Buffer, a: Exclude<ArgLayout, SymLayout>, probe: ProbeName): DValue | { fault: bigint } {
 	switch (a.k) {
 		case "const":
 			return { kind: "string", value: a.value, trusted: a.trusted };

@@ -25,11 +25,14 @@ import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
 import { errorContext } from "./fault-records.ts";
 import { Holds } from "./holds.ts";
+import { usesUserAddresses } from "./lower-syms.ts";
 import { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
+import { recordSymbols } from "./record-syms.ts";
 import { RollingCounter } from "./rolling.ts";
 import { excludeProcess } from "./self.ts";
+import { applySpeculations, Speculations, usesSpeculation } from "./speculation.ts";
 import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
 import { newVarState } from "./vars.ts";
@@ -53,6 +56,9 @@ export interface SessionOptions {
 	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
 	dynvarsize?: number;
 	now?: () => number;
+	/** Speculations per enabling (the nspec option) and the bytes each may hold (specsize). */
+	nspec?: number;
+	specsize?: number;
 	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
 	nodemangle?: boolean;
 	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
@@ -67,6 +73,8 @@ export class Session {
 	readonly target: number | undefined;
 	/** Whether dtop's own process is traced (`--trace-self`); else every enabling leaves it out. */
 	readonly traceSelf: boolean;
+	private readonly nspec: number;
+	private readonly specsize: number;
 	private readonly probes: ProbeSource;
 	private readonly now: () => number;
 	private readonly started: number;
@@ -110,11 +118,14 @@ export class Session {
 		this.tickMs = opts.tickMs ?? 1000;
 		this.target = opts.target;
 		this.traceSelf = opts.traceSelf === true;
+		this.nspec = opts.nspec ?? 1;
+		this.specsize = opts.specsize ?? 4 << 20;
 		this.maps = new SharedMaps(opts.bufsize);
 		this.events = new EventStream(
 			this.maps,
 			(id) => this.probeName(id),
 			(enabling, name) => this.aggregationId(enabling, name),
+			recordSymbols(() => this.symbolizer, this.maps),
 		);
 		this.symbolizer = new Symbolizer({ nodemangle: opts.nodemangle });
 		this.nodemangle = opts.nodemangle === true;
@@ -141,6 +152,7 @@ export class Session {
 			},
 			probeCounter: (st, id) => this.probeCounter(st, id),
 			sawUserStack: (pid) => this.symbolizer.capture(pid),
+			symbols: recordSymbols(() => this.symbolizer, this.maps),
 		};
 	}
 
@@ -190,11 +202,10 @@ export class Session {
 			retired: 0,
 			retiredMisses: 0,
 			atomic: needsAtomic(matched),
-			userStacks: program.clauses.some((c) =>
-				c.statements.some((x) => x.kind === "aggregate" && x.keys.some((k) => k.kind === "call" && k.fn === "ustack")),
-			),
+			userStacks: program.clauses.some(usesUserAddresses),
 		};
 		try {
+			if (usesSpeculation(program)) st.spec = new Speculations(this.maps, this.nspec, this.specsize);
 			st.dropSlot = this.maps.allocSlot();
 			st.truncSlot = this.maps.allocSlot();
 			st.faultSlot = this.maps.allocSlot();
@@ -302,7 +313,13 @@ export class Session {
 
 	/** Per-event records, faults and drops since the last call, in output order. */
 	pollEvents(): EventBatch {
-		return this.events.poll();
+		const batch = this.events.poll();
+		batch.records = applySpeculations(
+			batch.records,
+			(id) => this.enablings.get(id ?? -1)?.spec,
+			(f) => batch.faults.push(f),
+		);
+		return batch;
 	}
 
 	/** Whether exit() was called (or the session stopped), and exit()'s status. */
@@ -374,7 +391,12 @@ export class Session {
 	private captureProcesses(probes: TraceProbe[]): void {
 		const pids = new Set<number>();
 		if (this.target !== undefined) pids.add(this.target);
-		for (const p of probes) if (isKind(p, "uprobe") && p.target.pid) pids.add(p.target.pid);
+		// A probe on the file (widen.ts) names the process it was found in: a pre-fork
+		// server's parent, whose mappings its children inherit (kernel/unwind/fork.ts).
+		for (const p of probes) {
+			const pid = isKind(p, "uprobe") ? (p.target.pid ?? p.target.seenIn) : undefined;
+			if (pid) pids.add(pid);
+		}
 		for (const pid of pids) this.symbolizer.capture(pid);
 		// Stacks go through the unwinder: its tables for these processes.
 		// (Asked of the context a clause reading arguments gets: the widest.)
@@ -653,9 +675,19 @@ export class Session {
 	 * stacks, read each new process's mappings now, so its stacks symbolize even
 	 * if it exits before the next tick.
 	 */
-	processesChanged(started: readonly number[], exited: readonly number[], remapped: readonly number[] = []): void {
+	processesChanged(
+		started: readonly number[],
+		exited: readonly number[],
+		remapped: readonly number[] = [],
+		forks?: ReadonlyMap<number, number>,
+	): void {
 		if ((started.length || remapped.length) && [...this.enablings.values()].some((st) => st.userStacks)) {
-			for (const pid of started) this.symbolizer.capture(pid, true);
+			for (const pid of started) {
+				// A child that already exited keeps its parent's mappings (it had them).
+				const parent = forks?.get(pid);
+				if (parent !== undefined) this.symbolizer.forked(pid, parent);
+				this.symbolizer.capture(pid, true);
+			}
 			// exec'd or mapped new code: what was read before is stale
 			for (const pid of remapped) this.symbolizer.capture(pid, true);
 			this.unwound.started([...started, ...remapped]);

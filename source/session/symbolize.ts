@@ -17,6 +17,7 @@ import { ElfFile } from "../../kernel/elf/index.ts";
 import { ModuleSymbols, type ModuleSymbolsOptions } from "../../kernel/elf/module-symbols.ts";
 import { type Mapping, readMaps, resolveAddress } from "../../kernel/elf/procmaps.ts";
 import { KernelSymbols } from "../../kernel/ksyms/index.ts";
+import type { Resolved } from "../output/model.ts";
 
 interface PerfMapEntry {
 	start: number;
@@ -82,6 +83,19 @@ export class Symbolizer {
 			// The process is gone: keep what we had, if anything.
 			if (have) have.dead = true;
 		}
+	}
+
+	/**
+	 * `child` was forked by `parent` (and has not exec'd): until its own
+	 * mappings are read, they are its parent's, so the stacks of a child that
+	 * exits before it is read (a pre-fork server's short-lived worker) still name
+	 * their frames. Read the parent's now if they are not held.
+	 */
+	forked(child: number, parent: number): void {
+		if (this.maps.has(child)) return;
+		this.capture(parent);
+		const p = this.maps.get(parent);
+		if (p?.maps.length) this.maps.set(child, { maps: p.maps, at: Date.now(), dead: false, files: new Map() });
 	}
 
 	/** A process exited: keep its mappings a while (its stacks may still be read), then forget them. */
@@ -262,6 +276,56 @@ export class Symbolizer {
 		}
 		// Anonymous memory (JIT code without a perf map): the address is all there is.
 		return `0x${addr.toString(16)}`;
+	}
+
+	/**
+	 * What an address of a process is, as DTrace's usym()/ufunc()/umod()/uaddr()
+	 * name it: the object's path, the symbol and the offset into it. Undefined
+	 * when no mapping covers the address (anonymous memory, a process long gone).
+	 */
+	resolveUser(pid: number, addr: bigint): Resolved | undefined {
+		const a = Number(addr);
+		this.capture(pid);
+		let entry = this.maps.get(pid);
+		let r = entry ? resolveAddress(entry.maps, a) : undefined;
+		if (entry && !entry.dead && !r?.path && Date.now() - entry.at > 50) {
+			this.capture(pid, true);
+			entry = this.maps.get(pid);
+			r = entry ? resolveAddress(entry.maps, a) : undefined;
+		}
+		if (!entry || !r?.path) {
+			const pm = this.perfMap(pid);
+			const hit = pm?.find((e) => e.start <= a && a < e.end);
+			return hit ? { module: "[jit]", symbol: hit.name, offset: BigInt(a - hit.start) } : undefined;
+		}
+		if (!r.path.startsWith("/")) return { module: r.path };
+		const m = this.module(pid, entry, r.path);
+		const vaddr = m?.elf.offsetToAddress(r.fileOffset);
+		if (!m || vaddr === undefined) return { module: r.path };
+		const held = m.symbolCount;
+		const s = m.lookup(vaddr);
+		if (m.symbolCount !== held) this.evict();
+		if (!s) return { module: r.path };
+		return { module: r.path, symbol: this.functionName(s.name), offset: BigInt(s.offset) };
+	}
+
+	/** A kernel address as sym()/func()/mod() name it: vmlinux (or its module), the function, the offset. */
+	resolveKernel(addr: bigint): Resolved | undefined {
+		const k = this.kernelSymbols();
+		const h = k?.lookup(addr);
+		if (!h) return undefined;
+		return { module: h.module ?? "vmlinux", symbol: h.name, offset: h.offset };
+	}
+
+	private kernelSymbols(): KernelSymbols | null {
+		if (this.kernel === undefined) {
+			try {
+				this.kernel = KernelSymbols.load();
+			} catch {
+				this.kernel = null;
+			}
+		}
+		return this.kernel;
 	}
 
 	kernelFrame(addr: bigint): string {

@@ -66,6 +66,8 @@ export class UnwoundProcesses {
 		const u = this.unwinder();
 		if (!u) return;
 		for (const pid of [...pids].reverse()) {
+			// An exec dropped its entry in the kernel (kernel/unwind/fork.ts): load it again.
+			this.seen.delete(pid);
 			let text: string;
 			try {
 				text = readFileSync(`/proc/${pid}/maps`, "utf8");

@@ -2,6 +2,8 @@
 // rows, keys decoded (probe names, symbolized stacks) for the printers and UI.
 import { hostname, release } from "node:os";
 import { Stop } from "../../kernel/unwind/walk.ts";
+import type { SymValue } from "../output/model.ts";
+import { symText } from "../output/symbols.ts";
 import { type DecodedKeyPart, displayValue, histogram } from "./aggregation.ts";
 import type { AggState, EnablingState } from "./enabling.ts";
 import type { SharedMaps } from "./maps.ts";
@@ -98,6 +100,7 @@ export class ViewBuilder {
 			truncated: st.truncated,
 			faults: st.faults,
 			dynDrops: st.vars.dynDrops,
+			...(st.spec ? { speculation: st.spec.counts() } : {}),
 			...(st.error ? { error: st.error } : {}),
 			...(variables ? { variables } : {}),
 			evictions: ev,
@@ -108,6 +111,10 @@ export class ViewBuilder {
 		const d = a.decode[i];
 		if (p.kind === "stack") return { kind: "stack", frames: this.stackFrames(p), user: p.user };
 		if (p.kind === "ustack") return { kind: "stack", frames: this.unwoundFrames(p), user: true };
+		if (p.kind === "sym") {
+			const sym: SymValue = { kind: "sym", fn: p.fn, addr: p.addr, pid: p.pid, at: p.at };
+			return { kind: "string", value: symText(sym), sym };
+		}
 		if (d.k === "probe" && p.kind === "int") {
 			const probe = this.probes.byId(Number(p.value));
 			if (!probe) return { kind: "string", value: `probe#${p.value}` };

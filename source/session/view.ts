@@ -2,12 +2,16 @@
 // render. The session produces a fresh SessionView every tick; nothing in it is
 // live kernel state.
 
+import type { SymValue } from "../output/model.ts";
+import type { SpecCounts } from "./speculation.ts";
+
 export type AggFunction = "count" | "sum" | "avg" | "min" | "max" | "stddev" | "quantize" | "lquantize" | "llquantize";
 
 /** One component of an aggregation key. Strings are raw (not yet escaped). */
 export type KeyPart =
 	| { kind: "int"; value: bigint }
-	| { kind: "string"; value: string }
+	/** `sym`: a func()/ufunc() & co key, `value` its text (`module`function`). */
+	| { kind: "string"; value: string; sym?: SymValue }
 	/** A symbolized stack, innermost frame first, each `module`function+0xoff`. */
 	| { kind: "stack"; frames: string[]; user: boolean };
 
@@ -71,6 +75,8 @@ export interface EnablingView {
 	faults?: number;
 	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
 	dynDrops?: number;
+	/** Failed speculations and speculative drops (absent: the enabling has no speculations). */
+	speculation?: SpecCounts;
 	error?: string;
 	/** Probes the kernel refused alone (skipped; the rest attached): a summary line, then one per probe; filled by the UI's controller. */
 	skipped?: string[];

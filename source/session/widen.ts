@@ -39,5 +39,5 @@ export function widen(p: TraceProbe, glob: string): TraceProbe {
 	if (t.kind !== "uprobe" || !t.pid) return p;
 	const base = baseProvider(p.provider, t.pid);
 	if (base === undefined || !matchesEveryProcess(glob, base)) return p;
-	return { ...p, target: { ...t, pid: undefined } };
+	return { ...p, target: { ...t, pid: undefined, seenIn: t.pid } };
 }

@@ -11,6 +11,7 @@ import { aggTitle, formatKey, hasStack, isHistogram } from "./format.ts";
 import { histogramLines } from "./histogram.tsx";
 import { type Line, Lines, seg } from "./line.tsx";
 import { titleLine } from "./pane.tsx";
+import { speculationLines } from "./speculation-lines.ts";
 import { type StackRow, stackLines } from "./stacks.tsx";
 import { formatCount, formatRate } from "./text.ts";
 import { variableLines } from "./variables.ts";
@@ -113,6 +114,10 @@ export function detailContent(enabling: EnablingView | undefined, cols: number, 
 	if (enabling.variables?.length) {
 		if (lines.length) lines.push([]);
 		lines.push(...variableLines(enabling.variables, cols, cs));
+	}
+	if (enabling.speculation) {
+		if (lines.length) lines.push([]);
+		lines.push(...speculationLines(enabling.speculation));
 	}
 	if (enabling.arguments?.length) {
 		lines.push([], [seg("arguments (from the probe's note)", { dim: true })]);

@@ -61,7 +61,7 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 		const steps: [string, RegExp][] = [
 			["k", /@\[execname\]/],
 			["kk", /@\[tid\]/],
-			["kk", /@\[arg0\]/],
+			["kkk", /@\[arg0\]/],
 			["k", /@\[arg1\]/],
 			["k", /@\[copyinstr\(arg0\)\][\s\S]*(SELECT 1|BEGIN|COMMIT)/],
 			["k", /@\[ustack\(\)\][\s\S]*handle_query/],
@@ -110,6 +110,7 @@ test("k on a system call cycles its arguments from the tracefs format, copyinstr
 			"pid",
 			"tid",
 			"probefunc",
+			"cgroup",
 			"arg0",
 			"arg1",
 			"arg2",

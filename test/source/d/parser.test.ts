@@ -398,7 +398,7 @@ describe("syntax errors", () => {
 describe("unsupported D is named", () => {
 	const cases: [string, string][] = [
 		["syscall::read:entry { @c = count(); @d = sum(printa(@c)); }", "line 1, column 46: 'printa' is not supported"],
-		["syscall::read:entry { stack(); }", "line 1, column 23: 'stack' is not supported"],
+		["syscall::read:entry { jstack(); }", "line 1, column 23: 'jstack' is not supported"],
 		['syscall::read:entry { x = printf("%d", 1); }', "line 1, column 27: 'printf' is not supported"],
 		[
 			"syscall::read:entry { self->x[1] = 1; }",
@@ -442,8 +442,8 @@ describe("unsupported D is named", () => {
 		["self int a[int];", "line 1, column 10: 'self->a[...]' (an array of self-> variables) is not supported"],
 		["inline int x = 1;", "line 1, column 1: 'inline' is not supported: dtop has no declarations"],
 		[
-			"syscall::read:entry { ustack(); }",
-			"line 1, column 23: ustack() as a statement is not supported; use it as an aggregation key, as in @[ustack()] = count()",
+			"syscall::read:entry { kstack(); }",
+			"line 1, column 23: kstack() as a statement is not supported; use it as an aggregation key, as in @[kstack()] = count()",
 		],
 		[
 			"syscall::read:entry { pid; }",

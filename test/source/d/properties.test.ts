@@ -132,7 +132,7 @@ describe("printing random valid trees", () => {
 // Well-typed programs, built by construction: integers and strings never mix, stacks
 // appear only as keys, each aggregation keeps one function and key signature.
 const INT_BUILTINS = BUILTIN_VARIABLES.filter(
-	(b) => !["execname", "probeprov", "probemod", "probefunc", "probename"].includes(b),
+	(b) => !["execname", "probeprov", "probemod", "probefunc", "probename", "execargs", "psargs"].includes(b),
 );
 const STR_BUILTINS = ["execname", "probeprov", "probemod", "probefunc", "probename"] as const;
 const ARITH = ["*", "/", "%", "+", "-", "<<", ">>", "&", "^", "|", "&&", "||"] as const;
