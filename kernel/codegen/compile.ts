@@ -18,6 +18,7 @@ import { Helper } from "../bpf/helpers.ts";
 import { compileAgg } from "./agg.ts";
 import { evalBuiltinVar } from "./builtins.ts";
 import { cgroupScope, evalContainer } from "./container.ts";
+import { checkDivisor, closeFaults, type FaultScope, openFaults } from "./faults.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { compileSpeculate, evalSpeculation } from "./speculation.ts";
@@ -60,6 +61,8 @@ export interface State {
 	end?: string;
 	/** Code of a bpf_loop callback (strloop.ts): the buffer's address is in R6. */
 	cbBuf?: boolean;
+	/** The clause's fault handler (faults.ts). */
+	fault?: FaultScope;
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -359,6 +362,7 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr, unsigned: boolean
 			return;
 		case "/":
 		case "%":
+			checkDivisor(s);
 			if (!unsigned) signedDivide(s, op);
 			else if (op === "/") a.div(R0, R1);
 			else a.mod(R0, R1);
@@ -402,7 +406,7 @@ function evalBin(s: State, op: string, l: IntExpr, r: IntExpr, unsigned: boolean
 /**
  * R0 = R0 / R1 or R0 % R1 with C's signed semantics, using unsigned division on
  * magnitudes (signed BPF division needs cpu v4, Linux 6.6+; dtop also runs on 6.1).
- * Division by zero yields 0, as BPF's does.
+ * A zero divisor is a fault (checked before: faults.ts).
  */
 function signedDivide(s: State, op: "/" | "%"): void {
 	const a = s.a;
@@ -542,6 +546,7 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next };
 		// DTrace: once a clause of this firing called exit(), the later clauses record nothing.
 		if (ps.slice(0, i).some((e) => callsExit(e.statements))) checkState(s, next);
+		openFaults(s, i);
 		if (c.predicate) {
 			evalInt(s, c.predicate);
 			a.jeq(R0, 0, next);
@@ -553,8 +558,13 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 		addTo(s, R0, 0, 1);
 		a.label(`hit_done_${i}`);
 		beginRecord(s, next);
-		for (const st of c.statements) compileStmt(s, st);
+		c.statements.forEach((st, n) => {
+			// DTrace numbers a clause's actions from 1 (0 is the predicate).
+			if (s.fault) s.fault.action = n + 1;
+			compileStmt(s, st);
+		});
 		endRecord(s);
+		closeFaults(s, next);
 		a.label(next);
 		labels = s.labels;
 		if (s.unwinds) unwinds ??= c;

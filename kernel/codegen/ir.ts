@@ -3,6 +3,7 @@
 // slots, aggregations to maps). kernel/ never sees the D AST.
 import type { UstackCode } from "../unwind/bpf.ts";
 import type { UserRegs } from "../unwind/regs.ts";
+import type { FaultPlan } from "./faults.ts";
 import type { LLQuantize } from "./llquantize.ts";
 
 export type BinOp =
@@ -286,6 +287,8 @@ export interface ClauseProgram {
 	fixedCookie?: bigint;
 	/** The per-event record this clause writes, if it has actions that record data. */
 	record?: RecordPlan;
+	/** Where its runtime faults (faults.ts) are counted and reported. */
+	faults?: FaultPlan;
 	/**
 	 * Array map of one value {u64 flag, u64 status}: the program does nothing once
 	 * the flag is set (exit() was called, or END is about to run); exit() sets it.

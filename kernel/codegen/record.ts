@@ -7,6 +7,7 @@ import { R0, R1, R2, R3, R4, R6, R7, R9, R10 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, type State } from "./compile.ts";
+import { checkRead } from "./faults.ts";
 import type { RecordStmt } from "./ir.ts";
 import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
 import { compileSpecEnd } from "./speculation.ts";
@@ -88,6 +89,7 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 				.add(R1, st.off + 16)
 				.mov(R2, st.size)
 				.call(Helper.probe_read_user_str);
+			checkRead(s);
 			// The helper's result (length with the NUL, or -errno) tells the consumer a fault from a string.
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);
 			countCut(s, st.size);

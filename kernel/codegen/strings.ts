@@ -8,6 +8,7 @@ import { Helper } from "../bpf/helpers.ts";
 import { emitTaskRegs } from "../unwind/regs.ts";
 import { CodegenError, counterAdd, evalInt, label, type State, slot } from "./compile.ts";
 import { materializeExecArgs } from "./execargs.ts";
+import { checkRead } from "./faults.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
 import { keySize } from "./layout.ts";
@@ -125,9 +126,11 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 				a.ldx(8, R0, R10, lenSlot);
 				copyinLen(s, n);
 				a.mov(R3, R9).call(Helper.probe_read_user_str);
+				checkRead(s);
 				return;
 			}
 			a.mov(R2, n).mov(R3, R9).call(Helper.probe_read_user_str);
+			checkRead(s);
 			countCut(s, n);
 			return;
 		case "strconst":

@@ -62,7 +62,8 @@ export function emitCallbacks(a: Asm): void {
 	if (!list) return;
 	for (const p of list) {
 		const labels = counters.get(a) ?? CALLBACK_LABELS;
-		const c: State = { ...p.s, cbBuf: true, labels: labels * 1000 };
+		// A callback cannot jump to its clause's fault handler (another subprogram).
+		const c: State = { ...p.s, cbBuf: true, labels: labels * 1000, fault: undefined };
 		a.label(p.name);
 		a.ldx(8, R6, R2, 0);
 		p.body(c);

@@ -96,6 +96,10 @@ export interface RuntimeFault {
 	action: number;
 	/** Offset of the faulting instruction, when known. */
 	offset?: number;
+	/** The clause's index in its program (the ERROR probe's arg2). */
+	clause?: number;
+	/** The session enabling whose clause faulted: only its ERROR clauses fire. */
+	enabling?: number;
 }
 
 /** "dtop: error on enabled probe ID 2 (ID 5: syscall:vmlinux:read:entry): invalid address (0x0) in action #1". */

@@ -124,6 +124,7 @@ export function formatJson(view: SessionView, time = new Date()): string {
 				evictions: v.evictions,
 				drops: e.drops,
 				truncated: e.truncated,
+				faults: e.faults ?? 0,
 				dynamicDrops: e.dynDrops,
 				rows: sortRows(a.rows).map((r, i) => {
 					const h = histogramJson(r.data);

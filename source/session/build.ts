@@ -3,6 +3,7 @@
 // depends on the kind of probe is the provider's (source/providers).
 import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClauses } from "../../kernel/codegen/compile.ts";
+import { canFault, type FaultPlan } from "../../kernel/codegen/faults.ts";
 import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
 import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
 import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
@@ -387,7 +388,7 @@ function enableGroup(
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
 	const load = provider.load(probes, maps.env, cookie, reads);
 	const dtrace = isKind(probes[0], "dtrace");
-	const programs: ClauseProgram[] = lowered.map((l) => ({
+	const programs: ClauseProgram[] = lowered.map((l, i) => ({
 		name: st.d,
 		ctx: plans.ctx,
 		args: plans.args,
@@ -408,6 +409,7 @@ function enableGroup(
 		atomic: st.atomic,
 		fixedCookie: load.fixedCookie,
 		record: l.record,
+		faults: faultPlan(cx, st, l, clauseIndex(st, clauses[i])),
 		stateFd: maps.state.fd,
 		ignoreState: dtrace,
 		bufFd: maps.buf.fd,
@@ -443,6 +445,33 @@ function enableGroup(
 		if (e instanceof ProgramLimitError) throw new SessionError(e.message, { cause: e });
 		throw e;
 	}
+}
+
+/** A clause's index in its program (DTrace's clause number, the ERROR probe's arg2). */
+function clauseIndex(st: EnablingState, c: Clause | undefined): number {
+	const i = st.program.clauses.indexOf(c as Clause);
+	return i >= 0
+		? i
+		: Math.max(
+				0,
+				st.clauses.findIndex((x) => x.clause === c),
+			);
+}
+
+/**
+ * Where a clause's runtime faults go: the enabling's fault counter and the
+ * ring, under the clause's enabled probe id (its record's, or one of its own
+ * when it records nothing). A clause that cannot fault has none.
+ */
+function faultPlan(
+	cx: BuildContext,
+	st: EnablingState,
+	l: { statements: Stmt[]; predicate?: ClauseProgram["predicate"]; record?: ClauseProgram["record"] },
+	clause: number,
+): FaultPlan | undefined {
+	if (st.faultSlot < 0 || !canFault(l)) return undefined;
+	const epid = l.record?.descId ?? cx.registerRecord({ size: 0, actions: [] }, st.id);
+	return { ringFd: cx.maps.ring.fd, epid, clause, slot: st.faultSlot, dropSlot: cx.maps.ringDropSlot };
 }
 
 /**

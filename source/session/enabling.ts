@@ -51,6 +51,9 @@ export interface EnablingState {
 	/** Counter slot of strings cut at strsize, and their count. */
 	truncSlot: number;
 	truncated: number;
+	/** Counter slot of runtime faults (kernel/codegen/faults.ts), and their count. */
+	faultSlot: number;
+	faults: number;
 	/** Global, clause-local and associative variables. */
 	vars: VarState;
 	counter: RollingCounter;
@@ -99,6 +102,7 @@ export function releaseEnabling(st: EnablingState, maps: SharedMaps): void {
 	}
 	maps.freeSlot(st.dropSlot);
 	if (st.truncSlot >= 0) maps.freeSlot(st.truncSlot);
+	if (st.faultSlot >= 0) maps.freeSlot(st.faultSlot);
 	releaseVars(st.vars, maps, attempt);
 	if (st.spec) attempt(() => st.spec?.close());
 	st.groups = [];

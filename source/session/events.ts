@@ -3,9 +3,11 @@
 // output order (source/output/merge.ts: BEGIN's first, END's last, CPUs merged
 // by timestamp) and counts, per CPU, the records the kernel could not write.
 import { RingBuffer } from "../../kernel/bpf/index.ts";
+import { decodeFaultRecord } from "../../kernel/codegen/faults.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import { EventMerger } from "../output/merge.ts";
 import type { EventRecord, ProbeName } from "../output/model.ts";
+import { runtimeFault } from "./fault-records.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { RecordSymbols } from "./record-syms.ts";
 import { decodeRecord, type RecordLayout } from "./records.ts";
@@ -15,7 +17,7 @@ export type OrderedRecord = EventRecord & { phase?: "begin" | "end"; enabling?: 
 
 export interface EventBatch {
 	records: OrderedRecord[];
-	/** Records abandoned by a runtime fault (an unreadable string), in arrival order. */
+	/** Runtime faults (each abandoned its clause's firing), in arrival order. */
 	faults: RuntimeFault[];
 	/** Records lost per CPU since the last poll. */
 	drops: Map<number, bigint>;
@@ -69,8 +71,13 @@ export class EventStream {
 		const perCpu = new Map<number, OrderedRecord[]>();
 		for (const buf of this.#reader.poll()) {
 			const desc = buf.readUInt32LE(0);
-			const l = this.#layouts.get(desc);
+			const fault = decodeFaultRecord(buf);
+			const l = this.#layouts.get(fault ? fault.epid : desc);
 			if (!l) continue; // a record of an enabling disabled since
+			if (fault) {
+				faults.push(runtimeFault(fault, this.#nameOf(fault.probe), l.enabling));
+				continue;
+			}
 			const d = decodeRecord(buf, l.layout, this.#nameOf, desc, (name) => this.aggId(l.enabling, name), this.syms);
 			if (d.fault) faults.push(d.fault);
 			if (!d.record) continue;

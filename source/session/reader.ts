@@ -64,6 +64,7 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 	for (const g of st.groups) misses += groupMisses(g);
 	st.drops = cx.maps.readCounter(st.dropSlot) + misses;
 	if (st.truncSlot >= 0) st.truncated = cx.maps.readCounter(st.truncSlot);
+	if (st.faultSlot >= 0) st.faults = cx.maps.readCounter(st.faultSlot);
 	st.vars.dynDrops = cx.maps.readCounter(st.vars.dynDropSlot);
 	for (const a of st.aggs.values()) readAggregation(cx, a, now);
 }

@@ -23,6 +23,7 @@ import {
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
+import { errorContext } from "./fault-records.ts";
 import { Holds } from "./holds.ts";
 import { usesUserAddresses } from "./lower-syms.ts";
 import { SharedMaps } from "./maps.ts";
@@ -195,6 +196,8 @@ export class Session {
 			drops: 0,
 			truncSlot: -1,
 			truncated: 0,
+			faultSlot: -1,
+			faults: 0,
 			vars: newVarState(program, this.maps, varTypes, this.build.strsize),
 			counter: new RollingCounter(),
 			probeCount: 0,
@@ -208,6 +211,7 @@ export class Session {
 			if (usesSpeculation(program)) st.spec = new Speculations(this.maps, this.nspec, this.specsize);
 			st.dropSlot = this.maps.allocSlot();
 			st.truncSlot = this.maps.allocSlot();
+			st.faultSlot = this.maps.allocSlot();
 			// BEGIN fires before any other probe of the program can: its programs
 			// are loaded and run first, then the others are attached.
 			const own = (p: TraceProbe) => isKind(p, "dtrace");
@@ -271,19 +275,17 @@ export class Session {
 	}
 
 	/**
-	 * A runtime fault the consumer found (a string copyinstr() could not read):
-	 * the ERROR probe fires with DTrace's arguments. Later than in DTrace (when the
-	 * record is read, not in the faulting probe), but once per fault.
+	 * A runtime fault (kernel/codegen/faults.ts, or a string the consumer could
+	 * not decode): the ERROR probe of the faulting enabling fires with DTrace's
+	 * arguments. Later than in DTrace (when the consumer reads the fault, not in
+	 * the faulting probe), but once per fault.
 	 */
 	fault(f: RuntimeFault): void {
 		// A fault in ERROR's own clause does not fire ERROR again (DTrace counts it as a drop).
 		if (this.closed || (f.probe.provider === "dtrace" && f.probe.name === "ERROR")) return;
-		const ctx = Buffer.alloc(48);
-		ctx.writeBigUInt64LE(BigInt(f.epid), 8);
-		ctx.writeBigUInt64LE(BigInt(f.action), 24);
-		ctx.writeBigUInt64LE(BigInt(f.fault), 32);
-		ctx.writeBigUInt64LE(BigInt.asUintN(64, f.addr ?? 0n), 40);
-		for (const st of this.enablings.values()) this.run(st, "ERROR", ctx);
+		const ctx = errorContext(f);
+		for (const st of this.enablings.values())
+			if (f.enabling === undefined || f.enabling === st.id) this.run(st, "ERROR", ctx);
 	}
 
 	private probeName(id: number): ProbeName {

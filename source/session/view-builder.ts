@@ -38,6 +38,7 @@ export class ViewBuilder {
 		let drops = 0;
 		let evictions = 0;
 		let truncated = 0;
+		let faults = 0;
 		for (const st of enablings) {
 			const v = this.enabling(st, at.variables === true);
 			views.push(v);
@@ -45,6 +46,7 @@ export class ViewBuilder {
 			drops += v.drops;
 			evictions += v.evictions;
 			truncated += v.truncated ?? 0;
+			faults += v.faults ?? 0;
 		}
 		return {
 			host: hostname(),
@@ -56,6 +58,7 @@ export class ViewBuilder {
 			drops,
 			evictions,
 			truncated,
+			faults,
 			enablings: views,
 			uptimeMs: at.now - at.started,
 		};
@@ -101,6 +104,7 @@ export class ViewBuilder {
 			aggregations,
 			drops: st.drops,
 			truncated: st.truncated,
+			faults: st.faults,
 			dynDrops: st.vars.dynDrops,
 			...(st.spec ? { speculation: st.spec.counts() } : {}),
 			...(st.error ? { error: st.error } : {}),

@@ -74,6 +74,8 @@ export interface EnablingView {
 	evictions: number;
 	/** Strings cut at strsize (DTrace cuts them silently). */
 	truncated?: number;
+	/** Runtime faults (division by zero, unreadable addresses): each abandoned its clause's firing. */
+	faults?: number;
 	/** Associative array stores refused because the array was full (DTrace's dynamic variable drops). */
 	dynDrops?: number;
 	/** Failed speculations and speculative drops (absent: the enabling has no speculations). */
@@ -108,6 +110,8 @@ export interface SessionView {
 	evictions: number;
 	/** Strings cut at strsize, over every enabling. */
 	truncated?: number;
+	/** Runtime faults, over every enabling. */
+	faults?: number;
 	enablings: EnablingView[];
 	/** Milliseconds since the session started. */
 	uptimeMs: number;

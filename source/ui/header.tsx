@@ -28,6 +28,8 @@ export function headerLine(view: SessionView, cols: number, _cs: Charset): Line 
 	// Process events lost in the kernel (the catalog rescanned /proc each time): shown only when it happened.
 	if (view.processOverflows)
 		tail.splice(6, 0, seg(`proc overflows ${formatCount(view.processOverflows)}`, { color: "red", bold: true }), gap);
+	// Runtime faults (each abandoned a clause's firing): shown only when some happened.
+	if (view.faults) tail.splice(4, 0, seg(`faults ${formatCount(view.faults)}`, { color: "red", bold: true }), gap);
 	if (view.paused) tail.push(gap, seg(" PAUSED ", { inverse: true, color: "yellow", bold: true }));
 	const brand = seg("dtop", { bold: true, color: "cyan" });
 	const host = escapeForTerminal(view.host);

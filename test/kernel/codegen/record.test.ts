@@ -109,7 +109,7 @@ test("once the state flag is set, a program records nothing; BEGIN and END progr
 	assert.equal(reader.poll().length, 1);
 });
 
-test("copyinstr() of an unreadable address records the helper's error and the address, for the consumer's fault", () => {
+test("copyinstr() of an unreadable address abandons the clause: no record is written", () => {
 	const m = setup();
 	const H = RECORD_HEADER;
 	const prog = load(
@@ -120,9 +120,7 @@ test("copyinstr() of an unreadable address records the helper's error and the ad
 	const reader = new RingBuffer(m.ring);
 	cleanup.push(reader);
 	prog.testRun({ ctx: Buffer.alloc(8) });
-	const [rec] = reader.poll();
-	assert.ok(rec.readBigInt64LE(H) < 0n, "a negative errno");
-	assert.equal(rec.readBigUInt64LE(H + 8), 16n);
+	assert.equal(reader.poll().length, 0);
 });
 
 test("a full ring buffer: every record that did not fit is counted on its CPU", () => {

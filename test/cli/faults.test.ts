@@ -1,0 +1,106 @@
+// Runtime faults (issue 11 point 4): a division or modulo by zero, or an
+// address copyinstr() cannot read, abandons the rest of the clause for that
+// firing (nothing recorded after it), fires the enabling's ERROR clause with
+// DTrace's arguments, prints DTrace's report line, and is counted in --json.
+// The run goes on: the exit status is exit()'s, as in DTrace.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runDtop } from "../helpers/cli.ts";
+import { SIMPLE } from "../helpers/fixture.ts";
+
+function jsonOf(stdout: string): { faults: number; rows: { key: unknown[]; value: number }[] } {
+	const line = stdout.split("\n").find((l) => l.startsWith("{") && !l.includes('"event"'));
+	assert.ok(line, `no aggregation JSON in ${stdout}`);
+	return JSON.parse(line);
+}
+
+test("division by zero: nothing after it is recorded, ERROR fires with its arguments, the line is printed", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		`ERROR { printf("ERROR epid=%d clause=%d action=%d fault=%d addr=%d\\n", arg1, arg2, arg3, arg4, arg5); }
+		BEGIN { z = 0; x = 100 / z; @a = count(); printf("not reached\\n"); }
+		BEGIN { printf("next clause\\n"); exit(0); }`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.doesNotMatch(r.stdout, /not reached/);
+	assert.match(r.stdout, /next clause/);
+	// Clause 1 of the program (0 is ERROR's), its second action; DTRACEFLT_DIVZERO is 4.
+	assert.match(r.stdout, /ERROR epid=\d+ clause=1 action=2 fault=4 addr=0/);
+	assert.match(
+		r.stderr,
+		/^dtop: error on enabled probe ID \d+ \(ID 1: dtrace:::BEGIN\): divide-by-zero in action #2$/m,
+	);
+	// @a was never updated: no aggregation printed.
+	assert.doesNotMatch(r.stdout, /^\s+1$/m);
+});
+
+test("modulo by zero of a thread-local: the aggregation gets nothing, the fault is counted in --json", async () => {
+	const r = await runDtop([
+		"--json",
+		"-n",
+		"tick-10ms /n++ < 4/ { @[n] = sum(100 % self->z); } tick-10ms /n > 5/ { exit(0); }",
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const j = jsonOf(r.stdout);
+	assert.deepEqual(j.rows, []);
+	assert.equal(j.faults, 4);
+	assert.equal((r.stderr.match(/divide-by-zero in action #1$/gm) ?? []).length, 4, r.stderr);
+});
+
+test("copyinstr(0): no empty-string key, 'invalid address (0x0)', ERROR's printf seen, faults in --json", async () => {
+	const r = await runDtop([
+		"--json",
+		"-n",
+		`ERROR { printf("ERROR fault=%d addr=%d", arg4, arg5); }
+		tick-10ms /n++ < 3/ { @[copyinstr(0)] = count(); }
+		tick-10ms /n > 3/ { exit(0); }`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const j = jsonOf(r.stdout);
+	assert.deepEqual(j.rows, [], "nothing recorded");
+	assert.equal(j.faults, 3);
+	assert.equal((r.stdout.match(/ERROR fault=1 addr=0/g) ?? []).length, 3, r.stdout);
+	assert.equal(
+		(
+			r.stderr.match(
+				/^dtop: error on enabled probe ID \d+ \(ID \d+: profile:::tick-10ms\): invalid address \(0x0\) in action #1$/gm,
+			) ?? []
+		).length,
+		3,
+		r.stderr,
+	);
+});
+
+test("a bad pointer at a USDT probe (copyinstr(arg0) with arg0 = 1): reported at its address, the run goes on", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		`simple$target:::saw-line { printf("line %d\\n", arg0); }
+		simple$target:::saw-line /arg0 == 1/ { printf("%s\\n", copyinstr(arg0)); @bad = count(); }
+		ERROR { printf("ERROR fault=%d addr=%d\\n", arg4, arg5); }`,
+		"-c",
+		`${SIMPLE} --count 3`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	// The faulting printf wrote nothing (not even an empty line); ERROR fired once
+	// (when the consumer read the fault: later than DTrace, which fires it in the probe).
+	assert.match(r.stdout, /^line 1\n(ERROR fault=1 addr=1\n)?line 2\n/);
+	assert.match(r.stdout, /line 3\n/);
+	assert.equal((r.stdout.match(/ERROR fault=1 addr=1\n/g) ?? []).length, 1, r.stdout);
+	// @bad, after the fault in its clause, was never updated: it prints nothing at exit.
+	assert.doesNotMatch(r.stdout, /^\s+1$/m);
+	assert.match(
+		r.stderr,
+		/^dtop: error on enabled probe ID \d+ \(ID \d+: simple\d+:simple:fire_line:saw-line\): invalid address \(0x1\) in action #1$/m,
+	);
+});
+
+test("ERROR { exit(1); } makes the batch exit status 1; without an ERROR clause a fault leaves it 0", async () => {
+	const withError = await runDtop(["-q", "-n", "BEGIN { z = 0; trace(1 / z); } ERROR { exit(1); }"]);
+	assert.equal(withError.code, 1, withError.stderr);
+	assert.match(withError.stderr, /divide-by-zero in action #2/);
+	const without = await runDtop(["-q", "-n", "BEGIN { z = 0; trace(1 / z); } tick-10ms /i++ == 2/ { exit(0); }"]);
+	assert.equal(without.code, 0, without.stderr);
+	assert.match(without.stderr, /divide-by-zero in action #2/);
+});
