@@ -212,6 +212,16 @@ export class Unwinder {
 		this.problems.add(text);
 	}
 
+	/** Whether followForks' programs are attached. */
+	get followingForks(): boolean {
+		return this.followers.length > 0;
+	}
+
+	/** Detach followForks' programs (no enabling takes user stacks any more). */
+	stopFollowingForks(): void {
+		this.closeFollowers();
+	}
+
 	private closeFollowers(): void {
 		for (const f of this.followers.splice(0)) {
 			f.link.close();

@@ -94,7 +94,9 @@ export class CatalogProbes implements ProbeSource {
 		if (planned) return planned;
 		for (const p of this.plannedPid.values()) if (p.id === id) return p;
 		const p = this.catalog.probe(id);
-		return p ? this.adapt(p)[0] : undefined;
+		// A probe of a process that has exited is gone from the catalog, but its
+		// firings still print under its name (the last print of a -c run).
+		return p ? this.adapt(p)[0] : this.cache.get(id)?.[0];
 	}
 
 	/** One TraceProbe per attach site (a USDT probe may sit in several places). */

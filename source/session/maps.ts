@@ -37,6 +37,7 @@ export class SharedMaps {
 		this.ringBytes = n;
 	}
 	#unwinder: Unwinder | undefined;
+	#followFailed = false;
 	#containers: ContainerTable | undefined;
 	#cgroupScope: BpfMap | undefined;
 	#cpus: number | undefined;
@@ -177,10 +178,8 @@ export class SharedMaps {
 
 	/** The .eh_frame unwinder (its maps, tables and stacks), made on first use. */
 	get unwinder(): Unwinder {
-		if (!this.#unwinder) {
-			this.#unwinder = new Unwinder();
-			followForks(this.#unwinder);
-		}
+		this.#unwinder ??= new Unwinder();
+		if (!this.#unwinder.followingForks && !this.#followFailed) this.#followFailed = !followForks(this.#unwinder);
 		return this.#unwinder;
 	}
 
@@ -287,22 +286,27 @@ function slotKey(slot: number): Buffer {
  * Without task:task_newtask (old kernels) new processes are walked by frame
  * pointers until user space has loaded them, as before.
  */
-function followForks(u: Unwinder): void {
+function followForks(u: Unwinder): boolean {
 	try {
 		const t = tracefs();
 		const fields = t.format("task", "task_newtask").fields;
 		const pid = fields.find((f) => f.name === "pid")?.offset;
 		const cloneFlags = fields.find((f) => f.name === "clone_flags")?.offset;
-		if (pid === undefined || cloneFlags === undefined) return;
+		if (pid === undefined || cloneFlags === undefined) {
+			u.addProblem("new processes are walked by frame pointers until loaded (task_newtask has no pid or clone_flags)");
+			return false;
+		}
 		u.followForks({
 			newtask: { pid, cloneFlags },
 			newtaskId: t.eventId("task", "task_newtask"),
 			execId: t.eventId("sched", "sched_process_exec"),
 		});
+		return true;
 	} catch (e) {
 		// No tracefs event or a refused program: processes load from user space only.
 		u.addProblem(
 			`new processes are walked by frame pointers until loaded (fork following failed: ${(e as Error).message})`,
 		);
+		return false;
 	}
 }

@@ -560,6 +560,9 @@ export class Session {
 	/** Detach and free an enabling that has left the map. */
 	private retire(st: EnablingState): void {
 		this.forgetProbes(st);
+		// The unwinder's fork and exec programs stay only while some enabling takes user stacks.
+		if (st.userStacks && ![...this.enablings.values()].some((e) => e.userStacks))
+			this.maps.unwinderIfMade?.stopFollowingForks();
 		const links = st.groups.flatMap((g) => g.links);
 		for (const g of st.groups) g.links = [];
 		this.retiring.add(st);

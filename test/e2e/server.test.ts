@@ -61,7 +61,7 @@ test("k cycles the keys a USDT probe has (its arguments, copyinstr of its string
 		const steps: [string, RegExp][] = [
 			["k", /@\[execname\]/],
 			["kk", /@\[tid\]/],
-			["kkk", /@\[arg0\]/],
+			["kkkk", /@\[arg0\]/],
 			["k", /@\[arg1\]/],
 			["k", /@\[copyinstr\(arg0\)\][\s\S]*(SELECT 1|BEGIN|COMMIT)/],
 			["k", /@\[ustack\(\)\][\s\S]*handle_query/],
@@ -111,6 +111,7 @@ test("k on a system call cycles its arguments from the tracefs format, copyinstr
 			"tid",
 			"probefunc",
 			"cgroup",
+			"container",
 			"arg0",
 			"arg1",
 			"arg2",
