@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 const ROOT = join(import.meta.dirname, "../..");
-const EXE = join(ROOT, "dist/dtop-linux-x64");
+const EXE = join(ROOT, `dist/dtop-linux-${process.arch}`);
 const SIMPLE = join(ROOT, "test/fixtures/bin/simple");
 // busybox's applets only: node is /usr/bin/node in the VM, outside this PATH.
 const ENV = { PATH: "/bin:/sbin", HOME: "/root", TERM: "dumb" };
