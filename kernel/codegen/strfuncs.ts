@@ -139,19 +139,23 @@ function writeLit(s: State, dst: number, text: string): void {
 	for (let i = 0; i < text.length; i++) s.a.st(1, R1, i, text.charCodeAt(i));
 }
 
+/** A call's arguments into its frame: integers first (into words 0..), then strings, each into its own place. */
+function loadArgs(s: State, e: FnExpr | IntFnExpr, f: Frame): void {
+	e.n.forEach((x, i) => {
+		evalInt(s, x);
+		setWord(s, f, i, R0);
+	});
+	e.s.forEach((x, i) => {
+		materializeStr(s, x, f.strs[i]!, strSlot(s));
+	});
+}
+
 /** Write the string of a subroutine call, zero-padded to `size` bytes, at buffer offset `off`. */
 export function materializeFn(s: State, e: FnExpr, off: number, size: number): void {
 	const a = s.a;
 	const { f, leave } = enter(s, e.s.length);
 	try {
-		// Integers first (into words 0..), then strings, each into its own place.
-		e.n.forEach((x, i) => {
-			evalInt(s, x);
-			setWord(s, f, i, R0);
-		});
-		e.s.forEach((x, i) => {
-			materializeStr(s, x, f.strs[i]!, strSlot(s));
-		});
+		loadArgs(s, e, f);
 		bufAt(s, R1, off);
 		for (let i = 0; i < size; i += 8) a.st(8, R1, i, 0);
 		const A = f.strs[0]!;
@@ -350,13 +354,7 @@ function search(s: State, f: Frame, A: number, B: number, last: boolean): void {
 export function evalStrInt(s: State, e: IntFnExpr): void {
 	const { f, leave } = enter(s, e.s.length);
 	try {
-		e.n.forEach((x, i) => {
-			evalInt(s, x);
-			setWord(s, f, i, R0);
-		});
-		e.s.forEach((x, i) => {
-			materializeStr(s, x, f.strs[i]!, strSlot(s));
-		});
+		loadArgs(s, e, f);
 		if (e.fn === "strlen") {
 			strlenTo(s, f, f.strs[0]!, 1);
 		} else {

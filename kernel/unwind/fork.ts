@@ -25,19 +25,21 @@ export interface NewtaskOffsets {
 	cloneFlags: number;
 }
 
-/** task:task_newtask: procs[child] = procs[parent tgid], for processes (not threads). */
-export function compileForkCopy(procsFd: number, o: NewtaskOffsets): Asm {
-	return new Asm()
-		.mov(R6, R1)
-		.ldx(8, R2, R6, o.cloneFlags)
-		.and(R2, CLONE_THREAD)
-		.jne(R2, 0, "out")
+/** R1 = the procs map, R2 = a key at fp-4 holding the current process's tgid. */
+function currentTgidKey(a: Asm, procsFd: number): Asm {
+	return a
 		.call(Helper.get_current_pid_tgid)
 		.rsh(R0, 32)
 		.stx(4, FP, -4, R0)
 		.ldMapFd(R1, procsFd)
 		.mov(R2, FP)
-		.add(R2, -4)
+		.add(R2, -4);
+}
+
+/** task:task_newtask: procs[child] = procs[parent tgid], for processes (not threads). */
+export function compileForkCopy(procsFd: number, o: NewtaskOffsets): Asm {
+	const a = new Asm().mov(R6, R1).ldx(8, R2, R6, o.cloneFlags).and(R2, CLONE_THREAD).jne(R2, 0, "out");
+	return currentTgidKey(a, procsFd)
 		.call(Helper.map_lookup_elem)
 		.jeq(R0, 0, "out")
 		.mov(R3, R0)
@@ -55,14 +57,5 @@ export function compileForkCopy(procsFd: number, o: NewtaskOffsets): Asm {
 
 /** sched:sched_process_exec: delete procs[tgid]: the old program's mappings are gone. */
 export function compileExecDrop(procsFd: number): Asm {
-	return new Asm()
-		.call(Helper.get_current_pid_tgid)
-		.rsh(R0, 32)
-		.stx(4, FP, -4, R0)
-		.ldMapFd(R1, procsFd)
-		.mov(R2, FP)
-		.add(R2, -4)
-		.call(Helper.map_delete_elem)
-		.mov(R0, 0)
-		.exit();
+	return currentTgidKey(new Asm(), procsFd).call(Helper.map_delete_elem).mov(R0, 0).exit();
 }
