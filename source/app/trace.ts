@@ -1,5 +1,6 @@
 // Tracing modes: -n/-s clauses, -c/-p targets, --demo; batch output when stdout
 // is not a terminal (or with -b), the interactive UI otherwise.
+import { closeOpenLinks } from "../../kernel/attach/index.ts";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
 import { defaultOptions, type OptionValue, parseProgram, programOptions } from "../d/index.ts";
 import { skippedSummary } from "../session/build.ts";
@@ -238,6 +239,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		}
 		throw e;
 	}
+	await closeOpenLinks();
 	cleanup();
 	return exitCode;
 }
