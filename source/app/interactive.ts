@@ -15,6 +15,7 @@ import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
+import { programFromPromptLine } from "./prompt-program.ts";
 import { skippedLines } from "./skipped-lines.ts";
 import { Ticker } from "./ticker.ts";
 import { describeFiltered, describePath } from "./tree-enable.ts";
@@ -296,7 +297,7 @@ export class SessionController implements Controller {
 		});
 	}
 	enableClause(text: string): Outcome {
-		const id = this.session.enable(text);
+		const id = this.session.enable(programFromPromptLine(text));
 		this.ticker.now();
 		const program = this.session.programOf(id);
 		if (!program?.clauses.some(clauseRecords)) return undefined;

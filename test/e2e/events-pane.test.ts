@@ -111,6 +111,26 @@ describe("the Events pane", { concurrency: false }, () => {
 		}
 	});
 
+	it("takes a #pragma D option typed at the one-line prompt before the clause, in the same write", async () => {
+		const s = startDtop(["-c", `${LOOP} --rate 20 --funcs 1 --seconds 60`], { cols: 120, rows: 30 });
+		try {
+			await started(s);
+			await enable(s, 'BEGIN { printf("loud %d\\n", 8); }');
+			const loud = await s.waitFor(/loud 8/, 3000);
+			// Without quiet, DTrace's CPU, ID and FUNCTION:NAME come first on the line.
+			assert.match(loud.split("\n").find((l) => l.includes("loud 8")) ?? "", /:BEGIN +loud 8/);
+			s.press(KEYS.esc);
+			await enable(s, '#pragma D option quiet BEGIN { printf("quiet %d\\n", 7); }');
+			const quiet = await s.waitFor(/quiet 7/, 3000);
+			const line = quiet.split("\n").find((l) => l.includes("quiet 7")) ?? "";
+			assert.doesNotMatch(line, /BEGIN/, `the quiet program's line carries the probe: ${line}`);
+			s.press("q");
+			assert.equal((await exitOf(s)).exitCode, 0);
+		} finally {
+			s.kill();
+		}
+	});
+
 	it("keeps answering keys under 100,000 events a second, and shows the drops", async () => {
 		const s = startDtop(["-x", "bufsize=64k", "-c", `${LOOP} --rate 100000 --funcs 1 --seconds 60`], {
 			cols: 120,
