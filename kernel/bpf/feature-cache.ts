@@ -28,6 +28,7 @@ interface CacheFile {
 	kernel: string;
 	boot: string;
 	features: Record<string, CachedFeature>;
+	offsets?: Record<string, number>;
 }
 
 /** The directory: $DTOP_FEATURE_CACHE (tests; "" turns the cache off), else /run/dtop. */
@@ -63,34 +64,73 @@ function trustedDir(dir: string): boolean {
 	}
 }
 
-/** The cached results, or an empty map when there are none that can be trusted. */
-export function loadFeatureCache(): Map<string, CachedFeature> {
-	const out = new Map<string, CachedFeature>();
+/** The file's contents when it can be trusted and names this kernel and boot. */
+function readTrusted(): Partial<CacheFile> | undefined {
 	const path = featureCachePath();
-	if (!path || !trustedDir(path.slice(0, path.lastIndexOf("/")))) return out;
+	if (!path || !trustedDir(path.slice(0, path.lastIndexOf("/")))) return undefined;
 	let fd: number;
 	try {
 		fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
 	} catch {
-		return out;
+		return undefined;
 	}
 	try {
 		const st = fstatSync(fd);
-		if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0 || st.size > 65536) return out;
+		if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0 || st.size > 65536) return undefined;
 		const data = JSON.parse(readFileSync(fd, "utf8")) as Partial<CacheFile>;
-		if (data.kernel !== release() || data.boot !== bootId() || typeof data.features !== "object" || !data.features)
-			return out;
-		for (const [name, r] of Object.entries(data.features)) {
-			if (typeof r?.supported !== "boolean") continue;
-			if (r.reason !== undefined && typeof r.reason !== "string") continue;
-			out.set(name, r.reason === undefined ? { supported: r.supported } : { supported: r.supported, reason: r.reason });
-		}
+		return data.kernel === release() && data.boot === bootId() ? data : undefined;
 	} catch {
 		// unreadable or not JSON: probe again
+		return undefined;
 	} finally {
 		closeSync(fd);
 	}
+}
+
+/** The cached results, or an empty map when there are none that can be trusted. */
+export function loadFeatureCache(): Map<string, CachedFeature> {
+	const out = new Map<string, CachedFeature>();
+	const data = readTrusted();
+	if (typeof data?.features !== "object" || !data.features) return out;
+	for (const [name, r] of Object.entries(data.features)) {
+		if (typeof r?.supported !== "boolean") continue;
+		if (r.reason !== undefined && typeof r.reason !== "string") continue;
+		out.set(name, r.reason === undefined ? { supported: r.supported } : { supported: r.supported, reason: r.reason });
+	}
 	return out;
+}
+
+/** Kernel layout facts (BTF member offsets; -1: no such member) remembered this boot, loaded at first use. */
+let offsets: Map<string, number> | undefined;
+
+function loadOffsets(): Map<string, number> {
+	const out = new Map<string, number>();
+	const data = readTrusted()?.offsets;
+	if (typeof data !== "object" || !data) return out;
+	for (const [k, v] of Object.entries(data)) if (Number.isSafeInteger(v) && v >= -1) out.set(k, v);
+	return out;
+}
+
+/** Forget the numbers read (tests: the next bootNumber() reads the file again). */
+export function forgetBootNumbers(): void {
+	offsets = undefined;
+}
+
+/**
+ * A number about this kernel that cannot change until it reboots (the offset of
+ * a struct member, read from its 5 MB BTF in ~40 ms): `compute()` once per boot,
+ * remembered beside the feature probes. Undefined (no such member) is kept as
+ * -1; a compute() that throws is not remembered.
+ */
+export function bootNumber(key: string, compute: () => number | undefined): number | undefined {
+	if (!featureCachePath()) return compute();
+	offsets ??= loadOffsets();
+	const known = offsets.get(key);
+	if (known !== undefined) return known < 0 ? undefined : known;
+	const v = compute();
+	offsets.set(key, v ?? -1);
+	saveFeatureCache(loadFeatureCache());
+	return v;
 }
 
 /** Writes the results (all of them, replacing the file); best effort: a start never fails for its cache. */
@@ -105,7 +145,9 @@ export function saveFeatureCache(features: ReadonlyMap<string, CachedFeature>): 
 		// exists (checked next)
 	}
 	if (!trustedDir(dir)) return;
+	offsets ??= loadOffsets();
 	const body: CacheFile = { kernel: release(), boot, features: Object.fromEntries(features) };
+	if (offsets.size) body.offsets = Object.fromEntries(offsets);
 	const tmp = `${path}.${process.pid}`;
 	try {
 		writeFileSync(tmp, JSON.stringify(body), { mode: 0o600, flag: "wx" });

@@ -15,7 +15,7 @@ import {
 	VerifierError,
 } from "../sys/index.ts";
 import { Asm, R0 } from "./asm.ts";
-import { loadFeatureCache, saveFeatureCache } from "./feature-cache.ts";
+import { forgetBootNumbers, loadFeatureCache, saveFeatureCache } from "./feature-cache.ts";
 
 const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
@@ -93,6 +93,7 @@ const cache = new Map<FeatureName, FeatureResult>();
 export function clearFeatureCache(): void {
 	cache.clear();
 	booted = undefined;
+	forgetBootNumbers();
 }
 
 /** What this boot's earlier runs found (feature-cache.ts), read at the first probe. */

@@ -10,6 +10,7 @@
 // distribution kernel takes a few tens of milliseconds. The parser never trusts the
 // blob: every offset is bounds-checked and malformed input raises BtfError.
 import { readFileSync } from "node:fs";
+import { bootNumber } from "../bpf/feature-cache.ts";
 import { NotSupportedError } from "../sys/index.ts";
 
 /** `BTF_KIND_*` (include/uapi/linux/btf.h). */
@@ -479,6 +480,14 @@ export class Btf {
 }
 
 let vmlinux: Btf | undefined;
+
+/**
+ * The offset of `struct`'s `member` in the running kernel, remembered per boot
+ * (kernel/bpf/feature-cache.ts) so that most starts never parse the kernel's BTF.
+ */
+export function kernelMemberOffset(struct: string, member: string): number | undefined {
+	return bootNumber(`btf:${struct}.${member}`, () => vmlinuxBtf().memberOffset(struct, member));
+}
 
 /** /sys/kernel/btf/vmlinux, indexed once per process. Throws NotSupportedError when absent. */
 export function vmlinuxBtf(): Btf {

@@ -4,7 +4,7 @@
 // system call), so an idle machine costs dtop nothing but its timer.
 import { attachTracepoint, type Link } from "../../kernel/attach/index.ts";
 import { BpfMap, MapType, Program, ProgType, RingBuffer } from "../../kernel/bpf/index.ts";
-import { vmlinuxBtf } from "../../kernel/btf/index.ts";
+import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import {
 	CTL,
 	CTL_SIZE,
@@ -212,9 +212,8 @@ export class ProcessEvents {
 /** task_struct.real_parent and .tgid from the kernel's BTF; none without BTF. */
 function taskOffsets(): Pick<ProcEventOffsets, "taskParent" | "taskTgid"> {
 	try {
-		const btf = vmlinuxBtf();
-		const taskParent = btf.memberOffset("task_struct", "real_parent");
-		const taskTgid = btf.memberOffset("task_struct", "tgid");
+		const taskParent = kernelMemberOffset("task_struct", "real_parent");
+		const taskTgid = kernelMemberOffset("task_struct", "tgid");
 		return taskParent !== undefined && taskTgid !== undefined ? { taskParent, taskTgid } : {};
 	} catch {
 		return {};

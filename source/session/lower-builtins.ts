@@ -1,7 +1,7 @@
 // Lowering of the built-in variables kernel/codegen/builtins.ts compiles:
 // ppid, vtimestamp, walltimestamp, errno, id, stackdepth, ustackdepth and
 // uregs[R_*].
-import { vmlinuxBtf } from "../../kernel/btf/index.ts";
+import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import type { IntExpr, LQuantize, StrExpr, XVar } from "../../kernel/codegen/ir.ts";
 import { llquantizeLimit } from "../../kernel/codegen/llquantize.ts";
 import { archFor } from "../../kernel/sys/arch.ts";
@@ -20,12 +20,11 @@ let offsets: { parent?: number; tgid?: number; runtime?: number } | undefined;
 function taskOffsets(): { parent?: number; tgid?: number; runtime?: number } {
 	if (offsets) return offsets;
 	try {
-		const btf = vmlinuxBtf();
-		const se = btf.memberOffset("task_struct", "se");
-		const sum = btf.memberOffset("sched_entity", "sum_exec_runtime");
+		const se = kernelMemberOffset("task_struct", "se");
+		const sum = kernelMemberOffset("sched_entity", "sum_exec_runtime");
 		offsets = {
-			parent: btf.memberOffset("task_struct", "real_parent"),
-			tgid: btf.memberOffset("task_struct", "tgid"),
+			parent: kernelMemberOffset("task_struct", "real_parent"),
+			tgid: kernelMemberOffset("task_struct", "tgid"),
 			runtime: se !== undefined && sum !== undefined ? se + sum : undefined,
 		};
 	} catch {
@@ -108,11 +107,10 @@ let mmLayout: { mm?: number; start?: number; end?: number } | undefined;
 export function execArgs(e: Expr): StrExpr {
 	if (!mmLayout) {
 		try {
-			const btf = vmlinuxBtf();
 			mmLayout = {
-				mm: btf.memberOffset("task_struct", "mm"),
-				start: btf.memberOffset("mm_struct", "arg_start"),
-				end: btf.memberOffset("mm_struct", "arg_end"),
+				mm: kernelMemberOffset("task_struct", "mm"),
+				start: kernelMemberOffset("mm_struct", "arg_start"),
+				end: kernelMemberOffset("mm_struct", "arg_end"),
 			};
 		} catch {
 			mmLayout = {};

@@ -1,7 +1,7 @@
 // Lowers a D clause (source/d's AST) for one group of probes into the code
 // generator's IR. Everything that depends only on which probe fired (probefunc,
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
-import { vmlinuxBtf } from "../../kernel/btf/index.ts";
+import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import type { ArgPlan, BinOp, IntExpr, KeyField, LQuantize, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
 import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
 import { varKey } from "../d/check.ts";
@@ -499,9 +499,8 @@ function taskLayout(at: Expr): { parentOffset: number; tgidOffset: number } {
 	let parentOffset: number | undefined;
 	let tgidOffset: number | undefined;
 	try {
-		const btf = vmlinuxBtf();
-		parentOffset = btf.memberOffset("task_struct", "real_parent");
-		tgidOffset = btf.memberOffset("task_struct", "tgid");
+		parentOffset = kernelMemberOffset("task_struct", "real_parent");
+		tgidOffset = kernelMemberOffset("task_struct", "tgid");
 	} catch {
 		// no BTF: said below
 	}

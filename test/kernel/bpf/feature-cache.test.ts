@@ -7,6 +7,7 @@ import { release } from "node:os";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { featureCachePath } from "../../../kernel/bpf/feature-cache.ts";
 import { clearFeatureCache, probeFeature } from "../../../kernel/bpf/index.ts";
+import { kernelMemberOffset, vmlinuxBtf } from "../../../kernel/btf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
 
 const DIR = `/run/dtop-test-features-${process.pid}`;
@@ -114,5 +115,24 @@ describe("feature probes remembered per boot", () => {
 	test("runs without the cache directory set to '' probe every time", () => {
 		process.env.DTOP_FEATURE_CACHE = "";
 		assert.equal(featureCachePath(), undefined);
+	});
+
+	test("a kernel struct's member offset is read from BTF once per boot, kept beside the features", () => {
+		const real = vmlinuxBtf().memberOffset("task_struct", "tgid");
+		assert.ok(real !== undefined && real > 0);
+		assert.equal(kernelMemberOffset("task_struct", "tgid"), real);
+		assert.equal(kernelMemberOffset("task_struct", "no_such_member"), undefined);
+		probeFeature("ringbuf");
+		const saved = JSON.parse(readFileSync(featureCachePath()!, "utf8"));
+		assert.deepEqual(saved.offsets, { "btf:task_struct.tgid": real, "btf:task_struct.no_such_member": -1 });
+		assert.deepEqual(saved.features, { ringbuf: { supported: true } });
+		// The next start takes the file's number without parsing BTF (a planted one shows it).
+		plant({ kernel: release(), boot, features: {}, offsets: { "btf:task_struct.tgid": 4242 } });
+		clearFeatureCache();
+		assert.equal(kernelMemberOffset("task_struct", "tgid"), 4242);
+		// An untrusted file is not read.
+		chmodSync(featureCachePath()!, 0o666);
+		clearFeatureCache();
+		assert.equal(kernelMemberOffset("task_struct", "tgid"), real);
 	});
 });
