@@ -20,7 +20,7 @@ export { constantValue } from "./constant.ts";
 const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
-		"setopt freopen ftruncate jstack",
+		"setopt freopen ftruncate",
 		"copyin copyinto strtok",
 		"cleanpath strtoll inet_ntoa inet_ntoa6 inet_ntop htonll",
 		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
@@ -129,6 +129,16 @@ function restrictLValue(e: Expr, op: string, pos: Position): void {
 }
 
 /** Reject, in source order, the first thing in `e` that the subset does not have. */
+/**
+ * jstack() is ustack() with DTrace's jstackframes default (50): dtop names a
+ * JVM's compiled and interpreted frames from its perf map (/tmp/perf-PID.map),
+ * as it does in any ustack(), where DTrace asks the JVM's ustack helper.
+ */
+function jstackAsUstack(e: Extract<Expr, { kind: "call" }>): void {
+	e.fn = "ustack";
+	if (e.args.length === 0) e.args.push({ kind: "int", value: 50n, pos: e.pos } as Expr);
+}
+
 export function restrictExpr(e: Expr): void {
 	switch (e.kind) {
 		case "int":
@@ -178,6 +188,7 @@ export function restrictExpr(e: Expr): void {
 			restrictExpr(e.value);
 			return;
 		case "call":
+			if (e.fn === "jstack") jstackAsUstack(e);
 			if (FUNCTION_NAMES.has(e.fn)) {
 				e.args.forEach(restrictExpr);
 				return;

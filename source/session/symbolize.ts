@@ -81,7 +81,10 @@ export class Symbolizer {
 			this.maps.set(pid, { maps, at: Date.now(), dead: false, files: new Map() });
 		} catch {
 			// The process is gone: keep what we had, if anything.
-			if (have) have.dead = true;
+			if (have && !have.dead) {
+				have.dead = true;
+				have.at = Date.now();
+			}
 		}
 	}
 
@@ -196,14 +199,18 @@ export class Symbolizer {
 
 	/**
 	 * The JIT's symbol map (/tmp/perf-PID.map, written by e.g. node
-	 * --perf-basic-prof). It grows as code is compiled: read it again when it
+	 * --perf-basic-prof, or HotSpot's `jcmd PID Compiler.perfmap`, which writes
+	 * its numbers with 0x). It grows as code is compiled: read it again when it
 	 * changed size, at most once a second.
 	 */
 	private perfMap(pid: number): PerfMapEntry[] | null {
 		const file = `/tmp/perf-${pid}.map`;
 		const have = this.perfMaps.get(pid);
 		const now = Date.now();
-		if (have && now - have.checked < 1000) return have.entries;
+		// A JIT may write its map as it exits (HotSpot's -XX:+DumpPerfMapAtExit): look once more after.
+		const proc = this.maps.get(pid);
+		const exitedSince = proc?.dead === true && have !== undefined && proc.at >= have.checked;
+		if (have && now - have.checked < 1000 && !exitedSince) return have.entries;
 		let size: number;
 		try {
 			size = statSync(file).size;
@@ -218,7 +225,7 @@ export class Symbolizer {
 		const entries: PerfMapEntry[] = [];
 		try {
 			for (const line of readFileSync(file, "utf8").split("\n")) {
-				const f = /^([0-9a-fA-F]+) ([0-9a-fA-F]+) (.*)$/.exec(line);
+				const f = /^(?:0x)?([0-9a-fA-F]+) (?:0x)?([0-9a-fA-F]+) (.*)$/.exec(line);
 				if (!f) continue;
 				const start = Number.parseInt(f[1], 16);
 				entries.push({ start, end: start + Number.parseInt(f[2], 16), name: f[3] });

@@ -153,9 +153,19 @@ export class ViewBuilder {
 		const frames = r.frames.slice(0, part.depth).map((pc, i) => this.symbolizer.userFrame(r.pid, BigInt(pc), i > 0));
 		if (r.stop !== Stop.END && r.stop !== Stop.TRUNCATED && r.frames.length <= part.depth)
 			frames.push(`<stack stops: ${r.stopName}>`);
-		if (this.#stackCache.size > 10_000) this.#stackCache.clear();
-		this.#stackCache.set(ck, frames);
+		this.#remember(ck, frames);
 		return frames;
+	}
+
+	/**
+	 * Keep a symbolized stack, unless a frame is still a bare address: code a JIT
+	 * has not yet named in its perf map (HotSpot writes it on request or at exit),
+	 * named on a later look.
+	 */
+	#remember(key: string, frames: string[]): void {
+		if (frames.some((f) => /^0x[0-9a-f]+$/.test(f))) return;
+		if (this.#stackCache.size > 10_000) this.#stackCache.clear();
+		this.#stackCache.set(key, frames);
 	}
 
 	private stackFrames(part: StackPart): string[] {
@@ -171,8 +181,7 @@ export class ViewBuilder {
 				if (addr === 0n) break;
 				frames.push(part.user ? this.symbolizer.userFrame(part.pid, addr) : this.symbolizer.kernelFrame(addr));
 			}
-			if (this.#stackCache.size > 10_000) this.#stackCache.clear();
-			this.#stackCache.set(ck, frames);
+			this.#remember(ck, frames);
 		}
 		return frames;
 	}

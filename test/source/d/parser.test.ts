@@ -398,7 +398,7 @@ describe("syntax errors", () => {
 describe("unsupported D is named", () => {
 	const cases: [string, string][] = [
 		["syscall::read:entry { @c = count(); @d = sum(printa(@c)); }", "line 1, column 46: 'printa' is not supported"],
-		["syscall::read:entry { jstack(); }", "line 1, column 23: 'jstack' is not supported"],
+		["syscall::read:entry { breakpoint(); }", "line 1, column 23: 'breakpoint' is not supported"],
 		['syscall::read:entry { x = printf("%d", 1); }', "line 1, column 27: 'printf' is not supported"],
 		[
 			"syscall::read:entry { self->x[1] = 1; }",
