@@ -172,6 +172,37 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 		);
 }
 
+/**
+ * Attach clauses to probes so that the clauses enabling a probe share one
+ * program, which runs them in program order on each firing, as DTrace does:
+ * after exit() the firing's later clauses still run, and one tick-N is one
+ * timer. (Separate programs would not do: the kernel runs a uprobe's
+ * programs newest first, and each would check the exit state anew.)
+ */
+export function attachTogether(
+	cx: BuildContext,
+	st: EnablingState,
+	work: { clause: Clause; probes: TraceProbe[] }[],
+): void {
+	const byProbe = new Map<string, { probe: TraceProbe; clauses: number[] }>();
+	work.forEach((w, i) => {
+		for (const p of w.probes) {
+			const k = probeKey(p);
+			let e = byProbe.get(k);
+			if (!e) byProbe.set(k, (e = { probe: p, clauses: [] }));
+			if (!e.clauses.includes(i)) e.clauses.push(i);
+		}
+	});
+	const bySet = new Map<string, { clauses: Clause[]; probes: TraceProbe[] }>();
+	for (const e of byProbe.values()) {
+		const key = e.clauses.join(",");
+		let g = bySet.get(key);
+		if (!g) bySet.set(key, (g = { clauses: e.clauses.map((i) => work[i].clause), probes: [] }));
+		g.probes.push(e.probe);
+	}
+	for (const g of bySet.values()) attachProbes(cx, st, g.clauses, g.probes);
+}
+
 /** Maps a program may use besides its aggregations (hits, counters, zero, state, syscall filter, self->, stacks, ring, scratch). */
 const FIXED_MAPS = 10;
 /** The kernel's limit of maps one program uses (MAX_USED_MAPS). */
