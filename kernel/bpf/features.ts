@@ -6,6 +6,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { vmlinuxBtf } from "../btf/index.ts";
 import {
+	EBADF,
+	EINVAL,
+	ENOENT,
 	errnoName,
 	isNativeSys,
 	NotSupportedError,
@@ -56,10 +59,6 @@ export const FEATURE_TITLES: Record<FeatureName, string> = {
 	btf: "kernel BTF type information",
 	fentry: "fentry/fexit programs",
 };
-
-const EBADF = 9;
-const EINVAL = 22;
-const ENOENT = 2;
 
 let config: Map<string, string> | null | undefined;
 
