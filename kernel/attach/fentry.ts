@@ -10,7 +10,7 @@
 // attachFentry(). fbtMode() says whether fentry or kprobes should carry fbt here.
 import { AttachType, type FeatureResult, ProgType, probeFeature } from "../bpf/index.ts";
 import { type Btf, type BtfFunction, vmlinuxBtf } from "../btf/index.ts";
-import { errnoName, NotSupportedError, sys } from "../sys/index.ts";
+import { EINVAL, errnoName, NotSupportedError, sys } from "../sys/index.ts";
 import { BPF_LINK_CREATE, type Link, makeLink } from "./link.ts";
 
 export type FentryKind = "entry" | "return";
@@ -31,7 +31,6 @@ export interface FentryAttach {
 }
 
 const BPF_RAW_TRACEPOINT_OPEN = 17;
-const EINVAL = 22;
 
 function attachType(kind: FentryKind): number {
 	return kind === "entry" ? AttachType.BPF_TRACE_FENTRY : AttachType.BPF_TRACE_FEXIT;

@@ -9,6 +9,10 @@
 import { readFileSync } from "node:fs";
 import { Asm, AttachType, kernelConfig, Program, ProgType, R0, requireFeature } from "../bpf/index.ts";
 import {
+	EINVAL,
+	ENOENT,
+	ENOTSUPP,
+	EOPNOTSUPP,
 	errnoName,
 	NotSupportedError,
 	nativeCopy,
@@ -23,10 +27,6 @@ import { perfAttr } from "./perf-attr.ts";
 
 const PMU_DIR = "/sys/bus/event_source/devices/kprobe";
 const BPF_F_KPROBE_MULTI_RETURN = 1;
-const ENOENT = 2;
-const EINVAL = 22;
-const EOPNOTSUPP = 95;
-const ENOTSUPP = 524;
 
 export interface KprobeSpec {
 	/** Kernel function to probe (a text symbol from /proc/kallsyms). */

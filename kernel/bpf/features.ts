@@ -6,6 +6,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { vmlinuxBtf } from "../btf/index.ts";
 import {
+	EBADF,
+	EINVAL,
+	ENOENT,
 	errnoName,
 	isNativeSys,
 	NotSupportedError,
@@ -21,7 +24,7 @@ const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
 import { BpfMap, MapType } from "./map.ts";
 import { NativeMemory, pageSize } from "./native.ts";
-import { AttachType, Program, ProgType } from "./program.ts";
+import { AttachType, Program, type ProgramSpec, ProgType } from "./program.ts";
 
 export const BPF_LINK_CREATE = 28;
 
@@ -56,10 +59,6 @@ export const FEATURE_TITLES: Record<FeatureName, string> = {
 	btf: "kernel BTF type information",
 	fentry: "fentry/fexit programs",
 };
-
-const EBADF = 9;
-const EINVAL = 22;
-const ENOENT = 2;
 
 let config: Map<string, string> | null | undefined;
 
@@ -141,6 +140,18 @@ function trivial(): Asm {
 	return new Asm().mov(R0, 0).exit();
 }
 
+/** An empty test program of `spec`, or, when the kernel refuses it, the feature's answer (`reason` words it). */
+function trialProgram(
+	spec: Omit<ProgramSpec, "insns" | "license">,
+	reason: (refusal: string) => string,
+): Program | FeatureResult {
+	try {
+		return Program.load({ ...spec, insns: trivial(), license: "GPL" });
+	} catch (e) {
+		return { supported: false, reason: reason(refusal(e)) };
+	}
+}
+
 function refusal(e: unknown): string {
 	if (e instanceof VerifierError) return VerifierError.reason(e.log);
 	if (e instanceof SyscallError) return `${e.call} failed with ${errnoName(e.errno)}`;
@@ -182,21 +193,12 @@ const PROBES: Record<FeatureName, () => FeatureResult> = {
 		// without the attach type fails earlier with EINVAL. A second attempt with
 		// pid -1 must fail with EINVAL: kernels before that check (6.6–6.8) filtered
 		// by thread instead of process, which would make pid-scoped probes miss.
-		let prog: Program;
-		try {
-			prog = Program.load({
-				type: ProgType.KPROBE,
-				name: "probe_umulti",
-				insns: trivial(),
-				expectedAttachType: AttachType.BPF_TRACE_UPROBE_MULTI,
-				license: "GPL",
-			});
-		} catch (e) {
-			return {
-				supported: false,
-				reason: `the kernel does not know the uprobe_multi attach type (${refusal(e)}); it needs Linux 6.6 or newer, so dtop will attach uprobes one perf event at a time`,
-			};
-		}
+		const prog = trialProgram(
+			{ type: ProgType.KPROBE, name: "probe_umulti", expectedAttachType: AttachType.BPF_TRACE_UPROBE_MULTI },
+			(why) =>
+				`the kernel does not know the uprobe_multi attach type (${why}); it needs Linux 6.6 or newer, so dtop will attach uprobes one perf event at a time`,
+		);
+		if (!(prog instanceof Program)) return prog;
 		const mem = NativeMemory.alloc(16, "uprobe_multi probe");
 		try {
 			mem.buf.write("/\0", 8, "latin1"); // offsets[0] = 0 at byte 0, path at byte 8
@@ -367,22 +369,16 @@ const PROBES: Record<FeatureName, () => FeatureResult> = {
 		const id = vmlinuxBtf().functionId(fn);
 		if (id === undefined)
 			return { supported: false, reason: `the kernel's BTF has no function ${fn} to test fentry with` };
-		let prog: Program;
-		try {
-			prog = Program.load({
+		const prog = trialProgram(
+			{
 				type: ProgType.TRACING,
 				name: "probe_fentry",
-				insns: trivial(),
 				expectedAttachType: AttachType.BPF_TRACE_FENTRY,
 				attachBtfId: id,
-				license: "GPL",
-			});
-		} catch (e) {
-			return {
-				supported: false,
-				reason: `the kernel refused an fentry program on ${fn} (${refusal(e)}), so fbt probes cannot use fentry/fexit here`,
-			};
-		}
+			},
+			(why) => `the kernel refused an fentry program on ${fn} (${why}), so fbt probes cannot use fentry/fexit here`,
+		);
+		if (!(prog instanceof Program)) return prog;
 		try {
 			const attr = Buffer.alloc(32);
 			attr.writeUInt32LE(prog.fd, 0);

@@ -1,4 +1,4 @@
-import { SyscallError, sys } from "../sys/index.ts";
+import { EINVAL, ENOENT, ENOSPC, ENOTSUPP, EOPNOTSUPP, SyscallError, sys } from "../sys/index.ts";
 import { BUILD_ID_FRAME_SIZE, possibleCpuCount } from "./map-values.ts";
 import { NativeMemory, roundUp } from "./native.ts";
 import { type OpenObject, track, untrack } from "./registry.ts";
@@ -38,12 +38,6 @@ export const BPF_MAP_UPDATE_ELEM = 2;
 export const BPF_MAP_DELETE_ELEM = 3;
 export const BPF_MAP_GET_NEXT_KEY = 4;
 export const BPF_MAP_LOOKUP_BATCH = 24;
-
-const ENOENT = 2;
-const EINVAL = 22;
-const ENOSPC = 28;
-const EOPNOTSUPP = 95;
-const ENOTSUPP = 524;
 
 const TYPE_NAMES: Record<number, string> = {
 	1: "hash",

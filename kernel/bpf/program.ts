@@ -2,7 +2,7 @@
 // buffer costs time and, when too small, makes even a valid program fail with
 // ENOSPC); only if the kernel refuses it do we load again with a log and turn the
 // verifier's explanation into a VerifierError.
-import { SyscallError, sys, VerifierError } from "../sys/index.ts";
+import { ENOSPC, SyscallError, sys, VerifierError } from "../sys/index.ts";
 import { Asm } from "./asm.ts";
 import { FUNC_INFO_SIZE, funcInfoRecords, loadFuncInfoBtf } from "./func-info.ts";
 import { NativeMemory } from "./native.ts";
@@ -39,8 +39,6 @@ export const BPF_PROG_TEST_RUN = 10;
 export const DEFAULT_LOG_SIZE = 16 << 20;
 /** The kernel rejects log buffers larger than UINT_MAX >> 2 (about 1 GiB). */
 const MAX_LOG_SIZE = 0x3fffffff;
-
-const ENOSPC = 28;
 
 const PROG_TYPE_NAMES: Record<number, string> = {
 	1: "socket filter",

@@ -24,6 +24,7 @@ import {
 } from "./constants.ts";
 import { type DynamicInfo, readDynamic } from "./dynamic.ts";
 import { ElfError, hex } from "./errors.ts";
+import type { ElfHeader, OpenOptions, ProgramHeader, SectionHeader } from "./headers.ts";
 import { readBuildId, readDebugLink } from "./identity.ts";
 import { type ElfNote, parseNotes } from "./notes.ts";
 import { BufferSource, type ByteSource, FileSource } from "./source.ts";
@@ -31,6 +32,7 @@ import { readUsdtProbes, type UsdtProbe } from "./stapsdt.ts";
 import { type ElfSymbol, type Symbolized, SymbolTable } from "./symbols.ts";
 import { readSymbolSection } from "./symtab.ts";
 
+export type { ElfHeader, OpenOptions, ProgramHeader, SectionHeader } from "./headers.ts";
 export type { UsdtProbe };
 
 const EHDR_SIZE = 64;
@@ -39,60 +41,6 @@ const PHDR_SIZE = 56;
 const _SYM_SIZE = 24;
 const _DYN_SIZE = 16;
 const _SAFE = Number.MAX_SAFE_INTEGER;
-
-export interface ElfHeader {
-	/** Always 64: 32-bit objects are refused. */
-	class: 64;
-	endianness: "little" | "big";
-	osabi: number;
-	/** e_type: ET_EXEC (2), ET_DYN (3), ... */
-	type: number;
-	/** "EXEC", "DYN", "REL", "CORE" or "type N". */
-	typeName: string;
-	/** e_machine: EM_X86_64 (62), EM_AARCH64 (183), ... */
-	machine: number;
-	/** "x86_64", "aarch64", ... */
-	machineName: string;
-	entry: number;
-	flags: number;
-}
-
-export interface SectionHeader {
-	index: number;
-	name: string;
-	type: number;
-	flags: number;
-	addr: number;
-	offset: number;
-	size: number;
-	link: number;
-	info: number;
-	addralign: number;
-	entsize: number;
-}
-
-export interface ProgramHeader {
-	index: number;
-	type: number;
-	/** PF_X 1, PF_W 2, PF_R 4. */
-	flags: number;
-	offset: number;
-	vaddr: number;
-	paddr: number;
-	filesz: number;
-	memsz: number;
-	align: number;
-}
-
-/** One USDT probe from `.note.stapsdt`. */
-
-export interface OpenOptions {
-	/**
-	 * Read only what is asked for (headers at once; sections, notes and symbols
-	 * on first use) instead of the whole file. For scanning many objects.
-	 */
-	lazy?: boolean;
-}
 
 export class ElfFile {
 	/** The path (or the name given to fromBuffer) used in error messages. */

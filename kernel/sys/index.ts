@@ -4,6 +4,7 @@ import { createNativeSys } from "./native.ts";
 import type { Sys } from "./sys.ts";
 
 export * from "./arch.ts";
+export * from "./errno.ts";
 export * from "./errors.ts";
 export { FakeSys } from "./fake.ts";
 export * from "./native-memory.ts";

@@ -93,29 +93,27 @@ function checkUnpacked(dir: string, files: readonly PayloadFile[], uid: number):
 		for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
 	}
 	for (const d of dirs) {
-		const p = join(dir, d);
-		let st: Stat;
-		try {
-			st = lstat(p);
-		} catch {
-			return `${p} is missing`;
-		}
-		const bad = untrusted(p, st, uid, "dir");
-		if (bad) return bad;
+		const st = inspect(join(dir, d), uid, "dir");
+		if (typeof st === "string") return st;
 	}
 	for (const f of files) {
 		const p = join(dir, f.path);
-		let st: Stat;
-		try {
-			st = lstat(p);
-		} catch {
-			return `${p} is missing`;
-		}
-		const bad = untrusted(p, st, uid, "file");
-		if (bad) return bad;
+		const st = inspect(p, uid, "file");
+		if (typeof st === "string") return st;
 		if (st.size !== f.size) return `${p} has ${st.size} bytes, not the ${f.size} this dtop wrote`;
 	}
 	return undefined;
+}
+
+/** What `p` is (lstat), or why it is refused: missing, or not as dtop made it. */
+function inspect(p: string, uid: number, kind: "dir" | "file"): Stat | string {
+	let st: Stat;
+	try {
+		st = lstat(p);
+	} catch {
+		return `${p} is missing`;
+	}
+	return untrusted(p, st, uid, kind) ?? st;
 }
 
 function writeAll(dir: string, files: readonly PayloadFile[]): void {

@@ -4,9 +4,9 @@ import { statSync } from "node:fs";
 import { attachUprobeMultiSkipping, attachUprobePerf } from "../../kernel/attach/index.ts";
 import { AttachType, ProgType } from "../../kernel/bpf/index.ts";
 import { archFor } from "../../kernel/sys/index.ts";
-import { usdtArgPlans } from "../session/usdt-args.ts";
 import { uprobeRefusal } from "./refusal.ts";
 import { type ProbeOf, reg, type TargetProvider } from "./types.ts";
+import { usdtArgPlans } from "./usdt-args.ts";
 
 const inodes = new Map<string, string>();
 

@@ -179,7 +179,9 @@ export interface RowState {
 /** Two entries' values as one (keys DTrace aggregates together: one function's addresses). */
 export function combineMerged(fn: AggFn, a: Merged, b: Merged): Merged {
 	const out: Merged = { count: a.count + b.count, v: a.v + b.v, sumsq: (a.sumsq ?? 0n) + (b.sumsq ?? 0n) };
+	// biome-ignore lint/complexity/useMathMinMax: the values are bigints, which Math.min and Math.max refuse
 	if (fn === "min") out.v = a.v < b.v ? a.v : b.v;
+	// biome-ignore lint/complexity/useMathMinMax: as above
 	if (fn === "max") out.v = a.v > b.v ? a.v : b.v;
 	if (a.buckets && b.buckets) out.buckets = a.buckets.map((x, i) => x + (b.buckets![i] ?? 0n));
 	return out;

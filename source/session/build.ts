@@ -4,11 +4,9 @@
 import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
 import { compileClauses } from "../../kernel/codegen/compile.ts";
 import { canFault, type FaultPlan } from "../../kernel/codegen/faults.ts";
-import type { ClauseProgram, ContextKind, Stmt } from "../../kernel/codegen/ir.ts";
-import { keySize, valueSize } from "../../kernel/codegen/layout.ts";
-import { taskRegsSupported, type UserRegs } from "../../kernel/unwind/regs.ts";
-import type { Clause, Expr, Statement } from "../d/ast.ts";
-import { expandMacros, print as printD, probeText } from "../d/index.ts";
+import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import type { Clause, Statement } from "../d/ast.ts";
+import { expandMacros, probeText } from "../d/index.ts";
 import {
 	type ClauseReads,
 	isKind,
@@ -17,26 +15,19 @@ import {
 	providerOf,
 	type TraceProbe,
 } from "../providers/index.ts";
-import type { AggState, EnablingState, Group } from "./enabling.ts";
+import type { EnablingState, Group } from "./enabling.ts";
 import { SessionError } from "./errors.ts";
-import {
-	allStatements,
-	clauseUsesStacks,
-	forEachExpr,
-	isStringVar,
-	type LowerEnv,
-	lowerAggregate,
-	lowerAssign,
-	lowerInt,
-	lowerRef,
-	lowerStr,
-	usesArgs,
-} from "./lower.ts";
-import { SCRATCH_SIZE, type SharedMaps } from "./maps.ts";
+import { lowerClause } from "./group-clause.ts";
+import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
+import type { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
+import { type SkippedProbe, skippedMapOf } from "./skipped.ts";
 import { varEnvOf } from "./vars.ts";
 import { widen } from "./widen.ts";
+
+export { unwindsAt } from "./group-clause.ts";
+export { type SkippedProbe, skippedProbes, skippedSummary } from "./skipped.ts";
 
 export interface BuildContext {
 	probes: ProbeSource;
@@ -57,40 +48,6 @@ export interface BuildContext {
 	dynvarsize: number;
 	/** Remember a record layout for the consumer; returns its descriptor id (the record's first word). */
 	registerRecord(layout: RecordLayout, enabling: number): number;
-}
-
-/** A probe the kernel refused alone (the rest of its enabling is attached), and why. */
-export interface SkippedProbe {
-	probe: string;
-	reason: string;
-}
-
-/** Per enabling, by probe name: a probe refused again (in each new process a clause follows) is one entry. */
-const skippedBy = new WeakMap<EnablingState, Map<string, SkippedProbe>>();
-
-/** The probes of an enabling the kernel refused, in the order met. */
-export function skippedProbes(st: EnablingState): readonly SkippedProbe[] {
-	return [...(skippedBy.get(st)?.values() ?? [])];
-}
-
-/** One line for skipped probes: how many and why, most common reason first. */
-export function skippedSummary(skipped: readonly SkippedProbe[]): string | undefined {
-	if (skipped.length === 0) return undefined;
-	const reasons = new Map<string, string[]>();
-	for (const s of skipped) {
-		let names = reasons.get(s.reason);
-		if (!names) reasons.set(s.reason, (names = []));
-		names.push(s.probe);
-	}
-	const parts = [...reasons.entries()]
-		.sort((a, b) => b[1].length - a[1].length)
-		.map(([reason, names]) =>
-			reasons.size === 1 && names.length <= 3
-				? `${reason}: ${names.join(", ")}`
-				: `${names.length} ${reason}${names.length <= 3 ? `: ${names.join(", ")}` : ""}`,
-		);
-	const n = skipped.length;
-	return `${n} probe${n === 1 ? "" : "s"} skipped (${parts.join("; ")})`;
 }
 
 /**
@@ -198,8 +155,7 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 		if (!g) groups.set(key, (g = []));
 		g.push(p);
 	}
-	const skipped = skippedBy.get(st) ?? new Map<string, SkippedProbe>();
-	skippedBy.set(st, skipped);
+	const skipped = skippedMapOf(st);
 	const refused: SkippedProbe[] = [];
 	const chunks = mapChunks(clauses);
 	for (const group of groups.values()) {
@@ -214,6 +170,37 @@ export function attachProbes(cx: BuildContext, st: EnablingState, clauses: Claus
 		throw new SessionError(
 			`the kernel refused ${refused.length === 1 ? "the probe" : `all ${refused.length} probes`} of the enabling: ${refused[0].probe}: ${refused[0].reason}.`,
 		);
+}
+
+/**
+ * Attach clauses to probes so that the clauses enabling a probe share one
+ * program, which runs them in program order on each firing, as DTrace does:
+ * after exit() the firing's later clauses still run, and one tick-N is one
+ * timer. (Separate programs would not do: the kernel runs a uprobe's
+ * programs newest first, and each would check the exit state anew.)
+ */
+export function attachTogether(
+	cx: BuildContext,
+	st: EnablingState,
+	work: { clause: Clause; probes: TraceProbe[] }[],
+): void {
+	const byProbe = new Map<string, { probe: TraceProbe; clauses: number[] }>();
+	work.forEach((w, i) => {
+		for (const p of w.probes) {
+			const k = probeKey(p);
+			let e = byProbe.get(k);
+			if (!e) byProbe.set(k, (e = { probe: p, clauses: [] }));
+			if (!e.clauses.includes(i)) e.clauses.push(i);
+		}
+	});
+	const bySet = new Map<string, { clauses: Clause[]; probes: TraceProbe[] }>();
+	for (const e of byProbe.values()) {
+		const key = e.clauses.join(",");
+		let g = bySet.get(key);
+		if (!g) bySet.set(key, (g = { clauses: e.clauses.map((i) => work[i].clause), probes: [] }));
+		g.probes.push(e.probe);
+	}
+	for (const g of bySet.values()) attachProbes(cx, st, g.clauses, g.probes);
 }
 
 /** Maps a program may use besides its aggregations (hits, counters, zero, state, syscall filter, self->, stacks, ring, scratch). */
@@ -241,109 +228,6 @@ function mapChunks(clauses: Clause[]): Clause[][] {
 	}
 	if (cur.length) out.push(cur);
 	return out;
-}
-
-/** One clause lowered for a group: its statements, predicate and record layout. */
-function lowerClause(
-	cx: BuildContext,
-	st: EnablingState,
-	clause: Clause,
-	env: LowerEnv,
-	probes: TraceProbe[],
-	ctx: ContextKind,
-) {
-	const regs = usesStackFn(clause, "ustack") ? unwindsAt(ctx) : undefined;
-	const unwind = regs !== undefined;
-	// The record's layout is registered first: its id is the clause's epid.
-	const records = clauseRecords(clause);
-	const layout: RecordLayout = { size: 0, actions: [] };
-	const epid = records || usesEpid(clause) ? cx.registerRecord(layout, st.id) : undefined;
-	env = { ...env, epid };
-	const rec = records ? new RecordBuilder(env, cx.strsize, unwind) : undefined;
-	// Actions inside if/else: their record flags, cleared when the clause starts.
-	const guards: Stmt[] = [];
-	const lowerStatements = (ss: Statement[], guarded = false): Stmt[] => {
-		const out: Stmt[] = [];
-		for (const s of ss) lowerStatement(s, out, guarded);
-		return out;
-	};
-	const lowerStatement = (s: Statement, statements: Stmt[], guarded: boolean): void => {
-		if (s.kind === "expr" && s.expr.fn === "speculate") {
-			statements.push({ k: "speculate", id: lowerInt(s.expr.args[0] as Expr, env) });
-			return;
-		}
-		if (s.kind === "expr") {
-			if (guarded) {
-				const off = rec!.guard();
-				guards.push({ k: "rec-int", off, e: { k: "const", v: 0n } });
-				statements.push({ k: "rec-int", off, e: { k: "const", v: 1n } });
-				rec!.action(s.expr);
-				rec!.actions[rec!.actions.length - 1]!.guard = off;
-			} else rec!.action(s.expr);
-			statements.push(...rec!.stmts.splice(0));
-			return;
-		}
-		if (s.kind === "assign") {
-			if (isStringVar(s.target, env))
-				statements.push({ k: "strstore", v: lowerRef(s.target, env), e: lowerStr(s.value, env) });
-			else statements.push({ k: "eval", e: lowerAssign(s, env) });
-			return;
-		}
-		if (s.kind === "if") {
-			statements.push({
-				k: "if",
-				c: lowerInt(s.cond, env),
-				yes: lowerStatements(s.body, true),
-				no: lowerStatements(s.otherwise ?? [], true),
-			});
-			return;
-		}
-		const low = lowerAggregate(s, env);
-		if (unwind) for (const d of low.decode) if (d.k === "stack" && d.user) d.unwound = true;
-		const agg = aggregation(
-			cx,
-			st,
-			low,
-			s.keys.map((k) => printD(k)),
-			s.args.map((x) => printD(x)),
-		);
-		statements.push({
-			k: "agg",
-			mapFd: agg.map.fd,
-			fn: low.fn,
-			keys: low.keys,
-			value: low.value,
-			lq: low.lq,
-			weight: low.weight,
-			insertSlot: agg.insertSlot,
-		});
-	};
-	const body = lowerStatements(clause.statements);
-	const statements = [...guards, ...body];
-	const predicate = clause.predicate ? lowerInt(clause.predicate, env) : undefined;
-	let record: ClauseProgram["record"];
-	if (rec) {
-		if (rec.size > SCRATCH_SIZE)
-			throw new SessionError(
-				`a firing of this clause records ${rec.size} bytes, more than the ${SCRATCH_SIZE} a record holds; print fewer or shorter strings (-x strsize=N).`,
-			);
-		const which = isKind(probes[0], "dtrace") ? probes[0].target.which : undefined;
-		layout.size = rec.size;
-		layout.actions = rec.actions;
-		if (which === "BEGIN") layout.phase = "begin";
-		if (which === "END") layout.phase = "end";
-		const { maps } = cx;
-		record = {
-			ringFd: maps.ring.fd,
-			scratchFd: maps.scratch.fd,
-			size: rec.size,
-			descId: epid!,
-			dropSlot: maps.ringDropSlot,
-		};
-	}
-	// The stack-trace map, unless the unwinder takes every stack of the clause.
-	const stackMap = clauseUsesStacks(clause) && (!unwind || usesStackFn(clause, "kstack"));
-	return { statements, predicate, record, regs, stackMap };
 }
 
 function enableGroup(
@@ -472,85 +356,4 @@ function faultPlan(
 	if (st.faultSlot < 0 || !canFault(l)) return undefined;
 	const epid = l.record?.descId ?? cx.registerRecord({ size: 0, actions: [] }, st.id);
 	return { ringFd: cx.maps.ring.fd, epid, clause, slot: st.faultSlot, dropSlot: cx.maps.ringDropSlot };
-}
-
-/**
- * Where ustack() here finds the user registers for the .eh_frame unwinder: the
- * context's pt_regs at uprobes, the current task's elsewhere (where the kernel
- * allows it); undefined when it cannot unwind (not x86_64, the walk's register
- * layout; no task registers), and bpf_get_stackid walks frame pointers.
- */
-export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
-	if (process.arch !== "x64") return undefined;
-	if (ctx === "uprobe" || ctx === "uprobe-multi") return "ctx";
-	return taskRegsSupported() ? "task" : undefined;
-}
-
-function usesEpid(c: Clause): boolean {
-	let found = false;
-	forEachExpr(c, (e) => {
-		if (e.kind === "builtin" && e.name === "epid") found = true;
-	});
-	return found;
-}
-
-function usesStackFn(c: Clause, fn: "ustack" | "kstack"): boolean {
-	const is = (f: string) => f === fn || (fn === "kstack" && f === "stack");
-	return allStatements(c.statements).some(
-		(s) =>
-			(s.kind === "aggregate" && s.keys.some((k) => k.kind === "call" && is(k.fn))) ||
-			// ustack() as an action records the unwinder's walk (record-stack.ts)
-			(fn === "ustack" && s.kind === "expr" && s.expr.fn === "ustack"),
-	);
-}
-
-function aggregation(
-	cx: BuildContext,
-	st: EnablingState,
-	low: ReturnType<typeof lowerAggregate>,
-	keyText: string[],
-	argText: string[],
-): AggState {
-	const have = st.aggs.get(low.name);
-	if (have) {
-		if (have.fn !== low.fn || have.decode.length !== low.decode.length)
-			throw new SessionError(`@${low.name} is used with different functions or keys in one program.`);
-		if (have.decode.some((d, i) => d.k === "stack" && d.unwound !== (low.decode[i] as typeof d).unwound))
-			throw new SessionError(
-				`@${low.name} takes ustack() at probes where the kernel lets dtop unwind from .eh_frame and at others (frame pointers only); use two aggregations.`,
-			);
-		return have;
-	}
-	// Keys that can take many values live in LRU maps (evictions are counted);
-	// a keyless or probe-keyed aggregation cannot outgrow its map.
-	const bounded = low.decode.every((d) => d.k === "probe");
-	const lru = !bounded && low.decode.length > 0;
-	// Keyless: a one-slot per-CPU array (its lookup is inlined by the verifier
-	// and never misses; the generated key's first four bytes are the index 0).
-	// Keyed by probe: room for every probe the enabling may match (preallocated
-	// maps cost their size at creation). Anything else: an LRU hash.
-	const keyless = low.decode.length === 0;
-	const map = BpfMap.create({
-		type: keyless ? MapType.PERCPU_ARRAY : lru ? MapType.LRU_PERCPU_HASH : MapType.PERCPU_HASH,
-		keySize: keyless ? 4 : keySize(low.keys),
-		valueSize: valueSize(low.fn, low.lq),
-		maxEntries: keyless ? 1 : bounded ? Math.min(cx.maxProbes, Math.max(64, 4 * st.probeCount)) : cx.aggEntries,
-		name: `dtop_${low.name || "agg"}`,
-	});
-	const a: AggState = {
-		name: low.name,
-		fn: low.fn,
-		lq: low.lq,
-		decode: low.decode,
-		keyText,
-		argText,
-		map,
-		lru,
-		insertSlot: -1,
-		rows: new Map(),
-		evictions: 0,
-	};
-	st.aggs.set(low.name, a);
-	a.insertSlot = cx.maps.allocSlot();
-	return a;
 }

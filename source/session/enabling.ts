@@ -9,7 +9,7 @@ import { Attempts } from "../util/attempts.ts";
 import type { RowState } from "./aggregation.ts";
 import type { KeyDecode } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
-import type { RollingCounter } from "./rolling.ts";
+import { RollingCounter } from "./rolling.ts";
 import type { Speculations } from "./speculation.ts";
 import { releaseVars, type VarState } from "./vars.ts";
 
@@ -72,6 +72,43 @@ export interface EnablingState {
 	userStacks: boolean;
 	/** The enabling's speculations, when it uses them. */
 	spec?: Speculations;
+}
+
+/** A new enabling's state before anything is made for it: no groups, no slots, nothing counted. */
+export function newEnabling(
+	f: Pick<EnablingState, "id" | "program" | "d" | "label" | "vars" | "atomic" | "userStacks">,
+): EnablingState {
+	return {
+		id: f.id,
+		program: f.program,
+		d: f.d,
+		label: f.label,
+		groups: [],
+		aggs: new Map(),
+		tls: new Map(),
+		dropSlot: -1,
+		drops: 0,
+		truncSlot: -1,
+		truncated: 0,
+		faultSlot: -1,
+		faults: 0,
+		vars: f.vars,
+		counter: new RollingCounter(),
+		probeCount: 0,
+		clauses: [],
+		retired: 0,
+		retiredMisses: 0,
+		atomic: f.atomic,
+		userStacks: f.userStacks,
+	};
+}
+
+/** Aggregations print in the order the program names them (BEGIN's were made first). */
+export function orderAggregations(st: EnablingState): void {
+	const order = new Map<string, number>();
+	for (const c of st.program.clauses)
+		for (const s of c.statements) if (s.kind === "aggregate" && !order.has(s.name)) order.set(s.name, order.size);
+	st.aggs = new Map([...st.aggs].sort((x, y) => (order.get(x[0]) ?? 0) - (order.get(y[0]) ?? 0)));
 }
 
 /**

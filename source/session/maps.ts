@@ -57,24 +57,12 @@ export class SharedMaps {
 	}
 
 	get counters(): BpfMap {
-		this.#counters ??= BpfMap.create({
-			type: MapType.PERCPU_ARRAY,
-			keySize: 4,
-			valueSize: 8,
-			maxEntries: COUNTER_SLOTS,
-			name: "dtop_ctr",
-		});
+		this.#counters ??= arrayMap(MapType.PERCPU_ARRAY, 8, COUNTER_SLOTS, "dtop_ctr");
 		return this.#counters;
 	}
 
 	get zero(): BpfMap {
-		this.#zero ??= BpfMap.create({
-			type: MapType.ARRAY,
-			keySize: 4,
-			valueSize: ZERO_SIZE,
-			maxEntries: 1,
-			name: "dtop_zero",
-		});
+		this.#zero ??= arrayMap(MapType.ARRAY, ZERO_SIZE, 1, "dtop_zero");
 		return this.#zero;
 	}
 
@@ -108,37 +96,19 @@ export class SharedMaps {
 
 	/** Where a clause builds its record before it is copied into the ring buffer (per CPU). */
 	get scratch(): BpfMap {
-		this.#scratch ??= BpfMap.create({
-			type: MapType.PERCPU_ARRAY,
-			keySize: 4,
-			valueSize: SCRATCH_SIZE,
-			maxEntries: 1,
-			name: "dtop_scratch",
-		});
+		this.#scratch ??= arrayMap(MapType.PERCPU_ARRAY, SCRATCH_SIZE, 1, "dtop_scratch");
 		return this.#scratch;
 	}
 
 	/** Where programs build keys, compared strings and clause-locals (per CPU; see strings.ts). */
 	get buf(): BpfMap {
-		this.#buf ??= BpfMap.create({
-			type: MapType.PERCPU_ARRAY,
-			keySize: 4,
-			valueSize: BUF_SIZE,
-			maxEntries: 1,
-			name: "dtop_buf",
-		});
+		this.#buf ??= arrayMap(MapType.PERCPU_ARRAY, BUF_SIZE, 1, "dtop_buf");
 		return this.#buf;
 	}
 
 	/** {u64 flag, u64 status}: set by exit() or before END; every program but BEGIN/END then does nothing. */
 	get state(): BpfMap {
-		this.#state ??= BpfMap.create({
-			type: MapType.ARRAY,
-			keySize: 4,
-			valueSize: 16,
-			maxEntries: 1,
-			name: "dtop_state",
-		});
+		this.#state ??= arrayMap(MapType.ARRAY, 16, 1, "dtop_state");
 		return this.#state;
 	}
 
@@ -273,6 +243,11 @@ export class SharedMaps {
 		this.#cgroupScope = undefined;
 		if (first) throw first;
 	}
+}
+
+/** A map under u32 keys (an array): `maxEntries` values of `valueSize` bytes. */
+function arrayMap(type: number, valueSize: number, maxEntries: number, name: string): BpfMap {
+	return BpfMap.create({ type, keySize: 4, valueSize, maxEntries, name });
 }
 
 function slotKey(slot: number): Buffer {

@@ -1,37 +1,40 @@
 // The consumer: turns D programs into loaded programs and links, toggles them,
 // reads the per-CPU maps every tick, and keeps rolling windows per key. UI-free:
-// batch mode and the interactive UI both sit on it. The work is in build.ts
-// (match, plan, load, attach), reader.ts (per-CPU reads), view-builder.ts
-// (the picture), holds.ts (stopping processes); this class keeps the state.
-import type { Clause as DClause, Program as DProgram } from "../d/ast.ts";
-import { check, DError, expandMacros, parseProgram, print as printD, probeText } from "../d/index.ts";
-import { refuseUncompiled } from "../d/limits.ts";
+// batch mode and the interactive UI both sit on it. The work is in program-text.ts
+// (parse and check), build.ts (match, plan, load, attach), rematch.ts (following
+// the machine), reader.ts (per-CPU reads), view-builder.ts (the picture),
+// process-maps.ts and holds.ts (processes); this class keeps the state.
+import type { Program as DProgram } from "../d/ast.ts";
+import { print as printD, probeText } from "../d/index.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
-import { isKind, needsAtomic, ofExited, providerOf, type TraceProbe } from "../providers/index.ts";
+import { isKind, needsAtomic, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
 import {
-	attachProbes,
+	attachTogether,
 	type BuildContext,
 	checkUnmatched,
 	matchClause,
 	probeKey,
 	type SkippedProbe,
 	skippedProbes,
-	unwindsAt,
 } from "./build.ts";
-import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
+import { type EnablingState, newEnabling, orderAggregations, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
 import { errorContext } from "./fault-records.ts";
 import { Holds } from "./holds.ts";
 import { usesUserAddresses } from "./lower-syms.ts";
 import { SharedMaps } from "./maps.ts";
+import { ProbeCounters } from "./probe-counters.ts";
 import type { ProbeSource } from "./probes.ts";
-import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
+import { ProcessMaps } from "./process-maps.ts";
+import { checkedProgram } from "./program-text.ts";
+import { type ReadContext, readEnabling } from "./reader.ts";
 import { recordSymbols } from "./record-syms.ts";
-import { RollingCounter } from "./rolling.ts";
+import { type FollowContext, followsNewProcesses, rematchEnablings } from "./rematch.ts";
 import { excludeProcess } from "./self.ts";
+import type { SessionOptions } from "./session-options.ts";
 import { applySpeculations, Speculations, usesSpeculation } from "./speculation.ts";
 import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
@@ -40,32 +43,7 @@ import type { SessionView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
 
 export { SessionError } from "./errors.ts";
-
-export interface SessionOptions {
-	probes: ProbeSource;
-	tickMs?: number;
-	/** `$target` (the -c/-p process). */
-	target?: number;
-	maxProbesPerEnabling?: number;
-	/** Keys per aggregation map before the oldest are evicted. */
-	aggEntries?: number;
-	/** Bytes of the per-event ring buffer (the bufsize option; a power of two, at least a page). */
-	bufsize?: number;
-	/** Bytes a string takes in a per-event record (the strsize option). */
-	strsize?: number;
-	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
-	dynvarsize?: number;
-	now?: () => number;
-	/** Speculations per enabling (the nspec option) and the bytes each may hold (specsize). */
-	nspec?: number;
-	specsize?: number;
-	/** `-x nodemangle`: C++ and Rust names in stacks and probefunc keys as the binaries hold them. */
-	nodemangle?: boolean;
-	/** `--trace-self`: dtop's own process is traced too (by default every clause leaves it out). */
-	traceSelf?: boolean;
-	/** `--cgroup PATH`: every enabling counts only processes in that cgroup subtree. */
-	cgroup?: string;
-}
+export type { SessionOptions } from "./session-options.ts";
 
 export class Session {
 	tickMs: number;
@@ -94,18 +72,10 @@ export class Session {
 	/** Disabled enablings whose links are still being detached. */
 	private retiring = new Set<EnablingState>();
 	private pending = new Set<Promise<void>>();
-	/**
-	 * Firings of each probe, per enabling: every enabling of a probe counts each of
-	 * its firings, so a probe's rate is one enabling's count, never their sum (and
-	 * two enablings reading at the same tick do not see each other's counts).
-	 */
-	private probeCounters = new Map<number, Map<EnablingState, RollingCounter>>();
-	/**
-	 * Processes that exited while some group still has probes in them: a group
-	 * may hold several processes' probes (those found in one rescan), and is
-	 * released once all of them are gone, whichever rescans saw them go.
-	 */
-	private exitedPids = new Set<number>();
+	/** Firings of each probe, per enabling (the tree's rates). */
+	private readonly probeCounters = new ProbeCounters();
+	private readonly follow: FollowContext;
+	private readonly processMaps: ProcessMaps;
 	private nextId = 1;
 	private nextTls = 1;
 	private tickNo = 0;
@@ -134,6 +104,7 @@ export class Session {
 		this.nodemangle = opts.nodemangle === true;
 		this.views = new ViewBuilder(this.probes, this.maps, this.symbolizer);
 		this.unwound = new UnwoundProcesses(() => this.maps.unwinderIfMade, this.target);
+		this.processMaps = new ProcessMaps(this.symbolizer, this.unwound, this.maps, this.target);
 		this.build = {
 			probes: this.probes,
 			target: this.target,
@@ -141,19 +112,20 @@ export class Session {
 			aggEntries: opts.aggEntries ?? 4096,
 			maps: this.maps,
 			nextTls: () => this.nextTls++,
-			captureProcesses: (probes) => this.captureProcesses(probes),
-			countProbe: (st, id) => void this.probeCounter(st, id),
+			captureProcesses: (probes) => this.processMaps.captureFor(probes),
+			countProbe: (st, id) => void this.probeCounters.of(st, id),
 			strsize: opts.strsize ?? 256,
 			dynvarsize: opts.dynvarsize ?? 1 << 20,
 			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};
+		this.follow = { build: this.build, counters: this.probeCounters, exitedPids: new Set() };
 		const self = this;
 		this.reading = {
 			maps: this.maps,
 			get tickNo() {
 				return self.tickNo;
 			},
-			probeCounter: (st, id) => this.probeCounter(st, id),
+			probeCounter: (st, id) => this.probeCounters.of(st, id),
 			sawUserStack: (pid) => this.symbolizer.capture(pid),
 			symbols: recordSymbols(() => this.symbolizer, this.maps),
 		};
@@ -166,17 +138,7 @@ export class Session {
 		opts: { allowZero?: boolean; macroArgs?: readonly string[]; scriptName?: string } = {},
 	): number {
 		if (this.closed) throw new SessionError("the session is closed.");
-		let program: DProgram;
-		let varTypes: ReadonlyMap<string, "int" | "string">;
-		try {
-			program = typeof source === "string" ? parseProgram(this.expandTarget(source, opts)) : source;
-			const checked = check(program);
-			refuseUncompiled(checked);
-			varTypes = checked.vars;
-		} catch (e) {
-			if (e instanceof DError) throw new SessionError(e.message, { cause: e });
-			throw e;
-		}
+		const { program, varTypes } = checkedProgram(source, this.target, opts);
 		const d = printD(program);
 		let matched: TraceProbe[][];
 		try {
@@ -184,29 +146,15 @@ export class Session {
 		} catch (e) {
 			throw explain(e, d);
 		}
-		const st: EnablingState = {
+		const st = newEnabling({
 			id: this.nextId++,
 			program,
 			d,
 			label: label ?? program.clauses[0].probes.map((p) => p.text || probeText(p)).join(", "),
-			groups: [],
-			aggs: new Map(),
-			tls: new Map(),
-			dropSlot: -1,
-			drops: 0,
-			truncSlot: -1,
-			truncated: 0,
-			faultSlot: -1,
-			faults: 0,
 			vars: newVarState(program, this.maps, varTypes, this.build.strsize),
-			counter: new RollingCounter(),
-			probeCount: 0,
-			clauses: [],
-			retired: 0,
-			retiredMisses: 0,
 			atomic: needsAtomic(matched),
 			userStacks: program.clauses.some(usesUserAddresses),
-		};
+		});
 		try {
 			if (usesSpeculation(program)) st.spec = new Speculations(this.maps, this.nspec, this.specsize);
 			st.dropSlot = this.maps.allocSlot();
@@ -220,53 +168,24 @@ export class Session {
 			guarded.clauses.forEach((clause, i) => {
 				st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
 			});
-			this.attachTogether(
+			attachTogether(
+				this.build,
 				st,
 				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter(own) })),
 			);
 			this.run(st, "BEGIN");
-			this.attachTogether(
+			attachTogether(
+				this.build,
 				st,
 				guarded.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
 			);
-			// Aggregations print in the order the program names them (BEGIN's were made first).
-			const order = new Map<string, number>();
-			for (const c of program.clauses)
-				for (const s of c.statements) if (s.kind === "aggregate" && !order.has(s.name)) order.set(s.name, order.size);
-			st.aggs = new Map([...st.aggs].sort((x, y) => (order.get(x[0]) ?? 0) - (order.get(y[0]) ?? 0)));
+			orderAggregations(st);
 		} catch (e) {
 			this.release(st);
 			throw explain(e, d);
 		}
 		this.enablings.set(st.id, st);
 		return st.id;
-	}
-
-	/**
-	 * Attach clauses to probes so that the clauses enabling a probe share one
-	 * program, which runs them in program order on each firing, as DTrace does:
-	 * after exit() the firing's later clauses still run, and one tick-N is one
-	 * timer. (Separate programs would not do: the kernel runs a uprobe's
-	 * programs newest first, and each would check the exit state anew.)
-	 */
-	private attachTogether(st: EnablingState, work: { clause: DClause; probes: TraceProbe[] }[]): void {
-		const byProbe = new Map<string, { probe: TraceProbe; clauses: number[] }>();
-		work.forEach((w, i) => {
-			for (const p of w.probes) {
-				const k = probeKey(p);
-				let e = byProbe.get(k);
-				if (!e) byProbe.set(k, (e = { probe: p, clauses: [] }));
-				if (!e.clauses.includes(i)) e.clauses.push(i);
-			}
-		});
-		const bySet = new Map<string, { clauses: DClause[]; probes: TraceProbe[] }>();
-		for (const e of byProbe.values()) {
-			const key = e.clauses.join(",");
-			let g = bySet.get(key);
-			if (!g) bySet.set(key, (g = { clauses: e.clauses.map((i) => work[i].clause), probes: [] }));
-			g.probes.push(e.probe);
-		}
-		for (const g of bySet.values()) attachProbes(this.build, st, g.clauses, g.probes);
 	}
 
 	/** Run an enabling's BEGIN, END or ERROR programs, in clause order (BPF_PROG_TEST_RUN); `ctx` holds ERROR's arguments. */
@@ -360,56 +279,6 @@ export class Session {
 		return this.enablings.get(id)?.program;
 	}
 
-	/**
-	 * `$target` and DTrace's macro variables of the tracer itself (`$pid`,
-	 * `$ppid`, `$uid`, `$gid`, `$euid`, `$egid`: dtop's, as dtrace's are
-	 * dtrace's) are macros: replaced in the text before parsing, as DTrace does.
-	 */
-	private expandTarget(text: string, opts: { macroArgs?: readonly string[]; scriptName?: string } = {}): string {
-		// $1 ... $9 and $$1 ...: the command line's arguments after the program (missing or unused: an error naming it).
-		if (opts.macroArgs?.length || /\$\$?[0-9]/.test(text)) {
-			text = expandMacros(
-				text,
-				{ args: opts.macroArgs ?? [], script: opts.scriptName, target: this.target },
-				opts.macroArgs !== undefined,
-			);
-		}
-		if (!text.includes("$")) return text;
-		const own: Record<string, number> = {
-			pid: process.pid,
-			ppid: process.ppid,
-			uid: process.getuid?.() ?? 0,
-			gid: process.getgid?.() ?? 0,
-			euid: process.geteuid?.() ?? 0,
-			egid: process.getegid?.() ?? 0,
-		};
-		text = text.replace(/(?<!\$)\$(pid|ppid|uid|gid|euid|egid)\b/g, (_, name: string) => String(own[name]));
-		if (!text.includes("$target")) return text;
-		if (this.target === undefined)
-			throw new SessionError("the program uses $target, but no process was given with -c or -p.");
-		return text.replace(/\$target\b/g, String(this.target));
-	}
-
-	/** Remember the mappings of a traced process now, so its stacks symbolize after it exits. */
-	private captureProcesses(probes: TraceProbe[]): void {
-		const pids = new Set<number>();
-		if (this.target !== undefined) pids.add(this.target);
-		// A probe on the file (widen.ts) names the process it was found in: a pre-fork
-		// server's parent, whose mappings its children inherit (kernel/unwind/fork.ts).
-		for (const p of probes) {
-			const pid = isKind(p, "uprobe") ? (p.target.pid ?? p.target.seenIn) : undefined;
-			if (pid) pids.add(pid);
-		}
-		for (const pid of pids) this.symbolizer.capture(pid);
-		// Stacks go through the unwinder: its tables for these processes.
-		// (Asked of the context a clause reading arguments gets: the widest.)
-		const reads = { args: true, kernelStack: false };
-		if (probes.some((p) => unwindsAt(providerOf(p).context(p, this.maps.env, reads).ctx) !== undefined)) {
-			void this.maps.unwinder;
-			for (const pid of pids) this.unwound.load(pid);
-		}
-	}
-
 	/** A clause's probes; with -Z, none yet is allowed (rematch() attaches them later). */
 	private matchForEnable(clause: Parameters<typeof matchClause>[1], allowZero: boolean): TraceProbe[] {
 		try {
@@ -421,25 +290,6 @@ export class Session {
 		}
 	}
 
-	private probeCounter(st: EnablingState, id: number): RollingCounter {
-		let per = this.probeCounters.get(id);
-		if (!per) this.probeCounters.set(id, (per = new Map()));
-		let c = per.get(st);
-		if (!c) per.set(st, (c = new RollingCounter()));
-		return c;
-	}
-
-	/** Stop counting the probes of `st` for the tree. */
-	private forgetProbes(st: EnablingState): void {
-		for (const g of st.groups) {
-			for (const p of g.probes) {
-				const per = this.probeCounters.get(p.id);
-				per?.delete(st);
-				if (per?.size === 0) this.probeCounters.delete(p.id);
-			}
-		}
-	}
-
 	/**
 	 * Follow the machine: attach every enabling to probes that appeared since it
 	 * was enabled (a new process of a matching provider, a library loaded with
@@ -448,40 +298,7 @@ export class Session {
 	 */
 	rematch(exited: ReadonlySet<number> = new Set()): void {
 		if (this.closed) return;
-		for (const pid of exited) this.exitedPids.add(pid);
-		const all = this.exitedPids;
-		const gone = (p: TraceProbe) => isKind(p, "uprobe") && ofExited(p, all);
-		for (const st of this.enablings.values()) {
-			const work: { clause: DClause; probes: TraceProbe[] }[] = [];
-			for (const c of st.clauses) {
-				let probes: TraceProbe[];
-				try {
-					probes = matchClause(this.build, c.clause);
-				} catch {
-					continue; // nothing matches right now
-				}
-				const fresh = probes.filter((p) => !c.names.has(probeKey(p)) && !gone(p));
-				if (fresh.length === 0) continue;
-				for (const p of fresh) c.names.add(probeKey(p));
-				work.push({ clause: c.clause, probes: fresh });
-			}
-			try {
-				this.attachTogether(st, work);
-			} catch (e) {
-				st.error = explain(e, st.d).message;
-			}
-			if (exited.size) this.dropExited(st, gone);
-		}
-		if (exited.size) this.forgetExited();
-	}
-
-	/** Keep only the exited pids some group still has probes in (pids are reused). */
-	private forgetExited(): void {
-		const held = new Set<number>();
-		for (const st of this.enablings.values())
-			for (const g of st.groups)
-				for (const p of g.probes) if (isKind(p, "uprobe") && p.target.pid) held.add(p.target.pid);
-		for (const pid of this.exitedPids) if (!held.has(pid)) this.exitedPids.delete(pid);
+		rematchEnablings(this.follow, this.enablings, exited);
 	}
 
 	/**
@@ -490,31 +307,7 @@ export class Session {
 	 * (`simple*`, `*`), which the provider names of new processes can match.
 	 */
 	followsNewProcesses(): boolean {
-		for (const st of this.enablings.values())
-			for (const c of st.clauses)
-				for (const d of c.clause.probes) if (d.provider === "" || /[*?\]]$/.test(d.provider)) return true;
-		return false;
-	}
-
-	/** Release groups whose probes all belong to processes that have exited. */
-	private dropExited(st: EnablingState, gone: (p: TraceProbe) => boolean): void {
-		st.groups = st.groups.filter((g) => {
-			if (!g.probes.every(gone)) return true;
-			// Keep the firings counted so far: fold the group's hits into the enabling.
-			st.retiredMisses += groupMisses(g);
-			for (const p of g.probes) {
-				const per = this.probeCounters.get(p.id);
-				per?.delete(st);
-				if (per?.size === 0) this.probeCounters.delete(p.id);
-				// Its probes are gone with their processes: a clause no longer needs to remember them.
-				const key = probeKey(p);
-				for (const c of st.clauses) c.names.delete(key);
-			}
-			closeGroup(g, undefined, () => {
-				st.retired += groupHits(g);
-			});
-			return false;
-		});
+		return followsNewProcesses(this.enablings.values());
 	}
 
 	/**
@@ -544,14 +337,7 @@ export class Session {
 		st.counter = old.counter;
 		st.counter.restart();
 		// The tree's rates go on too (a fresh counter would show 0/s for a tick).
-		for (const per of this.probeCounters.values()) {
-			const c = per.get(old);
-			if (c && per.has(st)) {
-				c.restart();
-				per.set(st, c);
-			}
-			per.delete(old);
-		}
+		this.probeCounters.carryOver(old, st);
 		this.enablings.delete(fresh);
 		this.enablings = new Map([...this.enablings].map(([k, v]) => [k, k === id ? st : v]));
 		this.retire(old);
@@ -559,7 +345,7 @@ export class Session {
 
 	/** Detach and free an enabling that has left the map. */
 	private retire(st: EnablingState): void {
-		this.forgetProbes(st);
+		this.probeCounters.forget(st);
 		// The unwinder's fork and exec programs stay only while some enabling takes user stacks.
 		if (st.userStacks && ![...this.enablings.values()].some((e) => e.userStacks))
 			this.maps.unwinderIfMade?.stopFollowingForks();
@@ -581,7 +367,7 @@ export class Session {
 
 	private release(st: EnablingState): void {
 		this.events.forget(st.id);
-		this.forgetProbes(st);
+		this.probeCounters.forget(st);
 		releaseEnabling(st, this.maps);
 	}
 
@@ -621,13 +407,7 @@ export class Session {
 
 	/** Rolling counter of one probe (for the tree's live rate), if enabled. */
 	probeRate(id: number): number | undefined {
-		const per = this.probeCounters.get(id);
-		if (!per) return undefined;
-		// Each enabling counts the firings its predicate lets through: the largest
-		// count is the probe's, and adding them up would count a firing twice.
-		let rate = 0;
-		for (const c of per.values()) rate = Math.max(rate, c.rate);
-		return rate;
+		return this.probeCounters.rate(id);
 	}
 
 	isProbeEnabled(id: number): boolean {
@@ -657,7 +437,7 @@ export class Session {
 			st.counter.clear();
 			for (const a of st.aggs.values()) for (const r of a.rows.values()) r.counter.clear();
 		}
-		for (const per of this.probeCounters.values()) for (const c of per.values()) c.clear();
+		this.probeCounters.clear();
 	}
 
 	/**
@@ -688,27 +468,13 @@ export class Session {
 		remapped: readonly number[] = [],
 		forks?: ReadonlyMap<number, number>,
 	): void {
-		if ((started.length || remapped.length) && [...this.enablings.values()].some((st) => st.userStacks)) {
-			for (const pid of started) {
-				// A child that already exited keeps its parent's mappings (it had them).
-				const parent = forks?.get(pid);
-				if (parent !== undefined) this.symbolizer.forked(pid, parent);
-				this.symbolizer.capture(pid, true);
-			}
-			// exec'd or mapped new code: what was read before is stale
-			for (const pid of remapped) this.symbolizer.capture(pid, true);
-			this.unwound.started([...started, ...remapped]);
-		}
-		for (const pid of exited) {
-			this.symbolizer.exited(pid);
-			this.unwound.exited(pid);
-		}
+		const userStacks = () => [...this.enablings.values()].some((st) => st.userStacks);
+		this.processMaps.changed(userStacks, started, exited, remapped, forks);
 	}
 
 	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */
 	captureProcess(pid: number): void {
-		this.symbolizer.capture(pid, true);
-		this.unwound.load(pid);
+		this.processMaps.capture(pid);
 	}
 
 	/** Release every program, link and map. Idempotent. */

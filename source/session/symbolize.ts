@@ -246,16 +246,7 @@ export class Symbolizer {
 	userFrame(pid: number, addr: bigint, caller = false): string {
 		const back = caller ? 1 : 0;
 		const a = Number(addr) - back;
-		this.capture(pid);
-		let entry = this.maps.get(pid);
-		let r = entry ? resolveAddress(entry.maps, a) : undefined;
-		// Mappings read before an exec (a -c target captured while still the
-		// shell) or before a dlopen do not cover the address: read them again.
-		if (entry && !entry.dead && !r?.path && Date.now() - entry.at > 50) {
-			this.capture(pid, true);
-			entry = this.maps.get(pid);
-			r = entry ? resolveAddress(entry.maps, a) : undefined;
-		}
+		const { entry, r } = this.locate(pid, a);
 		if (entry && r?.path.startsWith("/")) {
 			const mod = basename(r.path);
 			const m = this.module(pid, entry, r.path);
@@ -285,6 +276,21 @@ export class Symbolizer {
 		return `0x${addr.toString(16)}`;
 	}
 
+	/** The mappings of `pid` (captured now if new) and the one that covers address `a`. */
+	private locate(pid: number, a: number): { entry?: ProcessMaps; r?: ReturnType<typeof resolveAddress> } {
+		this.capture(pid);
+		let entry = this.maps.get(pid);
+		let r = entry ? resolveAddress(entry.maps, a) : undefined;
+		// Mappings read before an exec (a -c target captured while still the
+		// shell) or before a dlopen do not cover the address: read them again.
+		if (entry && !entry.dead && !r?.path && Date.now() - entry.at > 50) {
+			this.capture(pid, true);
+			entry = this.maps.get(pid);
+			r = entry ? resolveAddress(entry.maps, a) : undefined;
+		}
+		return { entry, r };
+	}
+
 	/**
 	 * What an address of a process is, as DTrace's usym()/ufunc()/umod()/uaddr()
 	 * name it: the object's path, the symbol and the offset into it. Undefined
@@ -292,14 +298,7 @@ export class Symbolizer {
 	 */
 	resolveUser(pid: number, addr: bigint): Resolved | undefined {
 		const a = Number(addr);
-		this.capture(pid);
-		let entry = this.maps.get(pid);
-		let r = entry ? resolveAddress(entry.maps, a) : undefined;
-		if (entry && !entry.dead && !r?.path && Date.now() - entry.at > 50) {
-			this.capture(pid, true);
-			entry = this.maps.get(pid);
-			r = entry ? resolveAddress(entry.maps, a) : undefined;
-		}
+		const { entry, r } = this.locate(pid, a);
 		if (!entry || !r?.path) {
 			const pm = this.perfMap(pid);
 			const hit = pm?.find((e) => e.start <= a && a < e.end);

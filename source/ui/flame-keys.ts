@@ -1,6 +1,6 @@
 // The keys of the flame graph (source/ui/flame-pane.tsx), part of the one key
 // table in keys.ts that the help, the footer, the README and dtop.1 are made from.
-import type { KeyRow } from "./keys.ts";
+import type { KeyRow } from "./key-types.ts";
 
 export const FLAME_SECTION = "In the flame graph";
 
