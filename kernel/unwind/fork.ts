@@ -13,7 +13,11 @@
 //
 // User space learns of both from the process event feed and replaces or
 // removes the entries (Unwinder.removeProcess deletes entries it never wrote).
-import { Asm, FP, R0, R1, R2, R3, R4, R6 } from "../bpf/asm.ts";
+//
+// Both are raw tracepoint programs where the kernel's BTF gives task_struct.pid:
+// a perf-event tracepoint's release waits out RCU grace periods (30–90 ms each,
+// serialised), which every run that took user stacks paid on its way out.
+import { Asm, FP, R0, R1, R2, R3, R4, R6, R7 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 
 const CLONE_THREAD = 0x10000;
@@ -48,6 +52,34 @@ export function compileForkCopy(procsFd: number, o: NewtaskOffsets): Asm {
 		.ldMapFd(R1, procsFd)
 		.mov(R2, FP)
 		.add(R2, -8)
+		.mov(R4, BPF_ANY)
+		.call(Helper.map_update_elem)
+		.label("out")
+		.mov(R0, 0)
+		.exit();
+}
+
+/**
+ * task_newtask as a raw tracepoint: its arguments are (struct task_struct *task,
+ * u64 clone_flags); the child's pid is read from task->pid (`taskPid`, BTF).
+ */
+export function compileForkCopyRaw(procsFd: number, taskPid: number): Asm {
+	const a = new Asm().mov(R6, R1).ldx(8, R2, R6, 8).and(R2, CLONE_THREAD).jne(R2, 0, "out");
+	return currentTgidKey(a, procsFd)
+		.call(Helper.map_lookup_elem)
+		.jeq(R0, 0, "out")
+		.mov(R7, R0)
+		.mov(R1, FP)
+		.add(R1, -8)
+		.mov(R2, 4)
+		.ldx(8, R3, R6, 0)
+		.add(R3, taskPid)
+		.call(Helper.probe_read_kernel)
+		.jne(R0, 0, "out")
+		.ldMapFd(R1, procsFd)
+		.mov(R2, FP)
+		.add(R2, -8)
+		.mov(R3, R7)
 		.mov(R4, BPF_ANY)
 		.call(Helper.map_update_elem)
 		.label("out")

@@ -11,12 +11,12 @@
 // (its stacks say "process not known yet", with what frame pointers give) and listed by
 // pollUnknown(), so the caller can load it for the firings that follow.
 import { statSync } from "node:fs";
-import { attachTracepoint, type Link } from "../attach/index.ts";
+import { attachRawTracepoint, attachTracepoint, type Link } from "../attach/index.ts";
 import { Program, ProgType } from "../bpf/index.ts";
 import { type Mapping, openablePath, parseMaps, readMaps } from "../elf/procmaps.ts";
 import { UstackCode } from "./bpf.ts";
 import { mappingBias, sharedTableCache, type TableCache } from "./cache.ts";
-import { compileExecDrop, compileForkCopy, type NewtaskOffsets } from "./fork.ts";
+import { compileExecDrop, compileForkCopy, compileForkCopyRaw, type NewtaskOffsets } from "./fork.ts";
 import {
 	COUNTER_SLOTS,
 	Counter,
@@ -187,20 +187,29 @@ export class Unwinder {
 	 * process gets its parent's entry before it runs, an exec drops the old
 	 * program's. `tp` gives task:task_newtask's offsets and the events' ids.
 	 */
-	followForks(tp: { newtask: NewtaskOffsets; newtaskId: number; execId: number }): void {
+	followForks(tp: { newtask: NewtaskOffsets; newtaskId: number; execId: number; taskPid?: number }): void {
 		const procs = this.maps.procs.fd;
-		const add = (insns: ReturnType<typeof compileExecDrop>, name: string, id: number, tpName: string) => {
-			const program = Program.load({ type: ProgType.TRACEPOINT, insns, name, license: "GPL" });
+		const add = (insns: ReturnType<typeof compileExecDrop>, name: string, tpName: string, id?: number) => {
+			const raw = id === undefined;
+			const type = raw ? ProgType.RAW_TRACEPOINT : ProgType.TRACEPOINT;
+			const program = Program.load({ type, insns, name, license: "GPL" });
 			try {
-				this.followers.push({ program, link: attachTracepoint(program.fd, { id, name: tpName }) });
+				const event = tpName.slice(tpName.indexOf(":") + 1);
+				const link = raw ? attachRawTracepoint(program.fd, event) : attachTracepoint(program.fd, { id, name: tpName });
+				this.followers.push({ program, link });
 			} catch (e) {
 				program.close();
 				throw e;
 			}
 		};
 		try {
-			add(compileForkCopy(procs, tp.newtask), "dtop_uw_fork", tp.newtaskId, "task:task_newtask");
-			add(compileExecDrop(procs), "dtop_uw_exec", tp.execId, "sched:sched_process_exec");
+			if (tp.taskPid !== undefined) {
+				add(compileForkCopyRaw(procs, tp.taskPid), "dtop_uw_fork", "task:task_newtask");
+				add(compileExecDrop(procs), "dtop_uw_exec", "sched:sched_process_exec");
+			} else {
+				add(compileForkCopy(procs, tp.newtask), "dtop_uw_fork", "task:task_newtask", tp.newtaskId);
+				add(compileExecDrop(procs), "dtop_uw_exec", "sched:sched_process_exec", tp.execId);
+			}
 		} catch (e) {
 			this.closeFollowers();
 			throw e;

@@ -5,6 +5,7 @@
 // maps (kernel/unwind: .eh_frame tables, its stacks) likewise, for ustack() at
 // uprobes. The per-event ring buffer, its scratch buffer and the state map too.
 import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
+import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { tracefs } from "../../kernel/tracefs/index.ts";
 import { Unwinder } from "../../kernel/unwind/unwinder.ts";
@@ -273,6 +274,8 @@ function followForks(u: Unwinder): boolean {
 		}
 		u.followForks({
 			newtask: { pid, cloneFlags },
+			// Raw tracepoints where BTF gives task->pid: they detach without waiting.
+			taskPid: kernelMemberOffset("task_struct", "pid"),
 			newtaskId: t.eventId("task", "task_newtask"),
 			execId: t.eventId("sched", "sched_process_exec"),
 		});
