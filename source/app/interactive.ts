@@ -13,6 +13,7 @@ import { runInteractive } from "../ui/run.tsx";
 import { EventFeed, POLL_MS } from "./event-feed.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
+import { coveredOnFile } from "./on-file-marks.ts";
 import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { skippedLines } from "./skipped-lines.ts";
@@ -181,7 +182,9 @@ export class SessionController implements Controller {
 		return () => this.listeners.delete(listener);
 	}
 	isProbeEnabled(id: number): boolean {
-		return this.session.isProbeEnabled(id);
+		if (this.session.isProbeEnabled(id)) return true;
+		const onFile = this.session.onFileProbes();
+		return onFile.size > 0 && coveredOnFile(this.catalog.probe(id), onFile);
 	}
 	probeRate(id: number): number | undefined {
 		return this.session.probeRate(id);

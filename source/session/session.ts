@@ -27,6 +27,7 @@ import { errorContext } from "./fault-records.ts";
 import { Holds } from "./holds.ts";
 import { usesUserAddresses } from "./lower-syms.ts";
 import { SharedMaps } from "./maps.ts";
+import { onFileIdentities } from "./on-file.ts";
 import type { ProbeSource } from "./probes.ts";
 import { groupHits, groupMisses, type ReadContext, readEnabling } from "./reader.ts";
 import { recordSymbols } from "./record-syms.ts";
@@ -632,6 +633,18 @@ export class Session {
 
 	isProbeEnabled(id: number): boolean {
 		return this.probeCounters.has(id);
+	}
+
+	private onFile: Set<string> | undefined;
+	/** Identities (probeKey) of the probes attached on the file for every process mapping it; computed once per task. */
+	onFileProbes(): ReadonlySet<string> {
+		if (!this.onFile) {
+			this.onFile = onFileIdentities(this.enablings.values());
+			queueMicrotask(() => {
+				this.onFile = undefined;
+			});
+		}
+		return this.onFile;
 	}
 
 	/** The ids of the probes an enabling is attached to now. */
