@@ -71,8 +71,11 @@ export class SessionController implements Controller {
 			// Processes without probes come and go all the time: redraw only when the tree changes.
 			if (!change.added.length && !change.removed.length) return;
 			this.tree.rebuild();
-			// Not now: the tree itself may have made the probes (pid-provider rows on screen).
-			setImmediate(() => this.emit());
+			// Processes that came or went show at the next tick (a busy machine must not
+			// redraw at every event poll); probes the tree made itself (pid-provider rows
+			// on screen) right after this frame: not now, it is being drawn.
+			const machine = change.started.length || change.exited.length || change.remapped !== undefined;
+			if (!machine) setImmediate(() => this.emit());
 		});
 		session.showVariables = true;
 		this.feed = new EventFeed({

@@ -126,10 +126,15 @@ export class EventMappings {
 		if (!exe.interp) return [exe];
 		let key = this.#interp.get(exe.key);
 		if (key === undefined) {
-			try {
-				const st = statSync(`/proc/${pid}/root${exe.interp}`);
-				key = `${st.dev}:${st.ino}`;
-			} catch {
+			// In the process's root (a container's), or in dtop's when the process is gone already.
+			for (const path of [`/proc/${pid}/root${exe.interp}`, exe.interp]) {
+				try {
+					const st = statSync(path);
+					key = `${st.dev}:${st.ino}`;
+					break;
+				} catch {}
+			}
+			if (key === undefined) {
 				this.#objects.release(exe);
 				return undefined;
 			}

@@ -64,7 +64,8 @@ interface Remembered {
 // 4: the program interpreter (interp).
 const INDEX_VERSION = 4;
 const INDEX_LIMIT = 4000;
-const IDLE_LIMIT = 128;
+const IDLE_LIMIT = 512;
+const SMALL_OBJECT = 1 << 20;
 
 export class ObjectCache {
 	readonly #objects = new Map<string, MappedObject>();
@@ -141,13 +142,14 @@ export class ObjectCache {
 
 	/**
 	 * Takes a reference to the object `key` (dev:inode) if it is known and still
-	 * what its file holds (checked once per scan); undefined otherwise (read the
-	 * process's maps and acquire() it).
+	 * what its file holds; undefined otherwise (read the process's maps and
+	 * acquire() it). An object some process maps is not checked (a file being
+	 * run cannot be rewritten); one no process maps is, once per scan.
 	 */
 	acquireKnown(key: string): MappedObject | undefined {
 		const obj = this.#objects.get(key);
 		if (!obj) return undefined;
-		if (!this.#checked.has(key)) {
+		if (obj.refs === 0 && !this.#checked.has(key)) {
 			try {
 				const st = statSync(obj.openPath);
 				if (st.size !== obj.size || st.mtimeMs !== obj.mtimeMs || st.ino !== obj.inode) return undefined;
@@ -256,7 +258,8 @@ export class ObjectCache {
 		let interp: string | undefined;
 		let error: string | undefined;
 		try {
-			const elf = ElfFile.open(where.path, { lazy: true });
+			// A small file is read whole (one read; a lazy open costs an open, fstat, read and close per piece).
+			const elf = ElfFile.open(where.path, { lazy: where.size > SMALL_OBJECT });
 			interp = interpreterOf(elf);
 			let debug: ModuleSymbols | undefined;
 			const named = (pc: number) => {
