@@ -33,10 +33,16 @@ export const REC = {
 	levels: 44,
 	inode: 48,
 	pgoff: 56,
-	path: 64,
+	// Exec and mmap records only:
+	size: 64,
+	mtimeSec: 72,
+	mtimeNsec: 80,
+	path: 88,
 } as const;
 /**
- * Exec and mmap records go on with the file's path as its dentries name it:
+ * Exec and mmap records go on with the file's size and modification time
+ * (i_size, i_mtime_sec, i_mtime_nsec; zero on kernels without those members),
+ * then its path as its dentries name it:
  * PATH_LEVELS slots of PATH_NAME bytes, the file's own name first, then each
  * parent's, up to the root of its file system (named "/"). `levels` is the
  * number of slots filled, with LEVELS_ROOTED set when the walk reached that
@@ -45,7 +51,7 @@ export const REC = {
 export const PATH_LEVELS = 10;
 export const PATH_NAME = 48;
 export const LEVELS_ROOTED = 0x100;
-export const FILE_RECORD_SIZE = RECORD_SIZE + PATH_LEVELS * PATH_NAME;
+export const FILE_RECORD_SIZE = REC.path + PATH_LEVELS * PATH_NAME;
 
 /** u64 slots of the one-entry control array map (written by user space). */
 export const CTL = { HOLD: 0, SELF: 1, DEADLINE: 2 } as const;
@@ -95,6 +101,8 @@ export interface FileOffsets {
 	fileDentry: number;
 	dentryName: number;
 	dentryParent: number;
+	/** inode.i_size, i_mtime_sec, i_mtime_nsec (Linux 6.11+); undefined: not recorded. */
+	inodeTimes?: { size: number; mtimeSec: number; mtimeNsec: number };
 }
 
 export interface ProcEventMaps {
@@ -146,8 +154,18 @@ function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
 		.mov(R2, 8)
 		.add(R3, f.inodeIno)
 		.call(Helper.probe_read_kernel)
-		.jne(R0, 0, fail)
-		.mov(R3, R9);
+		.jne(R0, 0, fail);
+	if (f.inodeTimes) {
+		const t = f.inodeTimes;
+		for (const [to, from, size] of [
+			[REC.size, t.size, 8],
+			[REC.mtimeSec, t.mtimeSec, 8],
+			[REC.mtimeNsec, t.mtimeNsec, 4],
+		] as const) {
+			a.mov(R1, R7).add(R1, to).mov(R2, size).mov(R3, R9).add(R3, from).call(Helper.probe_read_kernel).jne(R0, 0, fail);
+		}
+	}
+	a.mov(R3, R9);
 	deref(a, f.inodeSb, fail)
 		.mov(R1, R7)
 		.add(R1, REC.dev)
@@ -178,8 +196,13 @@ function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
 	return a;
 }
 
+function zeroFileFields(a: Asm): Asm {
+	return a.st(8, R7, REC.size, 0).st(8, R7, REC.mtimeSec, 0).st(8, R7, REC.mtimeNsec, 0);
+}
+
 /** The file of descriptor R8 of the current task into the record. Clobbers R0–R5, R9. */
 function fdFile(a: Asm, f: FileOffsets): Asm {
+	zeroFileFields(a);
 	a.call(Helper.get_current_task).mov(R3, R0);
 	deref(a, f.taskFiles, "nofile");
 	deref(a, f.filesFdt, "nofile")
@@ -200,6 +223,7 @@ function fdFile(a: Asm, f: FileOffsets): Asm {
 
 /** The file the current task runs (mm->exe_file) into the record. Clobbers R0–R5, R9. */
 function exeFile(a: Asm, f: FileOffsets): Asm {
+	zeroFileFields(a);
 	a.call(Helper.get_current_task).mov(R3, R0);
 	deref(a, f.taskMm, "nofile");
 	deref(a, f.mmExeFile, "nofile");

@@ -88,7 +88,7 @@ export class EventMappings {
 
 	/** The object of a file the kernel named, parsed now if new and its path names it; a reference. */
 	#acquire(pid: number, file: FileId, offset: number): MappedObject | undefined {
-		const known = this.#objects.acquireKnown(keyOf(file));
+		const known = this.#objects.acquireKnown(keyOf(file), file);
 		if (known || !file.fsPath) return known;
 		const path = this.#mounts.resolve(file.dev, file.fsPath);
 		if (!path) return undefined;

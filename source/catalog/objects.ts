@@ -143,13 +143,22 @@ export class ObjectCache {
 	/**
 	 * Takes a reference to the object `key` (dev:inode) if it is known and still
 	 * what its file holds; undefined otherwise (read the process's maps and
-	 * acquire() it). An object some process maps is not checked (a file being
-	 * run cannot be rewritten); one no process maps is, once per scan.
+	 * acquire() it). With `seen` (size and mtime from the kernel's record) it
+	 * is compared with those; else an object some process maps is not checked
+	 * (a file being run cannot be rewritten) and one no process maps is, by a
+	 * stat once per scan.
 	 */
-	acquireKnown(key: string): MappedObject | undefined {
+	acquireKnown(key: string, seen?: { size?: number; mtimeMs?: number }): MappedObject | undefined {
 		const obj = this.#objects.get(key);
 		if (!obj) return undefined;
-		if (obj.refs === 0 && !this.#checked.has(key)) {
+		if (seen?.mtimeMs !== undefined) {
+			// The kernel said what the file is now: no stat.
+			if (seen.size !== obj.size || seen.mtimeMs !== obj.mtimeMs) {
+				// acquire() checks it against the file again (and parses it anew).
+				this.#checked.delete(key);
+				return undefined;
+			}
+		} else if (obj.refs === 0 && !this.#checked.has(key)) {
 			try {
 				const st = statSync(obj.openPath);
 				if (st.size !== obj.size || st.mtimeMs !== obj.mtimeMs || st.ino !== obj.inode) return undefined;

@@ -29,6 +29,9 @@ import { makedev } from "./procfs.ts";
 export interface FileId {
 	dev: number;
 	inode: number;
+	/** Its size and modification time (as stat's mtimeMs) when the kernel recorded them. */
+	size?: number;
+	mtimeMs?: number;
 	/** Its path from the root of its file system, as its dentries name it, when the kernel's walk reached that root. */
 	fsPath?: string;
 }
@@ -239,6 +242,13 @@ function fileOf(r: Buffer): FileId | undefined {
 	if (kdev === 0) return undefined;
 	// The kernel's dev_t is MAJOR << 20 | MINOR.
 	const id: FileId = { dev: makedev(kdev >>> 20, kdev & 0xfffff), inode: Number(r.readBigUInt64LE(REC.inode)) };
+	const sec = Number(r.readBigInt64LE(REC.mtimeSec));
+	const nsec = r.readUInt32LE(REC.mtimeNsec);
+	if (sec !== 0 || nsec !== 0) {
+		id.size = Number(r.readBigInt64LE(REC.size));
+		// As Node computes Stats.mtimeMs.
+		id.mtimeMs = sec * 1e3 + nsec / 1e6;
+	}
 	const levels = r.readUInt32LE(REC.levels);
 	const n = levels & ~LEVELS_ROOTED;
 	if (levels & LEVELS_ROOTED && n >= 1 && r.length >= REC.path + n * PATH_NAME) {
@@ -278,7 +288,15 @@ function taskOffsets(): Pick<ProcEventOffsets, "taskParent" | "taskTgid" | "file
 			dentryName: add(m("dentry", "d_name"), m("qstr", "name")),
 			dentryParent: m("dentry", "d_parent"),
 		};
-		if (Object.values(file).every((v) => v !== undefined)) out.file = file as FileOffsets;
+		const times = {
+			size: m("inode", "i_size"),
+			mtimeSec: m("inode", "i_mtime_sec"),
+			mtimeNsec: m("inode", "i_mtime_nsec"),
+		};
+		if (Object.values(file).every((v) => v !== undefined)) {
+			out.file = file as FileOffsets;
+			if (Object.values(times).every((v) => v !== undefined)) out.file.inodeTimes = times as FileOffsets["inodeTimes"];
+		}
 		return out;
 	} catch {
 		return {};

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, realpathSync, rmSync, statSync } from "node:fs";
+import { basename } from "node:path";
 import { test } from "node:test";
 import { tracefs } from "../../../kernel/tracefs/index.ts";
 import { Catalog } from "../../../source/catalog/index.ts";
@@ -13,6 +14,7 @@ import { type FileId, ProcessEvents } from "../../../source/catalog/proc-events.
 import { readExecMappings } from "../../../source/catalog/procfs.ts";
 
 const SIMPLE = new URL("../../fixtures/bin/simple", import.meta.url).pathname;
+const PREFORK = new URL("../../fixtures/bin/prefork", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fileId = (path: string) => {
 	const st = statSync(path);
@@ -44,6 +46,9 @@ test("exec and mmap records name the file: the program's and each library's devi
 		const named = (f: FileId | undefined) => f && { dev: f.dev, inode: f.inode };
 		assert.deepEqual(named(exec.file), fileId(SIMPLE), "the exec record names the program's file");
 		assert.equal(mounts.resolve(exec.file?.dev ?? 0, exec.file?.fsPath ?? ""), realpathSync(SIMPLE), "and its path");
+		// Size and mtime as stat gives them (a file rewritten in place is told from the one parsed without a stat).
+		const st = statSync(SIMPLE);
+		assert.deepEqual([exec.file?.size, exec.file?.mtimeMs], [st.size, st.mtimeMs], "and its size and mtime");
 		const mapped = mine.flatMap((e) => (e.type === "mmap" && e.file ? [e] : []));
 		const lib = maps.find((m) => m.path.endsWith("/libsimple.so"));
 		const libc = maps.find((m) => /\/libc\.so\.6$/.test(m.path));
@@ -98,6 +103,42 @@ test("a program first run by a process that exits at once is parsed from the eve
 			"the library's probes too",
 		);
 		assert.ok(catalog.mapsReads().avoided > 0);
+	} finally {
+		catalog.close();
+	}
+});
+
+test("a program rewritten in place (same inode) is parsed again: the kernel's size and mtime tell it from the one known", async (t) => {
+	const file = `${SIMPLE}-rewrite${process.pid}`;
+	copyFileSync(SIMPLE, file);
+	chmodSync(file, 0o755);
+	t.after(() => rmSync(file, { force: true }));
+	const inode = statSync(file).ino;
+	const catalog = new Catalog();
+	try {
+		catalog.watch();
+		const first = spawn(file, ["--wait"], { stdio: ["pipe", "pipe", "ignore"] });
+		await new Promise((r) => first.stdout.once("data", r));
+		const of = (pid: number) => catalog.probes().filter((p) => p.kind === "usdt" && p.pid === pid);
+		await until("the first run's probes are in the catalog", () => of(first.pid ?? 0).length > 0);
+		first.kill("SIGKILL");
+		await new Promise((r) => first.once("exit", r));
+		await sleep(300);
+		// The same inode, other contents: the pre-fork fixture (its provider is prefork).
+		copyFileSync(PREFORK, file);
+		assert.equal(statSync(file).ino, inode, "copyFileSync rewrote the file in place");
+		const second = spawn(file, ["--children", "0"], { stdio: ["pipe", "pipe", "ignore"] });
+		t.after(() => second.kill("SIGKILL"));
+		await new Promise((r) => second.stdout.once("data", r));
+		const pid = second.pid ?? 0;
+		await until("the rewritten program's probes are in the catalog", () =>
+			of(pid).some((p) => p.provider === `prefork${pid}`),
+		);
+		assert.equal(
+			of(pid).some((p) => p.provider === `simple${pid}` && p.module === basename(file)),
+			false,
+			"none of the old contents' probes",
+		);
 	} finally {
 		catalog.close();
 	}
