@@ -67,16 +67,22 @@ export class SessionController implements Controller {
 		readonly notice?: string,
 	) {
 		this.tree = new ProbeTree(catalog, this);
-		this.unsub = followMachine(session, catalog, (change) => {
-			// Processes without probes come and go all the time: redraw only when the tree changes.
-			if (!change.added.length && !change.removed.length) return;
-			this.tree.rebuild();
-			// Processes that came or went show at the next tick (a busy machine must not
-			// redraw at every event poll); probes the tree made itself (pid-provider rows
-			// on screen) right after this frame: not now, it is being drawn.
-			const machine = change.started.length || change.exited.length || change.remapped !== undefined;
-			if (!machine) setImmediate(() => this.emit());
-		});
+		this.unsub = followMachine(
+			session,
+			catalog,
+			(change) => {
+				// Processes without probes come and go all the time: redraw only when the tree changes.
+				if (!change.added.length && !change.removed.length) return;
+				this.tree.rebuild();
+				// Processes that came or went show at the next tick (a busy machine must not
+				// redraw at every event poll); probes the tree made itself (pid-provider rows
+				// on screen) right after this frame: not now, it is being drawn.
+				const machine = change.started.length || change.exited.length || change.remapped !== undefined;
+				if (!machine) setImmediate(() => this.emit());
+				// The tick reads the process events (one wake-up a second idle, not two).
+			},
+			{ idleMs: 1000 },
+		);
 		session.showVariables = true;
 		this.feed = new EventFeed({
 			get recording() {
@@ -92,6 +98,7 @@ export class SessionController implements Controller {
 		});
 		this.syncPolling();
 		this.ticker = new Ticker(session, () => {
+			catalog.flushEvents();
 			this.syncPolling();
 			const now = performance.now();
 			// A tick after a change comes early: rates are counted over whole ticks.
