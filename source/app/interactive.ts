@@ -98,7 +98,6 @@ export class SessionController implements Controller {
 		});
 		this.syncPolling();
 		this.ticker = new Ticker(session, () => {
-			catalog.flushEvents();
 			this.syncPolling();
 			const now = performance.now();
 			// A tick after a change comes early: rates are counted over whole ticks.
@@ -107,6 +106,8 @@ export class SessionController implements Controller {
 				this.lastRoll = now;
 			}
 			this.emit();
+			// The process events, read after the frame (they show at the next).
+			catalog.flushEvents();
 		}).start();
 	}
 
