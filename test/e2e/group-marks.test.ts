@@ -6,8 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { buildFixtures } from "../fixtures/fixtures.ts";
+import { type Cluster, startCluster } from "../helpers/postgres.ts";
 import { type Prefork, startPrefork } from "../helpers/prefork.ts";
-import { exitOf, KEYS, type Screen, startDtop } from "../helpers/pty.ts";
+import { exitOf, KEYS, type Screen, sleep, startDtop } from "../helpers/pty.ts";
 import { select } from "../helpers/ui-actions.ts";
 
 let srv: Prefork;
@@ -56,6 +57,42 @@ test("Space on a grouped program row marks the group and every one of its proces
 			.catch(() => {
 				throw new Error(`the new worker prefork${fresh}'s row is not marked enabled:\n${s.text()}`);
 			});
+		s.press("q");
+		assert.equal((await exitOf(s)).exitCode, 0);
+	} finally {
+		s.kill();
+	}
+});
+
+test("Debian's PostgreSQL: Space on `postgresql (N processes)` marks the group and every postgres process enabled", async (t) => {
+	const pg: Cluster = startCluster();
+	t.after(() => pg.stop());
+	const s = startDtop([], { cols: 160, rows: 50 });
+	try {
+		await s.waitFor(/syscall/, 15_000);
+		await s.waitFor(/postgresql \(\d+ processes\)/, 10_000);
+		// The postmaster's helpers (checkpointer, walwriter, ...) all run the same binary.
+		await sleep(500);
+		await select(s, /postgresql \(\d+ processes\)/);
+		s.press(KEYS.enter);
+		await s.waitFor(new RegExp(`postgresql${pg.pid}\\b`), 5000);
+		s.press(KEYS.space);
+		// Every probe of every process: above 100, so it asks first.
+		await s.waitFor(/Enable [\d,]+ probes/, 5000);
+		s.press("y");
+		await s.waitFor(/postgresql\[0-9\]\*:::/, 10_000);
+		const group = () => row(s, /postgresql \(\d+ processes\)/);
+		await s
+			.waitFor(() => /●/.test(group()), 5000)
+			.catch(() => {
+				throw new Error(`the group row is not marked enabled:\n${s.text()}`);
+			});
+		const processes = s
+			.lines()
+			.map((l) => l.split("│")[0] ?? "")
+			.filter((l) => /postgresql\d+/.test(l));
+		assert.ok(processes.length >= 2, `the postmaster and its helpers are listed:\n${s.text()}`);
+		for (const l of processes) assert.match(l, /●/, `every postgres process is marked enabled:\n${s.text()}`);
 		s.press("q");
 		assert.equal((await exitOf(s)).exitCode, 0);
 	} finally {
