@@ -31,17 +31,20 @@ interface Meta {
 	stacks: boolean;
 	latency: boolean;
 	probeIds: number[];
+	/** A predicate every clause has: `container == "NAME"` for a row under a container (the C view). */
+	predicate?: string;
 }
 
 /** The D clause(s) a UI enabling stands for. */
 export function clauseFor(m: Meta): string {
 	const keys = [m.key, m.stacks && m.key !== "ustack()" ? "ustack()" : ""].filter(Boolean);
 	const k = keys.length ? `[${keys.join(", ")}]` : "";
+	const when = m.predicate ? ` /${m.predicate}/` : "";
 	if (m.latency) {
 		const ret = m.desc.replace(/:entry$/, ":return");
-		return `${m.desc} { self->dtop_ts = timestamp; } ${ret} /self->dtop_ts/ { @${k} = quantize(timestamp - self->dtop_ts); self->dtop_ts = 0; }`;
+		return `${m.desc}${when} { self->dtop_ts = timestamp; } ${ret} /self->dtop_ts/ { @${k} = quantize(timestamp - self->dtop_ts); self->dtop_ts = 0; }`;
 	}
-	return `${m.desc} { @${k} = count(); }`;
+	return `${m.desc}${when} { @${k} = count(); }`;
 }
 
 export class SessionController implements Controller {
@@ -205,17 +208,27 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	/** The UI's enabling of `descs`, made for `probes`. */
-	private metaFor(descs: string[], probes: Probe[]): Meta {
+	private metaFor(descs: string[], probes: Probe[], container?: string): Meta {
 		const tests = descs.map((d) => compileDescription(parseDescription(d, this.targetPid)));
 		const ids = new Set(probes.map((p) => p.id));
+		const inside = (p: Probe) =>
+			container === undefined || (p.kind === "usdt" && this.tree.containerOfPid(p.pid) === container);
 		return {
 			desc: descs.join(", "),
-			covers: (p) => ids.has(p.id) || tests.some((t) => t(p)),
+			covers: (p) => ids.has(p.id) || (inside(p) && tests.some((t) => t(p))),
 			key: "",
 			stacks: false,
 			latency: false,
 			probeIds: [...ids],
+			...(container === undefined ? {} : { predicate: `container == ${JSON.stringify(container)}` }),
 		};
+	}
+	/** A tree row's path as descriptions see it, and its container (the C view); a container's own row is refused. */
+	private scoped(path: readonly string[]): { path: readonly string[]; container?: string } {
+		const s = this.tree.scope(path);
+		if (s.container !== undefined && s.path.length === 0)
+			throw new ActionError("open the container and choose a program or process in it.");
+		return s;
 	}
 	private enableMeta(m: Meta): number {
 		const id = this.session.enable(clauseFor(m), m.desc);
@@ -244,8 +257,9 @@ export class SessionController implements Controller {
 			return undefined;
 		}
 		if (probes.length === 0) throw new ActionError("nothing to enable here.");
+		const scope = this.scoped(path);
 		if (probes.length > 100 && !opts?.confirmed) return { needsConfirm: probes.length };
-		this.enableMeta(this.metaFor(describeFiltered(path, opts?.filter, this.targetPid), probes));
+		this.enableMeta(this.metaFor(describeFiltered(scope.path, opts?.filter, this.targetPid), probes, scope.container));
 		return undefined;
 	}
 	disable(enablingId: number): Outcome {
@@ -292,7 +306,8 @@ export class SessionController implements Controller {
 		const probes = this.tree.probesUnder(target.path);
 		const existing = probes.map((p) => this.enablingOf(p)).find((x) => x !== undefined);
 		if (existing !== undefined) return existing;
-		return this.enableMeta(this.metaFor([describePath(target.path)], probes));
+		const scope = this.scoped(target.path);
+		return this.enableMeta(this.metaFor([describePath(scope.path)], probes, scope.container));
 	}
 	toggleStacks(target: Target): Outcome {
 		const id = this.idFor(target);
@@ -339,6 +354,10 @@ export class SessionController implements Controller {
 	}
 	rawNames(raw: boolean): void {
 		this.session.setNodemangle(raw);
+		this.emit();
+	}
+	byContainer(on: boolean): void {
+		this.tree.setByContainer(on);
 		this.emit();
 	}
 	quit(): void {

@@ -39,6 +39,7 @@ export type Command =
 	| "showD"
 	| "flame"
 	| "rawNames"
+	| "byContainer"
 	| "zoomIn"
 	| "zoomOut"
 	| "sortPrev"
@@ -280,6 +281,14 @@ export const KEY_ROWS: KeyRow[] = [
 		help: "raw (mangled) C++ and Rust names in stacks, probefunc and the flame graph, or demangled again",
 		bind: [[["m"], [...PANES, "flame"], "rawNames"]],
 		footer: ["m", "Mangled"],
+	},
+	{
+		id: "byContainer",
+		section: SECTIONS.display,
+		label: "C",
+		help: "group the probe tree by container (the `container` variable: docker/podman short id, systemd service, session), or not",
+		bind: [[["C"], ["tree"], "byContainer"]],
+		footer: ["C", "Containers"],
 	},
 	{
 		id: "pause",
