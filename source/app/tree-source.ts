@@ -4,8 +4,8 @@
 // (with its command line) → module → function → name. The pid provider is
 // `pid` → process → module → function → entry/return, listed lazily (pid-tree.ts).
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { readCmdline } from "../catalog/index.ts";
 import type { TreeEntry, TreeSource } from "../ui/tree.ts";
+import { cmdlineOf } from "./cmdlines.ts";
 import { ContainerOf, containerRow } from "./container-tree.ts";
 import { PID_GROUP, PidTree } from "./pid-tree.ts";
 import { isGroup } from "./tree-enable.ts";
@@ -252,7 +252,7 @@ export class ProbeTree implements TreeSource {
 		}
 		if (path.length === 0 && name === "profile") e.note = PROFILE_NOTE;
 		if (path.length === 1 && isGroup(path[0])) {
-			const cmd = readCmdline(pidOf(name));
+			const cmd = cmdlineOf(pidOf(name));
 			e.note = cmd === undefined ? "(exited)" : shortCommand(cmd);
 		}
 		return e;
