@@ -15,9 +15,43 @@ import { SIGSTOP } from "./hold.ts";
 
 export const ProcEventType = { EXEC: 1, FORK: 2, EXIT: 3, COMM: 4, MMAP: 5 } as const;
 
-/** Record layout: type u32, pid u32 (process), tid u32, aux u32 (parent pid / held), flags u64, comm[16]. */
-export const RECORD_SIZE = 40;
-export const REC = { type: 0, pid: 4, tid: 8, aux: 12, flags: 16, comm: 24 } as const;
+/**
+ * Record layout: type u32, pid u32 (process), tid u32, aux u32 (parent pid /
+ * held), flags u64, comm[16]; then the file an exec runs or an mmap maps: its
+ * device (the kernel's dev_t, MAJOR << 20 | MINOR; 0 when it could not be
+ * read), inode u64, and the mmap's file offset u64.
+ */
+export const RECORD_SIZE = 64;
+export const REC = {
+	type: 0,
+	pid: 4,
+	tid: 8,
+	aux: 12,
+	flags: 16,
+	comm: 24,
+	dev: 40,
+	levels: 44,
+	inode: 48,
+	pgoff: 56,
+	// Exec and mmap records only:
+	size: 64,
+	mtimeSec: 72,
+	mtimeNsec: 80,
+	path: 88,
+} as const;
+/**
+ * Exec and mmap records go on with the file's size and modification time
+ * (i_size, i_mtime_sec, i_mtime_nsec; zero on kernels without those members),
+ * then its path as its dentries name it:
+ * PATH_LEVELS slots of PATH_NAME bytes, the file's own name first, then each
+ * parent's, up to the root of its file system (named "/"). `levels` is the
+ * number of slots filled, with LEVELS_ROOTED set when the walk reached that
+ * root (else the path is longer than the slots).
+ */
+export const PATH_LEVELS = 10;
+export const PATH_NAME = 48;
+export const LEVELS_ROOTED = 0x100;
+export const FILE_RECORD_SIZE = REC.path + PATH_LEVELS * PATH_NAME;
 
 /** u64 slots of the one-entry control array map (written by user space). */
 export const CTL = { HOLD: 0, SELF: 1, DEADLINE: 2 } as const;
@@ -42,9 +76,33 @@ export interface ProcEventOffsets {
 	/** sys_enter_mmap: prot, fd. */
 	mmapProt: number;
 	mmapFd: number;
+	/** sys_enter_mmap: off (the file offset). */
+	mmapOff?: number;
 	/** task_struct.real_parent and task_struct.tgid (BTF); undefined: no exclusion of dtop's children. */
 	taskParent?: number;
 	taskTgid?: number;
+	/** Member offsets (BTF) from the task to a file's identity; undefined: records carry no file. */
+	file?: FileOffsets;
+}
+
+/** Offsets of the members between a task and the device and inode of a file it has open or runs. */
+export interface FileOffsets {
+	taskFiles: number;
+	filesFdt: number;
+	fdtMaxFds: number;
+	fdtFd: number;
+	taskMm: number;
+	mmExeFile: number;
+	fileInode: number;
+	inodeIno: number;
+	inodeSb: number;
+	sbDev: number;
+	/** file.f_path + path.dentry; dentry.d_name + qstr.name; dentry.d_parent. */
+	fileDentry: number;
+	dentryName: number;
+	dentryParent: number;
+	/** inode.i_size, i_mtime_sec, i_mtime_nsec (Linux 6.11+); undefined: not recorded. */
+	inodeTimes?: { size: number; mtimeSec: number; mtimeNsec: number };
 }
 
 export interface ProcEventMaps {
@@ -54,14 +112,8 @@ export interface ProcEventMaps {
 }
 
 /** R7 = reserved record or jump to "lost"; R6 holds ctx. Clobbers R0–R5. */
-function reserve(a: Asm, m: ProcEventMaps): Asm {
-	return a
-		.ldMapFd(R1, m.ringFd)
-		.mov(R2, RECORD_SIZE)
-		.mov(R3, 0)
-		.call(Helper.ringbuf_reserve)
-		.jeq(R0, 0, "lost")
-		.mov(R7, R0);
+function reserve(a: Asm, m: ProcEventMaps, size = RECORD_SIZE): Asm {
+	return a.ldMapFd(R1, m.ringFd).mov(R2, size).mov(R3, 0).call(Helper.ringbuf_reserve).jeq(R0, 0, "lost").mov(R7, R0);
 }
 
 /** Writes type, pid (tgid) and tid of the current task into the record in R7. */
@@ -73,7 +125,109 @@ function header(a: Asm, type: number): Asm {
 		.rsh(R0, 32)
 		.stx(4, R7, REC.pid, R0)
 		.st(4, R7, REC.aux, 0)
-		.st(8, R7, REC.flags, 0);
+		.st(8, R7, REC.flags, 0)
+		.st(8, R7, REC.dev, 0)
+		.st(8, R7, REC.inode, 0)
+		.st(8, R7, REC.pgoff, 0);
+}
+
+/** R3 = *(u64 *)(R3 + off) read from kernel memory through the stack slot FP-8, or jump to `fail`. */
+function deref(a: Asm, off: number, fail: string): Asm {
+	return a
+		.add(R3, off)
+		.mov(R1, FP)
+		.add(R1, -8)
+		.mov(R2, 8)
+		.call(Helper.probe_read_kernel)
+		.jne(R0, 0, fail)
+		.ldx(8, R3, FP, -8)
+		.jeq(R3, 0, fail);
+}
+
+/** With R3 = a struct file *, reads its inode's number and device, and its path's names, into the record (R7). */
+function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
+	a.stx(8, FP, -16, R3);
+	deref(a, f.fileInode, fail)
+		.mov(R9, R3)
+		.mov(R1, R7)
+		.add(R1, REC.inode)
+		.mov(R2, 8)
+		.add(R3, f.inodeIno)
+		.call(Helper.probe_read_kernel)
+		.jne(R0, 0, fail);
+	if (f.inodeTimes) {
+		const t = f.inodeTimes;
+		for (const [to, from, size] of [
+			[REC.size, t.size, 8],
+			[REC.mtimeSec, t.mtimeSec, 8],
+			[REC.mtimeNsec, t.mtimeNsec, 4],
+		] as const) {
+			a.mov(R1, R7).add(R1, to).mov(R2, size).mov(R3, R9).add(R3, from).call(Helper.probe_read_kernel).jne(R0, 0, fail);
+		}
+	}
+	a.mov(R3, R9);
+	deref(a, f.inodeSb, fail)
+		.mov(R1, R7)
+		.add(R1, REC.dev)
+		.mov(R2, 4)
+		.add(R3, f.sbDev)
+		.call(Helper.probe_read_kernel)
+		.jne(R0, 0, fail)
+		.ldx(8, R3, FP, -16);
+	deref(a, f.fileDentry, fail).mov(R9, R3);
+	for (let i = 0; i < PATH_LEVELS; i++) {
+		// R9 = this level's dentry: its name into slot i, then up to its parent.
+		a.mov(R3, R9);
+		deref(a, f.dentryName, fail)
+			.mov(R1, R7)
+			.add(R1, REC.path + i * PATH_NAME)
+			.mov(R2, PATH_NAME)
+			.call(Helper.probe_read_kernel_str)
+			.jsle(R0, 0, fail)
+			.st(4, R7, REC.levels, i + 1)
+			.mov(R3, R9);
+		deref(a, f.dentryParent, fail)
+			.jne(R3, R9, `up${i}`)
+			.st(4, R7, REC.levels, (i + 1) | LEVELS_ROOTED)
+			.ja(fail)
+			.label(`up${i}`)
+			.mov(R9, R3);
+	}
+	return a;
+}
+
+function zeroFileFields(a: Asm): Asm {
+	return a.st(8, R7, REC.size, 0).st(8, R7, REC.mtimeSec, 0).st(8, R7, REC.mtimeNsec, 0);
+}
+
+/** The file of descriptor R8 of the current task into the record. Clobbers R0–R5, R9. */
+function fdFile(a: Asm, f: FileOffsets): Asm {
+	zeroFileFields(a);
+	a.call(Helper.get_current_task).mov(R3, R0);
+	deref(a, f.taskFiles, "nofile");
+	deref(a, f.filesFdt, "nofile")
+		.mov(R9, R3)
+		.add(R3, f.fdtMaxFds)
+		.mov(R1, FP)
+		.add(R1, -8)
+		.mov(R2, 4)
+		.call(Helper.probe_read_kernel)
+		.jne(R0, 0, "nofile")
+		.ldx(4, R1, FP, -8)
+		.jge(R8, R1, "nofile")
+		.mov(R3, R9);
+	deref(a, f.fdtFd, "nofile").mov(R1, R8).lsh(R1, 3).add(R3, R1);
+	deref(a, 0, "nofile");
+	return fileIdentity(a, f, "nofile").label("nofile");
+}
+
+/** The file the current task runs (mm->exe_file) into the record. Clobbers R0–R5, R9. */
+function exeFile(a: Asm, f: FileOffsets): Asm {
+	zeroFileFields(a);
+	a.call(Helper.get_current_task).mov(R3, R0);
+	deref(a, f.taskMm, "nofile");
+	deref(a, f.mmExeFile, "nofile");
+	return fileIdentity(a, f, "nofile").label("nofile");
 }
 
 function currentComm(a: Asm): Asm {
@@ -146,9 +300,10 @@ function maybeHold(a: Asm, m: ProcEventMaps, o: ProcEventOffsets): Asm {
 /** sched:sched_process_exec: the process (now its own leader) runs a new program. */
 export function compileExec(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 	const a = new Asm().mov(R6, R1);
-	reserve(a, m);
+	reserve(a, m, o.file ? FILE_RECORD_SIZE : RECORD_SIZE);
 	header(a, ProcEventType.EXEC);
 	currentComm(a);
+	if (o.file) exeFile(a, o.file);
 	maybeHold(a, m, o);
 	return submitAndLost(a, m);
 }
@@ -194,9 +349,11 @@ export function compileMmap(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 		.jeq(R8, 0, "out")
 		.ldx(4, R8, R6, o.mmapFd)
 		.jsgt(R8, 0x7fffffff, "out");
-	reserve(a, m);
+	reserve(a, m, o.file ? FILE_RECORD_SIZE : RECORD_SIZE);
 	header(a, ProcEventType.MMAP);
 	currentComm(a);
+	if (o.mmapOff !== undefined) a.ldx(8, R1, R6, o.mmapOff).stx(8, R7, REC.pgoff, R1);
+	if (o.file) fdFile(a, o.file);
 	maybeHold(a, m, o);
 	return submitAndLost(a, m);
 }

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import xterm from "@xterm/headless";
 import * as pty from "node-pty";
+import { IDLE_METHOD, idleRows } from "./idle.ts";
 import {
 	adopt,
 	DTOP,
@@ -144,6 +145,8 @@ export async function ui(opts: { quick: boolean }): Promise<SectionResult> {
 		},
 	];
 	const b = median(perRun);
+	const idle = await idleRows();
+	rows.push(...idle.rows);
 	return {
 		id: "ui",
 		title: "6. Interactive UI",
@@ -153,8 +156,11 @@ export async function ui(opts: { quick: boolean }): Promise<SectionResult> {
 			"the top row, the probe tree and the key footer. Then `:` and the clause " +
 			`\`${CLAUSE}\` are typed and, 3 s after its rate shows, the bytes written in each of ${TICKS} one-second ticks are ` +
 			`counted (the demo fires ~300 times a second, so the rate, totals, sparkline and breakdown change every tick). ` +
-			`${RUNS} runs; medians (of each run's median tick).`,
+			`${RUNS} runs; medians (of each run's median tick). ${IDLE_METHOD}`,
 		rows,
-		after: [`Goal: ≤ 4 KB per steady-state tick at 120×40 — ${fmt(b, "B", 0)} (${b <= 4096 ? "met" : "missed"}).`],
+		after: [
+			`Goal: ≤ 4 KB per steady-state tick at 120×40 — ${fmt(b, "B", 0)} (${b <= 4096 ? "met" : "missed"}).`,
+			...idle.after,
+		],
 	};
 }

@@ -13,6 +13,7 @@ import { runInteractive } from "../ui/run.tsx";
 import { EventFeed, POLL_MS } from "./event-feed.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
+import { coveredOnFile } from "./on-file-marks.ts";
 import { keysFor, usdtArgLines } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { programFromPromptLine } from "./prompt-program.ts";
@@ -31,17 +32,20 @@ interface Meta {
 	stacks: boolean;
 	latency: boolean;
 	probeIds: number[];
+	/** A predicate every clause has: `container == "NAME"` for a row under a container (the C view). */
+	predicate?: string;
 }
 
 /** The D clause(s) a UI enabling stands for. */
 export function clauseFor(m: Meta): string {
 	const keys = [m.key, m.stacks && m.key !== "ustack()" ? "ustack()" : ""].filter(Boolean);
 	const k = keys.length ? `[${keys.join(", ")}]` : "";
+	const when = m.predicate ? ` /${m.predicate}/` : "";
 	if (m.latency) {
 		const ret = m.desc.replace(/:entry$/, ":return");
-		return `${m.desc} { self->dtop_ts = timestamp; } ${ret} /self->dtop_ts/ { @${k} = quantize(timestamp - self->dtop_ts); self->dtop_ts = 0; }`;
+		return `${m.desc}${when} { self->dtop_ts = timestamp; } ${ret} /self->dtop_ts/ { @${k} = quantize(timestamp - self->dtop_ts); self->dtop_ts = 0; }`;
 	}
-	return `${m.desc} { @${k} = count(); }`;
+	return `${m.desc}${when} { @${k} = count(); }`;
 }
 
 export class SessionController implements Controller {
@@ -67,13 +71,22 @@ export class SessionController implements Controller {
 		readonly notice?: string,
 	) {
 		this.tree = new ProbeTree(catalog, this);
-		this.unsub = followMachine(session, catalog, (change) => {
-			// Processes without probes come and go all the time: redraw only when the tree changes.
-			if (!change.added.length && !change.removed.length) return;
-			this.tree.rebuild();
-			// Not now: the tree itself may have made the probes (pid-provider rows on screen).
-			setImmediate(() => this.emit());
-		});
+		this.unsub = followMachine(
+			session,
+			catalog,
+			(change) => {
+				// Processes without probes come and go all the time: redraw only when the tree changes.
+				if (!change.added.length && !change.removed.length) return;
+				this.tree.rebuild();
+				// Processes that came or went show at the next tick (a busy machine must not
+				// redraw at every event poll); probes the tree made itself (pid-provider rows
+				// on screen) right after this frame: not now, it is being drawn.
+				const machine = change.started.length || change.exited.length || change.remapped !== undefined;
+				if (!machine) setImmediate(() => this.emit());
+				// The tick reads the process events (one wake-up a second idle, not two).
+			},
+			{ idleMs: 1000 },
+		);
 		session.showVariables = true;
 		this.feed = new EventFeed({
 			get recording() {
@@ -97,6 +110,8 @@ export class SessionController implements Controller {
 				this.lastRoll = now;
 			}
 			this.emit();
+			// The process events, read after the frame (they show at the next).
+			catalog.flushEvents();
 		}).start();
 	}
 
@@ -182,7 +197,9 @@ export class SessionController implements Controller {
 		return () => this.listeners.delete(listener);
 	}
 	isProbeEnabled(id: number): boolean {
-		return this.session.isProbeEnabled(id);
+		if (this.session.isProbeEnabled(id)) return true;
+		const onFile = this.session.onFileProbes();
+		return onFile.size > 0 && coveredOnFile(this.catalog.probe(id), onFile);
 	}
 	probeRate(id: number): number | undefined {
 		return this.session.probeRate(id);
@@ -192,17 +209,27 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	/** The UI's enabling of `descs`, made for `probes`. */
-	private metaFor(descs: string[], probes: Probe[]): Meta {
+	private metaFor(descs: string[], probes: Probe[], container?: string): Meta {
 		const tests = descs.map((d) => compileDescription(parseDescription(d, this.targetPid)));
 		const ids = new Set(probes.map((p) => p.id));
+		const inside = (p: Probe) =>
+			container === undefined || (p.kind === "usdt" && this.tree.containerOfPid(p.pid) === container);
 		return {
 			desc: descs.join(", "),
-			covers: (p) => ids.has(p.id) || tests.some((t) => t(p)),
+			covers: (p) => ids.has(p.id) || (inside(p) && tests.some((t) => t(p))),
 			key: "",
 			stacks: false,
 			latency: false,
 			probeIds: [...ids],
+			...(container === undefined ? {} : { predicate: `container == ${JSON.stringify(container)}` }),
 		};
+	}
+	/** A tree row's path as descriptions see it, and its container (the C view); a container's own row is refused. */
+	private scoped(path: readonly string[]): { path: readonly string[]; container?: string } {
+		const s = this.tree.scope(path);
+		if (s.container !== undefined && s.path.length === 0)
+			throw new ActionError("open the container and choose a program or process in it.");
+		return s;
 	}
 	private enableMeta(m: Meta): number {
 		const id = this.session.enable(clauseFor(m), m.desc);
@@ -231,8 +258,9 @@ export class SessionController implements Controller {
 			return undefined;
 		}
 		if (probes.length === 0) throw new ActionError("nothing to enable here.");
+		const scope = this.scoped(path);
 		if (probes.length > 100 && !opts?.confirmed) return { needsConfirm: probes.length };
-		this.enableMeta(this.metaFor(describeFiltered(path, opts?.filter, this.targetPid), probes));
+		this.enableMeta(this.metaFor(describeFiltered(scope.path, opts?.filter, this.targetPid), probes, scope.container));
 		return undefined;
 	}
 	disable(enablingId: number): Outcome {
@@ -279,7 +307,8 @@ export class SessionController implements Controller {
 		const probes = this.tree.probesUnder(target.path);
 		const existing = probes.map((p) => this.enablingOf(p)).find((x) => x !== undefined);
 		if (existing !== undefined) return existing;
-		return this.enableMeta(this.metaFor([describePath(target.path)], probes));
+		const scope = this.scoped(target.path);
+		return this.enableMeta(this.metaFor([describePath(scope.path)], probes, scope.container));
 	}
 	toggleStacks(target: Target): Outcome {
 		const id = this.idFor(target);
@@ -326,6 +355,10 @@ export class SessionController implements Controller {
 	}
 	rawNames(raw: boolean): void {
 		this.session.setNodemangle(raw);
+		this.emit();
+	}
+	byContainer(on: boolean): void {
+		this.tree.setByContainer(on);
 		this.emit();
 	}
 	quit(): void {

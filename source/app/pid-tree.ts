@@ -6,9 +6,9 @@
 // (`pid*::malloc:entry`) searches the functions of every process; a bare word
 // does not (it would read every symbol table of the machine).
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { readCmdline } from "../catalog/index.ts";
 import { ActionError } from "../ui/controller.ts";
 import type { TreeEntry } from "../ui/tree.ts";
+import { cmdlineOf } from "./cmdlines.ts";
 import { literal } from "./tree-enable.ts";
 import type { TreeFilter } from "./tree-filter.ts";
 import { shortCommand, type TreeMarks } from "./tree-source.ts";
@@ -127,7 +127,7 @@ export class PidTree {
 				return this.processes()
 					.filter((p) => this.shown(p, f))
 					.map((p) => {
-						const cmd = readCmdline(p);
+						const cmd = cmdlineOf(p);
 						const name = `pid${p}`;
 						return this.marked([PID_GROUP, name], {
 							name,

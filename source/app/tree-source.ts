@@ -4,8 +4,9 @@
 // (with its command line) → module → function → name. The pid provider is
 // `pid` → process → module → function → entry/return, listed lazily (pid-tree.ts).
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { readCmdline } from "../catalog/index.ts";
 import type { TreeEntry, TreeSource } from "../ui/tree.ts";
+import { cmdlineOf } from "./cmdlines.ts";
+import { ContainerOf, containerRow } from "./container-tree.ts";
 import { PID_GROUP, PidTree } from "./pid-tree.ts";
 import { isGroup } from "./tree-enable.ts";
 import { fbtReasonRow, makeNamedRate, PROFILE_NOTE } from "./tree-extras.ts";
@@ -52,6 +53,11 @@ export class ProbeTree implements TreeSource {
 	private made: Node = node();
 	private stale = true;
 	private readonly pid: PidTree;
+	/** The container view (the C key): USDT programs' processes under their container's row. */
+	private byContainer = false;
+	private readonly containerOf = new ContainerOf();
+	/** Container row → the container's name and its own tree of programs (built by fresh()). */
+	private containers = new Map<string, { name: string; root: Node; processes: number }>();
 
 	constructor(
 		private readonly catalog: Catalog,
@@ -70,6 +76,52 @@ export class ProbeTree implements TreeSource {
 		this.stale = true;
 	}
 
+	/** Regroup the tree by container (or not). */
+	setByContainer(on: boolean): void {
+		this.byContainer = on;
+		this.stale = true;
+	}
+
+	/** A row's path as the machine-wide tree has it, and the container it is under (container view). */
+	scope(path: readonly string[]): { path: readonly string[]; container?: string } {
+		if (!this.byContainer || path.length === 0) return { path };
+		this.fresh();
+		const c = this.containers.get(path[0]);
+		return c ? { path: path.slice(1), container: c.name } : { path };
+	}
+
+	/** The container of a process (container view), read once per process. */
+	containerOfPid(pid: number): string | undefined {
+		return this.containerOf.of(pid);
+	}
+
+	/** Each USDT program's processes, regrouped under their containers. */
+	private byContainers(root: Node): void {
+		this.containers = new Map();
+		const pids = new Set<number>();
+		for (const [group, g] of root.children) {
+			if (!isGroup(group)) continue;
+			for (const [proc, n] of g.children) {
+				const pid = pidOf(proc);
+				const name = this.containerOf.of(pid);
+				if (name === undefined) continue;
+				pids.add(pid);
+				const row = containerRow(name);
+				let c = this.containers.get(row);
+				if (!c) this.containers.set(row, (c = { name, root: node(), processes: 0 }));
+				let cg = c.root.children.get(group);
+				if (!cg) c.root.children.set(group, (cg = node()));
+				cg.children.set(proc, n);
+			}
+		}
+		for (const c of this.containers.values()) {
+			const ps = new Set<string>();
+			for (const g of c.root.children.values()) for (const proc of g.children.keys()) ps.add(proc);
+			c.processes = ps.size;
+		}
+		this.containerOf.keep(pids);
+	}
+
 	private fresh(): void {
 		if (!this.stale) return;
 		this.stale = false;
@@ -86,12 +138,14 @@ export class ProbeTree implements TreeSource {
 		}
 		this.root = root;
 		this.made = made;
+		if (this.byContainer) this.byContainers(root);
 	}
 
 	private find(path: readonly string[]): Node | undefined {
 		this.fresh();
-		let at: Node | undefined = this.root;
-		for (const name of path) at = at?.children.get(name);
+		const c = this.byContainer ? this.containers.get(path[0] ?? "") : undefined;
+		let at: Node | undefined = c ? c.root : this.root;
+		for (const name of c ? path.slice(1) : path) at = at?.children.get(name);
 		return at;
 	}
 
@@ -124,14 +178,27 @@ export class ProbeTree implements TreeSource {
 		const f = tf && ((p: Probe) => tf.test(p));
 		const at = this.find(path);
 		if (!at) return [];
-		const processes = path.length === 1 && isGroup(path[0]);
+		// Under a container's row the rows are the machine-wide tree's (of its processes).
+		const sub = this.scope(path).path;
+		const processes = sub.length === 1 && isGroup(sub[0]);
 		const names = [...at.children.keys()].sort(processes ? byPid : byName);
 		const out: TreeEntry[] = [];
 		for (const name of names) {
+			// The container view shows the programs under their containers instead.
+			if (path.length === 0 && this.byContainer && isGroup(name)) continue;
 			const child = at.children.get(name) as Node;
 			const probes = this.leaves(child, f);
 			if (probes.length === 0) continue;
-			out.push(this.entry(path, name, child, probes, f));
+			out.push(this.entry(sub, name, child, probes, f));
+		}
+		if (path.length === 0 && this.byContainer) {
+			for (const [row, c] of [...this.containers].sort((a, b) => byName(a[0], b[0]))) {
+				const probes = this.leaves(c.root, f);
+				if (probes.length === 0) continue;
+				const e = this.entry([], row, c.root, probes, f);
+				e.countText = `${c.processes} process${c.processes === 1 ? "" : "es"}`;
+				out.push(e);
+			}
 		}
 		if (path.length === 0) {
 			this.withPid(out, tf);
@@ -185,7 +252,7 @@ export class ProbeTree implements TreeSource {
 		}
 		if (path.length === 0 && name === "profile") e.note = PROFILE_NOTE;
 		if (path.length === 1 && isGroup(path[0])) {
-			const cmd = readCmdline(pidOf(name));
+			const cmd = cmdlineOf(pidOf(name));
 			e.note = cmd === undefined ? "(exited)" : shortCommand(cmd);
 		}
 		return e;

@@ -2,15 +2,17 @@
 // matcher, and live USDT discovery as processes come and go.
 //
 // Live discovery follows kernel events (feed.ts: exec, fork, exit, rename and
-// executable mmap from a BPF ring buffer): /proc is read once at start-up, for
-// each process that starts or maps code, and again in full only when the ring
-// overflowed. Without the feed (the kernel refuses it), a /proc rescan every
+// executable mmap from a BPF ring buffer): /proc is read once at start-up, and
+// again in full only when the ring overflowed. The events name the files
+// mapped (event-maps.ts), so a process's /proc/PID/maps is read only when it
+// maps a file not seen before. Without the feed (the kernel refuses it), a /proc rescan every
 // 500 ms: stat for all (start time tells a reused pid, comm an exec) and maps
 // only for new, young or exec'd processes, plus a rotating tenth of the others.
 
 import { EventEmitter } from "node:events";
 import { tracefs as defaultTracefs, syscallNumber, type Tracefs } from "../../kernel/tracefs/index.ts";
 import { compileDescription, DescriptionError, type ProbeDescription, parseDescription } from "./description.ts";
+import { EventMappings } from "./event-maps.ts";
 import { type FbtAvailability, fbtAvailability, fbtFunctions } from "./fbt.ts";
 import { type EventFeed, type FeedOptions, startFeed } from "./feed.ts";
 import { compileGlob, isGlob } from "./glob.ts";
@@ -26,12 +28,12 @@ import type {
 	SyscallProbe,
 	TracepointProbe,
 	UsdtProbe,
-	UsdtSite,
 } from "./probe.ts";
 import { TracepointRef } from "./probe.ts";
 import type { ProcEvent } from "./proc-events.ts";
 import { listPids, readExecMappings, readStat } from "./procfs.ts";
 import { LISTED_PROFILE_NAMES, parseProfileName } from "./profile.ts";
+import { rebuildUsdt } from "./usdt-probes.ts";
 
 export interface CatalogOptions {
 	tracefs?: Tracefs;
@@ -85,13 +87,13 @@ export class ProcessNotFoundError extends Error {
 	}
 }
 
-const dtraceName = (n: string) => n.replaceAll("__", "-");
 const byId = (a: Probe, b: Probe) => a.id - b.id;
 
 export class Catalog extends EventEmitter {
 	readonly tracefs: Tracefs;
 	readonly fbt: FbtAvailability;
 	readonly #objects: ObjectCache;
+	readonly #mappings: EventMappings;
 	readonly #probes = new Map<number, Probe>();
 	readonly #procs = new Map<number, ProcState>();
 	readonly #profiles = new Map<string, ProfileProbe>();
@@ -106,6 +108,7 @@ export class Catalog extends EventEmitter {
 	constructor(options: CatalogOptions = {}) {
 		super();
 		this.#objects = new ObjectCache({ indexPath: options.objectIndex });
+		this.#mappings = new EventMappings(this.#objects);
 		this.tracefs = options.tracefs ?? defaultTracefs();
 		this.#usdtEnabled = options.usdt !== false;
 		this.#self = options.excludeSelf === false ? -1 : process.pid;
@@ -315,48 +318,61 @@ export class Catalog extends EventEmitter {
 	 */
 	apply(events: readonly ProcEvent[]): CatalogChange {
 		const change: CatalogChange = { added: [], removed: [], started: [], exited: [], remapped: [], forks: new Map() };
-		const remap = new Set<number>();
+		const touched = new Set<number>();
+		const reread = new Set<number>();
+		const changed = new Set<number>();
 		// Re-check known objects against their files once a second, not per batch.
 		this.#objects.beginScan(1000);
 		for (const e of events) {
 			if (e.pid === this.#self) continue;
-			const state = this.#procs.get(e.pid);
+			let state = this.#procs.get(e.pid);
 			if (e.type === "exit") {
 				if (state) this.#drop(state, change);
-				remap.delete(e.pid);
-			} else if (e.type === "comm") {
-				if (state && e.tid === e.pid) state.comm = e.comm;
-			} else {
-				if (e.type === "fork" && state) this.#drop(state, change); // a reused pid
-				if (!state || e.type === "fork") {
-					const comm = e.type === "mmap" ? "" : e.comm;
-					this.#procs.set(e.pid, {
-						pid: e.pid,
-						startTime: 0,
-						comm,
-						objects: [],
-						usdt: [],
-						pidProbes: new Map(),
-						young: 0,
-					});
-					change.started.push(e.pid);
-					if (e.type === "fork") change.forks?.set(e.pid, e.parent);
-				} else if (e.type === "exec") state.comm = e.comm;
-				if (e.type === "exec") change.forks?.delete(e.pid);
-				remap.add(e.pid);
+				for (const s of [touched, reread, changed]) s.delete(e.pid);
+				continue;
 			}
+			if (e.type === "comm") {
+				if (state && e.tid === e.pid) state.comm = e.comm;
+				continue;
+			}
+			if (e.type === "fork" && state) this.#drop(state, change); // a reused pid
+			if (!state || e.type === "fork") {
+				state = { pid: e.pid, startTime: 0, comm: e.comm ?? "", objects: [], usdt: [], pidProbes: new Map(), young: 0 };
+				this.#procs.set(e.pid, state);
+				change.started.push(e.pid);
+				if (e.type === "fork") change.forks?.set(e.pid, e.parent);
+				// First seen at an mmap: what it mapped before is not known.
+				if (e.type === "mmap") reread.add(e.pid);
+			} else if (e.type === "exec") state.comm = e.comm;
+			if (e.type === "exec") change.forks?.delete(e.pid);
+			touched.add(e.pid);
+			// An exec replaces every mapping: what earlier events left unknown no longer matters.
+			if (e.type === "exec") reread.delete(e.pid);
+			const parent = e.type === "fork" ? this.#procs.get(e.parent) : undefined;
+			const r = this.#mappings.follow(state, e, parent);
+			if (r === "reread") reread.add(e.pid);
+			else if (r === "changed") changed.add(e.pid);
 		}
-		for (const pid of remap) {
+		for (const pid of touched) {
 			const state = this.#procs.get(pid);
 			if (!state) continue;
 			if (!change.started.includes(pid)) change.remapped?.push(pid);
 			if (state.comm === "") state.comm = readStat(pid)?.comm ?? "";
-			this.#remap(state, change);
+			if (reread.has(pid)) {
+				this.#mappings.noteRead(pid);
+				this.#remap(state, change);
+			} else if (changed.has(pid)) this.#rebuildUsdt(state, change);
 		}
-		if (change.added.length || change.removed.length || change.started.length || change.exited.length || remap.size) {
+		if (change.added.length || change.removed.length || change.started.length || change.exited.length || touched.size) {
 			this.emit("change", change);
 		}
 		return change;
+	}
+
+	/** Maps reads the kernel's events avoided and needed so far (tests, benchmarks). */
+	mapsReads(): { avoided: number; needed: number; parsed: number; pids: ReadonlySet<number> } {
+		const m = this.#mappings;
+		return { avoided: m.avoided, needed: m.needed, parsed: m.parsedFromEvents, pids: m.readFor };
 	}
 
 	/** Re-reads a process's maps; rebuilds its USDT probes if the set of objects changed. */
@@ -372,53 +388,13 @@ export class Catalog extends EventEmitter {
 	}
 
 	#rebuildUsdt(state: ProcState, change: CatalogChange): void {
-		const previous = new Map(state.usdt.map((p) => [`${p.provider}\0${p.module}\0${p.function}\0${p.name}`, p]));
-		const groups = new Map<string, { note: MappedObject["usdt"][number]; obj: MappedObject; sites: UsdtSite[] }>();
-		for (const obj of state.objects) {
-			for (const note of obj.usdt) {
-				const key = `${note.provider}${state.pid}\0${obj.module}\0${note.function}\0${dtraceName(note.name)}`;
-				let g = groups.get(key);
-				if (!g) groups.set(key, (g = { note, obj, sites: [] }));
-				g.sites.push({
-					path: obj.path,
-					openPath: obj.openPath,
-					dev: obj.dev,
-					inode: obj.inode,
-					pcOffset: note.pcOffset,
-					semaphoreOffset: note.semaphoreOffset,
-					args: note.args,
-				});
-			}
-		}
-		const next: UsdtProbe[] = [];
-		const sorted = [...groups.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-		for (const [key, g] of sorted) {
-			const old = previous.get(key);
-			if (old && sameSites(old.sites, g.sites)) {
-				previous.delete(key);
-				next.push(old);
-				continue;
-			}
-			const p = this.#add<UsdtProbe>({
-				id: this.#id(),
-				provider: `${g.note.provider}${state.pid}`,
-				module: g.obj.module,
-				function: g.note.function,
-				name: dtraceName(g.note.name),
-				kind: "usdt",
-				pid: state.pid,
-				usdtProvider: g.note.provider,
-				usdtName: g.note.name,
-				sites: g.sites,
-			});
-			next.push(p);
-			change.added.push(p);
-		}
-		for (const p of previous.values()) {
+		const r = rebuildUsdt(state.pid, state.objects, state.usdt, () => this.#id());
+		for (const p of r.added) change.added.push(this.#add(p));
+		for (const p of r.removed) {
 			this.#probes.delete(p.id);
 			change.removed.push(p);
 		}
-		state.usdt = next;
+		state.usdt = r.next;
 	}
 
 	#drop(state: ProcState, change: CatalogChange): void {
@@ -658,21 +634,4 @@ function everyPid(glob: string): boolean {
 	if (!glob.startsWith("pid") || !isGlob(glob)) return false;
 	const m = compileGlob(glob);
 	return ["pid1", "pid7", "pid4242", "pid4194303"].every((p) => m(p));
-}
-
-function sameSites(a: readonly UsdtSite[], b: readonly UsdtSite[]): boolean {
-	if (a.length !== b.length) return false;
-	for (let i = 0; i < a.length; i++) {
-		const x = a[i];
-		const y = b[i];
-		if (
-			x.inode !== y.inode ||
-			x.dev !== y.dev ||
-			x.pcOffset !== y.pcOffset ||
-			x.semaphoreOffset !== y.semaphoreOffset
-		) {
-			return false;
-		}
-	}
-	return true;
 }

@@ -1,6 +1,7 @@
 // The catalog's process feed: polls the kernel's process events (a memory read,
-// no system call) and applies them to the catalog. Every 100 ms when nothing
-// needs holding (4 wake-ups a second idle); every 2 ms while an
+// no system call) and applies them to the catalog. Every 500 ms when nothing
+// needs holding (2 wake-ups a second idle; the 4 MiB ring holds well over a
+// second of 1,000 process starts a second); every 2 ms while an
 // enabling could match a new process, because then each exec and executable
 // mmap stops the process until its probes are attached (see
 // kernel/codegen/proc-events.ts) and the stop lasts until the next poll.
@@ -45,7 +46,7 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 	} catch {
 		return undefined;
 	}
-	const idleMs = options.idleMs ?? 250;
+	const idleMs = options.idleMs ?? 500;
 	let overflows = 0;
 	let lost = 0;
 	let lastLostCheck = Date.now();

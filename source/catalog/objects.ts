@@ -5,6 +5,7 @@
 
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import { PT_INTERP } from "../../kernel/elf/constants.ts";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import { ModuleSymbols } from "../../kernel/elf/module-symbols.ts";
 import type { ExecMapping } from "./procfs.ts";
@@ -39,6 +40,8 @@ export interface MappedObject {
 	readonly size: number;
 	readonly mtimeMs: number;
 	readonly usdt: readonly UsdtNote[];
+	/** The program interpreter (PT_INTERP) a program names, e.g. /lib64/ld-linux-x86-64.so.2. */
+	readonly interp?: string;
 	/** Why the object could not be read, if it could not (it then has no probes). */
 	readonly error?: string;
 	/** Processes mapping it. */
@@ -52,14 +55,17 @@ function objectKey(dev: number, inode: number): string {
 /** What the on-disk index remembers of one object (by device, inode, size and mtime). */
 interface Remembered {
 	usdt: UsdtNote[];
+	interp?: string;
 	error?: string;
 }
 
 // 2: probe sites outside every symbol are named (siteName), never "".
 // 3: ... by the separate debug file's symbols first (build-id, .gnu_debuglink, MiniDebugInfo).
-const INDEX_VERSION = 3;
+// 4: the program interpreter (interp).
+const INDEX_VERSION = 4;
 const INDEX_LIMIT = 4000;
-const IDLE_LIMIT = 128;
+const IDLE_LIMIT = 512;
+const SMALL_OBJECT = 1 << 20;
 
 export class ObjectCache {
 	readonly #objects = new Map<string, MappedObject>();
@@ -132,6 +138,44 @@ export class ObjectCache {
 		if (now - this.#checkedAt < everyMs) return;
 		this.#checkedAt = now;
 		this.#checked = new Set();
+	}
+
+	/**
+	 * Takes a reference to the object `key` (dev:inode) if it is known and still
+	 * what its file holds; undefined otherwise (read the process's maps and
+	 * acquire() it). With `seen` (size and mtime from the kernel's record) it
+	 * is compared with those; else an object some process maps is not checked
+	 * (a file being run cannot be rewritten) and one no process maps is, by a
+	 * stat once per scan.
+	 */
+	acquireKnown(key: string, seen?: { size?: number; mtimeMs?: number }): MappedObject | undefined {
+		const obj = this.#objects.get(key);
+		if (!obj) return undefined;
+		if (seen?.mtimeMs !== undefined) {
+			// The kernel said what the file is now: no stat.
+			if (seen.size !== obj.size || seen.mtimeMs !== obj.mtimeMs) {
+				// acquire() checks it against the file again (and parses it anew).
+				this.#checked.delete(key);
+				return undefined;
+			}
+		} else if (obj.refs === 0 && !this.#checked.has(key)) {
+			try {
+				const st = statSync(obj.openPath);
+				if (st.size !== obj.size || st.mtimeMs !== obj.mtimeMs || st.ino !== obj.inode) return undefined;
+			} catch {
+				// The path went away; the object is still what is mapped.
+			}
+			this.#checked.add(key);
+		}
+		this.#idle.delete(key);
+		obj.refs++;
+		return obj;
+	}
+
+	/** Another reference to an object held already (a forked child maps what its parent maps). */
+	retain(obj: MappedObject): MappedObject {
+		obj.refs++;
+		return obj;
 	}
 
 	/** Parses (or reuses) the object of a mapping of process `pid`, and takes a reference. */
@@ -215,13 +259,17 @@ export class ObjectCache {
 				size: where.size,
 				mtimeMs: where.mtimeMs,
 				usdt: known.usdt,
+				interp: known.interp,
 				error: known.error,
 			};
 		}
 		let usdt: UsdtNote[] = [];
+		let interp: string | undefined;
 		let error: string | undefined;
 		try {
-			const elf = ElfFile.open(where.path, { lazy: true });
+			// A small file is read whole (one read; a lazy open costs an open, fstat, read and close per piece).
+			const elf = ElfFile.open(where.path, { lazy: where.size > SMALL_OBJECT });
+			interp = interpreterOf(elf);
 			let debug: ModuleSymbols | undefined;
 			const named = (pc: number) => {
 				debug ??= new ModuleSymbols(elf, m.path, { root: where.path === m.path ? "" : `/proc/${pid}/root` });
@@ -239,10 +287,10 @@ export class ObjectCache {
 			error = (e as Error).message;
 		}
 		if (this.#indexPath) {
-			this.#index.set(identity, error === undefined ? { usdt } : { usdt, error });
+			this.#index.set(identity, { usdt, ...(interp ? { interp } : {}), ...(error === undefined ? {} : { error }) });
 			this.#indexDirty = true;
 		}
-		return { ...base, openPath: where.path, size: where.size, mtimeMs: where.mtimeMs, usdt, error };
+		return { ...base, openPath: where.path, size: where.size, mtimeMs: where.mtimeMs, usdt, interp, error };
 	}
 
 	/** Function symbols with file offsets (for the pid provider), read on first use. */
@@ -267,6 +315,15 @@ export class ObjectCache {
 		if (this.#objects.get(obj.key) === obj) this.#symbols.set(obj.key, syms);
 		return syms;
 	}
+}
+
+/** The PT_INTERP path of a program, if it names one. */
+function interpreterOf(elf: ElfFile): string | undefined {
+	const seg = elf.programHeaders.find((p) => p.type === PT_INTERP);
+	if (!seg || seg.filesz < 2 || seg.filesz > 4096) return undefined;
+	const raw = elf.readRange(seg.offset, seg.filesz);
+	const end = raw.indexOf(0);
+	return raw.toString("latin1", 0, end < 0 ? raw.length : end) || undefined;
 }
 
 /**

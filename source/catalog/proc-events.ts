@@ -13,6 +13,9 @@ import {
 	compileFork,
 	compileMmap,
 	compileRename,
+	type FileOffsets,
+	LEVELS_ROOTED,
+	PATH_NAME,
 	type ProcEventOffsets,
 	ProcEventType,
 	REC,
@@ -20,19 +23,33 @@ import {
 	STATS_SIZE,
 } from "../../kernel/codegen/proc-events.ts";
 import type { Tracefs } from "../../kernel/tracefs/index.ts";
+import { makedev } from "./procfs.ts";
+
+/** A file as stat(2) names it: st_dev (glibc's makedev) and st_ino. */
+export interface FileId {
+	dev: number;
+	inode: number;
+	/** Its size and modification time (as stat's mtimeMs) when the kernel recorded them. */
+	size?: number;
+	mtimeMs?: number;
+	/** Its path from the root of its file system, as its dentries name it, when the kernel's walk reached that root. */
+	fsPath?: string;
+}
 
 export type ProcEvent =
-	| { type: "exec"; pid: number; comm: string; held: boolean }
+	/** `file`: the program now running, when the kernel said. */
+	| { type: "exec"; pid: number; comm: string; held: boolean; file?: FileId }
 	| { type: "fork"; pid: number; parent: number; comm: string }
 	| { type: "exit"; pid: number }
 	| { type: "comm"; pid: number; tid: number; comm: string }
-	| { type: "mmap"; pid: number; held: boolean };
+	/** `file`: the file being mapped executable (at `offset`), when the kernel said. */
+	| { type: "mmap"; pid: number; held: boolean; comm?: string; file?: FileId; offset?: number };
 
 /** Holds stop this long after the reader last renewed them (it renews every 250 ms while it runs; a busy event loop must not let it lapse). */
 const HOLD_LEASE_NS = 1_000_000_000n;
 
-/** 1 MiB: at 1,000 process starts a second (~8 records each) about 3 s of slack. */
-const RING_SIZE = 1 << 20;
+/** 4 MiB: at 1,000 process starts a second (~8 records each, exec and mmap ones with a path of 544 bytes) about 2 s of slack. */
+const RING_SIZE = 1 << 22;
 
 export class ProcessEvents {
 	readonly #ring: RingBuffer;
@@ -64,6 +81,7 @@ export class ProcessEvents {
 			renameComm: need("task", "task_rename", "newcomm"),
 			mmapProt: need("syscalls", "sys_enter_mmap", "prot"),
 			mmapFd: need("syscalls", "sys_enter_mmap", "fd"),
+			mmapOff: field("syscalls", "sys_enter_mmap", "off"),
 			...taskOffsets(),
 		};
 		this.spareChildren = offsets.taskParent !== undefined;
@@ -136,9 +154,12 @@ export class ProcessEvents {
 			const aux = r.readUInt32LE(REC.aux);
 			const end = r.indexOf(0, REC.comm);
 			const comm = r.toString("latin1", REC.comm, end < 0 || end > REC.comm + 16 ? REC.comm + 16 : end);
+			const file = fileOf(r);
 			switch (r.readUInt32LE(REC.type)) {
 				case ProcEventType.EXEC:
-					out.push({ type: "exec", pid, comm, held: aux === 1 });
+					out.push(
+						file ? { type: "exec", pid, comm, held: aux === 1, file } : { type: "exec", pid, comm, held: aux === 1 },
+					);
 					break;
 				case ProcEventType.FORK:
 					out.push({ type: "fork", pid: tid, parent: pid, comm });
@@ -150,7 +171,11 @@ export class ProcessEvents {
 					out.push({ type: "comm", pid, tid, comm });
 					break;
 				case ProcEventType.MMAP:
-					out.push({ type: "mmap", pid, held: aux === 1 });
+					out.push(
+						file
+							? { type: "mmap", pid, comm, held: aux === 1, file, offset: Number(r.readBigUInt64LE(REC.pgoff)) }
+							: { type: "mmap", pid, comm, held: aux === 1 },
+					);
 					break;
 			}
 		}
@@ -209,12 +234,69 @@ export class ProcessEvents {
 	}
 }
 
-/** task_struct.real_parent and .tgid from the kernel's BTF; none without BTF. */
-function taskOffsets(): Pick<ProcEventOffsets, "taskParent" | "taskTgid"> {
+const add = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
+
+/** The file of a record (dev 0: the kernel could not read it), as stat(2) would name it. */
+function fileOf(r: Buffer): FileId | undefined {
+	const kdev = r.readUInt32LE(REC.dev);
+	if (kdev === 0) return undefined;
+	// The kernel's dev_t is MAJOR << 20 | MINOR.
+	const id: FileId = { dev: makedev(kdev >>> 20, kdev & 0xfffff), inode: Number(r.readBigUInt64LE(REC.inode)) };
+	const sec = Number(r.readBigInt64LE(REC.mtimeSec));
+	const nsec = r.readUInt32LE(REC.mtimeNsec);
+	if (sec !== 0 || nsec !== 0) {
+		id.size = Number(r.readBigInt64LE(REC.size));
+		// As Node computes Stats.mtimeMs.
+		id.mtimeMs = sec * 1e3 + nsec / 1e6;
+	}
+	const levels = r.readUInt32LE(REC.levels);
+	const n = levels & ~LEVELS_ROOTED;
+	if (levels & LEVELS_ROOTED && n >= 1 && r.length >= REC.path + n * PATH_NAME) {
+		const names: string[] = [];
+		for (let i = 0; i < n - 1; i++) {
+			const at = REC.path + i * PATH_NAME;
+			const end = r.indexOf(0, at);
+			names.push(r.toString("utf8", at, end < 0 || end > at + PATH_NAME ? at + PATH_NAME : end));
+		}
+		// A name cut at the slot's size (PATH_NAME - 1 bytes) may be longer: no path then (stat would not find it).
+		if (names.every((x) => x !== "" && x.length < PATH_NAME - 1)) id.fsPath = `/${names.reverse().join("/")}`;
+	}
+	return id;
+}
+
+/** task_struct.real_parent and .tgid, and the members from a task to its files, from the kernel's BTF; none without BTF. */
+function taskOffsets(): Pick<ProcEventOffsets, "taskParent" | "taskTgid" | "file"> {
 	try {
 		const taskParent = kernelMemberOffset("task_struct", "real_parent");
 		const taskTgid = kernelMemberOffset("task_struct", "tgid");
-		return taskParent !== undefined && taskTgid !== undefined ? { taskParent, taskTgid } : {};
+		const out: Pick<ProcEventOffsets, "taskParent" | "taskTgid" | "file"> =
+			taskParent !== undefined && taskTgid !== undefined ? { taskParent, taskTgid } : {};
+		const m = (s: string, f: string) => kernelMemberOffset(s, f);
+		const file = {
+			taskFiles: m("task_struct", "files"),
+			filesFdt: m("files_struct", "fdt"),
+			fdtMaxFds: m("fdtable", "max_fds"),
+			fdtFd: m("fdtable", "fd"),
+			taskMm: m("task_struct", "mm"),
+			mmExeFile: m("mm_struct", "exe_file"),
+			fileInode: m("file", "f_inode"),
+			inodeIno: m("inode", "i_ino"),
+			inodeSb: m("inode", "i_sb"),
+			sbDev: m("super_block", "s_dev"),
+			fileDentry: add(m("file", "f_path"), m("path", "dentry")),
+			dentryName: add(m("dentry", "d_name"), m("qstr", "name")),
+			dentryParent: m("dentry", "d_parent"),
+		};
+		const times = {
+			size: m("inode", "i_size"),
+			mtimeSec: m("inode", "i_mtime_sec"),
+			mtimeNsec: m("inode", "i_mtime_nsec"),
+		};
+		if (Object.values(file).every((v) => v !== undefined)) {
+			out.file = file as FileOffsets;
+			if (Object.values(times).every((v) => v !== undefined)) out.file.inodeTimes = times as FileOffsets["inodeTimes"];
+		}
+		return out;
 	} catch {
 		return {};
 	}

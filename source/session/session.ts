@@ -26,6 +26,7 @@ import { errorContext } from "./fault-records.ts";
 import { Holds } from "./holds.ts";
 import { usesUserAddresses } from "./lower-syms.ts";
 import { SharedMaps } from "./maps.ts";
+import { onFileIdentities } from "./on-file.ts";
 import { ProbeCounters } from "./probe-counters.ts";
 import type { ProbeSource } from "./probes.ts";
 import { ProcessMaps } from "./process-maps.ts";
@@ -412,6 +413,18 @@ export class Session {
 
 	isProbeEnabled(id: number): boolean {
 		return this.probeCounters.has(id);
+	}
+
+	private onFile: Set<string> | undefined;
+	/** Identities (probeKey) of the probes attached on the file for every process mapping it; computed once per task. */
+	onFileProbes(): ReadonlySet<string> {
+		if (!this.onFile) {
+			this.onFile = onFileIdentities(this.enablings.values());
+			queueMicrotask(() => {
+				this.onFile = undefined;
+			});
+		}
+		return this.onFile;
 	}
 
 	/** The ids of the probes an enabling is attached to now. */

@@ -1,6 +1,15 @@
 // The SessionView of a tick: every enabling's rates, totals and aggregation
 // rows, keys decoded (probe names, symbolized stacks) for the printers and UI.
 import { hostname, release } from "node:os";
+
+// Each is a uname(2): the release never changes, the host name is read again every 30 s.
+const KERNEL = release();
+let host = { name: hostname(), at: Date.now() };
+function hostName(): string {
+	if (Date.now() - host.at > 30_000) host = { name: hostname(), at: Date.now() };
+	return host.name;
+}
+
 import { Stop } from "../../kernel/unwind/walk.ts";
 import type { SymValue } from "../output/model.ts";
 import { symText } from "../output/symbols.ts";
@@ -49,8 +58,8 @@ export class ViewBuilder {
 			faults += v.faults ?? 0;
 		}
 		return {
-			host: hostname(),
-			kernel: release(),
+			host: hostName(),
+			kernel: KERNEL,
 			cpus: this.maps.cpus,
 			tickMs: at.tickMs,
 			paused: at.paused,

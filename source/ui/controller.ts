@@ -72,6 +72,8 @@ export interface Controller {
 	pause(paused: boolean): MaybePromise<Outcome>;
 	/** `m`: C++ and Rust names raw (mangled, as the binaries hold them) or demangled, from now on. */
 	rawNames(raw: boolean): MaybePromise<Outcome>;
+	/** `C`: the probe tree grouped by container, or machine-wide. */
+	byContainer?(on: boolean): MaybePromise<Outcome>;
 	/** `c`: forgets history (rates, totals, sparklines). */
 	clear(): MaybePromise<Outcome>;
 	/** The Events pane's lines: per-event output of every enabling (absent: none is kept). */

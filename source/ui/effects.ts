@@ -185,6 +185,11 @@ export class Effects {
 				return () => c.clear();
 			case "rawNames":
 				return () => c.rawNames(effect.raw);
+			case "byContainer":
+				return () => {
+					if (!c.byContainer) throw new Error("this view cannot group by container.");
+					return c.byContainer(effect.on);
+				};
 			default:
 				throw new Error(`no controller call for the ${effect.kind} effect`);
 		}

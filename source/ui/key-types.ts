@@ -38,6 +38,7 @@ export type Command =
 	| "showD"
 	| "flame"
 	| "rawNames"
+	| "byContainer"
 	| "zoomIn"
 	| "zoomOut"
 	| "sortPrev"

@@ -185,6 +185,14 @@ export const PANE_KEY_ROWS: KeyRow[] = [
 		footer: ["m", "Mangled"],
 	},
 	{
+		id: "byContainer",
+		section: SECTIONS.display,
+		label: "C",
+		help: "group the probe tree by container (the `container` variable: docker/podman short id, systemd service, session), or not",
+		bind: [[["C"], ["tree"], "byContainer"]],
+		footer: ["C", "Containers"],
+	},
+	{
 		id: "pause",
 		section: SECTIONS.display,
 		label: "Z",

@@ -162,6 +162,8 @@ function paneCommand(s: State, command: Command, hadMessage: boolean): State {
 			return openFlame(s, targetEnabling(s));
 		case "rawNames":
 			return withEffect(s, { kind: "rawNames", raw: !s.rawNames });
+		case "byContainer":
+			return withEffect(s, { kind: "byContainer", on: !s.byContainer });
 		case "showD": {
 			const id = targetEnabling(s);
 			if (id === undefined) return showError(s, "No enabling selected: enable a probe first (Space).");

@@ -106,6 +106,9 @@ function done(s: State, effect: Effect, message: string | undefined): State {
 	} else if (effect.kind === "rawNames") {
 		const text = effect.raw ? "Raw (mangled) names; m demangles again." : "Demangled names.";
 		next = { ...s, rawNames: effect.raw, message: { text: message ?? text } };
+	} else if (effect.kind === "byContainer") {
+		const text = effect.on ? "Grouped by container; C again for the whole machine." : "The whole machine.";
+		next = withEffect({ ...s, byContainer: effect.on, message: { text: message ?? text } }, treeQuery(s, true));
 	} else if (effect.kind === "clear") {
 		next = { ...s, message: { text: "History cleared." } };
 	} else if (message) next = { ...s, message: { text: message } };

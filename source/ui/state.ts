@@ -67,6 +67,8 @@ export interface State {
 	history: Readonly<Record<PromptMode, readonly string[]>>;
 	/** `m`: names in stacks and probefunc as the binaries hold them (mangled), not demangled. */
 	rawNames: boolean;
+	/** `C`: the tree grouped by container. */
+	byContainer: boolean;
 	/** After `q`: nothing more is done. */
 	quitting: boolean;
 	/** What the last action asks for; the store runs these after each action. */
@@ -97,6 +99,7 @@ export type Effect =
 	| { kind: "pause"; paused: boolean }
 	| { kind: "clear" }
 	| { kind: "rawNames"; raw: boolean }
+	| { kind: "byContainer"; on: boolean }
 	| { kind: "quit" }
 	| ({ kind: "rows" } & TreeQuery);
 
@@ -147,6 +150,7 @@ export function initialState(view: SessionView, cols: number, rows: number, ui: 
 		message: undefined,
 		history: { ":": [], "/": [], f: [] },
 		rawNames: false,
+		byContainer: false,
 		quitting: false,
 		effects: [],
 	};
