@@ -10,6 +10,7 @@ import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { demoProgram } from "../util/resources.ts";
 import { batchLoop, outputOptions } from "./batch.ts";
+import { compileError, formatCompileError, programParts, wantsErrtags } from "./compile-error.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
@@ -232,6 +233,12 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		});
 	} catch (e) {
 		cleanup();
+		const d = compileError(e);
+		if (d) {
+			const parts = programParts(flags.script, flags.name.map(clauseText), text);
+			io.err(`dtop: ${formatCompileError(d, parts, wantsErrtags(options.get("errtags"), text))}\n`);
+			return 1;
+		}
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {
 			io.err(`dtop: ${e.message}${zeroHint(e.message, flags)}\n`);
 			return e instanceof DescriptionError ? 2 : 1;

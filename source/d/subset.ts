@@ -6,6 +6,7 @@
 
 import * as core from "./ast.ts";
 import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
+import { TAG, type Tag } from "./errtags.ts";
 import { AGG_ACTIONS } from "./functions.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
@@ -82,7 +83,8 @@ export function suggest(name: string, known: readonly string[]): string | undefi
 	return best;
 }
 
-const err = (pos: Position, reason: string) => new DSyntaxError(pos, reason);
+const err = (pos: Position, reason: string, tag?: Tag) =>
+	tag ? new DSyntaxError(pos, reason, ...tag) : new DSyntaxError(pos, reason);
 
 /** The error for a name that is neither a built-in nor a variable the program assigns. */
 export function unknownName(name: string, pos: Position): never {
@@ -94,6 +96,7 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 		throw err(
 			pos,
 			`aggregating function ${name}() can only be assigned to an aggregation, as in @name[key] = ${name}(...)`,
+			TAG.aggregatingFunctionOutside(name),
 		);
 	}
 	if (reserved(name)) throw err(pos, `'${name}' is not supported`);
@@ -104,6 +107,7 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 		guess
 			? `unknown variable '${name}'; did you mean '${guess}'?`
 			: `unknown variable '${name}'${unassigned ? ": no clause assigns it" : ""}; use a built-in variable such as pid or execname, or assign it (${name} = ...)`,
+		TAG.unknownVariable(name),
 	);
 }
 
@@ -146,7 +150,11 @@ export function restrictExpr(e: Expr): void {
 			if (!globalName(e.name)) identifier(e.name, e.pos);
 			return;
 		case "aggvar":
-			throw err(e.pos, `aggregation @${e.name} cannot be used in an expression; aggregations can only be assigned`);
+			throw err(
+				e.pos,
+				`aggregation @${e.name} cannot be used in an expression; aggregations can only be assigned`,
+				TAG.aggregationInExpression(),
+			);
 		case "macro": {
 			const text = `$${e.stringify ? "$" : ""}${e.name}`;
 			throw err(
@@ -263,6 +271,7 @@ function restrictStatement(s: Statement): void {
 				throw err(
 					s.fnPos,
 					`@${s.name} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,
+					TAG.notAggregatingFunction(),
 				);
 			}
 			s.args.forEach(restrictExpr);
@@ -346,7 +355,11 @@ export class CoreParser extends ProgramParser {
 	}
 
 	protected override empty(t: Token): never {
-		throw err(t.pos, "the program is empty; write a clause such as syscall::read:entry { @[execname] = count(); }");
+		throw err(
+			t.pos,
+			"the program is empty; write a clause such as syscall::read:entry { @[execname] = count(); }",
+			TAG.emptyProgram(),
+		);
 	}
 
 	protected override declarationStart(_t: Token): void {}
@@ -478,7 +491,11 @@ export class CoreParser extends ProgramParser {
 			throw err(op.pos, `'${op.text}' is not supported; write ${label} = count() or similar`);
 		}
 		if (this.is(op, ";") || this.is(op, "}") || op.kind === "eof") {
-			throw err(at.pos, `${label} must be assigned the result of an aggregating function, such as ${label} = count()`);
+			throw err(
+				at.pos,
+				`${label} must be assigned the result of an aggregating function, such as ${label} = count()`,
+				TAG.aggregationAlone(keys.length > 0),
+			);
 		}
 		if (!this.is(op, "=")) throw syntax(op, "'=' or '['");
 		this.take();
@@ -488,6 +505,7 @@ export class CoreParser extends ProgramParser {
 			throw err(
 				fn.pos,
 				`${label} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,
+				TAG.notAggregatingFunction(),
 			);
 		}
 		this.take();
