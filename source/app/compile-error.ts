@@ -47,7 +47,12 @@ export function formatCompileError(e: DError, parts: ProgramParts, errtags: bool
 	const where = e.line > 0 ? locate(parts, e.line) : { what: locate(parts, 1).what, line: 0 };
 	const tag = errtags ? `[${e.code}] ` : "";
 	const line = where.line > 0 ? `line ${where.line}: ` : "";
-	return `${escapeForTerminal(where.what)}: ${tag}${line}${dtraceLayout(e.said)}`;
+	// The clause as given, newlines and tabs too (as dtrace prints it); other controls escaped.
+	const what = where.what
+		.split("\n")
+		.map((l) => l.split("\t").map(escapeForTerminal).join("\t"))
+		.join("\n");
+	return `${what}: ${tag}${line}${dtraceLayout(e.said)}`;
 }
 
 /**

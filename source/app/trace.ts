@@ -237,6 +237,8 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		if (d) {
 			const parts = programParts(flags.script, flags.name.map(clauseText), text);
 			io.err(`dtop: ${formatCompileError(d, parts, wantsErrtags(options.get("errtags"), text))}\n`);
+			// -v: dtop's own words too, with the column and its advice.
+			if (flags.verbose) io.err(`dtop: ${d.message}\n`);
 			return 1;
 		}
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {
