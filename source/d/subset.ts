@@ -11,6 +11,7 @@ import { AGG_ACTIONS } from "./functions.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
+import { checkPrototype } from "./protos.ts";
 import type { AssignStmt, Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
 import { isInteger, resolveType } from "./types.ts";
 
@@ -99,7 +100,7 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 			TAG.aggregatingFunctionOutside(name),
 		);
 	}
-	if (reserved(name)) throw err(pos, `'${name}' is not supported`);
+	if (reserved(name)) throw err(pos, `'${name}' is not supported`, TAG.unsupported());
 	if (/^arg[0-9]+$/.test(name)) throw err(pos, `'${name}' is not available; the probe arguments are arg0 to arg9`);
 	const guess = suggest(name, core.BUILTIN_VARIABLES);
 	throw err(
@@ -194,6 +195,7 @@ export function restrictExpr(e: Expr): void {
 				const at = { line: e.pos.line, column: e.pos.column + e.fn.length, offset: e.pos.offset + e.fn.length };
 				throw err(at, `'${e.fn}' is a variable, not a function; remove the parentheses`);
 			}
+			if (reserved(e.fn)) checkPrototype(e);
 			if (AGG_NAMES.has(e.fn) || reserved(e.fn)) identifier(e.fn, e.pos);
 			{
 				const guess = suggest(e.fn, [...core.FUNCTIONS, ...core.AGG_FUNCTIONS]);
@@ -427,6 +429,7 @@ export class CoreParser extends ProgramParser {
 			}
 		}
 		const e = this.restricted();
+		if (e.kind === "call") checkPrototype(e);
 		if (e.kind === "call" && (e.fn === "ustack" || e.fn === "kstack")) {
 			throw err(
 				e.pos,

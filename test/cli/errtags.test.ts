@@ -118,6 +118,30 @@ test("each error site carries DTrace's tag", async () => {
 	}
 });
 
+test("a call is checked against its prototype before dtop says it does not support the function", async () => {
+	await fails(
+		["-xerrtags", "-n", 'BEGIN { setopt("one", "two", "three"); }'],
+		'dtop: invalid probe specifier BEGIN { setopt("one", "two", "three"); }: [D_PROTO_LEN] line 1: setopt( ) prototype mismatch: 3 args passed, at most 2 expected\n',
+	);
+	await fails(
+		["-xerrtags", "-n", "BEGIN { chill(); }"],
+		"dtop: invalid probe specifier BEGIN { chill(); }: [D_PROTO_LEN] line 1: chill( ) prototype mismatch: 0 args passed, 1 expected\n",
+	);
+	await fails(
+		["-xerrtags", "-n", "BEGIN\n{\n\tcopyinstr();\n}"],
+		"dtop: invalid probe specifier BEGIN\n{\n\tcopyinstr();\n}: [D_PROTO_LEN] line 3: copyinstr( ) prototype mismatch: 0 args passed, at least 1 expected\n",
+	);
+	await fails(
+		["-xerrtags", "-n", 'BEGIN { p = copyin("here", 4); }'],
+		'dtop: invalid probe specifier BEGIN { p = copyin("here", 4); }: [D_PROTO_ARG] line 1: copyin( ) argument #1 is incompatible with prototype:\n\tprototype: uintptr_t\n\t argument: string\n',
+	);
+	// Well-formed, but not compiled by dtop: its own tag, never a DTrace one.
+	await fails(
+		["-xerrtags", "-n", "BEGIN { chill(10); }"],
+		"dtop: invalid probe specifier BEGIN { chill(10); }: [DTOP_UNSUPPORTED] line 1: 'chill' is not supported\n",
+	);
+});
+
 test("an empty program is D_EMPTY; a bad -x errtags value is refused", async () => {
 	const p = script("empty.d", "/* nothing here */\n");
 	const r = await runDtop(["-xerrtags", "-s", p]);
