@@ -259,13 +259,13 @@ class Checker {
 				checkSpeculationCall(e.fn, e.args as Expr[], types, e.pos);
 				return;
 			case "printf": {
-				if (n < 1) throw arity("1 or more");
+				if (n < 1) throw arity("at least 1");
 				const f = e.args[0]!;
 				if (f.kind !== "string")
 					throw new DTypeError(
 						f.pos,
 						"printf( ) argument #1 must be a string constant (the format)",
-						"D_PRINTF_ARG_FMT",
+						...TAG.printfFormat("printf", String(types[0])),
 					);
 				const args = e.args.slice(1).map((a, i) => ({ type: formatType(types[i + 1], a), pos: a.pos }));
 				validateFormat(f.value, args, { fn: "printf", pos: e.pos, exact: true });

@@ -10,6 +10,7 @@
 // the CLI prints as dtrace(1) does (source/app/compile-error.ts): with -x errtags,
 // `failed to compile script FILE: [D_SYNTAX] line 3: syntax error near ";"`.
 import { type DErrorOptions, UNSUPPORTED } from "./errors.ts";
+import { FUNCTIONS } from "./functions.ts";
 
 /** The last two arguments of a DError's constructor: its tag and options. */
 export type Tag = [code: string, options: DErrorOptions];
@@ -62,6 +63,49 @@ export const TAG = {
 	/** exit( ) given a non-integer. */
 	exitArgument: (type: string) =>
 		tag("D_PROTO_ARG", `exit( ) argument #1 is incompatible with prototype: prototype: int; argument: ${type}`),
+	/** A call of `fn` with `n` arguments where it takes `min` to `max` (dt_ident.c's words). */
+	protoLen: (fn: string, n: number, min: number, max: number) =>
+		tag(
+			"D_PROTO_LEN",
+			`${fn}( ) prototype mismatch: ${n} arg${n === 1 ? "" : "s"} passed, ${
+				n < min ? `${min < max ? "at least " : ""}${min}` : `${min < max ? "at most " : ""}${max}`
+			} expected`,
+		),
+	/** Argument #`i` (1-based) of `fn` is of type `arg`, which its prototype does not take. */
+	protoArg: (fn: string, i: number, arg: string, code = "D_PROTO_ARG") =>
+		tag(
+			code,
+			`${fn}( ) argument #${i} is incompatible with prototype: prototype: ${FUNCTIONS.get(fn)?.protos[i - 1] ?? "?"}; argument: ${arg}`,
+		),
+	/** printf's format is not a string constant: an integer is D_PROTO_ARG, a string variable D_PRINTF_ARG_FMT. */
+	printfFormat: (fn: string, arg: string) =>
+		arg === "string"
+			? tag(
+					"D_PRINTF_ARG_FMT",
+					`${fn}( ) argument #1 is incompatible with prototype: prototype: string constant; argument: string`,
+				)
+			: tag("D_PROTO_ARG", `${fn}( ) argument #1 is incompatible with prototype: prototype: string; argument: ${arg}`),
+	/** printa( ) given something that is not an aggregation. */
+	printaArgument: (i: number, arg: string) =>
+		tag(
+			"D_PRINTA_AGGARG",
+			`printa( ) argument #${i} is incompatible with prototype: prototype: aggregation; argument: ${arg}`,
+		),
+	/** The same, when the argument's type is not plain from the text. */
+	printaArgumentUntyped: () => tag("D_PRINTA_AGGARG"),
+	/** lquantize( )'s rules (dt_aggregate's D_LQUANT_BASETYPE, _BASEVAL, _LIMTYPE, _LIMVAL, _MISMATCH, _STEP*). */
+	lquantize: (
+		rule:
+			| "BASETYPE"
+			| "BASEVAL"
+			| "LIMTYPE"
+			| "LIMVAL"
+			| "MISMATCH"
+			| "STEPTYPE"
+			| "STEPVAL"
+			| "STEPLARGE"
+			| "STEPSMALL",
+	) => tag(`D_LQUANT_${rule}`),
 	/** D that dtop does not support (DTrace has no tag for this). */
 	unsupported: () => tag(UNSUPPORTED),
 } as const;

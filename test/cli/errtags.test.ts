@@ -108,6 +108,41 @@ test("each error site carries DTrace's tag", async () => {
 		['BEGIN { h = "s" && 1; }', "D_OP_SCALAR", "operator && requires operands of scalar type"],
 		['BEGIN { printf("%d %d\\n", 1); }', "D_PRINTF_ARG_PROTO", ""],
 		["BEGIN { i = count(); }", "D_AGG_FUNC", ""],
+		[
+			"BEGIN { printf(12); }",
+			"D_PROTO_ARG",
+			"printf( ) argument #1 is incompatible with prototype:\n\tprototype: string\n\t argument: int",
+		],
+		[
+			"BEGIN { printf(probefunc); }",
+			"D_PRINTF_ARG_FMT",
+			"printf( ) argument #1 is incompatible with prototype:\n\tprototype: string constant\n\t argument: string",
+		],
+		["BEGIN { printf(); }", "D_PROTO_LEN", "printf( ) prototype mismatch: 0 args passed, at least 1 expected"],
+		["BEGIN { s = substr(); }", "D_PROTO_LEN", "substr( ) prototype mismatch: 0 args passed, at least 2 expected"],
+		[
+			'BEGIN { s = substr("abc", 1, 2, 3); }',
+			"D_PROTO_LEN",
+			"substr( ) prototype mismatch: 4 args passed, at most 3 expected",
+		],
+		[
+			'BEGIN { s = substr(probename, "b"); }',
+			"D_PROTO_ARG",
+			"substr( ) argument #2 is incompatible with prototype:\n\tprototype: int\n\t argument: string",
+		],
+		[
+			'BEGIN { @c = count(); printa("%@d", 5); }',
+			"D_PRINTA_AGGARG",
+			"printa( ) argument #2 is incompatible with prototype:\n\tprototype: aggregation\n\t argument: int",
+		],
+		[
+			"BEGIN { @c = count(); trunc(); }",
+			"D_PROTO_LEN",
+			"trunc( ) prototype mismatch: 0 args passed, at least 1 expected",
+		],
+		["BEGIN { @l = lquantize(1, 10, 5); }", "D_LQUANT_MISMATCH", ""],
+		["BEGIN { @l = lquantize(1, 0, 10, -2); }", "D_LQUANT_STEPTYPE", ""],
+		["BEGIN { @l = lquantize(1, 0, 5000000000); }", "D_LQUANT_LIMVAL", ""],
 	];
 	for (const [clause, tag, words] of cases) {
 		const r = await runDtop(["-xerrtags", "-n", clause]);
