@@ -22,40 +22,51 @@ function expectedCount(spec: FnSpec, n: number): string | undefined {
 	return n === max ? undefined : `${max}`;
 }
 
-/** The type of an argument when the text alone says it: a string constant, an integer constant. */
-function plainType(e: Expr): "string" | "int" | undefined {
+type Plain = "string" | "int" | "void";
+
+/** The type of an argument when the text alone says it: a string or integer constant, an action's void. */
+function plainType(e: Expr): Plain | undefined {
 	if (e.kind === "string") return "string";
 	if (e.kind === "int") return "int";
+	if (e.kind === "call" && FUNCTIONS.get(e.fn)?.ret.k === "void") return "void";
 	return undefined;
 }
 
-function accepts(p: Param, t: "string" | "int", e: Expr): boolean {
+function accepts(p: Param, t: Plain, e: Expr): boolean {
+	// NULL (0) is a pointer too.
+	const isNull = e.kind === "int" && e.value === 0n;
 	switch (p) {
 		case "int":
 		case "addr":
 			return t === "int";
 		case "str":
-			// NULL (0) is a pointer too.
-			return t === "string" || (e.kind === "int" && e.value === 0n);
+			return t === "string" || isNull;
+		case "ptr":
+			return isNull;
 		default:
+			// DTrace's `@` takes anything (trace( ) refuses void itself).
 			return true;
 	}
 }
 
-/** Throws DTrace's D_PROTO_LEN / D_PROTO_ARG error for a call whose arguments do not fit its prototype. */
-export function checkPrototype(e: Pick<CallExpr, "fn" | "args" | "pos">): void {
+/**
+ * Throws DTrace's D_PROTO_LEN / D_PROTO_ARG error for a call whose arguments do not fit its
+ * prototype. With `full` false only a void argument (an action's result) is checked: the
+ * checker words the rest for the functions dtop compiles.
+ */
+export function checkPrototype(e: Pick<CallExpr, "fn" | "args" | "pos">, full = true): void {
 	const spec = FUNCTIONS.get(e.fn);
 	if (!spec || spec.kind === "aggregating") return;
 	const n = e.args.length;
 	const expected = expectedCount(spec, n);
-	if (expected !== undefined) {
+	if (expected !== undefined && full) {
 		const passed = `${n} arg${n === 1 ? "" : "s"}`;
 		throw new DTypeError(e.pos, `${e.fn}( ) prototype mismatch: ${passed} passed, ${expected} expected`, "D_PROTO_LEN");
 	}
 	e.args.forEach((a, i) => {
 		const p = spec.params[i];
 		const t = plainType(a);
-		if (p === undefined || t === undefined || accepts(p, t, a)) return;
+		if (p === undefined || t === undefined || (!full && t !== "void") || accepts(p, t, a)) return;
 		throw new DTypeError(
 			a.pos,
 			`${e.fn}( ) argument #${i + 1} is incompatible with prototype: prototype: ${spec.protos[i]}; argument: ${t}`,

@@ -188,6 +188,7 @@ export function restrictExpr(e: Expr): void {
 			return;
 		case "call":
 			if (FUNCTION_NAMES.has(e.fn)) {
+				checkPrototype(e, false);
 				e.args.forEach(restrictExpr);
 				return;
 			}
@@ -283,6 +284,7 @@ function restrictStatement(s: Statement): void {
 			restrictExpr(s.value);
 			return;
 		case "expr":
+			if (s.expr.kind === "call") checkPrototype(s.expr, reserved(s.expr.fn));
 			if (restrictAction(s.expr)) return;
 			restrictExpr(s.expr);
 			if (s.expr.kind === "incdec") return;

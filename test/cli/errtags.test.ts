@@ -170,6 +170,15 @@ test("a call is checked against its prototype before dtop says it does not suppo
 		["-xerrtags", "-n", 'BEGIN { p = copyin("here", 4); }'],
 		'dtop: invalid probe specifier BEGIN { p = copyin("here", 4); }: [D_PROTO_ARG] line 1: copyin( ) argument #1 is incompatible with prototype:\n\tprototype: uintptr_t\n\t argument: string\n',
 	);
+	// An action's result is void, which no prototype but trace's `@` takes; a pointer is not an integer.
+	await fails(
+		["-xerrtags", "-n", "BEGIN { print(1); }"],
+		"dtop: invalid probe specifier BEGIN { print(1); }: [D_PROTO_ARG] line 1: print( ) argument #1 is incompatible with prototype:\n\tprototype: void *\n\t argument: int\n",
+	);
+	await fails(
+		["-xerrtags", "-n", "BEGIN { n = progenyof(trace(2)); }"],
+		"dtop: invalid probe specifier BEGIN { n = progenyof(trace(2)); }: [D_PROTO_ARG] line 1: progenyof( ) argument #1 is incompatible with prototype:\n\tprototype: pid_t\n\t argument: void\n",
+	);
 	// Well-formed, but not compiled by dtop: its own tag, never a DTrace one.
 	await fails(
 		["-xerrtags", "-n", "BEGIN { chill(10); }"],
