@@ -320,6 +320,7 @@ class Checker {
 				throw new DTypeError(
 					s.fnPos,
 					`aggregation redefined: ${label} = ${s.fn}() here but ${label} = ${prev.fn}()${where(prev.pos)}; use another name`,
+					...TAG.aggregationRedefined(),
 				);
 			}
 			if (prev.keys.length !== keys.length) {

@@ -26,6 +26,10 @@ export const TAG = {
 	aggregationAlone: (keyed: boolean) => tag(keyed ? "D_AGG_NULL" : "D_IDENT_UNDEF"),
 	/** `@a = f()` where f is not an aggregating function. */
 	notAggregatingFunction: () => tag("D_FUNC_UNDEF"),
+	/** `@a = trace(1)`: a function that is not an aggregating one (its name DTrace knows). */
+	notAggregating: () => tag("D_AGG_FUNC"),
+	/** An aggregation assigned another aggregating function than before. */
+	aggregationRedefined: () => tag("D_AGG_REDEF"),
 	/** An aggregation's value used in an expression (`trace(@a + 3)`). */
 	aggregationInExpression: () => tag("D_OP_INCOMPAT"),
 	/** An aggregating function called with the wrong number of arguments. */

@@ -269,7 +269,7 @@ function restrictStatement(s: Statement): void {
 	switch (s.kind) {
 		case "aggregate":
 			s.keys.forEach(restrictExpr);
-			if (UNSUPPORTED_NAMES.has(s.fn)) throw err(s.fnPos, `'${s.fn}' is not supported`);
+			if (UNSUPPORTED_NAMES.has(s.fn)) throw err(s.fnPos, `'${s.fn}' is not supported`, TAG.notAggregating());
 			if (!AGG_NAMES.has(s.fn)) {
 				throw err(
 					s.fnPos,
@@ -506,7 +506,8 @@ export class CoreParser extends ProgramParser {
 		this.take();
 		const fn = this.peek();
 		if (fn.kind !== "ident" || !AGG_NAMES.has(fn.text) || !this.is(this.peek(1), "(")) {
-			if (fn.kind === "ident" && UNSUPPORTED_NAMES.has(fn.text)) throw err(fn.pos, `'${fn.text}' is not supported`);
+			if (fn.kind === "ident" && UNSUPPORTED_NAMES.has(fn.text))
+				throw err(fn.pos, `'${fn.text}' is not supported`, TAG.notAggregating());
 			throw err(
 				fn.pos,
 				`${label} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,

@@ -108,6 +108,8 @@ test("each error site carries DTrace's tag", async () => {
 		['BEGIN { h = "s" && 1; }', "D_OP_SCALAR", "operator && requires operands of scalar type"],
 		['BEGIN { printf("%d %d\\n", 1); }', "D_PRINTF_ARG_PROTO", ""],
 		["BEGIN { i = count(); }", "D_AGG_FUNC", ""],
+		["BEGIN { @t = trace(1); }", "D_AGG_FUNC", ""],
+		["BEGIN { @r = count(); } END { @r = max(1); }", "D_AGG_REDEF", ""],
 		[
 			"BEGIN { printf(12); }",
 			"D_PROTO_ARG",
