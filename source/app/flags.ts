@@ -245,6 +245,7 @@ function maxProbes(text: string | undefined): number | undefined {
 
 /** The -x options dtop acts on so far; DTrace's others are refused rather than ignored. */
 const X_OPTIONS = new Set([
+	"errtags",
 	"nodemangle",
 	"quiet",
 	"bufsize",

@@ -11,6 +11,7 @@ import { atExit } from "../util/exit.ts";
 import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { demoProgram } from "../util/resources.ts";
 import { batchLoop, outputOptions } from "./batch.ts";
+import { compileError, formatCompileError, programParts, wantsErrtags } from "./compile-error.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
@@ -233,6 +234,14 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		});
 	} catch (e) {
 		cleanup();
+		const d = compileError(e);
+		if (d) {
+			const parts = programParts(flags.script, flags.name.map(clauseText), text);
+			io.err(`dtop: ${formatCompileError(d, parts, wantsErrtags(options.get("errtags"), text))}\n`);
+			// -v: dtop's own words too, with the column and its advice.
+			if (flags.verbose) io.err(`dtop: ${d.message}\n`);
+			return 1;
+		}
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {
 			io.err(`dtop: ${e.message}${zeroHint(e.message, flags)}\n`);
 			return e instanceof DescriptionError ? 2 : 1;

@@ -2,6 +2,7 @@
 // prototypes as DTrace's, and their checking. Arguments in [] are optional.
 import type { CallExpr, Expr } from "./ast.ts";
 import { DTypeError } from "./errors.ts";
+import { TAG } from "./errtags.ts";
 
 type T = "int" | "string";
 
@@ -51,7 +52,7 @@ export function checkStringCall(e: CallExpr, expr: (e: Expr) => string): T | und
 		throw new DTypeError(
 			e.pos,
 			`${e.fn}() prototype mismatch: ${n} arg${n === 1 ? "" : "s"} passed, ${expected} expected`,
-			"D_PROTO_LEN",
+			...TAG.protoLen(e.fn, n, min, p.args.length),
 		);
 	}
 	e.args.forEach((a, i) => {
@@ -61,7 +62,7 @@ export function checkStringCall(e: CallExpr, expr: (e: Expr) => string): T | und
 			throw new DTypeError(
 				a.pos,
 				`${e.fn}() argument #${i + 1} must be ${article(want)}, not ${article(t)}`,
-				"D_PROTO_ARG",
+				...TAG.protoArg(e.fn, i + 1, t),
 			);
 	});
 	return p.ret;

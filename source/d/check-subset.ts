@@ -5,6 +5,7 @@ import { STRING_BUILTINS } from "./ast.ts";
 import type { AggregationInfo, DType, LquantizeParams } from "./check.ts";
 import { checkStringCall, STRING_FUNCTIONS } from "./check-strings.ts";
 import { DTypeError, type Position } from "./errors.ts";
+import { TAG } from "./errtags.ts";
 import { evaluate } from "./eval.ts";
 import { validateFormat } from "./printf.ts";
 import { constantValue } from "./subset.ts";
@@ -208,7 +209,9 @@ export function checkPrinta(e: ActionCall, aggregations: Map<string, Aggregation
 			throw new DTypeError(
 				a.pos,
 				`printa( ) argument #${i + (format === undefined ? 1 : 2)} must be an aggregation`,
-				"D_PRINTA_AGGARG",
+				...(a.kind === "int" || a.kind === "string"
+					? TAG.printaArgument(i + (format === undefined ? 1 : 2), a.kind)
+					: TAG.printaArgumentUntyped()),
 			);
 		const info = aggregations.get(a.name);
 		if (!info) throw new DTypeError(a.pos, `printa( ) of @${a.name}, which no clause assigns`, "D_PRINTA_AGGARG");
@@ -232,7 +235,7 @@ export function checkAggAction(e: ActionCall, aggregations: Map<string, Aggregat
 		throw new DTypeError(
 			e.pos,
 			`${e.fn}( ) prototype mismatch: ${n} arg${n === 1 ? "" : "s"} passed, ${lo === hi ? lo : `${lo} or ${hi}`} expected`,
-			"D_PROTO_LEN",
+			...TAG.protoLen(e.fn, n, lo, hi),
 		);
 	const a = e.args[0]!;
 	if (a.kind !== "aggvar") throw new DTypeError(a.pos, `${e.fn}( ) argument #1 must be an aggregation`, "D_PROTO_ARG");
@@ -248,23 +251,45 @@ export function lquantizeParams(s: AggregateStmt): LquantizeParams {
 		const a = s.args[i]!;
 		const v = constantValue(a);
 		if (v === undefined)
-			throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be an integer constant`);
+			throw new DTypeError(
+				a.pos,
+				`lquantize() ${what} (argument #${i + 1}) must be an integer constant`,
+				...TAG.lquantize(i === 1 ? "BASETYPE" : "LIMTYPE"),
+			);
 		if (v < INT32_MIN || v > INT32_MAX) {
-			throw new DTypeError(a.pos, `lquantize() ${what} (argument #${i + 1}) must be a 32-bit quantity`);
+			throw new DTypeError(
+				a.pos,
+				`lquantize() ${what} (argument #${i + 1}) must be a 32-bit quantity`,
+				...TAG.lquantize(i === 1 ? "BASEVAL" : "LIMVAL"),
+			);
 		}
 		return v;
 	};
 	const lo = bound(1, "base");
 	const hi = bound(2, "limit");
-	if (hi <= lo) throw new DTypeError(s.fnPos, "lquantize() base (argument #2) must be less than limit (argument #3)");
+	if (hi <= lo)
+		throw new DTypeError(
+			s.fnPos,
+			"lquantize() base (argument #2) must be less than limit (argument #3)",
+			...TAG.lquantize("MISMATCH"),
+		);
 	let step = 1n;
 	if (s.args.length > 3) {
 		const a = s.args[3]!;
 		const v = constantValue(a);
 		if (v === undefined || v <= 0n) {
-			throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a non-zero positive integer constant");
+			throw new DTypeError(
+				a.pos,
+				"lquantize() step (argument #4) must be a non-zero positive integer constant",
+				...TAG.lquantize("STEPTYPE"),
+			);
 		}
-		if (v > UINT16_MAX) throw new DTypeError(a.pos, "lquantize() step (argument #4) must be a 16-bit quantity");
+		if (v > UINT16_MAX)
+			throw new DTypeError(
+				a.pos,
+				"lquantize() step (argument #4) must be a 16-bit quantity",
+				...TAG.lquantize("STEPVAL"),
+			);
 		step = v;
 	}
 	const levels = (hi - lo) / step;
@@ -272,12 +297,14 @@ export function lquantizeParams(s: AggregateStmt): LquantizeParams {
 		throw new DTypeError(
 			s.fnPos,
 			"lquantize() step (argument #4) too large: must have at least one quantization level",
+			...TAG.lquantize("STEPLARGE"),
 		);
 	}
 	if (levels > UINT16_MAX) {
 		throw new DTypeError(
 			s.fnPos,
 			"lquantize() step (argument #4) too small: number of quantization levels must be a 16-bit quantity",
+			...TAG.lquantize("STEPSMALL"),
 		);
 	}
 	return { lo: Number(lo), hi: Number(hi), step: Number(step), levels: Number(levels) };

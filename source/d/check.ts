@@ -36,6 +36,7 @@ import {
 	where,
 } from "./check-subset.ts";
 import { DSyntaxError, DTypeError, type Position } from "./errors.ts";
+import { TAG } from "./errtags.ts";
 import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
@@ -232,7 +233,11 @@ class Checker {
 		}
 		const types = e.args.map((a) => {
 			if (a.kind === "aggvar")
-				throw new DTypeError(a.pos, `aggregation @${a.name} cannot be used in an expression; only printa() takes it`);
+				throw new DTypeError(
+					a.pos,
+					`aggregation @${a.name} cannot be used in an expression; only printa() takes it`,
+					...TAG.aggregationInExpression(),
+				);
 			return this.expr(a, false);
 		});
 		switch (e.fn) {
@@ -242,7 +247,7 @@ class Checker {
 					throw new DTypeError(
 						e.args[0]!.pos,
 						`exit( ) argument #1 must be an integer, not ${article(types[0]!)}`,
-						"D_PROTO_ARG",
+						...TAG.exitArgument(types[0]!),
 					);
 				return;
 			case "trace":
@@ -254,13 +259,13 @@ class Checker {
 				checkSpeculationCall(e.fn, e.args as Expr[], types, e.pos);
 				return;
 			case "printf": {
-				if (n < 1) throw arity("1 or more");
+				if (n < 1) throw arity("at least 1");
 				const f = e.args[0]!;
 				if (f.kind !== "string")
 					throw new DTypeError(
 						f.pos,
 						"printf( ) argument #1 must be a string constant (the format)",
-						"D_PRINTF_ARG_FMT",
+						...TAG.printfFormat("printf", String(types[0])),
 					);
 				const args = e.args.slice(1).map((a, i) => ({ type: formatType(types[i + 1], a), pos: a.pos }));
 				validateFormat(f.value, args, { fn: "printf", pos: e.pos, exact: true });
@@ -274,7 +279,11 @@ class Checker {
 		const keys = s.keys.map((k) => this.expr(k, true));
 		const n = s.args.length;
 		const arity = (expected: string) =>
-			new DTypeError(s.fnPos, `${s.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`);
+			new DTypeError(
+				s.fnPos,
+				`${s.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`,
+				...TAG.aggregationArity(s.fn, plural(n, "arg"), expected),
+			);
 		let lquantize: LquantizeParams | null = null;
 		if (s.fn === "count") {
 			if (n !== 0) throw arity("0");
@@ -287,7 +296,11 @@ class Checker {
 		} else if (n !== 1) throw arity("1");
 		const argTypes = s.args.map((a) => this.expr(a, false));
 		if (n > 0 && argTypes[0] !== "int") {
-			throw new DTypeError(s.args[0]!.pos, `${s.fn}() argument #1 must be an integer, not ${article(argTypes[0]!)}`);
+			throw new DTypeError(
+				s.args[0]!.pos,
+				`${s.fn}() argument #1 must be an integer, not ${article(argTypes[0]!)}`,
+				...TAG.aggregationScalar(),
+			);
 		}
 		if (s.fn === "lquantize") lquantize = lquantizeParams(s);
 
@@ -307,6 +320,7 @@ class Checker {
 				throw new DTypeError(
 					s.fnPos,
 					`aggregation redefined: ${label} = ${s.fn}() here but ${label} = ${prev.fn}()${where(prev.pos)}; use another name`,
+					...TAG.aggregationRedefined(),
 				);
 			}
 			if (prev.keys.length !== keys.length) {
@@ -385,12 +399,22 @@ class Checker {
 				return this.types.get(e.target) ?? "int";
 			case "incdec": {
 				const t = this.expr(e.operand, false);
-				if (t !== "int") throw new DTypeError(e.pos, `operator ${e.op} needs an integer operand, not ${article(t)}`);
+				if (t !== "int")
+					throw new DTypeError(
+						e.pos,
+						`operator ${e.op} needs an integer operand, not ${article(t)}`,
+						...TAG.operand(e.op),
+					);
 				return "int";
 			}
 			case "ternary": {
 				const c = this.expr(e.cond, false);
-				if (c !== "int") throw new DTypeError(e.cond.pos, `the condition of ?: must be an integer, not ${article(c)}`);
+				if (c !== "int")
+					throw new DTypeError(
+						e.cond.pos,
+						`the condition of ?: must be an integer, not ${article(c)}`,
+						...TAG.ternaryCondition(),
+					);
 				const l = this.expr(e.whenTrue, false);
 				const r = this.expr(e.whenFalse, false);
 				if (l !== r) throw new DTypeError(e.pos, `?: has ${article(l)} and ${article(r)}: both must be of one type`);
@@ -405,7 +429,11 @@ class Checker {
 			case "unary": {
 				const t = this.expr(e.operand, false);
 				if (t !== "int") {
-					throw new DTypeError(e.pos, `operator ${e.op} needs an integer operand, not ${article(t)}`);
+					throw new DTypeError(
+						e.pos,
+						`operator ${e.op} needs an integer operand, not ${article(t)}`,
+						...TAG.operand(e.op),
+					);
 				}
 				return "int";
 			}
@@ -443,10 +471,15 @@ class Checker {
 				return "int";
 			default: {
 				const bad = l !== "int" ? l : r !== "int" ? r : undefined;
-				if (bad) throw new DTypeError(e.pos, `operator ${e.op} needs integer operands, not ${article(bad)}`);
+				if (bad)
+					throw new DTypeError(
+						e.pos,
+						`operator ${e.op} needs integer operands, not ${article(bad)}`,
+						...TAG.operands(e.op),
+					);
 				// D's constant rules (eval.ts: types, unsigned division), as the code generator computes.
 				if ((e.op === "/" || e.op === "%") && constantZero(e.right)) {
-					throw new DTypeError(e.pos, e.op === "/" ? "division by zero" : "modulus by zero");
+					throw new DTypeError(e.pos, e.op === "/" ? "division by zero" : "modulus by zero", ...TAG.divisionByZero());
 				}
 				return "int";
 			}

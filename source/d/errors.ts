@@ -18,6 +18,9 @@ export const NO_POS: Position = Object.freeze({ line: 0, column: 0, offset: 0 })
 /** The tag of errors about what dtop does not support (DTrace has no tag for these). */
 export const UNSUPPORTED = "DTOP_UNSUPPORTED";
 
+/** `dtrace`: the message as DTrace words it, when dtop's differs (see DError.said). */
+export type DErrorOptions = ErrorOptions & { dtrace?: string };
+
 /** Base class of every error the D front end throws. */
 export class DError extends Error {
 	readonly line: number;
@@ -27,8 +30,11 @@ export class DError extends Error {
 	readonly reason: string;
 	/** DTrace's error tag (D_SYNTAX, D_MACRO_UNDEF, ...), or UNSUPPORTED. */
 	readonly code: string;
+	/** The message in DTrace's words (what dtrace -s prints): `reason`, or `options.dtrace`
+	 * when dtop's message says more (a hint) or says it otherwise. */
+	readonly said: string;
 
-	constructor(pos: Position, reason: string, code = "D_SYNTAX", options?: ErrorOptions) {
+	constructor(pos: Position, reason: string, code = "D_SYNTAX", options?: DErrorOptions) {
 		const safe = escapeControls(reason);
 		super(pos.line > 0 ? `line ${pos.line}, column ${pos.column}: ${safe}` : safe, options);
 		this.line = pos.line;
@@ -36,6 +42,7 @@ export class DError extends Error {
 		this.offset = pos.offset;
 		this.reason = safe;
 		this.code = code;
+		this.said = options?.dtrace === undefined ? safe : escapeControls(options.dtrace);
 	}
 }
 
@@ -48,7 +55,7 @@ export class DSyntaxError extends DError {
  * outside a key, aggregation redefined, ...). */
 export class DTypeError extends DError {
 	override readonly name = "DTypeError";
-	constructor(pos: Position, reason: string, code = "D_OP_INCOMPAT", options?: ErrorOptions) {
+	constructor(pos: Position, reason: string, code = "D_OP_INCOMPAT", options?: DErrorOptions) {
 		super(pos, reason, code, options);
 	}
 }

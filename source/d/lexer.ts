@@ -6,6 +6,7 @@
 // as DTrace's lexer does.
 
 import { DSyntaxError, escapeControls, type Position } from "./errors.ts";
+import { TAG } from "./errtags.ts";
 import { charConstant, number, stringLiteral } from "./literals.ts";
 
 export type TokenKind = "ident" | "agg" | "int" | "string" | "punct" | "macro" | "pspec" | "eof";
@@ -259,8 +260,9 @@ export class Lexer {
 			this.advance(end - this.offset);
 			return { kind: "pspec", text, pos, end };
 		}
-		if (c === '"') throw new DSyntaxError(pos, "syntax error near '\"': expected a probe description");
-		throw new DSyntaxError(pos, `syntax error near ${near(c)}: expected a probe description`);
+		if (c === '"')
+			throw new DSyntaxError(pos, "syntax error near '\"': expected a probe description", ...TAG.syntax(near(c)));
+		throw new DSyntaxError(pos, `syntax error near ${near(c)}: expected a probe description`, ...TAG.syntax(near(c)));
 	}
 
 	/** The next token inside a predicate, a clause body or a declaration. */

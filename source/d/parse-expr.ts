@@ -3,6 +3,7 @@
 // sizeof, and the token plumbing the program parser (parser.ts) builds on.
 
 import { DSyntaxError, type Position } from "./errors.ts";
+import { TAG } from "./errtags.ts";
 import { Lexer, type LexOptions, near, type Token } from "./lexer.ts";
 import { isBuiltinVariable } from "./library.ts";
 import {
@@ -56,7 +57,7 @@ export function describe(t: Token): string {
 }
 
 export function syntax(t: Token, expected: string): DSyntaxError {
-	return new DSyntaxError(t.pos, `syntax error near ${describe(t)}: expected ${expected}`);
+	return new DSyntaxError(t.pos, `syntax error near ${describe(t)}: expected ${expected}`, ...TAG.syntax(describe(t)));
 }
 
 export interface ParseOptions {

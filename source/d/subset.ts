@@ -6,10 +6,12 @@
 
 import * as core from "./ast.ts";
 import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
+import { TAG, type Tag } from "./errtags.ts";
 import { AGG_ACTIONS } from "./functions.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
+import { checkPrototype } from "./protos.ts";
 import type { AssignStmt, Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
 import { isInteger, resolveType } from "./types.ts";
 
@@ -82,7 +84,8 @@ export function suggest(name: string, known: readonly string[]): string | undefi
 	return best;
 }
 
-const err = (pos: Position, reason: string) => new DSyntaxError(pos, reason);
+const err = (pos: Position, reason: string, tag?: Tag) =>
+	tag ? new DSyntaxError(pos, reason, ...tag) : new DSyntaxError(pos, reason);
 
 /** The error for a name that is neither a built-in nor a variable the program assigns. */
 export function unknownName(name: string, pos: Position): never {
@@ -94,9 +97,10 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 		throw err(
 			pos,
 			`aggregating function ${name}() can only be assigned to an aggregation, as in @name[key] = ${name}(...)`,
+			TAG.aggregatingFunctionOutside(name),
 		);
 	}
-	if (reserved(name)) throw err(pos, `'${name}' is not supported`);
+	if (reserved(name)) throw err(pos, `'${name}' is not supported`, TAG.unsupported());
 	if (/^arg[0-9]+$/.test(name)) throw err(pos, `'${name}' is not available; the probe arguments are arg0 to arg9`);
 	const guess = suggest(name, core.BUILTIN_VARIABLES);
 	throw err(
@@ -104,6 +108,7 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 		guess
 			? `unknown variable '${name}'; did you mean '${guess}'?`
 			: `unknown variable '${name}'${unassigned ? ": no clause assigns it" : ""}; use a built-in variable such as pid or execname, or assign it (${name} = ...)`,
+		TAG.unknownVariable(name),
 	);
 }
 
@@ -156,7 +161,11 @@ export function restrictExpr(e: Expr): void {
 			if (!globalName(e.name)) identifier(e.name, e.pos);
 			return;
 		case "aggvar":
-			throw err(e.pos, `aggregation @${e.name} cannot be used in an expression; aggregations can only be assigned`);
+			throw err(
+				e.pos,
+				`aggregation @${e.name} cannot be used in an expression; aggregations can only be assigned`,
+				TAG.aggregationInExpression(),
+			);
 		case "macro": {
 			const text = `$${e.stringify ? "$" : ""}${e.name}`;
 			throw err(
@@ -190,6 +199,7 @@ export function restrictExpr(e: Expr): void {
 		case "call":
 			if (e.fn === "jstack") jstackAsUstack(e);
 			if (FUNCTION_NAMES.has(e.fn)) {
+				checkPrototype(e, false);
 				e.args.forEach(restrictExpr);
 				return;
 			}
@@ -197,6 +207,7 @@ export function restrictExpr(e: Expr): void {
 				const at = { line: e.pos.line, column: e.pos.column + e.fn.length, offset: e.pos.offset + e.fn.length };
 				throw err(at, `'${e.fn}' is a variable, not a function; remove the parentheses`);
 			}
+			if (reserved(e.fn)) checkPrototype(e);
 			if (AGG_NAMES.has(e.fn) || reserved(e.fn)) identifier(e.fn, e.pos);
 			{
 				const guess = suggest(e.fn, [...core.FUNCTIONS, ...core.AGG_FUNCTIONS]);
@@ -269,11 +280,12 @@ function restrictStatement(s: Statement): void {
 	switch (s.kind) {
 		case "aggregate":
 			s.keys.forEach(restrictExpr);
-			if (UNSUPPORTED_NAMES.has(s.fn)) throw err(s.fnPos, `'${s.fn}' is not supported`);
+			if (UNSUPPORTED_NAMES.has(s.fn)) throw err(s.fnPos, `'${s.fn}' is not supported`, TAG.notAggregating());
 			if (!AGG_NAMES.has(s.fn)) {
 				throw err(
 					s.fnPos,
 					`@${s.name} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,
+					TAG.notAggregatingFunction(),
 				);
 			}
 			s.args.forEach(restrictExpr);
@@ -283,6 +295,7 @@ function restrictStatement(s: Statement): void {
 			restrictExpr(s.value);
 			return;
 		case "expr":
+			if (s.expr.kind === "call") checkPrototype(s.expr, reserved(s.expr.fn));
 			if (restrictAction(s.expr)) return;
 			restrictExpr(s.expr);
 			if (s.expr.kind === "incdec") return;
@@ -357,7 +370,11 @@ export class CoreParser extends ProgramParser {
 	}
 
 	protected override empty(t: Token): never {
-		throw err(t.pos, "the program is empty; write a clause such as syscall::read:entry { @[execname] = count(); }");
+		throw err(
+			t.pos,
+			"the program is empty; write a clause such as syscall::read:entry { @[execname] = count(); }",
+			TAG.emptyProgram(),
+		);
 	}
 
 	protected override declarationStart(_t: Token): void {}
@@ -425,6 +442,7 @@ export class CoreParser extends ProgramParser {
 			}
 		}
 		const e = this.restricted();
+		if (e.kind === "call") checkPrototype(e);
 		if (e.kind === "call" && (e.fn === "ustack" || e.fn === "kstack")) {
 			throw err(
 				e.pos,
@@ -489,16 +507,22 @@ export class CoreParser extends ProgramParser {
 			throw err(op.pos, `'${op.text}' is not supported; write ${label} = count() or similar`);
 		}
 		if (this.is(op, ";") || this.is(op, "}") || op.kind === "eof") {
-			throw err(at.pos, `${label} must be assigned the result of an aggregating function, such as ${label} = count()`);
+			throw err(
+				at.pos,
+				`${label} must be assigned the result of an aggregating function, such as ${label} = count()`,
+				TAG.aggregationAlone(keys.length > 0),
+			);
 		}
 		if (!this.is(op, "=")) throw syntax(op, "'=' or '['");
 		this.take();
 		const fn = this.peek();
 		if (fn.kind !== "ident" || !AGG_NAMES.has(fn.text) || !this.is(this.peek(1), "(")) {
-			if (fn.kind === "ident" && UNSUPPORTED_NAMES.has(fn.text)) throw err(fn.pos, `'${fn.text}' is not supported`);
+			if (fn.kind === "ident" && UNSUPPORTED_NAMES.has(fn.text))
+				throw err(fn.pos, `'${fn.text}' is not supported`, TAG.notAggregating());
 			throw err(
 				fn.pos,
 				`${label} must be assigned the result of an aggregating function (count, sum, avg, min, max, stddev, quantize, lquantize, llquantize)`,
+				TAG.notAggregatingFunction(),
 			);
 		}
 		this.take();

@@ -54,7 +54,7 @@ test("$pid and $uid are dtop's own; $target is the -c process", async () => {
 test("a macro argument not given is an error naming it", async () => {
 	const r = await runDtop(["-n", 'BEGIN { printf("%d\\n", $2); exit(0); }', "1"]);
 	assert.equal(r.code, 1);
-	assert.match(r.stderr, /^dtop: line 1, column 24: macro argument \$2 is not defined$/m);
+	assert.match(r.stderr, /^dtop: invalid probe specifier .*: line 1: macro argument \$2 is not defined$/m);
 });
 
 test("an argument the program does not reference is an error naming it", async () => {

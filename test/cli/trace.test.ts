@@ -269,7 +269,10 @@ test("-s reads clauses from a file; --folded prints folded stacks", async () => 
 test("errors are one line with where and what, never a stack trace", async () => {
 	const bad = await runDtop(["-n", "syscall::read:entry { breakpoint(); }"]);
 	assert.equal(bad.code, 1);
-	assert.equal(bad.stderr, "dtop: line 1, column 23: 'breakpoint' is not supported\n");
+	assert.equal(
+		bad.stderr,
+		"dtop: invalid probe specifier syscall::read:entry { breakpoint(); }: line 1: 'breakpoint' is not supported\n",
+	);
 	const none = await runDtop(["-n", "nosuchprov123:::x { @ = count(); }", "-d", "1"]);
 	assert.notEqual(none.code, 0);
 	assert.equal(none.stderr.split("\n").filter(Boolean).length, 1, none.stderr);
