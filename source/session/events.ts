@@ -7,6 +7,7 @@ import { decodeFaultRecord } from "../../kernel/codegen/faults.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import { EventMerger } from "../output/merge.ts";
 import type { EventRecord, ProbeName } from "../output/model.ts";
+import type { DirectDrain } from "./direct-drain.ts";
 import { runtimeFault } from "./fault-records.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { RecordSymbols } from "./record-syms.ts";
@@ -87,14 +88,35 @@ export class EventStream {
 			q.push(d.record);
 		}
 		for (const [cpu, q] of perCpu) this.#merger.push(cpu, q);
+		for (const [cpu, n] of this.#newDrops()) this.#merger.drop(cpu, n);
+		const { records, drops } = this.#merger.drain();
+		return { records, faults, drops };
+	}
+
+	/** Records the kernel could not write, per CPU, since the last look. */
+	#newDrops(): Map<number, bigint> {
+		const out = new Map<number, bigint>();
 		const now = this.maps.readCounterPerCpu(this.maps.ringDropSlot);
 		now.forEach((n, cpu) => {
 			const before = this.#dropsSeen[cpu] ?? 0n;
-			if (n > before) this.#merger.drop(cpu, n - before);
+			if (n > before) out.set(cpu, n - before);
 		});
 		this.#dropsSeen = now;
-		const { records, drops } = this.#merger.drain();
-		return { records, faults, drops };
+		return out;
+	}
+
+	/**
+	 * The fast path of poll() for batch output (direct-drain.ts): the text of
+	 * everything that arrived, and the drops; undefined when this drain must be
+	 * read with poll() (nothing was consumed then).
+	 */
+	pollText(
+		direct: DirectDrain,
+	): { text: Buffer; records: number; fill: number; drops: Map<number, bigint> } | undefined {
+		if (!this.active) return undefined;
+		this.#reader ??= new RingBuffer(this.maps.ring);
+		const r = direct.drain(this.#reader, (id) => this.#layouts.get(id)?.layout, this.#nameOf);
+		return r && { ...r, drops: this.#newDrops() };
 	}
 
 	close(): void {

@@ -20,6 +20,7 @@ import {
 	skippedProbes,
 	unwindsAt,
 } from "./build.ts";
+import type { DirectDrain } from "./direct-drain.ts";
 import { closeGroup, type EnablingState, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
@@ -323,6 +324,11 @@ export class Session {
 			(f) => batch.faults.push(f),
 		);
 		return batch;
+	}
+
+	/** pollEvents()' fast path for batch output: text, not records (undefined: use pollEvents()). */
+	pollEventText(direct: DirectDrain): ReturnType<EventStream["pollText"]> {
+		return this.events.pollText(direct);
 	}
 
 	/** Whether exit() was called (or the session stopped), and exit()'s status. */
