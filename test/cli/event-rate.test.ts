@@ -1,12 +1,14 @@
 // Per-event output at high rates (the batch consumer's fast path,
 // source/session/direct-drain.ts): a burst of firings arrives whole, once
 // each and in order when the ring can hold it, and when the consumer cannot
-// keep up (here: stopped with SIGSTOP) every record lost is counted and
-// reported, so lines plus drops are exactly the firings.
+// keep up (stopped with SIGSTOP, or blocked on a reader that does not read)
+// every record lost is counted and reported: lines plus drops are exactly the
+// firings.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { test } from "node:test";
+import { SharedMaps } from "../../source/session/maps.ts";
 import { BIN_DIR } from "../fixtures/fixtures.ts";
 import { DTOP, runDtop } from "../helpers/cli.ts";
 
@@ -45,25 +47,23 @@ test("a burst of 120,000 printf firings with the default buffer: 120,000 lines, 
 	}
 });
 
-test("a consumer stopped with SIGSTOP while the ring overflows: drops reported per CPU, lines plus drops are the firings", async () => {
-	const n = 20_000;
-	// 64 KB for each CPU: a couple of thousand records.
+/** dtop -q with `program`; its target waits for go(), then calls getppid (`loop`'s arguments) and says so on stderr. */
+function startHeld(program: string, loop: string, extra: string[] = []) {
 	const child = spawn(
 		DTOP,
 		[
 			"-q",
-			"-x",
-			"bufsize=64k",
+			...extra,
 			"-n",
-			'BEGIN { printf("ready\\n"); } syscall::getppid:entry /pid == $target && execname == "bench-loop"/ { printf("%s\\n", execname); }',
+			`BEGIN { printf("ready\\n"); } ${program}`,
 			"-c",
-			// The target waits for a line on stdin (dtop's), then calls getppid n times and says so on stderr.
-			`sh -c 'read go; exec ${LOOP} --getppid ${n} >&2'`,
+			`sh -c 'read go; exec ${LOOP} ${loop} >&2'`,
 		],
 		{ stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, CI: "true" } },
 	);
-	let stdout = "";
-	let stderr = "";
+	const out = { stdout: "", stderr: "" };
+	child.stdout.on("data", (d) => (out.stdout += d));
+	child.stderr.on("data", (d) => (out.stderr += d));
 	const seen = (what: () => boolean) =>
 		new Promise<void>((resolve, reject) => {
 			const t0 = Date.now();
@@ -73,28 +73,63 @@ test("a consumer stopped with SIGSTOP while the ring overflows: drops reported p
 					resolve();
 				} else if (Date.now() - t0 > 30_000 || child.exitCode !== null) {
 					clearInterval(poll);
-					reject(new Error(`dtop: ${stderr}`));
+					reject(new Error(`dtop: ${out.stderr}`));
 				}
 			}, 10);
 		});
-	child.stdout.on("data", (d) => (stdout += d));
-	child.stderr.on("data", (d) => (stderr += d));
 	const closed = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+	return { child, out, seen, closed, go: () => child.stdin.write("go\n") };
+}
+
+test("a reader that does not read: dtop waits in write(2) as dtrace does (no output piles up in memory), the ring overflows, and the drops are counted", async () => {
+	// 200,000 calls a second for 3 s: a rate dtop keeps up with when its output is read.
+	const h = startHeld(
+		'syscall::getppid:entry /pid == $target && execname == "bench-loop"/ { printf("%d %s %d\\n", pid, execname, timestamp); }',
+		"--rate 200000 --seconds 3 --ppid",
+	);
+	let n = 0;
 	try {
-		await seen(() => stdout.includes("ready\n"));
-		child.kill("SIGSTOP");
-		child.stdin.write("go\n");
-		await seen(() => /elapsed \d+/.test(stderr));
-		child.kill("SIGCONT");
-		const code = await closed;
-		assert.equal(code, 0, stderr);
+		await h.seen(() => h.out.stdout.includes("ready\n"));
+		h.child.stdout.pause();
+		h.go();
+		await h.seen(() => /calls \d+/.test(h.out.stderr));
+		n = Number(/calls (\d+)/.exec(h.out.stderr)![1]);
+		h.child.stdout.resume();
+		assert.equal(await h.closed, 0, h.out.stderr);
 	} finally {
-		if (child.exitCode === null) child.kill("SIGKILL");
+		if (h.child.exitCode === null) h.child.kill("SIGKILL");
 	}
-	const lines = stdout.split("\n").filter((l) => l !== "" && l !== "ready");
+	const lines = h.out.stdout.split("\n").filter((l) => l !== "" && l !== "ready");
+	const drops = dropsIn(h.out.stderr);
+	// Held while the reader sleeps: a drain or two (each at most the ring's 64-byte records) and the pipe's 64 KB.
+	const ring = new SharedMaps().ringBytes / 64;
+	assert.ok(lines.length <= 3 * ring + 2048, `${lines.length} lines, ${drops} drops`);
+	assert.ok(drops > 0, `drops reported: ${h.out.stderr}`);
+	assert.equal(lines.length + drops, n);
+});
+
+test("a consumer stopped with SIGSTOP while the ring overflows: drops reported per CPU, lines plus drops are the firings", async () => {
+	const n = 20_000;
+	// 64 KB for each CPU: a couple of thousand records.
+	const h = startHeld(
+		'syscall::getppid:entry /pid == $target && execname == "bench-loop"/ { printf("%s\\n", execname); }',
+		`--getppid ${n}`,
+		["-x", "bufsize=64k"],
+	);
+	try {
+		await h.seen(() => h.out.stdout.includes("ready\n"));
+		h.child.kill("SIGSTOP");
+		h.go();
+		await h.seen(() => /elapsed \d+/.test(h.out.stderr));
+		h.child.kill("SIGCONT");
+		assert.equal(await h.closed, 0, h.out.stderr);
+	} finally {
+		if (h.child.exitCode === null) h.child.kill("SIGKILL");
+	}
+	const lines = h.out.stdout.split("\n").filter((l) => l !== "" && l !== "ready");
 	for (const l of lines) assert.equal(l, "bench-loop");
-	const drops = dropsIn(stderr);
-	assert.ok(drops > 0, `drops reported: ${stderr}`);
+	const drops = dropsIn(h.out.stderr);
+	assert.ok(drops > 0, `drops reported: ${h.out.stderr}`);
 	assert.ok(lines.length > 0);
 	assert.equal(lines.length + drops, n);
 });
