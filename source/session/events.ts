@@ -2,7 +2,7 @@
 // each record with the layout its clause registered, puts them in DTrace's
 // output order (source/output/merge.ts: BEGIN's first, END's last, CPUs merged
 // by timestamp) and counts, per CPU, the records the kernel could not write.
-import { RingBuffer } from "../../kernel/bpf/index.ts";
+import { RecordSpans, RingBuffer } from "../../kernel/bpf/index.ts";
 import { decodeFaultRecord } from "../../kernel/codegen/faults.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import { EventMerger } from "../output/merge.ts";
@@ -26,6 +26,7 @@ export interface EventBatch {
 
 export class EventStream {
 	#reader: RingBuffer | undefined;
+	readonly #spans = new RecordSpans();
 	readonly #merger = new EventMerger<OrderedRecord>("timestamp");
 	readonly #layouts = new Map<number, { layout: RecordLayout; enabling: number }>();
 	#nextDesc = 1;
@@ -70,7 +71,24 @@ export class EventStream {
 		if (!this.active) return { records: [], faults, drops: new Map() };
 		this.#reader ??= new RingBuffer(this.maps.ring);
 		const perCpu = new Map<number, OrderedRecord[]>();
-		for (const buf of this.#reader.poll()) {
+		// The records in place: decoding copies what it keeps (numbers, strings), so the
+		// ring's space goes back after the loop, with no copy of each record.
+		const spans = this.#reader.pending(this.#spans);
+		const data = this.#reader.bytes;
+		try {
+			this.#decode(spans, data, perCpu, faults);
+		} finally {
+			this.#reader.advance(spans.end);
+		}
+		for (const [cpu, q] of perCpu) this.#merger.push(cpu, q);
+		for (const [cpu, n] of this.#newDrops()) this.#merger.drop(cpu, n);
+		const { records, drops } = this.#merger.drain();
+		return { records, faults, drops };
+	}
+
+	#decode(spans: RecordSpans, data: Buffer, perCpu: Map<number, OrderedRecord[]>, faults: RuntimeFault[]): void {
+		for (let i = 0; i < spans.count; i++) {
+			const buf = data.subarray(spans.offsets[i]!, spans.offsets[i]! + spans.lengths[i]!);
 			const desc = buf.readUInt32LE(0);
 			const fault = decodeFaultRecord(buf);
 			const l = this.#layouts.get(fault ? fault.epid : desc);
@@ -87,10 +105,6 @@ export class EventStream {
 			if (!q) perCpu.set(d.record.cpu, (q = []));
 			q.push(d.record);
 		}
-		for (const [cpu, q] of perCpu) this.#merger.push(cpu, q);
-		for (const [cpu, n] of this.#newDrops()) this.#merger.drop(cpu, n);
-		const { records, drops } = this.#merger.drain();
-		return { records, faults, drops };
 	}
 
 	/** Records the kernel could not write, per CPU, since the last look. */
