@@ -145,7 +145,9 @@ export async function events(o: { quick: boolean }): Promise<SectionResult> {
 			`the benchmark counts lines on; both with a BEGIN line to know they are attached. \`bench-loop --rate R --seconds ${SECONDS} --ppid\` ` +
 			`calls getppid(2) R times a second; lines are counted until the pipe has been quiet for 0.3 s. Drops: dtop's ` +
 			"`dtop: N drops on CPU C` lines, bpftrace's `Lost N events`. CPU: the tool's utime+stime from /proc while the loop runs and " +
-			`the pipe drains, per 100,000 lines. Default buffer sizes. 1-minute load average before each rate: ${loads.join(", ")}.`,
+			`the pipe drains, per 100,000 lines; dtop's includes reading the loop's new process (its maps and ELF file), ` +
+			"a fixed cost that weighs most at 10⁴/s. Default buffer sizes (dtop: one ring of 4 MB for each CPU, as DTrace's bufsize). " +
+			`1-minute load average before each rate: ${loads.join(", ")}.`,
 		rows,
 	};
 }
