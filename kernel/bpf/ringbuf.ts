@@ -88,9 +88,9 @@ export class RingBuffer {
 	pending(spans: RecordSpans, max = Number.POSITIVE_INFINITY): RecordSpans {
 		this.check();
 		spans.count = 0;
-		spans.start = Number(Atomics.load(this.consumerPos, 0));
 		// Positions as numbers: exact below 2^53 bytes (a petabyte a day for 25 years).
-		let cons = Number(Atomics.load(this.consumerPos, 0));
+		spans.start = Number(Atomics.load(this.consumerPos, 0));
+		let cons = spans.start;
 		const prod = Number(Atomics.load(this.producerPos, 0));
 		const { header, size } = this;
 		while (cons < prod && spans.count < max) {
