@@ -122,6 +122,7 @@ export async function events(o: { quick: boolean }): Promise<SectionResult> {
 			progress(`events: ${rate}/s bpftrace`);
 			b = await measure("bpftrace", rate);
 		}
+		const share = (r: Run) => `${((100 * r.lines) / r.calls).toFixed(1)} %`;
 		const per = (r: Run) => (r.lines ? (r.cpuMs * 100_000) / r.lines : Number.NaN);
 		const cell = (r: Run | undefined) =>
 			r
@@ -131,8 +132,11 @@ export async function events(o: { quick: boolean }): Promise<SectionResult> {
 			what: `${rate.toLocaleString("en")}/s asked (loop made ${(d.calls / SECONDS).toFixed(0)}/s; bpftrace's run ${b ? (b.calls / SECONDS).toFixed(0) : "-"}/s)`,
 			dtop: cell(d),
 			peer: cell(b),
-			ratio: b ? `CPU ${(per(d) / per(b)).toFixed(2)}×, delivered ${(d.lines / b.lines).toFixed(2)}×` : "-",
-			notes: `${d.lines} vs ${b?.lines ?? "-"} lines`,
+			ratio: b
+				? `CPU ${(per(d) / per(b)).toFixed(2)}×, delivered/s ${(d.lines / d.seconds / (b.lines / b.seconds)).toFixed(2)}×`
+				: "-",
+			// The loops' rates differ between the runs (the machine is shared): the share of the calls each tool printed compares them.
+			notes: `${d.lines} vs ${b?.lines ?? "-"} lines: ${share(d)} vs ${b ? share(b) : "-"} of the calls; ${d.seconds.toFixed(1)} s vs ${b ? b.seconds.toFixed(1) : "-"} s to deliver`,
 		});
 	}
 	return {
