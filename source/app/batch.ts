@@ -109,13 +109,13 @@ export async function batchLoop(
 	});
 	let exitStatus: number | undefined;
 	const direct = flags.json ? undefined : new DirectDrain(formatter.directOptions());
-	/** The last drain found the ring a quarter full or more: drain again now rather than at the next switchrate tick. */
+	/** The last drain found the ring a sixteenth full or more: drain again now rather than at the next switchrate tick. */
 	let busy = false;
 	/** Write what arrived; true when exit() was called. */
 	const pump = (): boolean => {
 		direct?.configure(formatter.directOptions());
 		const fast = direct && session.pollEventText(direct);
-		busy = fast !== undefined && fast.fill >= 0.25;
+		busy = fast !== undefined && fast.fill >= 1 / 16;
 		if (fast) {
 			for (const [cpu, n] of fast.drops) io.err(cpuDropLine(n, cpu));
 			if (fast.records > 0) {

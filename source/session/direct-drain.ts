@@ -112,7 +112,7 @@ export class DirectDrain {
 			runPrinter(p, copy, base, out, raw);
 			if (p.line) out.bytes(NEWLINE);
 		}
-		// How full the ring was: a drain of a quarter of it or more asks for the next one at once.
+		// How full the ring was (the caller drains again at once when it was busy).
 		return { text: out.buf.subarray(0, out.pos), records: count, fill: fill / reader.size };
 	}
 
