@@ -10,4 +10,4 @@ export * from "./map.ts";
 export { NativeMemory, pageSize } from "./native.ts";
 export * from "./program.ts";
 export { type ObjectKind, type OpenObject, openObjectList, openObjects, track, untrack } from "./registry.ts";
-export { RingBuffer } from "./ringbuf.ts";
+export { RecordSpans, RingBuffer } from "./ringbuf.ts";

@@ -28,15 +28,14 @@ export class RingBuffer {
 	private readonly producerPos: BigUint64Array;
 	private readonly header: Uint32Array;
 	private readonly data: Buffer;
-	private readonly mask: number;
 	private token: OpenObject | undefined;
+	#i32: Int32Array | undefined;
 
 	constructor(map: BpfMap) {
 		if (map.type !== MapType.RINGBUF) throw new Error(`map '${map.name}' is not a ring buffer.`);
 		if (map.closed) throw new Error(`map '${map.name}' is closed.`);
 		this.map = map;
 		this.size = map.maxEntries;
-		this.mask = this.size - 1;
 		this.page = pageSize();
 		const s = sys();
 		this.consumerAddr = s.mmap(this.page, PROT_READ | PROT_WRITE, MAP_SHARED, map.fd, 0);
@@ -70,23 +69,62 @@ export class RingBuffer {
 	 * or after `max` records.
 	 */
 	poll(max = Number.POSITIVE_INFINITY): Buffer[] {
-		this.check();
+		const spans = this.pending(new RecordSpans(), max);
 		const out: Buffer[] = [];
-		let cons = Atomics.load(this.consumerPos, 0);
-		const prod = Atomics.load(this.producerPos, 0);
-		while (cons < prod && out.length < max) {
-			const at = Number(cons & BigInt(this.mask));
+		for (let i = 0; i < spans.count; i++) {
+			const at = spans.offsets[i]!;
+			out.push(Buffer.from(this.data.subarray(at, at + spans.lengths[i]!)));
+		}
+		this.advance(spans.end);
+		return out;
+	}
+
+	/**
+	 * Where the committed records are, in place (no copies): each record's offset
+	 * into `bytes` (past its header) and length, up to the first record still
+	 * being written or `max` records. The consumer position is not moved: the
+	 * bytes stay the producer's to keep until advance(spans.end).
+	 */
+	pending(spans: RecordSpans, max = Number.POSITIVE_INFINITY): RecordSpans {
+		this.check();
+		spans.count = 0;
+		// Positions as numbers: exact below 2^53 bytes (a petabyte a day for 25 years).
+		spans.start = Number(Atomics.load(this.consumerPos, 0));
+		let cons = spans.start;
+		const prod = Number(Atomics.load(this.producerPos, 0));
+		const { header, size } = this;
+		while (cons < prod && spans.count < max) {
+			const at = cons % size; // not a 32-bit mask: positions pass 2^32
 			// The producer publishes a record by clearing BUSY in its header; this
 			// load is the acquire that makes the record's bytes visible.
-			const len = Atomics.load(this.header, at / 4);
+			const len = Atomics.load(header, at >>> 2);
 			if (len & BUSY_BIT) break;
 			const n = len & ~(BUSY_BIT | DISCARD_BIT);
 			if (len & DISCARD_BIT) this.discarded++;
-			else out.push(Buffer.from(this.data.subarray(at + HDR_SIZE, at + HDR_SIZE + n)));
-			cons += BigInt((n + HDR_SIZE + 7) & ~7);
-			Atomics.store(this.consumerPos, 0, cons);
+			else spans.push(at + HDR_SIZE, n);
+			cons += (n + HDR_SIZE + 7) & ~7;
 		}
-		return out;
+		spans.end = cons;
+		return spans;
+	}
+
+	/** The mapped data area (twice over, so a record that wraps reads as one span). */
+	get bytes(): Buffer {
+		this.check();
+		return this.data;
+	}
+
+	/** The data area as 32-bit words (records start 8-byte aligned). */
+	get words(): { u32: Uint32Array; i32: Int32Array } {
+		this.check();
+		this.#i32 ??= new Int32Array(this.header.buffer, this.header.byteOffset, this.header.length);
+		return { u32: this.header, i32: this.#i32 };
+	}
+
+	/** Give the producer back everything before `end` (a RecordSpans' end). */
+	advance(end: number): void {
+		this.check();
+		Atomics.store(this.consumerPos, 0, BigInt(end));
 	}
 
 	/** Poll until at least one record arrives or `timeoutMs` passes (checking every `intervalMs`). */
@@ -109,5 +147,29 @@ export class RingBuffer {
 		s.munmap(this.consumerAddr, this.page);
 		this.producerAddr = 0n;
 		this.consumerAddr = 0n;
+	}
+}
+
+/** Committed records found by RingBuffer.pending(): reused from one read to the next. */
+export class RecordSpans {
+	offsets = new Int32Array(1024);
+	lengths = new Int32Array(1024);
+	count = 0;
+	/** The consumer position before the first record found. */
+	start = 0;
+	/** The consumer position after the last record found. */
+	end = 0;
+
+	push(offset: number, length: number): void {
+		if (this.count === this.offsets.length) {
+			const o = new Int32Array(this.count * 2);
+			o.set(this.offsets);
+			this.offsets = o;
+			const l = new Int32Array(this.count * 2);
+			l.set(this.lengths);
+			this.lengths = l;
+		}
+		this.offsets[this.count] = offset;
+		this.lengths[this.count++] = length;
 	}
 }

@@ -11,6 +11,7 @@ import { flameGraphSvg } from "../output/flamegraph-svg.ts";
 import type { AggOptions } from "../output/model.ts";
 import { type OutputOptions, setOutputOption } from "../output/options.ts";
 import { formatAll, formatFolded, formatJson, snapshots } from "../output/printa.ts";
+import { DirectDrain } from "../session/direct-drain.ts";
 import type { Session } from "../session/session.ts";
 import { specDropLines } from "../session/speculation.ts";
 import type { SessionView } from "../session/view.ts";
@@ -107,8 +108,26 @@ export async function batchLoop(
 		ctx: { strings: opts.rawStrings ? "raw" : "escape", stackIndent: stackindent, zoom: agg.aggzoom },
 	});
 	let exitStatus: number | undefined;
+	const direct = flags.json ? undefined : new DirectDrain(formatter.directOptions());
+	/** The last drain found the ring a sixteenth full or more: drain again now rather than at the next switchrate tick. */
+	let busy = false;
 	/** Write what arrived; true when exit() was called. */
 	const pump = (): boolean => {
+		direct?.configure(formatter.directOptions());
+		const fast = direct && session.pollEventText(direct);
+		busy = fast !== undefined && fast.fill >= 1 / 16;
+		if (fast) {
+			for (const [cpu, n] of fast.drops) io.err(cpuDropLine(n, cpu));
+			if (fast.records > 0) {
+				const heading = formatter.takeHeading();
+				if (heading) io.out(heading);
+				if (io.outBytes) io.outBytes(fast.text);
+				else io.out(fast.text.toString("utf8"));
+			}
+			const state = session.exitState();
+			if (state.stopped && exitStatus === undefined) exitStatus = state.status;
+			return exitStatus !== undefined;
+		}
 		const batch = session.pollEvents();
 		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
 		for (const f of batch.faults) {
@@ -164,6 +183,7 @@ export async function batchLoop(
 			if (done) return;
 			try {
 				if (pump()) finish(0);
+				else if (busy) setImmediate(step);
 			} catch (e) {
 				io.err(`dtop: ${(e as Error).message}\n`);
 				finish(1);

@@ -96,6 +96,18 @@ export class EventFormatter {
 		else this.normal.delete(id);
 	}
 
+	/** What the fast path (source/session/direct-print.ts) formats with; the same as format()'s. */
+	directOptions(): { quiet: boolean; testing: boolean; ctx: FormatContext } {
+		return { quiet: this.o.quiet === true, testing: this.o.testing === true, ctx: this.o.ctx ?? {} };
+	}
+
+	/** The heading due before the first record (once; "" when quiet), for text written without format(). */
+	takeHeading(): string {
+		if (this.headed) return "";
+		this.headed = true;
+		return this.o.quiet === true ? "" : defaultHeader(this.o.testing === true);
+	}
+
 	format(rec: EventRecord): Formatted {
 		const quietAtStart = this.o.quiet === true;
 		const { testing = false } = this.o;

@@ -88,7 +88,7 @@ function stringOf(v: DValue): string {
 }
 
 /** One value converted by one conversion (the value already chosen). */
-function convert(cv: Conversion, spec: CSpec, v: DValue, ctx: FormatContext): string {
+export function convert(cv: Conversion, spec: CSpec, v: DValue, ctx: FormatContext): string {
 	const info = cv.info;
 	switch (info.cls) {
 		case "sint":
@@ -166,7 +166,7 @@ export interface AggArg {
 	normal: bigint;
 }
 
-function specOf(cv: Conversion, width: number, precision: number): CSpec {
+export function specOf(cv: Conversion, width: number, precision: number): CSpec {
 	return {
 		alt: cv.alt,
 		zero: cv.zero,

@@ -2,11 +2,12 @@
 // each record with the layout its clause registered, puts them in DTrace's
 // output order (source/output/merge.ts: BEGIN's first, END's last, CPUs merged
 // by timestamp) and counts, per CPU, the records the kernel could not write.
-import { RingBuffer } from "../../kernel/bpf/index.ts";
+import { RecordSpans, RingBuffer } from "../../kernel/bpf/index.ts";
 import { decodeFaultRecord } from "../../kernel/codegen/faults.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import { EventMerger } from "../output/merge.ts";
 import type { EventRecord, ProbeName } from "../output/model.ts";
+import type { DirectDrain } from "./direct-drain.ts";
 import { runtimeFault } from "./fault-records.ts";
 import type { SharedMaps } from "./maps.ts";
 import type { RecordSymbols } from "./record-syms.ts";
@@ -25,6 +26,7 @@ export interface EventBatch {
 
 export class EventStream {
 	#reader: RingBuffer | undefined;
+	readonly #spans = new RecordSpans();
 	readonly #merger = new EventMerger<OrderedRecord>("timestamp");
 	readonly #layouts = new Map<number, { layout: RecordLayout; enabling: number }>();
 	#nextDesc = 1;
@@ -69,7 +71,24 @@ export class EventStream {
 		if (!this.active) return { records: [], faults, drops: new Map() };
 		this.#reader ??= new RingBuffer(this.maps.ring);
 		const perCpu = new Map<number, OrderedRecord[]>();
-		for (const buf of this.#reader.poll()) {
+		// The records in place: decoding copies what it keeps (numbers, strings), so the
+		// ring's space goes back after the loop, with no copy of each record.
+		const spans = this.#reader.pending(this.#spans);
+		const data = this.#reader.bytes;
+		try {
+			this.#decode(spans, data, perCpu, faults);
+		} finally {
+			this.#reader.advance(spans.end);
+		}
+		for (const [cpu, q] of perCpu) this.#merger.push(cpu, q);
+		for (const [cpu, n] of this.#newDrops()) this.#merger.drop(cpu, n);
+		const { records, drops } = this.#merger.drain();
+		return { records, faults, drops };
+	}
+
+	#decode(spans: RecordSpans, data: Buffer, perCpu: Map<number, OrderedRecord[]>, faults: RuntimeFault[]): void {
+		for (let i = 0; i < spans.count; i++) {
+			const buf = data.subarray(spans.offsets[i]!, spans.offsets[i]! + spans.lengths[i]!);
 			const desc = buf.readUInt32LE(0);
 			const fault = decodeFaultRecord(buf);
 			const l = this.#layouts.get(fault ? fault.epid : desc);
@@ -86,15 +105,32 @@ export class EventStream {
 			if (!q) perCpu.set(d.record.cpu, (q = []));
 			q.push(d.record);
 		}
-		for (const [cpu, q] of perCpu) this.#merger.push(cpu, q);
+	}
+
+	/** Records the kernel could not write, per CPU, since the last look. */
+	#newDrops(): Map<number, bigint> {
+		const out = new Map<number, bigint>();
 		const now = this.maps.readCounterPerCpu(this.maps.ringDropSlot);
 		now.forEach((n, cpu) => {
 			const before = this.#dropsSeen[cpu] ?? 0n;
-			if (n > before) this.#merger.drop(cpu, n - before);
+			if (n > before) out.set(cpu, n - before);
 		});
 		this.#dropsSeen = now;
-		const { records, drops } = this.#merger.drain();
-		return { records, faults, drops };
+		return out;
+	}
+
+	/**
+	 * The fast path of poll() for batch output (direct-drain.ts): the text of
+	 * everything that arrived, and the drops; undefined when this drain must be
+	 * read with poll() (nothing was consumed then).
+	 */
+	pollText(
+		direct: DirectDrain,
+	): { text: Buffer; records: number; fill: number; drops: Map<number, bigint> } | undefined {
+		if (!this.active) return undefined;
+		this.#reader ??= new RingBuffer(this.maps.ring);
+		const r = direct.drain(this.#reader, (id) => this.#layouts.get(id)?.layout, this.#nameOf);
+		return r && { ...r, drops: this.#newDrops() };
 	}
 
 	close(): void {

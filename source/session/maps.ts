@@ -29,12 +29,17 @@ export class SharedMaps {
 	#state: BpfMap | undefined;
 	#buf: BpfMap | undefined;
 	#ringDropSlot: number | undefined;
-	/** Bytes of the ring buffer, made a power of two of at least a page (the bufsize option). */
+	/**
+	 * Bytes of the ring buffer: DTrace's bufsize is each CPU's buffer, and all
+	 * CPUs share this one, so bufsize times the CPUs, made a power of two of at
+	 * least a page (at most 1 GiB).
+	 */
 	readonly ringBytes: number;
 
 	constructor(bufsize = 4 << 20) {
+		const want = bufsize * possibleCpuCount();
 		let n = pageSize();
-		while (n < bufsize && n < 1 << 30) n *= 2;
+		while (n < want && n < 1 << 30) n *= 2;
 		this.ringBytes = n;
 	}
 	#unwinder: Unwinder | undefined;

@@ -19,6 +19,7 @@ import {
 	type SkippedProbe,
 	skippedProbes,
 } from "./build.ts";
+import type { DirectDrain } from "./direct-drain.ts";
 import { type EnablingState, newEnabling, orderAggregations, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
@@ -243,6 +244,11 @@ export class Session {
 			(f) => batch.faults.push(f),
 		);
 		return batch;
+	}
+
+	/** pollEvents()' fast path for batch output: text, not records (undefined: use pollEvents()). */
+	pollEventText(direct: DirectDrain): ReturnType<EventStream["pollText"]> {
+		return this.events.pollText(direct);
 	}
 
 	/** Whether exit() was called (or the session stopped), and exit()'s status. */

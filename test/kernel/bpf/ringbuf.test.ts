@@ -17,6 +17,7 @@ import {
 	R6,
 	R7,
 	R10,
+	RecordSpans,
 	RingBuffer,
 } from "../../../kernel/bpf/index.ts";
 import { FakeSys, setSys } from "../../../kernel/sys/index.ts";
@@ -119,6 +120,38 @@ describe("ring buffer", () => {
 					assert.equal(r.readBigUInt64LE(0), next++);
 					assert.equal(r.readBigUInt64LE(48), BigInt(0x01020304 + 48));
 				}
+			}
+		} finally {
+			s.close();
+		}
+	});
+
+	test("pending() finds records in place without consuming them; advance() gives the space back; a wrapped span reads contiguous", () => {
+		const size = pageSize();
+		const s = setup(size, 56);
+		try {
+			const spans = new RecordSpans();
+			let next = 0n;
+			for (let round = 0; round < 12; round++) {
+				s.run(45);
+				s.reader.pending(spans);
+				assert.equal(spans.count, 45);
+				// Not consumed: a second look finds the same records, and the producer has no room for 20 more.
+				assert.equal(s.reader.pending(new RecordSpans()).count, 45);
+				assert.equal(spans.end - spans.start, 45 * 64);
+				const data = s.reader.bytes;
+				// The span from the first record's header is one run of bytes, even across the end of the area.
+				const from = spans.start % size;
+				for (let i = 0; i < spans.count; i++) {
+					const at = spans.offsets[i]!;
+					assert.equal(at, ((spans.start + i * 64) % size) + 8, `round ${round} record ${i}`);
+					assert.equal(spans.lengths[i], 56);
+					assert.equal(data.readBigUInt64LE(at), next);
+					assert.equal(data.readBigUInt64LE(from + i * 64 + 8), next++, "the mapping's second copy");
+					assert.equal(data.readBigUInt64LE(at + 48), BigInt(0x01020304 + 48));
+				}
+				s.reader.advance(spans.end);
+				assert.equal(s.reader.available(), 0);
 			}
 		} finally {
 			s.close();
