@@ -78,6 +78,13 @@ export interface ProcEventOffsets {
 	mmapFd: number;
 	/** sys_enter_mmap: off (the file offset). */
 	mmapOff?: number;
+	/**
+	 * task_struct.pid (BTF): exec, fork, exit and rename run as raw tracepoint
+	 * programs, reading the tracepoints' arguments rather than their records
+	 * (a perf-event tracepoint's release waits out RCU grace periods, 30–90 ms
+	 * each, which every dtop paid on its way out). Undefined: tracepoints.
+	 */
+	rawTaskPid?: number;
 	/** task_struct.real_parent and task_struct.tgid (BTF); undefined: no exclusion of dtop's children. */
 	taskParent?: number;
 	taskTgid?: number;
@@ -310,18 +317,35 @@ export function compileExec(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 
 /** task:task_newtask: a new process (threads are skipped); pid = parent, tid = child. */
 export function compileFork(m: ProcEventMaps, o: ProcEventOffsets): Asm {
-	const a = new Asm().mov(R6, R1).ldx(8, R8, R6, o.newtaskFlags).and(R8, CLONE_THREAD).jne(R8, 0, "out");
+	// Raw: (struct task_struct *task, u64 clone_flags).
+	const flags = o.rawTaskPid === undefined ? o.newtaskFlags : 8;
+	const a = new Asm().mov(R6, R1).ldx(8, R8, R6, flags).and(R8, CLONE_THREAD).jne(R8, 0, "out");
 	reserve(a, m);
 	header(a, ProcEventType.FORK);
-	a.ldx(4, R1, R6, o.newtaskPid).stx(4, R7, REC.tid, R1).ldx(8, R1, R6, o.newtaskFlags).stx(8, R7, REC.flags, R1);
+	if (o.rawTaskPid === undefined) a.ldx(4, R1, R6, o.newtaskPid).stx(4, R7, REC.tid, R1);
+	else readKernel(a, REC.tid, 4, 0, o.rawTaskPid);
+	a.ldx(8, R1, R6, flags).stx(8, R7, REC.flags, R1);
 	currentComm(a);
 	return submitAndLost(a, m);
+}
+
+/** R7's record at `at` = `size` bytes at ctx[arg] + `offset` (kernel memory); zeroed when unreadable. */
+function readKernel(a: Asm, at: number, size: number, arg: number, offset: number, str = false): Asm {
+	return a
+		.mov(R1, R7)
+		.add(R1, at)
+		.mov(R2, size)
+		.ldx(8, R3, R6, arg * 8)
+		.add(R3, offset)
+		.call(str ? Helper.probe_read_kernel_str : Helper.probe_read_kernel);
 }
 
 /** sched:sched_process_exit: only the exit of a whole process (group_dead, or the leader). */
 export function compileExit(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 	const a = new Asm().mov(R6, R1);
-	if (o.exitGroupDead !== undefined) a.ldx(1, R8, R6, o.exitGroupDead).jeq(R8, 0, "out");
+	// Raw: (struct task_struct *p, bool group_dead) where the record has group_dead.
+	if (o.exitGroupDead !== undefined && o.rawTaskPid !== undefined) a.ldx(8, R8, R6, 8).and(R8, 0xff).jeq(R8, 0, "out");
+	else if (o.exitGroupDead !== undefined) a.ldx(1, R8, R6, o.exitGroupDead).jeq(R8, 0, "out");
 	else a.call(Helper.get_current_pid_tgid).mov(R8, R0).rsh(R8, 32).and(R0, 0xffffffff).jne(R0, R8, "out");
 	reserve(a, m);
 	header(a, ProcEventType.EXIT);
@@ -334,6 +358,12 @@ export function compileRename(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 	const a = new Asm().mov(R6, R1);
 	reserve(a, m);
 	header(a, ProcEventType.COMM);
+	if (o.rawTaskPid !== undefined) {
+		// Raw: (struct task_struct *task, const char *comm).
+		readKernel(a, REC.tid, 4, 0, o.rawTaskPid);
+		readKernel(a, REC.comm, 16, 1, 0, true);
+		return submitAndLost(a, m);
+	}
 	a.ldx(4, R1, R6, o.renamePid).stx(4, R7, REC.tid, R1);
 	// Four-byte loads: the field need not be 8-byte aligned, and the context allows only aligned access.
 	for (const off of [0, 4, 8, 12]) a.ldx(4, R1, R6, o.renameComm + off).stx(4, R7, REC.comm + off, R1);

@@ -2,7 +2,7 @@
 // rename and executable mmap, read from a BPF ring buffer the programs of
 // kernel/codegen/proc-events.ts write. Reading the ring is a memory access (no
 // system call), so an idle machine costs dtop nothing but its timer.
-import { attachTracepoint, type Link } from "../../kernel/attach/index.ts";
+import { attachRawTracepoint, attachTracepoint, type Link } from "../../kernel/attach/index.ts";
 import { BpfMap, MapType, Program, ProgType, RingBuffer } from "../../kernel/bpf/index.ts";
 import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import {
@@ -83,6 +83,7 @@ export class ProcessEvents {
 			mmapFd: need("syscalls", "sys_enter_mmap", "fd"),
 			mmapOff: field("syscalls", "sys_enter_mmap", "off"),
 			...taskOffsets(),
+			rawTaskPid: rawTaskPid(),
 		};
 		this.spareChildren = offsets.taskParent !== undefined;
 		this.#self = self;
@@ -118,15 +119,19 @@ export class ProcessEvents {
 				["syscalls", "sys_enter_mmap", compileMmap],
 			];
 			for (const [group, event, compile] of programs) {
+				// sys_enter_mmap is a syscall event (no raw tracepoint of its own); the rest are raw where BTF allows.
+				const raw = offsets.rawTaskPid !== undefined && group !== "syscalls";
 				const program = Program.load({
-					type: ProgType.TRACEPOINT,
+					type: raw ? ProgType.RAW_TRACEPOINT : ProgType.TRACEPOINT,
 					insns: compile(maps, offsets),
 					name: `dtop_${event.replace(/^sched_process_|^task_|^sys_enter_/, "p")}`,
 					license: "GPL",
 				});
 				this.#programs.push(program);
 				this.#links.push(
-					attachTracepoint(program.fd, { id: tracefs.eventId(group, event), name: `${group}:${event}` }),
+					raw
+						? attachRawTracepoint(program.fd, event)
+						: attachTracepoint(program.fd, { id: tracefs.eventId(group, event), name: `${group}:${event}` }),
 				);
 			}
 			this.#ring = new RingBuffer(this.#ringMap);
@@ -299,5 +304,15 @@ function taskOffsets(): Pick<ProcEventOffsets, "taskParent" | "taskTgid" | "file
 		return out;
 	} catch {
 		return {};
+	}
+}
+
+/** task_struct.pid from the kernel's BTF (remembered per boot): the programs run on raw tracepoints. */
+function rawTaskPid(): number | undefined {
+	if (process.env.DTOP_PROC_TRACEPOINTS === "1") return undefined;
+	try {
+		return kernelMemberOffset("task_struct", "pid");
+	} catch {
+		return undefined;
 	}
 }
