@@ -10,6 +10,7 @@ import { AGG_ACTIONS } from "./functions.ts";
 import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
+import { selfArrayAsAssoc } from "./self-arrays.ts";
 import type { AssignStmt, Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
 import { isInteger, resolveType } from "./types.ts";
 
@@ -114,6 +115,7 @@ function globalName(name: string): boolean {
 
 /** Reject what cannot be assigned (the subset's lvalues: self->x, this->x, x, a[k, ...]). */
 function restrictLValue(e: Expr, op: string, pos: Position): void {
+	selfArrayAsAssoc(e);
 	if (e.kind === "self" || e.kind === "this") return;
 	if (e.kind === "ident") {
 		if (!globalName(e.name)) identifier(e.name, e.pos);
@@ -196,12 +198,13 @@ export function restrictExpr(e: Expr): void {
 			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
 			if (e.base.kind === "builtin" && e.base.name === "args")
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
+			selfArrayAsAssoc(e);
 			if (e.base.kind === "ident") {
 				if (!globalName(e.base.name)) identifier(e.base.name, e.base.pos);
 				e.keys.forEach(restrictExpr);
 				return;
 			}
-			if (e.base.kind === "self" || e.base.kind === "this")
+			if (e.base.kind === "this")
 				throw err(
 					e.pos,
 					`'${e.base.kind}->${e.base.name}[...]' (an array of ${e.base.kind}-> variables) is not supported`,
@@ -313,7 +316,7 @@ export function restrictDeclaration(d: Program["declarations"][number]): void {
 		if (v.pointers > 0) throw err(v.pos, `pointer variables ('${what} *${v.name}') are not supported`);
 		if (v.dimension !== null)
 			throw err(v.pos, `scalar arrays ('${v.name}[${v.dimension}]') are not supported; use an associative array`);
-		if (v.keys !== null && d.storage !== "global")
+		if (v.keys !== null && d.storage === "this")
 			throw err(v.pos, `'${d.storage}->${v.name}[...]' (an array of ${d.storage}-> variables) is not supported`);
 		for (const k of v.keys ?? []) {
 			const kt = resolveType(k);
@@ -388,7 +391,7 @@ export class CoreParser extends ProgramParser {
 			return { kind: "expr", expr: e, pos: t.pos };
 		}
 		if (t.kind === "ident" && t.text === "self" && !this.is(this.peek(3), "[")) return this.selfAssignment();
-		if (this.is(t, "++") || this.is(t, "--") || (t.kind === "ident" && (t.text === "this" || t.text === "if")))
+		if (this.is(t, "++") || this.is(t, "--") || (t.kind === "ident" && ["this", "if", "self"].includes(t.text)))
 			return this.general();
 		if (t.kind === "ident" && globalName(t.text) && !BUILTINS.has(t.text)) {
 			const next = this.peek(1);
