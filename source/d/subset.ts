@@ -5,6 +5,7 @@
 // messages and their columns stay the same.
 
 import * as core from "./ast.ts";
+import { asNull, asStringof, UNSUPPORTED_WHY } from "./bytes.ts";
 import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
 import { AGG_ACTIONS } from "./functions.ts";
 import type { Token } from "./lexer.ts";
@@ -22,8 +23,8 @@ const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
 		"setopt freopen ftruncate jstack",
-		"copyin copyinto strtok",
-		"cleanpath strtoll inet_ntoa inet_ntoa6 inet_ntop htonll",
+		"copyinto",
+		"cleanpath strtoll inet_ntoa6 htonll",
 		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
 		"getf json curthread curpsinfo curlwpsinfo curcpu ipl",
@@ -97,7 +98,7 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 			`aggregating function ${name}() can only be assigned to an aggregation, as in @name[key] = ${name}(...)`,
 		);
 	}
-	if (reserved(name)) throw err(pos, `'${name}' is not supported`);
+	if (reserved(name)) throw err(pos, `'${name}' is not supported${UNSUPPORTED_WHY[name] ?? ""}`);
 	if (/^arg[0-9]+$/.test(name)) throw err(pos, `'${name}' is not available; the probe arguments are arg0 to arg9`);
 	const guess = suggest(name, core.BUILTIN_VARIABLES);
 	throw err(
@@ -144,6 +145,7 @@ export function restrictExpr(e: Expr): void {
 		case "this":
 			return;
 		case "ident":
+			if (asNull(e)) return;
 			// A global variable; the checker insists that some clause assigns it.
 			if (!globalName(e.name)) identifier(e.name, e.pos);
 			return;
@@ -216,6 +218,11 @@ export function restrictExpr(e: Expr): void {
 			throw err(e.pos, e.op === "->" ? "'->' is not supported" : "member access ('.') is not supported");
 		case "cast": {
 			const to = resolveType(e.type);
+			if (to.k === "string") {
+				restrictExpr(e.operand);
+				asStringof(e);
+				return;
+			}
 			if (!isInteger(to))
 				throw err(
 					e.pos,
@@ -234,6 +241,9 @@ export function restrictExpr(e: Expr): void {
 			throw err(e.pos, "'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)");
 		}
 		case "stringof":
+			restrictExpr(e.operand);
+			asStringof(e);
+			return;
 		case "offsetof":
 		case "xlate":
 			throw err(e.pos, `'${e.kind}' is not supported`);

@@ -421,7 +421,7 @@ describe("unsupported D is named", () => {
 			"syscall::read:entry { @[execname[0]] = count(); }",
 			"line 1, column 33: array subscripts ('[') are not supported",
 		],
-		["syscall::read:entry { @[stringof(arg0)] = count(); }", "line 1, column 25: 'stringof' is not supported"],
+		["syscall::read:entry { @[inet_ntoa6(arg0)] = count(); }", "line 1, column 25: 'inet_ntoa6' is not supported"],
 		[
 			"syscall::read:entry { @[sizeof(arg0)] = count(); }",
 			"line 1, column 25: 'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)",
