@@ -16,6 +16,7 @@ import { specDropLines } from "../session/speculation.ts";
 import type { SessionView } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
+import { fireErrors } from "./error-exit.ts";
 import type { Flags } from "./flags.ts";
 import type { Io } from "./io.ts";
 import type { Target } from "./process.ts";
@@ -111,10 +112,7 @@ export async function batchLoop(
 	const pump = (): boolean => {
 		const batch = session.pollEvents();
 		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
-		for (const f of batch.faults) {
-			io.err(errorLine(f));
-			session.fault(f);
-		}
+		batch.records = fireErrors(session, batch, (f) => io.err(errorLine(f)));
 		let text = "";
 		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
 		if (batch.records.some((r) => r.actions.some((a) => AGG_READERS.has(a.kind))))
