@@ -76,7 +76,7 @@ export interface FaultScope {
 }
 
 /** Jump to the handler with the fault `code`; the address is `addr` (a register) or 0. */
-function raise(s: State, code: number, addr: Reg | undefined): void {
+export function raise(s: State, code: number, addr: Reg | undefined): void {
 	const a = s.a;
 	const f = s.fault;
 	if (!f) return;
@@ -148,5 +148,5 @@ export function closeFaults(s: State, end: string): void {
 /** Can the clause fault (a division, a modulo, a copyinstr)? Only then does it need an enabled probe id of its own. */
 export function canFault(c: Pick<ClauseProgram, "predicate" | "statements">): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
-	return /"op":"[/%]"|"k":"copyinstr"/.test(text);
+	return /"op":"[/%]"|"k":"(copyinstr|copyin|strtok|inet)"/.test(text);
 }

@@ -124,7 +124,13 @@ export type StrExpr =
 	/** execargs/psargs: the process's arguments, read from task->mm (offsets from BTF; execargs.ts). */
 	| { k: "execargs"; mmOffset: number; startOffset: number; endOffset: number }
 	/** A string variable's value (strsize bytes at the variable's place; "" when it has none). */
-	| { k: "var"; v: VarRef };
+	| { k: "var"; v: VarRef }
+	/** strtok(s, delim); without `s`, strtok(NULL, delim): on with the CPU's last string (bytes.ts). */
+	| { k: "strtok"; s?: StrExpr; delim: StrExpr }
+	/** copyin(addr, size): that many bytes of user memory (at most strsize - 1), zero-padded. */
+	| { k: "copyin"; addr: IntExpr; size: IntExpr }
+	/** inet_ntop(af, bytes) (inet_ntoa: af 2): the address in the first 4 or 16 bytes, as DTrace prints it. */
+	| { k: "inet"; af: IntExpr; src: StrExpr };
 
 /** One field of an aggregation key; every field occupies a multiple of 8 bytes. */
 export type KeyField =
@@ -337,7 +343,10 @@ export const BUF_THIS = BUF_STR_B + STRSIZE_MAX;
 export const THIS_MAX = 4096;
 /** Scratch of the string subroutines (strfuncs.ts): integer words and their strings' temporaries. */
 export const BUF_TMP = BUF_THIS + THIS_MAX;
-export const TMP_MAX = 14336;
-export const BUF_SIZE = BUF_TMP + TMP_MAX;
+// 32 KiB in all: the largest per-CPU value the kernel makes (PCPU_MIN_UNIT_SIZE).
+export const TMP_MAX = 14328;
+/** strtok's state, kept per CPU across clauses and firings: the position (+1; 0: none), then the string. */
+export const BUF_STRTOK = BUF_TMP + TMP_MAX;
+export const BUF_SIZE = BUF_STRTOK + 8 + STRSIZE_MAX;
 /** Deepest stack a stack map entry holds. */
 export const STACK_DEPTH = 127;

@@ -22,12 +22,12 @@ type IntFnExpr = Extract<IntExpr, { k: "strint" }>;
 const used = new WeakMap<Asm, number>();
 
 /** A call's frame: 16 integer words, then one string per argument. */
-interface Frame {
+export interface Frame {
 	words: number;
 	strs: number[];
 }
 
-function enter(s: State, strings: number): { f: Frame; leave: () => void } {
+export function enter(s: State, strings: number): { f: Frame; leave: () => void } {
 	const start = used.get(s.a) ?? 0;
 	const bytes = 128 + strings * strSlot(s);
 	if (start + bytes > TMP_MAX)
@@ -40,24 +40,24 @@ function enter(s: State, strings: number): { f: Frame; leave: () => void } {
 }
 
 /** *(u64 *)word(w) = reg (reg is not R1). */
-function setWord(s: State, f: Frame, w: number, reg: Reg): void {
+export function setWord(s: State, f: Frame, w: number, reg: Reg): void {
 	bufAt(s, R1, f.words + 8 * w);
 	s.a.stx(8, R1, 0, reg);
 }
 
-function setWordImm(s: State, f: Frame, w: number, v: number): void {
+export function setWordImm(s: State, f: Frame, w: number, v: number): void {
 	bufAt(s, R1, f.words + 8 * w);
 	s.a.st(8, R1, 0, v);
 }
 
 /** reg = word(w), a value the verifier knows nothing of. */
-function getWord(s: State, reg: Reg, f: Frame, w: number): void {
+export function getWord(s: State, reg: Reg, f: Frame, w: number): void {
 	bufAt(s, reg, f.words + 8 * w);
 	s.a.ldx(8, reg, reg, 0);
 }
 
 /** dst = the byte at buffer offset base + idx (idx checked below strsize by the caller). */
-function byteAt(s: State, dst: Reg, base: number, idx: Reg): void {
+export function byteAt(s: State, dst: Reg, base: number, idx: Reg): void {
 	bufAt(s, dst, 0);
 	s.a.add(dst, idx).ldx(1, dst, dst, base);
 }
@@ -68,7 +68,14 @@ function byteAt(s: State, dst: Reg, base: number, idx: Reg): void {
  * may use R0-R5 but must keep `i` for `end`. Afterwards `i` (and word(fromWord))
  * is where the loop stopped.
  */
-function loop(s: State, f: Frame, i: Reg, fromWord: number, step: 1 | -1, body: (c: State, end: string) => void): void {
+export function loop(
+	s: State,
+	f: Frame,
+	i: Reg,
+	fromWord: number,
+	step: 1 | -1,
+	body: (c: State, end: string) => void,
+): void {
 	const n = strsize(s);
 	// From any start below strsize the loop stops within n + 1 iterations.
 	bpfLoop(s, n + 1, "str", (c) => {
@@ -103,7 +110,7 @@ function strlenTo(s: State, f: Frame, src: number, out: number): void {
  * word(at), at most word(count) of them, stopping at its NUL or at strsize - 1
  * bytes written; word(at) becomes the index after the last byte written.
  */
-function copyRange(s: State, f: Frame, dst: number, at: number, src: number, from: number, count: number): void {
+export function copyRange(s: State, f: Frame, dst: number, at: number, src: number, from: number, count: number): void {
 	const n = strsize(s);
 	setWordImm(s, f, 7, 0);
 	loop(s, f, R5, 7, 1, (c, end) => {
@@ -482,17 +489,4 @@ export function evalIntFn(s: State, e: Extract<IntExpr, { k: "rand" | "bswap" }>
 	}
 	evalInt(s, e.e);
 	s.a.toBe(R0, e.bits);
-}
-
-/** R2 = the size for copyinstr(addr, len) from the length in R0: at most len bytes (and strsize - 1), and the NUL. */
-export function copyinLen(s: State, n: number): void {
-	const a = s.a;
-	const ok = label(s, "cil_ok");
-	const small = label(s, "cil_small");
-	// R2 = min(len, n - 1) + 1 (the helper's size counts the NUL); a length below 1 reads "".
-	a.jsgt(R0, 0, small).mov(R0, 0);
-	a.label(small);
-	a.jslt(R0, n - 1, ok).mov(R0, n - 1);
-	a.label(ok);
-	a.mov(R2, R0).add(R2, 1);
 }

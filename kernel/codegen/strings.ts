@@ -6,13 +6,14 @@
 import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { emitTaskRegs } from "../unwind/regs.ts";
+import { copyinLen, materializeBytes } from "./bytes.ts";
 import { CodegenError, counterAdd, evalInt, label, type State, slot } from "./compile.ts";
 import { materializeExecArgs } from "./execargs.ts";
 import { checkRead } from "./faults.ts";
 import type { KeyField, StrExpr } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
 import { keySize } from "./layout.ts";
-import { copyinLen, materializeFn } from "./strfuncs.ts";
+import { materializeFn } from "./strfuncs.ts";
 import { readStrVar } from "./strvars.ts";
 
 /** fp-120: the buffer's address, looked up once per firing; fp-128: one byte probed past a cut string. */
@@ -86,6 +87,10 @@ export function countCut(s: State, n: number): void {
 /** Write string `e`, zero-padded to `size` bytes, at buffer offset `off`. */
 export function materializeStr(s: State, e: StrExpr, off: number, size: number): void {
 	const a = s.a;
+	if (e.k === "strtok" || e.k === "copyin" || e.k === "inet") {
+		materializeBytes(s, e, off, size);
+		return;
+	}
 	const lenSlot = slot(s.depth);
 	if (e.k === "copyinstr") {
 		// The length and the address first: evaluating them may use the buffer.

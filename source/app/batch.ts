@@ -4,7 +4,7 @@
 // program stops recording, END runs, its records are written, and the
 // aggregations print. The exit status is exit()'s.
 import { renameSync, writeFileSync } from "node:fs";
-import { cpuDropLine, errorLine } from "../output/diagnostics.ts";
+import { cpuDropLine, dropLine, errorLine } from "../output/diagnostics.ts";
 import { EventFormatter } from "../output/events.ts";
 import { flameRowsOf } from "../output/flame-rows.ts";
 import { flameGraphSvg } from "../output/flamegraph-svg.ts";
@@ -17,6 +17,7 @@ import { specDropLines } from "../session/speculation.ts";
 import type { SessionView } from "../session/view.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { type LongTimer, longInterval, longTimeout } from "../util/timers.ts";
+import { fireErrors } from "./error-exit.ts";
 import type { Flags } from "./flags.ts";
 import type { Io } from "./io.ts";
 import type { Target } from "./process.ts";
@@ -49,8 +50,8 @@ function print(ticker: Ticker, flags: Flags, io: Io, agg: AggOptions, formatter?
 	for (const e of view.enablings) {
 		if (e.drops) io.err(`dtop: ${e.drops} events dropped by '${e.label}' (full maps or failed stack walks)\n`);
 		if (e.evictions) io.err(`dtop: ${e.evictions} keys evicted from '${e.label}' (raise the map size)\n`);
-		if (e.dynDrops)
-			io.err(`dtop: ${e.dynDrops} dynamic variable drops by '${e.label}' (raise it with -x dynvarsize=N)\n`);
+		// DTrace's line: "dtrace: 1 dynamic variable drop".
+		if (e.dynDrops) io.err(dropLine("dynamic", e.dynDrops));
 		if (e.speculation) io.err(specDropLines(e.speculation));
 		if (e.truncated)
 			io.err(`dtop: ${e.truncated} strings cut at strsize by '${e.label}' (raise it with -x strsize=N)\n`);
@@ -130,10 +131,7 @@ export async function batchLoop(
 		}
 		const batch = session.pollEvents();
 		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
-		for (const f of batch.faults) {
-			io.err(errorLine(f));
-			session.fault(f);
-		}
+		batch.records = fireErrors(session, batch, (f) => io.err(errorLine(f)));
 		let text = "";
 		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
 		if (batch.records.some((r) => r.actions.some((a) => AGG_READERS.has(a.kind))))

@@ -115,6 +115,12 @@ export const FUNCTIONS = [
 	"rand",
 	// speculation.ts (session): a speculation's id, 0 when none is free
 	"speculation",
+	// check-bytes.ts: strtok's state, user bytes and addresses as strings
+	"strtok",
+	"stringof",
+	"copyin",
+	"inet_ntoa",
+	"inet_ntop",
 ] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 

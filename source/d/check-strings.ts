@@ -31,6 +31,13 @@ export const STRING_FUNCTIONS: Readonly<Record<string, Proto>> = {
 	ntohs: { ret: "int", args: ["int"] },
 	ntohl: { ret: "int", args: ["int"] },
 	rand: { ret: "int", args: [] },
+	// lower-bytes.ts: strtok(NULL, d) goes on with the last string; copyin's bytes are a
+	// string's (up to strsize - 1 of them); inet_ntoa/inet_ntop read the first 4 or 16.
+	strtok: { ret: "string", args: ["string", "string"] },
+	stringof: { ret: "string", args: ["string"] },
+	copyin: { ret: "string", args: ["int", "int"] },
+	inet_ntoa: { ret: "string", args: ["string"] },
+	inet_ntop: { ret: "string", args: ["int", "string"] },
 	// A speculation's id (session/speculation.ts), not a string function, but checked the same way.
 	speculation: { ret: "int", args: [] },
 };

@@ -8,6 +8,7 @@ import { DTypeError, type Position } from "./errors.ts";
 import { TAG } from "./errtags.ts";
 import { evaluate } from "./eval.ts";
 import { validateFormat } from "./printf.ts";
+import { selfArrayName } from "./self-arrays.ts";
 import { constantValue } from "./subset.ts";
 import type * as full from "./syntax.ts";
 import { INT64, type IntType, resolveType, STRING, UINT64 } from "./types.ts";
@@ -168,7 +169,8 @@ export function declaredVars(program: Program): Map<string, { type: IntType | { 
 		const t = resolveType(d.type);
 		if (t.k !== "int" && t.k !== "string") continue;
 		for (const v of d.declarators) {
-			const key = d.storage === "global" ? (v.keys ? `assoc:${v.name}` : `global:${v.name}`) : `${d.storage}:${v.name}`;
+			const array = d.storage === "self" ? selfArrayName(v.name) : v.name;
+			const key = v.keys ? `assoc:${array}` : `${d.storage}:${v.name}`;
 			out.set(key, { type: t, pos: v.pos });
 		}
 	}

@@ -5,6 +5,7 @@
 // messages and their columns stay the same.
 
 import * as core from "./ast.ts";
+import { asNull, asStringof, UNSUPPORTED_WHY } from "./bytes.ts";
 import { DSyntaxError, NO_POS, type Position } from "./errors.ts";
 import { TAG, type Tag } from "./errtags.ts";
 import { AGG_ACTIONS } from "./functions.ts";
@@ -12,6 +13,7 @@ import type { Token } from "./lexer.ts";
 import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
 import { checkPrototype } from "./protos.ts";
+import { selfArrayAsAssoc } from "./self-arrays.ts";
 import type { AssignStmt, Expr, Pragma, ProbeDescription, Program, Statement } from "./syntax.ts";
 import { isInteger, resolveType } from "./types.ts";
 
@@ -23,8 +25,8 @@ const UNSUPPORTED_NAMES = new Set(
 	[
 		"printf printa printm print trace tracemem exit stop raise system breakpoint panic chill copyout copyoutstr",
 		"setopt freopen ftruncate",
-		"copyin copyinto strtok",
-		"cleanpath strtoll inet_ntoa inet_ntoa6 inet_ntop htonll",
+		"copyinto",
+		"cleanpath strtoll inet_ntoa6 htonll",
 		"ntohll alloca bcopy memref getmajor getminor ddi_pathname mutex_owned mutex_owner",
 		"mutex_type_adaptive mutex_type_spin rw_read_held rw_write_held rw_iswriter msgsize msgdsize d_path link_ntop",
 		"getf json curthread curpsinfo curlwpsinfo curcpu ipl",
@@ -100,7 +102,7 @@ function identifier(name: string, pos: Position, unassigned = false): never {
 			TAG.aggregatingFunctionOutside(name),
 		);
 	}
-	if (reserved(name)) throw err(pos, `'${name}' is not supported`, TAG.unsupported());
+	if (reserved(name)) throw err(pos, `'${name}' is not supported${UNSUPPORTED_WHY[name] ?? ""}`, TAG.unsupported());
 	if (/^arg[0-9]+$/.test(name)) throw err(pos, `'${name}' is not available; the probe arguments are arg0 to arg9`);
 	const guess = suggest(name, core.BUILTIN_VARIABLES);
 	throw err(
@@ -119,6 +121,7 @@ function globalName(name: string): boolean {
 
 /** Reject what cannot be assigned (the subset's lvalues: self->x, this->x, x, a[k, ...]). */
 function restrictLValue(e: Expr, op: string, pos: Position): void {
+	selfArrayAsAssoc(e);
 	if (e.kind === "self" || e.kind === "this") return;
 	if (e.kind === "ident") {
 		if (!globalName(e.name)) identifier(e.name, e.pos);
@@ -157,6 +160,7 @@ export function restrictExpr(e: Expr): void {
 		case "this":
 			return;
 		case "ident":
+			if (asNull(e)) return;
 			// A global variable; the checker insists that some clause assigns it.
 			if (!globalName(e.name)) identifier(e.name, e.pos);
 			return;
@@ -218,12 +222,13 @@ export function restrictExpr(e: Expr): void {
 			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
 			if (e.base.kind === "builtin" && e.base.name === "args")
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
+			selfArrayAsAssoc(e);
 			if (e.base.kind === "ident") {
 				if (!globalName(e.base.name)) identifier(e.base.name, e.base.pos);
 				e.keys.forEach(restrictExpr);
 				return;
 			}
-			if (e.base.kind === "self" || e.base.kind === "this")
+			if (e.base.kind === "this")
 				throw err(
 					e.pos,
 					`'${e.base.kind}->${e.base.name}[...]' (an array of ${e.base.kind}-> variables) is not supported`,
@@ -235,6 +240,11 @@ export function restrictExpr(e: Expr): void {
 			throw err(e.pos, e.op === "->" ? "'->' is not supported" : "member access ('.') is not supported");
 		case "cast": {
 			const to = resolveType(e.type);
+			if (to.k === "string") {
+				restrictExpr(e.operand);
+				asStringof(e);
+				return;
+			}
 			if (!isInteger(to))
 				throw err(
 					e.pos,
@@ -253,6 +263,9 @@ export function restrictExpr(e: Expr): void {
 			throw err(e.pos, "'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)");
 		}
 		case "stringof":
+			restrictExpr(e.operand);
+			asStringof(e);
+			return;
 		case "offsetof":
 		case "xlate":
 			throw err(e.pos, `'${e.kind}' is not supported`);
@@ -337,7 +350,7 @@ export function restrictDeclaration(d: Program["declarations"][number]): void {
 		if (v.pointers > 0) throw err(v.pos, `pointer variables ('${what} *${v.name}') are not supported`);
 		if (v.dimension !== null)
 			throw err(v.pos, `scalar arrays ('${v.name}[${v.dimension}]') are not supported; use an associative array`);
-		if (v.keys !== null && d.storage !== "global")
+		if (v.keys !== null && d.storage === "this")
 			throw err(v.pos, `'${d.storage}->${v.name}[...]' (an array of ${d.storage}-> variables) is not supported`);
 		for (const k of v.keys ?? []) {
 			const kt = resolveType(k);
@@ -416,7 +429,7 @@ export class CoreParser extends ProgramParser {
 			return { kind: "expr", expr: e, pos: t.pos };
 		}
 		if (t.kind === "ident" && t.text === "self" && !this.is(this.peek(3), "[")) return this.selfAssignment();
-		if (this.is(t, "++") || this.is(t, "--") || (t.kind === "ident" && (t.text === "this" || t.text === "if")))
+		if (this.is(t, "++") || this.is(t, "--") || (t.kind === "ident" && ["this", "if", "self"].includes(t.text)))
 			return this.general();
 		if (t.kind === "ident" && globalName(t.text) && !BUILTINS.has(t.text)) {
 			const next = this.peek(1);

@@ -100,6 +100,9 @@ export interface RuntimeFault {
 	clause?: number;
 	/** The session enabling whose clause faulted: only its ERROR clauses fire. */
 	enabling?: number;
+	/** Where and when (bpf_ktime_get_ns) it faulted, for a fault record of the kernel. */
+	cpu?: number;
+	timestamp?: bigint;
 }
 
 /** "dtop: error on enabled probe ID 2 (ID 5: syscall:vmlinux:read:entry): invalid address (0x0) in action #1". */

@@ -6,7 +6,8 @@ import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
 
 export function runtimeFault(r: FaultRecord, probe: ProbeName, enabling: number): RuntimeFault {
-	return { epid: r.epid, probe, fault: r.fault, addr: r.addr, action: r.action, clause: r.clause, enabling };
+	const at = { cpu: r.cpu, timestamp: r.timestamp };
+	return { epid: r.epid, probe, fault: r.fault, addr: r.addr, action: r.action, clause: r.clause, enabling, ...at };
 }
 
 /** The ERROR probe's context: arg0 0, arg1 the enabled probe id, arg2 the clause, arg3 the action, arg4 the fault, arg5 the address. */

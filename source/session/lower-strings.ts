@@ -4,6 +4,7 @@ import type { IntExpr, StrExpr, StrFn } from "../../kernel/codegen/ir.ts";
 import type { CallExpr } from "../d/ast.ts";
 import { STRING_FUNCTIONS } from "../d/check-strings.ts";
 import { type LowerEnv, lowerInt, lowerStr } from "./lower.ts";
+import { lowerBytesCall } from "./lower-bytes.ts";
 
 /** Does this call yield a string? */
 export function isStringCall(e: CallExpr): boolean {
@@ -23,6 +24,8 @@ function split(e: CallExpr, env: LowerEnv): { s: StrExpr[]; n: IntExpr[] } {
 
 /** A string-valued subroutine call. */
 export function lowerStrCall(e: CallExpr, env: LowerEnv): StrExpr | undefined {
+	const bytes = lowerBytesCall(e, env);
+	if (bytes) return bytes;
 	if (STRING_FUNCTIONS[e.fn]?.ret !== "string") return undefined;
 	return { k: "fn", fn: e.fn as StrFn, ...split(e, env) };
 }

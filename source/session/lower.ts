@@ -11,7 +11,7 @@ import type { TraceProbe } from "../providers/types.ts";
 import type { ContainerTable } from "./containers.ts";
 import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
 import { containerCompare, containerExpr } from "./lower-container.ts";
-import { selfStrRef } from "./lower-self.ts";
+import { selfStrRef, threadKey } from "./lower-self.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
@@ -107,7 +107,7 @@ export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 		case "ident":
 			return { k: "global", off: varEnv(env, e).global(e.name) };
 		case "index": {
-			const keys = e.keys.map((k) => lowerKey(k, env, true).field);
+			const keys = [...threadKey(e.base.name, env), ...e.keys.map((k) => lowerKey(k, env, true).field)];
 			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys, valueBytes(e, env)), keys };
 		}
 	}

@@ -298,7 +298,8 @@ export function decodeRecord(
 		const args = a.kind === "printf" ? a.args : [a.arg];
 		for (const arg of args) {
 			const v = arg.k === "sym" ? readSym(buf, arg, syms) : readArg(buf, arg, probe);
-			if ("fault" in v) return { fault: { epid, probe, fault: FAULT.BADADDR, addr: v.fault, action: n } };
+			if ("fault" in v)
+				return { fault: { epid, probe, fault: FAULT.BADADDR, addr: v.fault, action: n, cpu, timestamp } };
 			vals.push(v);
 		}
 		if (a.kind === "printf") actions.push({ kind: "printf", format: a.format, args: vals });

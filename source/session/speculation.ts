@@ -149,7 +149,14 @@ export class Speculations {
 		for (const o of r.specOps ?? []) {
 			if (o.id === 0n) continue;
 			if (o.id < 0n || o.id > BigInt(this.plan.nspec)) {
-				fault({ epid: r.epid, probe: r.probe, fault: FAULT.ILLOP, action: o.action });
+				fault({
+					epid: r.epid,
+					probe: r.probe,
+					fault: FAULT.ILLOP,
+					action: o.action,
+					cpu: r.cpu,
+					timestamp: r.timestamp,
+				});
 				return;
 			}
 			this.end(Number(o.id), o.op === "commit", out);

@@ -401,8 +401,8 @@ describe("unsupported D is named", () => {
 		["syscall::read:entry { breakpoint(); }", "line 1, column 23: 'breakpoint' is not supported"],
 		['syscall::read:entry { x = printf("%d", 1); }', "line 1, column 27: 'printf' is not supported"],
 		[
-			"syscall::read:entry { self->x[1] = 1; }",
-			"line 1, column 30: 'self->x[...]' (an array of self-> variables) is not supported",
+			"syscall::read:entry { this->x[1] = 1; }",
+			"line 1, column 30: 'this->x[...]' (an array of this-> variables) is not supported",
 		],
 		[
 			"syscall::read:entry { @[pid, 1 ? 2 : 3, x = 1] = count(); }",
@@ -421,7 +421,7 @@ describe("unsupported D is named", () => {
 			"syscall::read:entry { @[execname[0]] = count(); }",
 			"line 1, column 33: array subscripts ('[') are not supported",
 		],
-		["syscall::read:entry { @[stringof(arg0)] = count(); }", "line 1, column 25: 'stringof' is not supported"],
+		["syscall::read:entry { @[inet_ntoa6(arg0)] = count(); }", "line 1, column 25: 'inet_ntoa6' is not supported"],
 		[
 			"syscall::read:entry { @[sizeof(arg0)] = count(); }",
 			"line 1, column 25: 'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)",
@@ -439,7 +439,7 @@ describe("unsupported D is named", () => {
 		],
 		["int *x;", "line 1, column 6: pointer variables ('int *x') are not supported"],
 		["int a[5];", "line 1, column 5: scalar arrays ('a[5]') are not supported; use an associative array"],
-		["self int a[int];", "line 1, column 10: 'self->a[...]' (an array of self-> variables) is not supported"],
+		["this int a[int];", "line 1, column 10: associative arrays may not be declared as local variables: a"],
 		["inline int x = 1;", "line 1, column 1: 'inline' is not supported: dtop has no declarations"],
 		[
 			"syscall::read:entry { kstack(); }",
