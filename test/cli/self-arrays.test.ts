@@ -76,10 +76,10 @@ test("a declared self-> array takes its declared types; this-> arrays are still 
 		'self string names[int]; BEGIN { self->names[7] = "seven"; printf("%s\\n", self->names[7]); exit(0); }',
 	);
 	assert.equal(r.stdout, "seven\n\n");
-	const bad = await runDtop(["-q", "-n", "BEGIN { this->a[1] = 2; }"]);
+	const bad = await runDtop(["-v", "-q", "-n", "BEGIN { this->a[1] = 2; }"]);
 	assert.equal(bad.code, 1);
 	assert.match(
 		bad.stderr,
-		/^dtop: line 1, column 16: 'this->a\[...\]' \(an array of this-> variables\) is not supported/,
+		/\ndtop: line 1, column 16: 'this->a\[...\]' \(an array of this-> variables\) is not supported/,
 	);
 });
