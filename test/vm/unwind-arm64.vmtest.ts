@@ -21,51 +21,52 @@ function trace(program: string, command: string): string {
 	return r.stdout;
 }
 
-/** The frames of the first (only) stack printed, trimmed. */
-function frames(out: string): string[] {
+/** The stacks printed, each as its frames (trimmed) and its count last; other output dropped. */
+function stacks(out: string): string[][] {
 	return out
-		.split("\n")
-		.map((l) => l.trim())
-		.filter((l) => l !== "" && !/^\d+$/.test(l));
+		.split(/\n\s*\n/)
+		.map((b) =>
+			b
+				.split("\n")
+				.map((l) => l.trim())
+				.filter((l) => l !== "" && !l.includes(" ")),
+		)
+		.filter((b) => b.length > 1);
 }
+
+const name = (frame: string) => frame.replace(/\+0x[0-9a-f]+$/, "");
 
 test("in the VM on aarch64", () => {
 	assert.equal(process.env.DTOP_IN_VM, "1", "run this file with scripts/vm-test --arch arm64");
 	assert.equal(process.arch, "arm64");
 });
 
-test("no frame pointers: the USDT probe in the leaf f19 unwinds through f18..f00, run, main to _start", () => {
-	const out = trace("deepstack$target:::hit { @[ustack()] = count(); }", `${BIN}/deepstack --count 3`);
-	const f = frames(out);
-	const want = [];
-	for (let i = 19; i >= 0; i--) want.push(`deepstack\`f${String(i).padStart(2, "0")}`);
-	want.push("deepstack`run", "deepstack`main");
-	// f09 calls through(), which calls f10 (frame 10 from the top).
-	want.splice(10, 0, "deepstack`through");
-	const names = f.map((l) => l.replace(/\+0x[0-9a-f]+$/, ""));
-	assert.deepEqual(names.slice(0, want.length), want, out);
-	assert.match(f[f.length - 1], /^deepstack`_start\+0x[0-9a-f]+$/, out);
-	// libc's static caller of main, named from libc6-dbg's debug file (found by build-id).
-	assert.ok(
-		f.some((l) => /^libc\.so\.6`__libc_start_call_main\+0x[0-9a-f]+$/.test(l)),
-		out,
+// One trace for both probes (each dtop run costs minutes under TCG). f09 calls
+// through(), which tail-calls f10 (a `b`, no frame of its own): f10's caller is f09.
+test("no frame pointers: the USDT probe in the leaf f19, and f10's entry (caller from x30), reach main and _start", () => {
+	const out = trace(
+		"deepstack$target:::hit { @h[ustack()] = count(); } pid$target::f10:entry { @e[ustack()] = count(); }",
+		`${BIN}/deepstack --count 3`,
 	);
-	assert.match(out, /^\s*3\s*$/m, out);
-});
-
-test("a function-entry probe: the direct caller comes from x30 (lib_work, run, main)", () => {
-	const out = trace("pid$target::lib_work:entry { @[ustack()] = count(); }", `${BIN}/simple --count 3`);
-	const f = frames(out);
-	assert.equal(f[0], "libsimple.so`lib_work+0x0", out);
-	assert.match(f[1] ?? "", /^simple`run\+0x[0-9a-f]+$/, out);
-	assert.match(f[2] ?? "", /^simple`main\+0x[0-9a-f]+$/, out);
-	assert.match(out, /^\s*3\s*$/m, out);
-});
-
-test("an entry probe in code without frame pointers: f10+0x0, then through, f09 … main", () => {
-	const out = trace("pid$target::f10:entry { @[ustack()] = count(); }", `${BIN}/deepstack --count 2`);
-	const names = frames(out).map((l) => l.replace(/\+0x[0-9a-f]+$/, ""));
-	assert.deepEqual(names.slice(0, 4), ["deepstack`f10", "deepstack`through", "deepstack`f09", "deepstack`f08"], out);
-	assert.ok(names.includes("deepstack`main"), out);
-	assert.ok(names.includes("deepstack`_start"), out);
+	const all = stacks(out);
+	const hit = all.find((b) => name(b[0]) === "deepstack`f19");
+	const entry = all.find((b) => b[0] === "deepstack`f10+0x0");
+	assert.ok(hit && entry, out);
+	const chain = (from: number) => {
+		const want: string[] = [];
+		for (let i = from; i >= 0; i--) want.push(`deepstack\`f${String(i).padStart(2, "0")}`);
+		return [...want, "deepstack`run", "deepstack`main"];
+	};
+	const without = (b: string[]) => b.map(name).filter((f) => f !== "deepstack`through");
+	assert.deepEqual(without(hit).slice(0, 22), chain(19), out);
+	assert.deepEqual(without(entry).slice(0, 13), chain(10), out);
+	for (const b of [hit, entry]) {
+		// libc's static caller of main, named from libc6-dbg's debug file (found by build-id).
+		assert.ok(
+			b.some((l) => /^libc\.so\.6`__libc_start_call_main\+0x[0-9a-f]+$/.test(l)),
+			out,
+		);
+		assert.match(b.at(-2) ?? "", /^deepstack`_start\+0x[0-9a-f]+$/, out);
+		assert.equal(b.at(-1), "3", out);
+	}
 });
