@@ -18,9 +18,15 @@
 // Calling convention (a bpf-to-bpf call): R1 = pt_regs * (uprobe, kprobe and
 // perf-event contexts start with the user registers of the interrupted task);
 // returns R0 = the stack id (u64); R6–R9 are preserved, R1–R5 clobbered.
+//
+// aarch64 (the same walk, with x29 as the frame pointer): frame 0's link register
+// x30 is kept in the scratch record, and a "same value" rule for the return
+// address (a function's entry, a leaf without a frame) takes it from there; the
+// CFA may then equal sp. Return addresses are stripped to 48 bits (pointer
+// authentication signs them above the address).
 import { type Asm, FP, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
-import { ARCHES } from "../sys/arch.ts";
+import { ARCHES, type ArchName, archFor } from "../sys/arch.ts";
 import { Base, CfaKind, RegKind, RuleFlags } from "./cfa.ts";
 import {
 	COLLISION_ID,
@@ -39,7 +45,7 @@ import {
 	ROW_SEARCH_STEPS,
 	S,
 } from "./layout.ts";
-import { FP_REACH, Stop, USER_TOP, WalkFlags } from "./walk.ts";
+import { ARM64_USER_TOP, FP_REACH, Stop, userTop, WalkFlags } from "./walk.ts";
 
 /** The map fds the generated code refers to. */
 export interface UnwindMapFds {
@@ -60,12 +66,13 @@ export interface UstackCodeOptions {
 	maxFrames: number;
 	/** Label prefix, so that two unwinders (different scratch maps) can live in one program. */
 	prefix?: string;
+	/** The architecture of the code generated (default: this machine's). */
+	arch?: ArchName;
 }
 
 const EEXIST = 17;
 const BPF_NOEXIST = 1;
 const REC = S.RECORD;
-const X64 = ARCHES.x64.regs;
 
 /** Emits the unwinder's subprograms and the calls to it. */
 export class UstackCode {
@@ -73,6 +80,7 @@ export class UstackCode {
 	private readonly p: string;
 	private readonly m: UnwindMapFds;
 	private readonly max: number;
+	private readonly arch: ArchName;
 	private n = 0;
 
 	constructor(opts: UstackCodeOptions) {
@@ -83,6 +91,7 @@ export class UstackCode {
 		this.entry = `${this.p}_walk`;
 		this.m = opts.maps;
 		this.max = opts.maxFrames;
+		this.arch = opts.arch ?? archFor().name;
 	}
 
 	/** A call to the unwinder: R1 = ctx, and R0 = the stack id afterwards. */
@@ -140,10 +149,12 @@ export class UstackCode {
 		a.ldImm64(R0, COLLISION_ID).exit();
 		a.label(this.l("have_scratch"));
 		a.mov(R7, R0);
-		a.ldx(8, R1, R6, X64.rip).stx(8, R7, S.PC, R1);
-		a.ldx(8, R1, R6, X64.rsp).stx(8, R7, S.SP, R1);
-		a.ldx(8, R1, R6, X64.rbp).stx(8, R7, S.FP, R1);
-		a.st(8, R7, S.FP_OK, 1).st(8, R7, S.ADJ, 0);
+		const t = ARCHES[this.arch];
+		a.ldx(8, R1, R6, t.regs[t.ipReg]).stx(8, R7, S.PC, R1);
+		a.ldx(8, R1, R6, t.regs[t.spReg]).stx(8, R7, S.SP, R1);
+		a.ldx(8, R1, R6, t.regs[t.fpReg]).stx(8, R7, S.FP, R1);
+		a.st(8, R7, S.FP_OK, 1).st(8, R7, S.ADJ, 0).st(8, R7, S.LR_OK, 0);
+		if (this.arch === "arm64") a.ldx(8, R1, R6, t.regs.lr).stx(8, R7, S.LR, R1).st(8, R7, S.LR_OK, 1);
 		a.st(8, R7, S.H1, HASH.SEED1).st(8, R7, REC + R.H2, HASH.SEED2);
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).mov(R8, R0);
 		a.stx(4, R7, REC + R.TGID, R8);
@@ -291,7 +302,10 @@ export class UstackCode {
 		a.ldx(1, R1, R7, 0).mov(R2, R1).and(R2, 15).rsh(R1, 4);
 		a.jeq(R2, CfaKind.UNKNOWN, L("noinfo")).jeq(R2, CfaKind.UNSUPPORTED, L("stop_unsupported"));
 		a.ldx(1, R3, R7, 2).and(R3, 15);
-		a.jeq(R3, RegKind.UNDEFINED, L("stop_end")).jne(R3, RegKind.AT, L("stop_unsupported"));
+		a.jeq(R3, RegKind.UNDEFINED, L("stop_end"));
+		if (this.arch === "arm64") a.jeq(R3, RegKind.SAME, L("ra_ok"));
+		a.jne(R3, RegKind.AT, L("stop_unsupported"));
+		a.label(L("ra_ok"));
 		a.ldx(8, R3, R6, S.SP).jne(R1, Base.FP, L("cfa_base"));
 		a.ldx(8, R4, R6, S.FP_OK).jeq(R4, 0, L("stop_lostfp"));
 		a.ldx(8, R3, R6, S.FP);
@@ -306,12 +320,20 @@ export class UstackCode {
 		a.label(L("cfa_done"));
 		a.stx(8, R6, S.CFA, R3);
 
-		// The return address (R8).
+		// The return address (R8): in memory, or (aarch64, frame 0) in x30, which
+		// LR_OK = 2 then marks as used (the CFA may equal sp in that one step).
+		if (this.arch === "arm64") {
+			a.ldx(1, R1, R7, 2).and(R1, 15).jne(R1, RegKind.SAME, L("ra_mem"));
+			a.ldx(8, R1, R6, S.LR_OK).jeq(R1, 0, L("stop_lostra"));
+			a.ldx(8, R8, R6, S.LR).st(8, R6, S.LR_OK, 2).ja(L("ra_done"));
+			a.label(L("ra_mem"));
+		}
 		a.ldx(1, R1, R7, 2).rsh(R1, 4);
 		this.baseValue(a, R1);
 		a.ldx(2, R5, R7, 12).lsh(R5, 48).arsh(R5, 48).add(R4, R5);
 		this.readUser(a, 8, R4, L("stop_fault"));
 		a.ldx(8, R8, R6, S.TMP);
+		a.label(L("ra_done"));
 
 		// The caller's frame pointer.
 		a.ldx(1, R1, R7, 1).mov(R2, R1).and(R2, 15).rsh(R1, 4);
@@ -353,9 +375,19 @@ export class UstackCode {
 
 		// R3 = the caller's sp (the CFA), R8 = its pc (the return address).
 		a.label(L("next"));
+		if (this.arch === "arm64") {
+			// Strip a pointer-authentication code; then 0 still ends the stack.
+			a.ldImm64(R5, ARM64_USER_TOP - 1).and(R8, R5);
+		}
 		a.jeq(R8, 0, L("stop_end"));
-		a.ldx(8, R4, R6, S.SP).jle(R3, R4, L("stop_bad"));
-		a.ldImm64(R5, USER_TOP).jge(R8, R5, L("stop_bad"));
+		a.ldx(8, R4, R6, S.SP);
+		if (this.arch === "arm64") {
+			a.jlt(R3, R4, L("stop_bad")).jgt(R3, R4, L("sp_ok"));
+			a.ldx(8, R5, R6, S.LR_OK).jne(R5, 2, L("stop_bad"));
+			a.label(L("sp_ok"));
+			a.st(8, R6, S.LR_OK, 0);
+		} else a.jle(R3, R4, L("stop_bad"));
+		a.ldImm64(R5, userTop(this.arch)).jge(R8, R5, L("stop_bad"));
 		a.stx(8, R6, S.SP, R3).stx(8, R6, S.PC, R8);
 		a.mov(R0, 0).exit();
 
@@ -366,6 +398,7 @@ export class UstackCode {
 			["stop_fault", Stop.READ_FAULT],
 			["stop_bad", Stop.BAD_FRAME],
 			["stop_lostfp", Stop.LOST_FP],
+			...(this.arch === "arm64" ? ([["stop_lostra", Stop.LOST_RA]] as const) : []),
 		] as const) {
 			a.label(L(name)).mov(R1, why).ja(L("stop"));
 		}

@@ -90,8 +90,12 @@ export const S = {
 	/** Why the rule lookup failed, if a frame-pointer step then fails too. */
 	WHY: 64,
 	CFA: 72,
+	/** aarch64: the link register x30 of frame 0 (the return address before a prologue saves it). */
+	LR: 80,
+	/** 1 while LR holds the current frame's x30 (frame 0 on aarch64), else 0. */
+	LR_OK: 88,
 	/** The record starts here: it is what the stacks map stores. */
-	RECORD: 80,
+	RECORD: 96,
 } as const;
 
 /** Record: { u64 h2; u32 tgid; u16 frames; u8 stop; u8 flags; u64 pcs[maxFrames] }. */

@@ -8,7 +8,7 @@
 import { Asm, R0, R1, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { Program, ProgType } from "../bpf/program.ts";
-import { ARCHES } from "../sys/arch.ts";
+import { archFor } from "../sys/arch.ts";
 
 export type UserRegs = "ctx" | "task";
 
@@ -25,7 +25,8 @@ export function taskRegsSupported(): boolean {
 	if (taskRegs !== undefined) return taskRegs;
 	const a = new Asm();
 	emitTaskRegs(a);
-	a.ldx(8, R0, R0, ARCHES.x64.regs.rsp).mov(R0, 0).exit();
+	const t = archFor();
+	a.ldx(8, R0, R0, t.regs[t.spReg]).mov(R0, 0).exit();
 	try {
 		Program.load({ type: ProgType.TRACEPOINT, insns: a, name: "probe_taskregs", license: "GPL" }).close();
 		taskRegs = true;

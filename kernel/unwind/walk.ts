@@ -3,8 +3,11 @@
 // of design (b) (a copy of the stack unwound in user space), and what tests use
 // to check the kernel's frames against the same tables.
 //
-// x86_64 only, like the kernel side (see the report for aarch64).
-import { Base, CfaKind, RegKind, RuleFlags, type UnwindRule } from "./cfa.ts";
+// x86_64 and aarch64. On aarch64 the return address of the interrupted function
+// may still be in the link register x30 (at a function's entry, in a leaf before
+// or without a prologue): the rule says "same value" and frame 0 takes it from
+// the registers; beyond frame 0 x30 is not known, and such a rule stops the walk.
+import { Base, CfaKind, RegKind, RuleFlags, type UnwindArch, type UnwindRule } from "./cfa.ts";
 import type { UnwindTable } from "./table.ts";
 
 /** Why a walk ended. The numbers are shared with the BPF program and the stacks map. */
@@ -29,6 +32,8 @@ export const Stop = {
 	BAD_FRAME: 8,
 	/** A rule needs the frame pointer, but an earlier frame lost it. */
 	LOST_FP: 9,
+	/** aarch64: the return address is in the link register, whose value is only known in frame 0. */
+	LOST_RA: 10,
 } as const;
 export type StopReason = (typeof Stop)[keyof typeof Stop];
 
@@ -43,6 +48,7 @@ export const STOP_NAMES: Record<number, string> = {
 	[Stop.READ_FAULT]: "stack memory unreadable",
 	[Stop.BAD_FRAME]: "impossible next frame",
 	[Stop.LOST_FP]: "frame pointer lost",
+	[Stop.LOST_RA]: "return address in a lost link register",
 };
 
 /** Flag bits beside the stop reason. */
@@ -57,12 +63,29 @@ export const WalkFlags = {
 export const FP_REACH = 8 << 20;
 /** User addresses on x86_64 are below 2^47. */
 export const USER_TOP = 2 ** 47;
+/**
+ * User addresses on aarch64 are below 2^48 (48-bit virtual addresses, as Debian's
+ * kernels have them); a return address signed by pointer authentication carries
+ * its code above them, which the walk strips (mask with ARM64_ADDRESS_MASK).
+ */
+export const ARM64_USER_TOP = 2 ** 48;
+
+export function userTop(arch: UnwindArch): number {
+	return arch === "arm64" ? ARM64_USER_TOP : USER_TOP;
+}
+
+/** Strips an aarch64 return address of its pointer-authentication code (exact below 2^53). */
+export function stripRa(ra: number, arch: UnwindArch): number {
+	return arch === "arm64" && ra >= ARM64_USER_TOP ? ra % ARM64_USER_TOP : ra;
+}
 
 export interface Registers {
 	pc: number;
 	sp: number;
-	/** rbp; undefined once lost. */
+	/** rbp (x29 on aarch64); undefined once lost. */
 	fp: number | undefined;
+	/** aarch64's link register x30 in frame 0; undefined elsewhere (and on x86_64). */
+	lr?: number;
 }
 
 /** Where an object is mapped: table addresses are `pc - bias`. */
@@ -140,7 +163,14 @@ function fpStep(r: Registers, read: ReadU64): { cfa: number; ra: number; fp: num
  * return address at its rule; recover the frame pointer; the caller's sp is
  * the CFA. Without information for the pc, one frame-pointer step is tried.
  */
-export function walk(regs: Registers, space: AddressSpace, read: ReadU64, maxFrames: number): WalkResult {
+export function walk(
+	regs: Registers,
+	space: AddressSpace,
+	read: ReadU64,
+	maxFrames: number,
+	arch: UnwindArch = "x64",
+): WalkResult {
+	const top = userTop(arch);
 	const frames: number[] = [];
 	let flags = 0;
 	const r: Registers = { ...regs };
@@ -160,6 +190,8 @@ export function walk(regs: Registers, space: AddressSpace, read: ReadU64, maxFra
 		let cfa: number;
 		let ra: number | undefined;
 		let fp: number | undefined;
+		// An aarch64 leaf's CFA may equal sp (no frame yet): allowed once, when the return address is x30.
+		let fromLr = false;
 		if (!rule) {
 			const step = fpStep(r, read);
 			if (!step) return { frames, stop: why, flags };
@@ -169,7 +201,8 @@ export function walk(regs: Registers, space: AddressSpace, read: ReadU64, maxFra
 		} else {
 			if (rule.cfa === CfaKind.UNSUPPORTED) return { frames, stop: Stop.UNSUPPORTED, flags };
 			if (rule.ra === RegKind.UNDEFINED) return { frames, stop: Stop.END, flags };
-			if (rule.ra !== RegKind.AT) return { frames, stop: Stop.UNSUPPORTED, flags };
+			const inLr = rule.ra === RegKind.SAME && arch === "arm64";
+			if (rule.ra !== RegKind.AT && !inLr) return { frames, stop: Stop.UNSUPPORTED, flags };
 			const b = rule.cfaBase === Base.SP ? r.sp : r.fp;
 			if (b === undefined) return { frames, stop: Stop.LOST_FP, flags };
 			if (rule.cfa === CfaKind.REG) cfa = b + rule.cfaOffset;
@@ -179,10 +212,16 @@ export function walk(regs: Registers, space: AddressSpace, read: ReadU64, maxFra
 				if (v === undefined) return { frames, stop: Stop.READ_FAULT, flags };
 				cfa = v + rule.extra;
 			}
-			const raAt = base(rule.raBase, cfa, r);
-			if (raAt === undefined) return { frames, stop: Stop.LOST_FP, flags };
-			ra = read(raAt + rule.raOffset);
-			if (ra === undefined) return { frames, stop: Stop.READ_FAULT, flags };
+			if (inLr) {
+				if (r.lr === undefined) return { frames, stop: Stop.LOST_RA, flags };
+				ra = r.lr;
+				fromLr = true;
+			} else {
+				const raAt = base(rule.raBase, cfa, r);
+				if (raAt === undefined) return { frames, stop: Stop.LOST_FP, flags };
+				ra = read(raAt + rule.raOffset);
+				if (ra === undefined) return { frames, stop: Stop.READ_FAULT, flags };
+			}
 			if (rule.fp === RegKind.SAME) fp = r.fp;
 			else if (rule.fp === RegKind.AT || rule.fp === RegKind.VALUE) {
 				const at = base(rule.fpBase, cfa, r);
@@ -192,10 +231,12 @@ export function walk(regs: Registers, space: AddressSpace, read: ReadU64, maxFra
 			} else fp = undefined;
 			exact = (rule.flags & RuleFlags.SIGNAL) !== 0;
 		}
+		ra = stripRa(ra, arch);
 		if (ra === 0) return { frames, stop: Stop.END, flags };
-		if (cfa <= r.sp || ra >= USER_TOP || ra < 0) return { frames, stop: Stop.BAD_FRAME, flags };
+		if (cfa < r.sp || (cfa === r.sp && !fromLr) || ra >= top || ra < 0) return { frames, stop: Stop.BAD_FRAME, flags };
 		r.pc = ra;
 		r.sp = cfa;
 		r.fp = fp;
+		r.lr = undefined;
 	}
 }

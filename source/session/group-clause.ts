@@ -132,11 +132,11 @@ export function lowerClause(
 /**
  * Where ustack() here finds the user registers for the .eh_frame unwinder: the
  * context's pt_regs at uprobes, the current task's elsewhere (where the kernel
- * allows it); undefined when it cannot unwind (not x86_64, the walk's register
- * layout; no task registers), and bpf_get_stackid walks frame pointers.
+ * allows it); undefined when it cannot unwind (no task registers), and
+ * bpf_get_stackid walks frame pointers. x86_64 and aarch64.
  */
 export function unwindsAt(ctx: ContextKind): UserRegs | undefined {
-	if (process.arch !== "x64") return undefined;
+	if (process.arch !== "x64" && process.arch !== "arm64") return undefined;
 	if (ctx === "uprobe" || ctx === "uprobe-multi") return "ctx";
 	return taskRegsSupported() ? "task" : undefined;
 }

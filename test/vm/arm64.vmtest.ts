@@ -4,7 +4,8 @@
 // System call numbers (arm64's generic table: openat is 56, there is no open),
 // argument reads from arm64's pt_regs (x0..x7 for uprobes and kprobes, the return
 // value in x0), USDT argument specs as gcc emits them on aarch64 (`-4@x0`, `8@x0
-// -8@x1`), tracepoints, sampling, and user stacks through x29 frame-pointer chains.
+// -8@x1`), tracepoints, sampling, and user stacks (the .eh_frame unwinder; more in
+// unwind-arm64.vmtest.ts).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -100,19 +101,37 @@ test("fbt reads a kernel function's arguments from arm64's pt_regs", () => {
 	assert.ok(row && Number(row[1]) >= 30, out);
 });
 
-// At a function's entry the caller's return address is still in x30 (the link
-// register), which 6.1's arm64 frame-pointer walk does not read: an entry probe's
-// ustack() lacks the direct caller there (libsimple.so`lib_work, then main). The
-// return probe's stack starts in the caller and is whole.
-test("ustack() walks the x29 frame chain from a return probe up to main", () => {
-	const out = trace("pid$target::lib_work:return { @[ustack()] = count(); }", `${SIMPLE} --count 3`);
-	const frames = out.split("\n").map((l) => l.trim());
-	const at = (re: RegExp) => frames.findIndex((l) => re.test(l));
-	const run = at(/^simple`run\+0x[0-9a-f]+$/);
-	const main = at(/^simple`main\+0x[0-9a-f]+$/);
-	const start = at(/^simple`_start\+0x[0-9a-f]+$/);
-	assert.ok(run >= 0 && main === run + 1 && start > main, out);
-	assert.match(out, /^\s*3\s*$/m);
+// ustack() on arm64 walks .eh_frame (kernel/unwind). At a function's entry the
+// caller's return address is still in x30 (the link register), which an x29
+// frame-pointer walk does not read (6.1's bpf_get_stackid printed lib_work, then
+// main): the unwinder's first frame takes it from pt_regs. The return probe's
+// stack starts in the caller. One trace for both (each costs minutes under TCG).
+test("ustack() at lib_work's entry (the caller from x30) and return: run, main, _start", () => {
+	const out = trace(
+		"pid$target::lib_work:entry { @e[ustack()] = count(); } pid$target::lib_work:return { @r[ustack()] = count(); }",
+		`${SIMPLE} --count 3`,
+	);
+	const blocks = out
+		.split(/\n\s*\n/)
+		.map((b) =>
+			b
+				.split("\n")
+				.map((l) => l.trim())
+				.filter((l) => l !== ""),
+		)
+		.filter((b) => b.length > 0);
+	const entry = blocks.find((b) => b[0] === "libsimple.so`lib_work+0x0");
+	const ret = blocks.find((b) => /^simple`run\+0x[0-9a-f]+$/.test(b[0]));
+	for (const b of [entry, ret]) {
+		assert.ok(b, out);
+		const at = (re: RegExp) => b.findIndex((l) => re.test(l));
+		const run = at(/^simple`run\+0x[0-9a-f]+$/);
+		const main = at(/^simple`main\+0x[0-9a-f]+$/);
+		const start = at(/^simple`_start\+0x[0-9a-f]+$/);
+		assert.ok(run >= 0 && main === run + 1 && start > main, out);
+		assert.equal(b.at(-1), "3", out);
+	}
+	assert.equal(entry?.[1].startsWith("simple`run+"), true, out);
 });
 
 test("profile samples the busy program in busy_spin, with its user stack", () => {
