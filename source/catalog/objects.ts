@@ -8,6 +8,7 @@ import { basename, dirname } from "node:path";
 import { PT_INTERP } from "../../kernel/elf/constants.ts";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import { ModuleSymbols } from "../../kernel/elf/module-symbols.ts";
+import { siteLabel } from "../../kernel/elf/site-label.ts";
 import type { ExecMapping } from "./procfs.ts";
 
 export interface UsdtNote {
@@ -59,7 +60,7 @@ interface Remembered {
 	error?: string;
 }
 
-// 2: probe sites outside every symbol are named (siteName), never "".
+// 2: probe sites outside every symbol are named `object+0xADDRESS` (siteLabel), never "".
 // 3: ... by the separate debug file's symbols first (build-id, .gnu_debuglink, MiniDebugInfo).
 // 4: the program interpreter (interp).
 const INDEX_VERSION = 4;
@@ -273,7 +274,7 @@ export class ObjectCache {
 			let debug: ModuleSymbols | undefined;
 			const named = (pc: number) => {
 				debug ??= new ModuleSymbols(elf, m.path, { root: where.path === m.path ? "" : `/proc/${pid}/root` });
-				return debug.lookup(pc)?.name || siteName(elf, pc);
+				return siteLabel(debug, m.path, pc);
 			};
 			usdt = elf.usdtProbes().map((p) => ({
 				provider: p.provider,
@@ -324,17 +325,4 @@ function interpreterOf(elf: ElfFile): string | undefined {
 	const raw = elf.readRange(seg.offset, seg.filesz);
 	const end = raw.indexOf(0);
 	return raw.toString("latin1", 0, end < 0 ? raw.length : end) || undefined;
-}
-
-/**
- * The name of a probe site no symbol contains (a stripped binary, a local
- * function without a symbol): the nearest preceding function symbol plus the
- * offset, or the site's address in the object when no symbol precedes it.
- */
-export function siteName(elf: ElfFile, pc: number): string {
-	let best: { name: string; address: number } | undefined;
-	for (const s of elf.symbols().symbols) {
-		if (s.address <= pc && s.address > 0 && (!best || s.address > best.address)) best = s;
-	}
-	return best ? `${best.name}+0x${(pc - best.address).toString(16)}` : `0x${pc.toString(16)}`;
 }

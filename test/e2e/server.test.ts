@@ -313,7 +313,7 @@ test("a probe in a function no symbol names is named by its address in the modul
 		await submit(s, "/", `prefork${stripped.workers[0]}:::`);
 		await s.waitFor(/query-start/, 5000);
 		const text = s.text();
-		assert.match(text, /prefork-stripped \(2\)[^\n]*\n\s+▾\s+0x[0-9a-f]+ \(1\)/);
+		assert.match(text, /prefork-stripped \(2\)[^\n]*\n\s+▾\s+prefork-stripped\+0x[0-9a-f]+ \(1\)/);
 		assert.doesNotMatch(text, /\(none\)/);
 		await quit(s);
 	} finally {
