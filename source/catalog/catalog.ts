@@ -10,82 +10,25 @@
 // only for new, young or exec'd processes, plus a rotating tenth of the others.
 
 import { EventEmitter } from "node:events";
-import { tracefs as defaultTracefs, syscallNumber, type Tracefs } from "../../kernel/tracefs/index.ts";
-import { compileDescription, DescriptionError, type ProbeDescription, parseDescription } from "./description.ts";
+import { tracefs as defaultTracefs, type Tracefs } from "../../kernel/tracefs/index.ts";
+import { type CatalogChange, type CatalogOptions, ProcessNotFoundError, type ProcState } from "./catalog-types.ts";
+import { compileDescription, type ProbeDescription, parseDescription } from "./description.ts";
 import { EventMappings } from "./event-maps.ts";
-import { type FbtAvailability, fbtAvailability, fbtFunctions } from "./fbt.ts";
+import { type FbtAvailability, fbtAvailability } from "./fbt.ts";
 import { type EventFeed, type FeedOptions, startFeed } from "./feed.ts";
 import { compileGlob, isGlob } from "./glob.ts";
 import { compileModule } from "./module-match.ts";
-import { type MappedObject, ObjectCache } from "./objects.ts";
-import type {
-	DtraceProbe,
-	FbtProbe,
-	PidProbe,
-	Probe,
-	ProfileProbe,
-	ProviderInfo,
-	SyscallProbe,
-	TracepointProbe,
-	UsdtProbe,
-} from "./probe.ts";
-import { TracepointRef } from "./probe.ts";
+import { ObjectCache } from "./objects.ts";
+import type { PidProbe, Probe, ProfileProbe, ProviderInfo } from "./probe.ts";
 import type { ProcEvent } from "./proc-events.ts";
 import { listPids, readExecMappings, readStat } from "./procfs.ts";
 import { LISTED_PROFILE_NAMES, parseProfileName } from "./profile.ts";
+import { checkProviderOf, everyPid, providerList } from "./providers.ts";
+import { dtraceProbes, fbtProbes, syscallProbes, tracepointProbes } from "./static-probes.ts";
 import { rebuildUsdt } from "./usdt-probes.ts";
 
-export interface CatalogOptions {
-	tracefs?: Tracefs;
-	/** Scan processes for USDT probes (default true). */
-	usdt?: boolean;
-	/** Leave dtop's own process out (default true). */
-	excludeSelf?: boolean;
-	/** Override fbt detection (tests). */
-	fbt?: FbtAvailability;
-	/** A file remembering parsed objects across runs (see ObjectCache); saveIndex() writes it. */
-	objectIndex?: string;
-	/**
-	 * false for a one-shot listing (`dtop -l`): processes are scanned once, so
-	 * their start times and comm (one /proc/PID/stat read each) are not needed.
-	 */
-	live?: boolean;
-}
-
-export interface CatalogChange {
-	added: Probe[];
-	removed: Probe[];
-	started: number[];
-	exited: number[];
-	/** Processes whose mappings changed (exec, an executable mmap) since they started; from kernel events only. */
-	remapped?: number[];
-	/** Started processes that were forked and have not exec'd: child → parent (kernel events only). */
-	forks?: Map<number, number>;
-}
-
-export const STATIC_PROVIDERS = ["dtrace", "syscall", "sdt", "profile", "fbt"] as const;
-
-interface ProcState {
-	pid: number;
-	startTime: number;
-	comm: string;
-	objects: MappedObject[];
-	usdt: UsdtProbe[];
-	/** pid-provider probes made on demand, by `${objectKey}\0${symbol}\0${which}`. */
-	pidProbes: Map<string, PidProbe>;
-	/** Scans left during which maps are re-read (a fork is followed by exec shortly after). */
-	young: number;
-}
-
-/** A process-bound description names a process that is not there. */
-export class ProcessNotFoundError extends Error {
-	override readonly name = "ProcessNotFoundError";
-	readonly pid: number;
-	constructor(pid: number, what = `process ${pid} does not exist`) {
-		super(what);
-		this.pid = pid;
-	}
-}
+export type { CatalogChange, CatalogOptions } from "./catalog-types.ts";
+export { ProcessNotFoundError, STATIC_PROVIDERS } from "./catalog-types.ts";
 
 const byId = (a: Probe, b: Probe) => a.id - b.id;
 
@@ -136,89 +79,20 @@ export class Catalog extends EventEmitter {
 		return p;
 	}
 
-	/** BEGIN, END and ERROR first, so they have DTrace's ids 1, 2 and 3. */
 	#loadDtrace(): void {
-		for (const which of ["BEGIN", "END", "ERROR"] as const)
-			this.#add<DtraceProbe>({
-				id: this.#id(),
-				provider: "dtrace",
-				module: "",
-				function: "",
-				name: which,
-				kind: "dtrace",
-				which,
-			});
+		for (const p of dtraceProbes(() => this.#id())) this.#add(p);
 	}
 
 	#loadSyscalls(): void {
-		const t = this.tracefs;
-		const rawEnter = new TracepointRef(t, "raw_syscalls", "sys_enter");
-		const rawExit = new TracepointRef(t, "raw_syscalls", "sys_exit");
-		const exits = new Set(t.eventsOf("syscalls").filter((e) => e.startsWith("sys_exit_")));
-		const names = t
-			.eventsOf("syscalls")
-			.filter((e) => e.startsWith("sys_enter_"))
-			.map((e) => e.slice(10))
-			.sort();
-		for (const name of names) {
-			const nr = syscallNumber(name);
-			this.#add<SyscallProbe>({
-				id: this.#id(),
-				provider: "syscall",
-				module: "vmlinux",
-				function: name,
-				name: "entry",
-				kind: "syscall",
-				which: "entry",
-				tracepoint: new TracepointRef(t, "syscalls", `sys_enter_${name}`),
-				raw: rawEnter,
-				nr,
-			});
-			if (!exits.has(`sys_exit_${name}`)) continue;
-			this.#add<SyscallProbe>({
-				id: this.#id(),
-				provider: "syscall",
-				module: "vmlinux",
-				function: name,
-				name: "return",
-				kind: "syscall",
-				which: "return",
-				tracepoint: new TracepointRef(t, "syscalls", `sys_exit_${name}`),
-				raw: rawExit,
-				nr,
-			});
-		}
+		for (const p of syscallProbes(this.tracefs, () => this.#id())) this.#add(p);
 	}
 
 	#loadTracepoints(): void {
-		for (const e of this.tracefs.events()) {
-			this.#add<TracepointProbe>({
-				id: this.#id(),
-				provider: "sdt",
-				module: e.group,
-				function: "",
-				name: e.name,
-				kind: "tracepoint",
-				tracepoint: new TracepointRef(this.tracefs, e.group, e.name),
-			});
-		}
+		for (const p of tracepointProbes(this.tracefs, () => this.#id())) this.#add(p);
 	}
 
 	#loadFbt(): void {
-		for (const fn of fbtFunctions(this.tracefs.root)) {
-			for (const which of ["entry", "return"] as const) {
-				this.#add<FbtProbe>({
-					id: this.#id(),
-					provider: "fbt",
-					module: "vmlinux",
-					function: fn,
-					name: which,
-					kind: "fbt",
-					which,
-					symbol: fn,
-				});
-			}
-		}
+		for (const p of fbtProbes(this.tracefs.root, () => this.#id())) this.#add(p);
 	}
 
 	/** The profile probe called `name`, made on first use; undefined if the name is not valid. */
@@ -514,19 +388,7 @@ export class Catalog extends EventEmitter {
 	}
 
 	providers(): ProviderInfo[] {
-		const out: ProviderInfo[] = [
-			{ name: "dtrace", kind: "dtrace", available: true },
-			{ name: "syscall", kind: "syscall", available: true },
-			{ name: "sdt", kind: "tracepoint", available: true },
-			{ name: "profile", kind: "profile", available: true },
-			this.fbt.available
-				? { name: "fbt", kind: "fbt", available: true }
-				: { name: "fbt", kind: "fbt", available: false, reason: this.fbt.reason },
-		];
-		const usdt = new Map<string, number>();
-		for (const s of this.#procs.values()) for (const p of s.usdt) usdt.set(p.provider, s.pid);
-		for (const [name, pid] of [...usdt.entries()].sort()) out.push({ name, kind: "usdt", available: true, pid });
-		return out;
+		return providerList(this.fbt, this.#procs.values());
 	}
 
 	/** Probes of one process: its USDT probes and (made now) its whole pid provider. */
@@ -541,26 +403,7 @@ export class Catalog extends EventEmitter {
 	 * for an unknown provider and ProcessNotFoundError for a dead pid.
 	 */
 	checkProvider(d: ProbeDescription): void {
-		const f = d.provider;
-		if (f === "" || isGlob(f)) return;
-		if ((STATIC_PROVIDERS as readonly string[]).includes(f)) return;
-		const m = /^(.*?)(\d+)$/.exec(f);
-		if (m && m[1] !== "") {
-			const pid = Number(m[2]);
-			if (!this.#procs.has(pid) && !readStat(pid)) {
-				throw new ProcessNotFoundError(pid, `provider '${f}' names process ${pid}, which does not exist`);
-			}
-			return;
-		}
-		const usdtNames = new Set<string>();
-		for (const s of this.#procs.values()) for (const p of s.usdt) usdtNames.add(p.usdtProvider);
-		if (f === "pid" || usdtNames.has(f)) {
-			throw new DescriptionError(`provider '${f}' needs a process id, like '${f}1234', '${f}$target' or '${f}*'`, f);
-		}
-		throw new DescriptionError(
-			`unknown provider '${f}'; providers are dtrace, syscall, sdt, profile, fbt, pid<PID> and USDT providers like python<PID>`,
-			f,
-		);
+		checkProviderOf(d, this.#procs);
 	}
 
 	/**
@@ -627,11 +470,4 @@ export class Catalog extends EventEmitter {
 		}
 		if (added.length) this.emit("change", { added, removed: [], started: [], exited: [] } satisfies CatalogChange);
 	}
-}
-
-/** A provider glob such as `pid*` that names the pid provider of every process (not an empty one: that is every provider). */
-function everyPid(glob: string): boolean {
-	if (!glob.startsWith("pid") || !isGlob(glob)) return false;
-	const m = compileGlob(glob);
-	return ["pid1", "pid7", "pid4242", "pid4194303"].every((p) => m(p));
 }

@@ -3,7 +3,7 @@
 // probename, ...) is decided here, in user space, and becomes a set of probe ids.
 import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import type { ArgPlan, BinOp, IntExpr, KeyField, LQuantize, StrExpr, VarRef } from "../../kernel/codegen/ir.ts";
-import type { AggregateStmt, AssignStmt, Clause, Expr, LValue, Statement } from "../d/ast.ts";
+import type { AggregateStmt, AssignStmt, Expr, LValue } from "../d/ast.ts";
 import { varKey } from "../d/check.ts";
 import { INT, type IntType, isInteger, promote, resolveType } from "../d/types.ts";
 import type { IntSize } from "../output/model.ts";
@@ -16,6 +16,8 @@ import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
 import { castTo, typeOf, type VarTypes } from "./lower-types.ts";
 import { exprIntType } from "./records.ts";
+
+export { allStatements, clauseUsesStacks, forEachExpr, usesArgs } from "./clause-walk.ts";
 
 export class LowerError extends Error {
 	constructor(message: string) {
@@ -412,81 +414,6 @@ export function lowerAggregate(s: AggregateStmt, env: LowerEnv): LoweredAgg {
 	const weightAt = s.fn === "quantize" ? 1 : s.fn === "lquantize" ? 4 : s.fn === "llquantize" ? 5 : -1;
 	if (weightAt > 0 && s.args[weightAt]) agg.weight = lowerInt(s.args[weightAt], env);
 	return agg;
-}
-
-/** Does the clause read probe arguments (so programs must be split by argument layout)? */
-export function usesArgs(c: Clause): boolean {
-	let found = false;
-	forEachExpr(c, (e) => {
-		if (e.kind === "builtin" && (/^arg\d$/.test(e.name) || e.name === "retval")) found = true;
-	});
-	return found;
-}
-
-/** Every statement of a clause, those inside if/else included. */
-export function allStatements(ss: Statement[]): Statement[] {
-	return ss.flatMap((s) =>
-		s.kind === "if" ? [s, ...allStatements(s.body), ...allStatements(s.otherwise ?? [])] : [s],
-	);
-}
-
-/** Call `f` on every expression node of the clause (predicate and statements). */
-export function forEachExpr(c: Clause, f: (e: Expr) => void): void {
-	const visit = (e: Expr | null | undefined): void => {
-		if (!e) return;
-		f(e);
-		switch (e.kind) {
-			case "unary":
-			case "cast":
-				visit(e.operand);
-				return;
-			case "incdec":
-				visit(e.operand);
-				return;
-			case "assignexpr":
-				visit(e.target);
-				visit(e.value);
-				return;
-			case "binary":
-				visit(e.left);
-				visit(e.right);
-				return;
-			case "ternary":
-				visit(e.cond);
-				visit(e.whenTrue);
-				visit(e.whenFalse);
-				return;
-			case "index":
-				e.keys.forEach(visit);
-				return;
-			case "call":
-				e.args.forEach(visit);
-				return;
-			default:
-				return;
-		}
-	};
-	visit(c.predicate);
-	for (const s of allStatements(c.statements)) {
-		if (s.kind === "aggregate") {
-			s.keys.forEach(visit);
-			s.args.forEach(visit);
-		} else if (s.kind === "expr") {
-			for (const a of s.expr.args) if (a.kind !== "aggvar") visit(a);
-		} else if (s.kind === "if") visit(s.cond);
-		else {
-			visit(s.target);
-			visit(s.value);
-		}
-	}
-}
-
-export function clauseUsesStacks(c: Clause): boolean {
-	return allStatements(c.statements).some(
-		(s) =>
-			s.kind === "aggregate" &&
-			s.keys.some((k) => k.kind === "call" && (k.fn === "ustack" || k.fn === "kstack" || k.fn === "stack")),
-	);
 }
 
 export type { ArgPlan };

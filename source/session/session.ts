@@ -8,19 +8,11 @@ import type { Program as DProgram } from "../d/ast.ts";
 import { print as printD, probeText } from "../d/index.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { ProbeName } from "../output/model.ts";
-import { isKind, needsAtomic, type TraceProbe } from "../providers/index.ts";
+import { needsAtomic, type TraceProbe } from "../providers/index.ts";
 import { Attempts } from "../util/attempts.ts";
-import {
-	attachTogether,
-	type BuildContext,
-	checkUnmatched,
-	matchClause,
-	probeKey,
-	type SkippedProbe,
-	skippedProbes,
-} from "./build.ts";
+import { type BuildContext, type SkippedProbe, skippedProbes } from "./build.ts";
 import type { DirectDrain } from "./direct-drain.ts";
-import { type EnablingState, newEnabling, orderAggregations, releaseEnabling } from "./enabling.ts";
+import { type EnablingState, newEnabling, releaseEnabling } from "./enabling.ts";
 import { explain, SessionError } from "./errors.ts";
 import { type EventBatch, EventStream } from "./events.ts";
 import { errorContext } from "./fault-records.ts";
@@ -35,7 +27,7 @@ import { checkedProgram } from "./program-text.ts";
 import { type ReadContext, readEnabling } from "./reader.ts";
 import { recordSymbols } from "./record-syms.ts";
 import { type FollowContext, followsNewProcesses, rematchEnablings } from "./rematch.ts";
-import { excludeProcess } from "./self.ts";
+import { attachEnabling, matchForEnable } from "./session-enable.ts";
 import type { SessionOptions } from "./session-options.ts";
 import { applySpeculations, Speculations, usesSpeculation } from "./speculation.ts";
 import { Symbolizer } from "./symbolize.ts";
@@ -144,7 +136,7 @@ export class Session {
 		const d = printD(program);
 		let matched: TraceProbe[][];
 		try {
-			matched = program.clauses.map((c) => this.matchForEnable(c, opts.allowZero === true));
+			matched = program.clauses.map((c) => matchForEnable(this.build, c, opts.allowZero === true));
 		} catch (e) {
 			throw explain(e, d);
 		}
@@ -162,26 +154,7 @@ export class Session {
 			st.dropSlot = this.maps.allocSlot();
 			st.truncSlot = this.maps.allocSlot();
 			st.faultSlot = this.maps.allocSlot();
-			// BEGIN fires before any other probe of the program can: its programs
-			// are loaded and run first, then the others are attached.
-			const own = (p: TraceProbe) => isKind(p, "dtrace");
-			// Probes other than BEGIN/END/ERROR leave dtop's own process out (self.ts).
-			const guarded = this.traceSelf ? program : excludeProcess(program, process.pid);
-			guarded.clauses.forEach((clause, i) => {
-				st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
-			});
-			attachTogether(
-				this.build,
-				st,
-				program.clauses.map((clause, i) => ({ clause, probes: matched[i].filter(own) })),
-			);
-			this.run(st, "BEGIN");
-			attachTogether(
-				this.build,
-				st,
-				guarded.clauses.map((clause, i) => ({ clause, probes: matched[i].filter((p) => !own(p)) })),
-			);
-			orderAggregations(st);
+			attachEnabling(this.build, st, program, matched, this.traceSelf, () => this.run(st, "BEGIN"));
 		} catch (e) {
 			this.release(st);
 			throw explain(e, d);
@@ -284,17 +257,6 @@ export class Session {
 	/** The program an enabling was made from (its options: quiet, ...). */
 	programOf(id: number): DProgram | undefined {
 		return this.enablings.get(id)?.program;
-	}
-
-	/** A clause's probes; with -Z, none yet is allowed (rematch() attaches them later). */
-	private matchForEnable(clause: Parameters<typeof matchClause>[1], allowZero: boolean): TraceProbe[] {
-		try {
-			return matchClause(this.build, clause);
-		} catch (e) {
-			if (!(allowZero && e instanceof SessionError && e.message.startsWith("no probes match"))) throw e;
-			checkUnmatched(clause, this.build.strsize);
-			return [];
-		}
 	}
 
 	/**
