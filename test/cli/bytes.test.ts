@@ -115,7 +115,10 @@ test("copyin(addr, size): the bytes as a string through stringof, a (string) cas
 test("copyinto and stringof of an integer are refused with line and column", async () => {
 	const a = await runDtop(["-v", "-n", "BEGIN { copyinto(arg0, 4, 0); }"]);
 	assert.equal(a.code, 1);
-	assert.match(a.stderr, /\ndtop: line 1, column 9: 'copyinto' is not supported: it copies into memory from alloca\(\)/);
+	assert.match(
+		a.stderr,
+		/\ndtop: line 1, column 9: 'copyinto' is not supported: it copies into memory from alloca\(\)/,
+	);
 	const b = await runDtop(["-v", "-n", 'BEGIN { printf("%s", stringof(12)); }']);
 	assert.equal(b.code, 1);
 	assert.match(b.stderr, /\ndtop: line 1, column 31: stringof\(\) argument #1 must be a string, not an integer/);
