@@ -127,7 +127,8 @@ test("the aggregation actions' arguments are checked with line and column", asyn
 		["BEGIN { @a = count(); normalize(@a); }", /normalize\( \) prototype mismatch: 1 arg passed, 2 expected/],
 		["BEGIN { @a = count(); denormalize(@b); }", /denormalize\( \) of @b, which no clause assigns/],
 	] as const) {
-		const r = await dtop(["-n", prog]);
+		// -v adds dtop's own message, with its column, to DTrace's line.
+		const r = await dtop(["-v", "-n", prog]);
 		assert.notEqual(r.code, 0, prog);
 		assert.match(r.stderr, msg, prog);
 		assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
