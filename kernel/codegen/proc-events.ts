@@ -9,7 +9,7 @@
 // the record: the reader attaches the probes the new code needs, then resumes
 // it. Children of the process in slot SELF are never held (dtop's own helpers:
 // it may wait for them).
-import { Asm, FP, R0, R1, R2, R3, R6, R7, R8, R9 } from "../bpf/asm.ts";
+import { Asm, FP, R0, R1, R2, R3, R6, R7, R8, R9, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { SIGSTOP } from "./hold.ts";
 
@@ -151,6 +151,18 @@ function deref(a: Asm, off: number, fail: string): Asm {
 		.jeq(R3, 0, fail);
 }
 
+/** `dst` = the u32 at R3 + off (kernel memory), or jump to `fail` when it cannot be read. Clobbers R0–R5. */
+function read32(a: Asm, off: number, fail: string, dst: Reg): Asm {
+	return a
+		.add(R3, off)
+		.mov(R1, FP)
+		.add(R1, -8)
+		.mov(R2, 4)
+		.call(Helper.probe_read_kernel)
+		.jne(R0, 0, fail)
+		.ldx(4, dst, FP, -8);
+}
+
 /** With R3 = a struct file *, reads its inode's number and device, and its path's names, into the record (R7). */
 function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
 	a.stx(8, FP, -16, R3);
@@ -212,17 +224,8 @@ function fdFile(a: Asm, f: FileOffsets): Asm {
 	zeroFileFields(a);
 	a.call(Helper.get_current_task).mov(R3, R0);
 	deref(a, f.taskFiles, "nofile");
-	deref(a, f.filesFdt, "nofile")
-		.mov(R9, R3)
-		.add(R3, f.fdtMaxFds)
-		.mov(R1, FP)
-		.add(R1, -8)
-		.mov(R2, 4)
-		.call(Helper.probe_read_kernel)
-		.jne(R0, 0, "nofile")
-		.ldx(4, R1, FP, -8)
-		.jge(R8, R1, "nofile")
-		.mov(R3, R9);
+	deref(a, f.filesFdt, "nofile").mov(R9, R3);
+	read32(a, f.fdtMaxFds, "nofile", R1).jge(R8, R1, "nofile").mov(R3, R9);
 	deref(a, f.fdtFd, "nofile").mov(R1, R8).lsh(R1, 3).add(R3, R1);
 	deref(a, 0, "nofile");
 	return fileIdentity(a, f, "nofile").label("nofile");
@@ -273,22 +276,9 @@ function maybeHold(a: Asm, m: ProcEventMaps, o: ProcEventOffsets): Asm {
 		.jgt(R0, R9, "nohold");
 	if (o.taskParent !== undefined && o.taskTgid !== undefined) {
 		// parent = current->real_parent; if parent->tgid == SELF, leave it be.
-		a.call(Helper.get_current_task)
-			.mov(R3, R0)
-			.add(R3, o.taskParent)
-			.mov(R1, FP)
-			.add(R1, -8)
-			.mov(R2, 8)
-			.call(Helper.probe_read_kernel)
-			.jne(R0, 0, "dohold")
-			.ldx(8, R3, FP, -8)
-			.add(R3, o.taskTgid)
-			.mov(R1, FP)
-			.add(R1, -8)
-			.mov(R2, 4)
-			.call(Helper.probe_read_kernel)
-			.jne(R0, 0, "dohold")
-			.ldx(4, R9, FP, -8)
+		a.call(Helper.get_current_task).mov(R3, R0);
+		deref(a, o.taskParent, "dohold");
+		read32(a, o.taskTgid, "dohold", R9)
 			.ldMapValue(R8, m.ctlFd, 0)
 			.ldx(8, R1, R8, CTL.SELF * 8)
 			.jeq(R9, R1, "nohold");
