@@ -99,6 +99,8 @@ export const Op = {
 	PSEUDO_MAP_VALUE: 2,
 	// call source pseudo-register for bpf-to-bpf calls
 	PSEUDO_CALL: 1,
+	// call source pseudo-register for a kernel function named by its BTF id
+	PSEUDO_KFUNC_CALL: 2,
 	// ld_imm64 source pseudo-register: the address of a subprogram (bpf_loop callbacks, Linux 5.13+)
 	PSEUDO_FUNC: 4,
 } as const;

@@ -307,6 +307,16 @@ export class Asm {
 		if (id === undefined) throw new AsmError(`unknown BPF helper '${String(helper)}'.`);
 		return this.emit({ op: Op.JMP | Op.CALL, dst: 0, src: 0, off: 0, imm: imm32(id, "call") });
 	}
+	/** Call a kernel function (kfunc) by its type id in the kernel's BTF (Linux 5.13+). */
+	callKfunc(btfId: number): this {
+		return this.emit({
+			op: Op.JMP | Op.CALL,
+			dst: 0,
+			src: Op.PSEUDO_KFUNC_CALL,
+			off: 0,
+			imm: imm32(btfId, "kfunc call"),
+		});
+	}
 	/** Call a BPF subprogram starting at `target` (a bpf-to-bpf call). */
 	callLocal(target: string): this {
 		return this.emit({ op: Op.JMP | Op.CALL, dst: 0, src: Op.PSEUDO_CALL, off: 0, imm: 0, target });

@@ -19,6 +19,7 @@ import {
 } from "../sys/index.ts";
 import { Asm, R0 } from "./asm.ts";
 import { forgetBootNumbers, loadFeatureCache, saveFeatureCache } from "./feature-cache.ts";
+import { probeCopyFromUserStr, probeSleepableUprobe } from "./sleepable.ts";
 
 const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
 
@@ -38,7 +39,9 @@ export type FeatureName =
 	| "uprobe"
 	| "kprobe"
 	| "btf"
-	| "fentry";
+	| "fentry"
+	| "sleepableUprobe"
+	| "copyFromUserStr";
 
 export interface FeatureResult {
 	supported: boolean;
@@ -58,6 +61,8 @@ export const FEATURE_TITLES: Record<FeatureName, string> = {
 	kprobe: "kprobes",
 	btf: "kernel BTF type information",
 	fentry: "fentry/fexit programs",
+	sleepableUprobe: "sleepable uprobe programs (user memory paged in on demand)",
+	copyFromUserStr: "bpf_copy_from_user_str",
 };
 
 let config: Map<string, string> | null | undefined;
@@ -98,8 +103,14 @@ export function clearFeatureCache(): void {
 /** What this boot's earlier runs found (feature-cache.ts), read at the first probe. */
 let booted: Map<string, FeatureResult> | undefined;
 
-/** Probe one feature (cached, also per boot). Never throws: failures become `{supported: false, reason}`. */
+/**
+ * Probe one feature (cached, also per boot). Never throws: failures become
+ * `{supported: false, reason}`. DTOP_DISABLE_FEATURES=name,… answers "no" for
+ * the features it names (to run, or test, what older kernels get).
+ */
 export function probeFeature(name: FeatureName): FeatureResult {
+	if (process.env.DTOP_DISABLE_FEATURES?.split(",").includes(name))
+		return { supported: false, reason: `${FEATURE_TITLES[name]} turned off by DTOP_DISABLE_FEATURES` };
 	let r = cache.get(name);
 	if (!r) {
 		// A test's fake kernel neither reads nor writes what the real one answered.
@@ -169,6 +180,8 @@ function linkCreate(attr: Buffer): number {
 }
 
 const PROBES: Record<FeatureName, () => FeatureResult> = {
+	sleepableUprobe: probeSleepableUprobe,
+	copyFromUserStr: probeCopyFromUserStr,
 	bpfCookie() {
 		// uprobes load as KPROBE programs, which is where dtop reads its cookies.
 		try {

@@ -42,7 +42,8 @@ export const Helper = {
 	ringbuf_discard: 133,
 	ringbuf_query: 134,
 	get_task_stack: 141,
-	copy_from_user: 148,
+	copy_from_user: 148, // sleepable programs only: may fault the page in
+	task_storage_get: 156, // 5.11+
 	get_current_task_btf: 158, // 5.11+, needs the kernel's BTF
 	ktime_get_coarse_ns: 160,
 	snprintf: 165,

@@ -11,3 +11,5 @@ export { NativeMemory, pageSize } from "./native.ts";
 export * from "./program.ts";
 export { type ObjectKind, type OpenObject, openObjectList, openObjects, track, untrack } from "./registry.ts";
 export { RecordSpans, RingBuffer } from "./ringbuf.ts";
+export { BPF_F_SLEEPABLE, copyFromUserStrId } from "./sleepable.ts";
+export { taskStorageMap } from "./task-storage.ts";

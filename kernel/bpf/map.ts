@@ -16,6 +16,7 @@ export const MapType = {
 	LRU_HASH: 9,
 	LRU_PERCPU_HASH: 10,
 	RINGBUF: 27, // Linux 5.8+
+	TASK_STORAGE: 29, // Linux 5.11+: one value per task, made on first use, freed when the task exits
 } as const;
 
 /** `map_flags` for BPF_MAP_CREATE. */
@@ -64,6 +65,8 @@ export interface MapSpec {
 	flags?: number;
 	/** Shown by bpftool; up to 15 of [A-Za-z0-9_.] (other characters become '_'). */
 	name?: string;
+	/** BTF describing key and value (local-storage maps need it): the blob's fd and the two type ids. */
+	btf?: { fd: number; keyTypeId: number; valueTypeId: number };
 }
 
 export interface MapEntry {
@@ -120,7 +123,7 @@ export class BpfMap {
 	/** False once the kernel refused BPF_MAP_LOOKUP_BATCH for this map. */
 	private batchWorks = true;
 
-	private constructor(fd: number, spec: Required<MapSpec>) {
+	private constructor(fd: number, spec: Required<Omit<MapSpec, "btf">>) {
 		this.fd = fd;
 		this.type = spec.type;
 		this.keySize = spec.keySize;
@@ -154,6 +157,11 @@ export class BpfMap {
 		attr.writeUInt32LE(spec.maxEntries, 12);
 		attr.writeUInt32LE(flags, 16);
 		attr.write(name, 28, "latin1");
+		if (spec.btf) {
+			attr.writeUInt32LE(spec.btf.fd, 48);
+			attr.writeUInt32LE(spec.btf.keyTypeId, 52);
+			attr.writeUInt32LE(spec.btf.valueTypeId, 56);
+		}
 		let fd: number;
 		try {
 			fd = sys().bpf(

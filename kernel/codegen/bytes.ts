@@ -11,13 +11,13 @@
 // groups (the first of equals) as "::", IPv4-compatible and -mapped addresses
 // with a dotted quad; its code is unrolled (8 groups, 4 nibbles).
 import { R0, R1, R2, R3, R4, R5, R9, R10, type Reg } from "../bpf/asm.ts";
-import { Helper } from "../bpf/helpers.ts";
 import { evalInt, label, type State, slot } from "./compile.ts";
 import { checkRead, DTRACEFLT, raise } from "./faults.ts";
 import type { StrExpr } from "./ir.ts";
 import { BUF_STRTOK } from "./ir.ts";
 import { byteAt, copyRange, enter, type Frame, getWord, loop, setWord, setWordImm } from "./strfuncs.ts";
 import { bufAt, materializeStr, strSlot, strsize } from "./strings.ts";
+import { readUser } from "./user-read.ts";
 
 type BytesExpr = Extract<StrExpr, { k: "strtok" | "copyin" | "inet" }>;
 
@@ -66,7 +66,8 @@ function copyin(s: State, e: Extract<StrExpr, { k: "copyin" }>, off: number, siz
 	a.jslt(R2, n - 1, ok).mov(R2, n - 1);
 	a.label(ok);
 	bufAt(s, R1, off);
-	a.mov(R3, R9).call(Helper.probe_read_user);
+	a.mov(R3, R9);
+	readUser(s);
 	checkRead(s);
 }
 

@@ -12,6 +12,7 @@
 //                      fp-128           a byte probed past a string cut at strsize
 //                      fp-136 .. fp-160 keys (strings.ts, vars.ts)
 //                      fp-176, fp-184   record.ts
+//                      fp-208 .. fp-192 a user string read's arguments (user-read.ts)
 // Keys and compared strings are built in the per-CPU buffer, not on the stack.
 import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
@@ -27,6 +28,7 @@ import { evalIntFn, evalStrInt } from "./strfuncs.ts";
 import { evalStrEq, loadBuf } from "./strings.ts";
 import { emitCallbacks } from "./strloop.ts";
 import { storeStr } from "./strvars.ts";
+import { readUser } from "./user-read.ts";
 import { compileIf, evalCond, evalExt, evalLoad, evalStore, zeroThis } from "./vars.ts";
 
 export class CodegenError extends Error {
@@ -134,7 +136,7 @@ function readArg(s: State, plan: ArgPlan | undefined, what: string): void {
 			if (plan.offset) a.add(R3, plan.offset);
 			a.mov(R1, R10).add(R1, off);
 			a.mov(R2, plan.size);
-			a.call(Helper.probe_read_user);
+			readUser(s);
 			a.ldx(8, R0, R10, off);
 			extend(a, R0, plan.size, plan.signed);
 			return;

@@ -9,6 +9,7 @@ import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, label, type State, slot } from "./compile.ts";
 import type { StrExpr } from "./ir.ts";
 import { bufAt } from "./strings.ts";
+import { readUser } from "./user-read.ts";
 
 export type ExecArgs = Extract<StrExpr, { k: "execargs" }>;
 
@@ -41,7 +42,7 @@ export function materializeExecArgs(s: State, e: ExecArgs, off: number, n: numbe
 	a.jslt(R2, 1, done);
 	a.stx(8, R10, tmp, R2);
 	bufAt(s, R1, off);
-	a.call(Helper.probe_read_user);
+	readUser(s);
 	a.jne(R0, 0, done);
 	// The NULs between arguments become spaces (the last byte read stays: the final NUL).
 	const loop = label(s, "xa_loop");

@@ -314,6 +314,14 @@ export interface ClauseProgram {
 	 * comparisons and keyed statements.
 	 */
 	bufFd?: number;
+	/**
+	 * The program is loaded sleepable (a uprobe reading user memory, Linux 6.6+):
+	 * user memory is read with bpf_copy_from_user (and the kfunc
+	 * bpf_copy_from_user_str, BTF id `strKfunc`, where the kernel has it), which
+	 * fault pages in; bufFd and the record's scratchFd are then task-storage maps
+	 * (working memory per thread: a firing that sleeps keeps its own).
+	 */
+	sleepable?: { strKfunc?: number };
 	/** The strsize option: the bytes a string may take, its NUL included (default 256). */
 	strsize?: number;
 	/** Counter slot of strings cut at strsize (DTrace cuts them silently; dtop counts). */

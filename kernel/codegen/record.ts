@@ -13,6 +13,7 @@ import { BUF_STR_A, RECORD_HEADER } from "./ir.ts";
 import { compileSpecEnd } from "./speculation.ts";
 import { countCut, materializeStr } from "./strings.ts";
 import { copyToRecord } from "./strvars.ts";
+import { lookupWorkArea, readUserStr } from "./user-read.ts";
 
 /**
  * fp-176: the scratch record's address; fp-184: a value kept across a helper
@@ -41,9 +42,7 @@ export function beginRecord(s: State, exit: string): void {
 	if (!r) return;
 	const a = s.a;
 	if (r.size % 8 || r.size < RECORD_HEADER) throw new CodegenError(`record size ${r.size} is not a valid record size.`);
-	a.st(4, R10, KEY0, 0);
-	a.ldMapFd(R1, r.scratchFd).mov(R2, R10).add(R2, KEY0).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, exit);
+	lookupWorkArea(s, r.scratchFd, KEY0, exit);
 	a.stx(8, R10, REC_PTR, R0);
 	a.st(4, R0, 0, r.descId);
 	a.mov(R1, R7).rsh(R1, 32).stx(4, R0, 4, R1);
@@ -87,8 +86,8 @@ export function compileRecordStmt(s: State, st: RecordStmt): void {
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off + 8, R0);
 			a.mov(R3, R0)
 				.add(R1, st.off + 16)
-				.mov(R2, st.size)
-				.call(Helper.probe_read_user_str);
+				.mov(R2, st.size);
+			readUserStr(s);
 			checkRead(s);
 			// The helper's result (length with the NUL, or -errno) tells the consumer a fault from a string.
 			a.ldx(8, R1, R10, REC_PTR).stx(8, R1, st.off, R0);

@@ -15,6 +15,7 @@ import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } 
 import { keySize } from "./layout.ts";
 import { materializeFn } from "./strfuncs.ts";
 import { readStrVar } from "./strvars.ts";
+import { lookupWorkArea, readUser, readUserStr } from "./user-read.ts";
 
 /** fp-120: the buffer's address, looked up once per firing; fp-128: one byte probed past a cut string. */
 export const BUF_PTR = -120;
@@ -57,9 +58,7 @@ export function bufAt(s: State, reg: Reg, off: number): void {
 export function loadBuf(s: State, exit: string): void {
 	const a = s.a;
 	if (s.p.bufFd === undefined) return;
-	a.st(4, R10, BUF_PTR, 0);
-	a.ldMapFd(R1, s.p.bufFd).mov(R2, R10).add(R2, BUF_PTR).call(Helper.map_lookup_elem);
-	a.jeq(R0, 0, exit);
+	lookupWorkArea(s, s.p.bufFd, BUF_PTR, exit);
 	a.stx(8, R10, BUF_PTR, R0);
 }
 
@@ -77,8 +76,8 @@ export function countCut(s: State, n: number): void {
 		.add(R1, PROBE_BYTE)
 		.mov(R2, 1)
 		.mov(R3, R9)
-		.add(R3, n - 1)
-		.call(Helper.probe_read_user);
+		.add(R3, n - 1);
+	readUser(s);
 	a.ldx(1, R0, R10, PROBE_BYTE).jeq(R0, 0, ok);
 	counterAdd(s, s.p.truncSlot);
 	a.label(ok);
@@ -130,11 +129,13 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			if (e.len) {
 				a.ldx(8, R0, R10, lenSlot);
 				copyinLen(s, n);
-				a.mov(R3, R9).call(Helper.probe_read_user_str);
+				a.mov(R3, R9);
+				readUserStr(s);
 				checkRead(s);
 				return;
 			}
-			a.mov(R2, n).mov(R3, R9).call(Helper.probe_read_user_str);
+			a.mov(R2, n).mov(R3, R9);
+			readUserStr(s);
 			checkRead(s);
 			countCut(s, n);
 			return;

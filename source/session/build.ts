@@ -1,7 +1,7 @@
 // From a D clause to programs in the kernel: match its probes, group them by
 // provider, lower and compile per group, load, and attach. Every choice that
 // depends on the kind of probe is the provider's (source/providers).
-import { BpfMap, JumpRangeError, MapType, Program } from "../../kernel/bpf/index.ts";
+import { BPF_F_SLEEPABLE, BpfMap, JumpRangeError, MapType, Program, VerifierError } from "../../kernel/bpf/index.ts";
 import { compileClauses } from "../../kernel/codegen/compile.ts";
 import { canFault, type FaultPlan } from "../../kernel/codegen/faults.ts";
 import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
@@ -23,6 +23,7 @@ import type { SharedMaps } from "./maps.ts";
 import type { ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
 import { type SkippedProbe, skippedMapOf } from "./skipped.ts";
+import { sleepablePrograms } from "./sleepable.ts";
 import { varEnvOf } from "./vars.ts";
 import { widen } from "./widen.ts";
 
@@ -306,8 +307,17 @@ function enableGroup(
 	}));
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
+	const name = `dtop_${st.id}`;
 	try {
-		group.program = Program.load({ ...spec, insns: compileClauses(programs), name: `dtop_${st.id}` });
+		const sleepable = sleepablePrograms(probes, clauses, programs, maps);
+		try {
+			if (sleepable)
+				group.program = Program.load({ ...spec, flags: BPF_F_SLEEPABLE, insns: compileClauses(sleepable), name });
+		} catch (e) {
+			// What the verifier refuses sleepable loads as before (reads of unmapped pages then fault).
+			if (!(e instanceof VerifierError)) throw e;
+		}
+		group.program ??= Program.load({ ...spec, insns: compileClauses(programs), name });
 	} catch (e) {
 		if (e instanceof JumpRangeError) {
 			const what = clauses[0].probes.map((d) => d.text || probeText(d)).join(", ");

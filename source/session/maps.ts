@@ -4,7 +4,7 @@
 // ~16 MB of stack slots), so only when a clause needs them. The unwinder's
 // maps (kernel/unwind: .eh_frame tables, its stacks) likewise, for ustack() at
 // uprobes. The per-event ring buffer, its scratch buffer and the state map too.
-import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature } from "../../kernel/bpf/index.ts";
+import { BpfMap, MapType, pageSize, possibleCpuCount, probeFeature, taskStorageMap } from "../../kernel/bpf/index.ts";
 import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import { BUF_SIZE, STACK_DEPTH } from "../../kernel/codegen/ir.ts";
 import { tracefs } from "../../kernel/tracefs/index.ts";
@@ -28,6 +28,8 @@ export class SharedMaps {
 	#scratch: BpfMap | undefined;
 	#state: BpfMap | undefined;
 	#buf: BpfMap | undefined;
+	#taskBuf: BpfMap | undefined;
+	#taskScratch: BpfMap | undefined;
 	#ringDropSlot: number | undefined;
 	/**
 	 * Bytes of the ring buffer: DTrace's bufsize is each CPU's buffer, and all
@@ -122,6 +124,16 @@ export class SharedMaps {
 	get ringDropSlot(): number {
 		this.#ringDropSlot ??= this.allocSlot();
 		return this.#ringDropSlot;
+	}
+
+	/** The buffer and the record scratch of sleepable programs: per thread (kernel/bpf/task-storage.ts). */
+	get taskBuf(): BpfMap {
+		this.#taskBuf ??= taskStorageMap(BUF_SIZE, "dtop_tbuf");
+		return this.#taskBuf;
+	}
+	get taskScratch(): BpfMap {
+		this.#taskScratch ??= taskStorageMap(SCRATCH_SIZE, "dtop_tscratch");
+		return this.#taskScratch;
 	}
 
 	/** The state flag and exit() status, if set. */
@@ -224,6 +236,8 @@ export class SharedMaps {
 			this.#scratch,
 			this.#state,
 			this.#buf,
+			this.#taskBuf,
+			this.#taskScratch,
 			this.#containers,
 			this.#cgroupScope,
 		]) {
@@ -242,6 +256,8 @@ export class SharedMaps {
 			this.#scratch =
 			this.#state =
 			this.#buf =
+			this.#taskBuf =
+			this.#taskScratch =
 				undefined;
 		this.#ringDropSlot = undefined;
 		this.#unwinder = undefined;
