@@ -136,9 +136,15 @@ async function main(): Promise<void> {
 function write(minutes: number, samples: Minute[], held: number, left: number, maxLinks: number): void {
 	const file = new URL("../../BENCHMARKS.md", import.meta.url);
 	const old = readFileSync(file, "utf8");
-	const first = samples[0];
 	const last = samples.at(-1);
-	const growth = first && last ? last.rss - first.rss : Number.NaN;
+	// One sample lands anywhere in the collector's cycle (RSS swings by tens of MiB
+	// between collections): what is retained is the floor, the least RSS of the
+	// five minutes after the first against that of the last five.
+	const floor = (xs: Minute[]) => (xs.length ? Math.min(...xs.map((x) => x.rss)) : Number.NaN);
+	const early = floor(samples.slice(1, 6));
+	const late = floor(samples.slice(-5));
+	const growth = late - early;
+	const swing = `${fmt(Math.min(...samples.map((x) => x.rss)), "MiB", 1)}–${fmt(Math.max(...samples.map((x) => x.rss)), "MiB", 1)}`;
 	const rows = samples
 		.map(
 			(s) =>
@@ -150,7 +156,7 @@ function write(minutes: number, samples: Minute[], held: number, left: number, m
 
 Measured on ${new Date().toISOString().slice(0, 10)} by \`scripts/soak ${minutes}\`: the interactive UI (140×45 pty) with three enablings
 (\`${CLAUSES.join("`, `")}\`) for ${minutes} minutes while short-lived \`simple --count 3\` processes started at 100/s.
-RSS growth from minute 1 to minute ${last?.minute ?? "?"}: **${fmt(growth, "MiB", 1)}** (goal: under 5 MiB).
+RSS growth, the least RSS of minutes 2–6 against that of the last five: **${fmt(growth, "MiB", 1)}** (${fmt(early, "MiB", 1)} → ${fmt(late, "MiB", 1)}; goal: under 5 MiB); single samples ranged ${swing} with the collector's cycle (last minute: ${fmt(last?.rss ?? Number.NaN, "MiB", 1)}).
 dtop held ${held} BPF programs and up to ${maxLinks} links; after quitting, **${left} of those programs** were still in the kernel 2 s later
 (a program outlives its links, so none left means none of its links either).
 
