@@ -23,10 +23,13 @@
 // x30 is kept in the scratch record, and a "same value" rule for the return
 // address (a function's entry, a leaf without a frame) takes it from there; the
 // CFA may then equal sp. Return addresses are stripped to 48 bits (pointer
-// authentication signs them above the address).
+// authentication signs them above the address). A pc without unwind information
+// that holds the signal trampoline's `mov x8, #139; svc #0` (the vDSO's
+// __kernel_rt_sigreturn) is a signal frame: the interrupted pc, sp, x29 and x30
+// come from the rt_sigframe at sp (walk.ts ARM64_SIGFRAME), x30 usable as in frame 0.
 import { type Asm, FP, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
-import { ARCHES, type ArchName, archFor } from "../sys/arch.ts";
+import { type ArchName, archFor } from "../sys/arch.ts";
 import { Base, CfaKind, RegKind, RuleFlags } from "./cfa.ts";
 import {
 	COLLISION_ID,
@@ -45,7 +48,8 @@ import {
 	ROW_SEARCH_STEPS,
 	S,
 } from "./layout.ts";
-import { ARM64_USER_TOP, FP_REACH, Stop, userTop, WalkFlags } from "./walk.ts";
+import { walkRegs } from "./regs.ts";
+import { ARM64_SIGFRAME, ARM64_SIGRETURN_INSNS, ARM64_USER_TOP, FP_REACH, Stop, userTop, WalkFlags } from "./walk.ts";
 
 /** The map fds the generated code refers to. */
 export interface UnwindMapFds {
@@ -73,6 +77,8 @@ export interface UstackCodeOptions {
 const EEXIST = 17;
 const BPF_NOEXIST = 1;
 const REC = S.RECORD;
+/** The trampoline's two instructions as one little-endian u64. */
+const SIGRETURN_U64 = (BigInt(ARM64_SIGRETURN_INSNS[1]) << 32n) | BigInt(ARM64_SIGRETURN_INSNS[0]);
 
 /** Emits the unwinder's subprograms and the calls to it. */
 export class UstackCode {
@@ -149,12 +155,12 @@ export class UstackCode {
 		a.ldImm64(R0, COLLISION_ID).exit();
 		a.label(this.l("have_scratch"));
 		a.mov(R7, R0);
-		const t = ARCHES[this.arch];
-		a.ldx(8, R1, R6, t.regs[t.ipReg]).stx(8, R7, S.PC, R1);
-		a.ldx(8, R1, R6, t.regs[t.spReg]).stx(8, R7, S.SP, R1);
-		a.ldx(8, R1, R6, t.regs[t.fpReg]).stx(8, R7, S.FP, R1);
+		const w = walkRegs(this.arch);
+		a.ldx(8, R1, R6, w.pc).stx(8, R7, S.PC, R1);
+		a.ldx(8, R1, R6, w.sp).stx(8, R7, S.SP, R1);
+		a.ldx(8, R1, R6, w.fp).stx(8, R7, S.FP, R1);
 		a.st(8, R7, S.FP_OK, 1).st(8, R7, S.ADJ, 0).st(8, R7, S.LR_OK, 0);
-		if (this.arch === "arm64") a.ldx(8, R1, R6, t.regs.lr).stx(8, R7, S.LR, R1).st(8, R7, S.LR_OK, 1);
+		if (w.lr !== undefined) a.ldx(8, R1, R6, w.lr).stx(8, R7, S.LR, R1).st(8, R7, S.LR_OK, 1);
 		a.st(8, R7, S.H1, HASH.SEED1).st(8, R7, REC + R.H2, HASH.SEED2);
 		a.call(Helper.get_current_pid_tgid).rsh(R0, 32).mov(R8, R0);
 		a.stx(4, R7, REC + R.TGID, R8);
@@ -227,6 +233,41 @@ export class UstackCode {
 		a.ldx(8, R5, R6, S.FP_OK).jeq(R5, 0, this.l("stop_lostfp"));
 		a.ldx(8, R4, R6, S.FP);
 		a.label(ok);
+	}
+
+	/** record flags |= bit (R1 clobbered). */
+	private flag(a: Asm, bit: number): void {
+		a.ldx(1, R1, R6, REC + R.FLAGS)
+			.or(R1, bit)
+			.stx(1, R6, REC + R.FLAGS, R1);
+	}
+
+	/**
+	 * aarch64, a pc without unwind information: if it holds the signal trampoline,
+	 * step into the interrupted context (walk.ts does the same) and end this frame;
+	 * otherwise fall through to the frame-pointer step.
+	 */
+	private emitSigreturn(a: Asm): void {
+		const L = (n: string) => this.l(n);
+		a.ldx(8, R3, R6, S.PC);
+		this.readUser(a, 8, R3, L("no_sigreturn"));
+		a.ldx(8, R1, R6, S.TMP).ldImm64(R2, SIGRETURN_U64).jne(R1, R2, L("no_sigreturn"));
+		a.ldx(8, R3, R6, S.SP).add(R3, ARM64_SIGFRAME.X29);
+		this.readUser(a, 16, R3, L("stop_fault"));
+		a.ldx(8, R1, R6, S.TMP).stx(8, R6, S.FP, R1).st(8, R6, S.FP_OK, 1);
+		a.ldx(8, R1, R6, S.TMP + 8)
+			.stx(8, R6, S.LR, R1)
+			.st(8, R6, S.LR_OK, 1);
+		a.ldx(8, R3, R6, S.SP).add(R3, ARM64_SIGFRAME.SP);
+		this.readUser(a, 16, R3, L("stop_fault"));
+		a.ldx(8, R3, R6, S.TMP).ldx(8, R8, R6, S.TMP + 8); // the interrupted sp and pc
+		a.jeq(R8, 0, L("stop_end"));
+		a.ldx(8, R4, R6, S.SP).jle(R3, R4, L("stop_bad"));
+		a.ldImm64(R5, userTop(this.arch)).jge(R8, R5, L("stop_bad"));
+		a.stx(8, R6, S.SP, R3).stx(8, R6, S.PC, R8).st(8, R6, S.ADJ, 0);
+		this.flag(a, WalkFlags.SIGNAL_FRAME);
+		a.mov(R0, 0).exit();
+		a.label(L("no_sigreturn"));
 	}
 
 	/** R1 = dst (scratch TMP), R2 = size, R3 = src; bpf_probe_read_user; jumps to `fail` on error. */
@@ -353,6 +394,9 @@ export class UstackCode {
 		a.ldx(8, R1, R6, S.TMP).stx(8, R6, S.FP, R1).st(8, R6, S.FP_OK, 1);
 		a.label(L("fp_done"));
 		a.ldx(1, R1, R7, 3).and(R1, RuleFlags.SIGNAL).xor(R1, RuleFlags.SIGNAL).stx(8, R6, S.ADJ, R1);
+		a.jne(R1, 0, L("not_signal"));
+		this.flag(a, WalkFlags.SIGNAL_FRAME);
+		a.label(L("not_signal"));
 		a.ldx(8, R3, R6, S.CFA).ja(L("next"));
 
 		// No rule for the pc: one frame-pointer step (cfa = fp + 16, [fp] = caller's fp, [fp + 8] = ra).
@@ -360,6 +404,7 @@ export class UstackCode {
 		a.label(L("notable")).st(8, R6, S.WHY, Stop.NO_TABLE).ja(L("fpstep"));
 		a.label(L("noinfo")).st(8, R6, S.WHY, Stop.NO_INFO);
 		a.label(L("fpstep"));
+		if (this.arch === "arm64") this.emitSigreturn(a);
 		a.ldx(8, R4, R6, S.FP_OK).jeq(R4, 0, L("stop_why"));
 		a.ldx(8, R3, R6, S.FP).ldx(8, R4, R6, S.SP).jlt(R3, R4, L("stop_why"));
 		a.mov(R5, R3).sub(R5, R4).jgt(R5, FP_REACH, L("stop_why"));
@@ -368,9 +413,7 @@ export class UstackCode {
 		a.ldx(8, R3, R6, S.FP).add(R3, 16);
 		a.ldx(8, R1, R6, S.TMP).stx(8, R6, S.FP, R1);
 		a.ldx(8, R8, R6, S.TMP + 8);
-		a.ldx(1, R1, R6, REC + R.FLAGS)
-			.or(R1, WalkFlags.FP_FALLBACK)
-			.stx(1, R6, REC + R.FLAGS, R1);
+		this.flag(a, WalkFlags.FP_FALLBACK);
 		a.st(8, R6, S.ADJ, 1);
 
 		// R3 = the caller's sp (the CFA), R8 = its pc (the return address).

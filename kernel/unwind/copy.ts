@@ -5,19 +5,43 @@
 // firing is one large bpf_probe_read_user and ring-buffer traffic of
 // COPY_HEADER + copySize bytes; the consumer's cost grows with the rate.
 //
-// Record: { u32 tgid; u32 copied; u64 ip; u64 sp; u64 bp; u8 stack[copySize] }.
+// Record: { u32 tgid; u32 copied; u64 regs[]; u8 stack[copySize] }, the
+// registers the walk starts from in regs.ts's order (pc, sp, frame pointer, and
+// on aarch64 the link register x30): 32 bytes of header on x86_64, 40 on aarch64.
 // The copy is all-or-nothing per size, so it is tried at copySize, then halved
 // down to 512 bytes (a stack whose top is closer than copySize to sp).
+//
+// aarch64's signal frames need the code of the signal trampoline (the vDSO's
+// __kernel_rt_sigreturn, walk.ts): the vDSO's bytes are read from the process
+// when it is added.
+import { closeSync, openSync, readSync } from "node:fs";
 import { Asm, FP, R0, R1, R2, R3, R6, R7 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import type { RingBuffer } from "../bpf/ringbuf.ts";
 import { type Mapping, openablePath, readMaps } from "../elf/procmaps.ts";
-import { ARCHES } from "../sys/arch.ts";
+import { type ArchName, archFor } from "../sys/arch.ts";
 import { mappingBias, sharedTableCache, type TableCache } from "./cache.ts";
-import { type MappedObject, MappingList, Stop, stackCopyReader, type WalkResult, walk } from "./walk.ts";
+import { walkRegs } from "./regs.ts";
+import {
+	type MappedObject,
+	MappingList,
+	type Registers,
+	Stop,
+	stackCopyReader,
+	type WalkResult,
+	walk,
+} from "./walk.ts";
 
-export const COPY_HEADER = 32;
-const X64 = ARCHES.x64.regs;
+/** pt_regs offsets of the registers a record carries, in its order. */
+function recordRegs(arch: ArchName): number[] {
+	const w = walkRegs(arch);
+	return w.lr === undefined ? [w.pc, w.sp, w.fp] : [w.pc, w.sp, w.fp, w.lr];
+}
+
+/** Bytes before the stack in a record: tgid, copied, the registers. */
+export function copyHeader(arch: ArchName = archFor().name): number {
+	return 8 + 8 * recordRegs(arch).length;
+}
 
 export interface StackCopyOptions {
 	ringbufFd: number;
@@ -26,16 +50,22 @@ export interface StackCopyOptions {
 	lostSlot: number;
 	/** Bytes of stack copied per firing (perf's default is 8192). */
 	copySize: number;
+	/** The architecture of the code generated (default: this machine's). */
+	arch?: ArchName;
 }
 
 /** A whole uprobe program: copy registers and stack into the ring buffer; returns 0. */
 export function stackCopyProgram(o: StackCopyOptions): Asm {
 	if (o.copySize < 512 || o.copySize % 8 !== 0)
 		throw new Error(`the stack copy must be ≥ 512 bytes and a multiple of 8.`);
+	const arch = o.arch ?? archFor().name;
+	const regs = recordRegs(arch);
+	const head = copyHeader(arch);
+	const sp = walkRegs(arch).sp;
 	const a = new Asm();
 	a.mov(R6, R1);
 	a.ldMapFd(R1, o.ringbufFd)
-		.mov(R2, COPY_HEADER + o.copySize)
+		.mov(R2, head + o.copySize)
 		.mov(R3, 0)
 		.call(Helper.ringbuf_reserve);
 	a.jne(R0, 0, "have");
@@ -43,12 +73,12 @@ export function stackCopyProgram(o: StackCopyOptions): Asm {
 	a.jeq(R0, 0, "out").mov(R1, 1).atomicAdd(8, R0, 0, R1).ja("out");
 	a.label("have").mov(R7, R0);
 	a.call(Helper.get_current_pid_tgid).rsh(R0, 32).stx(4, R7, 0, R0);
-	a.ldx(8, R1, R6, X64.rip).stx(8, R7, 8, R1);
-	a.ldx(8, R1, R6, X64.rsp).stx(8, R7, 16, R1);
-	a.ldx(8, R1, R6, X64.rbp).stx(8, R7, 24, R1);
+	regs.forEach((off, i) => {
+		a.ldx(8, R1, R6, off).stx(8, R7, 8 + 8 * i, R1);
+	});
 	a.st(4, R7, 4, 0);
 	for (let size = o.copySize; size >= 512; size >>= 1) {
-		a.mov(R1, R7).add(R1, COPY_HEADER).mov(R2, size).ldx(8, R3, R6, X64.rsp).call(Helper.probe_read_user);
+		a.mov(R1, R7).add(R1, head).mov(R2, size).ldx(8, R3, R6, sp).call(Helper.probe_read_user);
 		a.jne(R0, 0, `try_${size >> 1}`)
 			.st(4, R7, 4, size)
 			.ja("submit");
@@ -59,13 +89,40 @@ export function stackCopyProgram(o: StackCopyOptions): Asm {
 	return a;
 }
 
-/** The objects a process maps, with tables, for walking copies of its stack in user space. */
-export function processAddressSpace(pid: number, cache: TableCache = sharedTableCache, maps?: Mapping[]): MappingList {
+/** `length` bytes of a process's memory at `address` (/proc/PID/mem), or undefined where it cannot be read. */
+export function readProcessMemory(pid: number, address: number, length: number): Buffer | undefined {
+	let fd: number | undefined;
+	try {
+		fd = openSync(`/proc/${pid}/mem`, "r");
+		const buf = Buffer.alloc(length);
+		return readSync(fd, buf, 0, length, address) === length ? buf : undefined;
+	} catch {
+		return undefined;
+	} finally {
+		if (fd !== undefined) closeSync(fd);
+	}
+}
+
+/** Largest vDSO read for its code (Linux's are one or two pages). */
+const VDSO_MAX = 64 << 10;
+
+/**
+ * The objects a process maps, with tables, for walking copies of its stack in
+ * user space; on aarch64 with the vDSO's code (its signal trampoline).
+ */
+export function processAddressSpace(
+	pid: number,
+	cache: TableCache = sharedTableCache,
+	maps?: Mapping[],
+	arch: ArchName = archFor().name,
+): MappingList {
 	const list: MappedObject[] = [];
 	for (const m of maps ?? readMaps(pid)) {
 		if (!m.executable) continue;
 		if (m.path === "" || m.path.startsWith("[")) {
-			list.push({ start: m.start, end: m.end, bias: 0, table: undefined });
+			const vdso = arch === "arm64" && m.path === "[vdso]" && m.end - m.start <= VDSO_MAX;
+			const code = vdso ? readProcessMemory(pid, m.start, m.end - m.start) : undefined;
+			list.push({ start: m.start, end: m.end, bias: 0, table: undefined, code });
 			continue;
 		}
 		const e = cache.get(openablePath(pid, m));
@@ -83,15 +140,23 @@ export interface CopiedStack {
 }
 
 /** Decodes one ring-buffer record and walks it. `space` gives the process's objects. */
-export function walkCopy(rec: Buffer, space: (pid: number) => MappingList | undefined, maxFrames: number): CopiedStack {
+export function walkCopy(
+	rec: Buffer,
+	space: (pid: number) => MappingList | undefined,
+	maxFrames: number,
+	arch: ArchName = archFor().name,
+): CopiedStack {
+	const head = copyHeader(arch);
+	if (rec.length < head) throw new Error(`a stack-copy record of ${rec.length} bytes is shorter than its header.`);
 	const pid = rec.readUInt32LE(0);
-	const copied = rec.readUInt32LE(4);
+	const copied = Math.min(rec.readUInt32LE(4), rec.length - head);
 	const num = (at: number) => Number(rec.readBigUInt64LE(at));
-	const regs = { pc: num(8), sp: num(16), fp: num(24) };
+	const regs: Registers = { pc: num(8), sp: num(16), fp: num(24) };
+	if (arch === "arm64") regs.lr = num(32);
 	const s = space(pid);
-	const stack = rec.subarray(COPY_HEADER, COPY_HEADER + copied);
+	const stack = rec.subarray(head, head + copied);
 	const result: WalkResult = s
-		? walk(regs, s, stackCopyReader(regs.sp, stack), maxFrames)
+		? walk(regs, s, stackCopyReader(regs.sp, stack), maxFrames, arch)
 		: { frames: [regs.pc], stop: Stop.NO_PROCESS, flags: 0 };
 	return { pid, result, copied };
 }
@@ -106,17 +171,18 @@ export class StackCopyConsumer {
 		private readonly ring: RingBuffer,
 		private readonly maxFrames: number,
 		private readonly cache: TableCache = sharedTableCache,
+		private readonly arch: ArchName = archFor().name,
 	) {}
 
 	/** Learn a process before its records arrive (reads /proc/PID/maps). */
 	addProcess(pid: number): void {
-		this.spaces.set(pid, processAddressSpace(pid, this.cache));
+		this.spaces.set(pid, processAddressSpace(pid, this.cache, undefined, this.arch));
 	}
 
 	poll(): number {
 		const recs = this.ring.poll();
 		for (const r of recs) {
-			const s = walkCopy(r, (pid) => this.spaces.get(pid), this.maxFrames);
+			const s = walkCopy(r, (pid) => this.spaces.get(pid), this.maxFrames, this.arch);
 			const key = `${s.pid};${s.result.stop};${s.result.frames.join(",")}`;
 			this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
 			this.bytes += r.length;

@@ -8,7 +8,7 @@
 import { Asm, R0, R1, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { Program, ProgType } from "../bpf/program.ts";
-import { archFor } from "../sys/arch.ts";
+import { ARCHES, type ArchName, archFor } from "../sys/arch.ts";
 
 export type UserRegs = "ctx" | "task";
 
@@ -34,4 +34,35 @@ export function taskRegsSupported(): boolean {
 		taskRegs = false;
 	}
 	return taskRegs;
+}
+
+/**
+ * The registers a user stack walk starts from, as byte offsets into `struct
+ * pt_regs`: the pc, the stack pointer, the frame pointer (rbp, x29) and, on
+ * aarch64, the link register x30 (the return address of a function that has not
+ * saved it yet). The in-kernel walk (bpf.ts) and the stack copy (copy.ts) both
+ * read them from here, in this order.
+ */
+export interface WalkRegs {
+	pc: number;
+	sp: number;
+	fp: number;
+	/** aarch64's x30; undefined on x86_64, which has no link register. */
+	lr: number | undefined;
+}
+
+export function walkRegs(arch: ArchName): WalkRegs {
+	const t = ARCHES[arch];
+	return {
+		pc: t.regs[t.ipReg],
+		sp: t.regs[t.spReg],
+		fp: t.regs[t.fpReg],
+		lr: arch === "arm64" ? t.regs.lr : undefined,
+	};
+}
+
+/** The walk's registers in the order a stack-copy record stores them (pc, sp, fp[, lr]). */
+export function walkRegList(arch: ArchName): number[] {
+	const w = walkRegs(arch);
+	return w.lr === undefined ? [w.pc, w.sp, w.fp] : [w.pc, w.sp, w.fp, w.lr];
 }

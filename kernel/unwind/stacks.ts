@@ -15,6 +15,8 @@ export interface UserStack {
 	stopName: string;
 	/** Some frames were found by frame pointers, in code without unwind information. */
 	fpFallback: boolean;
+	/** The walk went through a signal frame (into a signal handler's caller, the interrupted code). */
+	signalFrame: boolean;
 }
 
 /** Why an id has no record. */
@@ -60,6 +62,7 @@ export function decodeRecord(id: bigint, v: Buffer, maxFrames: number): UserStac
 		stop,
 		stopName: STOP_NAMES[stop] ?? `stop reason ${stop}`,
 		fpFallback: (v[R.FLAGS] & WalkFlags.FP_FALLBACK) !== 0,
+		signalFrame: (v[R.FLAGS] & WalkFlags.SIGNAL_FRAME) !== 0,
 	};
 }
 

@@ -6,7 +6,17 @@
 // x86_64 and aarch64. On aarch64 the return address of the interrupted function
 // may still be in the link register x30 (at a function's entry, in a leaf before
 // or without a prologue): the rule says "same value" and frame 0 takes it from
-// the registers; beyond frame 0 x30 is not known, and such a rule stops the walk.
+// the registers; beyond frame 0 x30 is not known, and such a rule stops the walk
+// (except after a signal frame, whose saved context holds the interrupted x30).
+//
+// Signal frames. On x86_64 glibc's trampoline __restore_rt has call frame
+// information that describes the saved context (an 'S' CIE; cfa.ts turns it
+// into rules). On aarch64 the handler returns to the vDSO's
+// __kernel_rt_sigreturn (glibc sets no sa_restorer; qemu's user mode has its own
+// trampoline), whose CFI only names a frame record {x29, x30}: followed, it
+// would skip the interrupted function and leave sp inside the signal frame. So
+// the walk recognises the trampoline's two instructions, as gdb and libgcc do,
+// and takes pc, sp, x29 and x30 from the struct rt_sigframe at sp.
 import { Base, CfaKind, RegKind, RuleFlags, type UnwindArch, type UnwindRule } from "./cfa.ts";
 import type { UnwindTable } from "./table.ts";
 
@@ -57,6 +67,24 @@ export const WalkFlags = {
 	FP_FALLBACK: 1,
 	/** The process was not loaded yet: the frames were found by frame pointers alone. */
 	UNKNOWN_PROCESS: 2,
+	/** The walk went through a signal frame (a trampoline into a signal handler). */
+	SIGNAL_FRAME: 4,
+} as const;
+
+/** aarch64 `mov x8, #139` (__NR_rt_sigreturn) and `svc #0`: a signal trampoline's whole code. */
+export const ARM64_SIGRETURN_INSNS = [0xd2801168, 0xd4000001] as const;
+/**
+ * Where the interrupted registers are, from sp in the trampoline (the struct
+ * rt_sigframe of arch/arm64/kernel/signal.c): siginfo (128 bytes), then the
+ * ucontext, whose uc_mcontext (struct sigcontext: fault_address, regs[31], sp,
+ * pc, pstate) is 16-aligned at 128 + 176 = 304. x29 and x30 are adjacent, as
+ * are sp and pc: two 16-byte reads.
+ */
+export const ARM64_SIGFRAME = {
+	X29: 304 + 8 + 29 * 8,
+	X30: 304 + 8 + 30 * 8,
+	SP: 304 + 8 + 31 * 8,
+	PC: 304 + 8 + 32 * 8,
 } as const;
 
 /** Largest distance followed from sp to a frame pointer (8 MiB: the default stack limit). */
@@ -95,11 +123,15 @@ export interface MappedObject {
 	bias: number;
 	/** undefined: the object is known but its table is not loaded. */
 	table: UnwindTable | undefined;
+	/** The mapping's bytes from `start` (the vDSO's, read from the process), where known. */
+	code?: Buffer;
 }
 
 export interface AddressSpace {
 	/** The executable mapping holding pc, or undefined. */
 	find(pc: number): MappedObject | undefined;
+	/** The 32-bit instruction at `address`, where the code is known (for signal trampolines). */
+	readCode?(address: number): number | undefined;
 }
 
 /** Reads a u64 of user memory, or undefined where it cannot. */
@@ -129,6 +161,16 @@ export class MappingList implements AddressSpace {
 		const m = this.list[lo - 1];
 		return m && pc < m.end ? m : undefined;
 	}
+	readCode(address: number): number | undefined {
+		const m = this.find(address);
+		const at = m?.code ? address - m.start : -1;
+		return m?.code && at >= 0 && at + 4 <= m.code.length ? m.code.readUInt32LE(at) : undefined;
+	}
+}
+
+/** Whether pc is at an aarch64 signal trampoline (`mov x8, #139; svc #0`). */
+export function atSigreturn(space: AddressSpace, pc: number): boolean {
+	return space.readCode?.(pc) === ARM64_SIGRETURN_INSNS[0] && space.readCode?.(pc + 4) === ARM64_SIGRETURN_INSNS[1];
 }
 
 /** A reader over a copy of the stack taken at `sp` (design (b)); everything else is unreadable. */
@@ -193,6 +235,21 @@ export function walk(
 		// An aarch64 leaf's CFA may equal sp (no frame yet): allowed once, when the return address is x30.
 		let fromLr = false;
 		if (!rule) {
+			if (arch === "arm64" && atSigreturn(space, r.pc)) {
+				// The interrupted context: its pc is exact, its x30 as good as frame 0's.
+				const x29 = read(r.sp + ARM64_SIGFRAME.X29);
+				const x30 = read(r.sp + ARM64_SIGFRAME.X30);
+				const sp = read(r.sp + ARM64_SIGFRAME.SP);
+				const pc = read(r.sp + ARM64_SIGFRAME.PC);
+				if (x29 === undefined || x30 === undefined || sp === undefined || pc === undefined)
+					return { frames, stop: Stop.READ_FAULT, flags };
+				if (pc === 0) return { frames, stop: Stop.END, flags };
+				if (sp <= r.sp || pc >= top) return { frames, stop: Stop.BAD_FRAME, flags };
+				flags |= WalkFlags.SIGNAL_FRAME;
+				Object.assign(r, { pc, sp, fp: x29, lr: x30 });
+				exact = true;
+				continue;
+			}
 			const step = fpStep(r, read);
 			if (!step) return { frames, stop: why, flags };
 			flags |= WalkFlags.FP_FALLBACK;
@@ -230,6 +287,7 @@ export function walk(
 				else fp = rule.fp === RegKind.VALUE ? at + rule.fpOffset : read(at + rule.fpOffset);
 			} else fp = undefined;
 			exact = (rule.flags & RuleFlags.SIGNAL) !== 0;
+			if (exact) flags |= WalkFlags.SIGNAL_FRAME;
 		}
 		ra = stripRa(ra, arch);
 		if (ra === 0) return { frames, stop: Stop.END, flags };

@@ -90,7 +90,7 @@ describe("the same frames as GDB at the same probe in the same process", () => {
 	});
 	after(() => u.close());
 
-	for (const via of ["qsort", "signal"]) {
+	for (const via of ["qsort", "signal", "syscall"]) {
 		test(`deepstack through ${via}`, async () => {
 			const site = usdtSite({ file: DEEPSTACK, usdt: "hit" });
 			const s = await stopAndCompare(

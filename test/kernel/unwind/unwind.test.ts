@@ -54,7 +54,7 @@ describe("deepstack (-O2, no frame pointers): a probe 20 calls deep", () => {
 	});
 	after(() => u.close());
 
-	for (const via of ["direct", "qsort", "signal", "jit"] as const) {
+	for (const via of ["direct", "qsort", "signal", "syscall", "jit"] as const) {
 		test(`through ${via}: 10,000 firings, one complete stack from f19 to main and _start`, async () => {
 			const prog = countByStack(u);
 			try {
@@ -76,6 +76,7 @@ describe("deepstack (-O2, no frame pointers): a probe 20 calls deep", () => {
 				assert.match(sym[sym.length - 1], /^deepstack`_start\+/);
 				assert.match(sym[sym.length - 2], /^libc\.so\.6`__libc_start_main\+/);
 				assert.equal(s.fpFallback, via === "jit", "frame pointers are followed only through the JIT stub");
+				assert.equal(s.signalFrame, via === "signal" || via === "syscall", "a signal frame crossed");
 				if (via === "qsort")
 					assert.ok(
 						sym.some((f) => /^libc\.so\.6`qsort_r\+/.test(f)),
@@ -89,6 +90,15 @@ describe("deepstack (-O2, no frame pointers): a probe 20 calls deep", () => {
 						sym.some((f) => /^libc\.so\.6`raise\+/.test(f)),
 						`through the signal frame:\n${sym.join("\n")}`,
 					);
+				}
+				if (via === "syscall") {
+					// f10 ← on_signal ← __restore_rt ← syscall (a leaf, interrupted after its system call; its pc
+					// exact, from the saved context) ← through ← f09
+					const at = sym.findIndex((f) => /^deepstack`on_signal\+/.test(f));
+					assert.ok(at > 0, sym.join("\n"));
+					assert.match(sym[at + 1], /^libc\.so\.6`/, `the trampoline:\n${sym.join("\n")}`);
+					assert.match(sym[at + 2], /^libc\.so\.6`syscall\+/, sym.join("\n"));
+					assert.match(sym[at + 3], /^deepstack`through\+/, sym.join("\n"));
 				}
 				if (via === "jit")
 					assert.ok(
