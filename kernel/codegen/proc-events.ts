@@ -138,29 +138,26 @@ function header(a: Asm, type: number): Asm {
 		.st(8, R7, REC.pgoff, 0);
 }
 
-/** R3 = *(u64 *)(R3 + off) read from kernel memory through the stack slot FP-8, or jump to `fail`. */
-function deref(a: Asm, off: number, fail: string): Asm {
+/** `dst` = the `size`-byte value at R3 + off (kernel memory), or jump to `fail` when it cannot be read. Clobbers R0–R5. */
+function readAt(a: Asm, off: number, fail: string, dst: Reg, size: 4 | 8): Asm {
 	return a
 		.add(R3, off)
 		.mov(R1, FP)
 		.add(R1, -8)
-		.mov(R2, 8)
+		.mov(R2, size)
 		.call(Helper.probe_read_kernel)
 		.jne(R0, 0, fail)
-		.ldx(8, R3, FP, -8)
-		.jeq(R3, 0, fail);
+		.ldx(size, dst, FP, -8);
+}
+
+/** R3 = *(u64 *)(R3 + off) read from kernel memory through the stack slot FP-8, or jump to `fail` (also when it is NULL). */
+function deref(a: Asm, off: number, fail: string): Asm {
+	return readAt(a, off, fail, R3, 8).jeq(R3, 0, fail);
 }
 
 /** `dst` = the u32 at R3 + off (kernel memory), or jump to `fail` when it cannot be read. Clobbers R0–R5. */
 function read32(a: Asm, off: number, fail: string, dst: Reg): Asm {
-	return a
-		.add(R3, off)
-		.mov(R1, FP)
-		.add(R1, -8)
-		.mov(R2, 4)
-		.call(Helper.probe_read_kernel)
-		.jne(R0, 0, fail)
-		.ldx(4, dst, FP, -8);
+	return readAt(a, off, fail, dst, 4);
 }
 
 /** With R3 = a struct file *, reads its inode's number and device, and its path's names, into the record (R7). */

@@ -10,7 +10,7 @@ import { copyinLen, materializeBytes } from "./bytes.ts";
 import { CodegenError, counterAdd, evalInt, label, type State, slot } from "./compile.ts";
 import { materializeExecArgs } from "./execargs.ts";
 import { checkRead } from "./faults.ts";
-import type { KeyField, StrExpr } from "./ir.ts";
+import type { KeyField, StrExpr, VarRef } from "./ir.ts";
 import { BUF_KEY, BUF_STR_A, BUF_STR_B, KEY_MAX, STRSIZE_DEFAULT, STRSIZE_MAX } from "./ir.ts";
 import { keySize } from "./layout.ts";
 import { materializeFn } from "./strfuncs.ts";
@@ -264,4 +264,12 @@ export function buildKey(s: State, fields: KeyField[]): KeyRef {
 	} finally {
 		s.keyDepth = depth;
 	}
+}
+
+/** R0 = the associative array element's value address (map_lookup_elem of the key built from its keys), 0 when not set. Clobbers R1-R5. */
+export function lookupAssoc(s: State, v: Extract<VarRef, { k: "assoc" }>): void {
+	const key = buildKey(s, v.keys);
+	s.a.ldMapFd(R1, v.mapFd);
+	keyAt(s, R2, key);
+	s.a.call(Helper.map_lookup_elem);
 }

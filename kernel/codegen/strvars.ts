@@ -8,7 +8,7 @@ import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, counterAdd, label, type State } from "./compile.ts";
 import type { StrExpr, VarRef } from "./ir.ts";
 import { BUF_STR_B, BUF_THIS, THIS_MAX } from "./ir.ts";
-import { bufAt, buildKey, keyAt, materializeStr, strSlot } from "./strings.ts";
+import { bufAt, buildKey, keyAt, lookupAssoc, materializeStr, strSlot } from "./strings.ts";
 
 /** fp-144: the globals map's key (u32 0), as vars.ts uses it. */
 const GLOBAL_KEY = -144;
@@ -38,13 +38,9 @@ function varAddress(s: State, v: VarRef): void {
 			a.label(done);
 			return;
 		}
-		case "assoc": {
-			const key = buildKey(s, v.keys);
-			a.ldMapFd(R1, v.mapFd);
-			keyAt(s, R2, key);
-			a.call(Helper.map_lookup_elem);
+		case "assoc":
+			lookupAssoc(s, v);
 			return;
-		}
 		case "tls":
 			throw new CodegenError("thread-local strings are not supported yet.");
 	}

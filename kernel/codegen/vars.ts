@@ -9,7 +9,7 @@ import { Helper } from "../bpf/helpers.ts";
 import { CodegenError, compileStmt, counterAdd, evalInt, extend, label, type State, slot } from "./compile.ts";
 import type { IntExpr, Stmt, VarRef } from "./ir.ts";
 import { BUF_THIS, THIS_MAX } from "./ir.ts";
-import { bufAt, buildKey, keyAt } from "./strings.ts";
+import { bufAt, buildKey, keyAt, lookupAssoc } from "./strings.ts";
 
 /** fp-144: the globals map's key (u32 0); fp-160..-145: the thread-local key. */
 const GLOBAL_KEY = -144;
@@ -51,13 +51,9 @@ export function evalLoad(s: State, v: VarRef): void {
 			tlsKey(s, v.slot);
 			a.ldMapFd(R1, s.p.tlsFd!).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
 			break;
-		case "assoc": {
-			const key = buildKey(s, v.keys);
-			a.ldMapFd(R1, v.mapFd);
-			keyAt(s, R2, key);
-			a.call(Helper.map_lookup_elem);
+		case "assoc":
+			lookupAssoc(s, v);
 			break;
-		}
 	}
 	a.jeq(R0, 0, miss)
 		.ldx(8, R0, R0, v.k === "global" ? v.off : 0)

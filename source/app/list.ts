@@ -17,6 +17,7 @@ import {
 } from "../catalog/index.ts";
 import { DError } from "../d/errors.ts";
 import { expandMacros, parseProbeDescription } from "../d/probe.ts";
+import { kindOf } from "../providers/index.ts";
 import { Holds } from "../session/holds.ts";
 import { escapeForTerminal, jsonStringify } from "../util/escape.ts";
 import type { Flags } from "./flags.ts";
@@ -210,71 +211,16 @@ export function formatTable(probes: readonly Probe[], fnName: (name: string) => 
 	return out;
 }
 
-/** Lines of argument information for -v. */
+/** Lines of argument information for -v (the probe's provider writes them). */
 export function verboseLines(p: Probe): string[] {
-	const out: string[] = [];
-	switch (p.kind) {
-		case "syscall":
-		case "tracepoint": {
-			const tp = p.tracepoint;
-			out.push(`tracepoint ${tp.group}:${tp.event} (id ${tp.id})`);
-			if (p.kind === "syscall") {
-				out.push(p.nr === undefined ? "system call number unknown on this architecture" : `system call number ${p.nr}`);
-			}
-			let i = 0;
-			for (const f of tp.format().fields) {
-				if (f.common || f.name === "__syscall_nr") continue;
-				const argn = p.kind === "syscall" && p.which === "entry" ? `args[${i++}]: ` : "";
-				out.push(
-					`${argn}${escapeForTerminal(f.type)} ${escapeForTerminal(f.name)}  (offset ${f.offset}, size ${f.size})`,
-				);
-			}
-			break;
-		}
-		case "usdt":
-			for (const s of p.sites) {
-				out.push(
-					`${escapeForTerminal(s.path)} +0x${s.pcOffset.toString(16)}${s.semaphoreOffset ? ` semaphore +0x${s.semaphoreOffset.toString(16)}` : ""}`,
-				);
-				const args = s.args.trim() === "" ? [] : s.args.trim().split(/\s+/);
-				args.forEach((a, i) => {
-					out.push(`args[${i}]: ${escapeForTerminal(a)}`);
-				});
-			}
-			break;
-		case "uprobe":
-			out.push(`${escapeForTerminal(p.path)} +0x${p.offset.toString(16)}${p.which === "return" ? " (return)" : ""}`);
-			break;
-		case "profile": {
-			const every = p.frequencyHz !== undefined ? `${p.frequencyHz} Hz` : `every ${p.periodNs} ns`;
-			out.push(`${every}, ${p.perCpu ? "on every CPU" : "on one CPU"}`);
-			break;
-		}
-		case "fbt":
-			out.push(`kernel function ${escapeForTerminal(p.symbol)}`);
-			break;
-		case "dtrace":
-			out.push(
-				p.which === "ERROR"
-					? "fired by runtime faults"
-					: `fired by dtop ${p.which === "BEGIN" ? "before" : "after"} every other probe`,
-			);
-			break;
-	}
-	return out;
+	return kindOf(p).describe(p);
 }
 
 function jsonLine(p: Probe, verbose: boolean, fnName: (name: string) => string): string {
 	const named = fnName(p.function);
 	if (named !== p.function) p = { ...p, function: named };
 	if (!verbose) return jsonStringify(p);
-	const extra: Record<string, unknown> = {};
-	if (p.kind === "syscall" || p.kind === "tracepoint") {
-		const f = p.tracepoint.format();
-		extra.tracepoint = { group: p.tracepoint.group, event: p.tracepoint.event, id: f.id };
-		extra.fields = f.fields.filter((x) => !x.common);
-	}
-	return jsonStringify({ ...p, ...extra });
+	return jsonStringify({ ...p, ...kindOf(p).json?.(p) });
 }
 
 /** Runs `dtop -l`; resolves to the exit status. */
@@ -296,12 +242,14 @@ export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 			throw e;
 		}
 
+		// Providers the kernel lacks a feature for (fbt without kprobes or fentry) are named with the reason.
+		const missing = catalog.providers().filter((r) => !r.available);
 		let probes: Probe[];
 		if (wanted.length === 0) {
 			if (target !== undefined) probes = catalog.processProbes(target);
 			else {
 				probes = catalog.probes();
-				if (!catalog.fbt.available) io.err(`dtop: note: ${catalog.fbt.reason}\n`);
+				for (const r of missing) io.err(`dtop: note: ${r.reason}\n`);
 			}
 		} else {
 			const seen = new Map<number, Probe>();
@@ -315,9 +263,8 @@ export async function runList(o: ListOptions, io: Io = stdio): Promise<number> {
 					throw e;
 				}
 				if (found.length === 0) {
-					if (!catalog.fbt.available && compileGlob(w.desc.provider)("fbt") && !w.desc.provider.includes("*")) {
-						throw new ListFailure(catalog.fbt.reason ?? "fbt is not available", 1);
-					}
+					const lacking = missing.find((r) => compileGlob(w.desc.provider)(r.name) && !w.desc.provider.includes("*"));
+					if (lacking) throw new ListFailure(lacking.reason ?? `${lacking.name} is not available`, 1);
 					throw new ListFailure(`no probes match '${escapeForTerminal(w.text)}'`, 1);
 				}
 				for (const p of found) seen.set(p.id, p);

@@ -34,7 +34,8 @@ export interface CatalogChange {
 	forks?: Map<number, number>;
 }
 
-export const STATIC_PROVIDERS = ["dtrace", "syscall", "sdt", "profile", "fbt"] as const;
+/** The providers that list their own probes, from the registry (source/providers). */
+export { STATIC_PROVIDERS } from "../providers/index.ts";
 
 export interface ProcState {
 	pid: number;

@@ -11,20 +11,19 @@
 
 import { EventEmitter } from "node:events";
 import { tracefs as defaultTracefs, type Tracefs } from "../../kernel/tracefs/index.ts";
+import { type CatalogEnv, PROBE_KINDS, type ProbeKindModule } from "../providers/index.ts";
 import { type CatalogChange, type CatalogOptions, ProcessNotFoundError, type ProcState } from "./catalog-types.ts";
 import { compileDescription, type ProbeDescription, parseDescription } from "./description.ts";
 import { EventMappings } from "./event-maps.ts";
 import { type FbtAvailability, fbtAvailability } from "./fbt.ts";
 import { type EventFeed, type FeedOptions, startFeed } from "./feed.ts";
-import { compileGlob, isGlob } from "./glob.ts";
+import { compileGlob } from "./glob.ts";
 import { compileModule } from "./module-match.ts";
 import { ObjectCache } from "./objects.ts";
-import type { PidProbe, Probe, ProfileProbe, ProviderInfo } from "./probe.ts";
+import type { PidProbe, Probe, ProviderInfo } from "./probe.ts";
 import type { ProcEvent } from "./proc-events.ts";
 import { listPids, readExecMappings, readStat } from "./procfs.ts";
-import { LISTED_PROFILE_NAMES, parseProfileName } from "./profile.ts";
 import { checkProviderOf, everyPid, providerList } from "./providers.ts";
-import { dtraceProbes, fbtProbes, syscallProbes, tracepointProbes } from "./static-probes.ts";
 import { rebuildUsdt } from "./usdt-probes.ts";
 
 export type { CatalogChange, CatalogOptions } from "./catalog-types.ts";
@@ -39,7 +38,8 @@ export class Catalog extends EventEmitter {
 	readonly #mappings: EventMappings;
 	readonly #probes = new Map<number, Probe>();
 	readonly #procs = new Map<number, ProcState>();
-	readonly #profiles = new Map<string, ProfileProbe>();
+	/** Probes made when named (profile-N), by kind and name. */
+	readonly #named = new Map<string, Probe>();
 	readonly #usdtEnabled: boolean;
 	readonly #self: number;
 	readonly #live: boolean;
@@ -57,11 +57,12 @@ export class Catalog extends EventEmitter {
 		this.#self = options.excludeSelf === false ? -1 : process.pid;
 		this.#live = options.live !== false;
 		this.fbt = options.fbt ?? fbtAvailability(this.tracefs.root);
-		this.#loadDtrace();
-		this.#loadSyscalls();
-		this.#loadTracepoints();
-		for (const n of LISTED_PROFILE_NAMES) this.#profile(n);
-		if (this.fbt.available) this.#loadFbt();
+		// Each provider's probes in registry order (dtrace's BEGIN, END, ERROR are 1, 2, 3).
+		const env = this.env();
+		for (const k of PROBE_KINDS) {
+			for (const p of k.list?.(env, () => this.#id()) ?? []) this.#add(p);
+			for (const n of k.onDemand?.listed ?? []) this.#make(k, n);
+		}
 		if (this.#usdtEnabled) this.refresh();
 	}
 
@@ -79,38 +80,19 @@ export class Catalog extends EventEmitter {
 		return p;
 	}
 
-	#loadDtrace(): void {
-		for (const p of dtraceProbes(() => this.#id())) this.#add(p);
+	/** What the providers are given: tracefs and what fbt can use. */
+	env(): CatalogEnv {
+		return { tracefs: this.tracefs, fbt: this.fbt };
 	}
 
-	#loadSyscalls(): void {
-		for (const p of syscallProbes(this.tracefs, () => this.#id())) this.#add(p);
-	}
-
-	#loadTracepoints(): void {
-		for (const p of tracepointProbes(this.tracefs, () => this.#id())) this.#add(p);
-	}
-
-	#loadFbt(): void {
-		for (const p of fbtProbes(this.tracefs.root, () => this.#id())) this.#add(p);
-	}
-
-	/** The profile probe called `name`, made on first use; undefined if the name is not valid. */
-	#profile(name: string): ProfileProbe | undefined {
-		const have = this.#profiles.get(name);
+	/** The probe of kind `k` called `name`, made on first use; undefined if the name is not valid. */
+	#make(k: ProbeKindModule, name: string): Probe | undefined {
+		const key = `${k.kind}\0${name}`;
+		const have = this.#named.get(key);
 		if (have) return have;
-		const spec = parseProfileName(name);
-		if (!spec) return undefined;
-		const p = this.#add<ProfileProbe>({
-			id: this.#id(),
-			provider: "profile",
-			module: "",
-			function: "",
-			name,
-			kind: "profile",
-			...spec,
-		});
-		this.#profiles.set(name, p);
+		const p = k.onDemand?.make(name, () => this.#id());
+		if (!p) return undefined;
+		this.#named.set(key, this.#add(p));
 		return p;
 	}
 
@@ -388,7 +370,7 @@ export class Catalog extends EventEmitter {
 	}
 
 	providers(): ProviderInfo[] {
-		return providerList(this.fbt, this.#procs.values());
+		return providerList(this.env(), this.#procs.values());
 	}
 
 	/** Probes of one process: its USDT probes and (made now) its whole pid provider. */
@@ -414,9 +396,10 @@ export class Catalog extends EventEmitter {
 	match(desc: string | ProbeDescription, options: { target?: number } = {}): Probe[] {
 		const d = typeof desc === "string" ? parseDescription(desc, options.target) : desc;
 		this.checkProvider(d);
-		// profile-N / tick-N: valid names are probes as soon as they are named.
-		if (compileGlob(d.provider)("profile") && compileGlob(d.module)("") && compileGlob(d.function)("")) {
-			if (!isGlob(d.name)) this.#profile(d.name);
+		// Probes made when named (profile-N, tick-N): valid names are probes as soon as they are named.
+		for (const k of PROBE_KINDS) {
+			const name = k.onDemand?.named(d);
+			if (name !== undefined) this.#make(k, name);
 		}
 		const pidMatch = /^pid(\d+)$/.exec(d.provider);
 		if (pidMatch) this.#ensurePidProbes(this.#process(Number(pidMatch[1])), d.module, d.function, d.name);

@@ -1,5 +1,6 @@
-// source/catalog: providers and probe discovery (syscall, sdt, USDT, pid,
-// profile, fbt), DTrace probe descriptions and matching, live processes.
+// source/catalog: the probes there are (each provider's listing through the
+// registry in source/providers; USDT and pid probes found in live processes),
+// DTrace probe descriptions and matching.
 export * from "./catalog.ts";
 export * from "./description.ts";
 export * from "./fbt.ts";

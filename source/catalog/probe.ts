@@ -3,11 +3,12 @@
 
 import type { EventFormat, Tracefs } from "../../kernel/tracefs/index.ts";
 
-/** The kinds of probe the catalog holds: one per probe type below (usdt and pid-provider
+/** The kinds of probe the catalog holds: one per probe type (usdt and pid-provider
  * probes both attach as uprobes; the session's TargetKind says how each attaches). */
-export type ProbeKind = Probe["kind"];
+export type ProbeKind = keyof ProbeKinds;
 
-interface ProbeBase {
+/** What every catalog probe has; a provider's own probe type extends it. */
+export interface ProbeBase {
 	/** Stable for the catalog's life; larger for probes that appeared later. */
 	readonly id: number;
 	readonly provider: string;
@@ -125,7 +126,22 @@ export interface FbtProbe extends ProbeBase {
 	readonly symbol: string;
 }
 
-export type Probe = DtraceProbe | SyscallProbe | TracepointProbe | UsdtProbe | PidProbe | ProfileProbe | FbtProbe;
+/**
+ * Every kind of catalog probe by its `kind`. A provider with a probe type of
+ * its own adds it from its module (`declare module "../catalog/probe.ts"
+ * { interface ProbeKinds { NAME: ItsProbe } }`): the union follows.
+ */
+export interface ProbeKinds {
+	dtrace: DtraceProbe;
+	syscall: SyscallProbe;
+	tracepoint: TracepointProbe;
+	usdt: UsdtProbe;
+	uprobe: PidProbe;
+	profile: ProfileProbe;
+	fbt: FbtProbe;
+}
+
+export type Probe = ProbeKinds[ProbeKind];
 
 /** Shown for a provider in the UI's tree and by `-l`. */
 export interface ProviderInfo {

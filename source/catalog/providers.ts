@@ -1,25 +1,17 @@
 // Which providers the catalog has (catalog.ts): the list dtop shows, the check
 // that a probe description's provider can exist, and globs naming every pid provider.
 
+import { type CatalogEnv, PROBE_KINDS, STATIC_PROVIDERS } from "../providers/index.ts";
 import type { ProcState } from "./catalog-types.ts";
-import { ProcessNotFoundError, STATIC_PROVIDERS } from "./catalog-types.ts";
+import { ProcessNotFoundError } from "./catalog-types.ts";
 import { DescriptionError, type ProbeDescription } from "./description.ts";
-import type { FbtAvailability } from "./fbt.ts";
 import { compileGlob, isGlob } from "./glob.ts";
 import type { ProviderInfo } from "./probe.ts";
 import { readStat } from "./procfs.ts";
 
-/** Every provider: the static ones (fbt when the kernel allows it), then each USDT provider a process has. */
-export function providerList(fbt: FbtAvailability, procs: Iterable<ProcState>): ProviderInfo[] {
-	const out: ProviderInfo[] = [
-		{ name: "dtrace", kind: "dtrace", available: true },
-		{ name: "syscall", kind: "syscall", available: true },
-		{ name: "sdt", kind: "tracepoint", available: true },
-		{ name: "profile", kind: "profile", available: true },
-		fbt.available
-			? { name: "fbt", kind: "fbt", available: true }
-			: { name: "fbt", kind: "fbt", available: false, reason: fbt.reason },
-	];
+/** Every provider: the static ones (unavailable ones with the reason), then each USDT provider a process has. */
+export function providerList(env: CatalogEnv, procs: Iterable<ProcState>): ProviderInfo[] {
+	const out: ProviderInfo[] = PROBE_KINDS.flatMap((k) => (k.info ? [k.info(env)] : []));
 	const usdt = new Map<string, number>();
 	for (const s of procs) for (const p of s.usdt) usdt.set(p.provider, s.pid);
 	for (const [name, pid] of [...usdt.entries()].sort()) out.push({ name, kind: "usdt", available: true, pid });
@@ -33,7 +25,7 @@ export function providerList(fbt: FbtAvailability, procs: Iterable<ProcState>): 
 export function checkProviderOf(d: ProbeDescription, procs: ReadonlyMap<number, ProcState>): void {
 	const f = d.provider;
 	if (f === "" || isGlob(f)) return;
-	if ((STATIC_PROVIDERS as readonly string[]).includes(f)) return;
+	if (STATIC_PROVIDERS.includes(f)) return;
 	const m = /^(.*?)(\d+)$/.exec(f);
 	if (m && m[1] !== "") {
 		const pid = Number(m[2]);
@@ -48,7 +40,7 @@ export function checkProviderOf(d: ProbeDescription, procs: ReadonlyMap<number, 
 		throw new DescriptionError(`provider '${f}' needs a process id, like '${f}1234', '${f}$target' or '${f}*'`, f);
 	}
 	throw new DescriptionError(
-		`unknown provider '${f}'; providers are dtrace, syscall, sdt, profile, fbt, pid<PID> and USDT providers like python<PID>`,
+		`unknown provider '${f}'; providers are ${STATIC_PROVIDERS.join(", ")}, pid<PID> and USDT providers like python<PID>`,
 		f,
 	);
 }

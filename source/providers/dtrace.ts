@@ -5,7 +5,8 @@
 // every other program has stopped recording (the state flag). They run in
 // dtop's own process, as DTrace's do in dtrace's.
 import { ProgType } from "../../kernel/bpf/index.ts";
-import { reg, type TargetProvider } from "./types.ts";
+import type { DtraceProbe } from "../catalog/probe.ts";
+import { type ProbeKindModule, type Provider, reg, type TargetProvider, traceBase } from "./types.ts";
 
 export const dtraceProvider: TargetProvider<"dtrace"> = {
 	kind: "dtrace",
@@ -25,3 +26,32 @@ export const dtraceProvider: TargetProvider<"dtrace"> = {
 	load: (_probes, _env, cookie) => ({ type: ProgType.RAW_TRACEPOINT, fixedCookie: cookie(0) }),
 	attach: () => [],
 };
+
+const dtraceProbeKind: ProbeKindModule<"dtrace"> = {
+	kind: "dtrace",
+	provider: "dtrace",
+	info: () => ({ name: "dtrace", kind: "dtrace", available: true }),
+	// BEGIN, END and ERROR first, so they have DTrace's ids 1, 2 and 3.
+	list: (_env, id) =>
+		(["BEGIN", "END", "ERROR"] as const).map(
+			(which): DtraceProbe => ({
+				id: id(),
+				provider: "dtrace",
+				module: "",
+				function: "",
+				name: which,
+				kind: "dtrace",
+				which,
+			}),
+		),
+	targets: (p) => [{ ...traceBase(p), target: { kind: "dtrace", which: p.which } }],
+	describe: (p) => [
+		p.which === "ERROR"
+			? "fired by runtime faults"
+			: `fired by dtop ${p.which === "BEGIN" ? "before" : "after"} every other probe`,
+	],
+	// BEGIN, END, ERROR: no arguments, no stack of their own.
+	args: () => ({ args: [], strings: [], kernel: false }),
+};
+
+export const dtrace: Provider = { probes: [dtraceProbeKind], target: dtraceProvider };

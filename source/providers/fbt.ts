@@ -5,7 +5,11 @@ import { attachFentry, attachKprobe, fbtMode, fentryTarget } from "../../kernel/
 import { ProgType } from "../../kernel/bpf/index.ts";
 import type { ArgPlan } from "../../kernel/codegen/ir.ts";
 import { archFor } from "../../kernel/sys/index.ts";
-import { reg, type TargetProvider } from "./types.ts";
+import { fbtFunctions } from "../catalog/fbt.ts";
+import { compileGlob } from "../catalog/glob.ts";
+import type { FbtProbe } from "../catalog/probe.ts";
+import { escapeForTerminal } from "../util/escape.ts";
+import { functionArgs, type ProbeKindModule, type Provider, reg, type TargetProvider, traceBase } from "./types.ts";
 
 const kind = (ret: boolean) => (ret ? "return" : "entry");
 
@@ -45,3 +49,57 @@ export const fbtProvider: TargetProvider<"fbt"> = {
 		);
 	},
 };
+
+const fbtProbeKind: ProbeKindModule<"fbt"> = {
+	kind: "fbt",
+	provider: "fbt",
+	info: ({ fbt }) =>
+		fbt.available
+			? { name: "fbt", kind: "fbt", available: true }
+			: { name: "fbt", kind: "fbt", available: false, reason: fbt.reason },
+	// An entry and a return per traceable kernel function, where the kernel lets fbt attach.
+	list(env, id) {
+		if (!env.fbt.available) return [];
+		const out: FbtProbe[] = [];
+		for (const fn of fbtFunctions(env.tracefs.root))
+			for (const which of ["entry", "return"] as const)
+				out.push({
+					id: id(),
+					provider: "fbt",
+					module: "vmlinux",
+					function: fn,
+					name: which,
+					kind: "fbt",
+					which,
+					symbol: fn,
+				});
+		return out;
+	},
+	// fbt probes are named entry and return: only a description that could name one is told fbt is unavailable.
+	whyNot(d, { fbt }) {
+		const fbtReason = fbt.available ? undefined : fbt.reason;
+		const could = (field: string, value: string) => field === "" || compileGlob(field)(value);
+		if (fbtReason && could(d.provider, "fbt") && (could(d.name, "entry") || could(d.name, "return")))
+			return `fbt probes are unavailable here (${fbtReason})`;
+		return undefined;
+	},
+	targets: (p, { fbt }) => [
+		{
+			...traceBase(p),
+			target: {
+				kind: "fbt",
+				func: p.symbol,
+				ret: p.which === "return",
+				unavailable: fbt.available ? undefined : fbt.reason,
+			},
+		},
+	],
+	describe: (p) => [`kernel function ${escapeForTerminal(p.symbol)}`],
+	// DTrace's return probes: arg0 the offset, arg1 the return value.
+	args: (p) =>
+		p.which === "return"
+			? { args: [1], strings: [], kernel: true }
+			: { args: functionArgs(), strings: [], kernel: true },
+};
+
+export const fbt: Provider = { probes: [fbtProbeKind], target: fbtProvider };

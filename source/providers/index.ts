@@ -1,30 +1,47 @@
-// The providers by kind of target. Adding a kind of probe is a module here and
-// one line in PROVIDERS; the session only ever calls through providerOf().
+// The registry: every provider, one line each. Adding a provider is a module in
+// this folder and one line in PROVIDERS; the catalog lists, the session traces
+// and the app describes probes only through kindOf() and providerOf().
 import { preemptible } from "../../kernel/bpf/preemption.ts";
-import { dtraceProvider } from "./dtrace.ts";
-import { fbtProvider } from "./fbt.ts";
-import { profileProvider } from "./profile.ts";
-import { syscallProvider } from "./syscall.ts";
-import { tracepointProvider } from "./tracepoint.ts";
-import type { ProbeOf, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
-import { uprobeProvider } from "./uprobe.ts";
+import type { Probe, ProbeKind } from "../catalog/probe.ts";
+import { dtrace } from "./dtrace.ts";
+import { fbt } from "./fbt.ts";
+import { profile } from "./profile.ts";
+import { syscall } from "./syscall.ts";
+import { sdt } from "./tracepoint.ts";
+import type { ProbeKindModule, ProbeOf, Provider, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
+import { uprobe } from "./uprobe.ts";
 
 export { ProgramLimitError } from "./refusal.ts";
 export * from "./types.ts";
 export { ofExited } from "./uprobe.ts";
 
-const PROVIDERS: { [K in TargetKind]: TargetProvider<K> } = {
-	syscall: syscallProvider,
-	tracepoint: tracepointProvider,
-	uprobe: uprobeProvider,
-	profile: profileProvider,
-	fbt: fbtProvider,
-	dtrace: dtraceProvider,
-};
+/** Every provider, in the order the catalog lists their probes (ids follow it) and shows their rows. */
+export const PROVIDERS: readonly Provider[] = [dtrace, syscall, sdt, profile, fbt, uprobe];
+
+/** Every kind of catalog probe, in registry order. */
+export const PROBE_KINDS = PROVIDERS.flatMap((p) => p.probes) as unknown as readonly ProbeKindModule[];
+
+const byKind = new Map<string, ProbeKindModule>(PROBE_KINDS.map((k) => [k.kind, k]));
+const byTarget = new Map<string, TargetProvider<TargetKind>>(
+	PROVIDERS.flatMap((p) => (p.target ? [[p.target.kind, p.target as unknown as TargetProvider<TargetKind>]] : [])),
+);
+
+/** The DTrace providers that list their own probes (not a process's: USDT, pid). */
+export const STATIC_PROVIDERS: readonly string[] = PROBE_KINDS.flatMap((k) => (k.provider ? [k.provider] : []));
+
+/** What the registry knows of a catalog probe's kind. */
+export function kindOf(p: Probe | ProbeKind): ProbeKindModule {
+	const kind = typeof p === "string" ? p : p.kind;
+	const k = byKind.get(kind);
+	if (!k) throw new Error(`no provider describes ${kind} probes`);
+	return k;
+}
 
 /** The provider of a probe's kind of target (typed for probes of any kind). */
 export function providerOf(p: TraceProbe): TargetProvider<TargetKind> {
-	return PROVIDERS[p.target.kind] as unknown as TargetProvider<TargetKind>;
+	const t = byTarget.get(p.target.kind);
+	if (!t) throw new Error(`no provider attaches ${p.target.kind} probes`);
+	return t;
 }
 
 /** `p` as a probe of kind `K`, when it is one. */

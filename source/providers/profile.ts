@@ -5,7 +5,10 @@ import { attachSampling } from "../../kernel/attach/index.ts";
 import { ProgType } from "../../kernel/bpf/index.ts";
 import type { ArgPlan } from "../../kernel/codegen/ir.ts";
 import { archFor } from "../../kernel/sys/index.ts";
-import type { TargetProvider } from "./types.ts";
+import { compileGlob, isGlob } from "../catalog/glob.ts";
+import type { ProfileProbe } from "../catalog/probe.ts";
+import { LISTED_PROFILE_NAMES, MIN_PERIOD_NS, parseProfileName } from "../catalog/profile.ts";
+import { type ProbeKindModule, type Provider, type TargetProvider, traceBase } from "./types.ts";
 
 export const profileProvider: TargetProvider<"profile"> = {
 	kind: "profile",
@@ -31,3 +34,46 @@ export const profileProvider: TargetProvider<"profile"> = {
 		attachSampling(fd, { hz: probes[0].target.hz, periodNs: probes[0].target.periodNs }, cookie(0)),
 	],
 };
+
+const profileProbeKind: ProbeKindModule<"profile"> = {
+	kind: "profile",
+	provider: "profile",
+	info: () => ({ name: "profile", kind: "profile", available: true }),
+	// profile-N / tick-N: valid names are probes as soon as they are named.
+	onDemand: {
+		listed: LISTED_PROFILE_NAMES,
+		named: (d) =>
+			compileGlob(d.provider)("profile") && compileGlob(d.module)("") && compileGlob(d.function)("") && !isGlob(d.name)
+				? d.name
+				: undefined,
+		make(name, id) {
+			const spec = parseProfileName(name);
+			if (!spec) return undefined;
+			return { id: id(), provider: "profile", module: "", function: "", name, kind: "profile", ...spec };
+		},
+	},
+	// A name of that shape that matched nothing has a rate dtop will not sample at.
+	whyNot(d) {
+		if (
+			(d.provider === "" || compileGlob(d.provider)("profile")) &&
+			/^(profile|tick)-\d+[a-z]*$/.test(d.name) &&
+			!parseProfileName(d.name)
+		)
+			return `'${d.name}' is not a rate dtop samples at: profile-N and tick-N take N from 1 to ${1e9 / MIN_PERIOD_NS} Hz, or a period of at least ${MIN_PERIOD_NS / 1000}us with a suffix (profile-997, tick-10ms, tick-1s)`;
+		return undefined;
+	},
+	targets: (p: ProfileProbe) => [
+		{
+			...traceBase(p),
+			target: p.perCpu
+				? { kind: "profile", hz: p.frequencyHz ?? Math.max(1, Math.round(1e9 / p.periodNs)) }
+				: { kind: "profile", periodNs: BigInt(p.periodNs) },
+		},
+	],
+	describe: (p) => [
+		`${p.frequencyHz !== undefined ? `${p.frequencyHz} Hz` : `every ${p.periodNs} ns`}, ${p.perCpu ? "on every CPU" : "on one CPU"}`,
+	],
+	args: () => ({ args: [], strings: [], kernel: true }),
+};
+
+export const profile: Provider = { probes: [profileProbeKind], target: profileProvider };

@@ -8,9 +8,18 @@
 import { attachRawTracepoint, attachTracepoint, type Link, rawTracepointCookies } from "../../kernel/attach/index.ts";
 import { ProgType } from "../../kernel/bpf/index.ts";
 import { syscallNumber, tracefs } from "../../kernel/tracefs/index.ts";
+import { type TracepointProbe, TracepointRef } from "../catalog/probe.ts";
 import { programLimit, tracepointRefusal } from "./refusal.ts";
 import { attachRawSyscalls, syscallNumberMap } from "./syscall.ts";
-import type { ClauseReads, ProbeOf, TargetProvider } from "./types.ts";
+import { tracefsArgs, tracepointFields, tracepointJson, tracepointLines } from "./tracefs-probes.ts";
+import {
+	type ClauseReads,
+	type ProbeKindModule,
+	type ProbeOf,
+	type Provider,
+	type TargetProvider,
+	traceBase,
+} from "./types.ts";
 
 let eventNames: Map<string, number> | undefined;
 
@@ -117,3 +126,43 @@ export const tracepointProvider: TargetProvider<"tracepoint"> = {
 		return links;
 	},
 };
+
+/** `sdt:GROUP::EVENT`: a probe per kernel tracepoint. */
+const sdtProbeKind: ProbeKindModule<"tracepoint"> = {
+	kind: "tracepoint",
+	provider: "sdt",
+	info: () => ({ name: "sdt", kind: "tracepoint", available: true }),
+	list: (env, id) =>
+		env.tracefs.events().map(
+			(e): TracepointProbe => ({
+				id: id(),
+				provider: "sdt",
+				module: e.group,
+				function: "",
+				name: e.name,
+				kind: "tracepoint",
+				tracepoint: new TracepointRef(env.tracefs, e.group, e.name),
+			}),
+		),
+	targets(p) {
+		const tp = p.tracepoint;
+		return [
+			{
+				...traceBase(p),
+				target: {
+					kind: "tracepoint",
+					group: tp.group,
+					event: tp.event,
+					id: tp.id,
+					fields: () => tracepointFields(() => tp.format()),
+				},
+			},
+		];
+	},
+	describe: (p) => tracepointLines(p.tracepoint, false),
+	json: (p) => tracepointJson(p.tracepoint),
+	// Only integer fields of 1-8 bytes are readable as argN.
+	args: (p) => ({ ...tracefsArgs(() => p.tracepoint.format()), strings: [] }),
+};
+
+export const sdt: Provider = { probes: [sdtProbeKind], target: tracepointProvider };

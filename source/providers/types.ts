@@ -1,37 +1,50 @@
-// What a provider is to the session: how its probes are told apart, grouped
-// into programs, read (context and arguments), loaded and attached. Each kind
-// of attachment is one module in this folder; the session asks the registry
-// (index.ts) and never tests a probe's kind itself.
+// What a provider is: to the catalog, which probes it lists or makes when
+// named, and how `-l -v` and the UI's `k` describe them (ProbeKindModule); to
+// the session, how its probes are told apart, grouped into programs, read
+// (context and arguments), loaded and attached (TargetProvider). Each provider
+// is one module in this folder and one line of the registry (index.ts); the
+// catalog, the session and the app ask the registry and never test a kind.
 import type { Link } from "../../kernel/attach/index.ts";
 import type { BpfMap } from "../../kernel/bpf/index.ts";
 import type { ArgPlan, ContextKind } from "../../kernel/codegen/ir.ts";
+import type { Tracefs } from "../../kernel/tracefs/index.ts";
+import type { FbtAvailability } from "../catalog/fbt.ts";
+import type { Probe, ProbeKind, ProviderInfo } from "../catalog/probe.ts";
 
-export type ProbeTarget =
+/**
+ * Every kind of target by its `kind`. A provider with a kind of attachment of
+ * its own adds it from its module (`declare module "./types.ts" { interface
+ * ProbeTargets { NAME: { kind: "NAME"; ... } } }`): the union follows.
+ */
+export interface ProbeTargets {
 	/** A system call, served by raw_syscalls:sys_enter/sys_exit and a number filter. */
-	| { kind: "syscall"; nr: number; ret: boolean }
+	syscall: { kind: "syscall"; nr: number; ret: boolean };
 	/** A kernel tracepoint; `fields` are the record's non-common fields, for argN. */
-	| { kind: "tracepoint"; group: string; event: string; id: number; fields?: () => TracepointField[] }
+	tracepoint: { kind: "tracepoint"; group: string; event: string; id: number; fields?: () => TracepointField[] };
 	/** A uprobe at a file offset; USDT probes carry their semaphore and argument specs. */
-	| {
-			kind: "uprobe";
-			path: string;
-			offset: bigint;
-			ret: boolean;
-			pid?: number;
-			refCtrOffset?: bigint;
-			/** USDT argument specs (`-4@%edi 8@%rax`); absent for pid-provider probes. */
-			usdtArgs?: string;
-			/** On the file (no pid), widened from the catalog's probe of this process (session/widen.ts). */
-			seenIn?: number;
-	  }
+	uprobe: {
+		kind: "uprobe";
+		path: string;
+		offset: bigint;
+		ret: boolean;
+		pid?: number;
+		refCtrOffset?: bigint;
+		/** USDT argument specs (`-4@%edi 8@%rax`); absent for pid-provider probes. */
+		usdtArgs?: string;
+		/** On the file (no pid), widened from the catalog's probe of this process (session/widen.ts). */
+		seenIn?: number;
+	};
 	/** Timed sampling: profile-N on every CPU, or tick-N on one. */
-	| { kind: "profile"; hz?: number; periodNs?: bigint }
+	profile: { kind: "profile"; hz?: number; periodNs?: bigint };
 	/** dtrace:::BEGIN/END/ERROR: a program dtop runs itself (BPF_PROG_TEST_RUN), never attached. */
-	| { kind: "dtrace"; which: "BEGIN" | "END" | "ERROR" }
+	dtrace: { kind: "dtrace"; which: "BEGIN" | "END" | "ERROR" };
 	/** A kernel function; only where the kernel allows kprobes or fentry. */
-	| { kind: "fbt"; func: string; ret: boolean; unavailable?: string };
+	fbt: { kind: "fbt"; func: string; ret: boolean; unavailable?: string };
+}
 
-export type TargetKind = ProbeTarget["kind"];
+export type ProbeTarget = ProbeTargets[keyof ProbeTargets];
+
+export type TargetKind = keyof ProbeTargets;
 
 export interface TracepointField {
 	name: string;
@@ -124,4 +137,92 @@ export interface TargetProvider<K extends TargetKind> {
 
 export function reg(offset: number, signed = true): ArgPlan {
 	return { k: "ctx", offset, size: 8, signed };
+}
+
+/** The arguments of a function's entry (pid and fbt probes): the first six argument registers. */
+export function functionArgs(): number[] {
+	return [0, 1, 2, 3, 4, 5];
+}
+
+/** What a provider's catalog side is given: the machine's tracefs and whether fbt can attach. */
+export interface CatalogEnv {
+	tracefs: Tracefs;
+	fbt: FbtAvailability;
+}
+
+/** The catalog's next probe id. */
+export type NewId = () => number;
+
+/** A catalog probe of one kind. */
+export type CatalogProbeOf<K extends ProbeKind> = Extract<Probe, { kind: K }>;
+
+/** A probe description's four fields (globs; "" matches anything). */
+export interface Described {
+	provider: string;
+	module: string;
+	function: string;
+	name: string;
+}
+
+/** A probe's arguments as the catalog knows them (the UI's `k` keys, app/probe-keys.ts). */
+export interface ArgInfo {
+	/** Argument indices that exist (arg0 is index 0). */
+	args: number[];
+	/** Those that may be a pointer to a string. */
+	strings: number[];
+	/** It fires in the kernel (kstack() means something). */
+	kernel: boolean;
+}
+
+/** Probes a provider makes when a description names them (profile-N, tick-N). */
+export interface OnDemand<K extends ProbeKind> {
+	/** Names made when the catalog opens, so that `-l` lists them. */
+	readonly listed: readonly string[];
+	/** The probe name `d` names concretely, when it names one of this provider's. */
+	named(d: Described): string | undefined;
+	/** The probe called `name` (its id from `id`, asked only when the name is valid); undefined if not valid. */
+	make(name: string, id: NewId): CatalogProbeOf<K> | undefined;
+}
+
+/** The catalog side of one kind of probe: how its probes are listed, made, traced and described. */
+export interface ProbeKindModule<K extends ProbeKind = ProbeKind> {
+	readonly kind: K;
+	/** The DTrace provider it lists (absent for the process providers, USDT and pid, which the catalog finds in processes). */
+	readonly provider?: string;
+	/** Its row among the providers (`-l`, the tree): unavailable, with the reason, when a kernel feature is missing. */
+	info?(env: CatalogEnv): ProviderInfo;
+	/** Its probes, made when the catalog opens (ids from `id`, in order). */
+	list?(env: CatalogEnv, id: NewId): CatalogProbeOf<K>[];
+	onDemand?: OnDemand<K>;
+	/** Why a description that matched nothing cannot match here, when this provider knows. */
+	whyNot?(d: Described, env: CatalogEnv): string | undefined;
+	/** What the session traces for a probe: one TraceProbe per attach site. */
+	targets(p: CatalogProbeOf<K>, env: CatalogEnv): TraceProbe[];
+	/** `dtop -l -v`'s lines about a probe. */
+	describe(p: CatalogProbeOf<K>): string[];
+	/** What `dtop -l -v --json` adds to a probe's JSON. */
+	json?(p: CatalogProbeOf<K>): Record<string, unknown>;
+	/** The arguments a probe has (the UI's `k` keys). */
+	args(p: CatalogProbeOf<K>): ArgInfo;
+}
+
+/**
+ * One provider module: the kinds of catalog probe it describes and, when its
+ * probes attach in a way of their own, that kind of target (USDT and pid
+ * probes share the uprobe target; a provider may also trace its probes as
+ * another's targets, as syscall's unnumbered ones are tracepoints).
+ */
+export interface Provider {
+	readonly probes: readonly AnyProbeKindModule[];
+	readonly target?: AnyTargetProvider;
+}
+
+/** A ProbeKindModule of some one kind (the registry holds them side by side). */
+export type AnyProbeKindModule = { [K in ProbeKind]: ProbeKindModule<K> }[ProbeKind];
+/** A TargetProvider of some one kind. */
+export type AnyTargetProvider = { [K in TargetKind]: TargetProvider<K> }[TargetKind];
+
+/** A trace probe's name fields, copied from the catalog's probe. */
+export function traceBase(p: Probe): Omit<TraceProbe, "target"> {
+	return { id: p.id, provider: p.provider, module: p.module, function: p.function, name: p.name };
 }

@@ -4,8 +4,18 @@ import { statSync } from "node:fs";
 import { attachUprobeMultiSkipping, attachUprobePerf } from "../../kernel/attach/index.ts";
 import { AttachType, ProgType } from "../../kernel/bpf/index.ts";
 import { archFor } from "../../kernel/sys/index.ts";
+import { splitUsdtArgs } from "../../kernel/usdt/index.ts";
+import { escapeForTerminal } from "../util/escape.ts";
 import { uprobeRefusal } from "./refusal.ts";
-import { type ProbeOf, reg, type TargetProvider } from "./types.ts";
+import {
+	functionArgs,
+	type ProbeKindModule,
+	type ProbeOf,
+	type Provider,
+	reg,
+	type TargetProvider,
+	traceBase,
+} from "./types.ts";
 import { usdtArgPlans } from "./usdt-args.ts";
 
 const inodes = new Map<string, string>();
@@ -78,3 +88,63 @@ export const uprobeProvider: TargetProvider<"uprobe"> = {
 export function ofExited(p: ProbeOf<"uprobe">, exited: ReadonlySet<number>): boolean {
 	return p.target.pid !== undefined && p.target.pid !== 0 && exited.has(p.target.pid);
 }
+
+/** `PROVIDER<PID>:MODULE:FUNCTION:NAME` from a process's `.note.stapsdt` notes (the catalog finds them in processes). */
+const usdtProbeKind: ProbeKindModule<"usdt"> = {
+	kind: "usdt",
+	// A uprobe per site: a probe macro may be expanded in several places.
+	targets: (p) =>
+		p.sites.map((s) => ({
+			...traceBase(p),
+			target: {
+				kind: "uprobe" as const,
+				path: s.openPath,
+				offset: BigInt(s.pcOffset),
+				ret: false,
+				pid: p.pid,
+				refCtrOffset: s.semaphoreOffset ? BigInt(s.semaphoreOffset) : undefined,
+				usdtArgs: s.args,
+			},
+		})),
+	describe(p) {
+		const out: string[] = [];
+		for (const s of p.sites) {
+			out.push(
+				`${escapeForTerminal(s.path)} +0x${s.pcOffset.toString(16)}${s.semaphoreOffset ? ` semaphore +0x${s.semaphoreOffset.toString(16)}` : ""}`,
+			);
+			const args = s.args.trim() === "" ? [] : s.args.trim().split(/\s+/);
+			args.forEach((a, i) => {
+				out.push(`args[${i}]: ${escapeForTerminal(a)}`);
+			});
+		}
+		return out;
+	},
+	args(p) {
+		const specs = splitUsdtArgs(p.sites[0]?.args ?? "");
+		const args = specs.map((_, i) => i);
+		// A pointer is 8 unsigned bytes (`8@%rdi`); signed or narrower ones are numbers.
+		const strings = args.filter((i) => /^8@/.test(specs[i]));
+		return { args, strings, kernel: false };
+	},
+};
+
+/** `pid<PID>:MODULE:FUNCTION:entry|return`: made by the catalog when a description names them. */
+const pidProbeKind: ProbeKindModule<"uprobe"> = {
+	kind: "uprobe",
+	targets: (p) => [
+		{
+			...traceBase(p),
+			target: { kind: "uprobe", path: p.openPath, offset: BigInt(p.offset), ret: p.which === "return", pid: p.pid },
+		},
+	],
+	describe: (p) => [
+		`${escapeForTerminal(p.path)} +0x${p.offset.toString(16)}${p.which === "return" ? " (return)" : ""}`,
+	],
+	// DTrace's return probes: arg0 the offset, arg1 the return value.
+	args: (p) =>
+		p.which === "return"
+			? { args: [1], strings: [], kernel: false }
+			: { args: functionArgs(), strings: [], kernel: false },
+};
+
+export const uprobe: Provider = { probes: [usdtProbeKind, pidProbeKind], target: uprobeProvider };

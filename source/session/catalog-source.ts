@@ -6,8 +6,8 @@ import { basename } from "node:path";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import { neededLibraries } from "../../kernel/elf/needed.ts";
 import type { Catalog, Probe } from "../catalog/index.ts";
-import { compileDescription, compileGlob, MIN_PERIOD_NS, parseProfileName } from "../catalog/index.ts";
-import type { TraceProbe, TracepointField } from "../providers/types.ts";
+import { compileDescription, compileGlob } from "../catalog/index.ts";
+import { kindOf, PROBE_KINDS, type TraceProbe } from "../providers/index.ts";
 import type { MatchRequest, ProbeSource } from "./probes.ts";
 
 export class CatalogProbes implements ProbeSource {
@@ -103,112 +103,18 @@ export class CatalogProbes implements ProbeSource {
 	adapt(p: Probe): TraceProbe[] {
 		const cached = this.cache.get(p.id);
 		if (cached) return cached;
-		const base = { id: p.id, provider: p.provider, module: p.module, function: p.function, name: p.name };
-		let out: TraceProbe[];
-		switch (p.kind) {
-			case "syscall":
-				out =
-					p.nr === undefined
-						? [
-								{
-									...base,
-									target: {
-										kind: "tracepoint",
-										group: p.tracepoint.group,
-										event: p.tracepoint.event,
-										id: p.tracepoint.id,
-									},
-								},
-							]
-						: [{ ...base, target: { kind: "syscall", nr: p.nr, ret: p.which === "return" } }];
-				break;
-			case "tracepoint": {
-				const tp = p.tracepoint;
-				out = [
-					{
-						...base,
-						target: {
-							kind: "tracepoint",
-							group: tp.group,
-							event: tp.event,
-							id: tp.id,
-							fields: () => tracepointFields(() => tp.format()),
-						},
-					},
-				];
-				break;
-			}
-			case "usdt":
-				out = p.sites.map((s) => ({
-					...base,
-					target: {
-						kind: "uprobe" as const,
-						path: s.openPath,
-						offset: BigInt(s.pcOffset),
-						ret: false,
-						pid: p.pid,
-						refCtrOffset: s.semaphoreOffset ? BigInt(s.semaphoreOffset) : undefined,
-						usdtArgs: s.args,
-					},
-				}));
-				break;
-			case "uprobe":
-				out = [
-					{
-						...base,
-						target: {
-							kind: "uprobe",
-							path: p.openPath,
-							offset: BigInt(p.offset),
-							ret: p.which === "return",
-							pid: p.pid,
-						},
-					},
-				];
-				break;
-			case "profile":
-				out = [
-					{
-						...base,
-						target: p.perCpu
-							? { kind: "profile", hz: p.frequencyHz ?? Math.max(1, Math.round(1e9 / p.periodNs)) }
-							: { kind: "profile", periodNs: BigInt(p.periodNs) },
-					},
-				];
-				break;
-			case "dtrace":
-				out = [{ ...base, target: { kind: "dtrace", which: p.which } }];
-				break;
-			case "fbt":
-				out = [
-					{
-						...base,
-						target: { kind: "fbt", func: p.symbol, ret: p.which === "return", unavailable: this.fbtReason() },
-					},
-				];
-				break;
-		}
+		const out = kindOf(p).targets(p, this.catalog.env());
 		this.cache.set(p.id, out);
 		return out;
 	}
 
 	whyNot(d: MatchRequest): string | undefined {
-		const could = (field: string, value: string) => field === "" || compileGlob(field)(value);
-		// profile-N and tick-N are made on demand: a name of that shape that
-		// matched nothing has a rate dtop will not sample at.
-		if (could(d.provider, "profile") && /^(profile|tick)-\d+[a-z]*$/.test(d.name) && !parseProfileName(d.name))
-			return `'${d.name}' is not a rate dtop samples at: profile-N and tick-N take N from 1 to ${1e9 / MIN_PERIOD_NS} Hz, or a period of at least ${MIN_PERIOD_NS / 1000}us with a suffix (profile-997, tick-10ms, tick-1s)`;
-		// fbt probes are named entry and return: only a description that could
-		// name one is told fbt is unavailable.
-		const reason = this.fbtReason();
-		if (reason && could(d.provider, "fbt") && (could(d.name, "entry") || could(d.name, "return")))
-			return `fbt probes are unavailable here (${reason})`;
+		const env = this.catalog.env();
+		for (const k of PROBE_KINDS) {
+			const why = k.whyNot?.(d, env);
+			if (why) return why;
+		}
 		return undefined;
-	}
-
-	private fbtReason(): string | undefined {
-		const f = this.catalog.providers().find((x) => x.name === "fbt");
-		return f && !f.available ? f.reason : undefined;
 	}
 
 	/** The objects a target maps or will map: its binary's libraries, or its current mappings. */
@@ -283,26 +189,6 @@ export function usdtProbesOf(path: string, pid: number, module: string, nextId: 
 			},
 		};
 	});
-}
-
-function tracepointFields(format: () => { fields: readonly unknown[] }): TracepointField[] {
-	const f = format().fields as {
-		name: string;
-		offset: number;
-		size: number;
-		signed: boolean;
-		common?: boolean;
-		type?: string;
-	}[];
-	return f
-		.filter((x) => !x.common && !x.name.startsWith("common_"))
-		.map((x) => ({
-			name: x.name,
-			offset: x.offset,
-			size: x.size,
-			signed: x.signed,
-			integer: !(x.type ?? "").includes("[") && !(x.type ?? "").includes("__data_loc"),
-		}));
 }
 
 /** The shared libraries the dynamic loader would map for `binary` (ldd's answer, read from the ELF files). */

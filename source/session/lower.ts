@@ -27,8 +27,9 @@ export class LowerError extends Error {
 }
 
 const PROBE_STRINGS = new Set(["probeprov", "probemod", "probefunc", "probename"]);
-type ProbeField = "provider" | "module" | "function" | "name";
-const PROBE_FIELD: Record<string, ProbeField> = {
+/** The probe's name fields the probe* builtins name (records.ts reads them too). */
+export type ProbeField = "provider" | "module" | "function" | "name";
+export const PROBE_FIELD: Record<string, ProbeField> = {
 	probeprov: "provider",
 	probemod: "module",
 	probefunc: "function",

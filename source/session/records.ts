@@ -8,18 +8,19 @@ import type { ActionCall, AggVar, Clause, Expr } from "../d/ast.ts";
 import { FAULT, type RuntimeFault } from "../output/diagnostics.ts";
 import type { Action, DValue, EventRecord, IntSize, ProbeName, SymValue } from "../output/model.ts";
 import { parseFormat } from "../output/printf-format.ts";
-import { allStatements, isStringExpr, type LowerEnv, LowerError, lowerInt, lowerStr } from "./lower.ts";
+import {
+	allStatements,
+	isStringExpr,
+	type LowerEnv,
+	LowerError,
+	lowerInt,
+	lowerStr,
+	PROBE_FIELD,
+	type ProbeField,
+} from "./lower.ts";
 import { isSymCall, type SymFn } from "./lower-syms.ts";
 import { typeOf } from "./lower-types.ts";
 import { type RecordSymbols, readStack, readSym, type StackLayout, type SymLayout } from "./record-syms.ts";
-
-type ProbeField = "provider" | "module" | "function" | "name";
-const PROBE_FIELD: Record<string, ProbeField> = {
-	probeprov: "provider",
-	probemod: "module",
-	probefunc: "function",
-	probename: "name",
-};
 
 /** Where one value of a record is, and how it reads back. */
 export type ArgLayout =
