@@ -152,6 +152,16 @@ async function ready(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promi
 	}
 }
 
+/** Spawn to exit (node's own start: `node -e 0`; dtop's -V). */
+async function spawnToExit(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+	const t0 = performance.now();
+	const c = start(cmd, args, { env });
+	const e = await c.exited;
+	if (e.code !== 0)
+		throw new Error(`${cmd} ${args.join(" ")} exited ${e.code ?? e.signal}: ${c.stderr().slice(0, 300)}`);
+	return e.at - t0;
+}
+
 /** Spawn to the first full frame of `--demo` in a 120×40 pseudo-terminal. */
 async function firstFrame(cmd: string, env: NodeJS.ProcessEnv): Promise<number> {
 	const term = new Terminal({ cols: 120, rows: 40, allowProposedApi: true });
@@ -265,12 +275,16 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 		const sys: number[][] = forms.map(() => []);
 		const frame: number[][] = forms.map(() => []);
 		const cpu: number[][] = forms.map(() => []);
+		const floor: number[] = [];
+		const version: number[][] = forms.map(() => []);
 		const btCpu: number[] = [];
 		const btUsdt: number[] = [];
 		const btSys: number[] = [];
 		for (let i = 0; i < runs; i++) {
 			progress(`startup: round ${i + 1}/${runs}`);
+			floor.push(await spawnToExit(process.execPath, ["-e", "0"], sudoEnv()));
 			for (const [k, f] of forms.entries()) {
+				version[k].push(await spawnToExit(f.cmd, ["-V"], f.env));
 				usdt[k].push(await ready(f.cmd, ["--json", "-p", String(pid), "-n", USDT], f.env));
 				sys[k].push(await ready(f.cmd, ["--json", "-n", SYSCALL], f.env));
 				if (k < 3 || f.frame) frame[k].push(await firstFrame(f.cmd, f.env));
@@ -326,6 +340,22 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				notes: `dtop ${spread(cpu[k], "ms")}${btCpu.length ? `; bpftrace ${spread(btCpu, "ms")}` : ""}`,
 			});
 		}
+		rows.push({
+			what: "node's own start: spawn → exit of `node -e 0` (the floor under every form)",
+			dtop: fmt(median(floor), "ms"),
+			peer: "",
+			ratio: "",
+			notes: spread(floor, "ms"),
+		});
+		for (const [k, f] of forms.entries()) {
+			rows.push({
+				what: `spawn → exit of \`dtop -V\` (node start and the bundle's load, nothing traced): ${f.name}`,
+				dtop: fmt(median(version[k]), "ms"),
+				peer: "",
+				ratio: "",
+				notes: spread(version[k], "ms"),
+			});
+		}
 		for (const [k, f] of forms.entries()) {
 			if (!(k < 3 || f.frame)) continue;
 			rows.push({
@@ -363,9 +393,10 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 		"NODE_EXTRA_CA_CERTS (set on this machine for its registry proxy; `sudo` drops it) makes every Node start read and parse a CA bundle, about 40 ms; every row but the one naming it runs without it, as `sudo dtop` does, and scripts/dtop unsets it (dtop makes no TLS connections).",
 	);
 	after.push(
-		"In the USDT rows the largest phase is the catalog scan: with `-p PID` dtop still reads every process's maps and the USDT notes of every object they map (`simple$target` is resolved after the scan); scanning only the target would remove most of it. " +
-			"The single executable's V8 code cache holds what V8 compiles when the cache is made (top-level code); the functions dtop runs are compiled lazily at run time with or without it, so it saves little. " +
-			"The first UI frame waits for the same scan (the UI lists every process's USDT probes) and then for Ink's first render.",
+		"With `-p PID` a batch run reads only that process's objects (`simple$target` names it), so the catalog phase is the target's maps and notes. " +
+			"`node -e 0` is the floor: whatever dtop does, its forms cannot start faster than node itself on this machine, and that floor alone is near bpftrace's whole time to attach. " +
+			"The npm package's bin starts node with scripts/dtop's flags (`env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1 --single-threaded --max-semi-space-size=1`); the single executable cannot take node flags under Node 20 and sets `--semi-space-growth-factor=1` at its start instead (the same 1 MB young generation). " +
+			"The single executable's V8 code cache holds what V8 compiles when the cache is made (top-level code); the functions dtop runs are compiled lazily at run time with or without it, so it saves little.",
 	);
 	return {
 		id: "startup",
@@ -373,7 +404,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 		method:
 			`The three forms dtop ${pkg.version} ships in, and bpftrace, started alternately in each of ${runs} rounds with the same probes. ` +
 			"Probes attached: from spawn until dtop's `matched N probes` (printed after every link is attached) or bpftrace's BEGIN output. " +
-			"The USDT rows trace an idle `test/fixtures/bin/simple` by pid (dtop still scans every process's objects for USDT notes). " +
+			"The USDT rows trace an idle `test/fixtures/bin/simple` by pid (a batch run scans only the process its clauses name). " +
 			"CPU time: the same run under `perf stat -e task-clock`, which load on the machine hardly changes (wall times here do). " +
 			"First frame: `--demo` in a 120×40 pseudo-terminal feeding a headless xterm.js, until the screen shows the header, the tree and the key footer. " +
 			"Where the time goes: a bpftrace script time-stamps the system calls of one dtop start (its command named `dtopbench`): exec, " +

@@ -2,6 +2,8 @@
 // the executable with its assets): unpack the files that must be on disk into
 // the checked private directory, point the code that finds files beside itself
 // (import.meta.url, replaced by globalThis.__dtopUrl in this bundle) there, and run.
+// First: V8 flags that must be set before anything else runs.
+import "./sea-flags.ts";
 import { join } from "node:path";
 import { getAsset } from "node:sea";
 import { pathToFileURL } from "node:url";

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BIN_DIR } from "../fixtures/fixtures.ts";
+import { heapProbe, YOUNG_GENERATION_CAP } from "../helpers/heap-probe.ts";
 import { exitOf, startDtop } from "../helpers/pty.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -117,6 +118,21 @@ describe("the npm package", { concurrency: false }, () => {
 		]);
 		assert.equal(r.status, 0, r.stderr);
 		assert.match(r.stdout, new RegExp(`^\\s+${n}$`, "m"), r.stdout);
+	});
+
+	it("runs node with scripts/dtop's flags: a young generation of 1 MB semi-spaces", () => {
+		const env = { PATH: pathEnv(), HOME: work, CI: "true", LANG: "C.UTF-8", NODE_EXTRA_CA_CERTS: "/nonexistent" };
+		const installed = heapProbe(`${prefix}/bin/dtop`, ["-l"], { cwd: work, env });
+		for (const f of ["--v8-pool-size=1", "--single-threaded", "--max-semi-space-size=1"])
+			assert.ok(installed.execArgv.includes(f), `${f} in ${installed.execArgv.join(" ")}`);
+		assert.ok(installed.newSpace <= YOUNG_GENERATION_CAP, `new space ${installed.newSpace} bytes`);
+		assert.equal(installed.caCerts, undefined, "the bin drops NODE_EXTRA_CA_CERTS (Node parses it at every start)");
+		// The same bundle under plain node: its young generation grows past that, so the check above can fail.
+		const plain = heapProbe(process.execPath, [`${prefix}/lib/node_modules/dtop/build/cli.js`, "-l"], {
+			cwd: work,
+			env,
+		});
+		assert.ok(plain.newSpace > YOUNG_GENERATION_CAP, `plain node's new space ${plain.newSpace} bytes`);
 	});
 
 	it("dtop --demo runs the package's own demo program in the interactive UI", async () => {

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { BIN_DIR } from "../fixtures/fixtures.ts";
+import { heapProbe, YOUNG_GENERATION_CAP } from "../helpers/heap-probe.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NOBODY = 65534;
@@ -85,6 +86,16 @@ describe("the single executable", { concurrency: false }, () => {
 		assert.equal(u.status, 0, u.stderr);
 		assert.match(u.stdout, /^\s+7$/m, u.stdout);
 		assert.deepEqual(readdirSync(base), [id], "nothing left beside the directory");
+	});
+
+	it("keeps its young generation at 1 MB semi-spaces, as scripts/dtop's --max-semi-space-size=1 does", () => {
+		const base = join(work, "heap");
+		const env = { PATH: tools, HOME: work, DTOP_UNPACK_DIR: base, CI: "true", LANG: "C.UTF-8" };
+		const flagged = heapProbe(exe, ["-l"], { cwd: work, env });
+		assert.ok(flagged.newSpace <= YOUNG_GENERATION_CAP, `new space ${flagged.newSpace} bytes`);
+		// Without the run-time flags (sea-flags.ts) the same run's young generation grows past that.
+		const plain = heapProbe(exe, ["-l"], { cwd: work, env: { ...env, DTOP_SEA_DEFAULT_FLAGS: "1" } });
+		assert.ok(plain.newSpace > YOUNG_GENERATION_CAP, `without the flags: new space ${plain.newSpace} bytes`);
 	});
 
 	it("refuses an unpacked directory owned by another user, in one sentence", () => {
