@@ -5,6 +5,8 @@
 // build SPDX license tables at import time), half of the `-l` budget, and meow
 // reports an unknown flag on two lines and a repeated flag with a stack trace,
 // where dtop prints one line and exits 2.
+
+import type { CppArg } from "../d/cpp.ts";
 import { OptionError, type OptionValue, parseOptionFlag } from "../d/options.ts";
 import { NS_PER_UNIT } from "../util/time-units.ts";
 
@@ -38,6 +40,7 @@ export const HELP = `
     -x, --option NAME[=VALUE]  a D option (repeatable): quiet, bufsize, strsize, switchrate, aggsort*;
                                nodemangle prints C++ and Rust names mangled
     -Z, --zero              allow descriptions that match no probe yet (they attach when one appears)
+    -e, --compile-only      check the program and match its probes, then exit without tracing
         --max-probes N      most probes one enabling may match (default 10000)
         --demo              start the fixture workload and show what dtop does
         --no-color          no colors
@@ -47,6 +50,14 @@ export const HELP = `
 
     -h, --help              this text
     -V, --version           dtop's version
+
+  Preprocessor
+    -C, --cpp               run the C preprocessor over the program (dtop's own: #define, #if, #include, ...)
+    -D, --define NAME[=DEF]  define a macro for -C (repeatable)
+    -U, --undef NAME        undefine a macro for -C (repeatable), such as a predefined __linux
+    -I, --include-dir DIR   where -C's #include looks after the script's directory (repeatable)
+    -H, --cpp-headers       -C: print the name of each file included
+    -X, --stdc a|c|s|t      -C: ISO C with __STDC__ (a, c, t: the default) or K&R C without it (s)
 
   Probe descriptions are provider:module:function:name with globs (* ? [..]);
   fewer fields name the rightmost ones (read:entry is syscall::read:entry).
@@ -86,6 +97,13 @@ export const FLAGS = {
 	"trace-self": { type: "boolean" },
 	cgroup: { type: "string", valueName: "a cgroup path" },
 	zero: { type: "boolean", shortFlag: "Z" },
+	"compile-only": { type: "boolean", shortFlag: "e" },
+	cpp: { type: "boolean", shortFlag: "C" },
+	define: { type: "string", shortFlag: "D", isMultiple: true, valueName: "a macro NAME[=DEFINITION]" },
+	undef: { type: "string", shortFlag: "U", isMultiple: true, valueName: "a macro name" },
+	"include-dir": { type: "string", shortFlag: "I", isMultiple: true, valueName: "a directory" },
+	"cpp-headers": { type: "boolean", shortFlag: "H" },
+	stdc: { type: "string", shortFlag: "X", valueName: "a, c, s or t" },
 	option: { type: "string", shortFlag: "x", isMultiple: true, valueName: "an option NAME[=VALUE]" },
 	"max-probes": { type: "string", valueName: "a number of probes" },
 	color: { type: "boolean", default: true },
@@ -124,6 +142,15 @@ export interface Flags {
 	/** `--cgroup PATH`: every enabling limited to that cgroup subtree. */
 	cgroup: string | undefined;
 	zero: boolean;
+	/** -e: check and match, do not trace. */
+	compileOnly: boolean;
+	/** -C (or -x cpp): preprocess the program; cppArgs are -D/-U/-I (and -x define/undef/incdir) in order. */
+	cpp: boolean;
+	cppArgs: CppArg[];
+	/** -H (or -x cpphdrs). */
+	cppHeaders: boolean;
+	/** -X (or -x stdc). */
+	stdc: string | undefined;
 	/** `-x NAME[=VALUE]` options, by name (the last one given wins). */
 	options: Map<string, OptionValue>;
 	/** Most probes one enabling may match. */
@@ -135,9 +162,15 @@ export interface Flags {
 	version: boolean;
 }
 
-/** Wrong command-line usage: printed as one line, exit status 2. */
+/** Wrong command-line usage: printed as one line, exit status 2 (1 for an option that could not be set, as dtrace's dfatal). */
 export class UsageError extends Error {
 	override readonly name = "UsageError";
+	constructor(
+		message: string,
+		readonly status = 2,
+	) {
+		super(message);
+	}
 }
 
 const SPECS = FLAGS as Record<string, FlagSpec>;
@@ -161,6 +194,10 @@ export function tokenize(argv: readonly string[]): Record<string, Value> {
 			const list = (out[key] as string[] | undefined) ?? [];
 			list.push(value);
 			out[key] = list;
+			// The preprocessor's arguments keep their order across -D, -U, -I and -x.
+			const order = (out.order as string[] | undefined) ?? [];
+			order.push(`${key}=${value}`);
+			out.order = order;
 			return;
 		}
 		if (seen.has(key)) throw new UsageError(`${shown} can be given only once`);
@@ -262,6 +299,13 @@ const X_OPTIONS = new Set([
 	"aggpack",
 	"aggzoom",
 	"stackindent",
+	"cpp",
+	"cpphdrs",
+	"define",
+	"undef",
+	"incdir",
+	"stdc",
+	"version",
 ]);
 
 function xOptions(given: readonly string[]): Map<string, OptionValue> {
@@ -271,14 +315,52 @@ function xOptions(given: readonly string[]): Map<string, OptionValue> {
 		try {
 			o = parseOptionFlag(text);
 		} catch (e) {
-			if (e instanceof OptionError) throw new UsageError(e.message);
+			if (e instanceof OptionError) throw new UsageError(e.message, 1);
 			throw e;
 		}
 		if (!X_OPTIONS.has(o.name))
-			throw new UsageError(`-x ${show(o.name)} is not supported by dtop yet (supported: ${[...X_OPTIONS].join(", ")})`);
+			throw new UsageError(
+				`-x ${show(o.name)} is not supported by dtop yet (supported: ${[...X_OPTIONS].join(", ")})`,
+				1,
+			);
 		out.set(o.name, o.value);
 	}
 	return out;
+}
+
+/** -C, -D, -U, -I, -H, -X and their -x forms (cpp, define, undef, incdir, cpphdrs, stdc). */
+function cppFlags(
+	f: Record<string, Value>,
+	options: Map<string, OptionValue>,
+	stdcFlag: string | undefined,
+): Pick<Flags, "cpp" | "cppArgs" | "cppHeaders" | "stdc"> {
+	const ops: Record<string, CppArg["op"]> = { define: "D", undef: "U", "include-dir": "I", incdir: "I" };
+	const cppArgs: CppArg[] = [];
+	for (const item of (f.order as string[] | undefined) ?? []) {
+		const eq = item.indexOf("=");
+		let key = item.slice(0, eq);
+		let value = item.slice(eq + 1);
+		if (key === "option") {
+			// -x define=NAME=DEF: the option's name, then its value.
+			const e2 = value.indexOf("=");
+			if (e2 < 0) continue;
+			key = value.slice(0, e2);
+			value = value.slice(e2 + 1);
+		}
+		const op = ops[key];
+		if (!op) continue;
+		if (value === "") throw new UsageError(`-${op} needs ${op === "I" ? "a directory" : "a macro name"}`);
+		cppArgs.push({ op, value });
+	}
+	if (stdcFlag !== undefined && !["a", "c", "s", "t"].includes(stdcFlag))
+		throw new UsageError(`failed to set -X ${show(stdcFlag)}: Invalid value for specified option`, 1);
+	const stdc = stdcFlag ?? (options.get("stdc") as string | undefined);
+	return {
+		cpp: f.cpp === true || options.get("cpp") === true,
+		cppArgs,
+		cppHeaders: f["cpp-headers"] === true || options.get("cpphdrs") === true,
+		stdc,
+	};
 }
 
 function flamegraphFile(text: string | undefined): string | undefined {
@@ -312,6 +394,8 @@ export function parseFlags(argv: readonly string[]): Flags {
 	}
 	const interval = str("interval");
 	const aggrate = str("aggrate");
+	const options = xOptions(list("option"));
+	const cpp = cppFlags(f, options, str("stdc"));
 	return {
 		list: f.list === true,
 		name: list("name"),
@@ -335,7 +419,9 @@ export function parseFlags(argv: readonly string[]): Flags {
 		traceSelf: f["trace-self"] === true,
 		cgroup: str("cgroup"),
 		zero: f.zero === true,
-		options: xOptions(list("option")),
+		options,
+		compileOnly: f["compile-only"] === true,
+		...cpp,
 		maxProbes: maxProbes(str("max-probes")),
 		color: f.color !== false,
 		mouse: f.mouse !== false,

@@ -12,7 +12,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 	} catch (e) {
 		if (e instanceof UsageError) {
 			process.stderr.write(`dtop: ${e.message}\n`);
-			return 2;
+			return e.status;
 		}
 		throw e;
 	}

@@ -12,6 +12,7 @@ import { readLimited, TooLargeError } from "../util/read-limited.ts";
 import { demoProgram } from "../util/resources.ts";
 import { batchLoop, outputOptions } from "./batch.ts";
 import { compileError, formatCompileError, programParts, wantsErrtags } from "./compile-error.ts";
+import { maybePreprocess, ProgramCppError, reportCppError } from "./cpp-run.ts";
 import { type Flags, UsageError } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { type Io, stdio } from "./io.ts";
@@ -88,8 +89,9 @@ export function programText(flags: Flags): string {
 	const parts: string[] = [];
 	if (flags.script) {
 		try {
-			parts.push(readLimited(flags.script, SCRIPT_LIMIT));
+			parts.push(maybePreprocess(readLimited(flags.script, SCRIPT_LIMIT), flags, flags.script));
 		} catch (e) {
+			if (e instanceof ProgramCppError) throw e;
 			if (e instanceof TooLargeError)
 				throw new SessionError(
 					`script '${escapeForTerminal(flags.script)}' is larger than ${SCRIPT_LIMIT >> 20} MiB, the most dtop reads; is it the right file?`,
@@ -101,7 +103,7 @@ export function programText(flags: Flags): string {
 			);
 		}
 	}
-	for (const n of flags.name) parts.push(clauseText(n));
+	for (const n of flags.name) parts.push(maybePreprocess(clauseText(n), flags, undefined));
 	return parts.join("\n");
 }
 
@@ -117,12 +119,19 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 	// The UI needs a terminal on both ends (raw keyboard input, a screen).
 	const interactive =
 		!flags.batch &&
+		!flags.compileOnly &&
 		process.stdout.isTTY === true &&
 		process.stdin.isTTY === true &&
 		!flags.json &&
 		!flags.folded &&
 		!flags.flamegraph;
-	let text = programText(flags);
+	let text: string;
+	try {
+		text = programText(flags);
+	} catch (e) {
+		if (e instanceof ProgramCppError) return reportCppError(e, io);
+		throw e;
+	}
 	if (!text.trim() && !interactive && !flags.demo) {
 		io.err(
 			"dtop: nothing to trace: give a clause with -n or a script with -s (or run on a terminal for the interactive UI).\n",
@@ -209,6 +218,12 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			kept = output?.finish() ?? kept;
 			if (kept) io.err(`dtop: the output of '${escapeForTerminal(flags.command ?? "")}' is in ${kept}\n`);
 			return code;
+		}
+		if (flags.compileOnly) {
+			// -e: compiled and matched; nothing is loaded or traced.
+			if (text.trim()) session.check(text, { allowZero: flags.zero, macroArgs: flags.macroArgs });
+			cleanup();
+			return 0;
 		}
 		if (text.trim()) {
 			const id = session.enable(text, undefined, {

@@ -132,6 +132,11 @@ export class Lexer {
 		this.column = s.column;
 	}
 
+	/** A line marker (`#line N`, cpp's `# N "file"`) was read: the line after it is line N. */
+	setNextLine(n: number): void {
+		this.line = n - 1;
+	}
+
 	position(): Position {
 		return { line: this.line, column: this.column, offset: this.offset };
 	}

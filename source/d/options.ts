@@ -20,7 +20,9 @@ export type OptionKind =
 	/** Nanoseconds, with a unit suffix or a rate in hz. */
 	| "time"
 	/** One of a few words. */
-	| "enum";
+	| "enum"
+	/** Any text (a macro definition, a directory); a value is required. */
+	| "text";
 
 export type OptionValue = boolean | number | string;
 
@@ -37,6 +39,32 @@ export interface OptionSpec {
 	what: string;
 	/** Options that only make sense for DTrace's own compiler or kernel module. */
 	notForDtop?: boolean;
+	/** Settable only before compiling (-x, the flags), never by a program's pragma (DTrace's EDT_BADOPTCTX). */
+	commandLineOnly?: boolean;
+	/** A further check of a text value: why it is refused, in DTrace's words. */
+	check?: (value: string) => string | undefined;
+}
+
+/** Options DTrace takes only before compiling (dt_options.c's EDT_BADOPTCTX). */
+const CONTEXT_ONLY = new Set(["cppargs", "cpppath", "ctfpath", "ldpath", "lockmem", "modpath", "procfspath"]);
+
+/** D's versions (dt_version.h); dtop implements 2.0's language. */
+const VERSIONS = ["1.0", "1.1", "1.2", "1.2.1", "1.2.2", "1.3", "1.4", "1.4.1", "1.5", "1.6", "1.6.1", "1.6.2"].concat([
+	"1.6.3",
+	"1.6.4",
+	"2.0",
+	"2.0.1",
+]);
+
+function versionProblem(v: string): string | undefined {
+	const m = /^(\d{1,3})\.(\d{1,4})(?:\.(\d{1,4}))?$/.exec(v);
+	if (!m || Number(m[1]) > 255 || Number(m[2]) > 4095 || Number(m[3] ?? 0) > 4095)
+		return "Version is not properly formatted or is too large";
+	const canonical = `${Number(m[1])}.${Number(m[2])}${m[3] && Number(m[3]) > 0 ? `.${Number(m[3])}` : ""}`;
+	if (!VERSIONS.includes(canonical)) return "Requested version is not supported by compiler";
+	// An older version hides what later ones added; dtop does not track that, so it refuses rather than ignore it.
+	if (Number(m[1]) < 2) return "dtop implements D 2.0 and cannot restrict a program to an older version";
+	return undefined;
 }
 
 const K = 1024;
@@ -62,6 +90,19 @@ const SPECS: OptionSpec[] = [
 	{ name: "bufsize", kind: "size", default: 4 * M, what: "per-CPU output buffer size" },
 	{ name: "cleanrate", kind: "time", what: "how often dynamic variables are cleaned" },
 	{ name: "cpu", kind: "count", what: "trace only this CPU" },
+	{ name: "cpp", kind: "flag", what: "run the C preprocessor over the program (-C)" },
+	{ name: "cpphdrs", kind: "flag", commandLineOnly: true, what: "print the names of included files (-H)" },
+	{ name: "define", kind: "text", commandLineOnly: true, what: "define a preprocessor macro (-D)" },
+	{ name: "undef", kind: "text", commandLineOnly: true, what: "undefine a preprocessor macro (-U)" },
+	{ name: "incdir", kind: "text", commandLineOnly: true, what: "a directory #include searches (-I)" },
+	{
+		name: "stdc",
+		kind: "enum",
+		values: ["a", "c", "s", "t"],
+		commandLineOnly: true,
+		what: "the preprocessor's C mode (-X)",
+	},
+	{ name: "version", kind: "text", check: versionProblem, what: "the D version the program is written for" },
 	{ name: "defaultargs", kind: "flag", what: 'macro arguments not given are 0 or ""' },
 	{ name: "destructive", kind: "bool", what: "allow destructive actions" },
 	{ name: "dynvarsize", kind: "size", default: 1 * M, what: "dynamic variable space" },
@@ -88,13 +129,21 @@ const SPECS: OptionSpec[] = [
 	{ name: "ustackframes", kind: "count", default: 100, what: "frames in ustack()" },
 	{ name: "zdefs", kind: "flag", what: "allow descriptions that match no probes" },
 	// DTrace's own compiler, linker and kernel module: nothing in dtop for them to set.
-	...["core", "cpp", "cpppath", "cppargs", "cpphdrs", "ctfpath", "ctypes", "debug", "define", "disasm", "droptags"]
-		.concat(["dtypes", "evaltime", "incdir", "iregs", "kdefs", "knodefs", "late", "lazyload", "ldpath", "libdir"])
+	...["core", "cpppath", "cppargs", "ctfpath", "ctypes", "debug", "disasm", "droptags"]
+		.concat(["dtypes", "evaltime", "iregs", "kdefs", "knodefs", "late", "lazyload", "ldpath", "libdir"])
 		.concat(["linkmode", "linktype", "linknommap", "lockmem", "modpath", "nolibs", "pcapsize", "pgmax"])
-		.concat(["preallocate", "procfspath", "scratchsize", "stdc", "strip", "syslibdir", "sysslice", "tree"])
-		.concat(["tregs", "udefs", "undef", "unodefs", "useruid", "verbose", "version", "dofstashpath", "amin"])
+		.concat(["preallocate", "procfspath", "scratchsize", "strip", "syslibdir", "sysslice", "tree"])
+		.concat(["tregs", "udefs", "unodefs", "useruid", "verbose", "dofstashpath", "amin"])
 		.concat(["debugassert", "printsize"])
-		.map((name): OptionSpec => ({ name, kind: "flag", what: "DTrace's compiler and kernel", notForDtop: true })),
+		.map(
+			(name): OptionSpec => ({
+				name,
+				kind: "flag",
+				what: "DTrace's compiler and kernel",
+				notForDtop: true,
+				commandLineOnly: CONTEXT_ONLY.has(name),
+			}),
+		),
 ];
 
 /** Every D option by name. */
@@ -184,6 +233,12 @@ export function parseOptionValue(name: string, value: string | undefined): Optio
 		case "enum":
 			if (value === undefined || !spec.values!.includes(value)) throw bad();
 			return value;
+		case "text": {
+			if (value === undefined) throw bad();
+			const why = spec.check?.(value);
+			if (why) throw new OptionError(name, value, why);
+			return value;
+		}
 	}
 }
 
@@ -197,6 +252,8 @@ export function splitOption(text: string): [string, string | undefined] {
 export function validatePragmaOption(text: string, pos: Position): void {
 	const [name, value] = splitOption(text);
 	try {
+		if (OPTIONS.get(name)?.commandLineOnly)
+			throw new OptionError(name, value, "Option cannot be used from within a D program");
 		parseOptionValue(name, value);
 	} catch (e) {
 		if (!(e instanceof OptionError)) throw e;

@@ -408,7 +408,16 @@ export class ProgramParser extends ExprParser {
 		const name = w[0] ?? "";
 		const args = w.slice(1);
 		if (/^[0-9]+$/.test(name) || name === "line") {
-			throw new DSyntaxError(at, "'#line' is not supported: dtop does not run the C preprocessor", UNSUPPORTED);
+			// dt_pragma_line: `#line N ["file" [state ...]]`, and the preprocessor's `# N "file" 1`.
+			const [n, file, ...states] = name === "line" ? args : w;
+			const ok =
+				n !== undefined &&
+				/^[0-9]+$/.test(n) &&
+				(file === undefined || /^".*"$/.test(file)) &&
+				states.every((x) => /^[0-9]+$/.test(x));
+			if (!ok) throw new DSyntaxError(at, `malformed #line <line> [ ["file"] state ]`, "D_PRAGMA_MALFORM");
+			this.lx.setNextLine(Number(n));
+			return;
 		}
 		if (name === "error") throw new DSyntaxError(at, `#error: ${args.map(unquote).join(" ")}`, "D_PRAGERR");
 		if (name === "ident") return;
@@ -417,7 +426,7 @@ export class ProgramParser extends ExprParser {
 			if (level === 0)
 				throw new DSyntaxError(
 					at,
-					`invalid control directive: #${name}; dtop does not run the C preprocessor`,
+					`invalid control directive: #${name}; C preprocessor directives need -C`,
 					"D_PRAGCTL_INVAL",
 				);
 			if (level === 1 && !own) {

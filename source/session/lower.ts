@@ -312,6 +312,9 @@ function lowerStringCompare(op: string, l: Expr, r: Expr, env: LowerEnv, at: Exp
 
 export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if (e.kind === "string") return { k: "strconst", v: e.value };
+	// probeprov, probemod, probefunc, probename as values (strjoin(probeprov, probename)): the firing probe's.
+	const pf = probeString(e);
+	if (pf) return probeStr(pf, env);
 	if ((e.kind === "self" || e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };

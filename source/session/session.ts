@@ -163,6 +163,17 @@ export class Session {
 		return st.id;
 	}
 
+	/** Check a program and match its probes, loading nothing (dtrace -e); how many probes it matched. */
+	check(source: string | DProgram, opts: { allowZero?: boolean; macroArgs?: readonly string[] } = {}): number {
+		const { program } = checkedProgram(source, this.target, opts);
+		const d = printD(program);
+		try {
+			return program.clauses.reduce((n, c) => n + matchForEnable(this.build, c, opts.allowZero === true).length, 0);
+		} catch (e) {
+			throw explain(e, d);
+		}
+	}
+
 	/** Run an enabling's BEGIN, END or ERROR programs, in clause order (BPF_PROG_TEST_RUN); `ctx` holds ERROR's arguments. */
 	private run(st: EnablingState, which: "BEGIN" | "END" | "ERROR", ctx = Buffer.alloc(48)): void {
 		for (const g of st.groups) if (g.run === which) g.program?.testRun({ ctx });

@@ -366,7 +366,6 @@ describe("what dtop does not support is named", () => {
 		["inline int f[int x] = x;", /inlines with arguments are not supported/],
 		["int f(int);", /function declarations are not supported/],
 		["123 {}", /probe ids are not supported/],
-		["#line 3\n", /'#line' is not supported/],
 	];
 	for (const [text, message] of cases) {
 		test(text, () => assert.throws(() => parse(text), message));

@@ -435,7 +435,7 @@ describe("unsupported D is named", () => {
 		],
 		[
 			"syscall::read:entry {\n#define X 1\n}",
-			"line 2, column 1: invalid control directive: #define; dtop does not run the C preprocessor",
+			"line 2, column 1: invalid control directive: #define; C preprocessor directives need -C",
 		],
 		["int *x;", "line 1, column 6: pointer variables ('int *x') are not supported"],
 		["int a[5];", "line 1, column 5: scalar arrays ('a[5]') are not supported; use an associative array"],
