@@ -36,8 +36,9 @@ export function checkStackArgs(e: { fn: string; args: readonly Arg[] }, types: r
 		if (v === undefined || v <= 0n)
 			throw new DTypeError(
 				frames.pos,
-				`${fn}( ) argument #1 must be a non-zero positive integer constant`,
+				`${e.fn}() argument #1 must be a non-zero positive integer constant`,
 				fn === "stack" ? "D_STACK_SIZE" : "D_USTACK_FRAMES",
+				{ dtrace: `${fn}( ) argument #1 must be a non-zero positive integer constant` },
 			);
 	}
 	const strsize = e.args[1];
@@ -71,7 +72,7 @@ export function checkUregsIndex(e: Extract<Expr, { kind: "index" }>, type: (k: E
 
 /** An action's result (void): no value at all. */
 function isVoidCall(a: Arg): boolean {
-	return a.kind === "call" && FUNCTIONS.get(a.fn)?.ret.k === "void";
+	return a.kind === "call" && isAction(a.fn);
 }
 
 /** trace( ) of an aggregation (DTrace's dynamic expression) or of an action's void result. */
@@ -92,4 +93,10 @@ export function oddFormatArg(a: Arg): CType | undefined {
 	if (a.kind === "aggvar") return { k: "sou", name: "aggregation" };
 	if (isVoidCall(a)) return VOID;
 	return undefined;
+}
+
+/** A function whose result is void (an action or void subroutine, not an aggregating function). */
+function isAction(fn: string): boolean {
+	const s = FUNCTIONS.get(fn);
+	return s !== undefined && s.kind !== "aggregating" && s.ret.k === "void";
 }

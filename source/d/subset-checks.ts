@@ -14,7 +14,7 @@ import { TYPE_WORDS } from "./types.ts";
 
 /** A call of an action (its result is void). */
 export function isVoidCall(e: Expr): boolean {
-	return e.kind === "call" && FUNCTIONS.get(e.fn)?.ret.k === "void";
+	return e.kind === "call" && isAction(e.fn);
 }
 
 /** ?: whose branch is an action: both branches' calls are checked against their prototypes first, as DTrace does. */
@@ -95,4 +95,10 @@ export function valueless(a: Expr): boolean {
 	if (a.kind !== "call" || !isVoidCall(a)) return false;
 	checkPrototype(a);
 	return true;
+}
+
+/** A function whose result is void (an action or void subroutine, not an aggregating function). */
+function isAction(fn: string): boolean {
+	const s = FUNCTIONS.get(fn);
+	return s !== undefined && s.kind !== "aggregating" && s.ret.k === "void";
 }
