@@ -112,11 +112,6 @@ class Checker {
 			return;
 		}
 		if (s.kind === "assign") {
-			// `x += 1` of a global no statement before assigned (nor a declaration): DTrace's D_VAR_UNDEF.
-			// (x++ is x += 1 with a value written nowhere: left alone.)
-			if (s.op !== "=" && s.value.pos.line > 0 && s.target.kind === "ident" && !this.firstAssign.has(varKey(s.target)))
-				if (!this.declared.has(varKey(s.target)))
-					throw new DTypeError(s.target.pos, `${s.target.name} has not yet been declared or assigned`, "D_VAR_UNDEF");
 			const value = this.expr(s.value, false);
 			if (value !== "int" && value !== "string")
 				throw new DTypeError(s.value.pos, `${article(value)} cannot be assigned to a variable`);
