@@ -6,7 +6,7 @@
 //
 // The [D_TAG] part only with -x errtags (or `#pragma D option errtags`); the line is
 // the line within the script or within the -n argument the error is in.
-import { DError } from "../d/errors.ts";
+import { DError, UNSUPPORTED } from "../d/errors.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 
 /** Where the program's text came from, in the order programText() joins it. */
@@ -17,10 +17,15 @@ export interface ProgramParts {
 	clauses: readonly string[];
 }
 
-/** The D error somewhere in e's cause chain. */
+/** The D error somewhere in e's cause chain; an error of the lowering or the code generator at a line is one too. */
 export function compileError(e: unknown): DError | undefined {
 	for (let x: unknown = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++)
 		if (x instanceof DError) return x;
+	for (let x: unknown = e, depth = 0; x instanceof Error && depth < 8; x = x.cause, depth++) {
+		const m = /^line (\d+), column (\d+): (.*)$/s.exec(x.message);
+		if (m && (x.name === "LowerError" || x.name === "CodegenError"))
+			return new DError({ line: Number(m[1]), column: Number(m[2]), offset: 0 }, m[3]!.replace(/\.$/, ""), UNSUPPORTED);
+	}
 	return undefined;
 }
 
@@ -65,6 +70,15 @@ export function formatCompileError(e: DError, parts: ProgramParts, errtags: bool
  *   \t argument: string
  */
 export function dtraceLayout(said: string): string {
+	// printa( ) of aggregations whose keys differ: each side's key on a line, its name right-aligned in 9.
+	const keys =
+		/^(printa\( \): @\S+\[ \] key #\d+ is incompatible with @\S+:) (\S+)( key #\d+: [^;]+); (\S+)( key #\d+: [^;]+)$/.exec(
+			said,
+		);
+	// An identifier defined again: what it is now and what it was, on lines of their own.
+	const redef = /^(identifier redefined: \S+); current: ([^;]+); previous: (.*)$/.exec(said);
+	if (redef) return `${redef[1]}\n\t current: ${redef[2]}\n\tprevious: ${redef[3]}`;
+	if (keys) return `${keys[1]}\n${keys[2]!.padStart(9)}${keys[3]}\n${keys[4]!.padStart(9)}${keys[5]}`;
 	const m = /^(.* prototype:) ((?:[a-z ]+: [^;]+)(?:; [a-z ]+: [^;]+)+)$/.exec(said);
 	if (!m) return said;
 	const parts = m[2]!.split("; ").map((p) => {

@@ -5,6 +5,7 @@ import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/inde
 import { defaultOptions, type OptionValue, parseProgram, programOptions } from "../d/index.ts";
 import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
+import { NoProbesError } from "../session/no-match.ts";
 import { Session, SessionError } from "../session/session.ts";
 import { escapeForTerminal } from "../util/escape.ts";
 import { atExit } from "../util/exit.ts";
@@ -230,6 +231,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 				allowZero: flags.zero,
 				macroArgs: flags.macroArgs,
 				scriptName: flags.script,
+				file: flags.script !== undefined && flags.name.length === 0,
 			});
 			const view = session.view().enablings.find((e) => e.id === id);
 			if (!quiet) io.err(matchedLine({ script: flags.script, descriptions: flags.name }, view?.probes ?? 0));
@@ -255,6 +257,9 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			io.err(`dtop: ${formatCompileError(d, parts, wantsErrtags(options.get("errtags"), text))}\n`);
 			// -v: dtop's own words too, with the column and its advice.
 			if (flags.verbose) io.err(`dtop: ${d.message}\n`);
+			else if (d instanceof NoProbesError && d.why) io.err(`dtop: ${d.why}.\n`);
+			const hint = e instanceof SessionError ? zeroHint(e.message, flags).trim() : "";
+			if (hint) io.err(`dtop: ${hint}\n`);
 			return 1;
 		}
 		if (e instanceof SessionError || e instanceof DescriptionError || e instanceof ProcessNotFoundError) {

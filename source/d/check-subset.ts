@@ -3,15 +3,17 @@
 import type { ActionCall, AggregateStmt, AssignStmt, CallExpr, Expr, LValue, Program, Statement } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import type { AggregationInfo, DType, LquantizeParams } from "./check.ts";
+import { checkStackArgs } from "./check-stack.ts";
 import { checkStringCall, STRING_FUNCTIONS } from "./check-strings.ts";
 import { DTypeError, type Position } from "./errors.ts";
 import { TAG } from "./errtags.ts";
 import { evaluate } from "./eval.ts";
+import { FUNCTIONS } from "./functions.ts";
 import { validateFormat } from "./printf.ts";
 import { selfArrayName } from "./self-arrays.ts";
 import { constantValue } from "./subset.ts";
 import type * as full from "./syntax.ts";
-import { INT64, type IntType, resolveType, STRING, UINT64 } from "./types.ts";
+import { INT64, type IntType, resolveType, STACK, STRING, UINT64 } from "./types.ts";
 
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
@@ -30,6 +32,11 @@ export function article(t: DType): string {
 		case "sym":
 			return "a symbol address";
 	}
+}
+
+/** A subset type as DTrace's messages name it. */
+export function dtraceName(t: DType): string {
+	return t === "ustack" || t === "kstack" ? "stack" : t === "sym" ? "_symaddr" : t;
 }
 
 export function where(pos: Position): string {
@@ -204,7 +211,12 @@ export function checkPrinta(e: ActionCall, aggregations: Map<string, Aggregation
 	let format: string | undefined;
 	if (args[0]?.kind === "string") format = (args.shift() as { value: string }).value;
 	if (args.length === 0)
-		throw new DTypeError(e.pos, "printa( ) prototype mismatch: an aggregation is expected", "D_PRINTA_PROTO");
+		throw new DTypeError(
+			e.pos,
+			"printa( ) prototype mismatch: an aggregation is expected",
+			"D_PRINTA_PROTO",
+			format === undefined ? {} : { dtrace: "printa( ) prototype mismatch: 1 args passed, 2 expected" },
+		);
 	const aggs: AggregationInfo[] = [];
 	for (const [i, a] of args.entries()) {
 		if (a.kind !== "aggvar")
@@ -219,13 +231,42 @@ export function checkPrinta(e: ActionCall, aggregations: Map<string, Aggregation
 		if (!info) throw new DTypeError(a.pos, `printa( ) of @${a.name}, which no clause assigns`, "D_PRINTA_AGGARG");
 		aggs.push(info);
 	}
+	for (const other of aggs.slice(1)) sameKeySignature(e, aggs[0]!, other);
 	if (format === undefined) return;
-	const keys = aggs[0]!.keys.map((k) => ({ type: k === "string" ? STRING : INT64, pos: e.pos }));
+	const keys = aggs[0]!.keys.map((k) => ({ type: formatKeyType(k), pos: e.pos }));
 	validateFormat(format, keys, {
 		fn: "printa",
 		pos: e.pos,
 		exact: false,
 		aggregation: aggs[0]!.fn === "count" ? UINT64 : INT64,
+	});
+}
+
+/** A key's C type as printa( )'s conversions see it: a stack is not an integer. */
+function formatKeyType(k: DType) {
+	if (k === "string") return STRING;
+	if (k === "kstack" || k === "ustack") return STACK;
+	if (k === "sym") return { k: "symaddr" as const, user: false };
+	return INT64;
+}
+
+/** printa( ) of several aggregations: their keys agree in number and type (dt_printa_validate). */
+function sameKeySignature(e: ActionCall, a: AggregationInfo, b: AggregationInfo): void {
+	const [m, n] = [a.keys.length, b.keys.length];
+	if (m !== n)
+		throw new DTypeError(
+			e.pos,
+			`printa( ): @${a.name} and @${b.name} do not have matching key signatures: @${a.name} has ${plural(m, "key")}, @${b.name} has ${plural(n, "key")}`,
+			"D_PRINTA_AGGKEY",
+		);
+	a.keys.forEach((k, i) => {
+		if (k === b.keys[i]) return;
+		const [x, y] = [dtraceName(k), dtraceName(b.keys[i]!)];
+		throw new DTypeError(
+			e.pos,
+			`printa( ): @${b.name}[ ] key #${i + 1} is incompatible with @${a.name}: ${a.name} key #${i + 1}: ${x}; ${b.name} key #${i + 1}: ${y}`,
+			"D_PRINTA_AGGPROTO",
+		);
 	});
 }
 
@@ -327,12 +368,14 @@ export function sameAssocKeys(
 		throw new DTypeError(
 			e.pos,
 			`${e.base.name}[] has ${plural(types.length, "key")} here but ${plural(prev.types.length, "key")}${where(prev.pos)}`,
+			...TAG.assocArity(e.base.name, types.length, prev.types.length),
 		);
 	types.forEach((t, i) => {
 		if (t !== prev.types[i])
 			throw new DTypeError(
 				e.keys[i]!.pos,
 				`${e.base.name}[] key #${i + 1} is ${article(t)} here but ${article(prev.types[i]!)}${where(prev.pos)}`,
+				...TAG.assocKey(e.base.name, i + 1, dtraceName(prev.types[i]!), dtraceName(t)),
 			);
 	});
 }
@@ -346,12 +389,22 @@ export function checkCall(
 ): DType {
 	functions.add(e.fn);
 	const n = e.args.length;
+	const spec = FUNCTIONS.get(e.fn);
+	const max = spec?.params.length ?? 0;
 	const arity = (expected: string) =>
-		new DTypeError(e.pos, `${e.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`);
+		new DTypeError(
+			e.pos,
+			`${e.fn}() prototype mismatch: ${plural(n, "arg")} passed, ${expected} expected`,
+			...TAG.protoLen(e.fn === "kstack" ? "stack" : e.fn, n, spec?.optionalFrom ?? max, max),
+		);
 	const argType = (i: number, want: "int" | "string", what: string) => {
 		const t = expr(e.args[i]!, false);
 		if (t !== want) {
-			throw new DTypeError(e.args[i]!.pos, `${e.fn}() argument #${i + 1} must be ${what}, not ${article(t)}`);
+			throw new DTypeError(
+				e.args[i]!.pos,
+				`${e.fn}() argument #${i + 1} must be ${what}, not ${article(t)}`,
+				...TAG.protoArg(e.fn, i + 1, dtraceName(t)),
+			);
 		}
 	};
 	switch (e.fn) {
@@ -393,13 +446,10 @@ export function checkCall(
 				throw new DTypeError(e.pos, `${e.fn}() can only be used as an aggregation key, as in @[${e.fn}()] = count()`);
 			}
 			if (n > 1) throw arity("0 or 1");
-			if (n === 1) {
-				expr(e.args[0]!, false);
-				const v = constantValue(e.args[0]!);
-				if (v === undefined || v <= 0n) {
-					throw new DTypeError(e.args[0]!.pos, `${e.fn}() argument #1 must be a non-zero positive integer constant`);
-				}
-			}
+			checkStackArgs(
+				e,
+				e.args.map((a) => expr(a, false)),
+			);
 			return e.fn === "stack" ? "kstack" : e.fn;
 		}
 	}

@@ -8,7 +8,9 @@
 import type { ActionCall, AggregateStmt, BinaryExpr, Clause, Expr, Program, Statement } from "./ast.ts";
 import { STRING_BUILTINS } from "./ast.ts";
 import { checkFull } from "./check-full.ts";
+import { checkWeight, type LogLinear, llquantizeParameters, sameLogLinear } from "./check-llquantize.ts";
 import { checkSpeculationCall, checkSpeculationRules } from "./check-spec.ts";
+import { checkStackArgs, checkTraceArg, checkUregsIndex, oddFormatArg } from "./check-stack.ts";
 import {
 	article,
 	checkAggAction,
@@ -16,6 +18,7 @@ import {
 	checkPrinta,
 	constantZero,
 	declaredVars,
+	dtraceName,
 	inferSelfTypes,
 	lquantizeParams,
 	plural,
@@ -54,6 +57,8 @@ class Checker {
 	readonly assocKeys = new Map<string, { types: DType[]; pos: Position }>();
 	private readonly firstAssign = new Map<string, { type: "int" | "string"; pos: Position }>();
 	private info!: ClauseInfo;
+	/** Each llquantize( ) aggregation's parameters, as its first use gave them. */
+	private readonly logLinear = new Map<string, LogLinear>();
 	/** printa() calls, checked once every aggregation is known (END clauses often come first). */
 	readonly printas: ActionCall[] = [];
 
@@ -116,8 +121,11 @@ class Checker {
 			if (target.kind === "index") this.assocIndex(target);
 			let t: "int" | "string" = value;
 			if (s.op !== "=") {
-				if (value !== "int" || this.inferred.get(name) === "string")
-					throw new DTypeError(s.opPos, `operator ${s.op} needs integer operands`);
+				const left = this.declared.get(name) ?? this.inferred.get(name) ?? "int";
+				if (value !== "int" || left === "string")
+					throw new DTypeError(s.opPos, `operator ${s.op} needs integer operands`, "D_OP_INCOMPAT", {
+						dtrace: `operands have incompatible types: "${dtraceName(left)}" ${s.op} "${dtraceName(value)}"`,
+					});
 				t = "int";
 			}
 			this.types.set(target, t);
@@ -127,12 +135,15 @@ class Checker {
 					s.pos,
 					`${varText(target)} is ${article(declared)} variable; it cannot be assigned ${article(t)}`,
 					"D_OP_INCOMPAT",
+					{ dtrace: `operands have incompatible types: "${declared}" ${s.op} "${t}"` },
 				);
 			const prev = this.firstAssign.get(name);
 			if (prev && prev.type !== t) {
 				throw new DTypeError(
 					s.pos,
 					`${varText(target)} is assigned ${article(t)} here but ${article(prev.type)}${where(prev.pos)}; a variable keeps one type`,
+					"D_OP_INCOMPAT",
+					{ dtrace: `operands have incompatible types: "${prev.type}" ${s.op} "${t}"` },
 				);
 			}
 			if (!prev) this.firstAssign.set(name, { type: t, pos: s.pos });
@@ -163,6 +174,17 @@ class Checker {
 			this.printas.push(e);
 			return;
 		}
+		if (e.fn === "trace" && n === 1) checkTraceArg(e.args[0]!);
+		if (e.fn === "printf" && n > 1 && e.args[0]!.kind === "string") {
+			// An aggregation or an action's (void) result as printf( )'s value: DTrace's D_PRINTF_ARG_TYPE.
+			const odd = e.args.slice(1).map(oddFormatArg);
+			if (odd.some((t) => t !== undefined)) {
+				const args = e.args
+					.slice(1)
+					.map((a, i) => ({ type: odd[i] ?? formatType(this.expr(a as Expr, false), a), pos: a.pos }));
+				validateFormat((e.args[0] as { value: string }).value, args, { fn: "printf", pos: e.pos, exact: true });
+			}
+		}
 		const types = e.args.map((a) => {
 			if (a.kind === "aggvar")
 				throw new DTypeError(
@@ -184,6 +206,10 @@ class Checker {
 				return;
 			case "trace":
 				if (n !== 1) throw arity("1");
+				return;
+			case "stack":
+			case "ustack":
+				checkStackArgs(e, types);
 				return;
 			case "speculate":
 			case "commit":
@@ -235,8 +261,15 @@ class Checker {
 			);
 		}
 		if (s.fn === "lquantize") lquantize = lquantizeParams(s);
+		const logLinear = s.fn === "llquantize" ? llquantizeParameters(s) : undefined;
+		checkWeight(s, argTypes);
 
 		const prev = this.aggregations.get(s.name);
+		if (logLinear) {
+			const before = this.logLinear.get(s.name);
+			if (before && prev?.fn === "llquantize") sameLogLinear(s, before, logLinear);
+			else this.logLinear.set(s.name, logLinear);
+		}
 		if (!prev) {
 			this.aggregations.set(s.name, {
 				name: s.name,
@@ -271,16 +304,20 @@ class Checker {
 			});
 			if (lquantize && prev.lquantize) {
 				const p = prev.lquantize;
-				const mismatch = (what: string, expected: number, found: number) =>
+				// DTrace numbers lquantize( )'s parameters from the base (#1), dtop from the value.
+				const mismatch = (code: string, what: string, n: number, expected: number, found: number) =>
 					new DTypeError(
 						s.fnPos,
-						`lquantize() ${what} doesn't match previous declaration${where(prev.pos)}: expected ${expected}, found ${found}`,
+						`lquantize() ${what} (argument #${n + 1}) doesn't match previous declaration${where(prev.pos)}: expected ${expected}, found ${found}`,
+						code,
+						{
+							dtrace: `lquantize( ) ${what} (argument #${n}) doesn't match previous declaration: expected ${expected}, found ${found}`,
+						},
 					);
-				if (p.lo !== lquantize.lo) throw mismatch("base (argument #2)", p.lo, lquantize.lo);
-				if (p.lo + p.levels * p.step !== lquantize.lo + lquantize.levels * lquantize.step) {
-					throw mismatch("limit (argument #3)", p.hi, lquantize.hi);
-				}
-				if (p.step !== lquantize.step) throw mismatch("step (argument #4)", p.step, lquantize.step);
+				const limit = (q: LquantizeParams) => q.lo + q.levels * q.step;
+				if (p.lo !== lquantize.lo) throw mismatch("D_LQUANT_MATCHBASE", "base", 1, p.lo, lquantize.lo);
+				if (limit(p) !== limit(lquantize)) throw mismatch("D_LQUANT_MATCHLIM", "limit", 2, limit(p), limit(lquantize));
+				if (p.step !== lquantize.step) throw mismatch("D_LQUANT_MATCHSTEP", "step", 3, p.step, lquantize.step);
 			}
 			prev.uses.push(s);
 		}
@@ -315,7 +352,10 @@ class Checker {
 			case "ident":
 			case "index": {
 				// uregs[R_PC]: the index is a library constant, lowered with it.
-				if (e.kind === "index" && (e.base as { kind: string }).kind === "builtin") return "int";
+				if (e.kind === "index" && (e.base as { kind: string }).kind === "builtin") {
+					checkUregsIndex(e, (k) => this.expr(k, false));
+					return "int";
+				}
 				const t = this.inferred.get(varKey(e));
 				if (e.kind === "index") this.assocIndex(e);
 				if (t === undefined) {

@@ -23,7 +23,8 @@ export const TAG = {
 	/** A name that is no variable, built-in or function (dt_parser.c's dt_xcook_ident). */
 	unknownVariable: (name: string) => tag("D_IDENT_UNDEF", `failed to resolve ${name}: Unknown variable name`),
 	/** `@a;` or `@a[k];`: an aggregation named without an aggregating function. */
-	aggregationAlone: (keyed: boolean) => tag(keyed ? "D_AGG_NULL" : "D_IDENT_UNDEF"),
+	aggregationAlone: (name: string, known: boolean) =>
+		known ? tag("D_AGG_NULL", `expression has null effect: @${name}`) : tag("D_IDENT_UNDEF"),
 	/** `@a = f()` where f is not an aggregating function. */
 	notAggregatingFunction: () => tag("D_FUNC_UNDEF"),
 	/** `@a = trace(1)`: a function that is not an aggregating one (its name DTrace knows). */
@@ -110,6 +111,25 @@ export const TAG = {
 			| "STEPLARGE"
 			| "STEPSMALL",
 	) => tag(`D_LQUANT_${rule}`),
+	/** An associative array used with another number of keys than before (dt_idcook_assc). */
+	assocArity: (name: string, n: number, expected: number) =>
+		tag("D_PROTO_LEN", `${name}[ ] prototype mismatch: ${n} key${n === 1 ? "" : "s"} passed, ${expected} expected`),
+	/** An associative array's key #`i` (1-based) of another type than before. */
+	assocKey: (name: string, i: number, proto: string, key: string) =>
+		tag("D_PROTO_ARG", `${name}[ ] key #${i} is incompatible with prototype: prototype: ${proto}; key: ${key}`),
+	/** clear( ), trunc( ), normalize( ), denormalize( ) of what is no aggregation (dt_cg.c's D_*_AGGARG). */
+	aggActionArg: (fn: string, arg: { kind: string; fn?: string }) => {
+		const t = arg.kind === "string" ? "string" : arg.kind === "int" ? "int" : undefined;
+		const code = fn === "clear" ? "D_CLEAR_AGGARG" : fn === "trunc" ? "D_TRUNC_AGGARG" : "D_NORMALIZE_AGGARG";
+		return tag(
+			code,
+			t && `${fn}( ) argument #1 is incompatible with prototype: prototype: aggregation; argument: ${t}`,
+		);
+	},
+	/** Assigning a built-in variable (`pid = 1`). */
+	notWritable: (op: string) => tag("D_OP_WRITE", `operator ${op} can only be applied to a writable variable`),
+	/** Assigning, or `++`/`--` of, what is no variable (`3++`, `$pid++`). */
+	notLvalue: (op: string) => tag("D_OP_LVAL", `operator ${op} requires modifiable lvalue as an operand`),
 	/** D that dtop does not support (DTrace has no tag for this). */
 	unsupported: () => tag(UNSUPPORTED),
 } as const;

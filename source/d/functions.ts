@@ -61,7 +61,8 @@ function fn(
 	extra: Partial<Omit<FnSpec, "name" | "kind" | "ret" | "protos" | "params">> = {},
 ): FnSpec {
 	const optional = protos.findIndex((p) => p.startsWith("["));
-	const clean = protos.map((p) => p.replace(/^\[|\]$/g, ""));
+	// DTrace's messages name a `const char *` parameter `char *` (its qualifiers are not printed).
+	const clean = protos.map((p) => p.replace(/^\[|\]$/g, "").replace(/^const /, ""));
 	const spec: FnSpec = { name, kind, ret, params: clean.map(param), protos: clean, ...extra };
 	if (optional >= 0) spec.optionalFrom = optional;
 	return spec;
@@ -160,10 +161,11 @@ const SPECS: FnSpec[] = [
 	subr("getmajor", UINT32, ["dev_t"]),
 	subr("getminor", UINT32, ["dev_t"]),
 	subr("ddi_pathname", STRING, ["void *", "int64_t"], { unsupported: KERNEL }),
-	...["mutex_owned", "mutex_type_adaptive", "mutex_type_spin", "rw_read_held", "rw_write_held", "rw_iswriter"].map(
-		(n) => subr(n, INT, ["void *"], { unsupported: KERNEL }),
+	...["mutex_owned", "mutex_type_adaptive", "mutex_type_spin"].map((n) =>
+		subr(n, INT, ["struct mutex *"], { unsupported: KERNEL }),
 	),
-	subr("mutex_owner", VOIDP, ["void *"], { unsupported: KERNEL }),
+	...["rw_read_held", "rw_write_held", "rw_iswriter"].map((n) => subr(n, INT, ["rwlock_t *"], { unsupported: KERNEL })),
+	subr("mutex_owner", VOIDP, ["struct mutex *"], { unsupported: KERNEL }),
 	subr("msgsize", SIZE_T, ["mblk_t *"], { unsupported: KERNEL }),
 	subr("msgdsize", SIZE_T, ["mblk_t *"], { unsupported: KERNEL }),
 	// aggregating functions: value, then parameters, then an optional increment

@@ -116,12 +116,17 @@ export class ExprParser {
 	protected expect(text: string, expected = `'${text}'`): Token {
 		const t = this.take();
 		if (!this.is(t, text)) {
-			if (!this.core && this.inPredicate && this.is(t, "/") && (text === ")" || text === "]")) {
-				throw new DSyntaxError(t.pos, `closing ${text} expected in predicate before /`);
-			}
+			if (this.inPredicate && this.is(t, "/") && (text === ")" || text === "]")) throw this.unclosed(t, text, expected);
 			throw syntax(t, expected);
 		}
 		return t;
+	}
+
+	/** A predicate's `/` with a `(` or `[` still open: DTrace's words (the subset keeps its own message for -v). */
+	private unclosed(t: Token, close: string, expected: string): DSyntaxError {
+		const words = `closing ${close} expected in predicate before /`;
+		if (!this.core) return new DSyntaxError(t.pos, words);
+		return new DSyntaxError(t.pos, syntax(t, expected).reason, "D_SYNTAX", { dtrace: words });
 	}
 
 	/** Record a node's depth; nodes deeper than MAX_DEPTH are an error. */
@@ -329,8 +334,7 @@ export class ExprParser {
 			const t = this.take();
 			if (this.is(t, close)) return items;
 			if (!this.is(t, ",")) {
-				if (!this.core && this.inPredicate && this.is(t, "/"))
-					throw new DSyntaxError(t.pos, `closing ${close} expected in predicate before /`);
+				if (this.inPredicate && this.is(t, "/")) throw this.unclosed(t, close, `',' or '${close}'`);
 				throw syntax(t, `',' or '${close}'`);
 			}
 		}

@@ -133,7 +133,7 @@ export class ProgramParser extends ExprParser {
 		let statements: Statement[] = [];
 		if (this.is(t, "{")) statements = this.body();
 		else {
-			if (this.file && !this.core) {
+			if (this.file) {
 				throw new DSyntaxError(probes[0]!.pos, "expected predicate and/or actions following probe description");
 			}
 			this.unreadProbe(t); // a clause without a body

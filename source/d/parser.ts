@@ -8,6 +8,7 @@ import { type ParseOptions, syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
 import { CoreParser, restrictExpr } from "./subset.ts";
 import type { Expr, Program } from "./syntax.ts";
+import { extraCloser } from "./syntax-extra.ts";
 
 export type { ParseOptions } from "./parse-expr.ts";
 
@@ -33,8 +34,12 @@ export function parseProgram(text: string, options: ParseOptions & { language: "
 export function parseProgram(text: string, options?: ParseOptions): Program | core.Program;
 export function parseProgram(text: string, options: ParseOptions = {}): Program | core.Program {
 	checkSize(text);
-	if (options.language === "full") return new ProgramParser(text, options).program();
-	return new CoreParser(text).program() as unknown as core.Program;
+	try {
+		if (options.language === "full") return new ProgramParser(text, options).program();
+		return new CoreParser(text, options.file).program() as unknown as core.Program;
+	} catch (e) {
+		throw extraCloser(text, e);
+	}
 }
 
 class StandaloneParser extends ProgramParser {

@@ -204,7 +204,6 @@ export function validateFormat(format: string, args: FormatArg[], ctx: FormatCon
 		} else {
 			const a = args[j];
 			if (!a) {
-				if (ctx.aggregation) continue; // printa: fewer conversions than keys is fine
 				throw new DTypeError(
 					pos,
 					`${fn}( ) prototype mismatch: conversion #${c.index} (%${c.name}) is missing a corresponding value argument`,

@@ -64,6 +64,8 @@ export function probeFromText(text: string, base: Position): ProbeDescription {
 		throw new DSyntaxError(
 			at(base, colon),
 			`probe description ${JSON.stringify(text)} has too many fields; write provider:module:function:name`,
+			"D_PDESC_INVAL",
+			{ dtrace: `invalid probe description ${JSON.stringify(text)}: Overspecified probe description` },
 		);
 	}
 	let index = 0;

@@ -52,21 +52,22 @@ function accepts(p: Param, t: Plain, e: Expr): boolean {
 /**
  * Throws DTrace's D_PROTO_LEN / D_PROTO_ARG error for a call whose arguments do not fit its
  * prototype. With `full` false only a void argument (an action's result) is checked: the
- * checker words the rest for the functions dtop compiles.
+ * checker words the rest for the functions dtop compiles; with "arity" the number of
+ * arguments too (for actions whose count the checker does not look at).
  */
-export function checkPrototype(e: Pick<CallExpr, "fn" | "args" | "pos">, full = true): void {
+export function checkPrototype(e: Pick<CallExpr, "fn" | "args" | "pos">, full: boolean | "arity" = true): void {
 	const spec = FUNCTIONS.get(e.fn);
 	if (!spec || spec.kind === "aggregating") return;
 	const n = e.args.length;
 	const expected = expectedCount(spec, n);
-	if (expected !== undefined && full) {
+	if (expected !== undefined && full !== false) {
 		const passed = `${n} arg${n === 1 ? "" : "s"}`;
 		throw new DTypeError(e.pos, `${e.fn}( ) prototype mismatch: ${passed} passed, ${expected} expected`, "D_PROTO_LEN");
 	}
 	e.args.forEach((a, i) => {
 		const p = spec.params[i];
 		const t = plainType(a);
-		if (p === undefined || t === undefined || (!full && t !== "void") || accepts(p, t, a)) return;
+		if (p === undefined || t === undefined || (full !== true && t !== "void") || accepts(p, t, a)) return;
 		throw new DTypeError(
 			a.pos,
 			`${e.fn}( ) argument #${i + 1} is incompatible with prototype: prototype: ${spec.protos[i]}; argument: ${t}`,

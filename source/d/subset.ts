@@ -14,6 +14,8 @@ import { syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
 import { checkPrototype } from "./protos.ts";
 import { selfArrayAsAssoc } from "./self-arrays.ts";
+import * as before from "./subset-checks.ts";
+import { checkInlines, noRedeclaration } from "./subset-decls.ts";
 import {
 	AGG_NAMES,
 	ASSIGN_OPS,
@@ -44,9 +46,9 @@ function restrictLValue(e: Expr, op: string, pos: Position): void {
 		e.keys.forEach(restrictExpr);
 		return;
 	}
-	if (e.kind === "builtin") throw err(e.pos, `built-in variable '${e.name}' cannot be assigned`);
+	if (e.kind === "builtin") throw err(e.pos, `built-in variable '${e.name}' cannot be assigned`, TAG.notWritable(op));
 	restrictExpr(e);
-	throw err(pos, `'${op}' needs a variable on its left (self->x, this->x, x or a[key])`);
+	throw err(pos, `'${op}' needs a variable on its left (self->x, this->x, x or a[key])`, TAG.notLvalue(op));
 }
 
 /** Reject, in source order, the first thing in `e` that the subset does not have. */
@@ -91,6 +93,7 @@ export function restrictExpr(e: Expr): void {
 			);
 		}
 		case "unary":
+			before.unaryAction(e.op, e.operand, e.pos);
 			if (e.op === "*") throw err(e.pos, "pointer dereference ('*') is not supported");
 			if (e.op === "&") throw err(e.pos, "taking an address ('&') is not supported");
 			restrictExpr(e.operand);
@@ -104,6 +107,7 @@ export function restrictExpr(e: Expr): void {
 			restrictExpr(e.right);
 			return;
 		case "ternary":
+			before.ternaryActions(e.whenTrue, e.whenFalse);
 			restrictExpr(e.cond);
 			restrictExpr(e.whenTrue);
 			restrictExpr(e.whenFalse);
@@ -133,8 +137,10 @@ export function restrictExpr(e: Expr): void {
 		case "index":
 			// uregs[R_PC]: a library constant (or integer) names the register.
 			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
-			if (e.base.kind === "builtin" && e.base.name === "args")
+			if (e.base.kind === "builtin" && e.base.name === "args") {
+				before.argsIndex(e.keys);
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
+			}
 			selfArrayAsAssoc(e);
 			if (e.base.kind === "ident") {
 				if (!globalName(e.base.name)) identifier(e.base.name, e.base.pos);
@@ -193,7 +199,15 @@ const ACTION_NAMES: ReadonlySet<string> = new Set(core.ACTIONS);
 /** An action call as a statement (`printf(...)`, `trace(e)`, `exit(n)`): its arguments are expressions of the subset. */
 function restrictAction(e: Expr): boolean {
 	if (e.kind !== "call" || !ACTION_NAMES.has(e.fn)) return false;
-	for (const a of e.args) if (!(AGG_ACTIONS.has(e.fn) && a.kind === "aggvar")) restrictExpr(a);
+	before.aggActionArg(e.fn, e.args[0]);
+	// printf( ) and printa( ) count their arguments as their formats say (check.ts).
+	if (e.fn !== "printf" && e.fn !== "printa") checkPrototype(e, "arity");
+	for (const a of e.args) {
+		if (AGG_ACTIONS.has(e.fn) && a.kind === "aggvar") continue;
+		// printf( )'s and trace( )'s aggregation or void argument: the checker words DTrace's error.
+		if ((e.fn === "printf" || e.fn === "trace") && before.valueless(a)) continue;
+		restrictExpr(a);
+	}
 	return true;
 }
 
@@ -287,8 +301,8 @@ export function restrictProgram(p: Program): core.Program {
 
 /** The parser of the subset: the full parser with dtop's first statement rules. */
 export class CoreParser extends ProgramParser {
-	constructor(text: string) {
-		super(text, { language: "core" });
+	constructor(text: string, file?: boolean) {
+		super(text, { language: "core", file });
 	}
 
 	protected override restrictBefore(e: Expr): void {
@@ -329,16 +343,30 @@ export class CoreParser extends ProgramParser {
 	override program(): Program {
 		const p = super.program();
 		p.pragmas.forEach(restrictPragma);
+		noRedeclaration(p.declarations);
+		checkInlines(p.declarations);
 		p.declarations.forEach(restrictDeclaration);
 		return p;
+	}
+
+	/** The aggregations assigned so far in the program. */
+	private readonly aggregations = new Set<string>();
+	/** speculate( ) was called earlier in this clause's body. */
+	private speculating = false;
+
+	protected override body(): Statement[] {
+		this.speculating = false;
+		return super.body();
 	}
 
 	protected override statement(): Statement {
 		const t = this.peek();
 		if (t.kind === "agg") return this.aggregate();
+		before.statementStart(t, this.is(this.peek(1), "("), this.speculating);
 		if (t.kind === "ident" && ACTION_NAMES.has(t.text) && this.is(this.peek(1), "(")) {
 			const e = this.expression();
 			if (!restrictAction(e)) throw syntax(this.peek(), "';' after the action");
+			if (e.kind === "call" && e.fn === "speculate") this.speculating = true;
 			return { kind: "expr", expr: e, pos: t.pos };
 		}
 		if (t.kind === "ident" && t.text === "self" && !this.is(this.peek(3), "[")) return this.selfAssignment();
@@ -359,7 +387,7 @@ export class CoreParser extends ProgramParser {
 			const next = this.peek(1);
 			const known = BUILTINS.has(t.text) || FUNCTION_NAMES.has(t.text) || AGG_NAMES.has(t.text);
 			if (BUILTINS.has(t.text) && (this.is(next, "=") || ASSIGN_OPS.has(next.text))) {
-				throw err(t.pos, `built-in variable '${t.text}' cannot be assigned`);
+				throw err(t.pos, `built-in variable '${t.text}' cannot be assigned`, TAG.notWritable(next.text));
 			}
 			if (!known && !reserved(t.text) && t.text !== "this") {
 				if (this.is(next, "=") || ASSIGN_OPS.has(next.text) || this.is(next, "++") || this.is(next, "--")) {
@@ -422,7 +450,10 @@ export class CoreParser extends ProgramParser {
 			this.take();
 			if (this.is(this.peek(), "]")) throw syntax(this.peek(), "a key expression");
 			for (;;) {
-				keys.push(this.restricted());
+				const k = this.expression();
+				before.keyType(k, keys.length + 1);
+				restrictExpr(k);
+				keys.push(k);
 				const t = this.take();
 				if (this.is(t, "]")) break;
 				if (!this.is(t, ",")) throw syntax(t, "',' or ']'");
@@ -436,10 +467,12 @@ export class CoreParser extends ProgramParser {
 			throw err(
 				at.pos,
 				`${label} must be assigned the result of an aggregating function, such as ${label} = count()`,
-				TAG.aggregationAlone(keys.length > 0),
+				TAG.aggregationAlone(name, keys.length > 0 || this.aggregations.has(name)),
 			);
 		}
+		if (keys.length > 0 && this.is(op, "[")) before.multiDimensional(label, op.pos);
 		if (!this.is(op, "=")) throw syntax(op, "'=' or '['");
+		this.aggregations.add(name);
 		this.take();
 		const fn = this.peek();
 		if (fn.kind !== "ident" || !AGG_NAMES.has(fn.text) || !this.is(this.peek(1), "(")) {

@@ -5,6 +5,7 @@ import { BPF_F_SLEEPABLE, BpfMap, JumpRangeError, MapType, Program, VerifierErro
 import { compileClauses } from "../../kernel/codegen/compile.ts";
 import { canFault, type FaultPlan } from "../../kernel/codegen/faults.ts";
 import type { ClauseProgram, Stmt } from "../../kernel/codegen/ir.ts";
+import { DescriptionError } from "../catalog/description.ts";
 import type { Clause, Statement } from "../d/ast.ts";
 import { expandMacros, probeText } from "../d/index.ts";
 import {
@@ -20,7 +21,8 @@ import { SessionError } from "./errors.ts";
 import { lowerClause } from "./group-clause.ts";
 import { clauseUsesStacks, type LowerEnv, lowerAggregate, lowerInt, usesArgs } from "./lower.ts";
 import type { SharedMaps } from "./maps.ts";
-import type { ProbeSource } from "./probes.ts";
+import { noProbes } from "./no-match.ts";
+import type { MatchRequest, ProbeSource } from "./probes.ts";
 import { clauseRecords, RecordBuilder, type RecordLayout } from "./records.ts";
 import { type SkippedProbe, skippedMapOf } from "./skipped.ts";
 import { sleepablePrograms } from "./sleepable.ts";
@@ -86,11 +88,8 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 			function: expand(desc.function),
 			name: expand(desc.name),
 		};
-		const found = cx.probes.match(req);
-		if (found.length === 0) {
-			const why = cx.probes.whyNot?.(req);
-			throw new SessionError(`no probes match '${desc.text || probeText(req)}'${why ? `: ${why}` : ""}.`);
-		}
+		const found = matchOrNone(cx, req, desc);
+		if (found.length === 0) throw noProbes(desc.pos, desc.text, req, { why: cx.probes.whyNot?.(req) });
 		for (const p of found) {
 			// On the file when the description covers every process of the provider (widen.ts).
 			const w = widen(p, req.provider);
@@ -98,6 +97,17 @@ export function matchClause(cx: BuildContext, clause: Clause): TraceProbe[] {
 		}
 	}
 	return [...seen.values()];
+}
+
+/** The probes `req` matches; an unknown provider matches none, as in DTrace (dtop's sentence kept for -v). */
+function matchOrNone(cx: BuildContext, req: MatchRequest, desc: Clause["probes"][number]): TraceProbe[] {
+	try {
+		return cx.probes.match(req);
+	} catch (e) {
+		if (e instanceof DescriptionError && e.message.startsWith("unknown provider"))
+			throw noProbes(desc.pos, desc.text, req, { detail: e.message });
+		throw e;
+	}
 }
 
 /**

@@ -9,12 +9,16 @@ import { SessionError } from "./errors.ts";
 export function checkedProgram(
 	source: string | DProgram,
 	target: number | undefined,
-	opts: { macroArgs?: readonly string[]; scriptName?: string } = {},
+	opts: { macroArgs?: readonly string[]; scriptName?: string; file?: boolean } = {},
 ): { program: DProgram; varTypes: ReadonlyMap<string, "int" | "string"> } {
 	let program: DProgram;
 	let varTypes: ReadonlyMap<string, "int" | "string">;
 	try {
-		program = typeof source === "string" ? parseProgram(expandProgramText(source, target, opts)) : source;
+		// A script file (-s alone) is parsed as one: a probe description needs a predicate or a body.
+		program =
+			typeof source === "string"
+				? parseProgram(expandProgramText(source, target, opts), { language: "core", file: opts.file === true })
+				: source;
 		const checked = check(program);
 		refuseUncompiled(checked);
 		varTypes = checked.vars;
@@ -52,7 +56,8 @@ export function expandProgramText(
 		euid: process.geteuid?.() ?? 0,
 		egid: process.getegid?.() ?? 0,
 	};
-	text = text.replace(/(?<!\$)\$(pid|ppid|uid|gid|euid|egid)\b/g, (_, name: string) => String(own[name]));
+	// Not right after a number: `123$pid` is two tokens in DTrace, a syntax error (near "$pid"), not 123 and the pid run together.
+	text = text.replace(/(?<![$0-9])\$(pid|ppid|uid|gid|euid|egid)\b/g, (_, name: string) => String(own[name]));
 	if (!text.includes("$target")) return text;
 	if (target === undefined) throw new SessionError("the program uses $target, but no process was given with -c or -p.");
 	return text.replace(/\$target\b/g, String(target));

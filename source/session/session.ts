@@ -129,7 +129,7 @@ export class Session {
 	enable(
 		source: string | DProgram,
 		label?: string,
-		opts: { allowZero?: boolean; macroArgs?: readonly string[]; scriptName?: string } = {},
+		opts: { allowZero?: boolean; macroArgs?: readonly string[]; scriptName?: string; file?: boolean } = {},
 	): number {
 		if (this.closed) throw new SessionError("the session is closed.");
 		const { program, varTypes } = checkedProgram(source, this.target, opts);

@@ -123,7 +123,7 @@ END { printf("--end\\n"); }`),
 test("the aggregation actions' arguments are checked with line and column", async () => {
 	for (const [prog, msg] of [
 		["BEGIN { @a = count(); clear(1); }", /column \d+: clear\( \) argument #1 must be an aggregation/],
-		["BEGIN { @a = count(); trunc(@a, 1, 2); }", /trunc\( \) prototype mismatch: 3 args passed, 1 or 2 expected/],
+		["BEGIN { @a = count(); trunc(@a, 1, 2); }", /trunc\( \) prototype mismatch: 3 args passed, at most 2 expected/],
 		["BEGIN { @a = count(); normalize(@a); }", /normalize\( \) prototype mismatch: 1 arg passed, 2 expected/],
 		["BEGIN { @a = count(); denormalize(@b); }", /denormalize\( \) of @b, which no clause assigns/],
 	] as const) {

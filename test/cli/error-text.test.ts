@@ -19,6 +19,17 @@ function oneLine(stderr: string): string {
 	return lines[0];
 }
 
+/** A description that matches nothing: DTrace's line (D_PDESC_ZERO's words), then dtop's reason, which is returned. */
+function reason(stderr: string): string {
+	const lines = stderr.trim().split("\n");
+	assert.equal(lines.length, 2, stderr);
+	assert.match(
+		lines[0]!,
+		/^dtop: invalid probe specifier .*: line 1: probe description \S+ does not match any probes$/,
+	);
+	return lines[1]!;
+}
+
 test("65 programs on one tracepoint (the kernel runs at most 64 programs on one) give one line naming the limit", async () => {
 	// Clauses on one probe share a program; clauses on 65 system calls of their own need 65 on raw_syscalls:sys_enter.
 	const names = readdirSync("/sys/kernel/tracing/events/syscalls")
@@ -66,7 +77,7 @@ for (const name of ["profile-0", "tick-1ns"]) {
 	test(`${name} is a rate dtop does not sample at, not a matter of fbt`, async () => {
 		const r = await runDtop(["-b", "-d", "1", "-n", name]);
 		assert.equal(r.code, 1);
-		const line = oneLine(r.stderr);
+		const line = reason(r.stderr);
 		assert.match(line, new RegExp(`'${name}' is not a rate dtop samples at: .*5000 Hz.*200us`));
 		assert.doesNotMatch(line, /fbt|kprobe/);
 	});
@@ -75,7 +86,7 @@ for (const name of ["profile-0", "tick-1ns"]) {
 test("a kernel-function description that matches nothing still says fbt is unavailable here", async () => {
 	const r = await runDtop(["-b", "-d", "1", "-n", "vfs_read:entry"]);
 	assert.equal(r.code, 1);
-	assert.match(oneLine(r.stderr), /fbt probes are unavailable here/);
+	assert.match(reason(r.stderr), /fbt probes are unavailable here/);
 });
 
 for (const command of ["true", `${SIMPLE} --count 1`]) {

@@ -93,11 +93,7 @@ test("each error site carries DTrace's tag", async () => {
 			"D_IDENT_UNDEF",
 			"@a must be assigned the result of an aggregating function, such as @a = count()",
 		],
-		[
-			"BEGIN { @a[1]; }",
-			"D_AGG_NULL",
-			"@a must be assigned the result of an aggregating function, such as @a = count()",
-		],
+		["BEGIN { @a[1]; }", "D_AGG_NULL", "expression has null effect: @a"],
 		["BEGIN { @n = sum(); }", "D_PROTO_LEN", "sum( ) prototype mismatch: 0 args passed, 1 expected"],
 		['BEGIN { @n = max("m"); }', "D_AGG_SCALAR", "max() argument #1 must be an integer, not a string"],
 		["BEGIN { @n = nofunc(1); }", "D_FUNC_UNDEF", ""],

@@ -23,5 +23,5 @@ test("a module without its version suffix matches the shared object; libc alone 
 		},
 	);
 	assert.notEqual(bare.code, 0);
-	assert.match(bare.stderr, /no probes match 'pid\d+:libc:malloc:entry'/);
+	assert.match(bare.stderr, /probe description pid\d+:libc:malloc:entry does not match any probes/);
 });

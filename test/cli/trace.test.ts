@@ -287,7 +287,7 @@ test("errors are one line with where and what, never a stack trace", async () =>
 	assert.equal(fbt.code, 1);
 	assert.match(
 		fbt.stderr,
-		/^dtop: no probes match 'fbt::vfs_read:entry': fbt probes are unavailable here \(.*kprobe.*\)\.\n$/,
+		/^dtop: invalid probe specifier fbt::vfs_read:entry \{ @ = count\(\); \}: line 1: probe description fbt::vfs_read:entry does not match any probes\ndtop: fbt probes are unavailable here \(.*kprobe.*\)\.\n$/,
 	);
 	const cmd = await runDtop(["-n", "syscall::read:entry { @ = count(); }", "-c", "/nonexistent/program"]);
 	assert.equal(cmd.code, 1);

@@ -167,7 +167,7 @@ for (const [d, message] of [
 	["BEGIN { x = y + 1; }", "BEGIN { x = y + 1; }: line 1: failed to resolve y: Unknown variable name"],
 	["BEGIN { this->a[1] = 1; }", "line 1: 'this->a[...]' (an array of this-> variables) is not supported"],
 	["BEGIN { x = inet_ntoa6(arg0); }", "line 1: 'inet_ntoa6' is not supported"],
-	['int x; BEGIN { x = "a"; }', "line 1: x is an integer variable; it cannot be assigned a string"],
+	['int x; BEGIN { x = "a"; }', 'line 1: operands have incompatible types: "int" = "string"'],
 	["int *p; BEGIN { }", "line 1: pointer variables ('int *p') are not supported"],
 ] as const) {
 	test(`refused before loading: ${d}`, async () => {

@@ -36,7 +36,7 @@ test("-c: a probe in a library the command opens later suggests -Z, and -Z finds
 	assert.equal((await exitOf(without)).exitCode, 1);
 	assert.match(
 		without.text().replace(/\n/g, ""),
-		/no probes match 'simplelib\d+:::lib-call'\. The command may load it later .*add -Z/,
+		/probe description simplelib\d+:::lib-call does not match any probes.*dtop: The command may load it later .*add -Z/,
 	);
 	// A kernel probe is never loaded by the command: no hint.
 	const kernel = startDtop(["-n", "syscall::nosuch:entry { @ = count(); }", "-c", command], { cols: 140, rows: 30 });

@@ -165,7 +165,7 @@ describe("subroutines", () => {
 		[
 			"BEGIN { trace(strlen(1)); }",
 			"D_PROTO_ARG",
-			/strlen\( \) argument #1 is incompatible with prototype: prototype: const char \*; argument: int/,
+			/strlen\( \) argument #1 is incompatible with prototype: prototype: char \*; argument: int/,
 		],
 		['BEGIN { trace(strlen("a", "b")); }', "D_PROTO_LEN", /strlen\( \) prototype mismatch: 2 args passed, 1 expected/],
 		['BEGIN { trace(substr("a")); }', "D_PROTO_LEN", /at least 2 expected/],
