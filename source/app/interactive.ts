@@ -64,6 +64,9 @@ export class SessionController implements Controller {
 	private pollTimer: NodeJS.Timeout | undefined;
 	private lastRoll = performance.now();
 	private lastPollError = "";
+	/** The view of the last tick, and whether the tree changed since (an idle tick with neither draws nothing). */
+	private ticked: SessionView | undefined;
+	private treeChanged = false;
 	constructor(
 		readonly session: Session,
 		readonly catalog: Catalog,
@@ -78,6 +81,7 @@ export class SessionController implements Controller {
 				// Processes without probes come and go all the time: redraw only when the tree changes.
 				if (!change.added.length && !change.removed.length) return;
 				this.tree.rebuild();
+				this.treeChanged = true;
 				// Processes that came or went show at the next tick (a busy machine must not
 				// redraw at every event poll); probes the tree made itself (pid-provider rows
 				// on screen) right after this frame: not now, it is being drawn.
@@ -101,7 +105,7 @@ export class SessionController implements Controller {
 			},
 		});
 		this.syncPolling();
-		this.ticker = new Ticker(session, () => {
+		this.ticker = new Ticker(session, (view) => {
 			this.syncPolling();
 			const now = performance.now();
 			// A tick after a change comes early: rates are counted over whole ticks.
@@ -109,7 +113,12 @@ export class SessionController implements Controller {
 				this.feed.roll(now - this.lastRoll);
 				this.lastRoll = now;
 			}
-			this.emit();
+			// An idle tick (nothing enabled, the same view, the tree as it was) draws nothing.
+			const overflows = this.catalog.following().overflows;
+			if (view !== this.ticked || this.treeChanged || overflows !== this.seen?.overflows || view.enablings.length)
+				this.emit();
+			this.ticked = view;
+			this.treeChanged = false;
 			// The process events, read after the frame (they show at the next).
 			catalog.flushEvents();
 		}).start();
