@@ -1,5 +1,6 @@
 // Wires the interactive UI to a live session: the probe tree from the catalog,
 // toggles turned into D enablings, a tick timer that reads the maps.
+import { setFlagsFromString } from "node:v8";
 import type { Catalog, Probe } from "../catalog/index.ts";
 import { compileDescription, parseDescription, probeName } from "../catalog/index.ts";
 import { programOptions } from "../d/options.ts";
@@ -391,6 +392,10 @@ export async function runInteractiveSession(o: {
 	/** Shown on the status line at start. */
 	notice?: string;
 }): Promise<number> {
+	// No incremental marking: once the idle UI stops allocating, V8 finishes a major GC
+	// in small steps, each a task posted to the main loop (an eventfd write and read):
+	// ~120 system calls a second for as long as it lasts. One short atomic pause instead.
+	setFlagsFromString("--no-incremental-marking");
 	// The -n clause first: refused, it ends dtop with its error before anything runs.
 	if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
 	const ctl = new SessionController(o.session, o.catalog, o.target?.pid, o.notice);
