@@ -1,7 +1,7 @@
 // Programs for the process event feed: one per tracepoint, each writing a
-// fixed 40-byte record to a BPF ring buffer (Linux 5.8+), so user space learns
-// of process starts, execs, exits, renames and executable mappings without
-// rescanning /proc. A record the ring has no room for is counted (counter
+// fixed-size record to a BPF ring buffer (Linux 5.8+), so user space learns
+// of process starts, execs, exits, renames, executable mappings and files
+// unmapped (dlclose) without rescanning /proc. A record the ring has no room for is counted (counter
 // LOST), so the reader knows to fall back to one /proc scan.
 //
 // With the control slot HOLD set (and DEADLINE not passed), an exec and an executable mmap also stop the
@@ -9,11 +9,11 @@
 // the record: the reader attaches the probes the new code needs, then resumes
 // it. Children of the process in slot SELF are never held (dtop's own helpers:
 // it may wait for them).
-import { Asm, FP, R0, R1, R2, R3, R6, R7, R8, R9, type Reg } from "../bpf/asm.ts";
+import { Asm, FP, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import { SIGSTOP } from "./hold.ts";
 
-export const ProcEventType = { EXEC: 1, FORK: 2, EXIT: 3, COMM: 4, MMAP: 5 } as const;
+export const ProcEventType = { EXEC: 1, FORK: 2, EXIT: 3, COMM: 4, MMAP: 5, MUNMAP: 6 } as const;
 
 /**
  * Record layout: type u32, pid u32 (process), tid u32, aux u32 (parent pid /
@@ -38,6 +38,11 @@ export const REC = {
 	mtimeSec: 72,
 	mtimeNsec: 80,
 	path: 88,
+	// After the path (file records of mmap and munmap): the range asked for,
+	// the mmap's flags (in `flags`) and when (bpf_ktime_get_ns, CLOCK_MONOTONIC).
+	addr: 568,
+	len: 576,
+	time: 584,
 } as const;
 /**
  * Exec and mmap records go on with the file's size and modification time
@@ -51,7 +56,17 @@ export const REC = {
 export const PATH_LEVELS = 10;
 export const PATH_NAME = 48;
 export const LEVELS_ROOTED = 0x100;
-export const FILE_RECORD_SIZE = REC.path + PATH_LEVELS * PATH_NAME;
+export const FILE_RECORD_SIZE = REC.time + 8;
+if (REC.addr !== REC.path + PATH_LEVELS * PATH_NAME)
+	throw new Error("proc-events: REC.addr must follow the path slots.");
+
+/**
+ * A munmap record is the 64-byte one (the file's device and inode, no path:
+ * only a file already known matters) and the range and when, in place of the
+ * mmap's flags and offset and after them.
+ */
+export const MUNMAP = { len: REC.flags, addr: REC.pgoff, time: RECORD_SIZE } as const;
+export const MUNMAP_RECORD_SIZE = RECORD_SIZE + 8;
 
 /** u64 slots of the one-entry control array map (written by user space). */
 export const CTL = { HOLD: 0, SELF: 1, DEADLINE: 2 } as const;
@@ -78,6 +93,14 @@ export interface ProcEventOffsets {
 	mmapFd: number;
 	/** sys_enter_mmap: off (the file offset). */
 	mmapOff?: number;
+	/** sys_enter_mmap: addr, len, flags (the range asked for; MAP_FIXED says it is where it goes). */
+	mmapAddr?: number;
+	mmapLen?: number;
+	mmapFlags?: number;
+	/** sys_enter_munmap: addr, len; and vm_area_struct.vm_file (BTF). All three, or munmap is not followed. */
+	munmapAddr?: number;
+	munmapLen?: number;
+	vmaFile?: number;
 	/**
 	 * task_struct.pid (BTF): exec, fork, exit and rename run as raw tracepoint
 	 * programs, reading the tracepoints' arguments rather than their records
@@ -160,8 +183,11 @@ function read32(a: Asm, off: number, fail: string, dst: Reg): Asm {
 	return readAt(a, off, fail, dst, 4);
 }
 
-/** With R3 = a struct file *, reads its inode's number and device, and its path's names, into the record (R7). */
-function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
+/**
+ * With R3 = a struct file *, reads its inode's number and device, and (`full`)
+ * its size, mtime and path's names, into the record (R7).
+ */
+function fileIdentity(a: Asm, f: FileOffsets, fail: string, full = true): Asm {
 	a.stx(8, FP, -16, R3);
 	deref(a, f.fileInode, fail)
 		.mov(R9, R3)
@@ -171,7 +197,7 @@ function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
 		.add(R3, f.inodeIno)
 		.call(Helper.probe_read_kernel)
 		.jne(R0, 0, fail);
-	if (f.inodeTimes) {
+	if (f.inodeTimes && full) {
 		const t = f.inodeTimes;
 		for (const [to, from, size] of [
 			[REC.size, t.size, 8],
@@ -190,6 +216,7 @@ function fileIdentity(a: Asm, f: FileOffsets, fail: string): Asm {
 		.call(Helper.probe_read_kernel)
 		.jne(R0, 0, fail)
 		.ldx(8, R3, FP, -16);
+	if (!full) return a;
 	deref(a, f.fileDentry, fail).mov(R9, R3);
 	for (let i = 0; i < PATH_LEVELS; i++) {
 		// R9 = this level's dentry: its name into slot i, then up to its parent.
@@ -297,7 +324,11 @@ export function compileExec(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 	reserve(a, m, o.file ? FILE_RECORD_SIZE : RECORD_SIZE);
 	header(a, ProcEventType.EXEC);
 	currentComm(a);
-	if (o.file) exeFile(a, o.file);
+	if (o.file) {
+		// When (every mapping before it is gone from then on).
+		a.st(8, R7, REC.addr, 0).st(8, R7, REC.len, 0).call(Helper.ktime_get_ns).stx(8, R7, REC.time, R0);
+		exeFile(a, o.file);
+	}
 	maybeHold(a, m, o);
 	return submitAndLost(a, m);
 }
@@ -370,7 +401,67 @@ export function compileMmap(m: ProcEventMaps, o: ProcEventOffsets): Asm {
 	header(a, ProcEventType.MMAP);
 	currentComm(a);
 	if (o.mmapOff !== undefined) a.ldx(8, R1, R6, o.mmapOff).stx(8, R7, REC.pgoff, R1);
-	if (o.file) fdFile(a, o.file);
+	if (o.file) {
+		// The range (an address only with MAP_FIXED, as ld.so maps a library's code) and when.
+		for (const [to, from] of [
+			[REC.addr, o.mmapAddr],
+			[REC.len, o.mmapLen],
+			[REC.flags, o.mmapFlags],
+		] as const) {
+			if (from === undefined) a.st(8, R7, to, 0);
+			else a.ldx(8, R1, R6, from).stx(8, R7, to, R1);
+		}
+		a.call(Helper.ktime_get_ns).stx(8, R7, REC.time, R0);
+		fdFile(a, o.file);
+	}
 	maybeHold(a, m, o);
 	return submitAndLost(a, m);
+}
+
+/** Whether the kernel's offsets allow following munmap (compileMunmap). */
+export function followsMunmap(o: ProcEventOffsets): boolean {
+	return o.file !== undefined && o.vmaFile !== undefined && o.munmapAddr !== undefined && o.munmapLen !== undefined;
+}
+
+/**
+ * syscalls:sys_enter_munmap of a range that begins in a file's mapping (as
+ * ld.so's dlclose unmaps a whole library, its first segment first): the file
+ * (as an mmap record names it), the range and when. The mapping at the address
+ * is found with bpf_find_vma (Linux 5.17+), whose callback copies its vm_file;
+ * anonymous memory (malloc's large blocks) writes no record at all.
+ */
+export function compileMunmap(m: ProcEventMaps, o: ProcEventOffsets): Asm {
+	const { file, vmaFile, munmapAddr, munmapLen } = o;
+	if (!file || vmaFile === undefined || munmapAddr === undefined || munmapLen === undefined)
+		throw new Error("following munmap needs the kernel's BTF (task_struct, file and vm_area_struct members).");
+	const a = new Asm().mov(R6, R1).st(8, FP, -24, 0);
+	a.call(Helper.get_current_task_btf)
+		.mov(R1, R0)
+		.ldx(8, R2, R6, munmapAddr)
+		.ldFunc(R3, "vma_file")
+		.mov(R4, FP)
+		.add(R4, -24)
+		.mov(R5, 0)
+		.call(Helper.find_vma)
+		.ldx(8, R8, FP, -24)
+		.jeq(R8, 0, "out");
+	reserve(a, m, MUNMAP_RECORD_SIZE);
+	header(a, ProcEventType.MUNMAP);
+	currentComm(a);
+	a.ldx(8, R1, R6, munmapAddr).stx(8, R7, MUNMAP.addr, R1);
+	a.ldx(8, R1, R6, munmapLen).stx(8, R7, MUNMAP.len, R1);
+	a.call(Helper.ktime_get_ns).stx(8, R7, MUNMAP.time, R0);
+	a.mov(R3, R8);
+	fileIdentity(a, file, "nofile", false).label("nofile");
+	submitAndLost(a, m);
+	// The callback (task, vma, ctx): *(u64 *)ctx = vma->vm_file.
+	return a
+		.label("vma_file")
+		.mov(R1, R3)
+		.mov(R3, R2)
+		.add(R3, vmaFile)
+		.mov(R2, 8)
+		.call(Helper.probe_read_kernel)
+		.mov(R0, 0)
+		.exit();
 }

@@ -5,7 +5,7 @@
 //   scripts/bench --quick         a fast subset (fewer firings, no slow peers); prints, writes nothing
 //   scripts/bench --out FILE      write FILE instead of BENCHMARKS.md
 //
-// Sections: firing, attach, list, consumer, memory, ui, startup, stacks, events; soak is written by scripts/soak. Progress goes to stderr.
+// Sections: firing, attach, list, consumer, memory, ui, startup, stacks, events, procs; soak is written by scripts/soak. Progress goes to stderr.
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,6 +18,7 @@ import { events } from "./events.ts";
 import { firing } from "./firing.ts";
 import { listing } from "./listing.ts";
 import { memory } from "./memory.ts";
+import { procs } from "./procs.ts";
 import { stacks } from "./stacks.ts";
 import { startup } from "./startup.ts";
 import { ui } from "./ui.ts";
@@ -34,6 +35,7 @@ const SECTIONS: Record<string, (o: { quick: boolean }) => Promise<SectionResult>
 	stacks,
 	dvars,
 	events,
+	procs,
 };
 
 const TITLES: Record<string, string> = {
@@ -47,6 +49,7 @@ const TITLES: Record<string, string> = {
 	stacks: "8. User stacks without frame pointers",
 	dvars: "9. Variables and speculations per firing",
 	events: "10. Per-event output",
+	procs: "12. Process events",
 };
 
 function usage(msg?: string): never {
@@ -135,6 +138,7 @@ function write(file: string, results: [SectionResult, Stamp][]): void {
 		"dvars",
 		"events",
 		"soak",
+		"procs",
 	];
 	const body = order.filter((id) => kept.has(id)).map((id) => kept.get(id)!);
 	writeFileSync(file, `${HEADER}\n**Machine:** ${machine()}.\n\n${body.join("\n\n")}\n`);

@@ -17,8 +17,10 @@ export function followMachine(
 	// cover every process are attached to the object file (session/widen.ts),
 	// so a process fires them from its first instruction.
 	catalog.watch(500, feed);
+	// Records name addresses by what was mapped when they fired: the events up to then first.
+	session.followMappings(() => catalog.flushEvents());
 	return catalog.subscribe((change) => {
-		session.processesChanged(change.started, change.exited, change.remapped, change.forks);
+		session.processesChanged(change.started, change.exited, change.remapped, change.forks, change.mappings);
 		if (change.added.length || change.exited.length) session.rematch(new Set(change.exited));
 		after?.(change);
 	});

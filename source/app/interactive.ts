@@ -1,5 +1,6 @@
 // Wires the interactive UI to a live session: the probe tree from the catalog,
 // toggles turned into D enablings, a tick timer that reads the maps.
+import { setFlagsFromString } from "node:v8";
 import type { Catalog, Probe } from "../catalog/index.ts";
 import { compileDescription, parseDescription, probeName } from "../catalog/index.ts";
 import { programOptions } from "../d/options.ts";
@@ -64,6 +65,9 @@ export class SessionController implements Controller {
 	private pollTimer: NodeJS.Timeout | undefined;
 	private lastRoll = performance.now();
 	private lastPollError = "";
+	/** The view of the last tick, and whether the tree changed since (an idle tick with neither draws nothing). */
+	private ticked: SessionView | undefined;
+	private treeChanged = false;
 	constructor(
 		readonly session: Session,
 		readonly catalog: Catalog,
@@ -78,6 +82,7 @@ export class SessionController implements Controller {
 				// Processes without probes come and go all the time: redraw only when the tree changes.
 				if (!change.added.length && !change.removed.length) return;
 				this.tree.rebuild();
+				this.treeChanged = true;
 				// Processes that came or went show at the next tick (a busy machine must not
 				// redraw at every event poll); probes the tree made itself (pid-provider rows
 				// on screen) right after this frame: not now, it is being drawn.
@@ -101,7 +106,7 @@ export class SessionController implements Controller {
 			},
 		});
 		this.syncPolling();
-		this.ticker = new Ticker(session, () => {
+		this.ticker = new Ticker(session, (view) => {
 			this.syncPolling();
 			const now = performance.now();
 			// A tick after a change comes early: rates are counted over whole ticks.
@@ -109,7 +114,12 @@ export class SessionController implements Controller {
 				this.feed.roll(now - this.lastRoll);
 				this.lastRoll = now;
 			}
-			this.emit();
+			// An idle tick (nothing enabled, the same view, the tree as it was) draws nothing.
+			const overflows = this.catalog.following().overflows;
+			if (view !== this.ticked || this.treeChanged || overflows !== this.seen?.overflows || view.enablings.length)
+				this.emit();
+			this.ticked = view;
+			this.treeChanged = false;
 			// The process events, read after the frame (they show at the next).
 			catalog.flushEvents();
 		}).start();
@@ -382,6 +392,10 @@ export async function runInteractiveSession(o: {
 	/** Shown on the status line at start. */
 	notice?: string;
 }): Promise<number> {
+	// No incremental marking: once the idle UI stops allocating, V8 finishes a major GC
+	// in small steps, each a task posted to the main loop (an eventfd write and read):
+	// ~120 system calls a second for as long as it lasts. One short atomic pause instead.
+	setFlagsFromString("--no-incremental-marking");
 	// The -n clause first: refused, it ends dtop with its error before anything runs.
 	if (o.initial.trim()) o.session.enable(o.initial, undefined, { allowZero: o.flags.zero });
 	const ctl = new SessionController(o.session, o.catalog, o.target?.pid, o.notice);

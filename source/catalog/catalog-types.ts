@@ -32,6 +32,18 @@ export interface CatalogChange {
 	remapped?: number[];
 	/** Started processes that were forked and have not exec'd: child → parent (kernel events only). */
 	forks?: Map<number, number>;
+	/** Code mapped at a known address (MAP_FIXED) and ranges unmapped, with when (kernel events only; symbolizing by time). */
+	mappings?: MappingEvent[];
+}
+
+/** `path` set: `[start, end)` now maps `path` from file `offset`; else `[start, end)` was unmapped. At `at` (CLOCK_MONOTONIC ns). */
+export interface MappingEvent {
+	pid: number;
+	at: number;
+	start: number;
+	end: number;
+	path?: string;
+	offset?: number;
 }
 
 /** The providers that list their own probes, from the registry (source/providers). */

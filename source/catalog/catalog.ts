@@ -14,7 +14,7 @@ import { tracefs as defaultTracefs, type Tracefs } from "../../kernel/tracefs/in
 import { type CatalogEnv, PROBE_KINDS, type ProbeKindModule } from "../providers/index.ts";
 import { type CatalogChange, type CatalogOptions, ProcessNotFoundError, type ProcState } from "./catalog-types.ts";
 import { compileDescription, type ProbeDescription, parseDescription } from "./description.ts";
-import { EventMappings } from "./event-maps.ts";
+import { EventMappings, mappedRange, rangeOf } from "./event-maps.ts";
 import { type FbtAvailability, fbtAvailability } from "./fbt.ts";
 import { type EventFeed, type FeedOptions, startFeed } from "./feed.ts";
 import { compileGlob } from "./glob.ts";
@@ -173,7 +173,15 @@ export class Catalog extends EventEmitter {
 	 * are read once per process per batch, after the batch; emits "change".
 	 */
 	apply(events: readonly ProcEvent[]): CatalogChange {
-		const change: CatalogChange = { added: [], removed: [], started: [], exited: [], remapped: [], forks: new Map() };
+		const change: CatalogChange = {
+			added: [],
+			removed: [],
+			started: [],
+			exited: [],
+			remapped: [],
+			forks: new Map(),
+			mappings: [],
+		};
 		const touched = new Set<number>();
 		const reread = new Set<number>();
 		const changed = new Set<number>();
@@ -189,6 +197,14 @@ export class Catalog extends EventEmitter {
 			}
 			if (e.type === "comm") {
 				if (state && e.tid === e.pid) state.comm = e.comm;
+				continue;
+			}
+			if (e.type === "munmap") {
+				// A library unmapped (dlclose): its maps are read after the batch; others cost nothing.
+				if (!state || !this.#mappings.unmaps(state, e)) continue;
+				touched.add(e.pid);
+				reread.add(e.pid);
+				change.mappings?.push(rangeOf(e));
 				continue;
 			}
 			if (e.type === "fork" && state) this.#drop(state, change); // a reused pid
@@ -208,6 +224,8 @@ export class Catalog extends EventEmitter {
 			const r = this.#mappings.follow(state, e, parent);
 			if (r === "reread") reread.add(e.pid);
 			else if (r === "changed") changed.add(e.pid);
+			const mapped = mappedRange(state, e);
+			if (mapped) change.mappings?.push(mapped);
 		}
 		for (const pid of touched) {
 			const state = this.#procs.get(pid);

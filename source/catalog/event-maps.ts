@@ -11,9 +11,13 @@
 // system call, so no record names it: it is the program's PT_INTERP, looked up
 // (one stat in the process's root) once per program.
 //
-// Mappings removed (munmap, dlclose) are not followed: an object stays in the
-// process's list until it execs or exits, or its maps are read again.
+// Mappings removed: the kernel records a munmap only when the range begins in
+// a file's mapping (dlclose unmaps a library from its first segment); when that
+// file is one of the process's objects its maps are read again (one read per
+// dlclose: what is left mapped, partial unmaps included), else nothing is done
+// (ld.so unmapping its cache at every start costs nothing).
 import { statSync } from "node:fs";
+import type { MappingEvent } from "./catalog-types.ts";
 import { Mounts } from "./mounts.ts";
 import type { MappedObject, ObjectCache } from "./objects.ts";
 import type { FileId, ProcEvent } from "./proc-events.ts";
@@ -86,6 +90,13 @@ export class EventMappings {
 		return "changed";
 	}
 
+	/** Whether a munmap touches one of `s`'s objects (its maps must be read again). */
+	unmaps(s: MappingState, e: Extract<ProcEvent, { type: "munmap" }>): boolean {
+		if (!e.file) return s.objects.length > 0;
+		const key = keyOf(e.file);
+		return s.objects.some((o) => o.key === key);
+	}
+
 	/** The object of a file the kernel named, parsed now if new and its path names it; a reference. */
 	#acquire(pid: number, file: FileId, offset: number): MappedObject | undefined {
 		const known = this.#objects.acquireKnown(keyOf(file), file);
@@ -148,4 +159,36 @@ export class EventMappings {
 		}
 		return [exe, ld];
 	}
+}
+
+const PAGE = 4096;
+const pageEnd = (start: number, length: number) => start + Math.ceil(length / PAGE) * PAGE;
+
+/** The range a munmap removed. */
+export function rangeOf(e: Extract<ProcEvent, { type: "munmap" }>): MappingEvent {
+	return { pid: e.pid, at: e.at, start: e.start, end: pageEnd(e.start, e.length) };
+}
+
+/** An exec removes every mapping (the whole address space, as an unmapped range). */
+export function execRange(e: ProcEvent): MappingEvent | undefined {
+	return e.type === "exec" && e.at !== undefined
+		? { pid: e.pid, at: e.at, start: 0, end: Number.MAX_SAFE_INTEGER }
+		: undefined;
+}
+
+/** Code an mmap put at a known address (MAP_FIXED) in one of `s`'s objects, after the event was followed. */
+export function mappedRange(s: MappingState, e: ProcEvent): MappingEvent | undefined {
+	if (e.type === "exec") return execRange(e);
+	if (e.type !== "mmap" || e.start === undefined || !e.length || e.at === undefined || !e.file) return undefined;
+	const key = keyOf(e.file);
+	const o = s.objects.find((x) => x.key === key);
+	if (!o) return undefined;
+	return {
+		pid: e.pid,
+		at: e.at,
+		start: e.start,
+		end: pageEnd(e.start, e.length),
+		path: o.openPath,
+		offset: e.offset ?? 0,
+	};
 }

@@ -1,7 +1,7 @@
 // The catalog's process feed: polls the kernel's process events (a memory read,
 // no system call) and applies them to the catalog. Every 500 ms when nothing
-// needs holding (2 wake-ups a second idle; the 4 MiB ring holds well over a
-// second of 1,000 process starts a second); every 2 ms while an
+// needs holding, backing off to 1 s while polls find nothing (the 4 MiB ring
+// holds about a second of 1,000 process starts a second); every 2 ms while an
 // enabling could match a new process, because then each exec and executable
 // mmap stops the process until its probes are attached (see
 // kernel/codegen/proc-events.ts) and the stop lasts until the next poll.
@@ -33,6 +33,8 @@ export interface EventFeed {
 }
 
 const HOLD_MS = 2;
+/** An idle feed polls at most this many times slower than idleMs. */
+const IDLE_BACKOFF = 2;
 /** Check the lost counter anyway this often (a safety net; one system call). */
 const LOST_CHECK_MS = 10_000;
 
@@ -47,11 +49,15 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 		return undefined;
 	}
 	const idleMs = options.idleMs ?? 500;
+	// Polls that find nothing back off, up to IDLE_BACKOFF times idleMs; an event brings it back.
+	let quietMs = idleMs;
 	let overflows = 0;
 	let lost = 0;
 	let lastLostCheck = Date.now();
 	let dog: HeldWatchdog | undefined;
 	let timer: NodeJS.Timeout | undefined;
+	let armedMs = 0;
+	let ticking = false;
 	let closed = false;
 
 	const checkLost = () => {
@@ -65,7 +71,6 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 	let held = 0;
 
 	const tick = () => {
-		timer = undefined;
 		if (closed) return;
 		const want = options.hold?.() ?? false;
 		if (want !== events.holding) {
@@ -86,23 +91,39 @@ export function startFeed(catalog: Catalog, options: FeedOptions = {}): EventFee
 				if (e.type === "mmap") untilStopped(e.pid);
 			}
 			if (batch.length) catalog.apply(batch);
+			quietMs = batch.length ? idleMs : Math.min(quietMs * 2, idleMs * IDLE_BACKOFF);
 			if ((nearlyFull || Date.now() - lastLostCheck > LOST_CHECK_MS) && checkLost()) catalog.refresh();
 		} catch {
 			// a catalog error must not stop the feed (nor leave a process held)
 		}
 		for (const e of batch) if (isHeld(e)) resume(e.pid, dog);
-		timer = setTimeout(tick, events.holding ? HOLD_MS : idleMs);
-		timer.unref();
+		const ms = events.holding ? HOLD_MS : quietMs;
+		// Re-armed (no new timer) when a flush came first.
+		if (timer && armedMs === ms) timer.refresh();
+		else {
+			if (timer) clearTimeout(timer);
+			timer = setTimeout(poll, ms);
+			timer.unref();
+			armedMs = ms;
+		}
+	};
+	// Never from inside a poll: a change it applies may read trace records, which flush first.
+	const poll = () => {
+		if (ticking) return;
+		ticking = true;
+		try {
+			tick();
+		} finally {
+			ticking = false;
+		}
 	};
 	// Events queue from here on: the first scan after loading misses nothing.
 	catalog.refresh();
-	tick();
+	poll();
 	return {
 		stats: () => ({ overflows, lost, held }),
 		flush() {
-			if (closed) return;
-			if (timer) clearTimeout(timer);
-			tick();
+			if (!closed) poll();
 		},
 		close() {
 			if (closed) return;

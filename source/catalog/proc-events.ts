@@ -1,9 +1,10 @@
 // Process events from the kernel: exec, fork (processes, not threads), exit,
-// rename and executable mmap, read from a BPF ring buffer the programs of
+// rename, executable mmap and the munmap of a file's mapping (dlclose), read
+// from a BPF ring buffer the programs of
 // kernel/codegen/proc-events.ts write. Reading the ring is a memory access (no
 // system call), so an idle machine costs dtop nothing but its timer.
 import { attachRawTracepoint, attachTracepoint, type Link } from "../../kernel/attach/index.ts";
-import { BpfMap, MapType, Program, ProgType, RingBuffer } from "../../kernel/bpf/index.ts";
+import { BpfMap, MapType, Program, ProgType, RecordSpans, RingBuffer } from "../../kernel/bpf/index.ts";
 import { kernelMemberOffset } from "../../kernel/btf/index.ts";
 import {
 	CTL,
@@ -12,10 +13,16 @@ import {
 	compileExit,
 	compileFork,
 	compileMmap,
+	compileMunmap,
 	compileRename,
+	FILE_RECORD_SIZE,
 	type FileOffsets,
+	followsMunmap,
 	LEVELS_ROOTED,
+	MUNMAP,
+	MUNMAP_RECORD_SIZE,
 	PATH_NAME,
+	type ProcEventMaps,
 	type ProcEventOffsets,
 	ProcEventType,
 	REC,
@@ -37,13 +44,33 @@ export interface FileId {
 }
 
 export type ProcEvent =
-	/** `file`: the program now running, when the kernel said. */
-	| { type: "exec"; pid: number; comm: string; held: boolean; file?: FileId }
+	/** `file`: the program now running, when the kernel said; `at`: when (CLOCK_MONOTONIC ns). */
+	| { type: "exec"; pid: number; comm: string; held: boolean; file?: FileId; at?: number }
 	| { type: "fork"; pid: number; parent: number; comm: string }
 	| { type: "exit"; pid: number }
 	| { type: "comm"; pid: number; tid: number; comm: string }
-	/** `file`: the file being mapped executable (at `offset`), when the kernel said. */
-	| { type: "mmap"; pid: number; held: boolean; comm?: string; file?: FileId; offset?: number };
+	/**
+	 * `file`: the file being mapped executable (at `offset`), when the kernel
+	 * said; `start` (MAP_FIXED only: where ld.so puts a library's code) and
+	 * `length`, and `at` (CLOCK_MONOTONIC ns, as trace records' timestamps).
+	 */
+	| {
+			type: "mmap";
+			pid: number;
+			held: boolean;
+			comm?: string;
+			file?: FileId;
+			offset?: number;
+			start?: number;
+			length?: number;
+			at?: number;
+	  }
+	/** A range unmapped that begins in a mapping of `file` (dlclose): only such munmaps are recorded. */
+	| { type: "munmap"; pid: number; file?: FileId; start: number; length: number; at: number };
+
+const MAP_FIXED = 0x10;
+/** poll()'s answer when nothing is waiting (never modified). */
+const NONE: ProcEvent[] = [];
 
 /** Holds stop this long after the reader last renewed them (it renews every 250 ms while it runs; a busy event loop must not let it lapse). */
 const HOLD_LEASE_NS = 1_000_000_000n;
@@ -53,6 +80,7 @@ const RING_SIZE = 1 << 22;
 
 export class ProcessEvents {
 	readonly #ring: RingBuffer;
+	readonly #spans = new RecordSpans();
 	readonly #ringMap: BpfMap;
 	readonly #ctl: BpfMap;
 	readonly #stats: BpfMap;
@@ -63,6 +91,8 @@ export class ProcessEvents {
 	#renewed = 0n;
 	/** Whether holds skip children of dtop (needs BTF for task_struct offsets). */
 	readonly spareChildren: boolean;
+	/** Why munmap is not followed (libraries dlclose'd stay in their process's list), or undefined when it is. */
+	readonly munmapUnfollowed: string | undefined;
 
 	constructor(tracefs: Tracefs, options: { self?: number; ringSize?: number } = {}) {
 		const self = options.self ?? process.pid;
@@ -82,6 +112,10 @@ export class ProcessEvents {
 			mmapProt: need("syscalls", "sys_enter_mmap", "prot"),
 			mmapFd: need("syscalls", "sys_enter_mmap", "fd"),
 			mmapOff: field("syscalls", "sys_enter_mmap", "off"),
+			mmapAddr: field("syscalls", "sys_enter_mmap", "addr"),
+			mmapLen: field("syscalls", "sys_enter_mmap", "len"),
+			mmapFlags: field("syscalls", "sys_enter_mmap", "flags"),
+			...munmapFields(field),
 			...taskOffsets(),
 			rawTaskPid: rawTaskPid(),
 		};
@@ -134,10 +168,37 @@ export class ProcessEvents {
 						: attachTracepoint(program.fd, { id: tracefs.eventId(group, event), name: `${group}:${event}` }),
 				);
 			}
+			this.munmapUnfollowed = followsMunmap(offsets)
+				? this.#followMunmap(maps, offsets, tracefs)
+				: "the kernel's BTF lacks the members it needs";
 			this.#ring = new RingBuffer(this.#ringMap);
 		} catch (e) {
 			this.close();
 			throw e;
+		}
+	}
+
+	/** sys_enter_munmap's program (bpf_find_vma: Linux 5.17+); the reason when the kernel refuses it. */
+	#followMunmap(maps: ProcEventMaps, offsets: ProcEventOffsets, tracefs: Tracefs): string | undefined {
+		let program: Program | undefined;
+		try {
+			program = Program.load({
+				type: ProgType.TRACEPOINT,
+				insns: compileMunmap(maps, offsets),
+				name: "dtop_pmunmap",
+				license: "GPL",
+			});
+			this.#links.push(
+				attachTracepoint(program.fd, {
+					id: tracefs.eventId("syscalls", "sys_enter_munmap"),
+					name: "syscalls:sys_enter_munmap",
+				}),
+			);
+			this.#programs.push(program);
+			return undefined;
+		} catch (e) {
+			program?.close();
+			return (e as Error).message;
 		}
 	}
 
@@ -150,39 +211,20 @@ export class ProcessEvents {
 		return this.#ring.size;
 	}
 
-	/** Records waiting, decoded, oldest first. No system call. */
+	/** Records waiting, decoded, oldest first. No system call; nothing allocated when there are none. */
 	poll(): ProcEvent[] {
+		const spans = this.#ring.pending(this.#spans);
+		if (spans.end === spans.start) return NONE;
 		const out: ProcEvent[] = [];
-		for (const r of this.#ring.poll()) {
-			const pid = r.readUInt32LE(REC.pid);
-			const tid = r.readUInt32LE(REC.tid);
-			const aux = r.readUInt32LE(REC.aux);
-			const end = r.indexOf(0, REC.comm);
-			const comm = r.toString("latin1", REC.comm, end < 0 || end > REC.comm + 16 ? REC.comm + 16 : end);
-			const file = fileOf(r);
-			switch (r.readUInt32LE(REC.type)) {
-				case ProcEventType.EXEC:
-					out.push(
-						file ? { type: "exec", pid, comm, held: aux === 1, file } : { type: "exec", pid, comm, held: aux === 1 },
-					);
-					break;
-				case ProcEventType.FORK:
-					out.push({ type: "fork", pid: tid, parent: pid, comm });
-					break;
-				case ProcEventType.EXIT:
-					out.push({ type: "exit", pid });
-					break;
-				case ProcEventType.COMM:
-					out.push({ type: "comm", pid, tid, comm });
-					break;
-				case ProcEventType.MMAP:
-					out.push(
-						file
-							? { type: "mmap", pid, comm, held: aux === 1, file, offset: Number(r.readBigUInt64LE(REC.pgoff)) }
-							: { type: "mmap", pid, comm, held: aux === 1 },
-					);
-					break;
+		const data = this.#ring.bytes;
+		try {
+			// In place: decoding keeps numbers and strings only.
+			for (let i = 0; i < spans.count; i++) {
+				const at = spans.offsets[i] ?? 0;
+				decode(data.subarray(at, at + (spans.lengths[i] ?? 0)), out);
 			}
+		} finally {
+			this.#ring.advance(spans.end);
 		}
 		return out;
 	}
@@ -239,6 +281,65 @@ export class ProcessEvents {
 	}
 }
 
+/** One record (a view of the ring, not kept) decoded onto `out`. */
+function decode(r: Buffer, out: ProcEvent[]): void {
+	const pid = r.readUInt32LE(REC.pid);
+	const tid = r.readUInt32LE(REC.tid);
+	const aux = r.readUInt32LE(REC.aux);
+	const end = r.indexOf(0, REC.comm);
+	const comm = r.toString("latin1", REC.comm, end < 0 || end > REC.comm + 16 ? REC.comm + 16 : end);
+	const file = fileOf(r);
+	switch (r.readUInt32LE(REC.type)) {
+		case ProcEventType.EXEC:
+			if (!file) out.push({ type: "exec", pid, comm, held: aux === 1 });
+			else if (r.length < FILE_RECORD_SIZE) out.push({ type: "exec", pid, comm, held: aux === 1, file });
+			else out.push({ type: "exec", pid, comm, held: aux === 1, file, at: Number(r.readBigUInt64LE(REC.time)) });
+			break;
+		case ProcEventType.FORK:
+			out.push({ type: "fork", pid: tid, parent: pid, comm });
+			break;
+		case ProcEventType.EXIT:
+			out.push({ type: "exit", pid });
+			break;
+		case ProcEventType.COMM:
+			out.push({ type: "comm", pid, tid, comm });
+			break;
+		case ProcEventType.MMAP: {
+			if (!file || r.length < FILE_RECORD_SIZE) {
+				out.push({ type: "mmap", pid, comm, held: aux === 1 });
+				break;
+			}
+			const e: ProcEvent = {
+				type: "mmap",
+				pid,
+				comm,
+				held: aux === 1,
+				file,
+				offset: Number(r.readBigUInt64LE(REC.pgoff)),
+			};
+			const length = Number(r.readBigUInt64LE(REC.len));
+			if (r.readBigUInt64LE(REC.flags) & BigInt(MAP_FIXED) && length > 0) {
+				e.start = Number(r.readBigUInt64LE(REC.addr));
+				e.length = length;
+			}
+			e.at = Number(r.readBigUInt64LE(REC.time));
+			out.push(e);
+			break;
+		}
+		case ProcEventType.MUNMAP:
+			if (r.length < MUNMAP_RECORD_SIZE) break;
+			out.push({
+				type: "munmap",
+				pid,
+				...(file ? { file } : {}),
+				start: Number(r.readBigUInt64LE(MUNMAP.addr)),
+				length: Number(r.readBigUInt64LE(MUNMAP.len)),
+				at: Number(r.readBigUInt64LE(MUNMAP.time)),
+			});
+			break;
+	}
+}
+
 const add = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
 
 /** The file of a record (dev 0: the kernel could not read it), as stat(2) would name it. */
@@ -247,6 +348,8 @@ function fileOf(r: Buffer): FileId | undefined {
 	if (kdev === 0) return undefined;
 	// The kernel's dev_t is MAJOR << 20 | MINOR.
 	const id: FileId = { dev: makedev(kdev >>> 20, kdev & 0xfffff), inode: Number(r.readBigUInt64LE(REC.inode)) };
+	// A munmap's record names the file only.
+	if (r.length < REC.path) return id;
 	const sec = Number(r.readBigInt64LE(REC.mtimeSec));
 	const nsec = r.readUInt32LE(REC.mtimeNsec);
 	if (sec !== 0 || nsec !== 0) {
@@ -314,5 +417,19 @@ function rawTaskPid(): number | undefined {
 		return kernelMemberOffset("task_struct", "pid");
 	} catch {
 		return undefined;
+	}
+}
+
+/** sys_enter_munmap's fields and vm_area_struct.vm_file; none when the kernel lacks either. */
+function munmapFields(
+	field: (group: string, event: string, name: string) => number | undefined,
+): Pick<ProcEventOffsets, "munmapAddr" | "munmapLen" | "vmaFile"> {
+	try {
+		const vmaFile = kernelMemberOffset("vm_area_struct", "vm_file");
+		const munmapAddr = field("syscalls", "sys_enter_munmap", "addr");
+		const munmapLen = field("syscalls", "sys_enter_munmap", "len");
+		return vmaFile === undefined ? {} : { munmapAddr, munmapLen, vmaFile };
+	} catch {
+		return {};
 	}
 }

@@ -1,5 +1,6 @@
 // The mappings of traced processes, read while they live so that their stacks
 // symbolize (and unwind) after they exit.
+import type { MappingEvent } from "../catalog/catalog-types.ts";
 import { isKind, providerOf, type TraceProbe } from "../providers/index.ts";
 import { unwindsAt } from "./build.ts";
 import type { SharedMaps } from "./maps.ts";
@@ -42,7 +43,10 @@ export class ProcessMaps {
 		exited: readonly number[],
 		remapped: readonly number[],
 		forks?: ReadonlyMap<number, number>,
+		mappings?: readonly MappingEvent[],
 	): void {
+		// What was mapped when (dlopen, dlclose, exec), before the maps are read again below.
+		if (mappings?.length && userStacks()) this.symbolizer.mappingEvents(mappings);
 		if ((started.length || remapped.length) && userStacks()) {
 			for (const pid of started) {
 				// A child that already exited keeps its parent's mappings (it had them).

@@ -4,6 +4,8 @@
 // (parse and check), build.ts (match, plan, load, attach), rematch.ts (following
 // the machine), reader.ts (per-CPU reads), view-builder.ts (the picture),
 // process-maps.ts and holds.ts (processes); this class keeps the state.
+
+import type { MappingEvent } from "../catalog/catalog-types.ts";
 import type { Program as DProgram } from "../d/ast.ts";
 import { print as printD, probeText } from "../d/index.ts";
 import type { RuntimeFault } from "../output/diagnostics.ts";
@@ -34,6 +36,7 @@ import { Symbolizer } from "./symbolize.ts";
 import { UnwoundProcesses } from "./unwinding.ts";
 import { newVarState } from "./vars.ts";
 import type { SessionView } from "./view.ts";
+import { sameIdleView } from "./view.ts";
 import { ViewBuilder } from "./view-builder.ts";
 
 export { SessionError } from "./errors.ts";
@@ -359,7 +362,9 @@ export class Session {
 		this.unwound.tick();
 		this.maps.containersIfMade?.poll();
 		for (const st of this.enablings.values()) readEnabling(this.reading, st, now);
-		this.lastView = this.buildView(now);
+		const view = this.buildView(now);
+		// Nothing enabled and nothing else changed: the same view (the UI draws nothing new).
+		if (!this.lastView || !sameIdleView(this.lastView, view)) this.lastView = view;
 		return this.lastView;
 	}
 
@@ -459,9 +464,15 @@ export class Session {
 		exited: readonly number[],
 		remapped: readonly number[] = [],
 		forks?: ReadonlyMap<number, number>,
+		mappings?: readonly MappingEvent[],
 	): void {
 		const userStacks = () => [...this.enablings.values()].some((st) => st.userStacks);
-		this.processMaps.changed(userStacks, started, exited, remapped, forks);
+		this.processMaps.changed(userStacks, started, exited, remapped, forks, mappings);
+	}
+
+	/** `sync` applies the kernel's process events queued so far: called before naming addresses recorded later. */
+	followMappings(sync: () => void): void {
+		this.symbolizer.sync = sync;
 	}
 
 	/** Read a (stopped) process's mappings now, for symbolizing its stacks after it exits. */

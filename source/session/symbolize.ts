@@ -15,9 +15,11 @@ import { basename } from "node:path";
 import { demanglerFor } from "../../kernel/elf/demangle.ts";
 import { ElfFile } from "../../kernel/elf/index.ts";
 import { ModuleSymbols, type ModuleSymbolsOptions } from "../../kernel/elf/module-symbols.ts";
-import { type Mapping, readMaps, resolveAddress } from "../../kernel/elf/procmaps.ts";
+import { fileOffsetOf, type Mapping, readMaps, resolveAddress } from "../../kernel/elf/procmaps.ts";
 import { KernelSymbols } from "../../kernel/ksyms/index.ts";
+import type { MappingEvent } from "../catalog/catalog-types.ts";
 import type { Resolved } from "../output/model.ts";
+import { cutRange, eventMapping, MapHistory } from "./map-history.ts";
 
 interface PerfMapEntry {
 	start: number;
@@ -28,6 +30,8 @@ interface PerfMapEntry {
 interface ProcessMaps {
 	maps: Mapping[];
 	at: number;
+	/** When they were read (CLOCK_MONOTONIC ns, the clock of the kernel's events). */
+	ns: number;
 	dead: boolean;
 	/** Mapped path → the file's identity (device, inode, size, mtime), or null when it cannot be opened. */
 	files: Map<string, string | null>;
@@ -59,6 +63,12 @@ export class Symbolizer {
 	private demangled = new Map<string, string>();
 	private readonly moduleOptions: ModuleSymbolsOptions;
 	private readonly maxSymbols: number;
+	/** Mappings by time, from the kernel's events (map-history.ts). */
+	private readonly history = new MapHistory();
+	/** The kernel's process events are applied up to this time (CLOCK_MONOTONIC ns). */
+	private eventsNs = 0;
+	/** Applies the process events queued so far (set by whoever follows them): called before naming an address recorded later. */
+	sync: (() => void) | undefined;
 
 	constructor(options: SymbolizerOptions = {}) {
 		this.demangleName = demanglerFor(options);
@@ -78,7 +88,7 @@ export class Symbolizer {
 				have.dead = true;
 				return;
 			}
-			this.maps.set(pid, { maps, at: Date.now(), dead: false, files: new Map() });
+			this.maps.set(pid, { maps, at: Date.now(), ns: Number(process.hrtime.bigint()), dead: false, files: new Map() });
 		} catch {
 			// The process is gone: keep what we had, if anything.
 			if (have && !have.dead) {
@@ -98,11 +108,32 @@ export class Symbolizer {
 		if (this.maps.has(child)) return;
 		this.capture(parent);
 		const p = this.maps.get(parent);
-		if (p?.maps.length) this.maps.set(child, { maps: p.maps, at: Date.now(), dead: false, files: new Map() });
+		if (p?.maps.length) this.maps.set(child, { ...p, at: Date.now(), dead: false, files: new Map() });
+	}
+
+	/**
+	 * Code mapped and ranges unmapped, with when (the catalog's kernel events):
+	 * a range unmapped after the maps were read is cut out of them and kept,
+	 * with what events mapped, for addresses recorded before it.
+	 */
+	mappingEvents(events: readonly MappingEvent[]): void {
+		for (const e of events) {
+			if (e.path !== undefined) {
+				this.history.mapped(e.pid, eventMapping(e.start, e.end, e.path, e.offset ?? 0), e.at);
+				continue;
+			}
+			this.history.unmapped(e.pid, e.start, e.end, e.at);
+			const have = this.maps.get(e.pid);
+			if (!have || have.ns >= e.at) continue;
+			const { kept, removed } = cutRange(have.maps, e.start, e.end);
+			have.maps = kept;
+			this.history.retired(e.pid, removed, e.at);
+		}
 	}
 
 	/** A process exited: keep its mappings a while (its stacks may still be read), then forget them. */
 	exited(pid: number): void {
+		this.history.exited(pid);
 		const have = this.maps.get(pid);
 		if (have) {
 			have.dead = true;
@@ -113,6 +144,7 @@ export class Symbolizer {
 	/** Forget processes that exited more than `ms` ago (bounded memory over many short-lived pids). */
 	prune(ms = 60_000): void {
 		const edge = Date.now() - ms;
+		this.history.prune(edge);
 		for (const [pid, m] of this.maps) {
 			if (m.dead && m.at < edge) {
 				this.maps.delete(pid);
@@ -276,9 +308,30 @@ export class Symbolizer {
 		return `0x${addr.toString(16)}`;
 	}
 
-	/** The mappings of `pid` (captured now if new) and the one that covers address `a`. */
-	private locate(pid: number, a: number): { entry?: ProcessMaps; r?: ReturnType<typeof resolveAddress> } {
+	/**
+	 * The mappings of `pid` (captured now if new) and the one that covers
+	 * address `a`: at time `at` (a record's timestamp) where the kernel's events
+	 * say what was mapped then (a library dlclose'd since, or one dlopen'd at
+	 * the same address), else as last read.
+	 */
+	private locate(pid: number, a: number, at?: bigint): { entry?: ProcessMaps; r?: ReturnType<typeof resolveAddress> } {
+		const when = at === undefined ? undefined : Number(at);
+		if (when !== undefined && when > this.eventsNs && this.sync) {
+			// Events up to now first: what the process mapped before `at` is known then.
+			const now = Number(process.hrtime.bigint());
+			this.sync();
+			this.eventsNs = now;
+		}
 		this.capture(pid);
+		const timed = this.history.find(pid, a, when);
+		if (timed) {
+			let entry = this.maps.get(pid);
+			if (!entry) {
+				entry = { maps: [], at: Date.now(), ns: 0, dead: true, files: new Map() };
+				this.maps.set(pid, entry);
+			}
+			return { entry, r: { mapping: timed, path: timed.path, fileOffset: fileOffsetOf(timed, a) } };
+		}
 		let entry = this.maps.get(pid);
 		let r = entry ? resolveAddress(entry.maps, a) : undefined;
 		// Mappings read before an exec (a -c target captured while still the
@@ -296,9 +349,9 @@ export class Symbolizer {
 	 * name it: the object's path, the symbol and the offset into it. Undefined
 	 * when no mapping covers the address (anonymous memory, a process long gone).
 	 */
-	resolveUser(pid: number, addr: bigint): Resolved | undefined {
+	resolveUser(pid: number, addr: bigint, at?: bigint): Resolved | undefined {
 		const a = Number(addr);
-		const { entry, r } = this.locate(pid, a);
+		const { entry, r } = this.locate(pid, a, at);
 		if (!entry || !r?.path) {
 			const pm = this.perfMap(pid);
 			const hit = pm?.find((e) => e.start <= a && a < e.end);

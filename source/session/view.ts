@@ -118,3 +118,22 @@ export interface SessionView {
 	/** Times the kernel's process-event ring overflowed (each answered by a /proc rescan); set by the UI's controller. */
 	processOverflows?: number;
 }
+
+/** Two views of a session with nothing enabled that show the same (the uptime aside, which nothing shows). */
+export function sameIdleView(a: SessionView, b: SessionView): boolean {
+	return (
+		a.enablings.length === 0 &&
+		b.enablings.length === 0 &&
+		a.host === b.host &&
+		a.kernel === b.kernel &&
+		a.cpus === b.cpus &&
+		a.tickMs === b.tickMs &&
+		a.paused === b.paused &&
+		a.rate === b.rate &&
+		a.drops === b.drops &&
+		a.evictions === b.evictions &&
+		a.truncated === b.truncated &&
+		a.faults === b.faults &&
+		a.processOverflows === b.processOverflows
+	);
+}

@@ -34,7 +34,8 @@ test("the programs record fork, exec, rename, executable mmaps and exit of a pro
 		const fork = all.find((e) => e.type === "fork" && e.parent === process.pid && e.comm === "node");
 		assert.ok(fork, "no fork record from this process");
 		const mine = all.filter((e) => e.pid === fork.pid);
-		const kinds = mine.map((e) => e.type);
+		// (ld.so's munmap of its cache is recorded too, for the file: see dlclose.test.ts.)
+		const kinds = mine.map((e) => e.type).filter((k) => k !== "munmap");
 		assert.deepEqual(
 			[...new Set(kinds)],
 			["fork", "comm", "exec", "mmap", "exit"],
