@@ -44,7 +44,10 @@ export function plural(n: number, word: string): string {
  * depends on a thread-local variable whose type is not known yet. */
 export function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined {
 	switch (e.kind) {
+		case "kmem":
+			return e.str !== undefined ? "string" : "int";
 		case "int":
+		case "field":
 		case "unary":
 		case "binary":
 			return "int";
@@ -89,6 +92,8 @@ export function varKey(e: LValue): string {
 			return `global:${e.name}`;
 		case "index":
 			return `assoc:${e.base.name}`;
+		case "field":
+			return `field:${e.scope}:${e.name}`;
 	}
 }
 
@@ -103,6 +108,8 @@ export function varText(e: LValue): string {
 			return e.name;
 		case "index":
 			return `${e.base.name}[]`;
+		case "field":
+			return e.text;
 	}
 }
 

@@ -3,6 +3,7 @@
 // It follows DTrace's grammar (dt_grammar.y) and names every construct it refuses.
 
 import type * as core from "./ast.ts";
+import { withCTypes } from "./ctypes/registry.ts";
 import { DSyntaxError, NO_POS } from "./errors.ts";
 import { type ParseOptions, syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
@@ -33,8 +34,9 @@ export function parseProgram(text: string, options: ParseOptions & { language: "
 export function parseProgram(text: string, options?: ParseOptions): Program | core.Program;
 export function parseProgram(text: string, options: ParseOptions = {}): Program | core.Program {
 	checkSize(text);
-	if (options.language === "full") return new ProgramParser(text, options).program();
-	return new CoreParser(text).program() as unknown as core.Program;
+	// The program's C types (ctypes/) are the active ones while it is parsed and narrowed.
+	const parser = options.language === "full" ? new ProgramParser(text, options) : new CoreParser(text);
+	return withCTypes(parser.ctypes, () => parser.program()) as Program | core.Program;
 }
 
 class StandaloneParser extends ProgramParser {
