@@ -466,14 +466,14 @@ export class Btf {
 		return this.offsets[i];
 	}
 
-	private locate(id: number): { words: Uint32Array; at: number } {
+	locate(id: number): { words: Uint32Array; at: number } {
 		const o = this.own(id);
 		if (o === undefined) return this.base!.locate(id);
 		return { words: this.words, at: o };
 	}
 
 	/** name_off, info, size_or_type of a type. */
-	private header(id: number): [number, number, number] {
+	header(id: number): [number, number, number] {
 		const { words, at } = this.locate(id);
 		return [words[at], words[at + 1], words[at + 2]];
 	}

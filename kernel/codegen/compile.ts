@@ -22,6 +22,7 @@ import { evalBuiltinVar } from "./builtins.ts";
 import { cgroupScope, evalContainer } from "./container.ts";
 import { closeFaults, type FaultScope, openFaults } from "./faults.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
+import { evalKernel } from "./kread.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
 import { compileSpeculate, evalSpeculation } from "./speculation.ts";
 import { evalIntFn, evalStrInt } from "./strfuncs.ts";
@@ -244,6 +245,10 @@ export function evalInt(s: State, e: IntExpr): void {
 			return;
 		case "progenyof":
 			evalProgenyOf(s, e);
+			return;
+		case "curtask":
+		case "kread":
+			evalKernel(s, e);
 			return;
 		case "container":
 			evalContainer(s, e);

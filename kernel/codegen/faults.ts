@@ -148,5 +148,5 @@ export function closeFaults(s: State, end: string): void {
 /** Can the clause fault (a division, a modulo, a copyinstr)? Only then does it need an enabled probe id of its own. */
 export function canFault(c: Pick<ClauseProgram, "predicate" | "statements">): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
-	return /"op":"[/%]"|"k":"(copyinstr|copyin|strtok|inet)"/.test(text);
+	return /"op":"[/%]"|"k":"(copyinstr|copyin|strtok|inet|kread|kstr)"/.test(text);
 }

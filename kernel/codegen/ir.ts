@@ -68,7 +68,11 @@ export type IntExpr =
 	/** speculation(): a free speculation's id, 0 when none is (speculation.ts). */
 	| { k: "speculation" }
 	/** htons/ntohs (16) and htonl/ntohl (32): the low bytes swapped to network order. */
-	| { k: "bswap"; bits: 16 | 32; e: IntExpr };
+	| { k: "bswap"; bits: 16 | 32; e: IntExpr }
+	/** The current task's address (curthread: bpf_get_current_task). */
+	| { k: "curtask" }
+	/** `size` bytes of kernel memory at `addr` (bpf_probe_read_kernel); a failed read is DTRACEFLT_BADADDR (kread.ts). */
+	| { k: "kread"; addr: IntExpr; size: 1 | 2 | 4 | 8; signed: boolean };
 
 /** ppid, vtimestamp, walltimestamp, errno, uregs[], stackdepth, ustackdepth (builtins.ts). */
 export type XVar =
@@ -102,10 +106,14 @@ export type StrFn =
 
 /** Where a variable lives. */
 export type VarRef =
-	/** A global scalar: 8 bytes at `off` in the globals map's one value (shared by all CPUs). */
-	| { k: "global"; off: number }
-	/** A clause-local (`this->`): 8 bytes at BUF_THIS + off in the per-CPU buffer, zeroed per firing. */
-	| { k: "this"; off: number }
+	/**
+	 * A global scalar: 8 bytes at `off` in the globals map's one value (shared by all
+	 * CPUs); a member of a struct variable (`size`): that many bytes, sign-extended
+	 * when `signed`.
+	 */
+	| { k: "global"; off: number; size?: 1 | 2 | 4 | 8; signed?: boolean }
+	/** A clause-local (`this->`): 8 bytes (or `size`) at BUF_THIS + off in the per-CPU buffer, zeroed per firing. */
+	| { k: "this"; off: number; size?: 1 | 2 | 4 | 8; signed?: boolean }
 	| { k: "tls"; slot: number }
 	/** An element of a global associative array (a hash map); a full map is a dynamic variable drop. */
 	| { k: "assoc"; mapFd: number; keys: KeyField[] };
@@ -130,7 +138,9 @@ export type StrExpr =
 	/** copyin(addr, size): that many bytes of user memory (at most strsize - 1), zero-padded. */
 	| { k: "copyin"; addr: IntExpr; size: IntExpr }
 	/** inet_ntop(af, bytes) (inet_ntoa: af 2): the address in the first 4 or 16 bytes, as DTrace prints it. */
-	| { k: "inet"; af: IntExpr; src: StrExpr };
+	| { k: "inet"; af: IntExpr; src: StrExpr }
+	/** A string in kernel memory at `addr`, at most `size` bytes (stringof(curthread->comm)); a failed read is DTRACEFLT_BADADDR. */
+	| { k: "kstr"; addr: IntExpr; size: number };
 
 /** One field of an aggregation key; every field occupies a multiple of 8 bytes. */
 export type KeyField =

@@ -91,15 +91,15 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 		return;
 	}
 	const lenSlot = slot(s.depth);
-	if (e.k === "copyinstr") {
+	if (e.k === "copyinstr" || e.k === "kstr") {
 		// The length and the address first: evaluating them may use the buffer.
-		if (e.len) {
+		if (e.k === "copyinstr" && e.len) {
 			evalInt(s, e.len);
 			a.stx(8, R10, lenSlot, R0);
 			s.depth++;
 		}
 		evalInt(s, e.addr);
-		if (e.len) s.depth--;
+		if (e.k === "copyinstr" && e.len) s.depth--;
 		a.mov(R9, R0);
 	}
 	if (e.k === "fn") {
@@ -138,6 +138,10 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 			readUserStr(s);
 			checkRead(s);
 			countCut(s, n);
+			return;
+		case "kstr":
+			a.mov(R2, Math.min(e.size, n)).mov(R3, R9).call(Helper.probe_read_kernel_str);
+			checkRead(s);
 			return;
 		case "strconst":
 			writeConst(s, e.v, size, n);

@@ -20,6 +20,16 @@ function globals(s: State): number {
 	return s.p.globalsFd;
 }
 
+/** Bytes a variable reference reads and writes. */
+function width(v: VarRef): 1 | 2 | 4 | 8 {
+	return (v.k === "global" || v.k === "this") && v.size !== undefined ? v.size : 8;
+}
+
+/** After a load of `width(v)` bytes into R0: a signed member is sign-extended. */
+function widen(s: State, v: VarRef): void {
+	if ((v.k === "global" || v.k === "this") && v.signed && width(v) < 8) extend(s.a, R0, width(v), true);
+}
+
 function thisOff(off: number): number {
 	if (off + 8 > THIS_MAX) throw new CodegenError(`more clause-local variables than fit (${THIS_MAX / 8}).`);
 	return BUF_THIS + off;
@@ -41,7 +51,8 @@ export function evalLoad(s: State, v: VarRef): void {
 	switch (v.k) {
 		case "this":
 			bufAt(s, R1, thisOff(v.off));
-			a.ldx(8, R0, R1, 0);
+			a.ldx(width(v), R0, R1, 0);
+			widen(s, v);
 			return;
 		case "global":
 			a.st(4, R10, GLOBAL_KEY, 0);
@@ -55,9 +66,9 @@ export function evalLoad(s: State, v: VarRef): void {
 			lookupAssoc(s, v);
 			break;
 	}
-	a.jeq(R0, 0, miss)
-		.ldx(8, R0, R0, v.k === "global" ? v.off : 0)
-		.ja(done);
+	a.jeq(R0, 0, miss).ldx(width(v), R0, R0, v.k === "global" ? v.off : 0);
+	widen(s, v);
+	a.ja(done);
 	a.label(miss).mov(R0, 0);
 	a.label(done);
 }
@@ -74,13 +85,13 @@ export function evalStore(s: State, v: VarRef, value: IntExpr): void {
 	switch (v.k) {
 		case "this":
 			bufAt(s, R1, thisOff(v.off));
-			a.ldx(8, R2, R10, valOff).stx(8, R1, 0, R2);
+			a.ldx(8, R2, R10, valOff).stx(width(v), R1, 0, R2);
 			break;
 		case "global":
 			a.st(4, R10, GLOBAL_KEY, 0);
 			a.ldMapFd(R1, globals(s)).mov(R2, R10).add(R2, GLOBAL_KEY).call(Helper.map_lookup_elem);
 			a.jeq(R0, 0, done);
-			a.ldx(8, R1, R10, valOff).stx(8, R0, v.off, R1);
+			a.ldx(8, R1, R10, valOff).stx(width(v), R0, v.off, R1);
 			break;
 		case "tls":
 			// Assigning 0 frees the variable, as in DTrace.

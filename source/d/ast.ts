@@ -8,6 +8,7 @@
 // character; for binary expressions the operator, for calls the function name).
 // Nodes made with the builders below carry NO_POS (line 0).
 
+import type { FieldExpr, KernelExpr } from "./ctypes/nodes.ts";
 import { NO_POS, type Position } from "./errors.ts";
 import type {
 	AggVar,
@@ -20,6 +21,7 @@ import type {
 	VarDecl,
 } from "./syntax.ts";
 
+export type { FieldExpr, KernelExpr } from "./ctypes/nodes.ts";
 export type { Position } from "./errors.ts";
 export type { AssignOp, TypeName, VarDecl } from "./syntax.ts";
 export { equalIgnoringPositions, type IntLiteral, type ProbeDescription, type StringLiteral } from "./syntax.ts";
@@ -228,8 +230,8 @@ export interface AssocRef {
 	pos: Position;
 }
 
-/** What can be assigned: `self->x`, `this->x`, `x`, `a[k, ...]`. */
-export type LValue = SelfVar | ThisVar | GlobalVar | AssocRef;
+/** What can be assigned: `self->x`, `this->x`, `x`, `a[k, ...]`, `v.m`. */
+export type LValue = SelfVar | ThisVar | GlobalVar | AssocRef | FieldExpr;
 
 /** `++x`, `x++`, `--x`, `x--`. */
 export interface IncDecExpr {
@@ -299,6 +301,8 @@ export type Expr =
 	| ThisVar
 	| GlobalVar
 	| AssocRef
+	| FieldExpr
+	| KernelExpr
 	| IncDecExpr
 	| AssignExpr
 	| TernaryExpr

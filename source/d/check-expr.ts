@@ -179,6 +179,10 @@ export abstract class ExprChecker {
 				throw kernelTypes(e.pos, "offsetof()");
 			case "xlate":
 				throw kernelTypes(e.pos, "xlate (a translator)");
+			case "field":
+				return e.type;
+			case "kmem":
+				return e.str !== undefined ? STRING : { k: "int", name: e.text, size: e.size, signed: e.signed };
 		}
 	}
 

@@ -51,7 +51,10 @@ export function plural(n: number, word: string): string {
  * depends on a thread-local variable whose type is not known yet. */
 export function guess(e: Expr, known: Map<string, "int" | "string">): DType | undefined {
 	switch (e.kind) {
+		case "kmem":
+			return e.str !== undefined ? "string" : "int";
 		case "int":
+		case "field":
 		case "unary":
 		case "binary":
 			return "int";
@@ -96,6 +99,8 @@ export function varKey(e: LValue): string {
 			return `global:${e.name}`;
 		case "index":
 			return `assoc:${e.base.name}`;
+		case "field":
+			return `field:${e.scope}:${e.name}`;
 	}
 }
 
@@ -110,6 +115,8 @@ export function varText(e: LValue): string {
 			return e.name;
 		case "index":
 			return `${e.base.name}[]`;
+		case "field":
+			return e.text;
 	}
 }
 

@@ -116,6 +116,16 @@ class Checker {
 			if (value !== "int" && value !== "string")
 				throw new DTypeError(s.value.pos, `${article(value)} cannot be assigned to a variable`);
 			const target = s.target;
+			if (target.kind === "field") {
+				// A member of a struct variable: an integer of the member's type (ctypes/).
+				if (value !== "int")
+					throw new DTypeError(
+						s.value.pos,
+						`${target.text} is an integer member; it cannot be assigned ${article(value)}`,
+					);
+				this.types.set(target, "int");
+				return;
+			}
 			const name = varKey(target);
 			if (target.kind === "self") this.info.selfWrites.add(target.name);
 			if (target.kind === "index") this.assocIndex(target);
@@ -334,7 +344,11 @@ class Checker {
 	private typeOf(e: Expr, asKey: boolean): DType {
 		switch (e.kind) {
 			case "int":
+			case "field":
 				return "int";
+			case "kmem":
+				if (e.base) this.expr(e.base, false);
+				return e.str !== undefined ? "string" : "int";
 			case "string":
 				return "string";
 			case "builtin":

@@ -2,6 +2,7 @@
 // C's precedence and associativity (DTrace's dt_grammar.y), type names for casts and
 // sizeof, and the token plumbing the program parser (parser.ts) builds on.
 
+import { CTypes } from "./ctypes/registry.ts";
 import { DSyntaxError, type Position } from "./errors.ts";
 import { TAG } from "./errtags.ts";
 import { Lexer, type LexOptions, near, type Token } from "./lexer.ts";
@@ -76,6 +77,8 @@ export class ExprParser {
 	protected parens = 0;
 	protected nesting = 0;
 	protected readonly core: boolean;
+	/** The program's declared C types (ctypes/): typedef names start type names too. */
+	readonly ctypes = new CTypes();
 	private readonly depths = new WeakMap<object, number>();
 
 	constructor(text: string, options: ParseOptions, lex: LexOptions) {
@@ -85,22 +88,22 @@ export class ExprParser {
 
 	// -- token plumbing ------------------------------------------------------
 
-	protected peek(k = 0): Token {
+	peek(k = 0): Token {
 		while (this.buf.length <= k) this.buf.push(this.lx.next());
 		return this.buf[k]!;
 	}
 
-	protected take(): Token {
+	take(): Token {
 		const t = this.peek();
 		this.buf.shift();
 		return t;
 	}
 
-	protected is(t: Token, text: string): boolean {
+	is(t: Token, text: string): boolean {
 		return t.kind === "punct" && t.text === text;
 	}
 
-	protected isWord(t: Token, text: string): boolean {
+	isWord(t: Token, text: string): boolean {
 		return t.kind === "ident" && t.text === text;
 	}
 
@@ -113,7 +116,7 @@ export class ExprParser {
 		}
 	}
 
-	protected expect(text: string, expected = `'${text}'`): Token {
+	expect(text: string, expected = `'${text}'`): Token {
 		const t = this.take();
 		if (!this.is(t, text)) {
 			if (this.inPredicate && this.is(t, "/") && (text === ")" || text === "]")) throw this.unclosed(t, text, expected);
@@ -230,7 +233,7 @@ export class ExprParser {
 
 	/** Does the token after `(` start a type name? */
 	protected startsType(t: Token): boolean {
-		return t.kind === "ident" && TYPE_WORDS.has(t.text);
+		return t.kind === "ident" && (TYPE_WORDS.has(t.text) || this.ctypes.isTypedef(t.text));
 	}
 
 	private cast(): Expr {
@@ -426,7 +429,7 @@ export class ExprParser {
 	}
 
 	/** `type_name`: specifier/qualifier words, then (unless in a declaration) `*`s. */
-	protected typeName(pointersToo = true): TypeName {
+	typeName(pointersToo = true): TypeName {
 		const first = this.peek();
 		const words: string[] = [];
 		for (;;) {

@@ -2,6 +2,7 @@
 // statements (including DTrace 2.x's if/else), declarations, inlines and control lines.
 // subset.ts narrows this parser to today's back end.
 
+import { cDeclaration, startsCDeclaration, typedefDeclaration } from "./ctypes/decl.ts";
 import { DSyntaxError, type Position, UNSUPPORTED } from "./errors.ts";
 import type { ControlLine, Token } from "./lexer.ts";
 import { near } from "./lexer.ts";
@@ -42,9 +43,10 @@ const DECL_WORDS: ReadonlySet<string> = new Set([
 
 /** Is this outer-level word the start of a declaration rather than a probe description?
  * (DTrace's rule: a word without `:-.?!` that names a type, up to any `*`.) */
-export function startsDeclaration(text: string): boolean {
+export function startsDeclaration(text: string, declared?: { isTypedef(word: string): boolean }): boolean {
 	if (/[:\-.?!`]/.test(text) || text === "BEGIN" || text === "END" || text === "ERROR") return false;
-	return DECL_WORDS.has(text.split("*")[0]!);
+	const word = text.split("*")[0]!;
+	return DECL_WORDS.has(word) || declared?.isTypedef(word) === true;
 }
 
 export class ProgramParser extends ExprParser {
@@ -71,10 +73,11 @@ export class ProgramParser extends ExprParser {
 				if (clauses.length === 0 && declarations.length === 0) this.empty(t);
 				break;
 			}
-			if (t.kind === "pspec" && !this.pspecOnly() && startsDeclaration(t.text)) {
+			if (t.kind === "pspec" && !this.pspecOnly() && startsDeclaration(t.text, this.ctypes)) {
 				this.declarationStart(t);
 				this.unreadProbe(t);
-				declarations.push(this.declaration());
+				const d = this.declaration();
+				if (d) declarations.push(d);
 				continue;
 			}
 			clauses.push(this.clause(t));
@@ -253,7 +256,7 @@ export class ProgramParser extends ExprParser {
 
 	// -- declarations --------------------------------------------------------
 
-	private declaration(): Declaration {
+	private declaration(): Declaration | null {
 		const first = this.peek();
 		let storage: StorageClass = "global";
 		for (;;) {
@@ -267,6 +270,7 @@ export class ProgramParser extends ExprParser {
 			if (["static", "register", "auto"].includes(t.text) && t.kind === "ident") {
 				throw new DSyntaxError(t.pos, "specified storage class not appropriate in D", "D_DECL_BADCLASS");
 			}
+			if (this.isWord(t, "typedef") && storage === "global") return typedefDeclaration(this, this.ctypes);
 			if (t.kind === "ident" && ["extern", "typedef", "translator", "provider", "import", "counter"].includes(t.text)) {
 				throw new DSyntaxError(
 					t.pos,
@@ -285,6 +289,7 @@ export class ProgramParser extends ExprParser {
 				);
 			return this.inline();
 		}
+		if (startsCDeclaration(this, this.ctypes)) return cDeclaration(this, this.ctypes, storage, first);
 		const next = this.peek();
 		// `self x;` and `this x;`: a storage class without a type declares an int, as in C.
 		const implicit = storage !== "global" && next.kind === "ident" && !TYPE_WORDS.has(next.text);
@@ -300,6 +305,7 @@ export class ProgramParser extends ExprParser {
 			if (!this.is(t, ",")) throw syntax(t, "',' or ';'");
 		}
 		const decl: VarDecl = { kind: "decl", storage, type, declarators, pos: first.pos };
+		this.ctypes.noteDeclaration(decl);
 		return decl;
 	}
 

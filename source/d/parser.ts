@@ -3,6 +3,7 @@
 // It follows DTrace's grammar (dt_grammar.y) and names every construct it refuses.
 
 import type * as core from "./ast.ts";
+import { withCTypes } from "./ctypes/registry.ts";
 import { DSyntaxError, NO_POS } from "./errors.ts";
 import { type ParseOptions, syntax } from "./parse-expr.ts";
 import { ProgramParser } from "./parse-program.ts";
@@ -35,8 +36,9 @@ export function parseProgram(text: string, options?: ParseOptions): Program | co
 export function parseProgram(text: string, options: ParseOptions = {}): Program | core.Program {
 	checkSize(text);
 	try {
-		if (options.language === "full") return new ProgramParser(text, options).program();
-		return new CoreParser(text, options.file).program() as unknown as core.Program;
+		// The program's C types (ctypes/) are the active ones while it is parsed and narrowed.
+		const parser = options.language === "full" ? new ProgramParser(text, options) : new CoreParser(text, options.file);
+		return withCTypes(parser.ctypes, () => parser.program()) as Program | core.Program;
 	} catch (e) {
 		throw extraCloser(text, e);
 	}

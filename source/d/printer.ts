@@ -195,6 +195,9 @@ export function printExpr(e: Expr): string {
 			return `offsetof(${printType(e.type)}, ${e.member})`;
 		case "xlate":
 			return `xlate <${printType(e.type)}> (${printExpr(e.operand)})`;
+		case "field":
+		case "kmem":
+			return e.text;
 	}
 }
 

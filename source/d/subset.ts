@@ -6,6 +6,8 @@
 
 import * as core from "./ast.ts";
 import { asNull, asStringof } from "./bytes.ts";
+import { kernelCast, kernelMember, kernelString } from "./ctypes/kernel.ts";
+import * as ct from "./ctypes/rewrite.ts";
 import { NO_POS, type Position } from "./errors.ts";
 import { TAG } from "./errtags.ts";
 import { AGG_ACTIONS } from "./functions.ts";
@@ -36,6 +38,7 @@ export { suggest, unknownName } from "./subset-names.ts";
 
 /** Reject what cannot be assigned (the subset's lvalues: self->x, this->x, x, a[k, ...]). */
 function restrictLValue(e: Expr, op: string, pos: Position): void {
+	if (ct.fieldTarget(e, op, pos)) return;
 	selfArrayAsAssoc(e);
 	if (e.kind === "self" || e.kind === "this") return;
 	if (e.kind === "ident") {
@@ -43,6 +46,7 @@ function restrictLValue(e: Expr, op: string, pos: Position): void {
 		return;
 	}
 	if (e.kind === "index" && e.base.kind === "ident" && globalName(e.base.name)) {
+		e.keys = ct.expandKeys(e.keys);
 		e.keys.forEach(restrictExpr);
 		return;
 	}
@@ -62,7 +66,11 @@ function jstackAsUstack(e: Extract<Expr, { kind: "call" }>): void {
 	if (e.args.length === 0) e.args.push({ kind: "int", value: 50n, pos: e.pos } as Expr);
 }
 
+/** A member of a struct variable, already resolved (ctypes/rewrite.ts). */
+const isField = (e: Expr) => ["field", "kmem"].includes((e as { kind: string }).kind);
+
 export function restrictExpr(e: Expr): void {
+	if (isField(e)) return;
 	switch (e.kind) {
 		case "int":
 		case "string":
@@ -70,12 +78,15 @@ export function restrictExpr(e: Expr): void {
 			return;
 		case "builtin":
 			if (BUILTINS.has(e.name)) return;
+			if (e.name === "curthread" && kernelMember(e, restrictExpr)) return;
 			if (e.name === "args") throw err(e.pos, "'args[]' is not supported; use arg0 to arg9");
 			throw err(e.pos, `'${e.name}' is not supported`);
 		case "this":
+			ct.wholeStruct(e);
 			return;
 		case "ident":
-			if (asNull(e)) return;
+			if (asNull(e) || ct.enumConstant(e)) return;
+			ct.wholeStruct(e);
 			// A global variable; the checker insists that some clause assigns it.
 			if (!globalName(e.name)) identifier(e.name, e.pos);
 			return;
@@ -94,6 +105,7 @@ export function restrictExpr(e: Expr): void {
 		}
 		case "unary":
 			before.unaryAction(e.op, e.operand, e.pos);
+			if (e.op === "*" && kernelMember(e, restrictExpr)) return;
 			if (e.op === "*") throw err(e.pos, "pointer dereference ('*') is not supported");
 			if (e.op === "&") throw err(e.pos, "taking an address ('&') is not supported");
 			restrictExpr(e.operand);
@@ -144,6 +156,7 @@ export function restrictExpr(e: Expr): void {
 			selfArrayAsAssoc(e);
 			if (e.base.kind === "ident") {
 				if (!globalName(e.base.name)) identifier(e.base.name, e.base.pos);
+				e.keys = ct.expandKeys(e.keys);
 				e.keys.forEach(restrictExpr);
 				return;
 			}
@@ -155,9 +168,12 @@ export function restrictExpr(e: Expr): void {
 			restrictExpr(e.base);
 			throw err(e.pos, "array subscripts ('[') are not supported");
 		case "member":
+			if (kernelMember(e, restrictExpr) || ct.memberToField(e)) return;
 			restrictExpr(e.base);
 			throw err(e.pos, e.op === "->" ? "'->' is not supported" : "member access ('.') is not supported");
 		case "cast": {
+			if (kernelCast(e, restrictExpr)) return;
+			ct.normalizeType(e.type);
 			const to = resolveType(e.type);
 			if (to.k === "string") {
 				restrictExpr(e.operand);
@@ -173,6 +189,8 @@ export function restrictExpr(e: Expr): void {
 			return;
 		}
 		case "sizeof": {
+			if (ct.sizeofC(e)) return;
+			if (e.type) ct.normalizeType(e.type);
 			// sizeof of an integer type: a constant.
 			const ty = e.type ? resolveType(e.type) : undefined;
 			if (ty && isInteger(ty)) {
@@ -182,10 +200,13 @@ export function restrictExpr(e: Expr): void {
 			throw err(e.pos, "'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)");
 		}
 		case "stringof":
+			if (kernelString(e, restrictExpr)) return;
 			restrictExpr(e.operand);
 			asStringof(e);
 			return;
 		case "offsetof":
+			if (ct.offsetofC(e)) return;
+			throw err(e.pos, `'${e.kind}' is not supported`);
 		case "xlate":
 			throw err(e.pos, `'${e.kind}' is not supported`);
 	}
@@ -231,6 +252,10 @@ function restrictStatement(s: Statement): void {
 			s.args.forEach(restrictExpr);
 			return;
 		case "assign":
+			if (ct.structAssign(s)) {
+				restrictStatement(s);
+				return;
+			}
 			restrictLValue(s.target, s.op, s.opPos);
 			restrictExpr(s.value);
 			return;
@@ -377,6 +402,7 @@ export class CoreParser extends ProgramParser {
 			if (
 				this.is(next, "=") ||
 				this.is(next, "[") ||
+				this.is(next, ".") ||
 				ASSIGN_OPS.has(next.text) ||
 				this.is(next, "++") ||
 				this.is(next, "--")

@@ -6,6 +6,7 @@
 // character; for binary, ternary and assignment expressions the operator, for calls
 // the function name). Nodes made with the builders carry NO_POS (line 0).
 
+import type { FieldExpr, KernelExpr } from "./ctypes/nodes.ts";
 import { NO_POS, type Position } from "./errors.ts";
 
 export type { Position } from "./errors.ts";
@@ -273,7 +274,10 @@ export type Expr =
 	| SizeofExpr
 	| StringofExpr
 	| OffsetofExpr
-	| XlateExpr;
+	| XlateExpr
+	// Made by the subset's narrowing (ctypes/nodes.ts), never by the parser.
+	| FieldExpr
+	| KernelExpr;
 
 // ---------------------------------------------------------------------------
 // Statements

@@ -52,6 +52,9 @@ export function forEachExpr(c: Clause, f: (e: Expr) => void): void {
 			case "call":
 				e.args.forEach(visit);
 				return;
+			case "kmem":
+				visit(e.base);
+				return;
 			default:
 				return;
 		}

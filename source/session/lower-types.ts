@@ -66,6 +66,10 @@ export function typeOf(e: Expr, vars: VarTypes): IntType {
 			return e.fn === "strlen" ? SIZE_T : UINT64;
 		case "string":
 			return INT64;
+		case "field":
+			return e.type;
+		case "kmem":
+			return { k: "int", name: e.text, size: e.size, signed: e.signed };
 	}
 }
 

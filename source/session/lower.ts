@@ -11,6 +11,7 @@ import type { TraceProbe } from "../providers/types.ts";
 import type { ContainerTable } from "./containers.ts";
 import { execArgs, llquantizeParams, lowerBuiltinVar } from "./lower-builtins.ts";
 import { containerCompare, containerExpr } from "./lower-container.ts";
+import { fieldRef, lowerFieldLoad, lowerFieldStore } from "./lower-fields.ts";
 import { selfStrRef, threadKey } from "./lower-self.ts";
 import { isStringCall, lowerIntCall, lowerStrCall } from "./lower-strings.ts";
 import { isSymCall, lowerSymKey, type SymFn } from "./lower-syms.ts";
@@ -113,6 +114,9 @@ export function lowerRef(e: LValue, env: LowerEnv): VarRef {
 			const keys = [...threadKey(e.base.name, env), ...e.keys.map((k) => lowerKey(k, env, true).field)];
 			return { k: "assoc", mapFd: varEnv(env, e).assoc(e.base.name, keys, valueBytes(e, env)), keys };
 		}
+		case "field":
+			if (e.bits !== undefined) throw unsupported(`${e.text} is a bit-field: it has no place of its own.`, e);
+			return fieldRef(e, env);
 	}
 }
 
@@ -145,6 +149,13 @@ function storeCut(e: IntExpr, t: IntType): IntExpr {
 
 /** `target op= value` (or `=`) as a store of the value cut to the variable's type. */
 export function lowerAssign(s: Pick<AssignStmt, "op" | "target" | "value">, env: LowerEnv): IntExpr {
+	if (s.target.kind === "field") {
+		const f = s.target;
+		let value = lowerInt(s.value, env);
+		if (s.op !== "=")
+			value = typedBin(s.op.slice(0, -1), lowerFieldLoad(f, env), value, f.type, typeOf(s.value, types(env)));
+		return lowerFieldStore(f, env, storeCut(value, f.type));
+	}
 	const ref = lowerRef(s.target, env);
 	const vt = typeOf(s.target, types(env));
 	const valueType = typeOf(s.value, types(env));
@@ -175,6 +186,8 @@ export function isStringExpr(e: Expr, env?: LowerEnv): boolean {
 			);
 		case "call":
 			return isStringCall(e);
+		case "kmem":
+			return e.str !== undefined;
 		default:
 			return false;
 	}
@@ -217,6 +230,11 @@ export function lowerInt(e: Expr, env: LowerEnv): IntExpr {
 		case "ident":
 		case "index":
 			return { k: "load", v: lowerRef(e, env) };
+		case "field":
+			return lowerFieldLoad(e, env);
+		case "kmem":
+			if (e.str !== undefined) throw unsupported(`${e.text} is a string: it cannot be used as an integer.`, e);
+			return lowerKernel(e, env);
 		case "incdec": {
 			const t = typeOf(e.operand, types(env));
 			const stored = lowerAssign({ op: e.op === "++" ? "+=" : "-=", target: e.operand, value: one }, env);
@@ -318,6 +336,7 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if ((e.kind === "self" || e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
+	if (e.kind === "kmem" && e.str !== undefined) return { k: "kstr", addr: lowerKernel(e, env), size: e.str };
 	if (e.kind === "builtin" && (e.name === "execargs" || e.name === "psargs")) return execArgs(e);
 	if (e.kind === "builtin" && e.name === "container")
 		throw unsupported(
@@ -421,6 +440,13 @@ export function lowerAggregate(s: AggregateStmt, env: LowerEnv): LoweredAgg {
 }
 
 export type { ArgPlan };
+
+/** A kernel value (ctypes/kernel.ts): the address base + offset, or the bytes read there. */
+function lowerKernel(e: Extract<Expr, { kind: "kmem" }>, env: LowerEnv): IntExpr {
+	const base: IntExpr = e.base ? lowerInt(e.base, env) : { k: "curtask" };
+	const addr: IntExpr = e.offset ? { k: "bin", op: "+", l: base, r: { k: "const", v: BigInt(e.offset) } } : base;
+	return e.read ? { k: "kread", addr, size: e.size, signed: e.signed } : addr;
+}
 
 let layout: { parentOffset: number; tgidOffset: number } | undefined;
 

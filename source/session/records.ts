@@ -82,7 +82,7 @@ export function intType(e: Expr): { size: IntSize; signed: boolean } {
 
 /** Variables, casts, ?: and ++/-- have D's types (lower-types.ts); the rest intType's. */
 export function exprIntType(e: Expr, env: LowerEnv): { size: IntSize; signed: boolean } {
-	if (["this", "ident", "index", "self", "incdec", "ternary", "cast"].includes(e.kind)) {
+	if (["this", "ident", "index", "self", "incdec", "ternary", "cast", "field", "kmem"].includes(e.kind)) {
 		const t = typeOf(e, env.vars?.types ?? new Map());
 		return { size: t.size, signed: t.signed };
 	}

@@ -43,12 +43,17 @@ export function newVarState(
 	const strBytes = Math.ceil(strsize / 8) * 8;
 	// Every global the program names gets its offset now: the map is made once, at its full size.
 	let size = 0;
-	const visit = (name: string) => {
+	const visit = (name: string, bytes?: number) => {
 		if (globals.has(name)) return;
 		globals.set(name, size);
-		size += strings.has(`global:${name}`) ? strBytes : 8;
+		size += bytes ?? (strings.has(`global:${name}`) ? strBytes : 8);
 	};
-	for (const c of program.clauses) forEachExpr(c, (e) => e.kind === "ident" && visit(e.name));
+	for (const c of program.clauses)
+		forEachExpr(c, (e) => {
+			if (e.kind === "ident") visit(e.name);
+			// A struct or union variable (source/d/ctypes): its bytes, rounded to 8.
+			else if (e.kind === "field" && e.scope === "global") visit(e.name, e.varSize);
+		});
 	if (globals.size > MAX_GLOBALS)
 		throw new SessionError(
 			`the program has ${globals.size} global variables, more than the ${MAX_GLOBALS} dtop keeps.`,

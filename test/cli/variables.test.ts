@@ -168,7 +168,7 @@ for (const [d, message] of [
 	["BEGIN { this->a[1] = 1; }", "line 1: 'this->a[...]' (an array of this-> variables) is not supported"],
 	["BEGIN { x = inet_ntoa6(arg0); }", "line 1: 'inet_ntoa6' is not supported"],
 	['int x; BEGIN { x = "a"; }', 'line 1: operands have incompatible types: "int" = "string"'],
-	["int *p; BEGIN { }", "line 1: pointer variables ('int *p') are not supported"],
+	["int *p; BEGIN { trace(p); }", "line 1: p is of type 'int *': variables of that type can be declared"],
 ] as const) {
 	test(`refused before loading: ${d}`, async () => {
 		const r = await runDtop(["-n", d]);

@@ -1,0 +1,207 @@
+// Pointers into kernel memory with the kernel's own types, read from its BTF
+// (/sys/kernel/btf/vmlinux): `curthread` is a `struct task_struct *`, a cast such as
+// `(struct file *)arg0` gives an integer a kernel type, and `->`, `.` and `*` walk
+// members from there. Each chain becomes a KernelExpr (ast.ts) that the back end reads
+// with bpf_probe_read_kernel, a failed read being DTrace's runtime error;
+// `stringof(curthread->comm)` reads a kernel string.
+
+import { describeType, findMember, findStruct, type KType, vmlinuxBtf } from "../../../kernel/btf/index.ts";
+import type { Expr as CoreExpr } from "../ast.ts";
+import { DTypeError, type Position } from "../errors.ts";
+import type { Expr } from "../syntax.ts";
+import { QUALIFIERS } from "../types.ts";
+import type { KernelExpr } from "./nodes.ts";
+import { activeCTypes } from "./registry.ts";
+
+type Btf = ReturnType<typeof vmlinuxBtf>;
+
+/** An expression whose value has a kernel type, or an object in kernel memory. */
+type K = { v: Expr; t: KType; text: string } | { addr: Expr | null; offset: number; t: KType; text: string };
+
+const isMem = (k: K): k is Extract<K, { addr: unknown }> => "addr" in k;
+
+function btf(pos: Position): Btf {
+	try {
+		return vmlinuxBtf();
+	} catch {
+		throw new DTypeError(
+			pos,
+			"curthread and the kernel's types need the kernel's BTF (/sys/kernel/btf/vmlinux), which this kernel does not have",
+		);
+	}
+}
+
+function node(base: Expr | null, offset: number, read: boolean, t: KType, text: string, pos: Position): KernelExpr {
+	const size = t.k === "int" ? t.size : 8;
+	return {
+		kind: "kmem",
+		base: base as CoreExpr | null,
+		offset,
+		read,
+		size,
+		signed: t.k === "int" && t.signed,
+		text,
+		pos,
+	};
+}
+
+/** `struct X *` written in a cast, when X is no type of this program. */
+function kernelPointerType(e: Expr): { kind: "struct" | "union"; tag: string } | undefined {
+	if (e.kind !== "cast" || e.type.pointers !== 1) return undefined;
+	const w = e.type.words.filter((x) => !QUALIFIERS.has(x));
+	if (w.length !== 2 || (w[0] !== "struct" && w[0] !== "union")) return undefined;
+	if (activeCTypes()?.declares({ ...e.type, pointers: 0 })) return undefined;
+	return { kind: w[0], tag: w[1]! };
+}
+
+/** Is `e` a chain rooted at curthread or at a cast to a kernel struct pointer? */
+export function kernelRooted(e: Expr): boolean {
+	if (e.kind === "builtin") return e.name === "curthread";
+	if (e.kind === "cast") return kernelPointerType(e) !== undefined;
+	if (e.kind === "member") return kernelRooted(e.base);
+	if (e.kind === "unary" && e.op === "*") return kernelRooted(e.operand);
+	return false;
+}
+
+function structPtr(b: Btf, kind: "struct" | "union", tag: string, pos: Position): KType {
+	const id = findStruct(b, kind, tag);
+	if (id === undefined)
+		throw new DTypeError(pos, `${kind} ${tag} is not a type of this kernel (its BTF has no such ${kind})`, "D_UNKNOWN");
+	return { k: "ptr", to: id, name: `${kind} ${tag} *` };
+}
+
+function walk(e: Expr, restrict: (x: Expr) => void): K {
+	const b = btf(e.pos);
+	switch (e.kind) {
+		case "builtin":
+			return {
+				v: node(null, 0, false, { k: "other", size: 8, name: "" }, "curthread", e.pos),
+				t: structPtr(b, "struct", "task_struct", e.pos),
+				text: "curthread",
+			};
+		case "cast": {
+			const p = kernelPointerType(e)!;
+			restrict(e.operand);
+			return { v: e.operand, t: structPtr(b, p.kind, p.tag, e.pos), text: `((${p.kind} ${p.tag} *)...)` };
+		}
+		case "unary": {
+			const inner = value(walk(e.operand, restrict), e.pos);
+			if (inner.t.k !== "ptr")
+				throw new DTypeError(
+					e.pos,
+					`operator * cannot be applied to ${inner.text}, a ${inner.t.name}`,
+					"D_DEREF_NONPTR",
+				);
+			if (inner.t.to === 0) throw new DTypeError(e.pos, "cannot dereference a pointer to void", "D_DEREF_VOID");
+			return { addr: inner.v, offset: 0, t: describeType(b, inner.t.to), text: `*${inner.text}` };
+		}
+		case "member": {
+			const inner = walk(e.base, restrict);
+			let addr: Expr | null;
+			let offset: number;
+			let sou: KType;
+			if (e.op === "->") {
+				const v = value(inner, e.pos);
+				if (v.t.k !== "ptr")
+					throw new DTypeError(
+						e.pos,
+						`operator -> must be applied to a pointer; ${v.text} is a ${v.t.name}`,
+						"D_OP_PTR",
+					);
+				addr = v.v;
+				offset = 0;
+				sou = describeType(b, v.t.to);
+			} else {
+				if (!isMem(inner))
+					throw new DTypeError(
+						e.pos,
+						`operator . must be applied to a struct or union; ${inner.text} is a ${inner.t.name}`,
+						"D_OP_SOU",
+					);
+				addr = inner.addr;
+				offset = inner.offset;
+				sou = inner.t;
+			}
+			const text = `${inner.text}${e.op}${e.member}`;
+			if (sou.k !== "sou")
+				throw new DTypeError(
+					e.pos,
+					`operator ${e.op} cannot be applied to type "${sou.name}"; must be applied to a struct or union`,
+					"D_OP_SOU",
+				);
+			const m = findMember(b, sou.id, e.member);
+			if (!m) throw new DTypeError(e.pos, `${sou.name} has no member ${e.member}`, "D_MEMBER_NAME");
+			if (m.bits !== 0)
+				throw new DTypeError(e.pos, `${text} is a bit-field of the kernel's; dtop does not read those yet`);
+			return { addr, offset: offset + m.offset, t: describeType(b, m.type), text };
+		}
+		default:
+			throw new DTypeError(e.pos, "not a kernel pointer expression");
+	}
+}
+
+/** The value of `k` (a scalar member read, an array's address). */
+function value(k: K, pos: Position): Extract<K, { v: unknown }> {
+	if (!isMem(k)) return k;
+	const t = k.t;
+	if (t.k === "int" || t.k === "ptr") return { v: node(k.addr, k.offset, true, t, k.text, pos), t, text: k.text };
+	if (t.k === "array")
+		return {
+			v: node(k.addr, k.offset, false, t, k.text, pos),
+			t: { k: "ptr", to: t.elem, name: `${t.name} *` },
+			text: k.text,
+		};
+	throw new DTypeError(pos, `${k.text} is a ${t.name}: use one of its members`, "D_OP_SCALAR");
+}
+
+function replace(target: object, by: object): void {
+	for (const key of Object.keys(target)) delete (target as Record<string, unknown>)[key];
+	Object.assign(target, by);
+}
+
+/** A cast to a kernel struct pointer, alone: the value is a 64-bit address. */
+export function kernelCast(e: Extract<Expr, { kind: "cast" }>, restrict: (x: Expr) => void): boolean {
+	if (!kernelPointerType(e)) return false;
+	restrict(e.operand);
+	e.type = { kind: "typename", words: ["uintptr_t"], pointers: 0, pos: e.type.pos };
+	return true;
+}
+
+/** A member chain into kernel memory becomes its KernelExpr; false when it is none. */
+export function kernelMember(e: Expr, restrict: (x: Expr) => void): boolean {
+	if (!kernelRooted(e) || e.kind === "cast") return false;
+	const k = walk(e, restrict);
+	if (isMem(k) && k.t.k === "array") {
+		// A char array is a string where D expects one (printf's %s, trace()).
+		const elem = describeType(btf(e.pos), k.t.elem);
+		if (elem.k === "int" && elem.size === 1) {
+			replace(e, { ...node(k.addr, k.offset, false, k.t, k.text, e.pos), str: k.t.size });
+			return true;
+		}
+	}
+	const v = value(k, e.pos);
+	if (v.v.kind !== "kmem") throw new DTypeError(e.pos, `${v.text} is not a value dtop can read`);
+	replace(e, { ...v.v, text: v.text });
+	return true;
+}
+
+/** stringof of a kernel char array or char pointer: the string in kernel memory. */
+export function kernelString(e: Extract<Expr, { kind: "stringof" }>, restrict: (x: Expr) => void): boolean {
+	if (!kernelRooted(e.operand)) return false;
+	const k = walk(e.operand, restrict);
+	const t = k.t;
+	let str: number;
+	let v: KernelExpr;
+	if (isMem(k) && t.k === "array") {
+		str = t.size;
+		v = node(k.addr, k.offset, false, t, k.text, e.pos);
+	} else {
+		const val = value(k, e.pos);
+		if (val.t.k !== "ptr" || val.v.kind !== "kmem")
+			throw new DTypeError(e.pos, `stringof cannot be applied to ${k.text}, a ${t.name}`);
+		str = 1 << 20;
+		v = val.v as KernelExpr;
+	}
+	replace(e, { ...v, str, text: `stringof(${k.text})` });
+	return true;
+}

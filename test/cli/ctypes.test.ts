@@ -1,0 +1,171 @@
+// C types in D (source/d/ctypes): enum constants, typedefs, sizeof/offsetof of
+// declared types with C's layout on LP64, struct and union variables (global and
+// this->) in the enabling's BPF maps with member access, copies, unions sharing
+// bytes, bit-fields, structs as associative array keys; and the kernel's types from
+// BTF behind curthread, read with bpf_probe_read_kernel (a bad address is DTrace's
+// runtime error, not a zero). Every program runs in real BPF on this kernel.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runDtop } from "../helpers/cli.ts";
+
+async function run(program: string): Promise<string> {
+	const r = await runDtop(["-q", "-n", program]);
+	assert.equal(r.code, 0, r.stderr);
+	// dtop ends a quiet run's output with a blank line, as dtrace does.
+	return r.stdout.replace(/\n$/, "");
+}
+
+test("enum constants: implicit and explicit values, negative ones, constants in expressions and predicates", async () => {
+	const out = await run(`
+		enum fruit { APPLE, PEAR = 3 * 3, PLUM, FIG = PEAR + PLUM, KIWI = -7, LIME };
+		enum { NORTH = 100, SOUTH };
+		BEGIN /PLUM == 10 && LIME == -6/ {
+			printf("%d %d %d %d %d %d\\n", APPLE, PEAR, PLUM, FIG, KIWI, LIME);
+			printf("%d %d %d\\n", SOUTH - NORTH, sizeof (enum fruit), FIG * 2);
+			exit(0);
+		}`);
+	assert.equal(out, "0 9 10 19 -7 -6\n1 4 38\n");
+});
+
+test("typedefs of basic and declared types: casts truncate and sign-extend as the base type, chains resolve", async () => {
+	const out = await run(`
+		typedef unsigned char byte_t;
+		typedef byte_t octet_t;
+		typedef short half_t;
+		typedef struct pair { int a; long b; } pair_t;
+		octet_t o;
+		BEGIN {
+			o = 300;
+			printf("%d %d %d\\n", o, (octet_t)-1, (half_t)0x18001);
+			printf("%d %d %d %d\\n", sizeof (octet_t), sizeof (half_t), sizeof (pair_t), sizeof (struct pair));
+			exit(0);
+		}`);
+	assert.equal(out, "44 255 -32767\n1 2 16 16\n");
+});
+
+test("sizeof and offsetof follow C's layout: padding, alignment, nested and anonymous members, unions", async () => {
+	const out = await run(`
+		struct inner { char c; short s; };
+		struct outer {
+			char tag;
+			struct inner in;
+			long l;
+			union { int i; char bytes[6]; } u;
+			int tail;
+		};
+		union both { char c; long l; int arr[3]; };
+		BEGIN {
+			printf("%d %d %d\\n", sizeof (struct inner), offsetof(struct inner, s), sizeof (union both));
+			printf("%d %d %d %d %d\\n", offsetof(struct outer, in), offsetof(struct outer, l),
+			    offsetof(struct outer, u), offsetof(struct outer, tail), sizeof (struct outer));
+			exit(0);
+		}`);
+	assert.equal(out, "4 2 16\n2 8 16 24 32\n");
+});
+
+test("struct variables: members of every width keep their types, nested structs, this-> structs, copies", async () => {
+	const out = await run(`
+		struct point { short x; short y; };
+		struct shape { char kind; struct point at; unsigned int area; long id; };
+		struct shape s;
+		this struct point p;
+		BEGIN {
+			s.kind = 'q';
+			s.at.x = -5;
+			s.at.y = 70000;
+			s.area = -1;
+			s.id = 1234567890123;
+			s.area++;
+			s.area += 10;
+			this->p.x = 7;
+			this->p.y = s.at.x * 2;
+			printf("%c %d %d %u %d\\n", s.kind, s.at.x, s.at.y, s.area, s.id);
+			printf("%d %d %d\\n", this->p.x, this->p.y, sizeof (s));
+			s.at = this->p;
+			copy = s;
+			printf("%d %d %c %d\\n", copy.at.x, copy.at.y, copy.kind, copy.id == s.id);
+			exit(0);
+		}`);
+	assert.equal(out, "q -5 4464 10 1234567890123\n7 -10 24\n7 -10 q 1\n");
+});
+
+test("union members share their bytes (little-endian), and structs compare as associative array keys", async () => {
+	const out = await run(`
+		union word { unsigned int u; unsigned char b[4]; struct { unsigned short lo; unsigned short hi; } h; char c; };
+		union word w;
+		struct key { int a; char b; };
+		struct key k1;
+		struct key k2;
+		BEGIN {
+			w.u = 0x41424344;
+			printf("%c %x %x\\n", w.c, w.h.lo, w.h.hi);
+			k1.a = 3; k1.b = 'z';
+			k2.a = 3; k2.b = 'z';
+			seen[k1] = 10;
+			seen[k2] += 5;
+			k2.b = 'y';
+			printf("%d %d\\n", seen[k1], seen[k2]);
+			exit(0);
+		}`);
+	assert.equal(out, "D 4344 4142\n15 0\n");
+});
+
+test("bit-fields: signed and unsigned widths, neighbours kept, a field across the 32-bit boundary", async () => {
+	const out = await run(`
+		struct flags { unsigned int a : 3; int b : 5; unsigned long c : 40; int d : 12; };
+		struct flags f;
+		BEGIN {
+			f.a = 13;
+			f.b = 17;
+			f.c = 0xabcdef0123;
+			f.d = -3;
+			printf("%d %d %x %d %d\\n", f.a, f.b, f.c, f.d, sizeof (struct flags));
+			f.b = 5;
+			printf("%d %d %x %d\\n", f.a, f.b, f.c, f.d);
+			exit(0);
+		}`);
+	assert.equal(out, "5 -15 abcdef0123 -3 8\n5 5 abcdef0123 -3\n");
+});
+
+test("curthread with the kernel's types: pid, tgid, the parent's pid, stringof(comm)", async () => {
+	const out = await run(`
+		BEGIN {
+			printf("%d %d %d %s %s\\n", curthread->pid == pid, curthread->tgid == pid,
+			    ((struct task_struct *)curthread)->real_parent->tgid == ppid,
+			    stringof(curthread->comm), curthread->comm);
+			exit(0);
+		}`);
+	// BEGIN runs in dtop itself (its main thread): comm is whatever the kernel shows for it.
+	assert.match(out, /^1 1 1 (\S+) \1\n$/);
+});
+
+test("a kernel pointer that cannot be read is a runtime error, not a zero", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		`BEGIN { printf("%d\\n", ((struct task_struct *)8)->pid); printf("not reached\\n"); }
+		BEGIN { exit(0); }`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.doesNotMatch(r.stdout, /not reached|^0$/m);
+	assert.match(r.stderr, /invalid address \(0x[0-9a-f]+\) in action #1/);
+});
+
+test("hostile declarations get one clear sentence with DTrace's tag", async () => {
+	const cases: [string, RegExp][] = [
+		["struct s { int a; struct s b; }; BEGIN { exit(0); }", /incomplete struct\/union\/enum struct s: b/],
+		["enum e { A, B, A }; BEGIN { exit(0); }", /failed to define enumerator 'A'/],
+		["typedef int t; typedef long t; BEGIN { exit(0); }", /typedef redeclared: t/],
+		["struct s { int a : 0; }; BEGIN { exit(0); }", /positive integral constant expression expected as bit-field size/],
+		["struct s { char a : 9; }; BEGIN { exit(0); }", /bit-field too big for type: a/],
+		["struct s { int a : 3; }; BEGIN { trace(offsetof(struct s, a)); }", /cannot take offset of a bit-field: a/],
+		["struct s { int a; }; struct s v; BEGIN { trace(v.b); }", /has no member b/],
+		["BEGIN { trace(curthread->no_such_member); }", /struct task_struct has no member no_such_member/],
+	];
+	for (const [program, message] of cases) {
+		const r = await runDtop(["-q", "-n", program]);
+		assert.notEqual(r.code, 0, program);
+		assert.match(r.stderr, message, program);
+		assert.doesNotMatch(r.stderr, /\n\s+at /, program);
+	}
+});
