@@ -338,7 +338,7 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
 function needsBuf(c: ClauseProgram): boolean {
 	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
 	return (
-		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst|execargs|strtok|copyin|inet)"|"name":"u?(stackdepth|caller)"|"keys":\[\{/.test(
+		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst|execargs|strtok|copyin|inet|kstr)"|"name":"u?(stackdepth|caller)"|"keys":\[\{/.test(
 			text,
 		) || (c.thisSize ?? 0) > 0
 	);

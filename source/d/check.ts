@@ -33,7 +33,7 @@ import { validateFormat } from "./printf.ts";
 import { probeFromText, probeText } from "./probe.ts";
 import type { CheckOptions, FullCheckedProgram } from "./scope.ts";
 import { constantValue, restrictProbe, restrictProgram, unknownName } from "./subset.ts";
-import { INT64, STRING } from "./types.ts";
+import { INT64, int, STRING } from "./types.ts";
 
 export { constantValue, varKey, varText };
 
@@ -46,6 +46,9 @@ export type { AggregationInfo, CheckedProgram, ClauseInfo, DType, LquantizeParam
 function formatType(t: DType | undefined, e: Expr | { kind: "aggvar" }) {
 	if (t === "string") return STRING;
 	if (t === "sym") return { k: "symaddr" as const, user: e.kind === "call" && e.fn.startsWith("u") };
+	// A member of a struct variable or a kernel value has its C type (ctypes/): `%c` of a char member.
+	if (e.kind === "field") return e.type;
+	if (e.kind === "kmem") return int(`${e.signed ? "" : "u"}int${e.size * 8}_t`, e.size, e.signed);
 	return INT64;
 }
 

@@ -30,7 +30,7 @@ export type DType =
 	/** An aggregation or an associative array named without its keys (DTrace's <DYN>). */
 	| { k: "dynamic" };
 
-const int = (name: string, size: 1 | 2 | 4 | 8, signed: boolean): IntType => ({ k: "int", name, size, signed });
+export const int = (name: string, size: 1 | 2 | 4 | 8, signed: boolean): IntType => ({ k: "int", name, size, signed });
 
 export const INT = int("int", 4, true);
 export const UINT = int("unsigned int", 4, false);

@@ -120,7 +120,7 @@ test("uregs[] are the user registers: the system call's arguments and number (x8
 	}
 	const bad = await runDtop(["-n", "BEGIN { trace(uregs[99]); }"]);
 	assert.notEqual(bad.code, 0);
-	assert.match(bad.stderr, /line 1, column 20: uregs\[99\] is not a register/);
+	assert.match(bad.stderr, /line 1: uregs\[99\] is not a register/);
 });
 
 test("stackdepth and ustackdepth count frames; id is the probe's ID", async () => {

@@ -126,12 +126,12 @@ test("-e compiles and matches the program, then exits without running it", async
 	assert.equal(bad.code, 1);
 	assert.match(
 		bad.stderr,
-		/^dtop: invalid probe specifier BEGIN \{ x = strlen\(1\); \}: line 1: strlen\(\) argument #1/m,
+		/^dtop: invalid probe specifier BEGIN \{ x = strlen\(1\); \}: line 1: strlen\( \) argument #1 is incompatible with prototype:/m,
 	);
 	const none = await runDtop(["-e", "-n", "nosuchprovider:::x { }"]);
-	// As without -e: a description that matches nothing is refused (dtop's status for it is 2).
-	assert.equal(none.code, 2);
-	assert.match(none.stderr, /unknown provider .nosuchprovider./);
+	// As without -e: a description that matches nothing is refused, as DTrace's D_PDESC_ZERO.
+	assert.equal(none.code, 1);
+	assert.match(none.stderr, /line 1: probe description nosuchprovider:::x does not match any probes/);
 });
 
 test("options that cannot be set exit 1 with dtrace's words; the preprocessor's options are command-line only", async () => {

@@ -78,7 +78,7 @@ test("what is not compiled yet is refused with its line and its name", async () 
 		["BEGIN { x = inet_ntoa6(arg0); }", /: line 1: 'inet_ntoa6' is not supported/],
 		[
 			'BEGIN { x = strjoin("a", 1); }',
-			/: line 1: strjoin\( \) argument #2 is incompatible with prototype:\n\tprototype: const char \*\n\t argument: int\n/,
+			/: line 1: strjoin\( \) argument #2 is incompatible with prototype:\n\tprototype: char \*\n\t argument: int\n/,
 		],
 	] as const) {
 		const r = await runDtop(["-q", "-n", d]);

@@ -15,15 +15,15 @@ test("-Z: a clause that cannot compile is refused at start, as without -Z, thoug
 	try {
 		srv = await startPrefork(1);
 		const pid = String(srv.workers[0]);
-		const bad = "{ @[curthread] = count(); }";
+		const bad = "{ @[inet_ntoa6(arg0)] = count(); }";
 		// Without -Z, on a probe that exists: the error with its line (as dtrace prints it; the terminal wraps it).
 		const plain = startDtop(["-p", pid, "-n", `prefork$target:::query-start ${bad}`], { cols: 120, rows: 30 });
 		assert.equal((await exitOf(plain)).exitCode, 1);
-		assert.match(plain.text().replace(/\n/g, ""), /: line 1: 'curthread' is not supported/);
+		assert.match(plain.text().replace(/\n/g, ""), /: line 1: 'inet_ntoa6' is not supported/);
 		// With -Z, on a probe that does not exist (yet): the same error, not a silent start.
 		const zero = startDtop(["-Z", "-p", pid, "-n", `later$target:::query-start ${bad}`], { cols: 120, rows: 30 });
 		assert.equal((await exitOf(zero)).exitCode, 1, zero.text());
-		assert.match(zero.text().replace(/\n/g, ""), /: line 1: 'curthread' is not supported/);
+		assert.match(zero.text().replace(/\n/g, ""), /: line 1: 'inet_ntoa6' is not supported/);
 	} finally {
 		await srv?.stop();
 	}
