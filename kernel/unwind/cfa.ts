@@ -485,7 +485,16 @@ function makeRule(s: State, arch: UnwindArch, cie: Cie): UnwindRule {
 	};
 	// Offsets beyond 32 bits (or a 16-bit return address offset) do not pack; no real frame has them.
 	if (Math.abs(rule.cfaOffset) >= I32 || Math.abs(rule.fpOffset) >= I32) rule.cfa = CfaKind.UNSUPPORTED;
-	if (Math.abs(rule.raOffset) >= 2 ** 15) rule.ra = RegKind.LOST;
+	if (Math.abs(rule.fpOffset) >= I32) {
+		rule.fp = RegKind.LOST;
+		rule.fpBase = 0;
+		rule.fpOffset = 0;
+	}
+	if (Math.abs(rule.raOffset) >= 2 ** 15) {
+		rule.ra = RegKind.LOST;
+		rule.raBase = 0;
+		rule.raOffset = 0;
+	}
 	if (rule.cfa === CfaKind.UNSUPPORTED) {
 		rule.cfaBase = 0;
 		rule.cfaOffset = 0;
