@@ -8,14 +8,20 @@
 // Record: { u32 tgid; u32 copied; u64 regs[]; u8 stack[copySize] }, the
 // registers the walk starts from in regs.ts's order (pc, sp, frame pointer, and
 // on aarch64 the link register x30): 32 bytes of header on x86_64, 40 on aarch64.
-// The copy is all-or-nothing per size, so it is tried at copySize, then halved
-// down to 512 bytes (a stack whose top is closer than copySize to sp).
+// bpf_probe_read_user is all-or-nothing, and a stack's top is often closer than
+// copySize to sp (the main thread's stack ends a few KiB above main), so the copy
+// is tried whole, then built greedily from halves: copySize/2 at sp, copySize/4
+// after what was copied, … down to 8 bytes; the readable part of a stack is one
+// range from sp up, so this copies all of it, up to copySize (perf copies
+// min(size, what is readable) the same way). Halving the whole copy instead kept
+// as little as half the readable stack: on aarch64, where a signal frame is
+// ~4.6 KiB, the frames below a signal handler were beyond the copy.
 //
 // aarch64's signal frames need the code of the signal trampoline (the vDSO's
 // __kernel_rt_sigreturn, walk.ts): the vDSO's bytes are read from the process
 // when it is added.
 import { closeSync, openSync, readSync } from "node:fs";
-import { Asm, FP, R0, R1, R2, R3, R6, R7 } from "../bpf/asm.ts";
+import { Asm, FP, R0, R1, R2, R3, R6, R7, R8 } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
 import type { RingBuffer } from "../bpf/ringbuf.ts";
 import { type Mapping, openablePath, readMaps } from "../elf/procmaps.ts";
@@ -56,8 +62,8 @@ export interface StackCopyOptions {
 
 /** A whole uprobe program: copy registers and stack into the ring buffer; returns 0. */
 export function stackCopyProgram(o: StackCopyOptions): Asm {
-	if (o.copySize < 512 || o.copySize % 8 !== 0)
-		throw new Error(`the stack copy must be ≥ 512 bytes and a multiple of 8.`);
+	if (o.copySize < 64 || (o.copySize & (o.copySize - 1)) !== 0)
+		throw new Error(`the stack copy must be a power of two of at least 64 bytes (not ${o.copySize}).`);
 	const arch = o.arch ?? archFor().name;
 	const regs = recordRegs(arch);
 	const head = copyHeader(arch);
@@ -77,12 +83,19 @@ export function stackCopyProgram(o: StackCopyOptions): Asm {
 		a.ldx(8, R1, R6, off).stx(8, R7, 8 + 8 * i, R1);
 	});
 	a.st(4, R7, 4, 0);
-	for (let size = o.copySize; size >= 512; size >>= 1) {
-		a.mov(R1, R7).add(R1, head).mov(R2, size).ldx(8, R3, R6, sp).call(Helper.probe_read_user);
-		a.jne(R0, 0, `try_${size >> 1}`)
-			.st(4, R7, 4, size)
-			.ja("submit");
-		a.label(`try_${size >> 1}`);
+	a.mov(R1, R7).add(R1, head).mov(R2, o.copySize).ldx(8, R3, R6, sp).call(Helper.probe_read_user);
+	a.jne(R0, 0, "halves").st(4, R7, 4, o.copySize).ja("submit");
+	a.label("halves");
+	// Each half goes after what the larger ones copied. That count is kept in the
+	// record (R7+4) and reloaded, so the verifier sees one state per step instead of
+	// one per combination; masked with copySize - 2·size (the count is a sum of larger
+	// halves, so the mask keeps its value) to prove the read stays in the record.
+	for (let size = o.copySize >> 1; size >= 8; size >>= 1) {
+		a.ldx(4, R8, R7, 4).and(R8, o.copySize - 2 * size);
+		a.mov(R1, R7).add(R1, head).add(R1, R8).mov(R2, size).ldx(8, R3, R6, sp).add(R3, R8);
+		a.call(Helper.probe_read_user);
+		a.jne(R0, 0, `past_${size}`).add(R8, size).stx(4, R7, 4, R8);
+		a.label(`past_${size}`);
 	}
 	a.label("submit").mov(R1, R7).mov(R2, 0).call(Helper.ringbuf_submit);
 	a.label("out").mov(R0, 0).exit();
@@ -166,6 +179,8 @@ export class StackCopyConsumer {
 	readonly counts = new Map<string, number>();
 	records = 0;
 	bytes = 0;
+	/** Called with each record as walked (tests check what was copied). */
+	onRecord: ((s: CopiedStack, rec: Buffer) => void) | undefined;
 	private readonly spaces = new Map<number, MappingList>();
 	constructor(
 		private readonly ring: RingBuffer,
@@ -186,6 +201,7 @@ export class StackCopyConsumer {
 			const key = `${s.pid};${s.result.stop};${s.result.frames.join(",")}`;
 			this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
 			this.bytes += r.length;
+			this.onRecord?.(s, r);
 		}
 		this.records += recs.length;
 		return recs.length;

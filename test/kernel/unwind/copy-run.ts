@@ -21,6 +21,8 @@ export interface CopiedRun {
 	records: number;
 	/** Records the ring buffer had no room for. */
 	lost: number;
+	/** Per record: its sp and the bytes of stack it carried. */
+	copies: { sp: number; copied: number }[];
 }
 
 /** `file --wait ...args` with a stack copy of `copySize` bytes at USDT probe `usdt`; runs to its end. */
@@ -54,6 +56,8 @@ export async function runCopied(file: string, usdt: string, args: string[], copy
 		rb = new RingBuffer(ring);
 		const consumer = new StackCopyConsumer(rb, 127);
 		consumer.addProcess(child.pid);
+		const copies: CopiedRun["copies"] = [];
+		consumer.onRecord = (s, rec) => copies.push({ sp: Number(rec.readBigUInt64LE(16)), copied: s.copied });
 		const maps = readMaps(child.pid);
 		const path = realpathSync(file);
 		link = attachUprobePerf(prog.fd, { path, pid: child.pid, sites: [usdtSite({ file: path, usdt })] });
@@ -69,7 +73,7 @@ export async function runCopied(file: string, usdt: string, args: string[], copy
 			const [, stop, frames] = key.split(";");
 			return { stop: Number(stop) as StopReason, frames: frames.split(",").map(Number), count };
 		});
-		return { pid: child.pid, maps, stacks, records: consumer.records, lost };
+		return { pid: child.pid, maps, stacks, records: consumer.records, lost, copies };
 	} finally {
 		if (timer) clearInterval(timer);
 		link?.close();

@@ -41,3 +41,28 @@ for (const via of ["direct", "signal", "syscall"]) {
 		assert.match(sym[sym.length - 1], /^deepstack`_start\+/);
 	});
 }
+
+// bpf_probe_read_user copies all or nothing, and the main thread's stack ends a few
+// KiB above main: a copy larger than what is left is built from halves, so a record
+// carries every readable byte from sp to the stack's top (halving the whole copy
+// kept as little as half, and on aarch64 lost the frames below a signal handler).
+for (const copySize of [1 << 20, 16384, 4096]) {
+	test(`the stack copy of ${copySize} bytes carries min(${copySize}, the stack from sp to its top), directly and in a signal handler`, async () => {
+		for (const via of ["direct", "signal"]) {
+			const r = await runCopied(DEEPSTACK, "hit", ["--count", "2", "--via", via], copySize);
+			const top = r.maps.find((m) => m.path === "[stack]")?.end;
+			assert.ok(top !== undefined, "the fixture's maps have a [stack]");
+			assert.equal(r.copies.length, 2);
+			for (const c of r.copies) {
+				assert.ok(c.sp < top && top - c.sp < 1 << 20, `sp 0x${c.sp.toString(16)} in the stack`);
+				assert.equal(
+					c.copied,
+					Math.min(copySize, top - c.sp),
+					`${via}: sp 0x${c.sp.toString(16)}, top 0x${top.toString(16)}`,
+				);
+			}
+			if (copySize > top - r.copies[0].sp)
+				assert.equal(r.stacks[0].stop, Stop.END, `${via}: the whole stack was copied`);
+		}
+	});
+}
