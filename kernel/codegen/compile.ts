@@ -13,6 +13,7 @@
 //                      fp-136 .. fp-160 keys (strings.ts, vars.ts)
 //                      fp-176, fp-184   record.ts
 //                      fp-208 .. fp-192 a user string read's arguments (user-read.ts)
+//                      fp-296 .. fp-217 the error block's arguments and state (faults.ts)
 // Keys and compared strings are built in the per-CPU buffer, not on the stack.
 import { Asm, R0, R1, R2, R3, R4, R6, R7, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
@@ -20,7 +21,16 @@ import { compileAgg } from "./agg.ts";
 import { boolify, evalBin } from "./binary.ts";
 import { evalBuiltinVar } from "./builtins.ts";
 import { cgroupScope, evalContainer } from "./container.ts";
-import { closeFaults, type FaultScope, openFaults } from "./faults.ts";
+import {
+	closeFaults,
+	ERROR_ARGS,
+	ERROR_BLOCK,
+	ERROR_COOKIE,
+	ERROR_EXITED,
+	ERROR_RETURN,
+	type FaultScope,
+	openFaults,
+} from "./faults.ts";
 import type { ArgPlan, ClauseProgram, IntExpr, Stmt } from "./ir.ts";
 import { evalKernel } from "./kread.ts";
 import { beginRecord, checkState, compileRecordStmt, endRecord } from "./record.ts";
@@ -67,6 +77,8 @@ export interface State {
 	cbBuf?: boolean;
 	/** The clause's fault handler (faults.ts). */
 	fault?: FaultScope;
+	/** Faults jump to the error block, which returns to one of these clause ends (faults.ts). */
+	errors?: { returns: string[] };
 }
 
 /** *(u64 *)(ptr + off) += value (a register, or an immediate). Clobbers R1 unless value is R1. */
@@ -118,6 +130,9 @@ function readArg(s: State, plan: ArgPlan | undefined, what: string): void {
 				a.ldx(plan.size, R0, R6, plan.offset);
 			}
 			extend(a, R0, plan.size, plan.signed);
+			return;
+		case "error-arg":
+			a.ldx(8, R0, R10, ERROR_ARGS + 8 * plan.n);
 			return;
 		case "pc": {
 			const zero = `pc_zero_${s.labels++}`;
@@ -405,45 +420,90 @@ export function compileClauses(ps: ClauseProgram[]): Asm {
 	}
 	if (p.cgroupScopeFd !== undefined) cgroupScope({ a, p, depth: 0, labels, atomic: true }, p.cgroupScopeFd, exit);
 	checkState({ a, p, depth: 0, labels, atomic: true }, exit);
-	const withBuf = ps.find((c) => c.bufFd !== undefined && needsBuf(c));
+	const onError = p.onError;
+	const errorClauses = onError?.clauses ?? [];
+	const all = [...ps, ...errorClauses];
+	const withBuf = all.find((c) => c.bufFd !== undefined && needsBuf(c));
 	if (withBuf) {
 		loadBuf({ a, p: withBuf, depth: 0, labels, atomic: true }, exit);
-		zeroThis({ a, p: withBuf, depth: 0, labels, atomic: true }, Math.max(0, ...ps.map((c) => c.thisSize ?? 0)));
+		zeroThis({ a, p: withBuf, depth: 0, labels, atomic: true }, Math.max(0, ...all.map((c) => c.thisSize ?? 0)));
 	}
+	const errors = onError ? { returns: [] as string[] } : undefined;
+	const errorExits = errorClauses.some((e) => callsExit(e.statements));
 	let unwinds: ClauseProgram | undefined;
 	ps.forEach((c, i) => {
 		const next = `clause_${i}_end`;
-		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next };
-		// DTrace: once a clause of this firing called exit(), the later clauses record nothing.
-		if (ps.slice(0, i).some((e) => callsExit(e.statements))) checkState(s, next);
-		openFaults(s, i);
-		if (c.predicate) {
-			evalInt(s, c.predicate);
-			a.jeq(R0, 0, next);
-		}
-		// Count the firing against its probe.
-		a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
-		a.ldMapFd(R1, c.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
-		a.jeq(R0, 0, `hit_done_${i}`);
-		addTo(s, R0, 0, 1);
-		a.label(`hit_done_${i}`);
-		beginRecord(s, next);
-		c.statements.forEach((st, n) => {
-			// DTrace numbers a clause's actions from 1 (0 is the predicate).
-			if (s.fault) s.fault.action = n + 1;
-			compileStmt(s, st);
-		});
-		endRecord(s);
-		closeFaults(s, next);
-		a.label(next);
-		labels = s.labels;
+		const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next, errors };
+		// DTrace: once a clause of this firing called exit() (or ERROR did, after a fault), the later clauses record nothing.
+		if (i > 0 && (errorExits || ps.slice(0, i).some((e) => callsExit(e.statements)))) checkState(s, next);
+		labels = compileOne(s, c, `clause_${i}`);
 		if (s.unwinds) unwinds ??= c;
 	});
 	a.label(exit).mov(R0, 0).exit();
+	if (onError && errors && errors.returns.length > 0) {
+		// The error block: ERROR's clauses with ERROR's cookie, then back to the faulting clause's end.
+		a.label(ERROR_BLOCK);
+		a.stx(8, R10, ERROR_COOKIE, R7).ldImm64(R7, onError.cookie);
+		// An exit() of ERROR's acts inside the faulting firing: its later clauses record nothing (BEGIN's and END's too, which do not check the state).
+		if (errorExits) stateFlag(a, p, ERROR_EXITED, exit);
+		errorClauses.forEach((c, i) => {
+			const next = `error_${i}_end`;
+			const s: State = { a, p: c, depth: 0, labels, atomic: c.atomic ?? true, unwinds: false, end: next };
+			labels = compileOne(s, c, `error_${i}`);
+			if (s.unwinds) unwinds ??= c;
+		});
+		if (errorExits) {
+			stateFlag(a, p, ERROR_EXITED - 8, exit);
+			a.ldx(8, R1, R10, ERROR_EXITED)
+				.ldx(8, R2, R10, ERROR_EXITED - 8)
+				.jne(R1, R2, exit);
+		}
+		a.ldx(8, R7, R10, ERROR_COOKIE).ldx(8, R1, R10, ERROR_RETURN);
+		errors.returns.forEach((end, i) => {
+			a.jeq(R1, i, end);
+		});
+		a.ja(exit);
+	}
 	// The unwinder's subprograms follow the main program, once for every clause that calls them.
 	unwinds?.ustack?.emit(a);
 	emitCallbacks(a);
 	return a;
+}
+
+/** The session's state flag (exit() called, or stopping) into the stack slot `off`; no state map: to `exit`. */
+function stateFlag(a: Asm, p: ClauseProgram, off: number, exit: string): void {
+	if (p.stateFd === undefined) throw new CodegenError("exit() needs the session's state map.");
+	a.st(4, R10, TLS_KEY, 0);
+	a.ldMapFd(R1, p.stateFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
+	a.jeq(R0, 0, exit);
+	a.ldx(8, R1, R0, 0).stx(8, R10, off, R1);
+}
+
+/** One clause's predicate and body, ending at `s.end` (placed here); the state's label count after it. */
+function compileOne(s: State, c: ClauseProgram, name: string): number {
+	const a = s.a;
+	const next = s.end as string;
+	openFaults(s, name);
+	if (c.predicate) {
+		evalInt(s, c.predicate);
+		a.jeq(R0, 0, next);
+	}
+	// Count the firing against its probe.
+	a.mov(R0, R7).stx(4, R10, TLS_KEY, R0);
+	a.ldMapFd(R1, c.hitsFd).mov(R2, R10).add(R2, TLS_KEY).call(Helper.map_lookup_elem);
+	a.jeq(R0, 0, `${name}_hit_done`);
+	addTo(s, R0, 0, 1);
+	a.label(`${name}_hit_done`);
+	beginRecord(s, next);
+	c.statements.forEach((st, n) => {
+		// DTrace numbers a clause's actions from 1 (0 is the predicate).
+		if (s.fault) s.fault.action = n + 1;
+		compileStmt(s, st);
+	});
+	endRecord(s);
+	closeFaults(s, next);
+	a.label(next);
+	return s.labels;
 }
 
 /** Does a clause's code call exit() (at any depth of if/else)? */

@@ -6,6 +6,15 @@
 // session's ring buffer; the consumer prints DTrace's report line and fires the
 // ERROR probe with the fault's arguments.
 //
+// When the program carries the enabling's ERROR clauses (ClauseProgram.onError),
+// the handler then stores ERROR's arguments in ERROR_ARGS, notes where the
+// firing goes on (ERROR_RETURN, an index into the clauses' end labels) and
+// jumps to the error block (compile.ts), which runs the ERROR clauses in the
+// faulting firing, so pid, execname, stacks and the order of output are the
+// faulting thread's, as in DTrace. The record's fault word then carries
+// FAULT_ERROR_FIRED, so the consumer does not fire ERROR again. A fault in an
+// ERROR clause itself is counted and reported but fires nothing.
+//
 // The site puts the address in R1, the fault code in R2 and the action index in
 // R3 (every other register may hold anything: the clause is over). The record
 // is built in the expression slots fp-48..fp-9, which no later clause expects
@@ -20,6 +29,18 @@ export const DTRACEFLT = { BADADDR: 1, DIVZERO: 4 } as const;
 
 /** A fault record's first word: this bit set, the enabled probe id in the rest. */
 export const FAULT_RECORD_BIT = 0x8000_0000;
+/** In a fault record's fault word: ERROR already ran inside the faulting firing. */
+export const FAULT_ERROR_FIRED = 0x4000_0000;
+/** ERROR's arg0..arg5 while the error block runs (below every other slot of compile.ts). */
+export const ERROR_ARGS = -264;
+/** Which clause end the error block returns to. */
+export const ERROR_RETURN = -272;
+/** The faulting probe's cookie (R7), put back after the error block. */
+export const ERROR_COOKIE = -280;
+/** The state flag before ERROR ran (and at -296 after): an exit() of ERROR's ends the faulting firing. */
+export const ERROR_EXITED = -288;
+/** The error block's label. */
+export const ERROR_BLOCK = "error_block";
 /** Bytes of a fault record. */
 export const FAULT_RECORD_SIZE = 40;
 const BASE = -48;
@@ -50,18 +71,22 @@ export interface FaultRecord {
 	action: number;
 	clause: number;
 	addr: bigint;
+	/** ERROR ran inside the faulting firing. */
+	errorFired: boolean;
 }
 
 export function decodeFaultRecord(buf: Buffer): FaultRecord | undefined {
 	if (buf.length < FAULT_RECORD_SIZE) return undefined;
 	const desc = buf.readUInt32LE(0);
 	if ((desc & FAULT_RECORD_BIT) === 0) return undefined;
+	const word = buf.readUInt32LE(20);
 	return {
 		epid: desc & ~FAULT_RECORD_BIT,
 		probe: buf.readUInt32LE(4),
 		timestamp: buf.readBigUInt64LE(8),
 		cpu: buf.readUInt32LE(16),
-		fault: buf.readUInt32LE(20),
+		fault: word & ~FAULT_ERROR_FIRED,
+		errorFired: (word & FAULT_ERROR_FIRED) !== 0,
 		action: buf.readUInt32LE(24),
 		clause: buf.readUInt32LE(28),
 		addr: buf.readBigUInt64LE(32),
@@ -108,8 +133,8 @@ export function checkRead(s: State, addr: Reg = R9): void {
 }
 
 /** Start a clause: its faults jump to its handler. */
-export function openFaults(s: State, index: number): void {
-	s.fault = { label: `clause_${index}_fault`, action: 0, used: false };
+export function openFaults(s: State, name: string): void {
+	s.fault = { label: `${name}_fault`, action: 0, used: false };
 }
 
 /**
@@ -124,6 +149,17 @@ export function closeFaults(s: State, end: string): void {
 	a.ja(end);
 	a.label(f.label);
 	const plan: FaultPlan | undefined = s.p.faults;
+	const errors = plan ? s.errors : undefined;
+	if (errors && plan) {
+		// ERROR's arguments: 0, the enabled probe id, the clause, the action, the fault, the address.
+		a.st(8, R10, ERROR_ARGS, 0)
+			.st(8, R10, ERROR_ARGS + 8, plan.epid)
+			.st(8, R10, ERROR_ARGS + 16, plan.clause)
+			.stx(8, R10, ERROR_ARGS + 24, R3)
+			.stx(8, R10, ERROR_ARGS + 32, R2)
+			.stx(8, R10, ERROR_ARGS + 40, R1);
+		a.or(R2, FAULT_ERROR_FIRED);
+	}
 	if (plan) {
 		a.stx(8, R10, BASE + 32, R1)
 			.stx(4, R10, BASE + 20, R2)
@@ -141,6 +177,12 @@ export function closeFaults(s: State, end: string): void {
 		a.call(Helper.ringbuf_output).jeq(R0, 0, sent);
 		counterAdd(s, plan.dropSlot);
 		a.label(sent);
+	}
+	if (errors) {
+		let i = errors.returns.indexOf(end);
+		if (i < 0) i = errors.returns.push(end) - 1;
+		a.st(8, R10, ERROR_RETURN, i).ja(ERROR_BLOCK);
+		return;
 	}
 	a.ja(end);
 }

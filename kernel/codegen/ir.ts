@@ -246,6 +246,8 @@ export type ArgPlan =
 	/** User memory at (register in pt_regs at `regOffset`) + `offset` (USDT `8@-80(%rbx)`). */
 	| { k: "mem"; regOffset: number; offset: number; size: 1 | 2 | 4 | 8; signed: boolean }
 	| { k: "const"; v: bigint }
+	/** The ERROR probe's argN run inside the faulting firing: a stack slot its fault handler filled (faults.ts). */
+	| { k: "error-arg"; n: number }
 	/**
 	 * The pt_regs slot at `offset` when the interrupted mode is the one asked
 	 * (`user`: the mode bits at `modeOffset`, masked, equal `userBits`), else 0:
@@ -344,6 +346,13 @@ export interface ClauseProgram {
 	dynDropSlot?: number;
 	/** Speculations, when the enabling uses them. */
 	spec?: SpecPlan;
+	/**
+	 * The enabling's ERROR clauses, run inside this program when one of its
+	 * clauses faults (faults.ts), as DTrace fires ERROR inside the faulting
+	 * firing; `cookie` is ERROR's (probe id and hits slot) while they run.
+	 * Read from the program's first clause.
+	 */
+	onError?: { clauses: ClauseProgram[]; cookie: bigint };
 }
 
 /** DTrace's default strsize: the bytes a string takes, its NUL included. */

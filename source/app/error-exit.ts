@@ -3,7 +3,8 @@
 // the first (its status is dtrace's), and the faulting firing's later clauses
 // record nothing (DTrace's speculation/err.CommitWithInvalid.d: ERROR's
 // exit(1) wins over a later clause's exit(0), and a later trace() is not
-// printed). dtop's ERROR runs when the consumer reads the fault, so the
+// printed). dtop runs ERROR there too (kernel/codegen/faults.ts); where it
+// cannot (session.ts fault()), ERROR runs when the consumer reads the fault, and the
 // consumer puts things in that order: it runs ERROR, reads what ERROR wrote,
 // and when that holds an exit(), drops the faulting firing's records written
 // after the fault (same CPU and probe, later timestamp) and puts ERROR's
@@ -21,6 +22,8 @@ export function fireErrors(session: Session, batch: Batch, report: (f: RuntimeFa
 	const added: EventRecord[] = [];
 	for (let f = queue.shift(); f; f = queue.shift()) {
 		report(f);
+		// ERROR ran in the faulting firing: its records are in the stream, in their place.
+		if (f.errorFired) continue;
 		session.fault(f);
 		const after = session.pollEvents();
 		queue.push(...after.faults);

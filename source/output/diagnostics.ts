@@ -103,6 +103,8 @@ export interface RuntimeFault {
 	/** Where and when (bpf_ktime_get_ns) it faulted, for a fault record of the kernel. */
 	cpu?: number;
 	timestamp?: bigint;
+	/** ERROR already ran inside the faulting firing (kernel/codegen/faults.ts): the consumer fires nothing. */
+	errorFired?: boolean;
 }
 
 /** "dtop: error on enabled probe ID 2 (ID 5: syscall:vmlinux:read:entry): invalid address (0x0) in action #1". */

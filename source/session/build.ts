@@ -269,11 +269,19 @@ function enableGroup(
 		},
 	};
 	const lowered = clauses.map((c) => lowerClause(cx, st, c, env, probes, plans.ctx));
+	const dtrace = isKind(probes[0], "dtrace");
+	// The enabling's ERROR clauses run inside this program when one of its clauses faults (faults.ts).
+	const errorOf = st.errorClauses ?? [];
+	const inlineErrors =
+		errorOf.length > 0 &&
+		!(dtrace && (probes[0] as ProbeOf<"dtrace">).target.which === "ERROR") &&
+		lowered.some((l) => st.faultSlot >= 0 && canFault(l));
 	const hits = BpfMap.create({
 		type: MapType.PERCPU_ARRAY,
 		keySize: 4,
 		valueSize: 8,
-		maxEntries: probes.length,
+		// One more slot for ERROR's firings in this program.
+		maxEntries: probes.length + (inlineErrors ? 1 : 0),
 		name: "dtop_hits",
 	});
 	// The group is the enabling's from here, so a failure below releases what was made.
@@ -282,11 +290,15 @@ function enableGroup(
 	const cookie = (i: number) => (BigInt(probes[i].id) << 32n) | BigInt(i);
 	Object.assign(group, provider.groupMaps?.(probes, cookie));
 	const load = provider.load(probes, maps.env, cookie, reads);
-	const dtrace = isKind(probes[0], "dtrace");
-	const programs: ClauseProgram[] = lowered.map((l, i) => ({
+	const clauseProgram = (
+		l: ReturnType<typeof lowerClause>,
+		clause: Clause,
+		ignoreState: boolean,
+		args: ClauseProgram["args"],
+	): ClauseProgram => ({
 		name: st.d,
 		ctx: plans.ctx,
-		args: plans.args,
+		args,
 		retval: plans.retval,
 		syscallMapFd: group.syscallMap?.fd,
 		cgroupScopeFd: maps.cgroupScopeFor(probes),
@@ -304,9 +316,9 @@ function enableGroup(
 		atomic: st.atomic,
 		fixedCookie: load.fixedCookie,
 		record: l.record,
-		faults: faultPlan(cx, st, l, clauseIndex(st, clauses[i])),
+		faults: faultPlan(cx, st, l, clauseIndex(st, clause)),
 		stateFd: maps.state.fd,
-		ignoreState: dtrace,
+		ignoreState,
 		bufFd: maps.buf.fd,
 		strsize: cx.strsize,
 		truncSlot: st.truncSlot,
@@ -314,7 +326,16 @@ function enableGroup(
 		thisSize: st.vars.localsSize,
 		dynDropSlot: st.vars.dynDropSlot,
 		spec: st.spec?.plan,
-	}));
+	});
+	const programs = lowered.map((l, i) => clauseProgram(l, clauses[i], dtrace, plans.args));
+	const errors = inlineErrors ? errorPrograms(cx, st, errorOf, env, plans.ctx, clauseProgram) : undefined;
+	if (errors) {
+		group.errorProbe = errors.probe;
+		programs[0] = {
+			...programs[0],
+			onError: { clauses: errors.programs, cookie: (BigInt(errors.probe.id) << 32n) | BigInt(probes.length) },
+		};
+	}
 	group.run = dtrace ? (probes[0] as ProbeOf<"dtrace">).target.which : undefined;
 	const { fixedCookie: _, ...spec } = load;
 	const name = `dtop_${st.id}`;
@@ -327,7 +348,10 @@ function enableGroup(
 			// What the verifier refuses sleepable loads as before (reads of unmapped pages then fault).
 			if (!(e instanceof VerifierError)) throw e;
 		}
-		group.program ??= Program.load({ ...spec, insns: compileClauses(programs), name });
+		group.program ??= loadWithErrors(spec, programs, name, () => {
+			// The kernel refused the program with ERROR inside: ERROR runs from the consumer for its faults.
+			group.errorProbe = undefined;
+		});
 	} catch (e) {
 		if (e instanceof JumpRangeError) {
 			const what = clauses[0].probes.map((d) => d.text || probeText(d)).join(", ");
@@ -349,6 +373,69 @@ function enableGroup(
 		if (e instanceof ProgramLimitError) throw new SessionError(e.message, { cause: e });
 		throw e;
 	}
+}
+
+/**
+ * Load a program; when it carries ERROR's clauses and the verifier refuses it
+ * (the stack the error block and an unwinder take together, a jump too long),
+ * load it without them, and ERROR fires from the consumer (BPF_PROG_TEST_RUN).
+ */
+function loadWithErrors(
+	spec: Omit<Parameters<typeof Program.load>[0], "insns" | "name">,
+	programs: ClauseProgram[],
+	name: string,
+	without: () => void,
+): Program {
+	try {
+		return Program.load({ ...spec, insns: compileClauses(programs), name });
+	} catch (e) {
+		if (!programs[0].onError || !(e instanceof VerifierError || e instanceof JumpRangeError)) throw e;
+		without();
+		const { onError: _, ...first } = programs[0];
+		return Program.load({ ...spec, insns: compileClauses([first, ...programs.slice(1)]), name });
+	}
+}
+
+/**
+ * The enabling's ERROR clauses lowered for ERROR's probe but run in this
+ * program: ERROR's arguments come from the fault handler's stack slots, and
+ * everything else (pid, execname, tid, user registers and stacks) is the
+ * faulting firing's, as in DTrace. Undefined, and ERROR fires from the
+ * consumer, when one cannot run there: an ERROR clause that speculates (a
+ * speculation's per-CPU state would be the faulting clause's), or one that
+ * cannot be lowered for this probe's context (ustack() into an aggregation
+ * the ERROR program fills by frame pointers and this one from .eh_frame).
+ */
+function errorPrograms(
+	cx: BuildContext,
+	st: EnablingState,
+	errorOf: NonNullable<EnablingState["errorClauses"]>,
+	env: LowerEnv,
+	ctx: ClauseProgram["ctx"],
+	make: (
+		l: ReturnType<typeof lowerClause>,
+		c: Clause,
+		ignoreState: boolean,
+		args: ClauseProgram["args"],
+	) => ClauseProgram,
+): { probe: TraceProbe; programs: ClauseProgram[] } | undefined {
+	const probe = errorOf[0].probe;
+	const args = [0, 1, 2, 3, 4, 5].map((n) => ({ k: "error-arg" as const, n }));
+	const programs: ClauseProgram[] = [];
+	for (const { clause } of errorOf) {
+		let l: ReturnType<typeof lowerClause>;
+		try {
+			l = lowerClause(cx, st, clause, { ...env, probes: [probe] }, [probe], ctx);
+		} catch (e) {
+			if (e instanceof SessionError) return undefined;
+			throw e;
+		}
+		if (JSON.stringify(l.statements, (_k, v) => (typeof v === "bigint" ? 0 : v)).includes('"k":"speculat'))
+			return undefined;
+		// ERROR's clauses check no state, as when the consumer runs them.
+		programs.push(make(l, clause, true, args));
+	}
+	return { probe, programs };
 }
 
 /** A clause's index in its program (DTrace's clause number, the ERROR probe's arg2). */

@@ -36,6 +36,8 @@ export interface Group {
 	syscallMap?: BpfMap;
 	/** A dtrace-provider program: run by the session (BEGIN, END), never attached. */
 	run?: "BEGIN" | "END" | "ERROR";
+	/** The program runs the enabling's ERROR clauses when it faults; their firings are the hits slot after the probes'. */
+	errorProbe?: TraceProbe;
 }
 
 export interface EnablingState {
@@ -54,6 +56,8 @@ export interface EnablingState {
 	/** Counter slot of runtime faults (kernel/codegen/faults.ts), and their count. */
 	faultSlot: number;
 	faults: number;
+	/** The clauses that enable dtrace:::ERROR, with that probe: compiled into each program that can fault. */
+	errorClauses?: { clause: Clause; probe: TraceProbe }[];
 	/** Global, clause-local and associative variables. */
 	vars: VarState;
 	counter: RollingCounter;

@@ -53,7 +53,7 @@ export function readEnabling(cx: ReadContext, st: EnablingState, now: number): v
 	const perProbe = new Map<number, number>();
 	for (const g of st.groups) {
 		for (const [idx, n] of readHits(g)) {
-			const p = g.probes[idx];
+			const p = g.probes[idx] ?? (idx === g.probes.length ? g.errorProbe : undefined);
 			if (p) perProbe.set(p.id, (perProbe.get(p.id) ?? 0) + n);
 			total += n;
 		}

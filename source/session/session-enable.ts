@@ -36,6 +36,11 @@ export function attachEnabling(
 	guarded.clauses.forEach((clause, i) => {
 		st.clauses.push({ clause, names: new Set(matched[i].map(probeKey)) });
 	});
+	// ERROR's clauses run inside the programs that fault (build.ts), unguarded: ERROR is never dtop's own firing.
+	st.errorClauses = program.clauses.flatMap((clause, i) => {
+		const probe = matched[i].find((p) => isKind(p, "dtrace") && p.target.which === "ERROR");
+		return probe ? [{ clause, probe }] : [];
+	});
 	attachTogether(
 		build,
 		st,

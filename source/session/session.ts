@@ -183,14 +183,16 @@ export class Session {
 	}
 
 	/**
-	 * A runtime fault (kernel/codegen/faults.ts, or a string the consumer could
-	 * not decode): the ERROR probe of the faulting enabling fires with DTrace's
-	 * arguments. Later than in DTrace (when the consumer reads the fault, not in
-	 * the faulting probe), but once per fault.
+	 * A runtime fault whose ERROR did not run in the kernel: the ERROR probe of
+	 * the faulting enabling fires with DTrace's arguments, from here. Faults of
+	 * programs that run ERROR inside the faulting firing (kernel/codegen/faults.ts,
+	 * as DTrace does) fire nothing here; those of a program the kernel refused
+	 * with ERROR inside, and strings the consumer could not decode, fire it later
+	 * than DTrace would (when the consumer reads the fault), once per fault.
 	 */
 	fault(f: RuntimeFault): void {
 		// A fault in ERROR's own clause does not fire ERROR again (DTrace counts it as a drop).
-		if (this.closed || (f.probe.provider === "dtrace" && f.probe.name === "ERROR")) return;
+		if (this.closed || f.errorFired || (f.probe.provider === "dtrace" && f.probe.name === "ERROR")) return;
 		const ctx = errorContext(f);
 		for (const st of this.enablings.values())
 			if (f.enabling === undefined || f.enabling === st.id) this.run(st, "ERROR", ctx);

@@ -37,13 +37,16 @@ export function sleepablePrograms(
 	if (!isKind(probes[0], "uprobe") || !clauses.some(readsUserMemory)) return undefined;
 	const unsuitable = (p: ClauseProgram) =>
 		p.stackFd !== undefined || p.ustack !== undefined || p.cgroupScopeFd !== undefined || p.spec !== undefined;
-	if (programs.some(unsuitable)) return undefined;
+	if (programs.some((p) => unsuitable(p) || p.onError?.clauses.some(unsuitable))) return undefined;
 	if (!probeFeature("sleepableUprobe").supported) return undefined;
 	const strKfunc = probeFeature("copyFromUserStr").supported ? copyFromUserStrId() : undefined;
-	return programs.map((p) => ({
+	const asSleepable = (p: ClauseProgram): ClauseProgram => ({
 		...p,
 		sleepable: { strKfunc },
 		bufFd: p.bufFd === undefined ? undefined : maps.taskBuf.fd,
 		record: p.record && { ...p.record, scratchFd: maps.taskScratch.fd },
-	}));
+		// The ERROR clauses it runs (faults.ts) use the same per-thread memory.
+		onError: p.onError && { ...p.onError, clauses: p.onError.clauses.map(asSleepable) },
+	});
+	return programs.map(asSleepable);
 }
