@@ -29,7 +29,8 @@ export type ArgLayout =
 	| { k: "str"; off: number; size: number; copyin: boolean }
 	/** A string literal, or a probe's name: known without the kernel. */
 	| { k: "const"; value: string; trusted: boolean }
-	| { k: "probe"; field: ProbeField }
+	/** `max`: the most bytes printed (strsize characters; a probe's name is cut like any string). */
+	| { k: "probe"; field: ProbeField; max?: number }
 	| SymLayout;
 
 export type ActionLayout = (
@@ -145,12 +146,16 @@ export class RecordBuilder {
 		}
 		if ((conv === "kaddr" || conv === "uaddr") && !isString(e, this.env)) return this.sym("addr", conv === "uaddr", e);
 		if (!isString(e, this.env)) return this.int(lowerInt(e, this.env), this.type(e));
-		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
-		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
+		// A string known without the kernel is cut at strsize as a recorded one is
+		// (DTrace: trace("abcdefgh") at strsize=5 prints abcde; this.strsize counts the NUL).
+		const chars = this.strsize - 1;
+		if (e.kind === "string") return { k: "const", value: cutString(e.value, chars), trusted: true };
+		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name], max: chars };
 		const s = lowerStr(e, this.env);
-		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
+		if (s.k === "strconst") return { k: "const", value: cutString(s.v, chars), trusted: true };
 		if (s.k === "strsel") throw new LowerError("a probe's name is printed from the probe, not the record.");
 		const copyin = s.k === "copyinstr" && !s.len;
+		// `size`: the most bytes read, the NUL included (the strsize option + 1); the place is rounded to 8.
 		const size = s.k === "comm" ? 16 : this.strsize;
 		const off = this.size;
 		this.size += (copyin ? 16 : 0) + Math.ceil(size / 8) * 8;
@@ -341,12 +346,19 @@ function printfArgClasses(format: string): (string | undefined)[] {
 	return out;
 }
 
+/** The first `bytes` bytes of a string (its UTF-8), as a string buffer of strsize holds them. */
+export function cutString(v: string, bytes: number | undefined): string {
+	if (bytes === undefined || v.length <= bytes / 3) return v;
+	const b = Buffer.from(v, "utf8");
+	return b.length <= bytes ? v : b.subarray(0, bytes).toString("utf8");
+}
+
 function readArg(buf: Buffer, a: Exclude<ArgLayout, SymLayout>, probe: ProbeName): DValue | { fault: bigint } {
 	switch (a.k) {
 		case "const":
 			return { kind: "string", value: a.value, trusted: a.trusted };
 		case "probe":
-			return { kind: "string", value: probe[a.field] };
+			return { kind: "string", value: cutString(probe[a.field], a.max) };
 		case "int": {
 			const raw = buf.readBigUInt64LE(a.off);
 			const bits = BigInt(a.size * 8);
