@@ -87,22 +87,22 @@ export function exprIntType(e: Expr, env: LowerEnv): { size: IntSize; signed: bo
 		const t = typeOf(e, env.vars?.types ?? new Map());
 		return { size: t.size, signed: t.signed };
 	}
-	const I32 = { size: 4 as IntSize, signed: true };
-	// Operators over variables: C's conversions on the operands' D types.
-	if (e.kind === "unary" && e.op !== "!") return promote(exprIntType(e.operand, env), I32);
-	if (e.kind === "binary" && !["==", "!=", "<", "<=", ">", ">=", "&&", "||"].includes(e.op))
+	// Operators over variables: DTrace's dt_type_promote, not C's conversions: no
+	// promotion to int, the operand of higher rank (bits + unsigned) wins, so an
+	// unsigned char plus a signed char is an unsigned char (arithmetic/tst.cast-add:
+	// 254 + 3 prints 1, and an unsigned char 253 doubled prints 250).
+	if (e.kind === "unary" && e.op !== "!") return exprIntType(e.operand, env);
+	if (e.kind === "binary" && !["==", "!=", "<", "<=", ">", ">=", "&&", "||", "^^"].includes(e.op))
 		return e.op === "<<" || e.op === ">>"
-			? promote(exprIntType(e.left, env), I32)
+			? exprIntType(e.left, env)
 			: promote(exprIntType(e.left, env), exprIntType(e.right, env));
 	return intType(e);
 }
 
-/** C's usual arithmetic conversions on two integer types. */
+/** dt_type_promote on two integer types: the higher rank, rank = bits + (unsigned); the left one on a tie. */
 function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; signed: boolean }) {
-	const a = l.size < 4 ? { size: 4 as IntSize, signed: true } : l;
-	const b = r.size < 4 ? { size: 4 as IntSize, signed: true } : r;
-	if (a.size !== b.size) return a.size > b.size ? a : b;
-	return { size: a.size, signed: a.signed && b.signed };
+	const rank = (t: { size: IntSize; signed: boolean }) => t.size * 8 + (t.signed ? 0 : 1);
+	return rank(r) > rank(l) ? r : l;
 }
 
 const isString = (e: Expr, env: LowerEnv) =>
