@@ -120,7 +120,7 @@ export type VarRef =
 
 export type StrExpr =
 	| { k: "comm" }
-	/** `len`: copyinstr(addr, len), at most len bytes (and strsize - 1). */
+	/** `len`: copyinstr(addr, len), at most len bytes (and p.strsize - 1: the strsize option). */
 	| { k: "copyinstr"; addr: IntExpr; len?: IntExpr }
 	/** c ? t : f of strings. */
 	| { k: "cond"; c: IntExpr; t: StrExpr; f: StrExpr }
@@ -135,7 +135,7 @@ export type StrExpr =
 	| { k: "var"; v: VarRef }
 	/** strtok(s, delim); without `s`, strtok(NULL, delim): on with the CPU's last string (bytes.ts). */
 	| { k: "strtok"; s?: StrExpr; delim: StrExpr }
-	/** copyin(addr, size): that many bytes of user memory (at most strsize - 1), zero-padded. */
+	/** copyin(addr, size): that many bytes of user memory (at most p.strsize - 1: the strsize option), zero-padded. */
 	| { k: "copyin"; addr: IntExpr; size: IntExpr }
 	/** inet_ntop(af, bytes) (inet_ntoa: af 2): the address in the first 4 or 16 bytes, as DTrace prints it. */
 	| { k: "inet"; af: IntExpr; src: StrExpr }
@@ -334,7 +334,7 @@ export interface ClauseProgram {
 	 * (working memory per thread: a firing that sleeps keeps its own).
 	 */
 	sleepable?: { strKfunc?: number };
-	/** The strsize option: the bytes a string may take, its NUL included (default 256). */
+	/** Bytes a string may take, its NUL included: the strsize option + 1 (DTrace's strsize counts characters; default 257). */
 	strsize?: number;
 	/** Counter slot of strings cut at strsize (DTrace cuts them silently; dtop counts). */
 	truncSlot?: number;
@@ -355,9 +355,9 @@ export interface ClauseProgram {
 	onError?: { clauses: ClauseProgram[]; cookie: bigint };
 }
 
-/** DTrace's default strsize: the bytes a string takes, its NUL included. */
-export const STRSIZE_DEFAULT = 256;
-/** The largest strsize dtop compiles (strings are compared and built in the scratch buffer). */
+/** Bytes of a string at DTrace's default strsize (256 characters and the NUL). */
+export const STRSIZE_DEFAULT = 257;
+/** The most bytes of a string dtop compiles, its NUL included (strsize 2047): strings are compared and built in the scratch buffer. */
 export const STRSIZE_MAX = 2048;
 /** The longest key dtop builds (keys live in the per-CPU buffer, not on the 512-byte stack). */
 export const KEY_MAX = 4096;

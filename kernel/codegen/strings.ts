@@ -1,7 +1,7 @@
 // Strings and keys, built in the program's per-CPU buffer (ClauseProgram.bufFd):
 // a key of two 256-byte strings, or two strings being compared, do not fit in
-// BPF's 512-byte stack. A string is read with at most strsize bytes (its NUL
-// included), as DTrace's strsize says; one cut there is counted in truncSlot
+// BPF's 512-byte stack. A string is read with at most strsize bytes, its NUL
+// included: p.strsize is the strsize option + 1, DTrace's strsize counting characters; one cut there is counted in truncSlot
 // (DTrace cuts silently; dtop shows the count).
 import { R0, R1, R2, R3, R6, R7, R9, R10, type Reg } from "../bpf/asm.ts";
 import { Helper } from "../bpf/helpers.ts";
@@ -37,7 +37,9 @@ const BPF_F_REUSE_STACKID = 0x400;
 
 export function strsize(s: State): number {
 	const n = s.p.strsize ?? STRSIZE_DEFAULT;
-	if (n < 2 || n > STRSIZE_MAX) throw new CodegenError(`strsize ${n} is outside 2..${STRSIZE_MAX}.`);
+	// n counts the NUL: the strsize option is n - 1 characters.
+	if (n < 3 || n > STRSIZE_MAX)
+		throw new CodegenError(`strsize ${n - 1} is outside 2..${STRSIZE_MAX - 1}; choose a strsize in that range.`);
 	return n;
 }
 
@@ -173,7 +175,8 @@ export function materializeStr(s: State, e: StrExpr, off: number, size: number):
 
 /** A constant string at R1 (zeroed `size` bytes), cut to n - 1 bytes and its NUL. */
 function writeConst(s: State, v: string, size: number, n: number): void {
-	const bytes = Buffer.alloc(size);
+	// `size` is the zeroed place, whole words (a caller's odd size is rounded as the zeroing loop does).
+	const bytes = Buffer.alloc(Math.ceil(size / 8) * 8);
 	bytes.write(v.slice(0, n - 1), "latin1");
 	for (let i = 0; i < size; i += 4) {
 		const w = bytes.readInt32LE(i);

@@ -32,7 +32,7 @@ export const STRING_FUNCTIONS: Readonly<Record<string, Proto>> = {
 	ntohl: { ret: "int", args: ["int"] },
 	rand: { ret: "int", args: [] },
 	// lower-bytes.ts: strtok(NULL, d) goes on with the last string; copyin's bytes are a
-	// string's (up to strsize - 1 of them); inet_ntoa/inet_ntop read the first 4 or 16.
+	// string's (up to strsize of them); inet_ntoa/inet_ntop read the first 4 or 16.
 	strtok: { ret: "string", args: ["string", "string"] },
 	stringof: { ret: "string", args: ["string"] },
 	copyin: { ret: "string", args: ["int", "int"] },

@@ -45,7 +45,7 @@ export interface BuildContext {
 	captureProcesses(probes: TraceProbe[]): void;
 	/** Start counting firings of a probe (the tree's live rate). */
 	countProbe(st: EnablingState, id: number): void;
-	/** Bytes a string takes in a record (the strsize option). */
+	/** Bytes a string takes, its NUL included: the strsize option + 1. */
 	strsize: number;
 	/** Bytes of dynamic variable space (the dynvarsize option): each associative array's budget. */
 	dynvarsize: number;

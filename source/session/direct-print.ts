@@ -13,7 +13,7 @@ import type { DValue, ProbeName } from "../output/model.ts";
 import { convert, type FormatContext, formatPrintf, specOf } from "../output/printf.ts";
 import { type Conversion, parseFormat } from "../output/printf-format.ts";
 import { formatTrace } from "../output/trace.ts";
-import type { ArgLayout, RecordLayout } from "./records.ts";
+import { type ArgLayout, cutString, type RecordLayout } from "./records.ts";
 
 export interface DirectOptions {
 	quiet: boolean;
@@ -101,7 +101,7 @@ function argValue(a: ArgLayout, data: Buffer, base: number, probe: () => ProbeNa
 		case "const":
 			return { kind: "string", value: a.value, trusted: a.trusted };
 		case "probe":
-			return { kind: "string", value: probe()[a.field] };
+			return { kind: "string", value: cutString(probe()[a.field], a.max) };
 		case "int": {
 			const raw = data.readBigUInt64LE(base + a.off);
 			const bits = a.size * 8;

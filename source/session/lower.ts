@@ -71,7 +71,7 @@ export interface LowerEnv {
 	probes: TraceProbe[];
 	/** Slot number of a thread-local variable. */
 	tlsSlot(name: string): number;
-	/** The strsize option: bytes a string takes, its NUL included. */
+	/** Bytes a string takes, its NUL included: the strsize option + 1. */
 	strsize: number;
 	/** Global, clause-local and associative variables of the enabling. */
 	vars?: VarEnv;

@@ -29,7 +29,8 @@ export type ArgLayout =
 	| { k: "str"; off: number; size: number; copyin: boolean }
 	/** A string literal, or a probe's name: known without the kernel. */
 	| { k: "const"; value: string; trusted: boolean }
-	| { k: "probe"; field: ProbeField }
+	/** `max`: the most bytes printed (strsize characters; a probe's name is cut like any string). */
+	| { k: "probe"; field: ProbeField; max?: number }
 	| SymLayout;
 
 export type ActionLayout = (
@@ -86,22 +87,22 @@ export function exprIntType(e: Expr, env: LowerEnv): { size: IntSize; signed: bo
 		const t = typeOf(e, env.vars?.types ?? new Map());
 		return { size: t.size, signed: t.signed };
 	}
-	const I32 = { size: 4 as IntSize, signed: true };
-	// Operators over variables: C's conversions on the operands' D types.
-	if (e.kind === "unary" && e.op !== "!") return promote(exprIntType(e.operand, env), I32);
-	if (e.kind === "binary" && !["==", "!=", "<", "<=", ">", ">=", "&&", "||"].includes(e.op))
+	// Operators over variables: DTrace's dt_type_promote, not C's conversions: no
+	// promotion to int, the operand of higher rank (bits + unsigned) wins, so an
+	// unsigned char plus a signed char is an unsigned char (arithmetic/tst.cast-add:
+	// 254 + 3 prints 1, and an unsigned char 253 doubled prints 250).
+	if (e.kind === "unary" && e.op !== "!") return exprIntType(e.operand, env);
+	if (e.kind === "binary" && !["==", "!=", "<", "<=", ">", ">=", "&&", "||", "^^"].includes(e.op))
 		return e.op === "<<" || e.op === ">>"
-			? promote(exprIntType(e.left, env), I32)
+			? exprIntType(e.left, env)
 			: promote(exprIntType(e.left, env), exprIntType(e.right, env));
 	return intType(e);
 }
 
-/** C's usual arithmetic conversions on two integer types. */
+/** dt_type_promote on two integer types: the higher rank, rank = bits + (unsigned); the left one on a tie. */
 function promote(l: { size: IntSize; signed: boolean }, r: { size: IntSize; signed: boolean }) {
-	const a = l.size < 4 ? { size: 4 as IntSize, signed: true } : l;
-	const b = r.size < 4 ? { size: 4 as IntSize, signed: true } : r;
-	if (a.size !== b.size) return a.size > b.size ? a : b;
-	return { size: a.size, signed: a.signed && b.signed };
+	const rank = (t: { size: IntSize; signed: boolean }) => t.size * 8 + (t.signed ? 0 : 1);
+	return rank(r) > rank(l) ? r : l;
 }
 
 const isString = (e: Expr, env: LowerEnv) =>
@@ -145,12 +146,16 @@ export class RecordBuilder {
 		}
 		if ((conv === "kaddr" || conv === "uaddr") && !isString(e, this.env)) return this.sym("addr", conv === "uaddr", e);
 		if (!isString(e, this.env)) return this.int(lowerInt(e, this.env), this.type(e));
-		if (e.kind === "string") return { k: "const", value: e.value, trusted: true };
-		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name] };
+		// A string known without the kernel is cut at strsize as a recorded one is
+		// (DTrace: trace("abcdefgh") at strsize=5 prints abcde; this.strsize counts the NUL).
+		const chars = this.strsize - 1;
+		if (e.kind === "string") return { k: "const", value: cutString(e.value, chars), trusted: true };
+		if (e.kind === "builtin" && e.name in PROBE_FIELD) return { k: "probe", field: PROBE_FIELD[e.name], max: chars };
 		const s = lowerStr(e, this.env);
-		if (s.k === "strconst") return { k: "const", value: s.v, trusted: true };
+		if (s.k === "strconst") return { k: "const", value: cutString(s.v, chars), trusted: true };
 		if (s.k === "strsel") throw new LowerError("a probe's name is printed from the probe, not the record.");
 		const copyin = s.k === "copyinstr" && !s.len;
+		// `size`: the most bytes read, the NUL included (the strsize option + 1); the place is rounded to 8.
 		const size = s.k === "comm" ? 16 : this.strsize;
 		const off = this.size;
 		this.size += (copyin ? 16 : 0) + Math.ceil(size / 8) * 8;
@@ -341,12 +346,19 @@ function printfArgClasses(format: string): (string | undefined)[] {
 	return out;
 }
 
+/** The first `bytes` bytes of a string (its UTF-8), as a string buffer of strsize holds them. */
+export function cutString(v: string, bytes: number | undefined): string {
+	if (bytes === undefined || v.length <= bytes / 3) return v;
+	const b = Buffer.from(v, "utf8");
+	return b.length <= bytes ? v : b.subarray(0, bytes).toString("utf8");
+}
+
 function readArg(buf: Buffer, a: Exclude<ArgLayout, SymLayout>, probe: ProbeName): DValue | { fault: bigint } {
 	switch (a.k) {
 		case "const":
 			return { kind: "string", value: a.value, trusted: a.trusted };
 		case "probe":
-			return { kind: "string", value: probe[a.field] };
+			return { kind: "string", value: cutString(probe[a.field], a.max) };
 		case "int": {
 			const raw = buf.readBigUInt64LE(a.off);
 			const bits = BigInt(a.size * 8);

@@ -11,7 +11,7 @@ export interface SessionOptions {
 	aggEntries?: number;
 	/** Bytes of the per-event ring buffer (the bufsize option; a power of two, at least a page). */
 	bufsize?: number;
-	/** Bytes a string takes in a per-event record (the strsize option). */
+	/** The strsize option: the characters a string holds, its NUL not counted (DTrace's 256). */
 	strsize?: number;
 	/** Bytes of dynamic variable space per associative array (the dynvarsize option; DTrace's 1m). */
 	dynvarsize?: number;

@@ -111,7 +111,9 @@ export class Session {
 			nextTls: () => this.nextTls++,
 			captureProcesses: (probes) => this.processMaps.captureFor(probes),
 			countProbe: (st, id) => void this.probeCounters.of(st, id),
-			strsize: opts.strsize ?? 256,
+			// DTrace's strsize counts characters: a string holds that many and its NUL
+			// (strlen("123456789") is 5 at strsize=5), so it takes one byte more.
+			strsize: (opts.strsize ?? 256) + 1,
 			dynvarsize: opts.dynvarsize ?? 1 << 20,
 			registerRecord: (layout, enabling) => this.events.register(layout, enabling),
 		};

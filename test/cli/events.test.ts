@@ -307,7 +307,7 @@ test("a record larger than a record can be, and a bad option value, are one clea
 	assert.equal(big.code, 1);
 	assert.match(
 		big.stderr,
-		/^dtop: a firing of this clause records 9040 bytes, more than the 8192 a record holds; .*\n$/,
+		/^dtop: a firing of this clause records 9048 bytes, more than the 8192 a record holds; .*\n$/,
 	);
 	const bad = await dtop(["-x", "strsize=1", "-n", "BEGIN { exit(0); }"]);
 	// dtrace's dfatal: an option that cannot be set is exit status 1.

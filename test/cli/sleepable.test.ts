@@ -64,7 +64,7 @@ describe("user memory not paged in", () => {
 			timeoutMs: 30_000,
 		});
 		assert.equal(r.code, 0, r.stderr);
-		assert.equal(r.stdout, `${"x".repeat(63)}\n\n`);
+		assert.equal(r.stdout, `${"x".repeat(64)}\n\n`);
 	});
 
 	test("copyin of an untouched page", async () => {

@@ -199,7 +199,7 @@ test("execargs and psargs are the process's arguments, cut at strsize", async ()
 		`${PYTHON} -c "import os; os.getppid()"`,
 	]);
 	assert.equal(cut.code, 0, cut.stderr);
-	assert.ok(cut.stdout.includes("[/usr/bi]"), cut.stdout);
+	assert.ok(cut.stdout.includes("[/usr/bin]"), cut.stdout);
 });
 
 test("misuses of the address subroutines are one sentence with their line", async () => {
