@@ -6,7 +6,7 @@
 
 import * as core from "./ast.ts";
 import { asNull, asStringof } from "./bytes.ts";
-import { kernelCast, kernelMember, kernelString } from "./ctypes/kernel.ts";
+import { kernelCast, kernelMember, kernelString, noteKernelAssignment } from "./ctypes/kernel.ts";
 import * as ct from "./ctypes/rewrite.ts";
 import { NO_POS, type Position } from "./errors.ts";
 import { TAG } from "./errtags.ts";
@@ -149,6 +149,7 @@ export function restrictExpr(e: Expr): void {
 		case "index":
 			// uregs[R_PC]: a library constant (or integer) names the register.
 			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
+			if (kernelMember(e, restrictExpr)) return;
 			if (e.base.kind === "builtin" && e.base.name === "args") {
 				before.argsIndex(e.keys);
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
@@ -256,6 +257,7 @@ function restrictStatement(s: Statement): void {
 				restrictStatement(s);
 				return;
 			}
+			noteKernelAssignment(s.target, s.value, s.op, s.opPos);
 			restrictLValue(s.target, s.op, s.opPos);
 			restrictExpr(s.value);
 			return;
@@ -463,7 +465,9 @@ export class CoreParser extends ProgramParser {
 		}
 		if (!this.is(op, "=") && !ASSIGN_OPS.has(op.text)) throw syntax(op, `'=' after self->${target.name}`);
 		this.take();
-		const value = this.restricted();
+		const value = this.expression();
+		noteKernelAssignment(target, value, op.text, op.pos);
+		restrictExpr(value);
 		return { kind: "assign", op: op.text as AssignStmt["op"], target, value, pos: target.pos, opPos: op.pos };
 	}
 

@@ -169,3 +169,48 @@ test("hostile declarations get one clear sentence with DTrace's tag", async () =
 		assert.doesNotMatch(r.stderr, /\n\s+at /, program);
 	}
 });
+
+test("variables keep a kernel pointer's type: this->, self-> across clauses, globals, declared and cast pointers", async () => {
+	// prlimit sets its own limits, then execs cat in the same process: cat's openat calls see them.
+	const r = await runDtop([
+		"-q",
+		"-c",
+		"prlimit --nofile=123:456 cat /dev/null",
+		"-n",
+		`struct task_struct *parent;
+		syscall::openat:entry /pid == $target && execname == "cat" && !done/ {
+			self->t = curthread;
+			parent = curthread->real_parent;
+			this->sig = curthread->signal;
+			i = 2;
+			printf("%d %d %s %s %c%c\\n", self->t->pid == tid, parent->tgid == ppid, stringof(self->t->comm),
+			    this->sig->rlim[7].rlim_cur == 123 ? "soft" : "?", self->t->comm[0], self->t->comm[i]);
+			addr = (uint64_t)curthread;
+		}
+		syscall::openat:return /self->t && !done/ {
+			this->again = (struct task_struct *)addr;
+			printf("%d %d %d %s\\n", this->again->pid == self->t->pid, curthread->signal->rlim[7].rlim_max,
+			    self->t->real_parent->pid == parent->pid, self->t->comm);
+			done = 1;
+		}`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.replace(/\n$/, ""), "1 1 cat soft ct\n1 456 1 cat\n");
+});
+
+test("kernel pointer variables and arrays: a constant index past the array and another pointer type are refused", async () => {
+	const cases: [string, RegExp][] = [
+		["BEGIN { trace(curthread->comm[16]); }", /index outside array bounds: 16, max is 16/],
+		[
+			"BEGIN { this->p = curthread->files; this->p = curthread->mm; }",
+			/operands have incompatible types: "struct files_struct \*" = "struct mm_struct \*"/,
+		],
+		["BEGIN { this->t = curthread; this->t->pid = 1; }", /cannot write kernel memory/],
+	];
+	for (const [program, message] of cases) {
+		const r = await runDtop(["-q", "-n", program]);
+		assert.notEqual(r.code, 0, program);
+		assert.match(r.stderr, message, program);
+		assert.doesNotMatch(r.stderr, /\n\s+at /, program);
+	}
+});

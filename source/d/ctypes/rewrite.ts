@@ -9,7 +9,7 @@ import { DSyntaxError, DTypeError, NO_POS, type Position } from "../errors.ts";
 import { evaluate } from "../eval.ts";
 import type { AssignStmt, Expr, Statement, TypeName } from "../syntax.ts";
 import { INT, type IntType, UINT64 } from "../types.ts";
-import { kernelRooted } from "./kernel.ts";
+import { kernelRooted, kernelVariable } from "./kernel.ts";
 import { type CType, cTypeName, findMember, sizeOfC } from "./model.ts";
 import type { FieldExpr } from "./nodes.ts";
 import { activeCTypes, type CTypes } from "./registry.ts";
@@ -115,7 +115,7 @@ export function enumConstant(e: Extract<Expr, { kind: "ident" }>): boolean {
 /** A struct or union variable named where a value is expected: refused with what to write instead. */
 export function wholeStruct(e: Expr): void {
 	const reg = activeCTypes();
-	if (!reg || (e.kind !== "ident" && e.kind !== "this")) return;
+	if (!reg || (e.kind !== "ident" && e.kind !== "this") || kernelVariable(e)) return;
 	const p = place(e, reg);
 	if (p && p.type.k !== "sou")
 		throw new DTypeError(
@@ -152,7 +152,7 @@ export function memberToField(e: Extract<Expr, { kind: "member" }>): boolean {
 
 /** An assignment's target that is a member (true: resolved); kernel memory is refused. */
 export function fieldTarget(e: Expr, op: string, pos: Position): boolean {
-	if ((e as { kind: string }).kind === "kmem" || kernelRooted(e))
+	if ((e as { kind: string }).kind === "kmem" || (kernelRooted(e) && !kernelVariable(e)))
 		throw new DSyntaxError(pos, `'${op}' cannot write kernel memory: D only reads it`, "D_OP_WRITE");
 	return (e as { kind: string }).kind === "field" || (e.kind === "member" && memberToField(e));
 }
