@@ -214,3 +214,58 @@ test("kernel pointer variables and arrays: a constant index past the array and a
 		assert.doesNotMatch(r.stderr, /\n\s+at /, program);
 	}
 });
+
+test("user memory through the program's struct: copyin() cast to a declared struct pointer, members, arrays, strings", async () => {
+	// Real programs' arguments: sleep's relative timespec, python's write(2) buffer and sockaddr_un.
+	const ts = await runDtop([
+		"-q",
+		"-c",
+		"sleep 0.25",
+		"-n",
+		`struct ts { long sec; long nsec; };
+		syscall::clock_nanosleep:entry /pid == $target/ {
+			this->t = (struct ts *)copyin(arg2, sizeof (struct ts));
+			printf("ts %d %d %d\\n", ((struct ts *)copyin(arg2, 16))->sec, this->t->nsec, *(long *)copyin(arg2 + 8, 8));
+		}`,
+	]);
+	assert.equal(ts.code, 0, ts.stderr);
+	assert.equal(ts.stdout.replace(/\n$/, ""), "ts 0 250000000 250000000\n");
+	const program = `
+		struct sun { unsigned short family; char path[108]; };
+		syscall::write:entry /pid == $target && arg2 == 4/ {
+			printf("write %x %x\\n", *(int *)copyin(arg1, 4), ((unsigned char *)copyin(arg1, 4))[3]);
+		}
+		syscall::connect:entry /pid == $target/ {
+			this->a = (struct sun *)copyin(arg1, sizeof (struct sun));
+			self->a = (struct sun *)copyin(arg1, sizeof (struct sun));
+			i = 2;
+			printf("connect %d %s %s %c%c\\n", self->a->family, this->a->path,
+			    stringof(((struct sun *)copyin(arg1, arg2))->path), self->a->path[1], self->a->path[i]);
+		}`;
+	const py =
+		"import os, socket; os.write(2, b'ABCD'); s = socket.socket(socket.AF_UNIX)\ntry: s.connect('/nonexistent/sock')\nexcept OSError: pass";
+	const r = await runDtop(["-q", "-c", `/usr/bin/python3.11 -c "${py}"`, "-n", program]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.replace(/\n$/, ""), "write 44434241 44\nconnect 1 /nonexistent/sock /nonexistent/sock no\n");
+});
+
+test("user memory: a member past copyin()'s bytes is refused, a bad user address is a runtime error", async () => {
+	const past = await runDtop([
+		"-q",
+		"-n",
+		"struct ts { long sec; long nsec; }; syscall::clock_nanosleep:entry { trace(((struct ts *)copyin(arg2, 8))->nsec); }",
+	]);
+	assert.notEqual(past.code, 0);
+	assert.match(past.stderr, /->nsec reads bytes 8 to 15, past the 8 bytes copyin\(\) copies/);
+	const bad = await runDtop([
+		"-q",
+		"-c",
+		"sleep 0.1",
+		"-n",
+		`struct ts { long sec; long nsec; };
+		syscall::clock_nanosleep:entry /pid == $target/ { printf("%d\\n", ((struct ts *)copyin(arg2 * 0 + 8, 16))->nsec); printf("not reached\\n"); }`,
+	]);
+	assert.equal(bad.code, 0, bad.stderr);
+	assert.doesNotMatch(bad.stdout, /not reached|^0$/m);
+	assert.match(bad.stderr, /invalid address \(0x10\) in action #1/);
+});
