@@ -151,6 +151,7 @@ export function restrictExpr(e: Expr): void {
 			// uregs[R_PC]: a library constant (or integer) names the register.
 			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
 			if (userMember(e, restrictExpr) || kernelMember(e, restrictExpr)) return;
+			if (e.base.kind === "member" && ct.memberToField(e)) return;
 			if (e.base.kind === "builtin" && e.base.name === "args") {
 				before.argsIndex(e.keys);
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
@@ -254,7 +255,7 @@ function restrictStatement(s: Statement): void {
 			s.args.forEach(restrictExpr);
 			return;
 		case "assign":
-			if (ct.structAssign(s)) {
+			if (ct.structAssign(s, restrictExpr)) {
 				restrictStatement(s);
 				return;
 			}

@@ -269,3 +269,23 @@ test("user memory: a member past copyin()'s bytes is refused, a bad user address
 	assert.doesNotMatch(bad.stdout, /not reached|^0$/m);
 	assert.match(bad.stderr, /invalid address \(0x10\) in action #1/);
 });
+
+test("kernel structs by value: *curthread and a member struct copied into variables, their members and array elements", async () => {
+	const out = await run(`
+		struct p { int a[4]; };
+		struct p v;
+		BEGIN {
+			/* A copy is a read per 8 bytes: one task_struct's is the most a program of BEGIN's clauses takes. */
+			t = *curthread;
+			v.a[2] = 5;
+		}
+		BEGIN {
+			this->lim = curthread->signal->rlim[7];
+			v.a[1] = v.a[2] - 2;
+			printf("%d %d %d %d\\n", t.pid == pid, t.tgid == pid, t.real_parent == (uint64_t)curthread->real_parent, sizeof (t) == sizeof (struct task_struct));
+			printf("%d %d %d\\n", this->lim.rlim_cur == curthread->signal->rlim[7].rlim_cur, this->lim.rlim_max == curthread->signal->rlim[7].rlim_max, this->lim.rlim_cur > 0);
+			printf("%d %d %d\\n", v.a[0], v.a[1], v.a[2]);
+			exit(0);
+		}`);
+	assert.equal(out, "1 1 1 1\n1 1 1\n0 3 5\n");
+});

@@ -5,12 +5,20 @@
 // with bpf_probe_read_kernel, a failed read being DTrace's runtime error;
 // `stringof(curthread->comm)` reads a kernel string.
 
-import { describeType, findMember, findStruct, type KType, vmlinuxBtf } from "../../../kernel/btf/index.ts";
+import {
+	describeType,
+	findMember,
+	findStruct,
+	type KType,
+	structMembers,
+	vmlinuxBtf,
+} from "../../../kernel/btf/index.ts";
 import type { Expr as CoreExpr } from "../ast.ts";
 import { DTypeError, type Position } from "../errors.ts";
 import { evaluate } from "../eval.ts";
-import type { Expr } from "../syntax.ts";
+import type { Expr, TypeName } from "../syntax.ts";
 import { QUALIFIERS } from "../types.ts";
+import type { CType, Member, SouDef } from "./model.ts";
 import type { KernelExpr } from "./nodes.ts";
 import { activeCTypes } from "./registry.ts";
 
@@ -316,4 +324,98 @@ export function kernelString(e: Extract<Expr, { kind: "stringof" }>, restrict: (
 	}
 	replace(e, { ...v, str, text: `stringof(${k.text})` });
 	return true;
+}
+
+const ctypes = new WeakMap<Btf, Map<number, CType>>();
+
+/**
+ * A kernel type as the program's C types (model.ts) have it, for a struct copied into a
+ * variable: integers keep their names, pointers are 64-bit values, arrays and nested
+ * structs keep their layout; bit-fields and what D cannot read are left out.
+ */
+function asCType(b: Btf, id: number): CType {
+	let cache = ctypes.get(b);
+	if (!cache) {
+		cache = new Map();
+		ctypes.set(b, cache);
+	}
+	const hit = cache.get(id);
+	if (hit) return hit;
+	const t = describeType(b, id);
+	let c: CType;
+	switch (t.k) {
+		case "int":
+			c = {
+				k: "int",
+				t: { k: "int", name: t.name || `${t.signed ? "" : "u"}int${t.size * 8}_t`, size: t.size, signed: t.signed },
+			};
+			break;
+		case "ptr":
+			c = { k: "ptr", to: { k: "void" } };
+			break;
+		case "array":
+			c = { k: "array", of: asCType(b, t.elem), n: t.n };
+			break;
+		case "sou": {
+			const [kind, tag] = t.name.includes(" ") ? t.name.split(" ", 2) : [t.union ? "union" : "struct", t.name];
+			const def: SouDef = {
+				kind: t.union ? "union" : "struct",
+				tag: tag ?? kind!,
+				members: [],
+				size: t.size,
+				align: 8,
+				complete: false,
+			};
+			c = { k: "sou", s: def };
+			cache.set(id, c);
+			def.members = structMembers(b, t.id)
+				.filter((m) => m.bits === 0)
+				.map((m): Member => ({ name: m.name, type: asCType(b, m.type), offset: m.offset }));
+			def.complete = true;
+			return c;
+		}
+		default:
+			c = { k: "array", of: { k: "int", t: { k: "int", name: "uint8_t", size: 1, signed: false } }, n: t.size };
+	}
+	cache.set(id, c);
+	return c;
+}
+
+/** A kernel struct or union as a value (`*curthread`, `curthread->signal->rlim[7]`): its type and its bytes. */
+export interface KernelStruct {
+	type: CType;
+	text: string;
+	/** A read of `size` bytes at `offset` in it. */
+	piece(offset: number, size: 1 | 2 | 4 | 8): KernelExpr;
+}
+
+/** `e` as a kernel struct value, or undefined when it is none. */
+export function kernelStruct(e: Expr, restrict: (x: Expr) => void): KernelStruct | undefined {
+	if (!kernelRooted(e) || isVar(e) || e.kind === "cast" || e.kind === "builtin") return undefined;
+	const probe = walk(e, () => {});
+	if (!isMem(probe) || probe.t.k !== "sou") return undefined;
+	const k = walk(e, restrict) as Extract<K, { addr: unknown }>;
+	const type = asCType(btf(e.pos), (k.t as Extract<KType, { k: "sou" }>).id);
+	return {
+		type,
+		text: k.text,
+		piece: (offset, size) =>
+			node(k.addr, k.offset + offset, true, { k: "int", size, signed: false, name: "" }, k.text, e.pos),
+	};
+}
+
+/** sizeof (struct X) of a struct or union of the kernel's (one this program does not define). */
+export function kernelTypeSize(t: TypeName): number | undefined {
+	const w = t.words.filter((x) => !QUALIFIERS.has(x));
+	if (t.pointers !== 0 || w.length !== 2 || (w[0] !== "struct" && w[0] !== "union")) return undefined;
+	let b: Btf;
+	try {
+		b = vmlinuxBtf();
+	} catch {
+		return undefined;
+	}
+	const id = findStruct(b, w[0], w[1]!);
+	if (id === undefined) return undefined;
+	const k = describeType(b, id);
+	return k.k === "sou" ? k.size : undefined;
 }
