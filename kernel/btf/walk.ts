@@ -93,3 +93,25 @@ export function findMember(btf: Btf, id: number, name: string, depth = 0): KMemb
 	}
 	return undefined;
 }
+
+/** Every named member of the struct or union `id`, in order (anonymous members' own members in their place). */
+export function structMembers(btf: Btf, id: number, depth = 0): KMember[] {
+	const kind = btf.kind(id);
+	if ((kind !== BtfKind.STRUCT && kind !== BtfKind.UNION) || depth > 8) return [];
+	const { words, at } = btf.locate(id);
+	const info = words[at + 1]!;
+	const flagged = info >>> 31 === 1;
+	const out: KMember[] = [];
+	for (let m = 0; m < (info & 0xffff); m++) {
+		const nameOff = words[at + 3 + 3 * m]!;
+		const type = words[at + 4 + 3 * m]!;
+		const raw = words[at + 5 + 3 * m]!;
+		const bitOffset = flagged ? raw & 0xffffff : raw;
+		const bits = flagged ? raw >>> 24 : bitOffset % 8 === 0 ? 0 : 1;
+		if (nameOff === 0) {
+			for (const inner of structMembers(btf, btf.resolve(type), depth + 1))
+				out.push({ ...inner, offset: Math.floor(bitOffset / 8) + inner.offset });
+		} else out.push({ name: btf.string(nameOff), type, offset: Math.floor(bitOffset / 8), bits });
+	}
+	return out;
+}

@@ -72,7 +72,7 @@ export type IntExpr =
 	/** The current task's address (curthread: bpf_get_current_task). */
 	| { k: "curtask" }
 	/** `size` bytes of kernel memory at `addr` (bpf_probe_read_kernel); a failed read is DTRACEFLT_BADADDR (kread.ts). */
-	| { k: "kread"; addr: IntExpr; size: 1 | 2 | 4 | 8; signed: boolean };
+	| { k: "kread"; addr: IntExpr; size: 1 | 2 | 4 | 8; signed: boolean; user?: boolean };
 
 /** ppid, vtimestamp, walltimestamp, errno, uregs[], stackdepth, ustackdepth (builtins.ts). */
 export type XVar =

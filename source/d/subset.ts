@@ -6,8 +6,9 @@
 
 import * as core from "./ast.ts";
 import { asNull, asStringof } from "./bytes.ts";
-import { kernelCast, kernelMember, kernelString } from "./ctypes/kernel.ts";
+import { kernelCast, kernelMember, kernelString, noteKernelAssignment } from "./ctypes/kernel.ts";
 import * as ct from "./ctypes/rewrite.ts";
+import { noteUserAssignment, userCast, userMember, userString } from "./ctypes/user.ts";
 import { NO_POS, type Position } from "./errors.ts";
 import { TAG } from "./errtags.ts";
 import { AGG_ACTIONS } from "./functions.ts";
@@ -105,7 +106,7 @@ export function restrictExpr(e: Expr): void {
 		}
 		case "unary":
 			before.unaryAction(e.op, e.operand, e.pos);
-			if (e.op === "*" && kernelMember(e, restrictExpr)) return;
+			if (e.op === "*" && (userMember(e, restrictExpr) || kernelMember(e, restrictExpr))) return;
 			if (e.op === "*") throw err(e.pos, "pointer dereference ('*') is not supported");
 			if (e.op === "&") throw err(e.pos, "taking an address ('&') is not supported");
 			restrictExpr(e.operand);
@@ -149,6 +150,8 @@ export function restrictExpr(e: Expr): void {
 		case "index":
 			// uregs[R_PC]: a library constant (or integer) names the register.
 			if (e.base.kind === "builtin" && e.base.name === "uregs") return;
+			if (userMember(e, restrictExpr) || kernelMember(e, restrictExpr)) return;
+			if (e.base.kind === "member" && ct.memberToField(e)) return;
 			if (e.base.kind === "builtin" && e.base.name === "args") {
 				before.argsIndex(e.keys);
 				throw err(e.base.pos, "'args[]' is not supported; use arg0 to arg9");
@@ -168,11 +171,11 @@ export function restrictExpr(e: Expr): void {
 			restrictExpr(e.base);
 			throw err(e.pos, "array subscripts ('[') are not supported");
 		case "member":
-			if (kernelMember(e, restrictExpr) || ct.memberToField(e)) return;
+			if (userMember(e, restrictExpr) || kernelMember(e, restrictExpr) || ct.memberToField(e)) return;
 			restrictExpr(e.base);
 			throw err(e.pos, e.op === "->" ? "'->' is not supported" : "member access ('.') is not supported");
 		case "cast": {
-			if (kernelCast(e, restrictExpr)) return;
+			if (userCast(e, restrictExpr) || kernelCast(e, restrictExpr)) return;
 			ct.normalizeType(e.type);
 			const to = resolveType(e.type);
 			if (to.k === "string") {
@@ -200,7 +203,7 @@ export function restrictExpr(e: Expr): void {
 			throw err(e.pos, "'sizeof' is supported only for integer types (sizeof (int), sizeof (uint64_t), ...)");
 		}
 		case "stringof":
-			if (kernelString(e, restrictExpr)) return;
+			if (userString(e, restrictExpr) || kernelString(e, restrictExpr)) return;
 			restrictExpr(e.operand);
 			asStringof(e);
 			return;
@@ -252,10 +255,12 @@ function restrictStatement(s: Statement): void {
 			s.args.forEach(restrictExpr);
 			return;
 		case "assign":
-			if (ct.structAssign(s)) {
+			if (ct.structAssign(s, restrictExpr)) {
 				restrictStatement(s);
 				return;
 			}
+			noteKernelAssignment(s.target, s.value, s.op, s.opPos);
+			noteUserAssignment(s.target, s.value, s.op, s.opPos);
 			restrictLValue(s.target, s.op, s.opPos);
 			restrictExpr(s.value);
 			return;
@@ -463,7 +468,10 @@ export class CoreParser extends ProgramParser {
 		}
 		if (!this.is(op, "=") && !ASSIGN_OPS.has(op.text)) throw syntax(op, `'=' after self->${target.name}`);
 		this.take();
-		const value = this.restricted();
+		const value = this.expression();
+		noteKernelAssignment(target, value, op.text, op.pos);
+		noteUserAssignment(target, value, op.text, op.pos);
+		restrictExpr(value);
 		return { kind: "assign", op: op.text as AssignStmt["op"], target, value, pos: target.pos, opPos: op.pos };
 	}
 

@@ -336,6 +336,8 @@ export function lowerStr(e: Expr, env: LowerEnv): StrExpr {
 	if ((e.kind === "self" || e.kind === "this" || e.kind === "ident" || e.kind === "index") && isStringVar(e, env))
 		return { k: "var", v: lowerRef(e, env) };
 	if (e.kind === "builtin" && e.name === "execname") return { k: "comm" };
+	if (e.kind === "kmem" && e.str !== undefined && e.user)
+		return { k: "copyinstr", addr: lowerKernel(e, env), len: { k: "const", v: BigInt(e.str) } };
 	if (e.kind === "kmem" && e.str !== undefined) return { k: "kstr", addr: lowerKernel(e, env), size: e.str };
 	if (e.kind === "builtin" && (e.name === "execargs" || e.name === "psargs")) return execArgs(e);
 	if (e.kind === "builtin" && e.name === "container")
@@ -445,7 +447,10 @@ export type { ArgPlan };
 function lowerKernel(e: Extract<Expr, { kind: "kmem" }>, env: LowerEnv): IntExpr {
 	const base: IntExpr = e.base ? lowerInt(e.base, env) : { k: "curtask" };
 	const addr: IntExpr = e.offset ? { k: "bin", op: "+", l: base, r: { k: "const", v: BigInt(e.offset) } } : base;
-	return e.read ? { k: "kread", addr, size: e.size, signed: e.signed } : addr;
+	if (!e.read) return addr;
+	return e.user
+		? { k: "kread", addr, size: e.size, signed: e.signed, user: true }
+		: { k: "kread", addr, size: e.size, signed: e.signed };
 }
 
 let layout: { parentOffset: number; tgidOffset: number } | undefined;

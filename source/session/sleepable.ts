@@ -20,6 +20,8 @@ export function readsUserMemory(c: Clause): boolean {
 	let found = false;
 	forEachExpr(c, (e) => {
 		if (e.kind === "call" && USER_READS.has(e.fn)) found = true;
+		// A member read through a cast of copyin() (source/d/ctypes/user.ts).
+		if (e.kind === "kmem" && e.user) found = true;
 	});
 	return found;
 }

@@ -169,3 +169,123 @@ test("hostile declarations get one clear sentence with DTrace's tag", async () =
 		assert.doesNotMatch(r.stderr, /\n\s+at /, program);
 	}
 });
+
+test("variables keep a kernel pointer's type: this->, self-> across clauses, globals, declared and cast pointers", async () => {
+	// prlimit sets its own limits, then execs cat in the same process: cat's openat calls see them.
+	const r = await runDtop([
+		"-q",
+		"-c",
+		"prlimit --nofile=123:456 cat /dev/null",
+		"-n",
+		`struct task_struct *parent;
+		syscall::openat:entry /pid == $target && execname == "cat" && !done/ {
+			self->t = curthread;
+			parent = curthread->real_parent;
+			this->sig = curthread->signal;
+			i = 2;
+			printf("%d %d %s %s %c%c\\n", self->t->pid == tid, parent->tgid == ppid, stringof(self->t->comm),
+			    this->sig->rlim[7].rlim_cur == 123 ? "soft" : "?", self->t->comm[0], self->t->comm[i]);
+			addr = (uint64_t)curthread;
+		}
+		syscall::openat:return /self->t && !done/ {
+			this->again = (struct task_struct *)addr;
+			printf("%d %d %d %s\\n", this->again->pid == self->t->pid, curthread->signal->rlim[7].rlim_max,
+			    self->t->real_parent->pid == parent->pid, self->t->comm);
+			done = 1;
+		}`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.replace(/\n$/, ""), "1 1 cat soft ct\n1 456 1 cat\n");
+});
+
+test("kernel pointer variables and arrays: a constant index past the array and another pointer type are refused", async () => {
+	const cases: [string, RegExp][] = [
+		["BEGIN { trace(curthread->comm[16]); }", /index outside array bounds: 16, max is 16/],
+		[
+			"BEGIN { this->p = curthread->files; this->p = curthread->mm; }",
+			/operands have incompatible types: "struct files_struct \*" = "struct mm_struct \*"/,
+		],
+		["BEGIN { this->t = curthread; this->t->pid = 1; }", /cannot write kernel memory/],
+	];
+	for (const [program, message] of cases) {
+		const r = await runDtop(["-q", "-n", program]);
+		assert.notEqual(r.code, 0, program);
+		assert.match(r.stderr, message, program);
+		assert.doesNotMatch(r.stderr, /\n\s+at /, program);
+	}
+});
+
+test("user memory through the program's struct: copyin() cast to a declared struct pointer, members, arrays, strings", async () => {
+	// Real programs' arguments: sleep's relative timespec, python's write(2) buffer and sockaddr_un.
+	const ts = await runDtop([
+		"-q",
+		"-c",
+		"sleep 0.25",
+		"-n",
+		`struct ts { long sec; long nsec; };
+		syscall::clock_nanosleep:entry /pid == $target/ {
+			this->t = (struct ts *)copyin(arg2, sizeof (struct ts));
+			printf("ts %d %d %d\\n", ((struct ts *)copyin(arg2, 16))->sec, this->t->nsec, *(long *)copyin(arg2 + 8, 8));
+		}`,
+	]);
+	assert.equal(ts.code, 0, ts.stderr);
+	assert.equal(ts.stdout.replace(/\n$/, ""), "ts 0 250000000 250000000\n");
+	const program = `
+		struct sun { unsigned short family; char path[108]; };
+		syscall::write:entry /pid == $target && arg2 == 4/ {
+			printf("write %x %x\\n", *(int *)copyin(arg1, 4), ((unsigned char *)copyin(arg1, 4))[3]);
+		}
+		syscall::connect:entry /pid == $target/ {
+			this->a = (struct sun *)copyin(arg1, sizeof (struct sun));
+			self->a = (struct sun *)copyin(arg1, sizeof (struct sun));
+			i = 2;
+			printf("connect %d %s %s %c%c\\n", self->a->family, this->a->path,
+			    stringof(((struct sun *)copyin(arg1, arg2))->path), self->a->path[1], self->a->path[i]);
+		}`;
+	const py =
+		"import os, socket; os.write(2, b'ABCD'); s = socket.socket(socket.AF_UNIX)\ntry: s.connect('/nonexistent/sock')\nexcept OSError: pass";
+	const r = await runDtop(["-q", "-c", `/usr/bin/python3.11 -c "${py}"`, "-n", program]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.stdout.replace(/\n$/, ""), "write 44434241 44\nconnect 1 /nonexistent/sock /nonexistent/sock no\n");
+});
+
+test("user memory: a member past copyin()'s bytes is refused, a bad user address is a runtime error", async () => {
+	const past = await runDtop([
+		"-q",
+		"-n",
+		"struct ts { long sec; long nsec; }; syscall::clock_nanosleep:entry { trace(((struct ts *)copyin(arg2, 8))->nsec); }",
+	]);
+	assert.notEqual(past.code, 0);
+	assert.match(past.stderr, /->nsec reads bytes 8 to 15, past the 8 bytes copyin\(\) copies/);
+	const bad = await runDtop([
+		"-q",
+		"-c",
+		"sleep 0.1",
+		"-n",
+		`struct ts { long sec; long nsec; };
+		syscall::clock_nanosleep:entry /pid == $target/ { printf("%d\\n", ((struct ts *)copyin(arg2 * 0 + 8, 16))->nsec); printf("not reached\\n"); }`,
+	]);
+	assert.equal(bad.code, 0, bad.stderr);
+	assert.doesNotMatch(bad.stdout, /not reached|^0$/m);
+	assert.match(bad.stderr, /invalid address \(0x10\) in action #1/);
+});
+
+test("kernel structs by value: *curthread and a member struct copied into variables, their members and array elements", async () => {
+	const out = await run(`
+		struct p { int a[4]; };
+		struct p v;
+		BEGIN {
+			/* A copy is a read per 8 bytes: one task_struct's is the most a program of BEGIN's clauses takes. */
+			t = *curthread;
+			v.a[2] = 5;
+		}
+		BEGIN {
+			this->lim = curthread->signal->rlim[7];
+			v.a[1] = v.a[2] - 2;
+			printf("%d %d %d %d\\n", t.pid == pid, t.tgid == pid, t.real_parent == (uint64_t)curthread->real_parent, sizeof (t) == sizeof (struct task_struct));
+			printf("%d %d %d\\n", this->lim.rlim_cur == curthread->signal->rlim[7].rlim_cur, this->lim.rlim_max == curthread->signal->rlim[7].rlim_max, this->lim.rlim_cur > 0);
+			printf("%d %d %d\\n", v.a[0], v.a[1], v.a[2]);
+			exit(0);
+		}`);
+	assert.equal(out, "1 1 1 1\n1 1 1\n0 3 5\n");
+});

@@ -36,8 +36,11 @@ export function startsCDeclaration(tk: Tokens, reg: CTypes): boolean {
 	if (t.kind !== "ident") return false;
 	if (SOU.has(t.text)) {
 		const tag = tk.peek(1);
+		// A pointer to a struct this program does not define: the kernel's (kernel.ts) or an incomplete one.
 		return (
-			tag.kind === "ident" && reg.declares({ kind: "typename", words: [t.text, tag.text], pointers: 0, pos: t.pos })
+			tag.kind === "ident" &&
+			(reg.declares({ kind: "typename", words: [t.text, tag.text], pointers: 0, pos: t.pos }) ||
+				(t.text !== "enum" && tk.is(tk.peek(2), "*")))
 		);
 	}
 	if (reg.isTypedef(t.text)) return true;

@@ -41,6 +41,8 @@ export interface KernelExpr {
 	read: boolean;
 	size: 1 | 2 | 4 | 8;
 	signed: boolean;
+	/** User memory (a member through a cast of copyin(), ctypes/user.ts), not the kernel's. */
+	user?: boolean;
 	/** A string of at most this many bytes at the value (stringof a char array or pointer). */
 	str?: number;
 	/** As written, for the printer and messages. */

@@ -16,6 +16,12 @@ export class CTypes {
 	readonly vars = new Map<string, CType>();
 	/** Bytes of the integer and string variables declared as D's basic types (for sizeof), by `global:x`. */
 	readonly sizes = new Map<string, number>();
+	/**
+	 * Variables that hold a pointer with one of the kernel's types (`this->t = curthread`,
+	 * `self->f = (struct file *)arg0`), by `self:x` / `this:x` / `global:x`: the type the
+	 * first assignment gave them, which later member accesses read through.
+	 */
+	readonly kernelVars = new Map<string, { type: unknown; name: string }>();
 
 	/** Remember the sizes of an ordinary declaration's variables. */
 	noteDeclaration(d: VarDecl): void {
@@ -57,6 +63,10 @@ export class CTypes {
 	}
 
 	declareVar(storage: StorageClass, name: string, t: CType, pos: Position): void {
+		if (storage === "self" && t.k === "ptr") {
+			this.vars.set(`self:${name}`, t);
+			return;
+		}
 		if (storage === "self")
 			throw new DSyntaxError(
 				pos,
@@ -65,7 +75,7 @@ export class CTypes {
 		this.vars.set(`${storage}:${name}`, t);
 	}
 
-	varType(scope: "global" | "this", name: string): CType | undefined {
+	varType(scope: "global" | "this" | "self", name: string): CType | undefined {
 		return this.vars.get(`${scope}:${name}`);
 	}
 

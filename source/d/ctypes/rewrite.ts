@@ -9,7 +9,7 @@ import { DSyntaxError, DTypeError, NO_POS, type Position } from "../errors.ts";
 import { evaluate } from "../eval.ts";
 import type { AssignStmt, Expr, Statement, TypeName } from "../syntax.ts";
 import { INT, type IntType, UINT64 } from "../types.ts";
-import { kernelRooted } from "./kernel.ts";
+import { kernelRooted, kernelStruct, kernelTypeSize, kernelVariable } from "./kernel.ts";
 import { type CType, cTypeName, findMember, sizeOfC } from "./model.ts";
 import type { FieldExpr } from "./nodes.ts";
 import { activeCTypes, type CTypes } from "./registry.ts";
@@ -43,7 +43,24 @@ function place(e: Expr, reg: CTypes): Place | undefined {
 		const text = scope === "this" ? `this->${e.name}` : e.name;
 		return { scope, name: e.name, varSize: roundUp8(Math.max(1, sizeOfC(t))), offset: 0, type: t, text };
 	}
-	if (e.kind !== "member") return undefined;
+	if (e.kind === "index" && !kernelRooted(e)) {
+		// An element of an array member (`s.rlim[7]`): a constant subscript, checked against the bound.
+		const b = e.base.kind === "member" ? place(e.base, reg) : undefined;
+		if (b?.type.k !== "array" || e.keys.length !== 1) return undefined;
+		const key = e.keys[0]!;
+		const c = evaluate(key);
+		if (!c)
+			throw new DTypeError(
+				key.pos,
+				`${b.text}[...] needs a constant subscript: dtop reads elements of arrays in variables only at constant indexes`,
+			);
+		const i = c.type.signed ? BigInt.asIntN(64, c.value) : c.value;
+		if (i < 0n || i >= BigInt(b.type.n))
+			throw new DTypeError(key.pos, `index outside array bounds: ${i}, max is ${b.type.n}`, "D_ARR_BOUNDS");
+		const size = sizeOfC(b.type.of);
+		return { ...b, offset: b.offset + Number(i) * size, type: b.type.of, text: `${b.text}[${i}]` };
+	}
+	if (e.kind !== "member" || kernelRooted(e)) return undefined;
 	const b = place(e.base, reg);
 	if (!b) return undefined;
 	if (e.op === "->" && b.type.k === "ptr")
@@ -115,7 +132,7 @@ export function enumConstant(e: Extract<Expr, { kind: "ident" }>): boolean {
 /** A struct or union variable named where a value is expected: refused with what to write instead. */
 export function wholeStruct(e: Expr): void {
 	const reg = activeCTypes();
-	if (!reg || (e.kind !== "ident" && e.kind !== "this")) return;
+	if (!reg || (e.kind !== "ident" && e.kind !== "this") || kernelVariable(e)) return;
 	const p = place(e, reg);
 	if (p && p.type.k !== "sou")
 		throw new DTypeError(
@@ -131,7 +148,7 @@ export function wholeStruct(e: Expr): void {
 }
 
 /** `v.m` on a struct or union variable becomes its FieldExpr; false when `v` is none. */
-export function memberToField(e: Extract<Expr, { kind: "member" }>): boolean {
+export function memberToField(e: Extract<Expr, { kind: "member" | "index" }>): boolean {
 	const reg = activeCTypes();
 	if (!reg) return false;
 	const p = place(e, reg);
@@ -152,9 +169,12 @@ export function memberToField(e: Extract<Expr, { kind: "member" }>): boolean {
 
 /** An assignment's target that is a member (true: resolved); kernel memory is refused. */
 export function fieldTarget(e: Expr, op: string, pos: Position): boolean {
-	if ((e as { kind: string }).kind === "kmem" || kernelRooted(e))
+	if ((e as { kind: string }).kind === "kmem" || (kernelRooted(e) && !kernelVariable(e)))
 		throw new DSyntaxError(pos, `'${op}' cannot write kernel memory: D only reads it`, "D_OP_WRITE");
-	return (e as { kind: string }).kind === "field" || (e.kind === "member" && memberToField(e));
+	return (
+		(e as { kind: string }).kind === "field" ||
+		((e.kind === "member" || (e.kind === "index" && e.base.kind === "member")) && memberToField(e))
+	);
 }
 
 /** A written type as the registry resolves it, or undefined when no registry is active. */
@@ -177,9 +197,10 @@ export function sizeofC(e: Extract<Expr, { kind: "sizeof" }>): boolean {
 	if (!reg) return false;
 	let size: number | undefined;
 	if (e.type) {
-		if (!reg.declares(e.type) && e.type.pointers === 0) return false;
-		const t = resolved(e.type)!;
-		size = sizeOfC(t);
+		if (!reg.declares(e.type) && e.type.pointers === 0) {
+			size = kernelTypeSize(e.type);
+			if (size === undefined) return false;
+		} else size = sizeOfC(resolved(e.type)!);
 	} else if (e.operand) {
 		const op = e.operand;
 		const p = op.kind === "ident" || op.kind === "this" || op.kind === "member" ? place(op, reg) : undefined;
@@ -244,11 +265,23 @@ function pieces(p: Place, size: number, pos: Position): FieldExpr[] {
  * member-wide assignments. A variable first assigned a struct takes its type (DTrace's
  * implicit declaration). False when the assignment is not of a struct.
  */
-export function structAssign(s: AssignStmt): boolean {
+export function structAssign(s: AssignStmt, restrict: (x: Expr) => void = () => {}): boolean {
 	const reg = activeCTypes();
 	if (!reg) return false;
 	const value = s.value.kind === "ident" || s.value.kind === "this" || s.value.kind === "member" ? s.value : undefined;
-	const from = value ? place(value, reg) : undefined;
+	let from: { type: CType; text: string; pieces(size: number, pos: Position): Expr[] } | undefined;
+	const p = value ? place(value, reg) : undefined;
+	if (p) from = { type: p.type, text: p.text, pieces: (size, pos) => pieces(p, size, pos) as unknown as Expr[] };
+	else {
+		// A kernel struct by value (`*curthread`, `curthread->signal->rlim[7]`): its bytes read from the kernel.
+		const k = kernelStruct(s.value, restrict);
+		if (k)
+			from = {
+				type: k.type,
+				text: k.text,
+				pieces: (size) => chunks(size).map((c) => k.piece(c.off, c.size) as unknown as Expr),
+			};
+	}
 	let to =
 		s.target.kind === "ident" || s.target.kind === "this" || s.target.kind === "member"
 			? place(s.target, reg)
@@ -275,12 +308,12 @@ export function structAssign(s: AssignStmt): boolean {
 		);
 	if (s.op !== "=") throw new DTypeError(s.opPos, `operator ${s.op} cannot be applied to a ${cTypeName(to.type)}`);
 	const size = sizeOfC(to.type);
-	const src = pieces(from, size, s.value.pos);
+	const src = from.pieces(size, s.value.pos);
 	const body: Statement[] = pieces(to, size, s.pos).map((t, i) => ({
 		kind: "assign",
 		op: "=",
 		target: t as unknown as Expr,
-		value: src[i]! as unknown as Expr,
+		value: src[i]!,
 		pos: s.pos,
 		opPos: s.opPos,
 	}));
