@@ -29,9 +29,6 @@ interface Node {
 
 const node = (): Node => ({ children: new Map() });
 
-/** The lazily listed rows of the providers that have them (the pid provider's). */
-const LAZY: readonly LazyRows[] = PROBE_KINDS.flatMap((k) => (k.tree?.lazy ? [k.tree.lazy] : []));
-
 /** The row a probe's provider is under when it is listed lazily. */
 function lazyRow(p: Probe): string | undefined {
 	return kindOf(p).tree?.lazy?.row;
@@ -83,7 +80,9 @@ export class ProbeTree implements TreeSource {
 			for (const name of path) at = at?.children.get(name);
 			return at ? this.leaves(at, undefined) : [];
 		};
-		for (const rows of LAZY) this.lazy.set(rows.row, new PidTree(catalog, marks, made, rows));
+		// The lazily listed rows of the providers that have them (the pid provider's).
+		const lazy: readonly LazyRows[] = PROBE_KINDS.flatMap((k) => (k.tree?.lazy ? [k.tree.lazy] : []));
+		for (const rows of lazy) this.lazy.set(rows.row, new PidTree(catalog, marks, made, rows));
 	}
 
 	/** The catalog changed (probes came or went): read it again before the next use. */
