@@ -9,7 +9,7 @@ import { fbt } from "./fbt.ts";
 import { profile } from "./profile.ts";
 import { syscall } from "./syscall.ts";
 import { sdt } from "./tracepoint.ts";
-import type { ProbeKindModule, ProbeOf, Provider, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
+import type { Described, ProbeKindModule, ProbeOf, Provider, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
 import { uprobe } from "./uprobe.ts";
 
 export { ProgramLimitError } from "./refusal.ts";
@@ -50,6 +50,19 @@ for (const p of providers) add(p);
 export function registerProvider(p: Provider): void {
 	add(p);
 	providers.push(p);
+}
+
+/** Whether a description can name only probes their providers list themselves (none of a process's: USDT, pid). */
+export function namesListedOnly(d: Described): boolean {
+	return statics.includes(d.provider) || kinds.some((k) => k.claims?.(d) === true);
+}
+
+/** Whether a provider is one process's whose function probes the catalog makes when named (`pid4242`): no scan needed. */
+export function madeWhenNamed(provider: string): boolean {
+	return kinds.some((k) => {
+		const row = k.tree?.lazy?.row;
+		return row !== undefined && provider.startsWith(row) && /^\d+$/.test(provider.slice(row.length));
+	});
 }
 
 /** What the registry knows of a catalog probe's kind. */

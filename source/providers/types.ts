@@ -227,6 +227,8 @@ export interface ProbeKindModule<K extends ProbeKind = ProbeKind> {
 	/** Its probes, made when the catalog opens (ids from `id`, in order). */
 	list?(env: CatalogEnv, id: NewId): CatalogProbeOf<K>[];
 	onDemand?: OnDemand<K>;
+	/** Whether a description with an empty provider can name only this provider's probes (`BEGIN`, `END`, `ERROR`). */
+	claims?(d: Described): boolean;
 	/** Why a description that matched nothing cannot match here, when this provider knows. */
 	whyNot?(d: Described, env: CatalogEnv): string | undefined;
 	/** What the session traces for a probe: one TraceProbe per attach site. */
