@@ -3,16 +3,18 @@
 // test's process and of the dtop process, grouped by program then process,
 // with a hint) shows its program row with the hint and its processes under it
 // with their command lines, and Space on the program's row enables all its
-// processes' providers, as for a USDT program. Nothing in the UI or the app names `demo`.
+// processes' providers, as for a USDT program. A provider module whose info()
+// says the kernel cannot give it (`demooff`) is a row saying why, and Space on
+// it says the reason, as fbt's does. Nothing in the UI or the app names either.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { exitOf, KEYS, startDtop } from "../helpers/pty.ts";
+import { exitOf, KEYS, sleep, startDtop } from "../helpers/pty.ts";
 import { select } from "../helpers/ui-actions.ts";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/with-provider.ts", import.meta.url));
 
-test("a provider module's grouping and hint are what the tree shows, and Space enables from its rows", async () => {
+test("a provider module's grouping, hint and unavailable row are what the tree shows, and Space acts on its rows", async () => {
 	const s = startDtop(["--import", "tsx", FIXTURE], { cols: 160, rows: 45, command: process.execPath });
 	try {
 		await s.waitFor(/syscall/, 20_000);
@@ -30,6 +32,13 @@ test("a provider module's grouping and hint are what the tree shows, and Space e
 		assert.ok(at(first) !== -1 && at(first) < at(second), `processes by pid:\n${s.text()}`);
 		// Space on the program's row enabled every process of it, as for a USDT program.
 		await s.waitFor(/demo\[0-9\]\*:::\s+\d+/, 5000);
+		// The unavailable provider's row, and its reason on Space.
+		await s.waitFor(/▸\s+demooff {2}unavailable: no such feature/, 3000);
+		await select(s, /▸\s+demooff {2}/);
+		s.press(KEYS.space);
+		await s.waitFor(/demooff is not available on this kernel: no such feature/, 3000);
+		await sleep(200);
+		s.press(KEYS.esc);
 		s.press("q");
 		assert.equal((await exitOf(s)).exitCode, 0);
 	} finally {
