@@ -4,6 +4,7 @@ import { setFlagsFromString } from "node:v8";
 import type { Catalog, Probe } from "../catalog/index.ts";
 import { compileDescription, parseDescription, probeName } from "../catalog/index.ts";
 import { programOptions } from "../d/options.ts";
+import { kindOf } from "../providers/index.ts";
 import type { CatalogProbes } from "../session/catalog-source.ts";
 import { clauseRecords } from "../session/records.ts";
 import type { Session } from "../session/session.ts";
@@ -15,12 +16,13 @@ import { EventFeed, POLL_MS } from "./event-feed.ts";
 import type { Flags } from "./flags.ts";
 import { followMachine } from "./follow.ts";
 import { coveredOnFile } from "./on-file-marks.ts";
-import { keysFor, usdtArgLines } from "./probe-keys.ts";
+import { argNotes, keysFor } from "./probe-keys.ts";
 import type { Target as Proc } from "./process.ts";
 import { programFromPromptLine } from "./prompt-program.ts";
 import { skippedLines } from "./skipped-lines.ts";
 import { Ticker } from "./ticker.ts";
 import { describeFiltered, describePath } from "./tree-enable.ts";
+import { unavailableProvider } from "./tree-extras.ts";
 import { ProbeTree } from "./tree-source.ts";
 
 interface Meta {
@@ -181,14 +183,14 @@ export class SessionController implements Controller {
 		this.seen = { raw: v, view, overflows };
 		return view;
 	}
-	/** The enabling with its probes' argument notes (USDT), for the Detail pane. */
+	/** The enabling with its probes' argument notes (as their provider describes them), for the Detail pane. */
 	private withArguments(e: EnablingView): EnablingView {
 		const ids = this.session.probeIdsOf(e.id);
 		const key = `${e.id}:${ids.length}`;
 		let lines = this.argumentNotes.get(key);
 		if (lines === undefined) {
-			const first = ids.map((id) => this.catalog.probe(id)).find((p) => p?.kind === "usdt");
-			lines = first ? usdtArgLines(first) : [];
+			const first = ids.map((id) => this.catalog.probe(id)).find((p) => p && kindOf(p).argNotes);
+			lines = first ? argNotes(first) : [];
 			if (lines.length && ids.length > 1) lines = [`of ${probeName(first as Probe)}:`, ...lines];
 			this.argumentNotes.set(key, lines);
 		}
@@ -222,8 +224,11 @@ export class SessionController implements Controller {
 	private metaFor(descs: string[], probes: Probe[], container?: string): Meta {
 		const tests = descs.map((d) => compileDescription(parseDescription(d, this.targetPid)));
 		const ids = new Set(probes.map((p) => p.id));
-		const inside = (p: Probe) =>
-			container === undefined || (p.kind === "usdt" && this.tree.containerOfPid(p.pid) === container);
+		const inside = (p: Probe) => {
+			if (container === undefined) return true;
+			const group = kindOf(p).tree?.group?.(p);
+			return group !== undefined && this.tree.containerOfPid(group.pid) === container;
+		};
 		return {
 			desc: descs.join(", "),
 			covers: (p) => ids.has(p.id) || (inside(p) && tests.some((t) => t(p))),
@@ -259,8 +264,8 @@ export class SessionController implements Controller {
 		return undefined;
 	}
 	toggle(path: readonly string[], opts?: { confirmed?: boolean; filter?: string }): ToggleOutcome {
-		if (path[0] === "fbt" && !this.catalog.fbt.available)
-			throw new ActionError(this.catalog.fbt.reason ?? "fbt is not available.");
+		const off = path.length ? unavailableProvider(this.catalog, path[0]) : undefined;
+		if (off) throw new ActionError(off.reason ?? `${off.name} is not available.`);
 		const probes = this.tree.probesUnder(path, opts?.filter);
 		const enabledBy = new Set(probes.map((p) => this.enablingOf(p)).filter((x): x is number => x !== undefined));
 		if (enabledBy.size) {

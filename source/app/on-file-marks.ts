@@ -1,12 +1,11 @@
 // A catalog probe as the session identifies it once attached on its file
-// (providers/uprobe.ts: `u:DEV:INODE:OFFSET:RET:0`), so the tree can tell that
+// (its provider's onFile(): uprobe's `u:DEV:INODE:OFFSET:RET:0`), so the tree can tell that
 // an enabling made from one process's probe covers this process's too.
 import type { Probe } from "../catalog/index.ts";
+import { kindOf } from "../providers/index.ts";
 
 function fileKeys(p: Probe): string[] {
-	if (p.kind === "usdt") return p.sites.map((s) => `u:${s.dev}:${s.inode}:${s.pcOffset}:false:0`);
-	if (p.kind === "uprobe") return [`u:${p.dev}:${p.inode}:${p.offset}:${p.which === "return"}:0`];
-	return [];
+	return kindOf(p).onFile?.(p) ?? [];
 }
 
 /** Whether every site of `p` is among the probes attached on their file (`onFile`, session.onFileProbes()). */

@@ -1,20 +1,19 @@
-// The pid provider in the probe tree: `pid` → each process (`pid4242` and its
-// command line) → the objects it maps → their functions → entry/return. Nothing
+// A lazily listed provider in the probe tree (ProbeKindModule.tree.lazy; the pid
+// provider): `pid` → each process (`pid4242` and its command line) → the
+// objects it maps → their functions → entry/return. Nothing
 // is listed before it is expanded: a process's modules when it is opened, a
 // module's functions (its symbol table) when that is, and the entry/return
 // probes themselves only for a function on screen. A description filter
 // (`pid*::malloc:entry`) searches the functions of every process; a bare word
 // does not (it would read every symbol table of the machine).
 import type { Catalog, Probe } from "../catalog/index.ts";
+import type { LazyRows } from "../providers/index.ts";
 import { ActionError } from "../ui/controller.ts";
 import type { TreeEntry } from "../ui/tree.ts";
 import { cmdlineOf } from "./cmdlines.ts";
 import { literal } from "./tree-enable.ts";
 import type { TreeFilter } from "./tree-filter.ts";
 import { shortCommand, type TreeMarks } from "./tree-source.ts";
-
-export const PID_GROUP = "pid";
-const WHICH = ["entry", "return"] as const;
 
 /** Made pid-provider probes below a tree path (for marks and rates; not a listing). */
 export type MadeUnder = (path: readonly string[]) => Probe[];
@@ -30,7 +29,13 @@ export class PidTree {
 		private readonly catalog: Catalog,
 		private readonly marks: TreeMarks,
 		private readonly made: MadeUnder,
+		/** Its row (also its providers' prefix: `pid` and `pid4242`) and its probe names. */
+		private readonly rows: LazyRows,
 	) {}
+
+	private provider(pid: number): string {
+		return `${this.rows.row}${pid}`;
+	}
 
 	/**
 	 * Reads, for a filter, the symbol tables it searches, for at most `budgetMs`;
@@ -41,7 +46,7 @@ export class PidTree {
 		if (!f || !this.searches(f)) return true;
 		const end = performance.now() + budgetMs;
 		for (const pid of this.processes()) {
-			if (!f.provider(`pid${pid}`)) continue;
+			if (!f.provider(this.provider(pid))) continue;
 			for (const o of this.catalog.processObjects(pid)) {
 				if (this.matchesFor === f.text && this.matches.has(o.key)) continue;
 				if (performance.now() > end) return false;
@@ -53,7 +58,7 @@ export class PidTree {
 
 	/** Whether a filter can show pid-provider probes at all. */
 	private searches(f: TreeFilter | undefined): boolean {
-		return !f || (f.description && (f.name("entry") || f.name("return")));
+		return !f || (f.description && this.rows.names.some((n) => f.name(n)));
 	}
 
 	private processes(): number[] {
@@ -65,7 +70,7 @@ export class PidTree {
 
 	/** The functions of `pid`'s module that `f` lets through, each with the probe names it lets through. */
 	private functions(pid: number, module: string, f: TreeFilter | undefined): Map<string, string[]> {
-		if (!f) return new Map(this.catalog.functionNames(pid, module).map((n) => [n, [...WHICH]]));
+		if (!f) return new Map(this.catalog.functionNames(pid, module).map((n) => [n, [...this.rows.names]]));
 		if (this.matchesFor !== f.text) {
 			this.matches.clear();
 			this.madeFor.clear();
@@ -78,7 +83,7 @@ export class PidTree {
 			let m = this.matches.get(o.key);
 			if (!m) {
 				m = new Map();
-				const names = WHICH.filter((w) => f.name(w));
+				const names = this.rows.names.filter((w) => f.name(w));
 				for (const fn of this.catalog.functionNames(pid, module)) if (f.fn(fn) && names.length) m.set(fn, names);
 				this.matches.set(o.key, m);
 			}
@@ -94,7 +99,7 @@ export class PidTree {
 
 	private shown(pid: number, f: TreeFilter | undefined): boolean {
 		if (!f) return true;
-		return f.provider(`pid${pid}`) && this.modules(pid, f).length > 0;
+		return f.provider(this.provider(pid)) && this.modules(pid, f).length > 0;
 	}
 
 	private marked(path: readonly string[], e: TreeEntry): TreeEntry {
@@ -111,8 +116,8 @@ export class PidTree {
 		const pids = this.processes().filter((p) => this.shown(p, f));
 		if (pids.length === 0) return undefined;
 		const n = pids.length;
-		return this.marked([PID_GROUP], {
-			name: PID_GROUP,
+		return this.marked([this.rows.row], {
+			name: this.rows.row,
 			childCount: n,
 			countText: `${n} process${n === 1 ? "" : "es"}`,
 			enabled: false,
@@ -121,15 +126,15 @@ export class PidTree {
 
 	children(path: readonly string[], f: TreeFilter | undefined): TreeEntry[] {
 		if (!this.searches(f)) return [];
-		const pid = path.length > 1 ? Number(path[1].slice(PID_GROUP.length)) : 0;
+		const pid = path.length > 1 ? Number(path[1].slice(this.rows.row.length)) : 0;
 		switch (path.length) {
 			case 1:
 				return this.processes()
 					.filter((p) => this.shown(p, f))
 					.map((p) => {
 						const cmd = cmdlineOf(p);
-						const name = `pid${p}`;
-						return this.marked([PID_GROUP, name], {
+						const name = this.provider(p);
+						return this.marked([this.rows.row, name], {
 							name,
 							childCount: this.modules(p, undefined).length,
 							note: cmd === undefined ? "(exited)" : shortCommand(cmd),
@@ -168,17 +173,17 @@ export class PidTree {
 		this.madeFor.add(key);
 		const d = f.text.split(":");
 		while (d.length < 4) d.unshift("");
-		this.catalog.match({ provider: `pid${pid}`, module: literal(module), function: d[2], name: d[3] });
+		this.catalog.match({ provider: this.provider(pid), module: literal(module), function: d[2], name: d[3] });
 	}
 
 	private leaves(pid: number, module: string, fn: string, f: TreeFilter | undefined): TreeEntry[] {
-		const want: string[] = WHICH.filter((w) => !f || f.name(w));
+		const want: string[] = this.rows.names.filter((w) => !f || f.name(w));
 		// Made before (by a filter, an expansion, an enabling): no need to match the whole catalog again.
-		let probes = this.made([PID_GROUP, `pid${pid}`, module, fn]).filter((p) => want.includes(p.name));
+		let probes = this.made([this.rows.row, this.provider(pid), module, fn]).filter((p) => want.includes(p.name));
 		if (probes.length < want.length) {
 			const name = want.length === 1 ? want[0] : "";
 			probes = this.catalog
-				.match({ provider: `pid${pid}`, module: literal(module), function: literal(fn), name })
+				.match({ provider: this.provider(pid), module: literal(module), function: literal(fn), name })
 				.filter((p) => want.includes(p.name));
 		}
 		probes.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -198,20 +203,20 @@ export class PidTree {
 	probes(path: readonly string[], f: TreeFilter | undefined): Probe[] {
 		if (path.length === 1 && !f) {
 			throw new ActionError(
-				"the pid provider of every process is too many probes: open one process, or filter (pid*::malloc:entry).",
+				`the ${this.rows.row} provider of every process is too many probes: open one process, or filter (${this.rows.row}*::malloc:entry).`,
 			);
 		}
-		const pids = path.length > 1 ? [Number(path[1].slice(PID_GROUP.length))] : this.processes();
+		const pids = path.length > 1 ? [Number(path[1].slice(this.rows.row.length))] : this.processes();
 		const d = f?.description ? f.text.split(":") : ["", "", "", ""];
 		while (d.length < 4) d.unshift("");
 		const out: Probe[] = [];
 		for (const pid of pids) {
-			if (f && !f.provider(`pid${pid}`)) continue;
+			if (f && !f.provider(this.provider(pid))) continue;
 			const module = path.length > 2 ? literal(path[2]) : d[1];
 			const fn = path.length > 3 ? literal(path[3]) : d[2];
 			const name = path.length > 4 ? literal(path[4]) : d[3];
 			try {
-				out.push(...this.catalog.match({ provider: `pid${pid}`, module, function: fn, name }));
+				out.push(...this.catalog.match({ provider: this.provider(pid), module, function: fn, name }));
 			} catch {
 				// The process exited meanwhile.
 			}

@@ -4,7 +4,6 @@
 // a function's argument registers: ProbeKindModule.args), copyinstr(argN) for
 // each argument that can hold a string, ustack() and, where the probe runs in
 // the kernel, kstack().
-import { splitUsdtArgs } from "../../kernel/usdt/index.ts";
 import type { Probe } from "../catalog/index.ts";
 import { kindOf } from "../providers/index.ts";
 
@@ -31,18 +30,7 @@ export function keysFor(probes: readonly Probe[]): string[] {
 	return probeKeys(probes[0]).filter((k) => sample.every((s) => s.has(k)));
 }
 
-/**
- * A USDT probe's arguments as its note describes them, one line each:
- * `arg0  uint64  %rdi  (copyinstr(arg0) if it points to a string)`.
- */
-export function usdtArgLines(p: Probe): string[] {
-	if (p.kind !== "usdt") return [];
-	return splitUsdtArgs(p.sites[0]?.args ?? "").map((spec, i) => {
-		const m = /^([+-]?)(\d+)@(.*)$/.exec(spec);
-		// SystemTap's first note format had no size: a whole register, unsigned.
-		const [signed, bytes, where] = m ? [m[1] === "-", Number(m[2]), m[3]] : [false, 8, spec];
-		const type = `${signed ? "int" : "uint"}${bytes * 8}`;
-		const hint = !signed && bytes === 8 ? `  (copyinstr(arg${i}) if it points to a string)` : "";
-		return `arg${i}  ${type}  ${where}${hint}`;
-	});
+/** The Detail pane's lines about a probe's arguments, as its provider describes them ([] when it does not). */
+export function argNotes(p: Probe): string[] {
+	return kindOf(p).argNotes?.(p) ?? [];
 }

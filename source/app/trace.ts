@@ -3,6 +3,7 @@
 import { closeOpenLinks } from "../../kernel/attach/index.ts";
 import { Catalog, DescriptionError, ProcessNotFoundError } from "../catalog/index.ts";
 import { defaultOptions, type OptionValue, parseProgram, programOptions } from "../d/index.ts";
+import { namesListedOnly } from "../providers/index.ts";
 import { skippedSummary } from "../session/build.ts";
 import { CatalogProbes } from "../session/catalog-source.ts";
 import { NoProbesError } from "../session/no-match.ts";
@@ -24,12 +25,6 @@ import { zeroHint } from "./zero-hint.ts";
 
 export function demoBinary(): string {
 	return demoProgram();
-}
-
-/** `BEGIN`, `dtrace:::END`, ...: a probe of the dtrace provider, whatever else the machine has. */
-function isDtraceProbe(d: { provider: string; module: string; function: string; name: string }): boolean {
-	if (d.provider === "dtrace") return true;
-	return d.provider === "" && d.module === "" && d.function === "" && /^(BEGIN|END|ERROR)$/.test(d.name);
 }
 
 /**
@@ -57,9 +52,7 @@ function needsUserProviders(text: string): boolean {
 	} catch {
 		return true;
 	}
-	return program.clauses.some((c) =>
-		c.probes.some((d) => !isDtraceProbe(d) && !/^(syscall|sdt|profile|fbt)$/.test(d.provider)),
-	);
+	return program.clauses.some((c) => c.probes.some((d) => !namesListedOnly(d)));
 }
 
 /** A -n argument is a clause; a bare probe description is a clause without a body (DTrace's default action: a line per firing). */

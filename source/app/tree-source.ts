@@ -1,16 +1,18 @@
-// The probe tree the interactive UI browses, read from the catalog. Static
-// providers are provider → module → function → name. USDT providers are
-// grouped by program, then by process: `prefork (3 processes)` → `prefork4242`
-// (with its command line) → module → function → name. The pid provider is
-// `pid` → process → module → function → entry/return, listed lazily (pid-tree.ts).
+// The probe tree the interactive UI browses, read from the catalog, shaped as
+// each provider module says (ProbeKindModule.tree): by default provider →
+// module → function → name; a provider that groups its probes by program, then
+// by process (USDT: `prefork (3 processes)` → `prefork4242` with its command
+// line → module → function → name); one whose function probes of every process
+// are listed lazily (the pid provider: pid-tree.ts); a hint on its row.
 import type { Catalog, Probe } from "../catalog/index.ts";
+import { kindOf, type LazyRows, PROBE_KINDS } from "../providers/index.ts";
 import type { TreeEntry, TreeSource } from "../ui/tree.ts";
 import { cmdlineOf } from "./cmdlines.ts";
 import { ContainerOf, containerRow } from "./container-tree.ts";
-import { PID_GROUP, PidTree } from "./pid-tree.ts";
+import { PidTree } from "./pid-tree.ts";
 import { isGroup } from "./tree-enable.ts";
-import { fbtReasonRow, makeNamedRate, PROFILE_NOTE } from "./tree-extras.ts";
-import { type TreeFilter, treeFilter } from "./tree-filter.ts";
+import { makeNamedRate, unavailableRows } from "./tree-extras.ts";
+import { treeFilter } from "./tree-filter.ts";
 
 /** What the tree shows of the session: marks, rates and enablings of probes. */
 export interface TreeMarks {
@@ -27,11 +29,17 @@ interface Node {
 
 const node = (): Node => ({ children: new Map() });
 
+/** The row a probe's provider is under when it is listed lazily. */
+function lazyRow(p: Probe): string | undefined {
+	return kindOf(p).tree?.lazy?.row;
+}
+
 /** Where a probe sits in the tree. */
 export function treePath(p: Probe): string[] {
-	if (p.kind === "usdt") return [p.usdtProvider, p.provider, p.module, p.function, p.name];
-	if (p.kind === "uprobe") return [PID_GROUP, p.provider, p.module, p.function, p.name];
-	return [p.provider, p.module, p.function, p.name];
+	const shape = kindOf(p).tree;
+	const above = shape?.group?.(p).name ?? shape?.lazy?.row;
+	const path = [p.provider, p.module, p.function, p.name];
+	return above === undefined ? path : [above, ...path];
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -52,7 +60,10 @@ export class ProbeTree implements TreeSource {
 	/** pid-provider probes made so far (for marks and rates; pid-tree.ts lists them). */
 	private made: Node = node();
 	private stale = true;
-	private readonly pid: PidTree;
+	/** Each lazily listed provider by its top-level row. */
+	private readonly lazy = new Map<string, PidTree>();
+	/** The hint on a top-level row, from the provider of its probes. */
+	private hints = new Map<string, string>();
 	/** The container view (the C key): USDT programs' processes under their container's row. */
 	private byContainer = false;
 	private readonly containerOf = new ContainerOf();
@@ -63,12 +74,15 @@ export class ProbeTree implements TreeSource {
 		private readonly catalog: Catalog,
 		private readonly marks: TreeMarks,
 	) {
-		this.pid = new PidTree(catalog, marks, (path) => {
+		const made = (path: readonly string[]) => {
 			this.fresh();
 			let at: Node | undefined = this.made;
 			for (const name of path) at = at?.children.get(name);
 			return at ? this.leaves(at, undefined) : [];
-		});
+		};
+		// The lazily listed rows of the providers that have them (the pid provider's).
+		const lazy: readonly LazyRows[] = PROBE_KINDS.flatMap((k) => (k.tree?.lazy ? [k.tree.lazy] : []));
+		for (const rows of lazy) this.lazy.set(rows.row, new PidTree(catalog, marks, made, rows));
 	}
 
 	/** The catalog changed (probes came or went): read it again before the next use. */
@@ -127,9 +141,13 @@ export class ProbeTree implements TreeSource {
 		this.stale = false;
 		const root = node();
 		const made = node();
+		const hints = new Map<string, string>();
 		for (const p of this.catalog.probes()) {
-			let at = p.kind === "uprobe" ? made : root;
-			for (const name of treePath(p)) {
+			let at = lazyRow(p) !== undefined ? made : root;
+			const path = treePath(p);
+			const hint = kindOf(p).tree?.hint;
+			if (hint !== undefined) hints.set(path[0], hint);
+			for (const name of path) {
 				let next = at.children.get(name);
 				if (!next) at.children.set(name, (next = node()));
 				at = next;
@@ -138,6 +156,7 @@ export class ProbeTree implements TreeSource {
 		}
 		this.root = root;
 		this.made = made;
+		this.hints = hints;
 		if (this.byContainer) this.byContainers(root);
 	}
 
@@ -164,7 +183,8 @@ export class ProbeTree implements TreeSource {
 	/** Every probe below `path` that `filter` (the tree's filter text) shows; pid-provider ones are made now. */
 	probesUnder(path: readonly string[], filter?: string): Probe[] {
 		const f = treeFilter(filter, this.marks.targetPid);
-		if (path[0] === PID_GROUP) return this.pid.probes(path, f);
+		const lazy = this.lazy.get(path[0] ?? "");
+		if (lazy) return lazy.probes(path, f);
 		const n = this.find(path);
 		return n ? this.leaves(n, f && ((p) => f.test(p))) : [];
 	}
@@ -173,8 +193,9 @@ export class ProbeTree implements TreeSource {
 		const tf = treeFilter(filter, this.marks.targetPid);
 		if (path.length === 0 && makeNamedRate(this.catalog, filter, this.marks.targetPid)) this.stale = true;
 		// A filter searching the pid provider's functions reads their symbol tables first, in slices.
-		if ((path.length === 0 || path[0] === PID_GROUP) && !this.pid.ready(tf)) return undefined;
-		if (path[0] === PID_GROUP) return this.pid.children(path, tf);
+		const lazy = this.lazy.get(path[0] ?? "");
+		if (path.length === 0 && ![...this.lazy.values()].every((l) => l.ready(tf))) return undefined;
+		if (lazy) return lazy.ready(tf) ? lazy.children(path, tf) : undefined;
 		const f = tf && ((p: Probe) => tf.test(p));
 		const at = this.find(path);
 		if (!at) return [];
@@ -201,27 +222,23 @@ export class ProbeTree implements TreeSource {
 			}
 		}
 		if (path.length === 0) {
-			this.withPid(out, tf);
-			const fbt = fbtReasonRow(this.catalog, filter);
-			if (fbt)
+			for (const l of this.lazy.values()) {
+				const top = l.top(tf);
+				if (!top) continue;
+				const at = out.findIndex((e) => e.name > top.name);
+				out.splice(at === -1 ? out.length : at, 0, top);
+			}
+			for (const row of unavailableRows(this.catalog, filter))
 				out.splice(
 					Math.max(
 						0,
-						out.findIndex((e) => e.name > "fbt"),
+						out.findIndex((e) => e.name > row.name),
 					),
 					0,
-					fbt,
+					row,
 				);
 		}
 		return out;
-	}
-
-	/** The `pid` row among the top-level ones, in name order. */
-	private withPid(out: TreeEntry[], f: TreeFilter | undefined): void {
-		const top = this.pid.top(f);
-		if (!top) return;
-		const at = out.findIndex((e) => e.name > PID_GROUP);
-		out.splice(at === -1 ? out.length : at, 0, top);
 	}
 
 	private entry(
@@ -250,7 +267,8 @@ export class ProbeTree implements TreeSource {
 		if (path.length === 0 && isGroup(name) && childCount !== undefined) {
 			e.countText = `${childCount} process${childCount === 1 ? "" : "es"}`;
 		}
-		if (path.length === 0 && name === "profile") e.note = PROFILE_NOTE;
+		const hint = path.length === 0 ? this.hints.get(name) : undefined;
+		if (hint !== undefined) e.note = hint;
 		if (path.length === 1 && isGroup(path[0])) {
 			const cmd = cmdlineOf(pidOf(name));
 			e.note = cmd === undefined ? "(exited)" : shortCommand(cmd);

@@ -4,8 +4,8 @@
 // `python4242`, `pid$target`) need only those, read on demand.
 import { isGlob } from "../catalog/glob.ts";
 import { parseProgram } from "../d/index.ts";
+import { madeWhenNamed, namesListedOnly } from "../providers/index.ts";
 
-const STATIC = /^(dtrace|syscall|sdt|profile|fbt)$/;
 const MACRO = /(?<!\$)\$(target|pid|ppid|uid|gid|euid|egid)\b/g;
 
 /**
@@ -25,9 +25,8 @@ export function usdtScope(text: string, target: number | undefined): number[] | 
 	for (const c of program.clauses) {
 		for (const d of c.probes) {
 			const p = d.provider;
-			if (p === "dtrace" || (p === "" && d.module === "" && d.function === "" && /^(BEGIN|END|ERROR)$/.test(d.name)))
-				continue;
-			if (STATIC.test(p) || /^pid\d+$/.test(p)) continue; // pid probes are made on demand
+			// Kernel, profile and dtrace probes; pid probes are made on demand.
+			if (namesListedOnly(d) || madeWhenNamed(p)) continue;
 			if (p === "" || isGlob(p)) return undefined;
 			const m = /^(.*?)(\d+)$/.exec(p);
 			if (!m || m[1] === "") return undefined;

@@ -44,6 +44,8 @@ const dtraceProbeKind: ProbeKindModule<"dtrace"> = {
 				which,
 			}),
 		),
+	// As in DTrace, `BEGIN` alone is dtrace:::BEGIN: no other provider has a probe of that name with no module or function.
+	claims: (d) => d.provider === "" && d.module === "" && d.function === "" && /^(BEGIN|END|ERROR)$/.test(d.name),
 	targets: (p) => [{ ...traceBase(p), target: { kind: "dtrace", which: p.which } }],
 	describe: (p) => [
 		p.which === "ERROR"

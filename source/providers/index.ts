@@ -1,6 +1,7 @@
 // The registry: every provider, one line each. Adding a provider is a module in
-// this folder and one line in PROVIDERS; the catalog lists, the session traces
-// and the app describes probes only through kindOf() and providerOf().
+// this folder and one line in `providers` (or registerProvider() from outside);
+// the catalog lists, the session traces and the app describes and shows probes
+// (the interactive tree too) only through kindOf() and providerOf().
 import { preemptible } from "../../kernel/bpf/preemption.ts";
 import type { Probe, ProbeKind } from "../catalog/probe.ts";
 import { dtrace } from "./dtrace.ts";
@@ -8,26 +9,61 @@ import { fbt } from "./fbt.ts";
 import { profile } from "./profile.ts";
 import { syscall } from "./syscall.ts";
 import { sdt } from "./tracepoint.ts";
-import type { ProbeKindModule, ProbeOf, Provider, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
+import type { Described, ProbeKindModule, ProbeOf, Provider, TargetKind, TargetProvider, TraceProbe } from "./types.ts";
 import { uprobe } from "./uprobe.ts";
 
 export { ProgramLimitError } from "./refusal.ts";
 export * from "./types.ts";
 export { ofExited } from "./uprobe.ts";
 
+const providers: Provider[] = [dtrace, syscall, sdt, profile, fbt, uprobe];
+const kinds: ProbeKindModule[] = [];
+const statics: string[] = [];
+const byKind = new Map<string, ProbeKindModule>();
+const byTarget = new Map<string, TargetProvider<TargetKind>>();
+
 /** Every provider, in the order the catalog lists their probes (ids follow it) and shows their rows. */
-export const PROVIDERS: readonly Provider[] = [dtrace, syscall, sdt, profile, fbt, uprobe];
+export const PROVIDERS: readonly Provider[] = providers;
 
 /** Every kind of catalog probe, in registry order. */
-export const PROBE_KINDS = PROVIDERS.flatMap((p) => p.probes) as unknown as readonly ProbeKindModule[];
-
-const byKind = new Map<string, ProbeKindModule>(PROBE_KINDS.map((k) => [k.kind, k]));
-const byTarget = new Map<string, TargetProvider<TargetKind>>(
-	PROVIDERS.flatMap((p) => (p.target ? [[p.target.kind, p.target as unknown as TargetProvider<TargetKind>]] : [])),
-);
+export const PROBE_KINDS: readonly ProbeKindModule[] = kinds;
 
 /** The DTrace providers that list their own probes (not a process's: USDT, pid). */
-export const STATIC_PROVIDERS: readonly string[] = PROBE_KINDS.flatMap((k) => (k.provider ? [k.provider] : []));
+export const STATIC_PROVIDERS: readonly string[] = statics;
+
+function add(p: Provider): void {
+	for (const k of p.probes as unknown as readonly ProbeKindModule[]) {
+		if (byKind.has(k.kind)) throw new Error(`two providers describe ${k.kind} probes`);
+		kinds.push(k);
+		byKind.set(k.kind, k);
+		if (k.provider) statics.push(k.provider);
+	}
+	if (p.target) byTarget.set(p.target.kind, p.target as unknown as TargetProvider<TargetKind>);
+}
+for (const p of providers) add(p);
+
+/**
+ * Adds a provider module from outside this folder (one a program embedding
+ * dtop defines, or a test's), after the built-in ones; before any catalog is
+ * made, since a catalog lists each provider's probes when it opens.
+ */
+export function registerProvider(p: Provider): void {
+	add(p);
+	providers.push(p);
+}
+
+/** Whether a description can name only probes their providers list themselves (none of a process's: USDT, pid). */
+export function namesListedOnly(d: Described): boolean {
+	return statics.includes(d.provider) || kinds.some((k) => k.claims?.(d) === true);
+}
+
+/** Whether a provider is one process's whose function probes the catalog makes when named (`pid4242`): no scan needed. */
+export function madeWhenNamed(provider: string): boolean {
+	return kinds.some((k) => {
+		const row = k.tree?.lazy?.row;
+		return row !== undefined && provider.startsWith(row) && /^\d+$/.test(provider.slice(row.length));
+	});
+}
 
 /** What the registry knows of a catalog probe's kind. */
 export function kindOf(p: Probe | ProbeKind): ProbeKindModule {

@@ -46,6 +46,7 @@ const profileProbeKind: ProbeKindModule<"profile"> = {
 			compileGlob(d.provider)("profile") && compileGlob(d.module)("") && compileGlob(d.function)("") && !isGlob(d.name)
 				? d.name
 				: undefined,
+		fromWord: (w) => (/^(profile|tick)-\d+[a-z]*$/.test(w) ? `profile:::${w}` : undefined),
 		make(name, id) {
 			const spec = parseProfileName(name);
 			if (!spec) return undefined;
@@ -74,6 +75,7 @@ const profileProbeKind: ProbeKindModule<"profile"> = {
 		`${p.frequencyHz !== undefined ? `${p.frequencyHz} Hz` : `every ${p.periodNs} ns`}, ${p.perCpu ? "on every CPU" : "on one CPU"}`,
 	],
 	args: () => ({ args: [], strings: [], kernel: true }),
+	tree: { hint: "other rates: / profile-N, tick-5s…" },
 };
 
 export const profile: Provider = { probes: [profileProbeKind], target: profileProvider };

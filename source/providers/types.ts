@@ -180,8 +180,41 @@ export interface OnDemand<K extends ProbeKind> {
 	readonly listed: readonly string[];
 	/** The probe name `d` names concretely, when it names one of this provider's. */
 	named(d: Described): string | undefined;
+	/** The description a bare word of the tree's filter names (`profile-1234`), when it names one of this provider's. */
+	fromWord?(word: string): string | undefined;
 	/** The probe called `name` (its id from `id`, asked only when the name is valid); undefined if not valid. */
 	make(name: string, id: NewId): CatalogProbeOf<K> | undefined;
+}
+
+/** The program row a probe sits under (USDT: `prefork` → `prefork4242` → module → …), with its process. */
+export interface TreeGroup {
+	/** The row's name; the processes' providers are this name and a pid. */
+	name: string;
+	pid: number;
+}
+
+/**
+ * Function probes of every process, made only when their rows are opened or a
+ * filter names them: `ROW` → `ROW<PID>` → module → function → each of `names`
+ * (the catalog makes them when a description names `ROW<PID>` or `ROW*`).
+ */
+export interface LazyRows {
+	readonly row: string;
+	readonly names: readonly string[];
+}
+
+/**
+ * How the interactive probe tree shows a kind's probes (app/tree-source.ts).
+ * Without it: provider → module → function → name, and a provider the kernel
+ * cannot give (info() unavailable) is a row with the reason.
+ */
+export interface TreeShape<K extends ProbeKind> {
+	/** The note on its top-level row: what else can be named there. */
+	readonly hint?: string;
+	/** Its probes grouped by program, then process (the container view regroups these). */
+	group?(p: CatalogProbeOf<K>): TreeGroup;
+	/** Its probes are listed lazily, per process (the pid provider). */
+	readonly lazy?: LazyRows;
 }
 
 /** The catalog side of one kind of probe: how its probes are listed, made, traced and described. */
@@ -194,6 +227,8 @@ export interface ProbeKindModule<K extends ProbeKind = ProbeKind> {
 	/** Its probes, made when the catalog opens (ids from `id`, in order). */
 	list?(env: CatalogEnv, id: NewId): CatalogProbeOf<K>[];
 	onDemand?: OnDemand<K>;
+	/** Whether a description with an empty provider can name only this provider's probes (`BEGIN`, `END`, `ERROR`). */
+	claims?(d: Described): boolean;
 	/** Why a description that matched nothing cannot match here, when this provider knows. */
 	whyNot?(d: Described, env: CatalogEnv): string | undefined;
 	/** What the session traces for a probe: one TraceProbe per attach site. */
@@ -204,6 +239,12 @@ export interface ProbeKindModule<K extends ProbeKind = ProbeKind> {
 	json?(p: CatalogProbeOf<K>): Record<string, unknown>;
 	/** The arguments a probe has (the UI's `k` keys). */
 	args(p: CatalogProbeOf<K>): ArgInfo;
+	/** Lines about a probe's arguments for the Detail pane (USDT: each one's type and register). */
+	argNotes?(p: CatalogProbeOf<K>): string[];
+	/** The session's identities of a probe attached on its file for every process (uprobe's `u:DEV:INODE:OFFSET:RET:0`). */
+	onFile?(p: CatalogProbeOf<K>): string[];
+	/** How the interactive tree shows its probes. */
+	readonly tree?: TreeShape<K>;
 }
 
 /**

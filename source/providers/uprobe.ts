@@ -126,6 +126,19 @@ const usdtProbeKind: ProbeKindModule<"usdt"> = {
 		const strings = args.filter((i) => /^8@/.test(specs[i]));
 		return { args, strings, kernel: false };
 	},
+	// As its note describes them, one line each: `arg0  uint64  %rdi  (copyinstr(arg0) if it points to a string)`.
+	argNotes: (p) =>
+		splitUsdtArgs(p.sites[0]?.args ?? "").map((spec, i) => {
+			const m = /^([+-]?)(\d+)@(.*)$/.exec(spec);
+			// SystemTap's first note format had no size: a whole register, unsigned.
+			const [signed, bytes, where] = m ? [m[1] === "-", Number(m[2]), m[3]] : [false, 8, spec];
+			const type = `${signed ? "int" : "uint"}${bytes * 8}`;
+			const hint = !signed && bytes === 8 ? `  (copyinstr(arg${i}) if it points to a string)` : "";
+			return `arg${i}  ${type}  ${where}${hint}`;
+		}),
+	onFile: (p) => p.sites.map((s) => `u:${s.dev}:${s.inode}:${s.pcOffset}:false:0`),
+	// `prefork (3 processes)` → `prefork4242` (with its command line) → module → function → name.
+	tree: { group: (p) => ({ name: p.usdtProvider, pid: p.pid }) },
 };
 
 /** `pid<PID>:MODULE:FUNCTION:entry|return`: made by the catalog when a description names them. */
@@ -145,6 +158,9 @@ const pidProbeKind: ProbeKindModule<"uprobe"> = {
 		p.which === "return"
 			? { args: [1], strings: [], kernel: false }
 			: { args: functionArgs(), strings: [], kernel: false },
+	onFile: (p) => [`u:${p.dev}:${p.inode}:${p.offset}:${p.which === "return"}:0`],
+	// `pid` → `pid4242` → its objects → their functions → entry/return, each read when opened (app/pid-tree.ts).
+	tree: { lazy: { row: "pid", names: ["entry", "return"] } },
 };
 
 export const uprobe: Provider = { probes: [usdtProbeKind, pidProbeKind], target: uprobeProvider };

@@ -18,7 +18,7 @@ import {
 
 /** What a ProbeKindModule must have, and what it may have (each a function when present). */
 const KIND_REQUIRED = ["targets", "describe", "args"] as const;
-const KIND_OPTIONAL = ["info", "list", "whyNot", "json"] as const;
+const KIND_OPTIONAL = ["info", "list", "whyNot", "json", "argNotes", "onFile"] as const;
 /** What the session calls of a TargetProvider. */
 const TARGET_REQUIRED = ["identity", "groupKey", "context", "load", "attach"] as const;
 const TARGET_OPTIONAL = ["unavailable", "groupMaps"] as const;
@@ -33,6 +33,17 @@ function checkKind(k: AnyProbeKindModule): void {
 		assert.ok(Array.isArray(k.onDemand.listed), `${where}: onDemand.listed`);
 		assert.equal(typeof k.onDemand.named, "function", `${where}: onDemand.named()`);
 		assert.equal(typeof k.onDemand.make, "function", `${where}: onDemand.make()`);
+		if (k.onDemand.fromWord !== undefined)
+			assert.equal(typeof k.onDemand.fromWord, "function", `${where}: onDemand.fromWord()`);
+	}
+	// How the interactive tree shows it (app/tree-source.ts reads nothing else of it).
+	if (k.tree) {
+		if (k.tree.hint !== undefined) assert.equal(typeof k.tree.hint, "string", `${where}: tree.hint`);
+		if (k.tree.group !== undefined) assert.equal(typeof k.tree.group, "function", `${where}: tree.group()`);
+		if (k.tree.lazy !== undefined) {
+			assert.equal(typeof k.tree.lazy.row, "string", `${where}: tree.lazy.row`);
+			assert.ok(k.tree.lazy.names.length > 0, `${where}: tree.lazy.names`);
+		}
 	}
 	// A provider that lists its own probes shows a row and lists or makes them.
 	if (k.provider !== undefined) {
