@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { buildFixtures, SIMPLE } from "../fixtures/fixtures.ts";
 import { DTOP } from "../helpers/cli.ts";
 
@@ -42,5 +43,43 @@ test("-c with only kernel probes: the command's binary is not read for USDT prob
 	assert.ok(
 		usdt.some((p) => p === SIMPLE || p === binary),
 		`a USDT clause: ${binary} not opened:\n${usdt.join("\n")}`,
+	);
+});
+
+/** The built-in modules a run of `dtop ARGS` loaded (test/helpers/module-list.cjs). */
+function builtinsLoaded(args: string[]): string[] {
+	const dir = mkdtempSync(join(tmpdir(), "dtop-modules-"));
+	try {
+		const out = join(dir, "loaded");
+		const preload = fileURLToPath(new URL("../helpers/module-list.cjs", import.meta.url));
+		const r = spawnSync(DTOP, args, {
+			encoding: "utf8",
+			timeout: 60_000,
+			maxBuffer: 256 << 20,
+			env: { ...process.env, NODE_OPTIONS: `--require=${preload}`, DTOP_MODULE_LIST_OUT: out },
+		});
+		assert.equal(r.status, 0, r.stderr);
+		return readFileSync(out, "utf8").split("\n");
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+test("-l loads neither node:child_process (with net's dgram) nor node:zlib; a batch run without -c no child_process", () => {
+	const cases: [string[], string[]][] = [
+		[["-l"], ["child_process", "dgram", "zlib"]],
+		[
+			["-n", "syscall::getpid:entry { @ = count(); exit(0); }"],
+			["child_process", "dgram"],
+		],
+	];
+	for (const [args, absent] of cases) {
+		const loaded = builtinsLoaded(args);
+		assert.ok(loaded.includes("fs"), `the list is read: ${loaded.length} modules`);
+		for (const m of absent) assert.ok(!loaded.includes(m), `dtop ${args[0]} loaded ${m}`);
+	}
+	// -c spawns its command: child_process is loaded then.
+	assert.ok(
+		builtinsLoaded(["-n", "syscall::getpid:entry { @ = count(); }", "-c", "/bin/true"]).includes("child_process"),
 	);
 });
