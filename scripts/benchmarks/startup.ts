@@ -432,7 +432,9 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 		"With `-p PID` a batch run reads only that process's objects (`simple$target` names it), so the catalog phase is the target's maps and notes. " +
 			"`node -e 0` is the floor: whatever dtop does, its forms cannot start faster than node itself on this machine, and that floor alone is near bpftrace's whole time to attach. " +
 			"The npm package's bin starts node with scripts/dtop's flags (`env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1 --single-threaded --max-semi-space-size=1`); the single executable cannot take node flags under Node 20 and sets `--semi-space-growth-factor=1` at its start instead (the same 1 MB young generation). " +
-			"The single executable's V8 code cache holds what V8 compiles when the cache is made (top-level code); the functions dtop runs are compiled lazily at run time with or without it, so it saves little.",
+			"The single executable's V8 code cache (Node's `useCodeCache`) holds what V8 compiles before anything runs (the top level); the functions dtop runs are compiled lazily at run time with or without it. " +
+			"A fuller cache was tried and not kept: the bundle compiled with `vm.Script` and a cache taken by `createCachedData()` at the end of a real `-l` and batch run (1.0 MB against 0.3 MB) made `-V` 28 ms and `-l` 18 ms more CPU and a batch `-c` run 3 ms less (20 runs each, medians, load average 8–11): V8 deserializes the whole cache at every start, which costs about what compiling the functions lazily does. " +
+			"Node 20 has no compile cache for the npm package's bin (`module.enableCompileCache` and `NODE_COMPILE_CACHE` came with Node 22.1), and `--snapshot-blob` needs a blob built by the very node binary that runs it, named on its command line, which a shebang cannot give.",
 	);
 	return {
 		id: "startup",
