@@ -3,7 +3,6 @@
 // reading version numbers, because distributions backport and configure freely.
 // Results are cached for the life of the process, and per boot (feature-cache.ts).
 import { existsSync, readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 import { vmlinuxBtf } from "../btf/index.ts";
 import {
 	EBADF,
@@ -76,7 +75,7 @@ export function kernelConfig(option: string): string | undefined {
 	if (config === undefined) {
 		config = null;
 		try {
-			const text = gunzipSync(readFileSync("/proc/config.gz")).toString("utf8");
+			const text = process.getBuiltinModule("node:zlib").gunzipSync(readFileSync("/proc/config.gz")).toString("utf8");
 			config = new Map();
 			for (const line of text.split("\n")) {
 				const set = /^(CONFIG_\w+)=(.*)$/.exec(line);

@@ -17,7 +17,6 @@
 // Nothing is mounted to find out. When nothing says, the answer is "preemptible":
 // atomics cost a few nanoseconds, lost counts break the promise that N firings count N.
 import { existsSync, readFileSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
 
 export type PreemptionModel = "none" | "voluntary" | "full" | "lazy" | "rt";
 
@@ -31,7 +30,9 @@ const realFiles: PreemptionFiles = {
 		try {
 			if (!existsSync(path)) return undefined;
 			const buf = readFileSync(path);
-			return path.endsWith(".gz") ? gunzipSync(buf).toString("latin1") : buf.toString("latin1");
+			return path.endsWith(".gz")
+				? process.getBuiltinModule("node:zlib").gunzipSync(buf).toString("latin1")
+				: buf.toString("latin1");
 		} catch {
 			return undefined;
 		}

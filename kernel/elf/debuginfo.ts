@@ -10,7 +10,6 @@
 // from an older package would name every frame wrongly).
 import { closeSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { crc32 } from "node:zlib";
 import { SHT_SYMTAB } from "./constants.ts";
 import { ElfFile } from "./elf.ts";
 import { ElfError } from "./errors.ts";
@@ -53,7 +52,9 @@ export function fileCrc32(path: string): number {
 		let crc = 0;
 		const piece = 1 << 20;
 		for (let at = 0; at < stat.size; at += piece) {
-			crc = crc32(readExactly(fd, path, at, Math.min(piece, stat.size - at)), crc);
+			crc = process
+				.getBuiltinModule("node:zlib")
+				.crc32(readExactly(fd, path, at, Math.min(piece, stat.size - at)), crc);
 		}
 		return crc >>> 0;
 	} finally {

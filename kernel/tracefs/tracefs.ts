@@ -4,7 +4,6 @@
 // machines (these included) do not mount it at boot, so dtop mounts it when it
 // runs as root.
 
-import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { NotSupportedError } from "../sys/index.ts";
 import { type EventFormat, parseFormat } from "./format.ts";
@@ -57,7 +56,9 @@ export function findTracefs(opts: { mount?: boolean } = {}): string {
 	try {
 		// mount(2) is not reachable without koffi here (only kernel/sys may use
 		// it), and this happens once per boot: the mount(8) binary is fine.
-		execFileSync("mount", ["-t", "tracefs", "nodev", MOUNT_POINT], { stdio: ["ignore", "ignore", "pipe"] });
+		process
+			.getBuiltinModule("node:child_process")
+			.execFileSync("mount", ["-t", "tracefs", "nodev", MOUNT_POINT], { stdio: ["ignore", "ignore", "pipe"] });
 	} catch (e) {
 		const why = (e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message;
 		throw new NotSupportedError(

@@ -35,6 +35,8 @@ const { Terminal } = xterm as unknown as { Terminal: typeof import("@xterm/headl
 const WORK = join(ROOT, ".cache/bench-startup");
 const USDT = "simple$target:::saw-line { @ = count(); }";
 const SYSCALL = "syscall::getppid:entry { @ = count(); }";
+const BATCH = ["-n", "syscall::getpid:entry { @ = count(); }", "-c", "/bin/true"];
+const BT_BATCH = ["-e", "tracepoint:syscalls:sys_enter_getpid { @ = count(); }", "-c", "/bin/true"];
 
 /** The environment `sudo` gives dtop: this process's, less what env_reset drops and Node reads at start. */
 function sudoEnv(): NodeJS.ProcessEnv {
@@ -111,28 +113,35 @@ function prepare(): Form[] {
 }
 
 /**
- * DTOP_BENCH_BEFORE=COMMIT: that commit's checkout too (git archive into
- * .cache, built), so a change's before and after are measured in one run.
+ * DTOP_BENCH_BEFORE="COMMIT..." (space-separated): those commits' checkouts too
+ * (git archive into .cache, built), so a change's before and after are measured
+ * in one run.
  */
 function baseline(): Form[] {
-	const commit = process.env.DTOP_BENCH_BEFORE;
-	if (!commit) return [];
-	const dir = join(WORK, "before");
-	mkdirSync(dir, { recursive: true });
-	execFileSync("sh", ["-c", `git -C "$0" archive "$1" | tar -x -C "$2"`, ROOT, commit, dir]);
-	symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
-	// Built files git does not hold: the fixtures (--demo runs one).
-	cpSync(join(ROOT, "test/fixtures/bin"), join(dir, "test/fixtures/bin"), { recursive: true });
-	execFileSync(join(dir, "scripts/build"), { stdio: "ignore" });
-	return [
-		{
+	const commits = (process.env.DTOP_BENCH_BEFORE ?? "").split(/[\s,]+/).filter(Boolean);
+	return commits.map((commit) => {
+		const dir = join(WORK, `before-${commit}`);
+		mkdirSync(dir, { recursive: true });
+		execFileSync("sh", ["-c", `git -C "$0" archive "$1" | tar -x -C "$2"`, ROOT, commit, dir]);
+		symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+		// Built files git does not hold: the fixtures (--demo runs one).
+		cpSync(join(ROOT, "test/fixtures/bin"), join(dir, "test/fixtures/bin"), { recursive: true });
+		execFileSync(join(dir, "scripts/build"), { stdio: "ignore" });
+		return {
 			name: `checkout before, at ${commit.slice(0, 7)}`,
 			cmd: join(dir, "scripts/dtop"),
 			bench: { cmd: "", args: [] },
 			env: sudoEnv(),
-			frame: true,
-		},
-	];
+		};
+	});
+}
+
+/** The runs behind a median: each one for a few, their count and range for many. */
+function runsNote(xs: readonly number[], unit: string): string {
+	if (xs.length <= 7) return spread(xs, unit);
+	const lo = Math.min(...xs);
+	const hi = Math.max(...xs);
+	return `${xs.length} runs, ${fmt(lo, "", lo >= 100 ? 0 : 1)}–${fmt(hi, "", hi >= 100 ? 0 : 1)} ${unit}`;
 }
 
 /** Spawn to `matched N probes` (printed once every link is attached; `args` include --json); then SIGINT. */
@@ -258,7 +267,8 @@ async function timeline(form: Form, pid: number): Promise<number[]> {
 }
 
 export async function startup(opts: { quick: boolean }): Promise<SectionResult> {
-	const runs = opts.quick ? 2 : 5;
+	// DTOP_BENCH_STARTUP_RUNS: more rounds where the machine is busy (medians of more runs).
+	const runs = opts.quick ? 2 : Number(process.env.DTOP_BENCH_STARTUP_RUNS) || 5;
 	const bt = haveBpftrace();
 	const forms = prepare();
 	progress("startup: building dist/dtop-linux-x64 and a copy without the code cache");
@@ -277,6 +287,10 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 		const cpu: number[][] = forms.map(() => []);
 		const floor: number[] = [];
 		const version: number[][] = forms.map(() => []);
+		const batch: number[][] = forms.map(() => []);
+		const list: number[][] = forms.map(() => []);
+		const btBatch: number[] = [];
+		const btList: number[] = [];
 		const btCpu: number[] = [];
 		const btUsdt: number[] = [];
 		const btSys: number[] = [];
@@ -285,12 +299,16 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 			floor.push(await spawnToExit(process.execPath, ["-e", "0"], sudoEnv()));
 			for (const [k, f] of forms.entries()) {
 				version[k].push(await spawnToExit(f.cmd, ["-V"], f.env));
+				batch[k].push(await spawnToExit(f.cmd, BATCH, f.env));
+				list[k].push(await spawnToExit(f.cmd, ["-l"], f.env));
 				usdt[k].push(await ready(f.cmd, ["--json", "-p", String(pid), "-n", USDT], f.env));
 				sys[k].push(await ready(f.cmd, ["--json", "-n", SYSCALL], f.env));
 				if (k < 3 || f.frame) frame[k].push(await firstFrame(f.cmd, f.env));
 				cpu[k].push((await timeCommand(f.cmd, ["-n", SYSCALL, "-c", "/bin/true"], { env: f.env })).cpuMs);
 			}
 			if (bt) {
+				btBatch.push(await spawnToExit(BPFTRACE, BT_BATCH, process.env));
+				btList.push(await spawnToExit(BPFTRACE, ["-l"], process.env));
 				btCpu.push(
 					(
 						await timeCommand(BPFTRACE, [
@@ -319,7 +337,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				dtop: fmt(median(usdt[k]), "ms"),
 				peer: peer(btUsdt),
 				ratio: ratio(median(usdt[k]), median(btUsdt)),
-				notes: `dtop ${spread(usdt[k], "ms")}${btUsdt.length ? `; bpftrace ${spread(btUsdt, "ms")}` : ""}`,
+				notes: `dtop ${runsNote(usdt[k], "ms")}${btUsdt.length ? `; bpftrace ${runsNote(btUsdt, "ms")}` : ""}`,
 			});
 		}
 		for (const [k, f] of forms.entries()) {
@@ -328,7 +346,25 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				dtop: fmt(median(sys[k]), "ms"),
 				peer: peer(btSys),
 				ratio: ratio(median(sys[k]), median(btSys)),
-				notes: `dtop ${spread(sys[k], "ms")}${btSys.length ? `; bpftrace ${spread(btSys, "ms")}` : ""}`,
+				notes: `dtop ${runsNote(sys[k], "ms")}${btSys.length ? `; bpftrace ${runsNote(btSys, "ms")}` : ""}`,
+			});
+		}
+		for (const [k, f] of forms.entries()) {
+			rows.push({
+				what: `spawn → exit of a whole batch run, \`dtop ${BATCH.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}\` (bpftrace: \`tracepoint:syscalls:sys_enter_getpid\`): ${f.name}`,
+				dtop: fmt(median(batch[k]), "ms"),
+				peer: peer(btBatch),
+				ratio: ratio(median(batch[k]), median(btBatch)),
+				notes: `dtop ${runsNote(batch[k], "ms")}${btBatch.length ? `; bpftrace ${runsNote(btBatch, "ms")}` : ""}`,
+			});
+		}
+		for (const [k, f] of forms.entries()) {
+			rows.push({
+				what: `spawn → exit of \`dtop -l\` (bpftrace: \`bpftrace -l\`): ${f.name}`,
+				dtop: fmt(median(list[k]), "ms"),
+				peer: peer(btList),
+				ratio: ratio(median(list[k]), median(btList)),
+				notes: `dtop ${runsNote(list[k], "ms")}${btList.length ? `; bpftrace ${runsNote(btList, "ms")}` : ""}`,
 			});
 		}
 		for (const [k, f] of forms.entries()) {
@@ -337,7 +373,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				dtop: fmt(median(cpu[k]), "ms"),
 				peer: btCpu.length ? fmt(median(btCpu), "ms") : "bpftrace missing",
 				ratio: ratio(median(cpu[k]), median(btCpu)),
-				notes: `dtop ${spread(cpu[k], "ms")}${btCpu.length ? `; bpftrace ${spread(btCpu, "ms")}` : ""}`,
+				notes: `dtop ${runsNote(cpu[k], "ms")}${btCpu.length ? `; bpftrace ${runsNote(btCpu, "ms")}` : ""}`,
 			});
 		}
 		rows.push({
@@ -345,7 +381,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 			dtop: fmt(median(floor), "ms"),
 			peer: "",
 			ratio: "",
-			notes: spread(floor, "ms"),
+			notes: runsNote(floor, "ms"),
 		});
 		for (const [k, f] of forms.entries()) {
 			rows.push({
@@ -353,7 +389,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				dtop: fmt(median(version[k]), "ms"),
 				peer: "",
 				ratio: "",
-				notes: spread(version[k], "ms"),
+				notes: runsNote(version[k], "ms"),
 			});
 		}
 		for (const [k, f] of forms.entries()) {
@@ -363,7 +399,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 				dtop: fmt(median(frame[k]), "ms"),
 				peer: "goal ≤ 300 ms",
 				ratio: ratio(median(frame[k]), 300),
-				notes: spread(frame[k], "ms"),
+				notes: runsNote(frame[k], "ms"),
 			});
 		}
 		if (bt) {
@@ -381,7 +417,7 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 						dtop: fmt(median(phases[j]), "ms"),
 						peer: "",
 						ratio: "",
-						notes: spread(phases[j], "ms"),
+						notes: runsNote(phases[j], "ms"),
 					});
 				}
 			}
@@ -396,7 +432,9 @@ export async function startup(opts: { quick: boolean }): Promise<SectionResult> 
 		"With `-p PID` a batch run reads only that process's objects (`simple$target` names it), so the catalog phase is the target's maps and notes. " +
 			"`node -e 0` is the floor: whatever dtop does, its forms cannot start faster than node itself on this machine, and that floor alone is near bpftrace's whole time to attach. " +
 			"The npm package's bin starts node with scripts/dtop's flags (`env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1 --single-threaded --max-semi-space-size=1`); the single executable cannot take node flags under Node 20 and sets `--semi-space-growth-factor=1` at its start instead (the same 1 MB young generation). " +
-			"The single executable's V8 code cache holds what V8 compiles when the cache is made (top-level code); the functions dtop runs are compiled lazily at run time with or without it, so it saves little.",
+			"The single executable's V8 code cache (Node's `useCodeCache`) holds what V8 compiles before anything runs (the top level); the functions dtop runs are compiled lazily at run time with or without it. " +
+			"A fuller cache was tried and not kept: the bundle compiled with `vm.Script` and a cache taken by `createCachedData()` at the end of a real `-l` and batch run (1.0 MB against 0.3 MB) made `-V` 28 ms and `-l` 18 ms more CPU and a batch `-c` run 3 ms less (20 runs each, medians, load average 8–11): V8 deserializes the whole cache at every start, which costs about what compiling the functions lazily does. " +
+			"Node 20 has no compile cache for the npm package's bin (`module.enableCompileCache` and `NODE_COMPILE_CACHE` came with Node 22.1), and `--snapshot-blob` needs a blob built by the very node binary that runs it, named on its command line, which a shebang cannot give.",
 	);
 	return {
 		id: "startup",

@@ -1,7 +1,6 @@
 // `dtop -l`: the probe catalog as a table (`ID PROVIDER MODULE FUNCTION NAME`,
 // aligned like `dtrace -l`), as JSON lines, or with argument information (-v).
 
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { probeFeature } from "../../kernel/bpf/index.ts";
 import { demanglerFor } from "../../kernel/elf/demangle.ts";
@@ -106,7 +105,9 @@ function sleep(ms: number): Promise<void> {
  * its maps stay unchanged for a few polls. Returns the pid; the caller kills it.
  */
 async function startCommand(command: string): Promise<{ pid: number; kill: () => void }> {
-	const child = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], { stdio: ["ignore", "ignore", "ignore"] });
+	const child = process
+		.getBuiltinModule("node:child_process")
+		.spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], { stdio: ["ignore", "ignore", "ignore"] });
 	const pid = child.pid;
 	if (pid === undefined) throw new ListFailure(`cannot start '${escapeForTerminal(command)}'`, 1);
 	let exited = false;

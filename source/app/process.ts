@@ -1,7 +1,7 @@
 // The traced process of -c and -p: started stopped (so probes are in place
 // before its first instruction), resumed, and watched until it exits.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -91,9 +91,11 @@ export async function startStopped(
 	// Into a file, the command's output cannot write over the interactive UI; nor
 	// can it read the keys meant for dtop.
 	const out = typeof stdio === "string" ? stdio : stdio.fd;
-	const child: ChildProcess = spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], {
-		stdio: [stdio === "inherit" ? "inherit" : "ignore", out, out],
-	});
+	const child: ChildProcess = process
+		.getBuiltinModule("node:child_process")
+		.spawn("/bin/sh", ["-c", `kill -STOP $$; exec ${command}`], {
+			stdio: [stdio === "inherit" ? "inherit" : "ignore", out, out],
+		});
 	const pid = child.pid;
 	if (!pid) throw new Error(`cannot start '${command}'.`);
 	watch(pid);

@@ -176,7 +176,10 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 		for (const pid of scope ?? []) catalog.refreshProcess(pid);
 		stage("catalog");
 		const probes = new CatalogProbes(catalog, target?.pid);
-		if (target?.binary) probes.planObjects(target.pid, target.binary);
+		const needs = target && holdNeeds(text, interactive && target.watched === true);
+		// The -c command's binary and libraries are read for their USDT probes only
+		// where a clause could use them (or the UI, where any enabling may come later).
+		if (target?.binary && (interactive || needs?.libraries)) probes.planObjects(target.pid, target.binary);
 		session = new Session({
 			probes,
 			target: target?.pid,
@@ -191,8 +194,7 @@ export async function runTrace(flags: Flags, io: Io = stdio): Promise<number> {
 			traceSelf: flags.traceSelf,
 			cgroup: flags.cgroup,
 		});
-		if (target)
-			unhold = holdTarget(session, target, probes, catalog, holdNeeds(text, interactive && target.watched === true));
+		if (target && needs) unhold = holdTarget(session, target, probes, catalog, needs);
 		stage("session");
 		target?.follow?.(catalog);
 		if (interactive) {
