@@ -78,35 +78,66 @@ export function readExactly(fd: number, path: string, offset: number, length: nu
 }
 
 /**
- * Reads the file on demand, opening it for each read so that no descriptor
- * outlives a call. Each open checks the file is still the one first seen
- * (device, inode, size, mtime): a binary replaced by a package upgrade while
- * we hold its headers must not be mixed with its successor.
+ * Reads the file on demand. A descriptor is kept only until the code that is
+ * running now returns (closed in a microtask): one parse's reads share one
+ * open, and none outlives it (a parse was an open, fstat and close per piece:
+ * ~6 opens of every new program the catalog meets). Each read checks the file
+ * is still the one first seen (device, inode, size, mtime): a binary replaced
+ * by a package upgrade while we hold its headers must not be mixed with its
+ * successor.
  */
+/** Descriptors FileSources hold at most at once. */
+const HELD_FILES = 8;
+
 export class FileSource implements ByteSource {
 	readonly size: number;
 	private readonly identity: string;
+	private fd: number | undefined;
 	constructor(readonly path: string) {
 		const { fd, stat } = openFile(path);
-		closeSync(fd);
 		this.size = stat.size;
 		this.identity = FileSource.identityOf(stat);
+		this.keep(fd);
 	}
 
 	private static identityOf(s: Stats): string {
 		return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
 	}
 
+	/** Sources holding a descriptor now, oldest first (a scan of hundreds of objects holds a few at a time). */
+	private static held: FileSource[] = [];
+
+	/** Holds `fd` for the reads of the code running now. */
+	private keep(fd: number): void {
+		if (FileSource.held.length >= HELD_FILES) FileSource.held[0]?.release();
+		this.fd = fd;
+		FileSource.held.push(this);
+		if (FileSource.held.length === 1) queueMicrotask(() => FileSource.releaseAll());
+	}
+
+	private release(): void {
+		const i = FileSource.held.indexOf(this);
+		if (i >= 0) FileSource.held.splice(i, 1);
+		if (this.fd !== undefined) closeSync(this.fd);
+		this.fd = undefined;
+	}
+
+	private static releaseAll(): void {
+		for (const s of FileSource.held.slice()) s.release();
+	}
+
 	read(offset: number, length: number): Buffer {
 		if (length === 0) return Buffer.alloc(0);
-		const { fd, stat } = openFile(this.path);
-		try {
-			if (FileSource.identityOf(stat) !== this.identity) {
-				throw new ElfError(this.path, "the file changed on disk while it was being read; try again");
-			}
-			return readExactly(fd, this.path, offset, length);
-		} finally {
-			closeSync(fd);
+		let stat: Stats;
+		if (this.fd === undefined) {
+			const opened = openFile(this.path);
+			this.keep(opened.fd);
+			stat = opened.stat;
+		} else stat = fstatSync(this.fd);
+		// Rewritten in place (the same inode) since: its size or mtime tells.
+		if (FileSource.identityOf(stat) !== this.identity) {
+			throw new ElfError(this.path, "the file changed on disk while it was being read; try again");
 		}
+		return readExactly(this.fd as number, this.path, offset, length);
 	}
 }

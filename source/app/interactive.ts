@@ -83,7 +83,7 @@ export class SessionController implements Controller {
 			(change) => {
 				// Processes without probes come and go all the time: redraw only when the tree changes.
 				if (!change.added.length && !change.removed.length) return;
-				this.tree.rebuild();
+				this.tree.update(change.added, change.removed);
 				this.treeChanged = true;
 				// Processes that came or went show at the next tick (a busy machine must not
 				// redraw at every event poll); probes the tree made itself (pid-provider rows

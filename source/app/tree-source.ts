@@ -90,6 +90,40 @@ export class ProbeTree implements TreeSource {
 		this.stale = true;
 	}
 
+	/**
+	 * Probes came and went: the tree changes by them alone. (Read whole, a busy
+	 * machine's tree of thousands of probes was rebuilt at every process with
+	 * USDT probes that started or exited: ~1 MB of garbage a second, idle.)
+	 */
+	update(added: readonly Probe[], removed: readonly Probe[]): void {
+		if (this.stale || this.byContainer) {
+			this.stale = true;
+			return;
+		}
+		for (const p of removed) this.remove(p.kind === "uprobe" ? this.made : this.root, treePath(p), 0, p);
+		for (const p of added) {
+			let at = p.kind === "uprobe" ? this.made : this.root;
+			for (const name of treePath(p)) {
+				let next = at.children.get(name);
+				if (!next) at.children.set(name, (next = node()));
+				at = next;
+			}
+			at.probe = p;
+		}
+	}
+
+	/** Takes `p` from below `at` (path[i..]); true when `at` is left empty. */
+	private remove(at: Node, path: readonly string[], i: number, p: Probe): boolean {
+		if (i === path.length) {
+			if (at.probe?.id === p.id) at.probe = undefined;
+		} else {
+			const name = path[i] as string;
+			const next = at.children.get(name);
+			if (next && this.remove(next, path, i + 1, p)) at.children.delete(name);
+		}
+		return at.probe === undefined && at.children.size === 0;
+	}
+
 	/** Regroup the tree by container (or not). */
 	setByContainer(on: boolean): void {
 		this.byContainer = on;

@@ -81,6 +81,7 @@ const RING_SIZE = 1 << 22;
 export class ProcessEvents {
 	readonly #ring: RingBuffer;
 	readonly #spans = new RecordSpans();
+	readonly #files = new FileIds();
 	readonly #ringMap: BpfMap;
 	readonly #ctl: BpfMap;
 	readonly #stats: BpfMap;
@@ -218,11 +219,9 @@ export class ProcessEvents {
 		const out: ProcEvent[] = [];
 		const data = this.#ring.bytes;
 		try {
-			// In place: decoding keeps numbers and strings only.
-			for (let i = 0; i < spans.count; i++) {
-				const at = spans.offsets[i] ?? 0;
-				decode(data.subarray(at, at + (spans.lengths[i] ?? 0)), out);
-			}
+			// In place (no view per record): decoding keeps numbers and strings only.
+			for (let i = 0; i < spans.count; i++)
+				decode(data, spans.offsets[i] ?? 0, spans.lengths[i] ?? 0, out, this.#files);
 		} finally {
 			this.#ring.advance(spans.end);
 		}
@@ -281,19 +280,52 @@ export class ProcessEvents {
 	}
 }
 
-/** One record (a view of the ring, not kept) decoded onto `out`. */
-function decode(r: Buffer, out: ProcEvent[]): void {
-	const pid = r.readUInt32LE(REC.pid);
-	const tid = r.readUInt32LE(REC.tid);
-	const aux = r.readUInt32LE(REC.aux);
-	const end = r.indexOf(0, REC.comm);
-	const comm = r.toString("latin1", REC.comm, end < 0 || end > REC.comm + 16 ? REC.comm + 16 : end);
-	const file = fileOf(r);
-	switch (r.readUInt32LE(REC.type)) {
+/**
+ * 64-bit fields as numbers without a BigInt each (exact below 2^53, as
+ * Number(BigInt) was: inodes, offsets, lengths, CLOCK_MONOTONIC ns for 104 days).
+ */
+const u64 = (b: Buffer, at: number) => b.readUInt32LE(at) + b.readUInt32LE(at + 4) * 2 ** 32;
+const i64 = (b: Buffer, at: number) => b.readUInt32LE(at) + b.readInt32LE(at + 4) * 2 ** 32;
+
+/**
+ * Files as the records name them, one FileId per file (dev, inode) while its
+ * size and mtime stay: a machine starting 1,000 processes a second names the
+ * same few files thousands of times, and each record's path is not decoded again.
+ */
+class FileIds {
+	readonly #byDev = new Map<number, Map<number, FileId>>();
+	#size = 0;
+	get(dev: number, inode: number): FileId | undefined {
+		return this.#byDev.get(dev)?.get(inode);
+	}
+	set(id: FileId): void {
+		if (this.#size >= FILE_IDS_LIMIT) {
+			this.#byDev.clear();
+			this.#size = 0;
+		}
+		let m = this.#byDev.get(id.dev);
+		if (!m) this.#byDev.set(id.dev, (m = new Map()));
+		if (!m.has(id.inode)) this.#size++;
+		m.set(id.inode, id);
+	}
+}
+const FILE_IDS_LIMIT = 4096;
+
+/** One record (at `at`, `len` bytes of the ring, not kept) decoded onto `out`. */
+function decode(b: Buffer, at: number, len: number, out: ProcEvent[], files: FileIds): void {
+	if (len < REC.comm + 16) return;
+	const pid = b.readUInt32LE(at + REC.pid);
+	const tid = b.readUInt32LE(at + REC.tid);
+	const aux = b.readUInt32LE(at + REC.aux);
+	const c = at + REC.comm;
+	const end = b.indexOf(0, c);
+	const comm = b.toString("latin1", c, end < 0 || end > c + 16 ? c + 16 : end);
+	const file = fileOf(b, at, len, files);
+	switch (b.readUInt32LE(at + REC.type)) {
 		case ProcEventType.EXEC:
 			if (!file) out.push({ type: "exec", pid, comm, held: aux === 1 });
-			else if (r.length < FILE_RECORD_SIZE) out.push({ type: "exec", pid, comm, held: aux === 1, file });
-			else out.push({ type: "exec", pid, comm, held: aux === 1, file, at: Number(r.readBigUInt64LE(REC.time)) });
+			else if (len < FILE_RECORD_SIZE) out.push({ type: "exec", pid, comm, held: aux === 1, file });
+			else out.push({ type: "exec", pid, comm, held: aux === 1, file, at: u64(b, at + REC.time) });
 			break;
 		case ProcEventType.FORK:
 			out.push({ type: "fork", pid: tid, parent: pid, comm });
@@ -305,7 +337,7 @@ function decode(r: Buffer, out: ProcEvent[]): void {
 			out.push({ type: "comm", pid, tid, comm });
 			break;
 		case ProcEventType.MMAP: {
-			if (!file || r.length < FILE_RECORD_SIZE) {
+			if (!file || len < FILE_RECORD_SIZE) {
 				out.push({ type: "mmap", pid, comm, held: aux === 1 });
 				break;
 			}
@@ -315,26 +347,27 @@ function decode(r: Buffer, out: ProcEvent[]): void {
 				comm,
 				held: aux === 1,
 				file,
-				offset: Number(r.readBigUInt64LE(REC.pgoff)),
+				offset: u64(b, at + REC.pgoff),
 			};
-			const length = Number(r.readBigUInt64LE(REC.len));
-			if (r.readBigUInt64LE(REC.flags) & BigInt(MAP_FIXED) && length > 0) {
-				e.start = Number(r.readBigUInt64LE(REC.addr));
+			const length = u64(b, at + REC.len);
+			// flags: MAP_FIXED is in the low word.
+			if (b.readUInt32LE(at + REC.flags) & MAP_FIXED && length > 0) {
+				e.start = u64(b, at + REC.addr);
 				e.length = length;
 			}
-			e.at = Number(r.readBigUInt64LE(REC.time));
+			e.at = u64(b, at + REC.time);
 			out.push(e);
 			break;
 		}
 		case ProcEventType.MUNMAP:
-			if (r.length < MUNMAP_RECORD_SIZE) break;
+			if (len < MUNMAP_RECORD_SIZE) break;
 			out.push({
 				type: "munmap",
 				pid,
 				...(file ? { file } : {}),
-				start: Number(r.readBigUInt64LE(MUNMAP.addr)),
-				length: Number(r.readBigUInt64LE(MUNMAP.len)),
-				at: Number(r.readBigUInt64LE(MUNMAP.time)),
+				start: u64(b, at + MUNMAP.addr),
+				length: u64(b, at + MUNMAP.len),
+				at: u64(b, at + MUNMAP.time),
 			});
 			break;
 	}
@@ -343,32 +376,41 @@ function decode(r: Buffer, out: ProcEvent[]): void {
 const add = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a + b);
 
 /** The file of a record (dev 0: the kernel could not read it), as stat(2) would name it. */
-function fileOf(r: Buffer): FileId | undefined {
-	const kdev = r.readUInt32LE(REC.dev);
+function fileOf(b: Buffer, at: number, len: number, files: FileIds): FileId | undefined {
+	const kdev = b.readUInt32LE(at + REC.dev);
 	if (kdev === 0) return undefined;
 	// The kernel's dev_t is MAJOR << 20 | MINOR.
-	const id: FileId = { dev: makedev(kdev >>> 20, kdev & 0xfffff), inode: Number(r.readBigUInt64LE(REC.inode)) };
+	const dev = makedev(kdev >>> 20, kdev & 0xfffff);
+	const inode = u64(b, at + REC.inode);
 	// A munmap's record names the file only.
-	if (r.length < REC.path) return id;
-	const sec = Number(r.readBigInt64LE(REC.mtimeSec));
-	const nsec = r.readUInt32LE(REC.mtimeNsec);
-	if (sec !== 0 || nsec !== 0) {
-		id.size = Number(r.readBigInt64LE(REC.size));
-		// As Node computes Stats.mtimeMs.
-		id.mtimeMs = sec * 1e3 + nsec / 1e6;
+	if (len < REC.path) return { dev, inode };
+	const sec = i64(b, at + REC.mtimeSec);
+	const nsec = b.readUInt32LE(at + REC.mtimeNsec);
+	const timed = sec !== 0 || nsec !== 0;
+	const size = timed ? i64(b, at + REC.size) : undefined;
+	// As Node computes Stats.mtimeMs.
+	const mtimeMs = timed ? sec * 1e3 + nsec / 1e6 : undefined;
+	const known = files.get(dev, inode);
+	// The same file as last named, unchanged: its id (and its path) as decoded then.
+	if (known && timed && known.size === size && known.mtimeMs === mtimeMs && known.fsPath !== undefined) return known;
+	const id: FileId = { dev, inode };
+	if (timed) {
+		id.size = size;
+		id.mtimeMs = mtimeMs;
 	}
-	const levels = r.readUInt32LE(REC.levels);
+	const levels = b.readUInt32LE(at + REC.levels);
 	const n = levels & ~LEVELS_ROOTED;
-	if (levels & LEVELS_ROOTED && n >= 1 && r.length >= REC.path + n * PATH_NAME) {
+	if (levels & LEVELS_ROOTED && n >= 1 && len >= REC.path + n * PATH_NAME) {
 		const names: string[] = [];
 		for (let i = 0; i < n - 1; i++) {
-			const at = REC.path + i * PATH_NAME;
-			const end = r.indexOf(0, at);
-			names.push(r.toString("utf8", at, end < 0 || end > at + PATH_NAME ? at + PATH_NAME : end));
+			const p = at + REC.path + i * PATH_NAME;
+			const end = b.indexOf(0, p);
+			names.push(b.toString("utf8", p, end < 0 || end > p + PATH_NAME ? p + PATH_NAME : end));
 		}
 		// A name cut at the slot's size (PATH_NAME - 1 bytes) may be longer: no path then (stat would not find it).
 		if (names.every((x) => x !== "" && x.length < PATH_NAME - 1)) id.fsPath = `/${names.reverse().join("/")}`;
 	}
+	if (timed && id.fsPath !== undefined) files.set(id);
 	return id;
 }
 
