@@ -11,9 +11,13 @@
 // bpf_probe_read_user is all-or-nothing, and a stack's top is often closer than
 // copySize to sp (the main thread's stack ends a few KiB above main), so the copy
 // is tried whole, then built greedily from halves: copySize/2 at sp, copySize/4
-// after what was copied, … down to 8 bytes; the readable part of a stack is one
-// range from sp up, so this copies all of it, up to copySize (perf copies
-// min(size, what is readable) the same way). Halving the whole copy instead kept
+// after what was copied, … down to 8 bytes, so it carries every byte from sp up
+// to copySize, the stack's top, or the first page that is not present, whichever
+// comes first (bpf_probe_read_user cannot fault a page in; perf's copy stops the
+// same way). Such a page is normal: exec leaves a random gap of up to 8 KiB
+// between the auxiliary vector and the argument strings that nothing touches, in
+// about 4 of 10 processes a whole page; it lies above every frame, so the walk
+// loses nothing (test/kernel/unwind/copy.test.ts). Halving the whole copy instead kept
 // as little as half the readable stack: on aarch64, where a signal frame is
 // ~4.6 KiB, the frames below a signal handler were beyond the copy.
 //

@@ -3,7 +3,7 @@
 // top of the user stack into a ring buffer; the consumer walks each record in
 // user space with the same tables as the kernel walk. Perf-event uprobes, so it
 // also runs on Debian's 6.1 (the arm64 VM), which has no uprobe_multi.
-import { realpathSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, realpathSync } from "node:fs";
 import { attachUprobePerf, type Link } from "../../../kernel/attach/index.ts";
 import { BpfMap, MapType, Program, ProgType } from "../../../kernel/bpf/index.ts";
 import { RingBuffer } from "../../../kernel/bpf/ringbuf.ts";
@@ -23,10 +23,61 @@ export interface CopiedRun {
 	lost: number;
 	/** Per record: its sp and the bytes of stack it carried. */
 	copies: { sp: number; copied: number }[];
+	/**
+	 * Pages of [stack] not present (/proc/PID/pagemap) between the sp of the
+	 * child's wait and the stack's top, read just before it worked: frames made
+	 * later lie below that sp, so these stay absent (exec's random gap below the
+	 * argument strings).
+	 */
+	holes: number[];
 }
 
-/** `file --wait ...args` with a stack copy of `copySize` bytes at USDT probe `usdt`; runs to its end. */
-export async function runCopied(file: string, usdt: string, args: string[], copySize = 16384): Promise<CopiedRun> {
+/** Resolves once process `pid` sits in read(2) on its stdin (after deepstack's `ready` line it may still be on its way). */
+async function readingStdin(pid: number): Promise<void> {
+	for (let i = 0; ; i++) {
+		// /proc/PID/syscall: "0 0x0 …" is read(0, …) in progress.
+		if (/^0 0x0 /.test(readFileSync(`/proc/${pid}/syscall`, "utf8"))) return;
+		if (i === 3000) throw new Error(`process ${pid} never waited for input on stdin`);
+		await new Promise((r) => setTimeout(r, 10));
+	}
+}
+
+/** Pages (their addresses) of process `pid`'s [stack] from its blocked system call's sp to the top that are not present. */
+export function stackHoles(pid: number, maps: Mapping[]): number[] {
+	const stack = maps.find((m) => m.path === "[stack]");
+	if (!stack) throw new Error(`process ${pid} has no [stack] mapping`);
+	// /proc/PID/syscall: "nr a1 … a6 sp pc" while blocked in a system call.
+	const fields = readFileSync(`/proc/${pid}/syscall`, "utf8").trim().split(" ");
+	const sp = Number.parseInt(fields[fields.length - 2], 16);
+	if (!(sp >= stack.start && sp < stack.end)) throw new Error(`process ${pid}: sp ${fields.at(-2)} is not in [stack]`);
+	const page = 4096;
+	const first = Math.floor(sp / page);
+	const n = Math.ceil(stack.end / page) - first;
+	const buf = Buffer.alloc(8 * n);
+	const fd = openSync(`/proc/${pid}/pagemap`, "r");
+	try {
+		if (readSync(fd, buf, 0, buf.length, first * 8) !== buf.length)
+			throw new Error(`short read of /proc/${pid}/pagemap`);
+	} finally {
+		closeSync(fd);
+	}
+	const holes: number[] = [];
+	for (let i = 0; i < n; i++) if (buf.readBigUInt64LE(8 * i) >> 63n === 0n) holes.push((first + i) * page);
+	return holes;
+}
+
+/**
+ * `file --wait ...args` with a stack copy of `copySize` bytes at USDT probe
+ * `usdt`; runs to its end. With `withHole`, starts the child again (up to 40
+ * times) until its stack has a page not present above sp.
+ */
+export async function runCopied(
+	file: string,
+	usdt: string,
+	args: string[],
+	copySize = 16384,
+	withHole = false,
+): Promise<CopiedRun> {
 	const ring = BpfMap.create({
 		type: MapType.RINGBUF,
 		keySize: 0,
@@ -45,7 +96,14 @@ export async function runCopied(file: string, usdt: string, args: string[], copy
 	let rb: RingBuffer | undefined;
 	let link: Link | undefined;
 	let timer: NodeJS.Timeout | undefined;
-	const child = await startWaiting(file, ["--wait", ...args], { ready: true });
+	let child = await startWaiting(file, ["--wait", ...args], { ready: true });
+	await readingStdin(child.pid);
+	for (let tries = 1; withHole && stackHoles(child.pid, readMaps(child.pid)).length === 0; tries++) {
+		await child.kill();
+		if (tries === 40) throw new Error(`${file}: 40 processes, none with a page not present in its stack`);
+		child = await startWaiting(file, ["--wait", ...args], { ready: true });
+		await readingStdin(child.pid);
+	}
 	try {
 		prog = Program.load({
 			type: ProgType.KPROBE,
@@ -59,6 +117,7 @@ export async function runCopied(file: string, usdt: string, args: string[], copy
 		const copies: CopiedRun["copies"] = [];
 		consumer.onRecord = (s, rec) => copies.push({ sp: Number(rec.readBigUInt64LE(16)), copied: s.copied });
 		const maps = readMaps(child.pid);
+		const holes = stackHoles(child.pid, maps);
 		const path = realpathSync(file);
 		link = attachUprobePerf(prog.fd, { path, pid: child.pid, sites: [usdtSite({ file: path, usdt })] });
 		timer = setInterval(() => consumer.poll(), 5);
@@ -73,7 +132,7 @@ export async function runCopied(file: string, usdt: string, args: string[], copy
 			const [, stop, frames] = key.split(";");
 			return { stop: Number(stop) as StopReason, frames: frames.split(",").map(Number), count };
 		});
-		return { pid: child.pid, maps, stacks, records: consumer.records, lost, copies };
+		return { pid: child.pid, maps, stacks, records: consumer.records, lost, copies, holes };
 	} finally {
 		if (timer) clearInterval(timer);
 		link?.close();
