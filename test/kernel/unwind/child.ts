@@ -20,11 +20,12 @@ export interface WaitingChild {
  */
 async function readingStdin(pid: number, exe: string, timeoutMs = 30_000): Promise<void> {
 	const want = realpathSync(exe);
+	const reading = new RegExp(`^${process.arch === "arm64" ? 63 : 0} 0x0 `);
 	const end = Date.now() + timeoutMs;
 	for (;;) {
 		try {
-			// /proc/PID/syscall: "0 0x0 …" is read(0, …) in progress.
-			if (readlinkSync(`/proc/${pid}/exe`) === want && /^0 0x0 /.test(readFileSync(`/proc/${pid}/syscall`, "utf8")))
+			// /proc/PID/syscall: "NR 0x0 …" is read(0, …) in progress (read is 0 on x86_64, 63 on aarch64).
+			if (readlinkSync(`/proc/${pid}/exe`) === want && reading.test(readFileSync(`/proc/${pid}/syscall`, "utf8")))
 				return;
 		} catch {
 			// Not started yet, or gone (the caller notices through `exited`).

@@ -32,11 +32,15 @@ export interface CopiedRun {
 	holes: number[];
 }
 
+/** read(2)'s number, as /proc/PID/syscall shows it first. */
+const READ_NR = process.arch === "arm64" ? 63 : 0;
+
 /** Resolves once process `pid` sits in read(2) on its stdin (after deepstack's `ready` line it may still be on its way). */
 async function readingStdin(pid: number): Promise<void> {
+	const reading = new RegExp(`^${READ_NR} 0x0 `);
 	for (let i = 0; ; i++) {
-		// /proc/PID/syscall: "0 0x0 …" is read(0, …) in progress.
-		if (/^0 0x0 /.test(readFileSync(`/proc/${pid}/syscall`, "utf8"))) return;
+		// /proc/PID/syscall: "NR 0x0 …" is read(0, …) in progress.
+		if (reading.test(readFileSync(`/proc/${pid}/syscall`, "utf8"))) return;
 		if (i === 3000) throw new Error(`process ${pid} never waited for input on stdin`);
 		await new Promise((r) => setTimeout(r, 10));
 	}
@@ -97,14 +101,14 @@ export async function runCopied(
 	let link: Link | undefined;
 	let timer: NodeJS.Timeout | undefined;
 	let child = await startWaiting(file, ["--wait", ...args], { ready: true });
-	await readingStdin(child.pid);
-	for (let tries = 1; withHole && stackHoles(child.pid, readMaps(child.pid)).length === 0; tries++) {
-		await child.kill();
-		if (tries === 40) throw new Error(`${file}: 40 processes, none with a page not present in its stack`);
-		child = await startWaiting(file, ["--wait", ...args], { ready: true });
-		await readingStdin(child.pid);
-	}
 	try {
+		await readingStdin(child.pid);
+		for (let tries = 1; withHole && stackHoles(child.pid, readMaps(child.pid)).length === 0; tries++) {
+			await child.kill();
+			if (tries === 40) throw new Error(`${file}: 40 processes, none with a page not present in its stack`);
+			child = await startWaiting(file, ["--wait", ...args], { ready: true });
+			await readingStdin(child.pid);
+		}
 		prog = Program.load({
 			type: ProgType.KPROBE,
 			insns: stackCopyProgram({ ringbufFd: ring.fd, countersFd: counters.fd, lostSlot: 0, copySize }),
