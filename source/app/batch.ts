@@ -4,7 +4,7 @@
 // program stops recording, END runs, its records are written, and the
 // aggregations print. The exit status is exit()'s.
 import { renameSync, writeFileSync } from "node:fs";
-import { cpuDropLine, dropLine, errorLine } from "../output/diagnostics.ts";
+import { cpuDropLine, dropLine, errorLine, inErrorClause } from "../output/diagnostics.ts";
 import { EventFormatter } from "../output/events.ts";
 import { flameRowsOf } from "../output/flame-rows.ts";
 import { flameGraphSvg } from "../output/flamegraph-svg.ts";
@@ -90,6 +90,9 @@ export function outputOptions(options: ReadonlyMap<string, boolean | number | st
 	return o;
 }
 
+/** DTrace's statusrate (1 s): how often it reports the drops it counted. */
+const STATUS_MS = 1000;
+
 /** Actions that read the aggregations as they are when the record is reached. */
 const AGG_READERS = new Set(["printa", "clear", "trunc", "normalize", "denormalize"]);
 
@@ -112,6 +115,14 @@ export async function batchLoop(
 	const direct = flags.json ? undefined : new DirectDrain(formatter.directOptions());
 	/** The last drain found the ring a sixteenth full or more: drain again now rather than at the next switchrate tick. */
 	let busy = false;
+	/** Faults in ERROR clauses not reported yet, and when they last were. */
+	let errorErrors = 0;
+	let errorErrorsAt = 0;
+	const flushErrorErrors = () => {
+		if (errorErrors > 0) io.err(dropLine("error-in-error", errorErrors));
+		errorErrors = 0;
+		errorErrorsAt = Date.now();
+	};
 	/** Write what arrived; true when exit() was called. */
 	const pump = (): boolean => {
 		direct?.configure(formatter.directOptions());
@@ -131,7 +142,13 @@ export async function batchLoop(
 		}
 		const batch = session.pollEvents();
 		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
-		batch.records = fireErrors(session, batch, (f) => io.err(errorLine(f)));
+		batch.records = fireErrors(session, batch, (f) => {
+			// A fault in an ERROR clause is not reported on its own line: DTrace counts it
+			// (DTRACEDROP_DBLERROR) and reports the count with its other drops.
+			if (inErrorClause(f)) errorErrors++;
+			else io.err(errorLine(f));
+		});
+		if (errorErrors > 0 && Date.now() - errorErrorsAt >= STATUS_MS) flushErrorErrors();
 		let text = "";
 		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).
 		if (batch.records.some((r) => r.actions.some((a) => AGG_READERS.has(a.kind))))
@@ -165,6 +182,7 @@ export async function batchLoop(
 					session.end();
 					pump();
 				}
+				flushErrorErrors();
 				const view = print(ticker, flags, io, agg, session.recording ? formatter : undefined);
 				if (flags.flamegraph && !writeFlameGraph(view, flags.flamegraph, io) && code === 0) code = 1;
 			} catch (e) {

@@ -5,7 +5,7 @@
 // escaped for the terminal: traced strings and format strings alike never reach
 // it raw. Drops (records the kernel could not write) and runtime faults become
 // counts and lines; records per second are counted per enabling for the table.
-import { errorLine, type RuntimeFault } from "../output/diagnostics.ts";
+import { dropLine, errorLine, inErrorClause, type RuntimeFault } from "../output/diagnostics.ts";
 import { EventFormatter } from "../output/events.ts";
 import { snapshots } from "../output/printa.ts";
 import type { OrderedRecord } from "../session/events.ts";
@@ -112,12 +112,16 @@ export class EventFeed {
 			this.drops += Number(n);
 			changed = true;
 		}
+		let errorErrors = 0;
 		for (const f of batch.faults) {
 			this.faults++;
-			this.add(0, errorLine(f));
+			// A fault in an ERROR clause is counted, as DTrace counts it, not reported on a line of its own.
+			if (inErrorClause(f)) errorErrors++;
+			else this.add(0, errorLine(f));
 			this.source.fault(f);
 			changed = true;
 		}
+		if (errorErrors > 0) this.add(0, dropLine("error-in-error", errorErrors));
 		if (batch.records.length === 0) {
 			if (changed) this.version++;
 			return changed;

@@ -118,3 +118,13 @@ export function errorLine(e: RuntimeFault): string {
 	const at = e.offset !== undefined && e.offset !== -1 ? ` at BPF offset ${e.offset}` : "";
 	return `${PREFIX}error on enabled probe ID ${e.epid} (ID ${p.id}: ${name}): ${what}${details} in ${where}${at}\n`;
 }
+
+/**
+ * A fault in an ERROR clause itself. DTrace does not report it on a line of its
+ * own nor fire ERROR again: it counts it (illumos' dts_dblerrors,
+ * DTRACEDROP_DBLERROR) and prints the count with its drops, "dtrace: 1 error
+ * in ERROR probe enabling".
+ */
+export function inErrorClause(f: Pick<RuntimeFault, "probe">): boolean {
+	return f.probe.provider === "dtrace" && f.probe.name === "ERROR";
+}

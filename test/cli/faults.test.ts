@@ -103,3 +103,42 @@ test("ERROR { exit(1); } makes the batch exit status 1; without an ERROR clause 
 	assert.equal(without.code, 0, without.stderr);
 	assert.match(without.stderr, /divide-by-zero in action #2/);
 });
+
+test("a fault in an ERROR clause is counted as DTrace counts it: '1 error in ERROR probe enabling', no line of its own", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		`ERROR { z = 0; y = 1 / z; printf("not reached\\n"); }
+		BEGIN { z = 0; x = 100 / z; }
+		BEGIN { exit(0); }`,
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	assert.doesNotMatch(r.stdout, /not reached/);
+	// The BEGIN fault has its line; the fault in ERROR is only the count.
+	assert.equal(
+		r.stderr,
+		"dtop: error on enabled probe ID 3 (ID 1: dtrace:::BEGIN): divide-by-zero in action #2\n" +
+			"dtop: 1 error in ERROR probe enabling\n",
+	);
+});
+
+test("faults in an ERROR clause run inside the faulting firings: one count line for those of a status interval", async () => {
+	const r = await runDtop([
+		"-q",
+		"-n",
+		`syscall::read:entry /pid == $target/ { x = 1 / (arg0 - arg0); }
+		ERROR { y = 1 / (arg0 - arg0); }`,
+		"-c",
+		"/bin/cat /etc/hostname",
+	]);
+	assert.equal(r.code, 0, r.stderr);
+	const faults =
+		r.stderr.match(
+			/^dtop: error on enabled probe ID \d+ \(ID \d+: syscall:vmlinux:read:entry\): divide-by-zero in action #1$/gm,
+		) ?? [];
+	assert.ok(faults.length >= 2, r.stderr);
+	assert.doesNotMatch(r.stderr, /dtrace:::ERROR/);
+	let counted = 0;
+	for (const m of r.stderr.matchAll(/^dtop: (\d+) errors? in ERROR probe enabling$/gm)) counted += Number(m[1]);
+	assert.equal(counted, faults.length, r.stderr);
+});
