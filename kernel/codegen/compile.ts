@@ -351,11 +351,18 @@ function compileTls(s: State, st: Extract<Stmt, { k: "tls" }>): void {
  * stored string, a clause-local)? A clause that does not skips its lookup.
  */
 function needsBuf(c: ClauseProgram): boolean {
-	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => (typeof v === "bigint" ? 0 : v));
+	// copyinstr(addr, len) is read into the buffer first (a bounded size), then copied to its record.
+	let bounded = false;
+	const text = JSON.stringify([c.predicate ?? null, c.statements], (_k, v) => {
+		if (v?.k === "copyinstr" && v.len) bounded = true;
+		return typeof v === "bigint" ? 0 : v;
+	});
 	return (
+		bounded ||
 		/"k":"(streq|assoc|this|strstore|var|fn|strint|strconst|execargs|strtok|copyin|inet|kstr)"|"name":"u?(stackdepth|caller)"|"keys":\[\{/.test(
 			text,
-		) || (c.thisSize ?? 0) > 0
+		) ||
+		(c.thisSize ?? 0) > 0
 	);
 }
 
