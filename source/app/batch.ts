@@ -141,13 +141,14 @@ export async function batchLoop(
 			return exitStatus !== undefined;
 		}
 		const batch = session.pollEvents();
-		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
 		batch.records = fireErrors(session, batch, (f) => {
 			// A fault in an ERROR clause is not reported on its own line: DTrace counts it
 			// (DTRACEDROP_DBLERROR) and reports the count with its other drops.
 			if (inErrorClause(f)) errorErrors++;
 			else io.err(errorLine(f));
 		});
+		// After fireErrors: its reads of what ERROR wrote take the drops counted meanwhile.
+		for (const [cpu, n] of batch.drops) io.err(cpuDropLine(n, cpu));
 		if (errorErrors > 0 && Date.now() - errorErrorsAt >= STATUS_MS) flushErrorErrors();
 		let text = "";
 		// printa() prints the aggregations as they are now (DTrace snapshots them when it reads the record).

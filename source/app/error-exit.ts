@@ -13,9 +13,13 @@ import type { RuntimeFault } from "../output/diagnostics.ts";
 import type { EventRecord } from "../output/model.ts";
 import type { Session } from "../session/session.ts";
 
-type Batch = { records: EventRecord[]; faults: RuntimeFault[] };
+type Batch = { records: EventRecord[]; faults: RuntimeFault[]; drops: Map<number, bigint> };
 
-/** Fire ERROR for each fault (reporting it with `report`); the records to print, in DTrace's order. */
+/**
+ * Fire ERROR for each fault (reporting it with `report`); the records to print,
+ * in DTrace's order. The drops the reads after ERROR found are added to the
+ * batch's (each read takes the drops counted since the one before).
+ */
 export function fireErrors(session: Session, batch: Batch, report: (f: RuntimeFault) => void): EventRecord[] {
 	let records = batch.records;
 	const queue = [...batch.faults];
@@ -28,6 +32,7 @@ export function fireErrors(session: Session, batch: Batch, report: (f: RuntimeFa
 		const after = session.pollEvents();
 		queue.push(...after.faults);
 		added.push(...after.records);
+		for (const [cpu, n] of after.drops) batch.drops.set(cpu, (batch.drops.get(cpu) ?? 0n) + n);
 		const exits = after.records.some(
 			(r) => r.probe.provider === "dtrace" && r.probe.name === "ERROR" && r.actions.some((a) => a.kind === "exit"),
 		);

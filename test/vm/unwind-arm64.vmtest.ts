@@ -29,7 +29,7 @@ function trace(program: string, command: string): string {
 		encoding: "utf8",
 		timeout: 240_000,
 	});
-	assert.equal(r.status, 0, `dtop -n '${program}' -c '${command}': ${r.stderr}`);
+	assert.equal(r.status, 0, `dtop -n '${program}' -c '${command}' (signal ${r.signal}): ${r.stderr}`);
 	return r.stdout;
 }
 
