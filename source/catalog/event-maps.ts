@@ -103,22 +103,20 @@ export class EventMappings {
 		if (known || !file.fsPath) return known;
 		const path = this.#mounts.resolve(file.dev, file.fsPath);
 		if (!path) return undefined;
+		let st: ReturnType<typeof statSync>;
 		try {
-			const st = statSync(path);
-			if (st.dev !== file.dev || st.ino !== file.inode) return undefined;
+			st = statSync(path);
 		} catch {
 			return undefined;
 		}
+		if (!st || st.dev !== file.dev || st.ino !== file.inode || !st.isFile()) return undefined;
 		this.parsedFromEvents++;
-		return this.#objects.acquire(pid, {
-			path,
-			dev: file.dev,
-			inode: file.inode,
-			offset,
-			start: 0,
-			end: 0,
-			deleted: false,
-		});
+		// The stat just made is the object cache's: it stats the file no second time.
+		return this.#objects.acquire(
+			pid,
+			{ path, dev: file.dev, inode: file.inode, offset, start: 0, end: 0, deleted: false },
+			{ path, size: st.size, mtimeMs: st.mtimeMs },
+		);
 	}
 
 	#set(s: MappingState, objects: MappedObject[]): void {

@@ -49,6 +49,13 @@ export interface MappedObject {
 	refs: number;
 }
 
+/** A path that opens a mapped object, with the size and mtime a stat of it gave. */
+export interface OpenPath {
+	path: string;
+	size: number;
+	mtimeMs: number;
+}
+
 function objectKey(dev: number, inode: number): string {
 	return `${dev}:${inode}`;
 }
@@ -179,30 +186,43 @@ export class ObjectCache {
 		return obj;
 	}
 
-	/** Parses (or reuses) the object of a mapping of process `pid`, and takes a reference. */
-	acquire(pid: number, m: ExecMapping): MappedObject {
+	/**
+	 * Parses (or reuses) the object of a mapping of process `pid`, and takes a
+	 * reference. `found`: a path the caller has just stat'ed and found to be this
+	 * very file (device and inode), with its size and mtime; then no stat is
+	 * made again (one stat per new file, not two).
+	 */
+	acquire(pid: number, m: ExecMapping, found?: OpenPath): MappedObject {
 		const key = objectKey(m.dev, m.inode);
 		let obj = this.#objects.get(key);
 		this.#idle.delete(key);
 		if (obj && !this.#checked.has(key)) {
 			this.#checked.add(key);
-			try {
-				const st = statSync(obj.openPath);
-				if (st.size !== obj.size || st.mtimeMs !== obj.mtimeMs || st.ino !== obj.inode) {
-					// Rewritten in place (or the path now names another file): parse again.
-					this.#objects.delete(key);
-					this.#symbols.delete(key);
-					const refs = obj.refs;
-					obj = this.#load(pid, m, key);
-					obj.refs = refs;
-					this.#objects.set(key, obj);
+			let now: OpenPath | undefined = found;
+			if (!now) {
+				try {
+					const st = statSync(obj.openPath);
+					// The path now names another file: parse again (from a path that names this one).
+					now =
+						st.ino === obj.inode
+							? { path: obj.openPath, size: st.size, mtimeMs: st.mtimeMs }
+							: { path: "", size: -1, mtimeMs: -1 };
+				} catch {
+					// The path went away; the object we parsed is still what is mapped.
 				}
-			} catch {
-				// The path went away; the object we parsed is still what is mapped.
+			}
+			if (now && (now.size !== obj.size || now.mtimeMs !== obj.mtimeMs)) {
+				// Rewritten in place (or the path now names another file): parse again.
+				this.#objects.delete(key);
+				this.#symbols.delete(key);
+				const refs = obj.refs;
+				obj = this.#load(pid, m, key, found);
+				obj.refs = refs;
+				this.#objects.set(key, obj);
 			}
 		}
 		if (!obj) {
-			obj = this.#load(pid, m, key);
+			obj = this.#load(pid, m, key, found);
 			this.#checked.add(key);
 			this.#objects.set(key, obj);
 		}
@@ -222,7 +242,7 @@ export class ObjectCache {
 	}
 
 	/** Finds a path from which dtop opens exactly the mapped object (same device and inode). */
-	#openPath(pid: number, m: ExecMapping): { path: string; size: number; mtimeMs: number } | undefined {
+	#openPath(pid: number, m: ExecMapping): OpenPath | undefined {
 		const candidates = m.deleted ? [] : [m.path, `/proc/${pid}/root${m.path}`];
 		// map_files (Linux 3.3+, root) opens the mapped file itself, even replaced or deleted.
 		candidates.push(`/proc/${pid}/map_files/${m.start.toString(16)}-${m.end.toString(16)}`);
@@ -235,7 +255,7 @@ export class ObjectCache {
 		return undefined;
 	}
 
-	#load(pid: number, m: ExecMapping, key: string): MappedObject {
+	#load(pid: number, m: ExecMapping, key: string, found?: OpenPath): MappedObject {
 		this.parses++;
 		const base = {
 			key,
@@ -245,7 +265,7 @@ export class ObjectCache {
 			module: basename(m.path),
 			refs: 0,
 		};
-		const where = this.#openPath(pid, m);
+		const where = found ?? this.#openPath(pid, m);
 		if (!where)
 			return { ...base, openPath: m.path, size: 0, mtimeMs: 0, usdt: [], error: "cannot open the mapped file" };
 		const identity = `${m.dev}:${m.inode}:${where.size}:${where.mtimeMs}`;
