@@ -74,24 +74,8 @@ export function findStruct(btf: Btf, kind: "struct" | "union", name: string): nu
 }
 
 /** The member `name` of the struct or union `id` (looking into anonymous members). */
-export function findMember(btf: Btf, id: number, name: string, depth = 0): KMember | undefined {
-	const kind = btf.kind(id);
-	if ((kind !== BtfKind.STRUCT && kind !== BtfKind.UNION) || depth > 8) return undefined;
-	const { words, at } = btf.locate(id);
-	const info = words[at + 1]!;
-	const flagged = info >>> 31 === 1;
-	for (let m = 0; m < (info & 0xffff); m++) {
-		const nameOff = words[at + 3 + 3 * m]!;
-		const type = words[at + 4 + 3 * m]!;
-		const raw = words[at + 5 + 3 * m]!;
-		const bitOffset = flagged ? raw & 0xffffff : raw;
-		const bits = flagged ? raw >>> 24 : bitOffset % 8 === 0 ? 0 : 1;
-		if (nameOff === 0) {
-			const inner = findMember(btf, btf.resolve(type), name, depth + 1);
-			if (inner) return { ...inner, offset: Math.floor(bitOffset / 8) + inner.offset };
-		} else if (btf.string(nameOff) === name) return { name, type, offset: Math.floor(bitOffset / 8), bits };
-	}
-	return undefined;
+export function findMember(btf: Btf, id: number, name: string): KMember | undefined {
+	return structMembers(btf, id).find((m) => m.name === name);
 }
 
 /** Every named member of the struct or union `id`, in order (anonymous members' own members in their place). */
